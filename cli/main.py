@@ -1,0 +1,59 @@
+"""The `imrgold` console script.
+
+Each sub-command lives in its own module under `cli.commands` and is discovered at start-up, so
+commands stay independent and a command that needs Textual does not slow down one that does not.
+A command module defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from cli import commands
+from cli.common import UserError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="imrgold",
+        description="Turn IMR final determination letters into gold-standard structured data.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"cli.commands.{info.name}")
+        if not hasattr(module, "NAME"):
+            continue
+        p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        p.add_argument(
+            "--db",
+            metavar="PATH",
+            default=None,
+            help="store file (default: $IMRGOLD_DB, else the store in the user's data folder)",
+        )
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except UserError as err:
+        print(f"imrgold {args.command}: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print(f"imrgold {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,299 @@
+"""The gold record of SPEC.md and the machine's proposal for it.
+
+`GoldRecord` is the single statement of the schema: the export, the JSON Schema printed by
+`imrgold schema`, the evaluation and the store all go through it.  A `Proposal` carries the same
+values as flat *field paths* (``case_number``, ``reviewer.specialties``, ``items.0.drugs``), each
+with the spans of the original text it came from, its source and a confidence, so the interface
+can highlight, confirm and correct one field at a time without a second copy of the schema.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Decision = Literal["upheld", "overturned"]
+Category = Literal[
+    "medication", "therapy", "imaging", "procedure", "equipment", "consultation", "other"
+]
+Guideline = Literal["MTUS", "ODG", "ACOEM", "other"]
+Priority = Literal["standard", "expedited"]
+Sex = Literal["male", "female"]
+Source = Literal["machine", "human"]
+
+DECISIONS: tuple[str, ...] = Decision.__args__
+CATEGORIES: tuple[str, ...] = Category.__args__
+GUIDELINES: tuple[str, ...] = Guideline.__args__
+PRIORITIES: tuple[str, ...] = Priority.__args__
+SEXES: tuple[str, ...] = Sex.__args__
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Reviewer(_Strict):
+    """The physician reviewer as the letter describes them."""
+
+    specialties: list[str] = Field(default_factory=list, description="Board certifications, title case")
+    subspecialties: list[str] = Field(default_factory=list)
+    licensure: list[str] = Field(
+        default_factory=list, description="Two-letter US state codes of licensure"
+    )
+
+    @field_validator("licensure")
+    @classmethod
+    def _state_codes(cls, value: list[str]) -> list[str]:
+        for code in value:
+            if len(code) != 2 or not code.isalpha() or not code.isupper():
+                raise ValueError(f"licensure must be two-letter state codes, got {code!r}")
+        return value
+
+
+class Patient(_Strict):
+    age: int | None = Field(default=None, ge=0, le=130)
+    sex: Sex | None = None
+
+
+class DisputedItem(_Strict):
+    """One disputed item/service with its decision, as set forth under IMR ISSUES."""
+
+    request: str = Field(description="The item's heading text as the letter writes it")
+    decision: Decision | None = None
+    category: Category | None = None
+    drugs: list[str] = Field(
+        default_factory=list, description="Sorted lowercase generic active ingredients"
+    )
+    strength: str | None = None
+    form: str | None = None
+    amount: str | None = None
+    quantity: str | None = None
+    route: str | None = None
+    frequency: str | None = None
+    guidelines: list[Guideline] = Field(
+        default_factory=list, description="Guideline families the MAXIMUS reviewer cites"
+    )
+    rationale: str | None = None
+
+    @field_validator("guidelines")
+    @classmethod
+    def _guideline_order(cls, value: list[str]) -> list[str]:
+        # SPEC.md fixes the order MTUS, ODG, ACOEM, other; dedupe while we are at it.
+        return sorted(set(value), key=GUIDELINES.index)
+
+    @field_validator("drugs")
+    @classmethod
+    def _drugs_sorted(cls, value: list[str]) -> list[str]:
+        return sorted({d.strip().lower() for d in value if d.strip()})
+
+
+class GoldRecord(_Strict):
+    """One IMR final determination letter as gold data (SPEC.md)."""
+
+    letter_id: str = Field(description="sha256 of the original bytes, hex", pattern=r"^[0-9a-f]{64}$")
+    case_number: str | None = None
+    date_assigned: dt.date | None = None
+    date_of_injury: dt.date | None = None
+    decision_date: dt.date | None = None
+    ur_denial_date: dt.date | None = None
+    application_received: dt.date | None = None
+    priority: Priority | None = None
+    reviewer: Reviewer = Field(default_factory=Reviewer)
+    patient: Patient = Field(default_factory=Patient)
+    diagnoses: list[str] = Field(default_factory=list)
+    items: list[DisputedItem] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# Field paths: the unit of proposal, correction, history and evaluation.
+
+HEADER_FIELDS: tuple[str, ...] = (
+    "case_number",
+    "date_assigned",
+    "date_of_injury",
+    "decision_date",
+    "ur_denial_date",
+    "application_received",
+    "priority",
+)
+REVIEWER_FIELDS: tuple[str, ...] = tuple(f"reviewer.{n}" for n in Reviewer.model_fields)
+PATIENT_FIELDS: tuple[str, ...] = tuple(f"patient.{n}" for n in Patient.model_fields)
+ITEM_FIELDS: tuple[str, ...] = tuple(DisputedItem.model_fields)
+LETTER_FIELDS: tuple[str, ...] = HEADER_FIELDS + REVIEWER_FIELDS + PATIENT_FIELDS + ("diagnoses",)
+LIST_FIELDS = frozenset(
+    {"reviewer.specialties", "reviewer.subspecialties", "reviewer.licensure", "diagnoses"}
+    | {f for f in ITEM_FIELDS if f in ("drugs", "guidelines")}
+)
+
+
+def item_path(index: int, name: str) -> str:
+    return f"items.{index}.{name}"
+
+
+def split_item_path(path: str) -> tuple[int, str] | None:
+    """``items.3.drugs`` -> ``(3, "drugs")``; None for a letter-level path."""
+    parts = path.split(".")
+    if len(parts) == 3 and parts[0] == "items" and parts[1].isdigit():
+        return int(parts[1]), parts[2]
+    return None
+
+
+def is_list_field(path: str) -> bool:
+    split = split_item_path(path)
+    return (split[1] if split else path) in LIST_FIELDS or path in LIST_FIELDS
+
+
+def field_paths(n_items: int) -> list[str]:
+    """Every field path of a record with ``n_items`` disputed items, in reading order."""
+    return list(LETTER_FIELDS) + [item_path(i, n) for i in range(n_items) for n in ITEM_FIELDS]
+
+
+def flatten(record: GoldRecord) -> dict[str, Any]:
+    """A record as ``{path: json value}`` (dates as ISO strings), letter_id excluded."""
+    data = record.model_dump(mode="json")
+    flat: dict[str, Any] = {}
+    for path in field_paths(len(record.items)):
+        split = split_item_path(path)
+        if split:
+            flat[path] = data["items"][split[0]][split[1]]
+        elif "." in path:
+            group, name = path.split(".")
+            flat[path] = data[group][name]
+        else:
+            flat[path] = data[path]
+    return flat
+
+
+def unflatten(letter_id: str, flat: dict[str, Any]) -> GoldRecord:
+    """Inverse of `flatten`; validates, so a bad value raises `pydantic.ValidationError`."""
+    data: dict[str, Any] = {"letter_id": letter_id, "reviewer": {}, "patient": {}, "items": []}
+    items: dict[int, dict[str, Any]] = {}
+    for path, value in flat.items():
+        split = split_item_path(path)
+        if split:
+            items.setdefault(split[0], {})[split[1]] = value
+        elif "." in path:
+            group, name = path.split(".")
+            data[group][name] = value
+        else:
+            data[path] = value
+    data["items"] = [items[i] for i in sorted(items)]
+    return GoldRecord.model_validate(data)
+
+
+# ---------------------------------------------------------------------------------------------
+# The machine's proposal, and the annotator's working copy of it.
+
+
+class Span(_Strict):
+    """Half-open character range ``[start, end)`` in the *original* letter text."""
+
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+
+class ProposedField(_Strict):
+    value: Any = None
+    spans: list[Span] = Field(
+        default_factory=list, description="Where the value came from; one per list element when known"
+    )
+    source: Source = "machine"
+    confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    confirmed: bool = Field(default=False, description="A person has checked this value")
+
+    @property
+    def state(self) -> Literal["machine", "confirmed", "corrected"]:
+        if self.source == "human":
+            return "corrected"
+        return "confirmed" if self.confirmed else "machine"
+
+
+class Proposal(_Strict):
+    """Every field of a gold record with provenance: what the extractor proposed, as corrected."""
+
+    letter_id: str
+    fields: dict[str, ProposedField] = Field(default_factory=dict)
+
+    @property
+    def n_items(self) -> int:
+        indexes = {s[0] for p in self.fields if (s := split_item_path(p))}
+        return max(indexes) + 1 if indexes else 0
+
+    def paths(self) -> list[str]:
+        return field_paths(self.n_items)
+
+    def get(self, path: str) -> ProposedField:
+        found = self.fields.get(path)
+        if found is not None:
+            return found
+        return ProposedField(value=[] if is_list_field(path) else None, confidence=0.0)
+
+    def to_record(self) -> GoldRecord:
+        flat = {p: self.get(p).value for p in self.paths()}
+        for i in range(self.n_items):
+            if flat[item_path(i, "request")] is None:
+                flat[item_path(i, "request")] = ""
+        return unflatten(self.letter_id, flat)
+
+    @classmethod
+    def from_record(cls, record: GoldRecord, *, source: Source = "human") -> Proposal:
+        return cls(
+            letter_id=record.letter_id,
+            fields={
+                p: ProposedField(value=v, source=source, confidence=1.0, confirmed=True)
+                for p, v in flatten(record).items()
+            },
+        )
+
+
+def gold_json_schema() -> dict[str, Any]:
+    return GoldRecord.model_json_schema()
+
+
+# ---------------------------------------------------------------------------------------------
+# What the store keeps besides gold records.
+
+LetterStatus = Literal[
+    "new", "in_progress", "gold", "in_review", "flagged", "reviewed", "adjudication"
+]
+LETTER_STATUSES: tuple[str, ...] = LetterStatus.__args__
+
+
+class Letter(_Strict):
+    """A letter as ingested: its identity is the sha256 of the original bytes."""
+
+    letter_id: str = Field(pattern=r"^[0-9a-f]{64}$")
+    name: str = Field(description="File name it was ingested from")
+    source_path: str | None = None
+    text: str = Field(description="Decoded text; spans index into this string")
+    encoding: str = "utf-8"
+    n_bytes: int = 0
+    ingested_at: dt.datetime | None = None
+
+
+class LetterSummary(_Strict):
+    """One row of the queue: enough to list, filter and search without loading the letter."""
+
+    letter_id: str
+    name: str
+    status: LetterStatus = "new"
+    case_number: str | None = None
+    n_items: int = 0
+    decisions: list[str] = Field(default_factory=list)
+    annotator: str | None = None
+    updated_at: dt.datetime | None = None
+    comment: str | None = None
+
+
+class Change(_Strict):
+    """One change to a field of a letter's record: the unit of history."""
+
+    letter_id: str
+    path: str
+    old: Any = None
+    new: Any = None
+    source: Source = "human"
+    annotator: str | None = None
+    at: dt.datetime

@@ -1,0 +1,17 @@
+"""Where the store lives by default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+
+APP = "imrgold"
+
+
+def default_db_path() -> Path:
+    return Path(platformdirs.user_data_dir(APP, appauthor=False)) / "imrgold.json"
+
+
+def cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir(APP, appauthor=False))

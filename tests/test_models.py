@@ -1,0 +1,78 @@
+import json
+import subprocess
+import sys
+
+import pytest
+from pydantic import ValidationError
+
+from core.models import (
+    DisputedItem,
+    GoldRecord,
+    Proposal,
+    flatten,
+    unflatten,
+)
+
+LETTER_ID = "a" * 64
+
+
+def _record() -> GoldRecord:
+    return GoldRecord(
+        letter_id=LETTER_ID,
+        case_number="CM14-0129040",
+        date_assigned="2014-08-18",
+        priority="standard",
+        reviewer={"specialties": ["Internal Medicine"], "licensure": ["FL"]},
+        patient={"age": 40},
+        diagnoses=["lumbar radiculopathy"],
+        items=[
+            DisputedItem(
+                request="Baclofen cream #2 120mg",
+                decision="upheld",
+                category="medication",
+                drugs=["baclofen"],
+                guidelines=["ODG", "MTUS"],
+            )
+        ],
+    )
+
+
+def test_flatten_round_trip():
+    record = _record()
+    flat = flatten(record)
+    assert flat["items.0.guidelines"] == ["MTUS", "ODG"]  # SPEC order enforced
+    assert flat["date_assigned"] == "2014-08-18"
+    assert unflatten(LETTER_ID, flat) == record
+
+
+def test_proposal_round_trip_and_states():
+    record = _record()
+    proposal = Proposal.from_record(record, source="machine")
+    assert proposal.n_items == 1
+    assert proposal.to_record() == record
+    assert proposal.get("items.0.request").state == "confirmed"
+    assert proposal.get("items.5.drugs").value == []
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"priority": "urgent"},
+        {"reviewer": {"licensure": ["Florida"]}},
+        {"letter_id": "not-a-hash"},
+        {"date_of_injury": "13/45/2014"},
+    ],
+)
+def test_invalid_values_rejected(bad):
+    data = _record().model_dump(mode="json") | bad
+    with pytest.raises(ValidationError):
+        GoldRecord.model_validate(data)
+
+
+def test_schema_command_prints_json_schema():
+    out = subprocess.run(
+        [sys.executable, "-m", "cli.main", "schema"], capture_output=True, text=True, check=True
+    ).stdout
+    schema = json.loads(out)
+    assert schema["title"] == "GoldRecord"
+    assert set(schema["properties"]) >= {"case_number", "items", "reviewer", "patient"}
