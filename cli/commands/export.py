@@ -1,0 +1,110 @@
+"""`imrgold export`: write the gold data set as JSON Lines, CSV or text-plus-spans."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cli.common import UserError, db_path
+
+NAME = "export"
+HELP = "write the gold data set (jsonl, csv or spans) to a file"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=("jsonl", "csv", "spans"),
+        default="jsonl",
+        help="jsonl: one SPEC.md record a line; csv: one row per disputed item; "
+        "spans: letter text with labelled character spans (spaCy/Prodigy style)",
+    )
+    parser.add_argument(
+        "--out", metavar="FILE", default="-", help="file to write (default: standard output)"
+    )
+    parser.add_argument(
+        "--status",
+        action="append",
+        metavar="STATUS",
+        help="only letters in this status (repeatable; default: every letter with a gold record)",
+    )
+    parser.add_argument(
+        "--annotator",
+        metavar="NAME",
+        default=None,
+        help="export this annotator's version instead of the final one",
+    )
+    parser.add_argument(
+        "--deidentify",
+        action="store_true",
+        help="pseudonymise case numbers, shift dates per letter, group ages over 89",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from core.models import LETTER_STATUSES
+
+    for status in args.status or ():
+        if status not in LETTER_STATUSES:
+            raise UserError(f"unknown status {status!r}; one of {', '.join(LETTER_STATUSES)}")
+    path = db_path(args.db)
+    if not path.exists():
+        raise UserError(f"no store at {path}; run `imrgold ingest` first")
+
+    from store.qa import export_records, open_store
+
+    with open_store(path, read_only=True) as store:
+        entries = export_records(store, statuses=args.status, annotator=args.annotator)
+        lines, report = _render(store, entries, args)
+    _write(args.out, lines)
+    where = "standard output" if args.out == "-" else args.out
+    print(f"exported {len(entries)} letter(s) as {args.format} to {where}", file=sys.stderr)
+    for line in report:
+        print(line, file=sys.stderr)
+    return 0
+
+
+def _render(store, entries, args) -> tuple[list[str], list[str]]:
+    from core import export
+
+    records = [e.record for e in entries]
+    texts: dict[str, str] = {}
+    proposals = {}
+    if args.format == "spans":
+        for entry in entries:
+            letter = store.get_letter(entry.letter_id)
+            texts[entry.letter_id] = letter.text if letter is not None else ""
+            proposals[entry.letter_id] = entry.proposal
+    report: list[str] = []
+    if args.deidentify:
+        from core.deidentify import Deidentifier
+
+        from store.qa import deidentify_key
+
+        deid = Deidentifier(deidentify_key(store))
+        records, texts, proposals = deid.apply(records, texts, proposals)
+        report = deid.summary()
+    if args.format == "jsonl":
+        return list(export.jsonl_lines(records)), report
+    if args.format == "csv":
+        return [export.csv_text(records).rstrip("\n")], report
+    lines = [
+        export.spans_line(r, texts.get(r.letter_id, ""), proposals.get(r.letter_id))
+        for r in records
+    ]
+    return lines, report
+
+
+def _write(out: str, lines: list[str]) -> None:
+    body = "".join(line + "\n" for line in lines)
+    if out == "-":
+        sys.stdout.write(body)
+        return
+    target = Path(out).expanduser()
+    if target.parent and not target.parent.exists():
+        raise UserError(f"folder {target.parent} does not exist")
+    # Write then rename so an interrupted export never leaves half a data set behind.
+    tmp = target.with_name(target.name + ".part")
+    tmp.write_text(body, encoding="utf-8")
+    tmp.replace(target)

@@ -1,0 +1,186 @@
+"""The gold data set in the forms people train and evaluate from.
+
+Pure functions over `GoldRecord` (and, for spans, the letter text and the proposal's spans); the
+command in `cli/commands/export.py` picks the records from the store and writes the lines.
+
+- ``jsonl``: one SPEC.md record a line; `pandas.read_json(path, lines=True)` and the datasets
+  library's json loader read it as is.
+- ``csv``: one row per disputed item, the letter's fields repeated on each row, list values joined
+  with ``"; "`` so a spreadsheet shows them in one cell.
+- ``spans``: the letter text with the character span and label of every field, one JSON object a
+  line, in the ``{"text", "spans": [{"start", "end", "label"}]}`` form spaCy and Prodigy read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from core.models import (
+    HEADER_FIELDS,
+    ITEM_FIELDS,
+    PATIENT_FIELDS,
+    REVIEWER_FIELDS,
+    GoldRecord,
+    Proposal,
+    Span,
+    flatten,
+    split_item_path,
+)
+
+FORMATS: tuple[str, ...] = ("jsonl", "csv", "spans")
+LIST_SEPARATOR = "; "
+
+# ---------------------------------------------------------------------------------------------
+# jsonl
+
+
+def jsonl_line(record: GoldRecord) -> str:
+    return record.model_dump_json()
+
+
+def jsonl_lines(records: Iterable[GoldRecord]) -> Iterator[str]:
+    for record in records:
+        yield jsonl_line(record)
+
+
+# ---------------------------------------------------------------------------------------------
+# csv
+
+LETTER_COLUMNS: tuple[str, ...] = (
+    "letter_id",
+    *HEADER_FIELDS,
+    *(p.replace(".", "_") for p in REVIEWER_FIELDS + PATIENT_FIELDS),
+    "diagnoses",
+)
+ITEM_COLUMNS: tuple[str, ...] = ("item_index", *(f"item_{n}" for n in ITEM_FIELDS))
+CSV_COLUMNS: tuple[str, ...] = LETTER_COLUMNS + ITEM_COLUMNS
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return LIST_SEPARATOR.join(str(v) for v in value)
+    return value
+
+
+def csv_rows(record: GoldRecord) -> list[dict[str, Any]]:
+    """One row per disputed item; a letter without items still gets one row (item cells empty),
+    so no letter silently drops out of the table."""
+    flat = flatten(record)
+    letter: dict[str, Any] = {"letter_id": record.letter_id}
+    for path, value in flat.items():
+        if split_item_path(path) is None:
+            letter[path.replace(".", "_")] = _cell(value)
+    if not record.items:
+        return [{**letter, **dict.fromkeys(ITEM_COLUMNS)}]
+    rows = []
+    for index, item in enumerate(record.items):
+        values = item.model_dump(mode="json")
+        row = {**letter, "item_index": index}
+        row.update({f"item_{n}": _cell(values[n]) for n in ITEM_FIELDS})
+        rows.append(row)
+    return rows
+
+
+def csv_text(records: Iterable[GoldRecord]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        writer.writerows(csv_rows(record))
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# spans
+
+
+def label_of(path: str) -> str:
+    """``items.2.drugs`` -> ``drugs``; ``reviewer.licensure`` -> ``reviewer.licensure``."""
+    split = split_item_path(path)
+    return split[1] if split else path
+
+
+def _elements(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        return [str(v) for v in value if str(v)]
+    return [str(value)]
+
+
+def _loose_pattern(needle: str) -> re.Pattern[str]:
+    # The gold value folds line breaks and runs of spaces; the letter text does not.
+    words = [re.escape(w) for w in needle.split()]
+    return re.compile(r"\s+".join(words), re.IGNORECASE)
+
+
+def find_in_text(text: str, needle: str, start: int = 0) -> Span | None:
+    """First place the value is written in the text, whitespace-insensitively."""
+    if not needle.strip():
+        return None
+    found = _loose_pattern(needle).search(text, start)
+    return Span(start=found.start(), end=found.end()) if found else None
+
+
+def field_spans(
+    record: GoldRecord, text: str, proposal: Proposal | None = None
+) -> list[dict[str, Any]]:
+    """Every located value of the record as ``{start, end, label, path, item}``.
+
+    The proposal's own spans are used when it proposed the same value (they point where the
+    annotator looked); otherwise the value is searched in the text. Values written nowhere in
+    the text (normalised ones such as ISO dates or generic drug names) get no span rather than
+    a wrong one.
+    """
+    spans: list[dict[str, Any]] = []
+    for path, value in flatten(record).items():
+        elements = _elements(value)
+        if not elements:
+            continue
+        known: list[Span] = []
+        if proposal is not None:
+            proposed = proposal.fields.get(path)
+            if proposed is not None and proposed.value == value:
+                known = [s for s in proposed.spans if s.end <= len(text) and s.start < s.end]
+        located = known or [s for e in elements if (s := find_in_text(text, e)) is not None]
+        split = split_item_path(path)
+        for span in located:
+            entry: dict[str, Any] = {
+                "start": span.start,
+                "end": span.end,
+                "label": label_of(path),
+                "path": path,
+            }
+            if split:
+                entry["item"] = split[0]
+            spans.append(entry)
+    spans.sort(key=lambda s: (s["start"], s["end"], s["path"]))
+    return spans
+
+
+def spans_object(
+    record: GoldRecord,
+    text: str,
+    proposal: Proposal | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "text": text,
+        "spans": field_spans(record, text, proposal),
+        "meta": {"letter_id": record.letter_id, **(meta or {})},
+        "record": record.model_dump(mode="json"),
+    }
+
+
+def spans_line(
+    record: GoldRecord,
+    text: str,
+    proposal: Proposal | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> str:
+    return json.dumps(spans_object(record, text, proposal, meta), ensure_ascii=False)
