@@ -1,0 +1,179 @@
+"""Reading one letter file: encodings, PDFs, identity and every way a file can be unusable."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+
+from core.reading import LetterError, check_letter_text, decode_text, read_letter
+from tests.letter_files import pdf_bytes, write
+
+LETTERS = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "letters").glob("*.txt"))
+
+
+@pytest.fixture(scope="module")
+def letter_text() -> str:
+    # A letter with non-ASCII text, so encodings make a difference.
+    for path in LETTERS:
+        text = path.read_text(encoding="utf-8")
+        if any(ord(c) > 127 for c in text):
+            return text
+    pytest.skip("no fixture letter with non-ASCII text")
+
+
+@pytest.fixture(scope="module")
+def clean_text() -> str:
+    """A fixture letter's text made representable in Windows-1252 and Latin-1."""
+    text = LETTERS[0].read_text(encoding="utf-8")
+    return text.encode("latin-1", "replace").decode("latin-1") + "\nCafé §5 ± ½\n"
+
+
+def test_every_fixture_letter_reads_with_sha256_of_its_bytes():
+    for path in LETTERS:
+        letter = read_letter(path)
+        assert letter.letter_id == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert letter.name == path.name
+        assert letter.n_bytes == path.stat().st_size
+        assert letter.text == path.read_text(encoding="utf-8").replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize(
+    ("codec", "expected"),
+    [
+        ("utf-8", "utf-8"),
+        ("utf-8-sig", "utf-8-sig"),
+        ("utf-16", "utf-16"),
+        ("cp1252", "cp1252"),
+    ],
+)
+def test_encodings_decode_to_the_same_text(tmp_path, clean_text, codec, expected):
+    path = write(tmp_path / f"letter-{codec}.txt", clean_text.encode(codec))
+    letter = read_letter(path)
+    assert letter.text == clean_text
+    assert letter.encoding == expected
+    assert not letter.text.startswith("\ufeff")
+
+
+def test_windows_1252_punctuation_is_read_as_such(tmp_path, clean_text):
+    text = clean_text + "The patient\u2019s \u201cpain\u201d \u2013 7/10\u2026\n"
+    letter = read_letter(write(tmp_path / "smart.txt", text.encode("cp1252")))
+    assert letter.encoding == "cp1252"
+    assert "patient\u2019s \u201cpain\u201d \u2013 7/10\u2026" in letter.text
+
+
+def test_latin1_only_bytes_fall_back_to_latin1(tmp_path, clean_text):
+    # 0x81 is undefined in Windows-1252, so only Latin-1 can read this file.
+    data = clean_text.encode("latin-1") + b"\x81\n"
+    letter = read_letter(write(tmp_path / "latin.txt", data))
+    assert letter.encoding == "latin-1"
+    assert letter.text == clean_text + "\x81\n"
+
+
+def test_mojibake_is_kept_for_the_extractor_to_repair(tmp_path, letter_text):
+    damaged = letter_text + "\nLabor Code Â§Â§ 4610.5\n"
+    letter = read_letter(write(tmp_path / "moji.txt", damaged))
+    assert "Â§Â§ 4610.5" in letter.text
+
+
+def test_crlf_becomes_lf_and_hash_stays_on_bytes(tmp_path, letter_text):
+    data = letter_text.replace("\n", "\r\n").encode("utf-8")
+    letter = read_letter(write(tmp_path / "dos.txt", data))
+    assert "\r" not in letter.text
+    assert letter.text == letter_text
+    assert letter.letter_id == hashlib.sha256(data).hexdigest()
+
+
+def test_pdf_text_layer_is_read_with_page_breaks(tmp_path):
+    text = LETTERS[0].read_text(encoding="utf-8").encode("ascii", "ignore").decode()
+    path = write(tmp_path / "letter.pdf", pdf_bytes(text, pages=2))
+    letter = read_letter(path)
+    assert letter.encoding == "pdf"
+    assert letter.text.count("\f") == 1
+    assert "IMR ISSUES, DECISIONS AND RATIONALES" in letter.text
+    assert letter.letter_id == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _problem(path: Path, **kwargs) -> str:
+    with pytest.raises(LetterError) as caught:
+        read_letter(path, **kwargs)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}: ")
+    return caught.value.problem
+
+
+def test_bad_files_each_get_one_line(tmp_path, letter_text):
+    head, _, _ = letter_text.partition("IMR ISSUES")
+    issues_only = head + "IMR ISSUES, DECISIONS AND RATIONALES\nThe Final Determination was"
+    ascii_text = letter_text.encode("ascii", "ignore").decode()
+    cases = {
+        "empty.txt": (b"", "empty file"),
+        "blank.md": (b"\n  \n\t\n", "empty file"),
+        "binary.txt": (os.urandom(4096) + b"\x00" * 64, "binary file"),
+        "recipe.txt": (b"Pancakes\n\nMix flour, eggs.\n", "not an IMR determination letter"),
+        "cut.txt": (head.encode(), "truncated letter: no IMR ISSUES"),
+        "undecided.txt": (issues_only.encode(), "truncated letter: no Upheld/Overturned"),
+        "scan.pdf": (pdf_bytes(None), "needs OCR"),
+        "broken.pdf": (pdf_bytes(ascii_text)[:400], "broken PDF"),
+        "fake.pdf": (letter_text.encode(), "broken PDF: no PDF header"),
+    }
+    for name, (data, expected) in cases.items():
+        problem = _problem(write(tmp_path / name, data))
+        assert problem.startswith(expected), (name, problem)
+
+
+def test_size_limit(tmp_path, letter_text):
+    path = write(tmp_path / "big.txt", letter_text)
+    assert _problem(path, max_bytes=1000).startswith("too large: over the 1000 bytes limit")
+    assert read_letter(path, max_bytes=len(letter_text.encode()))
+
+
+def test_missing_and_folder(tmp_path):
+    assert _problem(tmp_path / "nope.txt") == "no such file"
+    (tmp_path / "dir.txt").mkdir()
+    assert _problem(tmp_path / "dir.txt") == "is a folder, not a file"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file(tmp_path, letter_text):
+    path = write(tmp_path / "locked.txt", letter_text)
+    path.chmod(0)
+    assert _problem(path) == "cannot read: permission denied"
+
+
+def test_unreadable_file_as_the_os_reports_it(tmp_path, letter_text, monkeypatch):
+    path = write(tmp_path / "locked.txt", letter_text)
+    real_open = Path.open
+
+    def deny(self, *args, **kwargs):
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", deny)
+    assert _problem(path) == "cannot read: permission denied"
+
+
+def test_check_can_be_turned_off_for_extraction_of_fragments(tmp_path):
+    path = write(tmp_path / "note.txt", "Pancakes\n")
+    assert read_letter(path, check=False).text == "Pancakes\n"
+
+
+def test_letter_error_survives_pickling_for_worker_processes():
+    err = pickle.loads(pickle.dumps(LetterError("/x/y.txt", "empty file")))
+    assert str(err) == "/x/y.txt: empty file"
+    assert err.path == "/x/y.txt" and err.problem == "empty file"
+
+
+def test_check_accepts_markdown_layout_with_mixed_case():
+    text = "### imr issues, decisions and rationales\n**Norco 10/325 #60:** overturned\nMAXIMUS\n"
+    check_letter_text(text)
+
+
+def test_decode_text_rejects_control_heavy_latin1():
+    with pytest.raises(LetterError, match="binary file"):
+        decode_text(bytes(range(1, 32)) * 50 + b"\x81\x8d" * 50)
