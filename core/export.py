@@ -113,17 +113,20 @@ def _elements(value: Any) -> list[str]:
     return [str(value)]
 
 
-def _loose_pattern(needle: str) -> re.Pattern[str]:
+def _loose_pattern(needle: str, flags: int = 0) -> re.Pattern[str]:
     # The gold value folds line breaks and runs of spaces; the letter text does not.
     words = [re.escape(w) for w in needle.split()]
-    return re.compile(r"\s+".join(words), re.IGNORECASE)
+    return re.compile(r"\s+".join(words), flags)
 
 
 def find_in_text(text: str, needle: str, start: int = 0) -> Span | None:
-    """First place the value is written in the text, whitespace-insensitively."""
+    """First place the value is written in the text, whitespace-insensitively; as written
+    (same case) first, since a summary often mentions an item in other words before its heading."""
     if not needle.strip():
         return None
-    found = _loose_pattern(needle).search(text, start)
+    found = _loose_pattern(needle).search(text, start) or _loose_pattern(
+        needle, re.IGNORECASE
+    ).search(text, start)
     return Span(start=found.start(), end=found.end()) if found else None
 
 

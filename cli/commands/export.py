@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -54,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
 
     from store.qa import export_records, open_store
 
-    with open_store(path, read_only=True) as store:
+    # The deidentification key is created on first use and kept in the store.
+    with open_store(path, read_only=not args.deidentify) as store:
         entries = export_records(store, statuses=args.status, annotator=args.annotator)
         lines, report = _render(store, entries, args)
     _write(args.out, lines)
@@ -68,32 +70,30 @@ def run(args: argparse.Namespace) -> int:
 def _render(store, entries, args) -> tuple[list[str], list[str]]:
     from core import export
 
-    records = [e.record for e in entries]
-    texts: dict[str, str] = {}
-    proposals = {}
-    if args.format == "spans":
-        for entry in entries:
-            letter = store.get_letter(entry.letter_id)
-            texts[entry.letter_id] = letter.text if letter is not None else ""
-            proposals[entry.letter_id] = entry.proposal
-    report: list[str] = []
+    deid = None
     if args.deidentify:
         from core.deidentify import Deidentifier
-
         from store.qa import deidentify_key
 
         deid = Deidentifier(deidentify_key(store))
-        records, texts, proposals = deid.apply(records, texts, proposals)
-        report = deid.summary()
-    if args.format == "jsonl":
-        return list(export.jsonl_lines(records)), report
-    if args.format == "csv":
-        return [export.csv_text(records).rstrip("\n")], report
-    lines = [
-        export.spans_line(r, texts.get(r.letter_id, ""), proposals.get(r.letter_id))
-        for r in records
-    ]
-    return lines, report
+    records = [e.record for e in entries]
+    if args.format == "spans":
+        lines = []
+        for entry in entries:
+            letter = store.get_letter(entry.letter_id)
+            text = letter.text if letter is not None else ""
+            obj = export.spans_object(entry.record, text, entry.proposal, {"status": entry.status})
+            if deid is not None:
+                obj = deid.spans_object(obj, entry.record)
+            lines.append(json.dumps(obj, ensure_ascii=False))
+    else:
+        if deid is not None:
+            records = [deid.record(r) for r in records]
+        if args.format == "jsonl":
+            lines = list(export.jsonl_lines(records))
+        else:
+            lines = [export.csv_text(records).rstrip("\n")]
+    return lines, deid.summary() if deid is not None else []
 
 
 def _write(out: str, lines: list[str]) -> None:
