@@ -56,13 +56,15 @@ _DECISION = re.compile(r"\b(?:upheld|overturned)\b", re.IGNORECASE)
 class LetterError(Exception):
     """A file that cannot be ingested; ``str()`` is one line: ``PATH: problem``."""
 
-    def __init__(self, path: Path | str, problem: str) -> None:
+    def __init__(self, path: Path | str, problem: str, reason: str | None = None) -> None:
         self.path = str(path)
         self.problem = " ".join(problem.split())
+        # The short kind ("empty file", "broken PDF") a run's summary counts skipped files by.
+        self.reason = reason or re.split(r"[:,]", self.problem, maxsplit=1)[0]
         super().__init__(f"{self.path}: {self.problem}")
 
     def __reduce__(self):  # keep it picklable across worker processes
-        return (type(self), (self.path, self.problem))
+        return (type(self), (self.path, self.problem, self.reason))
 
 
 def read_letter(

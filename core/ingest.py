@@ -1,0 +1,286 @@
+"""Ingest: turn paths, folders and globs into letters with their proposals, file by file.
+
+Pure orchestration: reading is `core.reading`, extraction `core.extract`, and storage whatever
+`Sink` the caller passes (the command line passes the store).  Every input ends as exactly one
+`Outcome` (added, duplicate, skipped with a one-line problem), so a bad file never stops a run,
+and a letter reaches the sink only together with its proposal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol
+
+from core.models import Letter, Proposal
+from core.reading import DEFAULT_MAX_BYTES, SUFFIXES, LetterError, read_letter
+
+Status = Literal["added", "duplicate", "skipped"]
+Extractor = Callable[[str, str], Proposal]
+
+_GLOB_MAGIC = frozenset("*?[")
+
+
+class Sink(Protocol):
+    """Where letters go: the store, or anything that keeps letters with their proposals."""
+
+    def known_name(self, letter_id: str) -> str | None:
+        """The name a letter with this id was stored under, None if it is not stored."""
+
+    def save(self, letter: Letter, proposal: Proposal) -> bool:
+        """Store both or neither; False if the letter was already there."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    path: str
+    status: Status
+    message: str = ""
+    reason: str = ""
+    letter_id: str | None = None
+
+
+@dataclass
+class Summary:
+    added: int = 0
+    duplicate: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    ignored: int = 0
+    """Files inside folders that are not .txt, .md or .pdf: left alone, not counted as skipped."""
+
+    @property
+    def n_skipped(self) -> int:
+        return sum(self.skipped.values())
+
+    @property
+    def total(self) -> int:
+        return self.added + self.duplicate + self.n_skipped
+
+    def count(self, outcome: Outcome) -> None:
+        if outcome.status == "added":
+            self.added += 1
+        elif outcome.status == "duplicate":
+            self.duplicate += 1
+        else:
+            self.skipped[outcome.reason] += 1
+
+    def line(self) -> str:
+        text = (
+            f"{self.total} file{'' if self.total == 1 else 's'}: {self.added} added, "
+            f"{self.duplicate} duplicate, {self.n_skipped} skipped"
+        )
+        if self.skipped:
+            reasons = ", ".join(f"{n} {r}" for r, n in sorted(self.skipped.items()))
+            text += f" ({reasons})"
+        if self.ignored:
+            text += f"; {self.ignored} other file{'' if self.ignored == 1 else 's'} ignored"
+        return text
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding the files.
+
+
+@dataclass
+class Inputs:
+    files: list[Path] = field(default_factory=list)
+    missing: list[Outcome] = field(default_factory=list)
+    ignored: int = 0
+
+
+def collect(args: Iterable[str | Path]) -> Inputs:
+    """Files to ingest from files, folders (recursively) and globs, each once, in a stable order.
+
+    A named file with an unsupported suffix, or a path that matches nothing, becomes a skipped
+    `Outcome`; unsupported files met inside a folder are only counted.
+    """
+    found = Inputs()
+    seen: set[Path] = set()
+
+    def add(path: Path) -> None:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            found.files.append(path)
+
+    def walk(folder: Path) -> None:
+        key = folder.resolve()
+        if key in seen:
+            return
+        seen.add(key)
+        files, ignored = _walk(folder)
+        found.ignored += ignored
+        for f in files:
+            add(f)
+
+    for arg in args:
+        text = str(arg)
+        path = Path(text).expanduser()
+        if path.is_dir():
+            walk(path)
+        elif path.exists() or path.is_symlink() or not _GLOB_MAGIC & set(text):
+            if path.suffix.lower() in SUFFIXES or not path.exists():
+                add(path)  # a missing file is reported by read_letter, in order
+            else:
+                found.missing.append(_unsupported(path))
+        else:
+            matches = sorted(glob.glob(os.path.expanduser(text), recursive=True))
+            if not matches:
+                found.missing.append(
+                    Outcome(text, "skipped", f"{text}: matches no file", "matches no file")
+                )
+            for match in matches:
+                m = Path(match)
+                if m.is_dir():
+                    walk(m)
+                elif m.suffix.lower() in SUFFIXES:
+                    add(m)
+                else:
+                    found.ignored += 1
+    return found
+
+
+def _unsupported(path: Path) -> Outcome:
+    problem = f"not a {', '.join(SUFFIXES[:-1])} or {SUFFIXES[-1]} file"
+    return Outcome(str(path), "skipped", f"{path}: {problem}", "unsupported file type")
+
+
+def _walk(folder: Path) -> tuple[list[Path], int]:
+    """Letter files under ``folder``, sorted; hidden files and folders are skipped silently."""
+    files: list[Path] = []
+    ignored = 0
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            if name.startswith("."):
+                continue
+            if Path(name).suffix.lower() in SUFFIXES:
+                files.append(Path(root) / name)
+            else:
+                ignored += 1
+    return files, ignored
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading and extracting one file: runs in worker processes, so it is a plain top-level function.
+
+
+@dataclass(frozen=True)
+class Work:
+    """What a worker hands back for one file."""
+
+    path: str
+    letter: Letter | None = None
+    proposal: Proposal | None = None
+    error: LetterError | None = None
+
+
+@dataclass(frozen=True)
+class _Config:
+    max_bytes: int
+    known: frozenset[str]
+    extract: Extractor | None
+
+
+_config = _Config(DEFAULT_MAX_BYTES, frozenset(), None)
+
+
+def _configure(config: _Config) -> None:
+    global _config
+    _config = config
+
+
+def _default_extract(text: str, letter_id: str) -> Proposal:
+    from core.extract import extract
+
+    return extract(text, letter_id)
+
+
+def process(path: str) -> Work:
+    """Read, vet and (unless the store already has it) extract one file."""
+    try:
+        letter = read_letter(Path(path), max_bytes=_config.max_bytes)
+    except LetterError as err:
+        return Work(path, error=err)
+    if letter.letter_id in _config.known:
+        return Work(path, letter=letter)
+    extract = _config.extract or _default_extract
+    try:
+        proposal = extract(letter.text, letter.letter_id)
+    except Exception as err:  # the contract says never, but one bad letter must not stop a run
+        return Work(path, error=LetterError(path, f"extraction failed: {err!r}"))
+    return Work(path, letter=letter, proposal=proposal)
+
+
+def _results(files: Sequence[Path], config: _Config, jobs: int) -> Iterator[Work]:
+    paths = [str(p) for p in files]
+    if jobs <= 1 or len(paths) < 2:
+        _configure(config)
+        yield from map(process, paths)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Chunks amortise the pickling round trip; small enough that progress still moves.
+    chunksize = max(1, min(64, len(paths) // (jobs * 8) or 1))
+    with ProcessPoolExecutor(jobs, initializer=_configure, initargs=(config,)) as pool:
+        try:
+            yield from pool.map(process, paths, chunksize=chunksize)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+# ---------------------------------------------------------------------------------------------
+# The run.
+
+
+def ingest(
+    files: Sequence[Path],
+    sink: Sink,
+    *,
+    known: Iterable[str] = (),
+    jobs: int = 1,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    extract: Extractor | None = None,
+    now: Callable[[], dt.datetime] | None = None,
+) -> Iterator[Outcome]:
+    """One `Outcome` per file, in order, saving each new letter with its proposal as it comes.
+
+    ``known`` are letter ids already stored (their files are read and hashed, not extracted);
+    ``extract`` must be a top-level function when ``jobs > 1``.
+    """
+    clock = now or (lambda: dt.datetime.now(dt.UTC))
+    config = _Config(max_bytes, frozenset(known), extract)
+    first_seen: dict[str, str] = {}
+    for work in _results(files, config, jobs):
+        yield _settle(work, sink, first_seen, clock)
+
+
+def _settle(
+    work: Work, sink: Sink, first_seen: dict[str, str], clock: Callable[[], dt.datetime]
+) -> Outcome:
+    if work.error is not None:
+        return Outcome(work.path, "skipped", str(work.error), work.error.reason)
+    letter = work.letter
+    assert letter is not None
+    earlier = first_seen.get(letter.letter_id) or sink.known_name(letter.letter_id)
+    if earlier is None and work.proposal is not None:
+        letter = letter.model_copy(
+            update={"source_path": str(Path(work.path).resolve()), "ingested_at": clock()}
+        )
+        if sink.save(letter, work.proposal):
+            first_seen[letter.letter_id] = work.path
+            return Outcome(work.path, "added", letter_id=letter.letter_id)
+        earlier = sink.known_name(letter.letter_id)
+    return Outcome(
+        work.path,
+        "duplicate",
+        f"{work.path}: duplicate of {earlier or 'a stored letter'}, not added",
+        "duplicate",
+        letter.letter_id,
+    )
