@@ -1,0 +1,342 @@
+"""Agreement between annotators, and between the machine and gold, field by field.
+
+Records are compared as flat ``{field path: value}`` maps (`core.models.flatten`), so a machine
+proposal that would not validate as a record can still be scored.  Items are matched across
+versions first (`align_items`); an item only one side has counts against exact match and F1 but
+cannot enter a kappa, which needs a pair of labels.
+
+Measures, per field (items' fields pooled as ``items.decision`` and so on):
+
+- exact match: the share of units (letters, or matched items) where both values are equal;
+- Cohen's kappa for the categorical fields, two raters (``None`` is a label of its own: "the
+  letter does not say" is an answer annotators can disagree on);
+- Krippendorff's alpha (nominal, the `krippendorff` package) for the categorical fields over all
+  annotators when there are more than two;
+- F1: for list fields micro-averaged over elements, for text fields the mean token F1.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections import Counter
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from core.models import (
+    ITEM_FIELDS,
+    LETTER_FIELDS,
+    GoldRecord,
+    Proposal,
+    flatten,
+    is_list_field,
+    item_path,
+    split_item_path,
+)
+
+Flat = Mapping[str, Any]
+Kind = Literal["categorical", "list", "text", "value"]
+
+CATEGORICAL_FIELDS = frozenset({"priority", "patient.sex", "items.decision", "items.category"})
+TEXT_FIELDS = frozenset(
+    {f"items.{n}" for n in ("request", "strength", "form", "amount", "quantity", "route",
+                            "frequency", "rationale")}
+    | {"case_number"}
+)
+FIELD_KEYS: tuple[str, ...] = LETTER_FIELDS + tuple(f"items.{n}" for n in ITEM_FIELDS)
+ITEM_MATCH_THRESHOLD = 60.0
+
+
+def field_key(path: str) -> str:
+    """``items.3.drugs`` -> ``items.drugs``; letter paths unchanged."""
+    split = split_item_path(path)
+    return f"items.{split[1]}" if split else path
+
+
+def kind_of(key: str) -> Kind:
+    if key in CATEGORICAL_FIELDS:
+        return "categorical"
+    if is_list_field(key.replace("items.", "items.0.")):
+        return "list"
+    if key in TEXT_FIELDS:
+        return "text"
+    return "value"
+
+
+def flat_of(source: GoldRecord | Proposal | Flat) -> dict[str, Any]:
+    if isinstance(source, GoldRecord):
+        return flatten(source)
+    if isinstance(source, Proposal):
+        return {p: source.get(p).value for p in source.paths()}
+    return dict(source)
+
+
+# ---------------------------------------------------------------------------------------------
+# Coefficients
+
+
+def _label(value: Any) -> Hashable:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def cohen_kappa(pairs: Sequence[tuple[Any, Any]]) -> float | None:
+    """Cohen's kappa of two raters' labels; None when undefined (no pairs, or chance agreement
+    is certain because both raters used one and the same label throughout)."""
+    n = len(pairs)
+    if n == 0:
+        return None
+    a = Counter(_label(x) for x, _ in pairs)
+    b = Counter(_label(y) for _, y in pairs)
+    observed = sum(_label(x) == _label(y) for x, y in pairs) / n
+    expected = sum(a[k] * b.get(k, 0) for k in a) / (n * n)
+    if math.isclose(expected, 1.0):
+        return None
+    return (observed - expected) / (1 - expected)
+
+
+def krippendorff_alpha(units: Sequence[Mapping[str, Any]], raters: Sequence[str]) -> float | None:
+    """Nominal Krippendorff's alpha; ``units`` map rater -> label (a missing rater is missing
+    data, a ``None`` value is the label "not stated")."""
+    import krippendorff
+    import numpy as np
+
+    codes: dict[Hashable, int] = {}
+    matrix = np.full((len(raters), len(units)), np.nan)
+    for j, unit in enumerate(units):
+        for i, rater in enumerate(raters):
+            if rater in unit:
+                matrix[i, j] = codes.setdefault(_label(unit[rater]), len(codes))
+    pairable = sum(int((~np.isnan(matrix[:, j])).sum() >= 2) for j in range(len(units)))
+    if len(codes) < 2 or pairable == 0:
+        return None
+    return float(krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal"))
+
+
+def _norm_text(value: Any) -> str:
+    return " ".join(str(value).split()).lower() if value is not None else ""
+
+
+def token_f1(a: Any, b: Any) -> float:
+    """Token-overlap F1 of two strings (SQuAD style); two empty values agree."""
+    ta, tb = re.findall(r"\w+", _norm_text(a)), re.findall(r"\w+", _norm_text(b))
+    if not ta and not tb:
+        return 1.0
+    common = sum((Counter(ta) & Counter(tb)).values())
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(tb), common / len(ta)
+    return 2 * precision * recall / (precision + recall)
+
+
+def _same(a: Any, b: Any, kind: Kind) -> bool:
+    if kind == "text":
+        return _norm_text(a) == _norm_text(b)
+    if kind == "list":
+        return [_norm_text(v) for v in a or []] == [_norm_text(v) for v in b or []]
+    return a == b
+
+
+# ---------------------------------------------------------------------------------------------
+# Item alignment
+
+
+def align_items(a: Sequence[str], b: Sequence[str]) -> list[tuple[int | None, int | None]]:
+    """Match two versions' items by their request text.
+
+    Same count: by position (items are in letter order and the requests may have been corrected).
+    Otherwise each pair above `ITEM_MATCH_THRESHOLD` similarity, best first; the rest unmatched.
+    """
+    if len(a) == len(b):
+        return [(i, i) for i in range(len(a))]
+    from rapidfuzz import fuzz
+
+    scored = sorted(
+        ((fuzz.token_sort_ratio(_norm_text(x), _norm_text(y)), i, j)
+         for i, x in enumerate(a) for j, y in enumerate(b)),
+        reverse=True,
+    )
+    pairs: dict[int, int] = {}
+    used_b: set[int] = set()
+    for score, i, j in scored:
+        if score < ITEM_MATCH_THRESHOLD:
+            break
+        if i not in pairs and j not in used_b:
+            pairs[i] = j
+            used_b.add(j)
+    out: list[tuple[int | None, int | None]] = [(i, pairs.get(i)) for i in range(len(a))]
+    out += [(None, j) for j in range(len(b)) if j not in used_b]
+    return out
+
+
+def _requests(flat: Flat) -> list[str]:
+    n = 1 + max((s[0] for p in flat if (s := split_item_path(p))), default=-1)
+    return [flat.get(item_path(i, "request")) or "" for i in range(n)]
+
+
+def units(versions: Mapping[str, Flat]) -> dict[str, list[dict[str, Any]]]:
+    """Per field key, the units to compare: ``[{rater: value}]``.
+
+    Items are aligned to the rater with most items (ties: first by name); a rater without a
+    matching item is absent from that unit.
+    """
+    raters = sorted(versions)
+    out: dict[str, list[dict[str, Any]]] = {k: [] for k in FIELD_KEYS}
+    if not raters:
+        return out
+    for key in LETTER_FIELDS:
+        out[key].append({r: versions[r].get(key, [] if is_list_field(key) else None)
+                         for r in raters})
+    requests = {r: _requests(versions[r]) for r in raters}
+    reference = max(raters, key=lambda r: (len(requests[r]), -raters.index(r)))
+    slots: list[dict[str, int]] = [{reference: i} for i in range(len(requests[reference]))]
+    for rater in raters:
+        if rater == reference:
+            continue
+        for i, j in align_items(requests[reference], requests[rater]):
+            if j is None:
+                continue
+            if i is None:
+                slots.append({rater: j})
+            else:
+                slots[i][rater] = j
+    for slot in slots:
+        for name in ITEM_FIELDS:
+            default = [] if name in ("drugs", "guidelines") else None
+            out[f"items.{name}"].append(
+                {r: versions[r].get(item_path(j, name), default) for r, j in slot.items()}
+            )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Reports
+
+
+@dataclass
+class FieldAgreement:
+    field: str
+    kind: Kind
+    n: int = 0
+    exact: float | None = None
+    kappa: float | None = None
+    alpha: float | None = None
+    f1: float | None = None
+
+
+@dataclass
+class Comparison:
+    """One comparison: two raters (``a`` vs ``b``), or all raters (``b`` is None)."""
+
+    name: str
+    a: str
+    b: str | None
+    letters: int
+    fields: list[FieldAgreement] = field(default_factory=list)
+
+    def get(self, key: str) -> FieldAgreement:
+        return next(f for f in self.fields if f.field == key)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _pair_field(
+    key: str, pairs: list[tuple[Any, Any]], misses: list[tuple[Any, Any]]
+) -> FieldAgreement:
+    """``misses`` are units only one side has (the other value is None): disagreements for
+    exact match and F1, left out of kappa."""
+    kind = kind_of(key)
+    n = len(pairs) + len(misses)
+    result = FieldAgreement(key, kind, n)
+    if n == 0:
+        return result
+    result.exact = sum(_same(a, b, kind) for a, b in pairs) / n
+    if kind == "categorical":
+        result.kappa = cohen_kappa(pairs)
+    elif kind == "list":
+        tp = fp = fn = 0
+        for a, b in pairs + misses:
+            sa = {_norm_text(v) for v in a or []}
+            sb = {_norm_text(v) for v in b or []}
+            tp, fp, fn = tp + len(sa & sb), fp + len(sb - sa), fn + len(sa - sb)
+        result.f1 = 1.0 if tp + fp + fn == 0 else 2 * tp / (2 * tp + fp + fn)
+    elif kind == "text":
+        result.f1 = sum(token_f1(a, b) for a, b in pairs) / n
+    return result
+
+
+def compare_pair(
+    letters: Mapping[str, Mapping[str, Flat]], a: str, b: str, name: str | None = None
+) -> Comparison:
+    """Rater ``a`` against rater ``b`` over the letters both annotated."""
+    shared = [lid for lid, v in letters.items() if a in v and b in v]
+    pairs: dict[str, list[tuple[Any, Any]]] = {k: [] for k in FIELD_KEYS}
+    misses: dict[str, list[tuple[Any, Any]]] = {k: [] for k in FIELD_KEYS}
+    for lid in shared:
+        for key, rows in units({a: letters[lid][a], b: letters[lid][b]}).items():
+            for unit in rows:
+                target = pairs if a in unit and b in unit else misses
+                target[key].append((unit.get(a), unit.get(b)))
+    fields = [_pair_field(key, pairs[key], misses[key]) for key in FIELD_KEYS]
+    return Comparison(name or f"{a} vs {b}", a, b, len(shared), fields)
+
+
+def compare_all(letters: Mapping[str, Mapping[str, Flat]], raters: Sequence[str]) -> Comparison:
+    """Krippendorff's alpha for the categorical fields over every rater."""
+    pooled: dict[str, list[dict[str, Any]]] = {k: [] for k in FIELD_KEYS}
+    used = 0
+    for versions in letters.values():
+        present = {r: versions[r] for r in raters if r in versions}
+        if len(present) < 2:
+            continue
+        used += 1
+        for key, rows in units(present).items():
+            pooled[key].extend(rows)
+    fields = []
+    for key in FIELD_KEYS:
+        kind = kind_of(key)
+        rows = pooled[key]
+        result = FieldAgreement(key, kind, len(rows))
+        if rows:
+            full = [u for u in rows if len(u) == len(raters)]
+            if full:
+                result.exact = sum(
+                    all(_same(u[raters[0]], u[r], kind) for r in raters) for u in full
+                ) / len(rows)
+            if kind == "categorical":
+                result.alpha = krippendorff_alpha(rows, raters)
+        fields.append(result)
+    return Comparison("all annotators", ", ".join(raters), None, used, fields)
+
+
+def agreement_report(
+    letters: Mapping[str, Mapping[str, Flat]],
+    machine: Mapping[str, Flat] | None = None,
+    gold: Mapping[str, Flat] | None = None,
+) -> list[Comparison]:
+    """Every annotator pair, all annotators together when more than two, and machine vs gold.
+
+    ``letters`` maps letter id -> {annotator: flat record}; ``machine`` and ``gold`` map letter id
+    -> flat record (gold being the final, adjudicated record).
+    """
+    raters = sorted({r for versions in letters.values() for r in versions})
+    out = [compare_pair(letters, a, b) for a, b in itertools.combinations(raters, 2)]
+    out = [c for c in out if c.letters]
+    if len(raters) > 2:
+        out.append(compare_all(letters, raters))
+    if machine and gold:
+        both = {lid: {"gold": gold[lid], "machine": machine[lid]} for lid in gold if lid in machine}
+        out.append(compare_pair(both, "gold", "machine", "machine vs gold"))
+    return out
+
+
+def flat_versions(
+    versions: Mapping[str, Mapping[str, GoldRecord | Proposal | Flat]],
+) -> dict[str, dict[str, dict[str, Any]]]:
+    return {lid: {r: flat_of(v) for r, v in by.items()} for lid, by in versions.items()}
+
+
+def non_empty(fields: Iterable[FieldAgreement]) -> list[FieldAgreement]:
+    return [f for f in fields if f.n]
