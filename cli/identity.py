@@ -1,0 +1,92 @@
+"""Who is annotating: ``--annotator``, else ``$IMRGOLD_ANNOTATOR``, else the name remembered in
+the user's config folder, else asked once (on a terminal) and remembered there.
+
+The file is created 0600 in a 0700 folder: a name is personal data, and on a shared machine it
+is nobody else's business who annotated what.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from cli.common import UserError
+
+ENV = "IMRGOLD_ANNOTATOR"
+FILE_NAME = "annotator"
+_VALID = re.compile(r"^[\w.@+-][\w .@+-]{0,62}$")
+
+
+def config_file() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("imrgold", appauthor=False)) / FILE_NAME
+
+
+def add_annotator_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--annotator",
+        metavar="NAME",
+        default=None,
+        help=f"who is working (default: ${ENV}, else the name remembered in the config folder)",
+    )
+
+
+def clean(name: str) -> str:
+    name = " ".join(name.split())
+    if not _VALID.match(name):
+        raise UserError(
+            f"annotator name {name!r} must be 1-63 letters, digits, spaces or . @ + - _"
+        )
+    return name
+
+
+def remembered() -> str | None:
+    path = config_file()
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return text or None
+
+
+def remember(name: str) -> Path:
+    path = config_file()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(name + "\n")
+    os.chmod(path, 0o600)  # an existing file keeps its old mode through O_CREAT
+    return path
+
+
+def resolve(
+    arg: str | None,
+    *,
+    ask: Callable[[str], str] | None = None,
+    interactive: bool | None = None,
+    required: bool = True,
+) -> str | None:
+    """The annotator's name; asks (and remembers the answer) only on a terminal."""
+    if arg:
+        return clean(arg)
+    env = os.environ.get(ENV, "").strip()
+    if env:
+        return clean(env)
+    known = remembered()
+    if known:
+        return clean(known)
+    if interactive is None:
+        interactive = sys.stdin.isatty()
+    if not interactive:
+        if not required:
+            return None
+        raise UserError(f"who is annotating? pass --annotator NAME or set {ENV}")
+    answer = clean((ask or input)("Your name as annotator (remembered for next time): "))
+    path = remember(answer)
+    print(f"remembered annotator {answer!r} in {path}", file=sys.stderr)
+    return answer

@@ -1,0 +1,50 @@
+import os
+import stat
+
+import pytest
+
+from cli import identity
+from cli.common import UserError
+
+
+@pytest.fixture(autouse=True)
+def _config(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv(identity.ENV, raising=False)
+
+
+def test_flag_beats_environment_beats_remembered(monkeypatch):
+    identity.remember("carol")
+    monkeypatch.setenv(identity.ENV, "bob")
+    assert identity.resolve("alice") == "alice"
+    assert identity.resolve(None) == "bob"
+    monkeypatch.delenv(identity.ENV)
+    assert identity.resolve(None) == "carol"
+
+
+def test_asked_once_then_remembered_privately():
+    asked = []
+
+    def ask(prompt):
+        asked.append(prompt)
+        return "  Dana  Q "
+
+    assert identity.resolve(None, ask=ask, interactive=True) == "Dana Q"
+    assert identity.resolve(None, ask=ask, interactive=True) == "Dana Q"
+    assert len(asked) == 1
+    path = identity.config_file()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+
+
+def test_not_on_a_terminal_is_a_one_line_error():
+    with pytest.raises(UserError, match="--annotator"):
+        identity.resolve(None, interactive=False)
+    assert identity.resolve(None, interactive=False, required=False) is None
+
+
+@pytest.mark.parametrize("bad", ["", "a/b", "x" * 80, "semi;colon"])
+def test_bad_names_refused(bad):
+    with pytest.raises(UserError):
+        identity.resolve(bad or " ", interactive=False)
