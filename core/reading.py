@@ -18,7 +18,6 @@ import hashlib
 import io
 import logging
 import re
-import unicodedata
 from pathlib import Path
 
 from core.models import Letter
@@ -27,8 +26,9 @@ SUFFIXES: tuple[str, ...] = (".txt", ".md", ".pdf")
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 """Real letters are 3-30 kB as text and well under 1 MB as PDF; 20 MB leaves room for scans."""
 
-# Control characters a text letter may legitimately hold (form feeds come from pdftotext).
-_ALLOWED_CONTROLS = frozenset("\t\n\r\f\v")
+# Unicode's control characters (category Cc) except the whitespace a letter may hold: tab, line
+# breaks, vertical tab and the form feeds pdftotext puts between pages.
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _BINARY_CONTROL_RATIO = 0.01
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
@@ -157,10 +157,7 @@ def _control_ratio(text: str) -> float:
     if not text:
         return 0.0
     sample = text[:65536]
-    bad = sum(
-        1 for ch in sample if ch not in _ALLOWED_CONTROLS and unicodedata.category(ch) == "Cc"
-    )
-    return bad / len(sample)
+    return len(_CONTROLS.findall(sample)) / len(sample)
 
 
 def pdf_text(data: bytes, path: Path | str = "<bytes>") -> str:
@@ -195,11 +192,10 @@ def _first_line(err: BaseException) -> str:
 
 def check_letter_text(text: str, path: Path | str = "<text>") -> None:
     """`LetterError` unless the text is an IMR letter with its issues and at least one decision."""
-    markers = sum(1 for pattern in _IMR_MARKERS if pattern.search(text))
     heading = _ISSUES_HEADING.search(text)
-    if markers < 2 and heading is None:
-        raise LetterError(path, "not an IMR determination letter")
     if heading is None:
+        if sum(1 for pattern in _IMR_MARKERS if pattern.search(text)) < 2:
+            raise LetterError(path, "not an IMR determination letter")
         raise LetterError(path, "truncated letter: no IMR ISSUES, DECISIONS AND RATIONALES section")
     if not _DECISION.search(text, heading.end()):
         raise LetterError(path, "truncated letter: no Upheld/Overturned decision under IMR ISSUES")
