@@ -69,43 +69,106 @@ def fold(text: str) -> str:
 
 def problems(data: dict, letter_bytes: bytes) -> list[str]:
     """Everything wrong with a raw gold record (as loaded from JSON) against its letter."""
-    found: list[str] = []
     try:
         GoldRecord.model_validate(data)
     except Exception as exc:  # pydantic.ValidationError; report it like the others
         return [f"not a valid GoldRecord: {exc}"]
-
+    found: list[str] = []
     if data["letter_id"] != hashlib.sha256(letter_bytes).hexdigest():
         found.append("letter_id is not the sha256 of the letter's bytes")
+    found += date_problems(data)
+    for index, item in enumerate(data["items"]):
+        found += list_problems(f"items.{index}", item)
+    found += walk_problems(data["items"], fold(letter_bytes.decode("utf-8", errors="replace")))
+    return found
 
-    dates = {}
-    for name in DATE_FIELDS:
-        if data.get(name) is not None:
-            dates[name] = dt.date.fromisoformat(data[name])
-            if not EARLIEST <= dates[name] <= LATEST:
-                found.append(f"{name} {data[name]} is outside {EARLIEST.year}..{LATEST.year}")
-    ordered = [(n, dates[n]) for n in DATE_FIELDS if n in dates]
-    for (first, a), (then, b) in itertools.pairwise(ordered):
+
+def date_problems(data: dict) -> list[str]:
+    found = []
+    dates = {n: dt.date.fromisoformat(data[n]) for n in DATE_FIELDS if data.get(n) is not None}
+    for name, date in dates.items():
+        if not EARLIEST <= date <= LATEST:
+            found.append(f"{name} {date} is outside {EARLIEST.year}..{LATEST.year}")
+    # A case moves forward: injury, UR denial, IMR application, assignment, decision.
+    for (first, a), (then, b) in itertools.pairwise(dates.items()):
         if a > b:
             found.append(f"{first} {a} comes after {then} {b}")
+    return found
 
-    text = fold(letter_bytes.decode("utf-8", errors="replace"))
-    for index, item in enumerate(data["items"]):
+
+def list_problems(where: str, item: dict) -> list[str]:
+    found = []
+    if item["drugs"] != sorted({d.lower() for d in item["drugs"]}):
+        found.append(f"{where}.drugs {item['drugs']} are not sorted, unique and lowercase")
+    if item["guidelines"] != sorted(set(item["guidelines"]), key=GUIDELINES.index):
+        found.append(f"{where}.guidelines {item['guidelines']} are out of SPEC order")
+    return found
+
+
+_NOT_MTUS = re.compile(r"Non-MTUS|outside of the MTUS")
+_ODG = re.compile(r"\bODG\b|Official Disability Guidelines")
+# Between one rationale and the next heading only a partial certification's preamble may stand.
+MAX_GAP = 600
+
+
+def cited(paragraph: str) -> dict[str, bool]:
+    """Which guideline families a "MAXIMUS guideline:" paragraph plainly names."""
+    return {
+        "MTUS": "MTUS" in _NOT_MTUS.sub("", paragraph),
+        "ODG": bool(_ODG.search(paragraph)),
+        "ACOEM": "ACOEM" in paragraph,
+    }
+
+
+def walk_problems(items: list[dict], text: str) -> list[str]:
+    """Read the letter in order: each heading with its decision, its MAXIMUS paragraph and the
+    rationale running from "Decision rationale:" to the next heading or the end."""
+    found: list[str] = []
+    cursor = 0
+    previous_end: int | None = None
+    for index, item in enumerate(items):
         where = f"items.{index}"
         request = _SPACE.sub(" ", item["request"]).strip()
         if not request or request not in text:
             found.append(f"{where}.request {request!r} is not in the letter")
-        elif item["decision"] is not None:
-            word = item["decision"].capitalize()
-            if f"{request}: {word}" not in text and f"{request} is: {word}" not in text:
-                found.append(f"{where}: the letter does not say {request!r} is {word}")
-        if item["drugs"] != sorted({d.lower() for d in item["drugs"]}):
-            found.append(f"{where}.drugs {item['drugs']} are not sorted, unique and lowercase")
-        if item["guidelines"] != sorted(set(item["guidelines"]), key=GUIDELINES.index):
-            found.append(f"{where}.guidelines {item['guidelines']} are out of SPEC order")
-        rationale = item["rationale"]
-        if rationale is not None and _SPACE.sub(" ", rationale).strip() not in text:
-            found.append(f"{where}.rationale is not the letter's text")
+            return found
+        word = (item["decision"] or "").capitalize()
+        heads = [h for h in (f"{request}: {word}", f"{request} is: {word}") if h in text[cursor:]]
+        if not word or not heads:
+            found.append(
+                f"{where}: after the previous item the letter does not say {request!r} "
+                f"is {word or 'decided'}"
+            )
+            return found
+        head = min(text.index(h, cursor) for h in heads)
+        if previous_end is not None:
+            gap = text[previous_end:head]
+            preamble = "original request" in gap and len(gap) <= MAX_GAP
+            if gap.strip() and (not preamble or "Decision rationale:" in gap):
+                found.append(f"items.{index - 1}.rationale stops short of the next heading")
+        maximus = text.find("MAXIMUS guideline:", head)
+        opens = text.find("Decision rationale:", max(maximus, head))
+        if maximus < 0 or opens < 0:
+            found.append(
+                f"{where}: no MAXIMUS guideline paragraph and rationale follow the heading"
+            )
+            return found
+        for family, named in cited(text[maximus:opens]).items():
+            if named != (family in item["guidelines"]):
+                verb = "names" if named else "does not name"
+                found.append(
+                    f"{where}.guidelines {item['guidelines']}: the paragraph {verb} {family}"
+                )
+        rationale = _SPACE.sub(" ", item["rationale"] or "").strip()
+        body = f"Decision rationale: {rationale}"
+        if not rationale or not text.startswith(body, opens):
+            found.append(f"{where}.rationale is not the letter's text after 'Decision rationale:'")
+            previous_end = None
+        else:
+            previous_end = opens + len(body)
+        cursor = opens
+    if previous_end is not None and text[previous_end:].strip():
+        found.append(f"items.{len(items) - 1}.rationale stops short of the end of the letter")
     return found
 
 
@@ -136,9 +199,9 @@ def real_case() -> tuple[dict, bytes]:
     for gold, letters in CASES:
         data, letter = _load(gold), letter_for(gold, letters)
         drug_items = [i for i in data["items"] if len(i["drugs"]) >= 2]
-        if letter is not None and drug_items and data["items"][0]["rationale"]:
+        if letter is not None and drug_items and len(data["items"]) >= 2:
             return data, letter.read_bytes()
-    pytest.fail("no gold record with a multi-drug item to break")
+    pytest.fail("no gold record with two items and a multi-drug item to break")
 
 
 def test_checks_accept_the_unbroken_record(real_case):
@@ -200,6 +263,28 @@ def test_checks_catch_a_rationale_not_copied_from_the_letter(real_case):
     data, letter = real_case
     data["items"][0]["rationale"] += " x"
     assert any("rationale" in p for p in problems(data, letter))
+
+
+@pytest.mark.parametrize(("index", "message"), [(0, "next heading"), (-1, "end of the letter")])
+def test_checks_catch_a_rationale_cut_short(real_case, index, message):
+    data, letter = real_case
+    item = data["items"][index]
+    item["rationale"] = item["rationale"].rsplit(". ", 1)[0] + "."
+    assert any(f"stops short of the {message}" in p for p in problems(data, letter))
+
+
+def test_checks_catch_items_out_of_letter_order(real_case):
+    data, letter = real_case
+    data["items"].reverse()
+    assert any("after the previous item" in p for p in problems(data, letter))
+
+
+def test_checks_catch_guidelines_the_maximus_paragraph_does_not_support(real_case):
+    data, letter = real_case
+    data["items"][0]["guidelines"] = []
+    assert any("the paragraph names" in p for p in problems(data, letter))
+    data["items"][0]["guidelines"] = ["MTUS", "ODG", "ACOEM"]
+    assert any("the paragraph does not name" in p for p in problems(data, letter))
 
 
 def test_fold_repairs_mojibake_markup_and_wrapped_words():
