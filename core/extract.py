@@ -1,0 +1,506 @@
+"""The machine's proposal for a letter: every field of the gold record, with spans and confidence.
+
+`extract(text, letter_id)` repairs the text (`core.text`), cuts it into sections and item blocks
+(`core.sections`), reads each field with general rules, and maps every value's span back to the
+original text.  Confidences are rule strengths: a value read from a labelled header cell scores
+high, a value guessed from prose lower, an absent value scores by how sure we are it is absent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from core import extract_items as items_mod
+from core.extract_dates import DATE, latest_year, parse_date
+from core.models import (
+    LETTER_FIELDS,
+    Proposal,
+    ProposedField,
+    Span,
+    field_paths,
+    is_list_field,
+    item_path,
+)
+from core.sections import ItemBlock, find_items, find_sections
+from core.text import Repaired, fix_mojibake, fold, repair
+
+# ---------------------------------------------------------------------------------------------
+# Field values with their spans in the repaired text.
+
+
+class _Fields:
+    """Collects proposed fields; spans are given in repaired-text offsets and mapped once."""
+
+    def __init__(self, repaired: Repaired) -> None:
+        self.repaired = repaired
+        self.fields: dict[str, ProposedField] = {}
+
+    def put(
+        self,
+        path: str,
+        value: Any,
+        confidence: float,
+        spans: Iterable[tuple[int, int]] = (),
+    ) -> None:
+        mapped = []
+        for start, end in spans:
+            if end > start:
+                o_start, o_end = self.repaired.span(start, end)
+                mapped.append(Span.model_construct(start=o_start, end=o_end))
+        self.fields[path] = ProposedField.model_construct(
+            value=value,
+            spans=mapped,
+            source="machine",
+            confidence=round(min(max(confidence, 0.0), 1.0), 3),
+            confirmed=False,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Case header.
+
+_HEADER_LABELS: tuple[tuple[str, str, str], ...] = (
+    ("case_number", "case", r"Case\s+(?:Number|No\.?|#)"),
+    ("date_assigned", "date", r"Date\s+Assigned"),
+    ("date_of_injury", "date", r"Date\s+of\s+Injury|Injury\s+Date"),
+    ("decision_date", "date", r"Decision\s+Date"),
+    ("ur_denial_date", "date", r"UR\s+Denial\s+Date"),
+    ("application_received", "date", r"Application(?:\s+Received)?|App\.?\s+Received"),
+    ("priority", "priority", r"Priority"),
+)
+_CASE_NUMBER = r"\b[A-Z]{2}\d{2}\s?-\s?\d{5,8}\b"
+_PRIORITY = r"\b(?:Standard|Expedited|Urgent|Regular)\b"
+_HEADER_TOKENS = re.compile(
+    "|".join(f"(?P<L_{name}>\\b(?:{pattern})\\s*:?)" for name, _, pattern in _HEADER_LABELS)
+    + f"|(?P<V_case>{_CASE_NUMBER})|(?P<V_date>{DATE})|(?P<V_priority>{_PRIORITY})",
+    re.I,
+)
+_LABEL_KIND = {name: kind for name, kind, _ in _HEADER_LABELS}
+
+
+def _header_cells(text: str, lo: int, hi: int) -> dict[str, tuple[str, int, int, bool]]:
+    """Pair header labels with values whatever the layout.
+
+    Label cells then value cells, aligned ``-layout`` columns and ``<b>`` cells all read as a
+    sequence of label and value tokens; each value goes to the oldest waiting label of its kind.
+    The flag says whether the value sat right after its label (the surest layout).
+    """
+    waiting: list[tuple[str, int]] = []
+    cells: dict[str, tuple[str, int, int, bool]] = {}
+    previous_label_end = -10
+    for m in _HEADER_TOKENS.finditer(text, lo, hi):
+        group = m.lastgroup or ""
+        if group.startswith("L_"):
+            name = group[2:]
+            if name not in cells and all(n != name for n, _ in waiting):
+                waiting.append((name, m.end()))
+            previous_label_end = m.end()
+            continue
+        kind = group[2:]
+        for i, (name, _) in enumerate(waiting):
+            if _LABEL_KIND[name] == kind:
+                adjacent = not text[previous_label_end : m.start()].strip()
+                cells[name] = (m.group(), m.start(), m.end(), adjacent)
+                del waiting[i]
+                break
+    return cells
+
+
+# ---------------------------------------------------------------------------------------------
+# Reviewer.
+
+STATES = {
+    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA",
+    "colorado": "CO", "connecticut": "CT", "delaware": "DE", "district of columbia": "DC",
+    "florida": "FL", "georgia": "GA", "hawaii": "HI", "idaho": "ID", "illinois": "IL",
+    "indiana": "IN", "iowa": "IA", "kansas": "KS", "kentucky": "KY", "louisiana": "LA",
+    "maine": "ME", "maryland": "MD", "massachusetts": "MA", "michigan": "MI", "minnesota": "MN",
+    "mississippi": "MS", "missouri": "MO", "montana": "MT", "nebraska": "NE", "nevada": "NV",
+    "new hampshire": "NH", "new jersey": "NJ", "new mexico": "NM", "new york": "NY",
+    "north carolina": "NC", "north dakota": "ND", "ohio": "OH", "oklahoma": "OK", "oregon": "OR",
+    "pennsylvania": "PA", "rhode island": "RI", "south carolina": "SC", "south dakota": "SD",
+    "tennessee": "TN", "texas": "TX", "utah": "UT", "vermont": "VT", "virginia": "VA",
+    "washington": "WA", "west virginia": "WV", "wisconsin": "WI", "wyoming": "WY",
+    "puerto rico": "PR", "guam": "GU", "virgin islands": "VI",
+}  # fmt: skip
+_STATE_RE = re.compile(
+    r"\b(?:"
+    + "|".join(sorted((re.escape(s).replace(r"\ ", r"\s+") for s in STATES), key=len, reverse=True))
+    + r"|[A-Z]{2}(?=\s*(?:,|$|\.|and\b)))\b",
+    re.I,
+)
+_CODES = set(STATES.values())
+
+_BOARD = re.compile(
+    r"Board[\s-]+Certified\s+in\s+(?P<spec>.+?)(?:,?\s*(?:and\s+)?has\s+(?:a\s+)?sub-?\s?specialt(?:y|ies)"
+    r"\s+in\s+(?P<sub>.+?))?,?\s*(?:and\s+)?(?:is\s+)?licensed\s+to\s+practice\s+in\s+(?P<lic>.+?)"
+    r"(?:\.\s|\.$|\.?\n\n|$)",
+    re.I | re.S,
+)
+_LICENSURE = re.compile(r"State\s*\(?s?\)?\s+of\s+Licensure\s*:[ \t]*(?P<lic>[^\n]*)", re.I)
+_CERTIFICATION = re.compile(
+    r"Certifications?\s*\(?s?\)?\s*/\s*Specialt(?:y|ies)\s*:[ \t]*"
+    r"(?P<spec>[^\n]*(?:\n(?!(?-i:[A-Z ]{12,})$)(?![^\n]*:)[^\n]{1,80}(?=\n|$))*)",
+    re.I | re.M,
+)
+_HEAD_NOUN = re.compile(
+    r"(?:Medicine|Surgery|Pediatrics|Psychiatry|Neurology|Anesthesiology|Radiology|Pathology"
+    r"|Dermatology|Urology|Ophthalmology|Otolaryngology|Cardiology|Oncology|Rheumatology"
+    r"|Gastroenterology|Endocrinology|Nephrology|Hematology|Obstetrics|Gynecology|Psychology"
+    r"|Chiropractic|Podiatry|Management|Care)$",
+    re.I,
+)
+_SMALL_WORDS = {"and", "of", "the", "in", "&", "for", "with", "or"}
+
+
+def _title(phrase: str) -> str:
+    words = phrase.split()
+    if any(w[:1].isupper() for w in words) and not phrase.isupper():
+        return " ".join(words)
+    return " ".join(
+        w.lower() if i and w.lower() in _SMALL_WORDS else w[:1].upper() + w[1:].lower()
+        for i, w in enumerate(words)
+    )
+
+
+def _split_specialties(text: str) -> list[tuple[str, int, int]]:
+    """Board certifications: commas and semicolons part them; "&"/"and" only between two whole
+    specialties ("Internal Medicine & Emergency Medicine", not "Physical Medicine & Rehab")."""
+    out: list[tuple[str, int, int]] = []
+    for m in re.finditer(r"[^,;]+", text):
+        piece = m.group()
+        parts: list[tuple[int, int]] = [(m.start(), m.end())]
+        joiner = re.search(r"\s+(?:&|and)\s+", piece)
+        if joiner:
+            left, right = piece[: joiner.start()].strip(), piece[joiner.end() :].strip()
+            if _HEAD_NOUN.search(left) and _HEAD_NOUN.search(right) and len(right.split()) >= 2:
+                cut_lo, cut_hi = m.start() + joiner.start(), m.start() + joiner.end()
+                parts = [(m.start(), cut_lo), (cut_hi, m.end())]
+        for start, end in parts:
+            raw = text[start:end]
+            stripped = raw.strip(" \n\t.")
+            stripped = re.sub(r"^(?:and|&)\s+", "", stripped, flags=re.I)
+            if not stripped or not re.search(r"[A-Za-z]{3,}", stripped):
+                continue
+            offset = start + raw.find(stripped)
+            out.append((_title(fold(stripped)), offset, offset + len(stripped)))
+    return out
+
+
+def _states(text: str) -> list[tuple[str, int, int]]:
+    out: list[tuple[str, int, int]] = []
+    for m in _STATE_RE.finditer(text):
+        word = re.sub(r"\s+", " ", m.group().lower())
+        code = STATES.get(word) or (m.group().upper() if m.group().upper() in _CODES else None)
+        if code and code not in [c for c, _, _ in out]:
+            out.append((code, m.start(), m.end()))
+    return out
+
+
+def _reviewer(text: str, lo: int, hi: int, fields: _Fields) -> None:
+    section = text[lo:hi]
+    specialties: list[tuple[str, int, int]] = []
+    subspecialties: list[tuple[str, int, int]] = []
+    licensure: list[tuple[str, int, int]] = []
+    confidence = 0.2
+    board = _BOARD.search(section)
+    lic = _LICENSURE.search(section)
+    cert = _CERTIFICATION.search(section)
+    if cert or lic:
+        confidence = 0.9
+        if cert:
+            specialties = [(v, s + cert.start("spec"), e + cert.start("spec"))
+                           for v, s, e in _split_specialties(cert.group("spec"))]
+        if lic:
+            licensure = [(v, s + lic.start("lic"), e + lic.start("lic"))
+                         for v, s, e in _states(lic.group("lic"))]
+    elif board:
+        confidence = 0.85
+        specialties = [(v, s + board.start("spec"), e + board.start("spec"))
+                       for v, s, e in _split_specialties(board.group("spec"))]
+        if board.group("sub"):
+            subspecialties = [(v, s + board.start("sub"), e + board.start("sub"))
+                              for v, s, e in _split_specialties(board.group("sub"))]
+        licensure = [(v, s + board.start("lic"), e + board.start("lic"))
+                     for v, s, e in _states(board.group("lic"))]
+    for path, found in (
+        ("reviewer.specialties", specialties),
+        ("reviewer.subspecialties", subspecialties),
+        ("reviewer.licensure", licensure),
+    ):
+        conf = confidence if found or confidence > 0.5 else 0.3
+        fields.put(path, [v for v, _, _ in found], conf, [(lo + s, lo + e) for _, s, e in found])
+
+
+# ---------------------------------------------------------------------------------------------
+# Patient.
+
+_AGE = re.compile(
+    r"\b(?P<n>\d{1,3})\s*-?\s*(?:years?|yrs?|y/o|yo)(?:[\s-]*old)?\b|\baged?\s+(?P<m>\d{1,3})\b",
+    re.I,
+)
+_SEX_WORD = re.compile(r"\b(?P<w>male|female|man|woman|gentleman|lady|boy|girl)\b", re.I)
+_SEX_OF = {"male": "male", "man": "male", "gentleman": "male", "boy": "male",
+           "female": "female", "woman": "female", "lady": "female", "girl": "female"}  # fmt: skip
+_HE = re.compile(r"(?<![/\w])(?:he|him|his|himself)(?![/\w])", re.I)
+_SHE = re.compile(r"(?<![/\w])(?:she|her|hers|herself)(?![/\w])", re.I)
+
+
+def _patient(text: str, summary: tuple[int, int], fields: _Fields) -> None:
+    lo, hi = summary
+    age_m = _AGE.search(text, lo, hi)
+    if age_m and int(age_m.group("n") or age_m.group("m")) <= 120:
+        group = "n" if age_m.group("n") else "m"
+        fields.put("patient.age", int(age_m.group(group)), 0.9, [age_m.span(group)])
+    else:
+        fields.put("patient.age", None, 0.6)
+    word = _SEX_WORD.search(text, lo, hi)
+    if word:
+        near = age_m is not None and 0 <= word.start() - age_m.end() < 40
+        fields.put("patient.sex", _SEX_OF[word.group("w").lower()], 0.95 if near else 0.75,
+                   [word.span()])
+        return
+    body = text[lo:hi]
+    he = [m.span() for m in _HE.finditer(body)]
+    she = [m.span() for m in _SHE.finditer(body)]
+    if he and not she:
+        fields.put("patient.sex", "male", 0.7, [(lo + s, lo + e) for s, e in he[:1]])
+    elif she and not he:
+        fields.put("patient.sex", "female", 0.7, [(lo + s, lo + e) for s, e in she[:1]])
+    else:
+        fields.put("patient.sex", None, 0.5 if (he or she) else 0.7)
+
+
+# ---------------------------------------------------------------------------------------------
+# Date of injury from the summary, when the header does not give it.
+
+_INJURY_CUE = re.compile(
+    rf"(?:date\s+of\s+(?:injury|loss)|injury\s+date|\bDOI\b|injured|industrial\s+injury"
+    rf"|(?:work|occupational)[\s-]+(?:related\s+)?(?:injury|claim)|\binjury\b|claim\s+from)"
+    rf"[^.;]{{0,120}}?(?P<date>{DATE})",
+    re.I,
+)
+
+
+def _injury_from_summary(text: str, lo: int, hi: int) -> re.Match[str] | None:
+    return _INJURY_CUE.search(text, lo, hi)
+
+
+# ---------------------------------------------------------------------------------------------
+# Diagnoses.
+
+_DX_LIST = re.compile(
+    r"\bDiagnos(?:es|is)\b[^:\n.]{0,30}:\s*(?P<list>(?:-\s*[^-\n][^\n]*?)(?=(?:[a-z][A-Z][a-z])|\n\n|$))",
+    re.S,
+)
+_DX_PROSE = re.compile(
+    r"\b(?:diagnos(?:es|is)|DX)\s+(?:\(paraphrased\)\s+)?(?:that\s+)?(?:includes?|included|are|is|was|were"
+    r"|consist(?:s|ed)?\s+of)\s+(?:documented\s+)?(?:as\s+)?(?::\s*)?"
+    r"(?P<list>.+?)(?=\.(?:\s|$)|\n\n|$)"
+    r"|\bdiagnosed\s+with\s+(?P<list2>.+?)(?=\.(?:\s|$)|\n\n|$)",
+    re.I | re.S,
+)
+_RUN_TOGETHER = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
+
+
+def _split_list(text: str, base: int, semicolons_first: bool = True) -> list[tuple[str, int, int]]:
+    # Semicolons, when the letter uses them, part diagnoses that themselves hold commas.
+    piece_re = r"[^;]+" if (semicolons_first and ";" in text) else r"[^;,]+"
+    pieces = [(m.start(), m.end()) for m in re.finditer(piece_re, text)]
+    out: list[tuple[str, int, int]] = []
+    for i, (s, e) in enumerate(pieces):
+        chunk = text[s:e]
+        bounds = [(s, e)]
+        if i == len(pieces) - 1:
+            m = list(re.finditer(r"\s+and\s+", chunk))
+            if m and not re.match(r"\s*and\s", chunk):
+                cut = m[-1]
+                bounds = [(s, s + cut.start()), (s + cut.end(), e)]
+        for bs, be in bounds:
+            raw = text[bs:be]
+            value = re.sub(r"^\s*(?:and\s+|\d+[.)]\s*|-\s*)", "", raw)
+            value = value.strip().rstrip(".").strip()
+            value = re.sub(r"\(paraphrased\)\s*", "", value, flags=re.I).strip()
+            if not value:
+                continue
+            offset = bs + raw.find(value[:10]) if value[:10] in raw else bs
+            out.append((fold(value), base + offset, base + offset + len(value)))
+    return out
+
+
+def _diagnoses(text: str, lo: int, hi: int) -> tuple[list[tuple[str, int, int]], float]:
+    found: list[tuple[str, int, int]] = []
+    body = text[lo:hi]
+    for m in _DX_LIST.finditer(body):
+        block = m.group("list")
+        for item in re.finditer(r"-\s*(?P<d>[^-\n](?:[^\n]*?))(?=\s*-\s+[A-Z]|$)", block, re.S):
+            value = fold(item.group("d")).rstrip(".").strip()
+            value = _RUN_TOGETHER.split(value)[0] if _RUN_TOGETHER.search(value) else value
+            if value:
+                s = m.start("list") + item.start("d")
+                found.append((value, lo + s, lo + s + len(item.group("d").rstrip())))
+    if not found:
+        for m in _DX_PROSE.finditer(body):
+            group = "list" if m.group("list") is not None else "list2"
+            chunk = m.group(group)
+            if len(chunk) > 600:
+                continue
+            for value, s, e in _split_list(chunk, lo + m.start(group)):
+                if value.lower() not in {v.lower() for v, _, _ in found}:
+                    found.append((value, s, e))
+    return found, (0.7 if found else 0.5)
+
+
+# ---------------------------------------------------------------------------------------------
+# Items.
+
+
+def _generic_ingredients(request: str, letter_text: str) -> list[str] | None:
+    """The lexicon engineer's resolver; None while it is not there yet."""
+    try:
+        from core.lexicon import generic_ingredients
+    except ImportError:
+        return None
+    try:
+        return list(generic_ingredients(request, letter_text))
+    except Exception:
+        return None
+
+
+def _items(text: str, repaired: Repaired, blocks: list[ItemBlock], fields: _Fields) -> None:
+    for i, block in enumerate(blocks):
+        h_start, h_end = block.heading
+        heading = text[h_start:h_end]
+        r_start, r_end = items_mod.request_range(heading)
+        request = fold(heading[r_start:r_end]).rstrip(" ,;:")
+        req_span = (h_start + r_start, h_start + r_end)
+        base = 0.9 if block.labelled else 0.5
+        fields.put(item_path(i, "request"), request, base, [req_span])
+        fields.put(item_path(i, "decision"), block.decision, base + 0.05, [block.decision_span])
+
+        drugs = _generic_ingredients(request, repaired.original)
+        drug_list = drugs or []
+        cat, cat_conf = items_mod.category(request, drug_list)
+        fields.put(item_path(i, "category"), cat, cat_conf * base / 0.9, [req_span])
+        is_med = cat == "medication"
+        if drugs is None:
+            fields.put(item_path(i, "drugs"), [], 0.1)
+        else:
+            drug_conf = (0.8 if drug_list else 0.4) if is_med else (0.5 if drug_list else 0.9)
+            fields.put(item_path(i, "drugs"), drug_list if is_med else [], drug_conf, [req_span])
+
+        detail = items_mod.drug_detail(request) if is_med else {}
+        for name in ("strength", "form", "amount", "quantity", "route", "frequency"):
+            found = detail.get(name)
+            if found is None:
+                fields.put(item_path(i, name), None, 0.7 if is_med else 0.9)
+                continue
+            span = _locate(heading, r_start, found.value, request, found.start, found.end)
+            fields.put(item_path(i, name), found.value, 0.8,
+                       [(h_start + span[0], h_start + span[1])] if span else [])
+
+        if block.maximus:
+            paragraph = fold(text[block.maximus[0] : block.maximus[1]])
+            value, conf = items_mod.guidelines(paragraph)
+            fields.put(item_path(i, "guidelines"), value, conf, [block.maximus])
+        else:
+            fields.put(item_path(i, "guidelines"), [], 0.3)
+
+        if block.rationale:
+            r_lo, r_hi = block.rationale
+            rationale = fold(fix_mojibake(text[r_lo:r_hi]))
+            fields.put(item_path(i, "rationale"), rationale or None, 0.85 if rationale else 0.3,
+                       [(r_lo, r_hi)])
+        else:
+            fields.put(item_path(i, "rationale"), None, 0.3)
+
+
+def _locate(heading: str, offset: int, value: str, request: str, start: int, end: int
+            ) -> tuple[int, int] | None:
+    """Map a (start, end) in the folded request back into the heading (whitespace may differ)."""
+    needle = request[start:end].strip()
+    if not needle:
+        return None
+    pattern = r"\s+".join(re.escape(p) for p in needle.split())
+    m = re.search(pattern, heading[offset:])
+    return (offset + m.start(), offset + m.end()) if m else None
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _extract(text: str, letter_id: str) -> Proposal:
+    repaired = repair(text)
+    clean = repaired.text
+    fields = _Fields(repaired)
+    sections = find_sections(clean)
+
+    cells = _header_cells(clean, *sections.header)
+    decision_cell = cells.get("decision_date")
+    pivot = None
+    if decision_cell:
+        pivot_date = parse_date(decision_cell[0], None)
+        pivot = pivot_date.year if pivot_date else None
+    if pivot is None:
+        pivot = latest_year(clean)
+
+    for name in ("case_number", "date_assigned", "date_of_injury", "decision_date",
+                 "ur_denial_date", "application_received", "priority"):
+        cell = cells.get(name)
+        if cell is None:
+            continue
+        raw, start, end, adjacent = cell
+        value: Any
+        if name == "case_number":
+            value = re.sub(r"\s+", "", raw).upper()
+        elif name == "priority":
+            value = "expedited" if raw.lower() in ("expedited", "urgent") else "standard"
+        else:
+            parsed = parse_date(raw, pivot)
+            value = parsed.isoformat() if parsed else None
+        fields.put(name, value, 0.97 if adjacent else 0.9, [(start, end)])
+    header_seen = bool(cells)
+    for name in ("case_number", "date_assigned", "decision_date", "ur_denial_date",
+                 "application_received", "priority"):
+        if name not in fields.fields:
+            fields.put(name, None, 0.5 if header_seen else 0.9)
+
+    if "date_of_injury" not in fields.fields:
+        m = _injury_from_summary(clean, *sections.summary) or _injury_from_summary(
+            clean, 0, len(clean)
+        )
+        parsed = parse_date(m.group("date"), pivot) if m else None
+        if m and parsed:
+            fields.put("date_of_injury", parsed.isoformat(), 0.75, [m.span("date")])
+        else:
+            fields.put("date_of_injury", None, 0.4)
+
+    _reviewer(clean, *sections.reviewer, fields)
+    _patient(clean, sections.summary, fields)
+    dx, dx_conf = _diagnoses(clean, *sections.summary)
+    fields.put("diagnoses", [v for v, _, _ in dx], dx_conf, [(s, e) for _, s, e in dx])
+
+    blocks = find_items(clean, sections.issues)
+    _items(clean, repaired, blocks, fields)
+
+    ordered = {}
+    for path in field_paths(len(blocks)):
+        ordered[path] = fields.fields.get(path) or ProposedField.model_construct(
+            value=[] if is_list_field(path) else None, spans=[], source="machine",
+            confidence=0.3, confirmed=False,
+        )
+    return Proposal.model_construct(letter_id=letter_id, fields=ordered)
+
+
+def extract(text: str, letter_id: str) -> Proposal:
+    """The machine's proposal for one letter; never raises on any ``str``."""
+    try:
+        return _extract(text, letter_id)
+    except Exception:  # a rule tripping on a strange letter must not stop a batch
+        return Proposal(letter_id=letter_id, fields={
+            p: ProposedField(value=[] if is_list_field(p) else None, confidence=0.0)
+            for p in LETTER_FIELDS
+        })
+

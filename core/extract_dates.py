@@ -1,0 +1,70 @@
+"""Dates as letters write them: ``08/18/2014``, ``2/28/14``, ``10-26-2016``, ``July 14, 2011``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+MONTHS = {
+    name: i
+    for i, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+
+_MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
+NUMERIC_DATE = r"\b\d{1,2}\s?[/-]\s?\d{1,2}\s?[/-]\s?(?:\d{4}|\d{2})(?![\d/])"
+WORD_DATE = rf"\b(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"
+DATE = rf"(?:{NUMERIC_DATE}|{WORD_DATE})"
+DATE_RE = re.compile(DATE, re.IGNORECASE)
+
+_NUMERIC = re.compile(r"(\d{1,2})\s?[/-]\s?(\d{1,2})\s?[/-]\s?(\d{2,4})")
+_WORDS = re.compile(rf"({_MONTH_NAMES})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})", re.I)
+_YEAR4 = re.compile(r"(?<![\d.])(19[5-9]\d|20[0-4]\d)(?![\d.])")
+
+
+def full_year(year: int, pivot_year: int | None) -> int:
+    """SPEC: a two-digit year is 19xx when above the decision year's two digits, else 20xx."""
+    if year >= 100:
+        return year
+    pivot = (pivot_year if pivot_year is not None else dt.date.today().year) % 100
+    return 1900 + year if year > pivot else 2000 + year
+
+
+def parse_date(text: str, pivot_year: int | None = None) -> dt.date | None:
+    """The first date in ``text``, or None; impossible dates (13/45/2016) are None."""
+    m = _NUMERIC.search(text)
+    if m:
+        month, day, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if len(m.group(3)) == 3:
+            return None
+    else:
+        m = _WORDS.search(text)
+        if not m:
+            return None
+        month, day, year = MONTHS[m.group(1).lower()], int(m.group(2)), int(m.group(3))
+    try:
+        return dt.date(full_year(year, pivot_year), month, day)
+    except ValueError:
+        return None
+
+
+def latest_year(text: str) -> int | None:
+    """The latest plausible four-digit year written in the letter."""
+    years = [int(y) for y in _YEAR4.findall(text)]
+    return max(years) if years else None

@@ -1,0 +1,324 @@
+"""One disputed item's fields from its heading and its MAXIMUS guideline paragraph.
+
+Pure functions over short strings (the folded heading, the folded guideline paragraph); each
+returns a value and a confidence, plus where known the (start, end) of the value in its input so
+the caller can map it to the original letter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# ---------------------------------------------------------------------------------------------
+# Request: the heading minus what is not the request.
+
+_PARTIAL = re.compile(
+    r"\boriginal\s+request\s*,\s*(?P<z>.+?)\s*,?\s*$",
+    re.I | re.S,
+)
+
+
+def request_range(heading: str) -> tuple[int, int]:
+    """(start, end) of the request in the heading: all of it, or Z of a partial certification."""
+    m = _PARTIAL.search(heading)
+    if m and re.search(r"\boriginal\s+request\b", heading[: m.start()] + " ", re.I) is not None:
+        return m.span("z")
+    if m and re.search(r"\b(?:IMR\s+eligible|remaining)\b", heading, re.I):
+        return m.span("z")
+    end = len(heading.rstrip(" \t,;:"))
+    start = len(heading) - len(heading.lstrip())
+    return start, max(start, end)
+
+
+# ---------------------------------------------------------------------------------------------
+# Category.
+
+_CATEGORY_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern, re.I))
+    for name, pattern in (
+        (
+            "other",
+            r"\burine\b|\bdrug\s+(?:screen|test)|toxicolog|\blab(?:oratory|s)?\b|\bblood\s+(?:test|work)"
+            r"|\bfunctional\s+capacity|\bFCE\b|\bhome\s+health|\bRN\b|\bnurs(?:e|ing)\b|\bgym\b"
+            r"|membership|transportation|\bhome\s+care\b|\baide\b|genetic\s+test",
+        ),
+        (
+            "equipment",
+            r"\bTENS\b|\bunits?\b(?!\s+(?:of|per))|\bbraces?\b|\bsplints?\b|\bsupports?\b|\bpillows?\b"
+            r"|wheel\s?chair|\bwalker\b|\bcanes?\b|\bcommode\b|\bchairs?\b|\bbeds?\b|mattress"
+            r"|orthotic|\binsoles?\b|\bsling\b|work\s?station|\bkit\b|\bcold\s+therapy|\bcryo"
+            r"|\bheat(?:ing)?\s+(?:pad|wrap|unit)|\bhot/cold|\bcrutch|\bcollar\b|\bshower\b"
+            r"|\bDME\b|durable\s+medical|\bstimulator\b|\bcompression\s+(?:stocking|garment|device)"
+            r"|\bice\s+(?:pack|machine)|\btraction\b|\bglove|\bbrace\b|\bshoe",
+        ),
+        (
+            "imaging",
+            r"x-?rays?\b|\bradiograph|\bMRI\b|\bMRA\b|\bMR\s+arthrogra|\bCT\b|\bCAT\s+scan|bone\s+scan"
+            r"|ultrasound|sonogra|arthrogra|\bimaging\b|\bscan\b|\bPET\b|myelogra|discogra",
+        ),
+        (
+            "consultation",
+            r"consult|referral|\brefer\b|\bevaluation\b|\beval\b|follow[\s-]?up|office\s+visit"
+            r"|second\s+opinion|\bvisits?\s+with\b",
+        ),
+        (
+            "therapy",
+            r"physical\s+therap|\bPT\b|occupational\s+therap|\bOT\b|chiropract|acupunct|massage"
+            r"|aqua|pool\s+therap|psychotherap|\bCBT\b|cognitive\s+behavio|work\s+harden"
+            r"|work\s+condition|functional\s+restoration|biofeedback|\bsessions?\b|therap(?:y|ies)"
+            r"|hospitali[sz]ation|rehabilitation\s+program|\bHELP\b|manipulation|\btreatments?\b",
+        ),
+        (
+            "procedure",
+            r"surg|arthroscop|repair|release\b|fixation|fusion|\binjections?\b|\bblocks?\b|ablation"
+            r"|\bEMG\b|\bNCV\b|\bNCS\b|electrodiagnost|nerve\s+conduction|electromyogra|sleep\s+stud"
+            r"|polysomnogra|ectomy\b|otomy\b|plasty\b|scopy\b|replacement|decompression|tenodesis"
+            r"|\bORIF\b|\bESI\b|epidural|radiofrequency|rhizotomy|implant|debridement|reduction"
+            r"|shockwave|\bESWT\b|\bPRP\b|platelet|\bprocedure\b|\boperation\b",
+        ),
+    )
+)
+_DOSE = re.compile(
+    r"\d\s*(?:%|percent\b|mg\b|mcg\b|ml\b|mls\b|cc\b|gm?s?\b|grams?\b|units?/)", re.I
+)
+FORM_WORDS = (
+    r"cream|gel|patch(?:es)?|tablets?|tabs?|capsules?|caps?|solution|suspension|injection"
+    r"|ointment|lotion|spray|powder|liquid"
+)
+_FORM = re.compile(rf"\b(?P<form>{FORM_WORDS})\b", re.I)
+_MED_WORDS = re.compile(r"\bcompound|\bmedication|\brefills?\b|\bprescription\b|\bdrug\b", re.I)
+
+
+def category(request: str, drugs: list[str]) -> tuple[str | None, float]:
+    """(category, confidence) from the request's words and whether the lexicon knows a drug."""
+    if not request.strip():
+        return None, 0.0
+    dose = bool(_DOSE.search(request) or _FORM.search(request))
+    if drugs and dose:
+        return "medication", 0.95
+    if _DOSE.search(request):
+        return "medication", 0.75
+    for name, pattern in _CATEGORY_RULES:
+        if pattern.search(request):
+            if drugs and name in ("procedure", "other"):
+                # "Toradol injection": a drug given by injection is a medication.
+                return "medication", 0.6
+            return name, 0.85 if not drugs else 0.55
+    if drugs:
+        return "medication", 0.85
+    if dose or _MED_WORDS.search(request):
+        return "medication", 0.6
+    return "other", 0.3
+
+
+# ---------------------------------------------------------------------------------------------
+# Drug detail: strength, form, amount, quantity, route, frequency (medication requests only).
+
+_NUM = r"\d+(?:\.\d+)?"
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    value: str
+    start: int
+    end: int
+
+
+_FORM_NORMAL = {
+    "tab": "tablet",
+    "tabs": "tablet",
+    "tablets": "tablet",
+    "cap": "capsule",
+    "caps": "capsule",
+    "capsules": "capsule",
+    "patches": "patch",
+}
+
+
+def find_form(request: str) -> Found | None:
+    m = _FORM.search(request)
+    if not m:
+        return None
+    word = m.group("form").lower()
+    return Found(_FORM_NORMAL.get(word, word), m.start(), m.end())
+
+
+_STRENGTH = re.compile(
+    rf"(?<![\w#.])(?P<num>{_NUM}(?:\s*[-/]\s*{_NUM})*)\s*(?P<unit>%|percent\b|mg/ml\b|mg/\d+\s*ml\b"
+    rf"|mcg/hr?\b|mcg\b|mg\b|meq\b|iu\b|units?\b(?=/))",
+    re.I,
+)
+_AMOUNT = re.compile(
+    rf"(?<![\w.])#?\s*(?P<num>{_NUM})\s*(?P<unit>grams?\b|gms?\b|g\b|ml\b|mls\b|cc\b|oz\b|ounces?\b|mg\b)",
+    re.I,
+)
+_QUANTITY = re.compile(
+    r"(?:#\s*(?P<a>\d+)(?!\s*(?:grams?|gms?|g|ml|mg|oz)\b)(?![\d.%/])"
+    r"|\b(?:qty|quantity)\s*[:#]?\s*(?P<b>\d+)\b)",
+    re.I,
+)
+_ROUTE = re.compile(
+    r"\b(?P<route>p\.?o\.?|by\s+mouth|oral(?:ly)?|topical(?:ly)?|transdermal(?:ly)?|intramuscular(?:ly)?"
+    r"|i\.?m\.?|intravenous(?:ly)?|i\.?v\.?|subcutaneous(?:ly)?|sub-?q|sublingual(?:ly)?|s\.?l\.?"
+    r"|rectal(?:ly)?|nasal(?:ly)?|intranasal|ophthalmic|inhal(?:ed|ation))(?![\w])",
+    re.I,
+)
+_ROUTE_NORMAL = {
+    "po": "oral",
+    "by mouth": "oral",
+    "orally": "oral",
+    "topically": "topical",
+    "transdermally": "transdermal",
+    "im": "intramuscular",
+    "intramuscularly": "intramuscular",
+    "iv": "intravenous",
+    "intravenously": "intravenous",
+    "subq": "subcutaneous",
+    "sub-q": "subcutaneous",
+    "subcutaneously": "subcutaneous",
+    "sl": "sublingual",
+    "sublingually": "sublingual",
+    "rectally": "rectal",
+    "nasally": "nasal",
+    "intranasal": "nasal",
+    "inhaled": "inhalation",
+}
+_FREQUENCY = re.compile(
+    r"(?P<freq>\bq\.?\s?\d+(?:\s?-\s?\d+)?(?:\s?(?:h|hrs?|hours?)\b\.?)?(?:\s+(?:prn|as\s+needed))?"
+    r"|\b(?:q\.?d|q\.?h\.?s|b\.?i\.?d|t\.?i\.?d|q\.?i\.?d|q\.?a\.?m|q\.?p\.?m|q\.?o\.?d|h\.?s)\b\.?"
+    r"(?:\s+(?:prn|as\s+needed))?"
+    r"|\b(?:once|twice|one|two|three|four|five|six|\d+)\s+(?:times?\s+)?(?:a|per|every|each)\s+"
+    r"(?:day|daily|week|night|month)\b(?:\s+(?:prn|as\s+needed))?"
+    r"|\b(?:\d+|one|two|three|four|five|six)\s*(?:x|times)\s*(?:a|per)?\s*(?:day|daily|week|wk)\b"
+    r"|\b\d+\s+hours?\s+on\s*(?:,|and)?\s*\d+\s+hours?\s+off\b"
+    r"|\bevery\s+\d+(?:\s?-\s?\d+)?\s+(?:hours?|days?)(?:\s+(?:prn|as\s+needed))?"
+    r"|\b(?:daily|nightly|at\s+bedtime|as\s+needed|prn)\b)",
+    re.I,
+)
+
+
+def _norm_unit(unit: str) -> str:
+    u = unit.lower().replace(" ", "")
+    if u in ("percent", "%"):
+        return "%"
+    if u in ("g", "gm", "gms", "gram", "grams"):
+        return "g"
+    if u in ("ml", "mls", "cc"):
+        return "ml"
+    if u in ("oz", "ounce", "ounces"):
+        return "oz"
+    return u
+
+
+def _fmt(num: str, unit: str) -> str:
+    unit = _norm_unit(unit)
+    num = re.sub(r"\s+", "", num)
+    return f"{num}%" if unit == "%" else f"{num} {unit}"
+
+
+def drug_detail(request: str) -> dict[str, Found | None]:
+    """strength, form, amount, quantity, route, frequency found in a medication request."""
+    form = find_form(request)
+    form_at = form.start if form else None
+    quantity = None
+    qm = _QUANTITY.search(request)
+    if qm:
+        group = "a" if qm.group("a") else "b"
+        quantity = Found(qm.group(group), qm.start(), qm.end())
+
+    strength: Found | None = None
+    amount: Found | None = None
+    for m in _STRENGTH.finditer(request):
+        unit = _norm_unit(m.group("unit"))
+        compound = bool(re.search(r"[-/]", m.group("num")))
+        after_form = form_at is not None and m.start() > form_at
+        after_qty = quantity is not None and m.start() > quantity.start
+        if unit == "mg" and not compound and strength is None and (after_form or after_qty):
+            # "Baclofen cream #2 120mg": a plain mg figure after the form is the package size.
+            if amount is None:
+                amount = Found(_fmt(m.group("num"), unit), m.start(), m.end())
+            continue
+        if strength is None:
+            strength = Found(_fmt(m.group("num"), m.group("unit")), m.start(), m.end())
+    for m in _AMOUNT.finditer(request):
+        unit = _norm_unit(m.group("unit"))
+        if unit == "mg":
+            continue
+        if amount is None:
+            amount = Found(_fmt(m.group("num"), unit), m.start("num"), m.end())
+        break
+    route = None
+    rm = _ROUTE.search(request)
+    if rm:
+        word = re.sub(r"[.\s]", "", rm.group("route").lower()) if len(rm.group()) <= 5 else (
+            rm.group("route").lower()
+        )
+        word = re.sub(r"\s+", " ", word)
+        route = Found(_ROUTE_NORMAL.get(word, word), rm.start(), rm.end())
+    frequency = None
+    fm = _FREQUENCY.search(request)
+    if fm:
+        frequency = Found(re.sub(r"\s+", " ", fm.group("freq").strip()), fm.start(), fm.end())
+    return {
+        "strength": strength,
+        "form": form,
+        "amount": amount,
+        "quantity": quantity,
+        "route": route,
+        "frequency": frequency,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Guidelines cited in the MAXIMUS guideline paragraph.
+
+_CLAUSE = re.compile(r"\b(?:Decision\s+based\s+on|based\s+(?:their|its)\s+decision\s+on)\b", re.I)
+_MTUS = re.compile(
+    r"(?<![-\w])MTUS\b|Medical\s+Treatment\s+Utilization\s+Schedule|Chronic\s+Pain\s+(?:Medical\s+)?"
+    r"Treatment\s+Guidelines",
+    re.I,
+)
+_NOT_MTUS = re.compile(r"outside\s+(?:of\s+)?the\s+MTUS|Non-?\s?MTUS|not\s+(?:in|address)", re.I)
+_ODG = re.compile(r"Official\s+Disability\s+Guidelines?|\bODG\b", re.I)
+_ACOEM = re.compile(r"\bACOEM\b|American\s+College\s+of\s+Occupational", re.I)
+_CITATION = re.compile(r"Non-?\s?MTUS\s+Citation\s*:?\s*(?P<rest>.*)", re.I | re.S)
+_NO_SOURCE = re.compile(
+    r"^\W*(?:recommendation\(s\)\s+outside\s+of\s+the\s+MTUS(?:\s+Guidelines)?|the\s+expert\s+reviewer"
+    r"|none|did\s+not\s+cite)\W*$",
+    re.I,
+)
+
+
+def guidelines(paragraph: str) -> tuple[list[str], float]:
+    """Guideline families cited, in SPEC order, and a confidence."""
+    found: set[str] = set()
+    clauses = [c for c in _CLAUSE.split(paragraph) if c.strip()]
+    for clause in clauses:
+        cited = _CITATION.search(clause)
+        if cited:
+            rest = cited.group("rest")
+            hit = False
+            if _ODG.search(rest):
+                found.add("ODG")
+                hit = True
+            if _ACOEM.search(rest):
+                found.add("ACOEM")
+                hit = True
+            if _MTUS.search(rest) and not _NOT_MTUS.search(rest):
+                found.add("MTUS")
+                hit = True
+            if not hit and re.search(r"[A-Za-z]{3,}", rest):
+                found.add("other")
+            continue
+        scrubbed = _NOT_MTUS.sub(" ", clause)
+        if _MTUS.search(scrubbed):
+            found.add("MTUS")
+        elif _ACOEM.search(clause):
+            found.add("ACOEM")
+        if _ODG.search(clause):
+            found.add("ODG")
+    order = ("MTUS", "ODG", "ACOEM", "other")
+    value = [g for g in order if g in found]
+    confidence = 0.9 if value else (0.5 if paragraph.strip() else 0.2)
+    return value, confidence

@@ -1,0 +1,142 @@
+"""The parts of a letter, found in its repaired text: header, reviewer, summary, item blocks.
+
+Everything here works on `core.text.Repaired.text` (one logical line a line, markup gone) and
+returns half-open ranges into it; the extractor maps them back to the original at the end.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_HOW = re.compile(r"^[ \t]*HOW\s+THE\s+IMR\s+FINAL\s+DETERMINATION\s+WAS\s+MADE\b.*$", re.M | re.I)
+_SUMMARY = re.compile(r"^[ \t]*CLINICAL\s+CASE\s+SUMMARY\b.*$", re.M | re.I)
+_ISSUES = re.compile(r"^[ \t]*IMR\s+ISSUES?,?\s+DECISIONS?\b.*$", re.M | re.I)
+_INTRO = re.compile(r"set\s+forth\s+below\s*:?[ \t]*$", re.M | re.I)
+
+# A decision closes an item heading: "X: Upheld", "X is: Overturned", "X:" then "Upheld" alone.
+_DECISION_LINE = re.compile(
+    r"(?P<colon>(?:\s+(?:is|are))?[ \t]*:|\s+(?:is|are))[ \t]*(?:\n{1,2}[ \t]*)?"
+    r"(?P<decision>Upheld|Overturned)\b[ \t.]*$",
+    re.M | re.I,
+)
+_LABEL = re.compile(
+    r"^(?:Claims\s+Administrator\s+guidelines?|MAXIMUS\s+guidelines?|Decision\s+rationale)\s*:",
+    re.I,
+)
+_MAXIMUS = re.compile(r"^MAXIMUS\s+guidelines?\s*:", re.M | re.I)
+_RATIONALE = re.compile(r"^Decision\s+rationale\s*:", re.M | re.I)
+_CLAIMS = re.compile(r"^Claims\s+Administrator\s+guidelines?\s*:", re.M | re.I)
+_SENTENCE_END = re.compile(r"""[.!?]["'”’)\]]*$""")
+_MAX_HEADING_LINES = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Sections:
+    header: tuple[int, int]
+    reviewer: tuple[int, int]
+    summary: tuple[int, int]
+    issues: tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemBlock:
+    heading: tuple[int, int]  # heading text, decision excluded
+    decision: str
+    decision_span: tuple[int, int]
+    maximus: tuple[int, int] | None  # text of the MAXIMUS guideline paragraph
+    rationale: tuple[int, int] | None  # text after "Decision rationale:"
+    labelled: bool  # a guideline/rationale label follows the heading: a sure item
+
+
+def find_sections(text: str) -> Sections:
+    n = len(text)
+    how = _HOW.search(text)
+    summary = _SUMMARY.search(text)
+    issues = _ISSUES.search(text)
+    how_start = how.start() if how else None
+    summary_start = summary.start() if summary else None
+    issues_start = issues.start() if issues else None
+
+    header_end = how_start if how_start is not None else summary_start
+    if header_end is None:
+        header_end = min(n, 600)
+    reviewer = (how.end() if how else 0, summary_start if summary_start is not None else header_end)
+    if not how:
+        reviewer = (0, summary_start if summary_start is not None else n)
+    summary_range = (
+        summary.end() if summary else reviewer[1],
+        issues_start if issues_start is not None else n,
+    )
+    issues_range = (issues.end() if issues else summary_range[0], n)
+    return Sections((0, header_end), reviewer, summary_range, issues_range)
+
+
+def _line_start(text: str, pos: int) -> int:
+    return text.rfind("\n", 0, pos) + 1
+
+
+def _heading_start(text: str, last_line_start: int, floor: int) -> int:
+    """Walk back from the heading's last line while the lines above still belong to it."""
+    start = last_line_start
+    for _ in range(_MAX_HEADING_LINES - 1):
+        if start <= floor:
+            return floor
+        prev_end = start - 1  # the newline ending the previous line
+        prev_start = _line_start(text, prev_end)
+        line = text[prev_start:prev_end].strip()
+        if (
+            not line
+            or _SENTENCE_END.search(line)
+            or _LABEL.match(line)
+            or _INTRO.search(line)
+            or _ISSUES.match(line)
+        ):
+            return start
+        start = prev_start
+    return start
+
+
+def find_items(text: str, issues: tuple[int, int]) -> list[ItemBlock]:
+    lo, hi = issues
+    intro = _INTRO.search(text, lo, hi)
+    floor = intro.end() + 1 if intro else lo
+    heads: list[tuple[int, int, int, str, tuple[int, int], bool]] = []
+    for m in _DECISION_LINE.finditer(text, floor, hi):
+        last_line = _line_start(text, m.start())
+        if _LABEL.match(text[last_line : m.start()].lstrip()):
+            continue
+        after = text[m.end() : m.end() + 200].lstrip()
+        labelled = bool(_LABEL.match(after))
+        start = _heading_start(text, last_line, floor)
+        heading_end = m.start()
+        heads.append(
+            (start, heading_end, m.end(), m.group("decision").lower(), m.span("decision"), labelled)
+        )
+    # When some headings are confirmed by a following label, unconfirmed ones are prose.
+    if any(h[5] for h in heads):
+        heads = [h for h in heads if h[5]]
+    blocks: list[ItemBlock] = []
+    for i, (start, heading_end, body, decision, dspan, labelled) in enumerate(heads):
+        end = heads[i + 1][0] if i + 1 < len(heads) else hi
+        blocks.append(
+            ItemBlock(
+                heading=(start, heading_end),
+                decision=decision,
+                decision_span=dspan,
+                maximus=_labelled_range(text, _MAXIMUS, body, end),
+                rationale=_labelled_range(text, _RATIONALE, body, end),
+                labelled=labelled,
+            )
+        )
+    return blocks
+
+
+def _labelled_range(text: str, label: re.Pattern[str], lo: int, hi: int) -> tuple[int, int] | None:
+    """Text after ``label`` up to the next label of the block (or ``hi``)."""
+    m = label.search(text, lo, hi)
+    if not m:
+        return None
+    labels = (_MAXIMUS, _RATIONALE, _CLAIMS)
+    stops = [s.start() for p in labels if (s := p.search(text, m.end(), hi))]
+    return m.end(), min(stops, default=hi)
