@@ -70,16 +70,20 @@ def fold(text: str) -> str:
 def problems(data: dict, letter_bytes: bytes) -> list[str]:
     """Everything wrong with a raw gold record (as loaded from JSON) against its letter."""
     try:
-        GoldRecord.model_validate(data)
+        # Defaults filled in; the raw lists are still checked below, since validation sorts them.
+        full = GoldRecord.model_validate(data).model_dump(mode="json")
     except Exception as exc:  # pydantic.ValidationError; report it like the others
         return [f"not a valid GoldRecord: {exc}"]
     found: list[str] = []
     if data["letter_id"] != hashlib.sha256(letter_bytes).hexdigest():
         found.append("letter_id is not the sha256 of the letter's bytes")
-    found += date_problems(data)
-    for index, item in enumerate(data["items"]):
-        found += list_problems(f"items.{index}", item)
-    found += walk_problems(data["items"], fold(letter_bytes.decode("utf-8", errors="replace")))
+    text = fold(letter_bytes.decode("utf-8", errors="replace"))
+    found += date_problems(full)
+    found += letter_level_problems(full, text)
+    for index, (raw, item) in enumerate(zip(data.get("items", []), full["items"], strict=True)):
+        found += list_problems(f"items.{index}", raw)
+        found += detail_problems(f"items.{index}", item)
+    found += walk_problems(full["items"], text)
     return found
 
 
@@ -98,10 +102,87 @@ def date_problems(data: dict) -> list[str]:
 
 def list_problems(where: str, item: dict) -> list[str]:
     found = []
-    if item["drugs"] != sorted({d.lower() for d in item["drugs"]}):
-        found.append(f"{where}.drugs {item['drugs']} are not sorted, unique and lowercase")
-    if item["guidelines"] != sorted(set(item["guidelines"]), key=GUIDELINES.index):
-        found.append(f"{where}.guidelines {item['guidelines']} are out of SPEC order")
+    drugs, guidelines = item.get("drugs", []), item.get("guidelines", [])
+    if drugs != sorted({d.lower() for d in drugs}):
+        found.append(f"{where}.drugs {drugs} are not sorted, unique and lowercase")
+    if guidelines != sorted(set(guidelines), key=GUIDELINES.index):
+        found.append(f"{where}.guidelines {guidelines} are out of SPEC order")
+    return found
+
+
+STATES = {
+    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
+    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia",
+    "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois",
+    "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
+    "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota",
+    "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
+    "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York",
+    "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon",
+    "PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota",
+    "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont", "VA": "Virginia",
+    "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming",
+}  # fmt: skip
+DETAIL_FIELDS = ("strength", "form", "amount", "quantity", "route", "frequency")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def date_spellings(date: dt.date) -> set[str]:
+    """The ways a letter may write a date: 10/20/2016, 2/28/14, 10-26-2016, October 20, 2016."""
+    month, day, year, short = date.month, date.day, date.year, date.year % 100
+    numeric = {
+        f"{m}{sep}{d}{sep}{y}"
+        for m in (f"{month}", f"{month:02d}")
+        for d in (f"{day}", f"{day:02d}")
+        for y in (f"{year}", f"{short:02d}")
+        for sep in "/-"
+    }
+    name = date.strftime("%B")
+    worded = {f"{n} {d}, {year}" for n in (name, name[:3] + ".") for d in (day, f"{day:02d}")}
+    return numeric | worded
+
+
+def letter_level_problems(data: dict, text: str) -> list[str]:
+    """Header, reviewer, patient and diagnoses: each value must be written in the letter."""
+    found = []
+    lowered = text.lower()
+    if data["case_number"] is not None and data["case_number"] not in text:
+        found.append(f"case_number {data['case_number']} is not in the letter")
+    for name in DATE_FIELDS:
+        if data[name] is not None:
+            spellings = date_spellings(dt.date.fromisoformat(data[name]))
+            if not any(re.search(rf"(?<![\d/-]){re.escape(w)}(?![\d/])", text) for w in spellings):
+                found.append(f"{name} {data[name]} is not written in the letter")
+    reviewer = data["reviewer"]
+    for field in ("specialties", "subspecialties"):
+        for value in reviewer[field]:
+            if value.lower() not in lowered:
+                found.append(f"reviewer.{field} {value!r} is not in the letter")
+    for code in reviewer["licensure"]:
+        if code not in STATES or STATES[code] not in text:
+            found.append(f"reviewer.licensure {code}: the letter does not name that state")
+    age = data["patient"]["age"]
+    if age is not None and not re.search(rf"\b{age}[- ]year[- ]old|\baged {age}\b", text):
+        found.append(f"patient.age {age} is not written as an age in the letter")
+    for diagnosis in data["diagnoses"]:
+        if _SPACE.sub(" ", diagnosis).strip().lower() not in lowered:
+            found.append(f"diagnosis {diagnosis!r} is not in the letter")
+    return found
+
+
+def detail_problems(where: str, item: dict) -> list[str]:
+    """Drug details belong to medication items and come from the request's own numbers."""
+    found = []
+    filled = [f for f in DETAIL_FIELDS if item[f] is not None]
+    if item["category"] != "medication":
+        if filled or item["drugs"]:
+            found.append(f"{where} is not a medication but has {filled or ['drugs']}")
+        return found
+    request_numbers = set(_NUMBER.findall(item["request"]))
+    for field in ("strength", "amount", "quantity"):
+        value = item[field]
+        if value is not None and not set(_NUMBER.findall(value)) <= request_numbers:
+            found.append(f"{where}.{field} {value!r} has numbers the request does not have")
     return found
 
 
@@ -285,6 +366,62 @@ def test_checks_catch_guidelines_the_maximus_paragraph_does_not_support(real_cas
     assert any("the paragraph names" in p for p in problems(data, letter))
     data["items"][0]["guidelines"] = ["MTUS", "ODG", "ACOEM"]
     assert any("the paragraph does not name" in p for p in problems(data, letter))
+
+
+@pytest.fixture
+def headed_case() -> tuple[dict, bytes]:
+    """A record with a case header, a reviewer, an age and diagnoses."""
+    for gold, letters in CASES:
+        data, letter = _load(gold), letter_for(gold, letters)
+        header = data["case_number"] and data["decision_date"] and data["reviewer"]["licensure"]
+        if letter is not None and header and data["patient"]["age"] and data["diagnoses"]:
+            return data, letter.read_bytes()
+    pytest.fail("no gold record with a full header to break")
+
+
+def test_checks_accept_the_unbroken_headed_record(headed_case):
+    data, letter = headed_case
+    assert problems(data, letter) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "change", "message"),
+    [
+        ("case_number", lambda v: v[:-1] + str((int(v[-1]) + 1) % 10), "case_number"),
+        (
+            "decision_date",
+            lambda v: str(dt.date.fromisoformat(v) + dt.timedelta(days=1)),
+            "written",
+        ),
+        ("reviewer.specialties", lambda v: [*v, "Dermatology"], "specialties"),
+        ("reviewer.licensure", lambda v: [*v, "HI"], "licensure HI"),
+        ("reviewer.licensure", lambda v: [*v, "XX"], "licensure XX"),
+        ("patient.age", lambda v: v + 1, "patient.age"),
+        ("diagnoses", lambda v: [v[0] + "s"], "diagnosis"),
+    ],
+)
+def test_checks_catch_a_letter_level_value_the_letter_does_not_write(
+    headed_case, path, change, message
+):
+    data, letter = headed_case
+    *parents, name = path.split(".")
+    holder = data[parents[0]] if parents else data
+    holder[name] = change(holder[name])
+    assert any(message in p for p in problems(data, letter))
+
+
+def test_checks_catch_drug_details_on_a_non_medication(real_case):
+    data, letter = real_case
+    item = data["items"][0]
+    item["category"] = "procedure"
+    assert any("is not a medication" in p for p in problems(data, letter))
+
+
+def test_checks_catch_a_strength_the_request_does_not_state(real_case):
+    data, letter = real_case
+    item = next(i for i in data["items"] if i["strength"])
+    item["strength"] = "99 mg"
+    assert any("strength" in p for p in problems(data, letter))
 
 
 def test_fold_repairs_mojibake_markup_and_wrapped_words():
