@@ -1,0 +1,77 @@
+"""The single-writer lock: one process may write a store; it says who it is and since when.
+
+`fcntl.flock` is released by the kernel when the holder dies, even by SIGKILL, so a crashed
+annotator never leaves a stale lock behind; the lock file's text only tells others who holds it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import socket
+from pathlib import Path
+
+from store.errors import StoreLocked
+from store.storage import FILE_MODE
+
+
+class WriterLock:
+    def __init__(self, path: Path, store: Path) -> None:
+        self.path = path
+        self.store = store
+        self._fd: int | None = None
+
+    def acquire(self, annotator: str | None = None) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise self._locked_error() from None
+        holder = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "annotator": annotator,
+            "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(holder).encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        with contextlib.suppress(OSError):
+            os.ftruncate(self._fd, 0)
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd)
+        self._fd = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def holder(self) -> dict:
+        try:
+            return json.loads(self.path.read_text() or "{}")
+        except (OSError, ValueError):
+            return {}
+
+    def _locked_error(self) -> StoreLocked:
+        info = self.holder()
+        pid, since = info.get("pid"), info.get("since")
+        who = f"process {pid}" if pid else "another process"
+        if info.get("host") and info.get("host") != socket.gethostname():
+            who += f" on {info['host']}"
+        if info.get("annotator"):
+            who += f" ({info['annotator']})"
+        when = f" since {since}" if since else ""
+        return StoreLocked(
+            f"store {self.store} is being written by {who}{when}; "
+            "open it read-only or close that one",
+            pid=pid,
+            since=since,
+        )

@@ -1,0 +1,151 @@
+"""Atomic files and the TinyDB storage built on them.
+
+TinyDB's default `JSONStorage` rewrites its file in place, so a crash mid-write leaves half a file.
+Here every write goes to a temporary file in the same folder, is fsynced, renamed over the old file
+and the folder is fsynced, so a reader (or a crash) sees the old state or the new, never a mix.
+Files are created 0600 and folders 0700: gold data is weeks of a person's work and may carry
+patient details.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from tinydb.storages import Storage
+
+from store.errors import StoreDamaged
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def ensure_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) 0700; leave existing folders' modes alone."""
+    if not path.is_dir():
+        ensure_dir(path.parent)
+        with contextlib.suppress(FileExistsError):
+            path.mkdir(mode=DIR_MODE)
+            os.chmod(path, DIR_MODE)  # mkdir's mode is masked by the umask
+    return path
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Replace ``path`` with ``data`` so that any crash leaves the old or the new bytes."""
+    ensure_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if durable:
+            os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    os.close(fd)
+    os.replace(tmp, path)
+    if durable:
+        fsync_dir(path.parent)
+
+
+def dumps(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def load_json(path: Path) -> Any:
+    """Parse a store file; a damaged one raises `StoreDamaged` naming the file and the problem."""
+    raw = path.read_bytes()
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise StoreDamaged(
+            f"{path} is damaged ({json_problem(err, raw)})", path=str(path)
+        ) from None
+
+
+def json_problem(err: ValueError, raw: bytes) -> str:
+    if not isinstance(err, json.JSONDecodeError):
+        return "not UTF-8 text"
+    if err.pos >= len(raw.rstrip()):
+        return f"truncated after {len(raw)} bytes"
+    return f"not valid JSON at line {err.lineno} column {err.colno}"
+
+
+class AtomicJSONStorage(Storage):
+    """A TinyDB storage that keeps the data in memory and replaces its file atomically.
+
+    With ``buffered=True`` writes only mark the data dirty and `flush()` writes it; the store does
+    that at checkpoints, after the journal has made each change durable.  The file format is
+    TinyDB's own, so any TinyDB can read it.
+    """
+
+    def __init__(
+        self, path: str | Path, *, buffered: bool = False, read_only: bool = False
+    ) -> None:
+        self.path = Path(path)
+        self.buffered = buffered
+        self.read_only = read_only
+        self.dirty = False
+        self._data: dict[str, dict[str, Any]] | None = None
+        self._loaded = False
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        if not self._loaded:
+            self._data = self._load()
+            self._loaded = True
+        return self._data
+
+    def _load(self) -> dict[str, dict[str, Any]] | None:
+        if not self.path.exists():
+            return None
+        data = load_json(self.path)
+        if not _tinydb_shaped(data):
+            raise StoreDamaged(
+                f"{self.path} is damaged (not a TinyDB table layout)", path=str(self.path)
+            )
+        return data
+
+    def start_empty(self) -> None:
+        """Forget the file's content: the next flush replaces it (used by migrations)."""
+        self._data = {}
+        self._loaded = True
+        self.dirty = True
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        self._data = data
+        self._loaded = True
+        self.dirty = True
+        if not self.buffered:
+            self.flush()
+
+    def flush(self, *, durable: bool = True) -> None:
+        if not self.dirty:
+            return
+        if self.read_only:
+            raise PermissionError(f"{self.path} is open read-only")
+        atomic_write(self.path, dumps(self._data or {}), durable=durable)
+        self.dirty = False
+
+    def close(self) -> None:
+        """Closing does not write: unflushed data is the journal's to replay."""
+
+
+def _tinydb_shaped(data: Any) -> bool:
+    return isinstance(data, dict) and all(
+        isinstance(t, dict) and all(isinstance(d, dict) for d in t.values()) for t in data.values()
+    )

@@ -1,0 +1,795 @@
+"""The store: letters, proposals, drafts, gold versions and their history, on TinyDB.
+
+Every change is one *operation*: a dict appended to the journal (the commit point, one fsync) and
+then applied to in-memory TinyDB files, which a checkpoint writes atomically.  Opening replays the
+journal, so the same `_apply` serves live writes, crash recovery and read-only readers.  The queue
+row and the gold shard of a letter are derived from its record file when an operation is applied,
+so they can always be rebuilt from the records (see `store.doctor`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import getpass
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from tinydb import Query, TinyDB
+from tinydb.table import Document
+
+from core.models import LETTER_STATUSES, Change, GoldRecord, Letter, LetterSummary, Proposal
+from store import history as hist
+from store.errors import ReadOnlyStore, StoreDamaged, StoreError, UnknownLetter
+from store.journal import Journal
+from store.layout import Layout
+from store.lock import WriterLock
+from store.storage import AtomicJSONStorage, atomic_write, dumps, ensure_dir, load_json
+
+SCHEMA_VERSION = 2
+KEEP_BACKUPS = 5
+CHECKPOINT_OPS = 500
+CHECKPOINT_BYTES = 8 << 20
+_ONE = 1  # doc id of the row of one-row tables
+_CACHE_RECORDS = 1024
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def open_db(path: Path, *, read_only: bool) -> TinyDB:
+    return TinyDB(path, storage=AtomicJSONStorage, buffered=True, read_only=read_only)
+
+
+def storage(db: TinyDB) -> AtomicJSONStorage:
+    return db.storage  # type: ignore[return-value]
+
+
+def get_one(db: TinyDB, table: str) -> dict[str, Any] | None:
+    return db.table(table).get(doc_id=_ONE)  # type: ignore[return-value]
+
+
+def put_one(db: TinyDB, table: str, doc: dict[str, Any]) -> None:
+    db.table(table).upsert(Document(doc, doc_id=_ONE))
+
+
+def default_annotator() -> str:
+    name = os.environ.get("IMRGOLD_ANNOTATOR")
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "annotator"
+
+
+class Store:
+    """One store; use `Store.open` (a context manager)."""
+
+    def __init__(self, path: Path, *, read_only: bool, annotator: str | None) -> None:
+        self.path = path
+        self.layout = Layout(path)
+        self.read_only = read_only
+        self.annotator = annotator or default_annotator()
+        self._lock = WriterLock(self.layout.lock, path)
+        self._journal = Journal(self.layout.journal)
+        self._catalog: TinyDB | None = None
+        self._rows: dict[str, int] = {}
+        self._kv: dict[str, int] = {}
+        self._records: dict[str, TinyDB] = {}
+        self._dirty_records: set[str] = set()
+        self._shards: dict[str, TinyDB] = {}
+        self._shard_ids: dict[str, dict[str, int]] = {}
+        self._dirty_shards: set[str] = set()
+        self._seq = 0
+        self._durable = True
+        self._journaling = True
+        self._closed = False
+        self._journal_entries: list[dict[str, Any]] = []
+
+    # -- opening and closing ----------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls, path: str | Path, *, read_only: bool = False, annotator: str | None = None
+    ) -> Store:
+        store = cls(Path(path).expanduser(), read_only=read_only, annotator=annotator)
+        try:
+            store._open()
+        except BaseException:
+            store._release()
+            raise
+        return store
+
+    def _open(self) -> None:
+        if self.read_only:
+            if not self.path.exists():
+                raise StoreError(f"no store at {self.path}")
+        else:
+            ensure_dir(self.path.parent)
+            ensure_dir(self.layout.dir)
+            self._lock.acquire(self.annotator)
+        try:
+            self._load()
+        except StoreDamaged as err:
+            raise self.damaged(err) from None
+        if not self.read_only:
+            if self._journal_entries:
+                self.checkpoint()
+            self._journal.open_for_append()
+            self._backup()
+
+    def _load(self) -> None:
+        from store.migrations import migrate_if_needed
+
+        if not self.read_only:
+            migrate_if_needed(self)
+        for _attempt in range(5):
+            self._catalog = open_db(self.path, read_only=self.read_only)
+            meta = self._meta_row()
+            base, entries = self._journal.read(repair=not self.read_only)
+            # A writer's checkpoint between our two reads: the journal moved past our catalog.
+            if base <= meta["seq"]:
+                break
+        else:
+            raise StoreError(f"{self.path} kept changing while being opened; try again")
+        self._index_catalog()
+        self._seq = meta["seq"]
+        self._journal_entries = [e for e in entries if e.get("seq", 0) > meta["seq"]]
+        for entry in self._journal_entries:
+            self._apply(entry)
+
+    def _meta_row(self) -> dict[str, Any]:
+        assert self._catalog is not None
+        meta = get_one(self._catalog, "meta")
+        if meta is None:
+            if self.read_only and storage(self._catalog).read():
+                raise StoreError(
+                    f"{self.path} is an older store; open it once for writing to upgrade it"
+                )
+            meta = {"schema_version": SCHEMA_VERSION, "seq": 0, "created_at": now().isoformat()}
+            if not self.read_only:
+                put_one(self._catalog, "meta", meta)
+                storage(self._catalog).flush()
+        version = meta.get("schema_version")
+        if not isinstance(version, int) or not isinstance(meta.get("seq"), int):
+            raise StoreDamaged(f"{self.path} is damaged (bad meta row)", path=str(self.path))
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer imrgold (schema {version}, "
+                f"this one reads {SCHEMA_VERSION}); upgrade imrgold"
+            )
+        if version < SCHEMA_VERSION:
+            raise StoreError(f"{self.path} has schema {version}; open it for writing to migrate")
+        return meta
+
+    def _index_catalog(self) -> None:
+        assert self._catalog is not None
+        self._rows = {}
+        for doc in self._catalog.table("letters"):
+            try:
+                summary = LetterSummary.model_validate(dict(doc))
+            except ValidationError as err:
+                raise StoreDamaged(
+                    f"{self.path} is damaged (letter row {doc.doc_id}: {_first_error(err)})",
+                    path=str(self.path),
+                ) from None
+            self._rows[summary.letter_id] = doc.doc_id
+        self._kv = {doc.get("key"): doc.doc_id for doc in self._catalog.table("kv")}
+
+    def damaged(self, err: StoreDamaged) -> StoreDamaged:
+        """``err`` with the last good backup and the way to repair, still one line."""
+        backup = last_good_backup(self.layout)
+        hint = f"last good backup: {backup}" if backup else "no backup yet"
+        return StoreDamaged(
+            f"{err}; {hint}; run `imrgold doctor --repair --db {self.path}`",
+            path=err.path,
+            backup=str(backup) if backup else None,
+        )
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        try:
+            if not self.read_only and self._catalog is not None:
+                self.checkpoint()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        self._closed = True
+        self._journal.close()
+        self._lock.release()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- letters --------------------------------------------------------------------------
+
+    def add_letter(self, letter: Letter) -> bool:
+        """Store a letter; False when its id is already present."""
+        self._writable()
+        if letter.letter_id in self._rows:
+            return False
+        atomic_write(
+            self.layout.text(letter.letter_id),
+            dumps(letter.model_dump(mode="json")),
+            durable=self._durable,
+        )
+        state = {
+            "name": letter.name,
+            "status": "new",
+            "comment": None,
+            "annotator": None,
+            "updated_at": None,
+        }
+        self._commit({"letter": letter.letter_id, "state": state})
+        return True
+
+    def has_letter(self, letter_id: str) -> bool:
+        return letter_id in self._rows
+
+    def get_letter(self, letter_id: str) -> Letter:
+        self._known(letter_id)
+        path = self.layout.text(letter_id)
+        try:
+            return Letter.model_validate(load_json(path))
+        except FileNotFoundError:
+            raise self.damaged(StoreDamaged(f"{path} is missing", path=str(path))) from None
+        except StoreDamaged as err:
+            raise self.damaged(err) from None
+        except ValidationError as err:
+            raise self.damaged(
+                StoreDamaged(f"{path} is damaged ({_first_error(err)})", path=str(path))
+            ) from None
+
+    def letter_ids(self) -> list[str]:
+        return list(self._rows)
+
+    def summaries(self) -> list[LetterSummary]:
+        """The queue: one row a letter, without loading any letter text."""
+        assert self._catalog is not None
+        return [LetterSummary.model_validate(dict(d)) for d in self._catalog.table("letters")]
+
+    def summary(self, letter_id: str) -> LetterSummary:
+        return LetterSummary.model_validate(dict(self._row(letter_id)))
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    # -- proposals and drafts ---------------------------------------------------------------
+
+    def put_proposal(self, proposal: Proposal) -> None:
+        """Store the machine's proposal for a letter (replacing any earlier one)."""
+        self._known(proposal.letter_id)
+        self._commit(
+            {
+                "letter": proposal.letter_id,
+                "proposal": {"proposal": proposal.model_dump(mode="json")},
+            }
+        )
+
+    def get_proposal(self, letter_id: str) -> Proposal | None:
+        doc = get_one(self._record(letter_id), "proposal")
+        return Proposal.model_validate(doc["proposal"]) if doc else None
+
+    def save_draft(self, proposal: Proposal) -> None:
+        """Durably save this annotator's working copy; history records what changed."""
+        lid = proposal.letter_id
+        self._known(lid)
+        before = self._working(lid, self.annotator)
+        changes = hist.diff(hist.proposal_values(before), hist.proposal_values(proposal))
+        at = now()
+        status = self.status(lid)
+        op: dict[str, Any] = {
+            "letter": lid,
+            "draft": self._draft_doc(proposal, at),
+            "state": self._touch(at, status="in_progress" if status == "new" else status),
+            "history": self._history(lid, changes, at, kind="draft", track=self.annotator),
+        }
+        if status == "new":
+            op["history"] += self._history(
+                lid, [{"path": "status", "old": status, "new": "in_progress"}], at, kind="status"
+            )
+        self._commit(op)
+
+    def get_draft(self, letter_id: str, annotator: str | None = None) -> Proposal | None:
+        doc = (
+            self._record(letter_id)
+            .table("drafts")
+            .get(Query().annotator == (annotator or self.annotator))
+        )
+        return Proposal.model_validate(doc["proposal"]) if doc else None
+
+    def working_copy(self, letter_id: str) -> Proposal | None:
+        """This annotator's draft, else the machine's proposal."""
+        return self._working(letter_id, self.annotator)
+
+    # -- gold -------------------------------------------------------------------------------
+
+    def mark_gold(self, proposal: Proposal) -> GoldRecord:
+        """Validate the proposal as a gold record and store it as this annotator's version."""
+        record = proposal.to_record()
+        lid = proposal.letter_id
+        self._known(lid)
+        before = self._working(lid, self.annotator)
+        changes = hist.diff(hist.proposal_values(before), hist.proposal_values(proposal))
+        at = now()
+        old_status = self.status(lid)
+        history = self._history(lid, changes, at, kind="gold", track=self.annotator)
+        if old_status != "gold":
+            history += self._history(
+                lid, [{"path": "status", "old": old_status, "new": "gold"}], at, kind="status"
+            )
+        self._commit(
+            {
+                "letter": lid,
+                "draft": self._draft_doc(proposal, at),
+                "gold": {
+                    "annotator": self.annotator,
+                    "record": record.model_dump(mode="json"),
+                    "at": at.isoformat(),
+                },
+                "state": self._touch(at, status="gold"),
+                "history": history,
+            }
+        )
+        return record
+
+    def get_gold(self, letter_id: str, annotator: str | None = None) -> GoldRecord | None:
+        """This annotator's version, or (annotator None) the final, else the latest version."""
+        self._known(letter_id)
+        doc = self._shard_doc(letter_id)
+        if doc is None:
+            return None
+        raw = _pick(doc, annotator)
+        return GoldRecord.model_validate(raw) if raw is not None else None
+
+    def gold_versions(self, letter_id: str) -> dict[str, GoldRecord]:
+        self._known(letter_id)
+        doc = self._shard_doc(letter_id) or {}
+        return {
+            a: GoldRecord.model_validate(v["record"])
+            for a, v in sorted(doc.get("versions", {}).items())
+        }
+
+    def final_annotator(self, letter_id: str) -> str | None:
+        doc = self._shard_doc(letter_id) or {}
+        return (doc.get("final") or {}).get("annotator")
+
+    def set_final(self, letter_id: str, record: GoldRecord, annotator: str | None = None) -> None:
+        """Store the adjudicated or reviewed version that stands for the letter."""
+        self._known(letter_id)
+        if record.letter_id != letter_id:
+            raise ValueError(f"record is for {record.letter_id}, not {letter_id}")
+        who = annotator or self.annotator
+        before = self.get_gold(letter_id)
+        changes = hist.diff(hist.record_values(before), hist.record_values(record))
+        at = now()
+        self._commit(
+            {
+                "letter": letter_id,
+                "final": {
+                    "annotator": who,
+                    "record": record.model_dump(mode="json"),
+                    "at": at.isoformat(),
+                },
+                "state": self._touch(at, annotator=who),
+                "history": self._history(
+                    letter_id, changes, at, kind="final", track="final", annotator=who
+                ),
+            }
+        )
+
+    def gold_records(
+        self, status: str | None = None, annotator: str | None = None
+    ) -> list[GoldRecord]:
+        """Every letter's gold record (final, else latest; or ``annotator``'s), queue order."""
+        assert self._catalog is not None
+        out: list[GoldRecord] = []
+        for row in self._catalog.table("letters"):
+            if status is not None and row["status"] != status:
+                continue
+            doc = self._shard_doc(row["letter_id"])
+            raw = _pick(doc, annotator) if doc else None
+            if raw is not None:
+                out.append(GoldRecord.model_validate(raw))
+        return out
+
+    # -- status -----------------------------------------------------------------------------
+
+    def status(self, letter_id: str) -> str:
+        return self._row(letter_id)["status"]
+
+    def set_status(self, letter_id: str, status: str, comment: str | None = None) -> None:
+        if status not in LETTER_STATUSES:
+            raise ValueError(f"unknown status {status!r}; one of {', '.join(LETTER_STATUSES)}")
+        old = self.status(letter_id)
+        at = now()
+        changes = [{"path": "status", "old": old, "new": status}] if old != status else []
+        self._commit(
+            {
+                "letter": letter_id,
+                "state": {**self._touch(at, status=status), "comment": comment},
+                "history": self._history(letter_id, changes, at, kind="status"),
+            }
+        )
+
+    # -- history ----------------------------------------------------------------------------
+
+    def history(self, letter_id: str) -> list[Change]:
+        return [Change.model_validate(_change_fields(d)) for d in self._history_docs(letter_id)]
+
+    def history_entries(self, letter_id: str) -> list[dict[str, Any]]:
+        """History with the store's bookkeeping (``kind``, ``track``) beside each change."""
+        return [dict(d) for d in self._history_docs(letter_id)]
+
+    def restore(
+        self, letter_id: str, at: int | str | dt.datetime, *, annotator: str | None = None
+    ) -> Proposal | GoldRecord:
+        """Bring a record back to how it was right after history entry ``at`` (index or time).
+
+        An annotator's track comes back as their draft (saved when it is this store's
+        annotator); the final track as the final record.  The restore is itself history.
+        """
+        docs = self._history_docs(letter_id)
+        cut = _cut(docs, at)
+        track = annotator or _track_at(docs, at) or self.annotator
+        later = [d for d in docs[cut:] if d.get("track") == track]
+        if track == "final":
+            current = self.get_gold(letter_id)
+            values = hist.undo(hist.record_values(current), later)
+            from core.models import unflatten
+
+            record = unflatten(letter_id, values)
+            if not self.read_only:
+                self.set_final(letter_id, record, self.annotator)
+            return record
+        current_draft = self._working(letter_id, track)
+        values = hist.undo(hist.proposal_values(current_draft), later)
+        proposal = hist.with_values(current_draft, letter_id, values)
+        if track == self.annotator and not self.read_only:
+            self.save_draft(proposal)
+        return proposal
+
+    # -- the small key-value table ----------------------------------------------------------
+
+    def meta(self, key: str, default: Any = None) -> Any:
+        assert self._catalog is not None
+        doc_id = self._kv.get(key)
+        if doc_id is None:
+            return default
+        doc = self._catalog.table("kv").get(doc_id=doc_id)
+        return doc["value"] if doc else default
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Store a small JSON value under ``key`` (settings, learned aliases, ...)."""
+        dumps(value)  # refuse what the journal could not hold before journaling anything
+        self._commit({"kv": {"key": key, "value": value}})
+
+    # -- durability ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[Store]:
+        """Many writes, one sync at the end: for ingesting or building a store in bulk."""
+        self._writable()
+        self._durable = False
+        try:
+            yield self
+        finally:
+            self._durable = True
+            os.sync()
+            self._journal.sync()
+
+    def checkpoint(self) -> None:
+        """Write every changed TinyDB file atomically, then start an empty journal."""
+        self._writable()
+        assert self._catalog is not None
+        for lid in sorted(self._dirty_records):
+            storage(self._records[lid]).flush(durable=self._durable)
+        for prefix in sorted(self._dirty_shards):
+            storage(self._shards[prefix]).flush(durable=self._durable)
+        self._dirty_records.clear()
+        self._dirty_shards.clear()
+        if self._durable is False:
+            os.sync()
+        # The catalog goes last: its seq says the records and shards above are complete.
+        storage(self._catalog).flush()
+        self._journal.reset(self._seq)
+        self._evict()
+
+    def _commit(self, op: dict[str, Any]) -> None:
+        self._writable()
+        self._seq += 1
+        entry = {"seq": self._seq, "at": now().isoformat(), **op}
+        if self._journaling:
+            self._journal.append(entry, durable=self._durable)
+        self._apply(entry)
+        if self._journaling and self._journal_full():
+            self.checkpoint()
+
+    def _journal_full(self) -> bool:
+        return self._journal.count >= CHECKPOINT_OPS or self._journal.size >= CHECKPOINT_BYTES
+
+    def _apply(self, entry: dict[str, Any]) -> None:
+        assert self._catalog is not None
+        seq = entry["seq"]
+        if "kv" in entry:
+            self._apply_kv(entry["kv"])
+        lid = entry.get("letter")
+        if lid:
+            rec = self._record(lid, create=True)
+            state = get_one(rec, "state") or {}
+            # Replaying after a checkpoint that was cut short: this record already has it.
+            if state.get("seq", 0) < seq:
+                _apply_record(rec, entry)
+                self._dirty_records.add(lid)
+            if "gold" in entry or "final" in entry:
+                self._put_shard_doc(lid, _shard_doc_of(lid, rec, seq))
+            self._put_row(lid, _row_of(lid, rec))
+        meta = get_one(self._catalog, "meta") or {}
+        put_one(self._catalog, "meta", {**meta, "seq": seq})
+        self._seq = max(self._seq, seq)
+
+    def _apply_kv(self, kv: dict[str, Any]) -> None:
+        assert self._catalog is not None
+        table = self._catalog.table("kv")
+        doc_id = self._kv.get(kv["key"])
+        if doc_id is None:
+            self._kv[kv["key"]] = table.insert(kv)
+        else:
+            table.upsert(Document(kv, doc_id=doc_id))
+
+    def _put_row(self, lid: str, row: dict[str, Any]) -> None:
+        assert self._catalog is not None
+        table = self._catalog.table("letters")
+        doc_id = self._rows.get(lid)
+        if doc_id is None:
+            self._rows[lid] = table.insert(row)
+        else:
+            table.upsert(Document(row, doc_id=doc_id))
+
+    # -- files ------------------------------------------------------------------------------
+
+    def _record(self, letter_id: str, *, create: bool = False) -> TinyDB:
+        rec = self._records.get(letter_id)
+        if rec is not None:
+            return rec
+        if not create:
+            self._known(letter_id)
+        rec = open_db(self.layout.record(letter_id), read_only=self.read_only)
+        try:
+            rec.storage.read()
+        except StoreDamaged as err:
+            raise self.damaged(err) from None
+        self._records[letter_id] = rec
+        return rec
+
+    def _evict(self) -> None:
+        if len(self._records) > _CACHE_RECORDS:
+            for lid in [k for k in self._records if k not in self._dirty_records]:
+                del self._records[lid]
+
+    def _shard(self, letter_id: str) -> TinyDB:
+        prefix = letter_id[:2]
+        shard = self._shards.get(prefix)
+        if shard is None:
+            shard = open_db(self.layout.gold_shard(letter_id), read_only=self.read_only)
+            try:
+                ids = {d["letter_id"]: d.doc_id for d in shard.table("gold")}
+            except (StoreDamaged, KeyError, TypeError) as err:
+                if isinstance(err, StoreDamaged):
+                    raise self.damaged(err) from None
+                path = self.layout.gold_shard(letter_id)
+                raise self.damaged(
+                    StoreDamaged(f"{path} is damaged (bad gold row)", path=str(path))
+                ) from None
+            self._shards[prefix] = shard
+            self._shard_ids[prefix] = ids
+        return shard
+
+    def _shard_doc(self, letter_id: str) -> dict[str, Any] | None:
+        shard = self._shard(letter_id)
+        doc_id = self._shard_ids[letter_id[:2]].get(letter_id)
+        return shard.table("gold").get(doc_id=doc_id) if doc_id else None  # type: ignore[return-value]
+
+    def _put_shard_doc(self, lid: str, doc: dict[str, Any]) -> None:
+        shard = self._shard(lid)
+        ids = self._shard_ids[lid[:2]]
+        if lid in ids:
+            shard.table("gold").upsert(Document(doc, doc_id=ids[lid]))
+        else:
+            ids[lid] = shard.table("gold").insert(doc)
+        self._dirty_shards.add(lid[:2])
+
+    def _backup(self) -> None:
+        """Copy the catalog and gold shards: small, and all a rebuild cannot recover."""
+        stamp = now().strftime("%Y%m%dT%H%M%S.%fZ")
+        target = ensure_dir(self.layout.backups) / stamp
+        ensure_dir(target)
+        shutil.copyfile(self.path, target / self.path.name)
+        if self.layout.gold.is_dir():
+            ensure_dir(target / "gold")
+            for shard in self.layout.gold.glob("*.json"):
+                shutil.copyfile(shard, target / "gold" / shard.name)
+        for path in target.rglob("*"):
+            os.chmod(path, 0o700 if path.is_dir() else 0o600)
+        for old in self.layout.backup_dirs()[KEEP_BACKUPS:]:
+            shutil.rmtree(old, ignore_errors=True)
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _writable(self) -> None:
+        if self._closed:
+            raise StoreError(f"store {self.path} is closed")
+        if self.read_only:
+            raise ReadOnlyStore(f"store {self.path} is open read-only")
+
+    def _known(self, letter_id: str) -> None:
+        if letter_id not in self._rows:
+            raise UnknownLetter(f"no letter {letter_id} in {self.path}")
+
+    def _row(self, letter_id: str) -> dict[str, Any]:
+        self._known(letter_id)
+        assert self._catalog is not None
+        return self._catalog.table("letters").get(doc_id=self._rows[letter_id])  # type: ignore[return-value]
+
+    def _working(self, letter_id: str, annotator: str) -> Proposal | None:
+        return self.get_draft(letter_id, annotator) or self.get_proposal(letter_id)
+
+    def _draft_doc(self, proposal: Proposal, at: dt.datetime) -> dict[str, Any]:
+        return {
+            "annotator": self.annotator,
+            "proposal": proposal.model_dump(mode="json"),
+            "at": at.isoformat(),
+        }
+
+    def _touch(self, at: dt.datetime, **state: Any) -> dict[str, Any]:
+        return {"annotator": self.annotator, "updated_at": at.isoformat(), **state}
+
+    def _history(
+        self,
+        letter_id: str,
+        changes: list[dict[str, Any]],
+        at: dt.datetime,
+        *,
+        kind: str,
+        track: str | None = None,
+        annotator: str | None = None,
+    ) -> list[dict[str, Any]]:
+        return [
+            {
+                "letter_id": letter_id,
+                "source": "human",
+                "annotator": annotator or self.annotator,
+                "at": at.isoformat(),
+                "kind": kind,
+                "track": track,
+                **change,
+            }
+            for change in changes
+        ]
+
+    def _history_docs(self, letter_id: str) -> list[dict[str, Any]]:
+        return list(self._record(letter_id).table("history"))
+
+
+# -- pure functions over raw documents -----------------------------------------------------
+
+
+def _apply_record(rec: TinyDB, entry: dict[str, Any]) -> None:
+    state = get_one(rec, "state") or {}
+    put_one(rec, "state", {**state, **entry.get("state", {}), "seq": entry["seq"]})
+    if "proposal" in entry:
+        put_one(rec, "proposal", entry["proposal"])
+    if "draft" in entry:
+        rec.table("drafts").upsert(entry["draft"], Query().annotator == entry["draft"]["annotator"])
+    if "gold" in entry:
+        rec.table("gold").upsert(entry["gold"], Query().annotator == entry["gold"]["annotator"])
+    if "final" in entry:
+        put_one(rec, "final", entry["final"])
+    if entry.get("history"):
+        rec.table("history").insert_multiple(entry["history"])
+
+
+def _shard_doc_of(lid: str, rec: TinyDB, seq: int) -> dict[str, Any]:
+    versions = {d["annotator"]: {"record": d["record"], "at": d["at"]} for d in rec.table("gold")}
+    return {"letter_id": lid, "seq": seq, "versions": versions, "final": get_one(rec, "final")}
+
+
+def _row_of(lid: str, rec: TinyDB) -> dict[str, Any]:
+    state = get_one(rec, "state") or {}
+    case_number, n_items, decisions = _view(rec)
+    return {
+        "letter_id": lid,
+        "name": state.get("name") or lid,
+        "status": state.get("status") or "new",
+        "case_number": case_number,
+        "n_items": n_items,
+        "decisions": decisions,
+        "annotator": state.get("annotator"),
+        "updated_at": state.get("updated_at"),
+        "comment": state.get("comment"),
+    }
+
+
+def _view(rec: TinyDB) -> tuple[str | None, int, list[str]]:
+    """Case number, item count and decisions of the letter's most settled version."""
+    final = get_one(rec, "final")
+    golds = sorted(rec.table("gold"), key=lambda d: d["at"])
+    record = final["record"] if final else (golds[-1]["record"] if golds else None)
+    if record is not None:
+        items = record.get("items", [])
+        decisions = [i["decision"] for i in items if i.get("decision")]
+        return record.get("case_number"), len(items), decisions
+    drafts = sorted(rec.table("drafts"), key=lambda d: d["at"])
+    doc = drafts[-1] if drafts else get_one(rec, "proposal")
+    if doc is None:
+        return None, 0, []
+    fields = doc["proposal"].get("fields", {})
+    indexes = {int(p.split(".")[1]) for p in fields if p.startswith("items.")}
+    n_items = max(indexes) + 1 if indexes else 0
+    decisions = [
+        v for i in range(n_items) if (v := (fields.get(f"items.{i}.decision") or {}).get("value"))
+    ]
+    return (fields.get("case_number") or {}).get("value"), n_items, decisions
+
+
+def _pick(doc: dict[str, Any], annotator: str | None) -> dict[str, Any] | None:
+    versions = doc.get("versions") or {}
+    if annotator is not None:
+        version = versions.get(annotator)
+        return version["record"] if version else None
+    if doc.get("final"):
+        return doc["final"]["record"]
+    if not versions:
+        return None
+    return max(versions.values(), key=lambda v: v["at"])["record"]
+
+
+def _change_fields(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: doc.get(k) for k in Change.model_fields if k in doc}
+
+
+def _cut(docs: list[dict[str, Any]], at: int | str | dt.datetime) -> int:
+    """How many history entries stand at point ``at``."""
+    if isinstance(at, int):
+        if not -len(docs) <= at < len(docs):
+            raise IndexError(f"history has {len(docs)} entries; no entry {at}")
+        return (at % len(docs)) + 1
+    when = dt.datetime.fromisoformat(at) if isinstance(at, str) else at
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return sum(1 for d in docs if dt.datetime.fromisoformat(d["at"]) <= when)
+
+
+def _track_at(docs: list[dict[str, Any]], at: int | str | dt.datetime) -> str | None:
+    if isinstance(at, int) and docs:
+        return docs[at].get("track")
+    return None
+
+
+def _first_error(err: ValidationError) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    return f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
+
+
+def last_good_backup(layout: Layout) -> Path | None:
+    """The newest backup whose catalog parses."""
+    for folder in layout.backup_dirs():
+        candidate = folder / layout.db.name
+        try:
+            load_json(candidate)
+        except (OSError, StoreDamaged):
+            continue
+        return candidate
+    return None

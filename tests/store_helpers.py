@@ -1,0 +1,28 @@
+"""Real fixture letters and their machine proposals, shared by the store's tests."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from core.extract import extract
+from core.models import Letter, Proposal
+from core.reading import read_letter
+
+LETTERS = Path(__file__).resolve().parent.parent / "fixtures" / "letters"
+
+
+@cache
+def fixture_letters() -> tuple[Letter, ...]:
+    return tuple(read_letter(p) for p in sorted(LETTERS.iterdir()) if p.is_file())
+
+
+def proposal_for(letter: Letter) -> Proposal:
+    return extract(letter.text, letter.letter_id)
+
+
+def corrected(proposal: Proposal, path: str, value: object) -> Proposal:
+    """The proposal with one field changed by a person, as the interface does it."""
+    fields = dict(proposal.fields)
+    fields[path] = proposal.get(path).model_copy(update={"value": value, "source": "human"})
+    return proposal.model_copy(update={"fields": fields})

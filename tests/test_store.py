@@ -1,0 +1,127 @@
+import os
+import stat
+
+import pytest
+
+from core.models import LETTER_STATUSES
+from store import ReadOnlyStore, Store, StoreLocked, UnknownLetter
+from tests.store_helpers import corrected, fixture_letters, proposal_for
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    return tmp_path / "data" / "imrgold.json"
+
+
+def _ingest(store, letters):
+    for letter in letters:
+        assert store.add_letter(letter) is True
+        store.put_proposal(proposal_for(letter))
+
+
+def test_letters_round_trip_and_queue(db):
+    letters = fixture_letters()
+    with Store.open(db, annotator="ann") as store:
+        _ingest(store, letters)
+        assert store.add_letter(letters[0]) is False
+    with Store.open(db, read_only=True) as store:
+        assert {s.letter_id for s in store.summaries()} == {x.letter_id for x in letters}
+        first = letters[0]
+        assert store.get_letter(first.letter_id) == first
+        assert store.get_proposal(first.letter_id) == proposal_for(first)
+        summary = store.summary(first.letter_id)
+        assert summary.name == first.name and summary.status == "new"
+        assert summary.case_number == proposal_for(first).get("case_number").value
+        with pytest.raises(UnknownLetter):
+            store.get_letter("0" * 64)
+
+
+def test_draft_gold_history_and_restore(db):
+    letter = fixture_letters()[0]
+    with Store.open(db, annotator="ann") as store:
+        _ingest(store, [letter])
+        lid = letter.letter_id
+        machine = store.get_proposal(lid)
+        first = corrected(machine, "case_number", "CM99-0000001")
+        store.save_draft(first)
+        assert store.status(lid) == "in_progress"
+        second = corrected(first, "patient.age", 77)
+        store.save_draft(second)
+        record = store.mark_gold(second)
+    with Store.open(db, annotator="ann") as store:
+        assert store.status(lid) == "gold"
+        assert store.get_gold(lid) == record == store.get_gold(lid, "ann")
+        assert record.case_number == "CM99-0000001" and record.patient.age == 77
+        assert store.gold_versions(lid) == {"ann": record}
+        assert store.gold_records(status="gold") == [record]
+        changes = [(c.path, c.old, c.new) for c in store.history(lid)]
+        assert ("case_number", machine.get("case_number").value, "CM99-0000001") in changes
+        assert ("patient.age", machine.get("patient.age").value, 77) in changes
+        assert ("status", "in_progress", "gold") in changes
+        assert all(c.annotator == "ann" for c in store.history(lid))
+        # Back to just after the first correction: the age is the machine's again.
+        index = changes.index(("case_number", machine.get("case_number").value, "CM99-0000001"))
+        restored = store.restore(lid, index)
+        assert restored.get("case_number").value == "CM99-0000001"
+        assert restored.get("patient.age").value == machine.get("patient.age").value
+        assert store.get_draft(lid) == restored
+        assert store.history(lid)[-1].path == "patient.age"
+
+
+def test_final_version_and_status(db):
+    letter = fixture_letters()[1]
+    lid = letter.letter_id
+    with Store.open(db, annotator="a") as store:
+        _ingest(store, [letter])
+        gold_a = store.mark_gold(store.get_proposal(lid))
+    with Store.open(db, annotator="b") as store:
+        gold_b = store.mark_gold(corrected(store.get_proposal(lid), "patient.sex", "female"))
+        assert set(store.gold_versions(lid)) == {"a", "b"}
+        store.set_final(lid, gold_a, "judge")
+        store.set_status(lid, "reviewed", "agreed with a")
+        with pytest.raises(ValueError):
+            store.set_status(lid, "done")
+    with Store.open(db, read_only=True) as store:
+        assert store.get_gold(lid) == gold_a
+        assert store.get_gold(lid, "b") == gold_b
+        assert store.status(lid) == "reviewed" and "reviewed" in LETTER_STATUSES
+        assert store.summary(lid).comment == "agreed with a"
+        assert store.gold_records(annotator="b") == [gold_b]
+        assert store.gold_records(status="gold") == []
+        with pytest.raises(ReadOnlyStore):
+            store.set_status(lid, "flagged")
+
+
+def test_meta_table(db):
+    with Store.open(db) as store:
+        assert store.meta("k") is None and store.meta("k", 3) == 3
+        store.set_meta("k", {"a": [1, 2]})
+        store.set_meta("k", {"a": [3]})
+    with Store.open(db, read_only=True) as store:
+        assert store.meta("k") == {"a": [3]}
+
+
+def test_permissions(db):
+    with Store.open(db) as store:
+        _ingest(store, fixture_letters()[:1])
+    for root, dirs, files in os.walk(db.parent):
+        for name in dirs:
+            assert stat.S_IMODE(os.stat(os.path.join(root, name)).st_mode) == 0o700, name
+        for name in files:
+            assert stat.S_IMODE(os.stat(os.path.join(root, name)).st_mode) == 0o600, name
+    assert stat.S_IMODE(os.stat(db.parent).st_mode) == 0o700
+
+
+def test_second_writer_is_told_who_holds_the_store(db):
+    with Store.open(db, annotator="ann") as first:
+        with pytest.raises(StoreLocked) as caught:
+            Store.open(db, annotator="bob")
+        message = str(caught.value)
+        assert str(os.getpid()) in message and "since" in message and "ann" in message
+        assert caught.value.pid == os.getpid()
+        _ingest(first, fixture_letters()[:1])
+        with Store.open(db, read_only=True) as reader:
+            assert len(reader.summaries()) == 1
+    with Store.open(db, annotator="bob") as second:
+        assert len(second) == 1
