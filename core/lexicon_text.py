@@ -1,0 +1,138 @@
+"""Text handling for drug names: normalization, tokens, and what is dose noise rather than a name.
+
+Letters write drugs with strengths, counts, forms and routes glued on ("Norco10/325#60",
+"Cyclophene 5% in PLO gel dosage 120 grams"); matching works on the *name words* left once that
+noise is gone, so "Fexmid 7.5mg 1 po q8-12 prn #90" is looked up as "fexmid".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Trailing salt and ester words: "diclofenac sodium" and "diclofenac" are the same active
+# ingredient for the gold record (SPEC.md: salts dropped).
+SALT_WORDS = _wordset(
+    """
+    sodium potassium calcium magnesium hcl hydrochloride hydrobromide bitartrate tartrate
+    sulfate sulphate bisulfate citrate maleate mesylate besylate succinate fumarate phosphate
+    acetate epolamine benzathine dihydrate monohydrate trihydrate hemihydrate anhydrous hyclate
+    disodium dipropionate propionate acetonide valerate furoate napsylate pamoate tosylate
+    lysinate trometamol tromethamine hbr
+    """
+)
+
+# Words of a request that describe the dose, form, route, count or schedule, never the drug.
+NOISE_WORDS = _wordset(
+    """
+    mg mcg ug g gm gms gr gram grams kg ml l cc meq iu unit units percent pct mgs mls
+    cream creams gel gels patch patches tablet tablets tab tabs capsule capsules cap caps caplet
+    caplets solution soln suspension susp injection injections inj injectable ointment lotion
+    spray sprays powder liquid drops drop syrup elixir film lozenge suppository suppositories
+    kit kits pak pack box boxes bottle bottles tube tubes container containers jar vial vials
+    base pluronic plo lipoderm vehicle emollient topical topically transdermal oral orally po
+    iv im sq subq sc intramuscular intravenous subcutaneous sublingual sl pr rectal nasal
+    ophthalmic er xr sr cr xl la ir ec dr ds cd odt qd bid tid qid qhs hs prn qam qpm daily
+    nightly weekly monthly times time day days week weeks hour hours hrs hr per every
+    qty quantity refill refills supply month months one two three four five six seven eight
+    nine ten compounded compound compounding med meds medication medications post pre op
+    unknown apply applied thin layer affected area areas dos dosage dose doses take use as
+    needed directed at bedtime night morning with without in of and or to for the a an x w
+    on off by from plus per up q
+    """
+)
+
+# Generic-name tails that name a form or route in the dictionary's canonical names
+# ("lidocaine patch", "miconazole vaginal"); the ingredient is what is left.
+FORM_TAIL_WORDS = _wordset(
+    """
+    patch patches transdermal topical oral injection injectable ophthalmic otic nasal spray
+    inhalation inhaled vaginal rectal sublingual buccal extended-release extended release
+    delayed-release lotion cream gel powder solution suppositories suppository intrauterine
+    system urogenital dermal skin tablets tablet capsules capsule liposomal implant ointment
+    foam shampoo film
+    """
+)
+
+_ABBREV_Q = re.compile(r"^q\d+(-\d+)?h?$|^q\d*h$")
+_TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
+_LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
+_PAREN = re.compile(r"\([^)]*\)")
+
+
+def fold(text: str) -> str:
+    """Lowercase ASCII: accents and ligatures folded, so "Ibuprofène" meets "ibuprofene"."""
+    text = unicodedata.normalize("NFKD", text)
+    return text.encode("ascii", "ignore").decode("ascii").lower()
+
+
+def tokens(text: str) -> list[str]:
+    """Word and number tokens; letters glued to digits are split ("norco10" -> norco 10)."""
+    return _TOKEN.findall(_LETTER_DIGIT.sub(" ", fold(text)))
+
+
+def key(text: str) -> str:
+    """The matching key of a name: its tokens joined by single spaces."""
+    return " ".join(tokens(text))
+
+
+def compact(text: str) -> str:
+    """The key without spaces: "Medi-derm", "Medi derm" and "Mediderm" all give "mediderm"."""
+    return "".join(tokens(text))
+
+
+def is_noise(token: str) -> bool:
+    """True for dose, form, route, count and schedule tokens."""
+    if token in NOISE_WORDS:
+        return True
+    if not token.isalpha():
+        # Numbers, "10/325"-style fragments and units glued to numbers are split already;
+        # what remains with a digit is a dose ("1.5") or a schedule ("q8").
+        return any(c.isdigit() for c in token)
+    return bool(_ABBREV_Q.match(token))
+
+
+def name_tokens(text: str) -> list[str]:
+    """The tokens of a request that can be part of a drug name, in order."""
+    words = [t for t in tokens(text) if not is_noise(t)]
+    # A salt word names the drug only when it stands alone ("Magnesium oxide" is a drug,
+    # "sodium" in "Diclofenac Sodium" is not).
+    kept = [t for t in words if t not in SALT_WORDS]
+    return kept if kept else words
+
+
+def strip_salts(name: str) -> str:
+    """Drop trailing salt/ester words: "diclofenac sodium" -> "diclofenac"."""
+    words = name.split()
+    while len(words) > 1 and words[-1] in SALT_WORDS:
+        words.pop()
+    return " ".join(words)
+
+
+def strip_form_tail(name: str) -> str:
+    words = name.split()
+    while len(words) > 1 and words[-1] in FORM_TAIL_WORDS:
+        words.pop()
+    # "buprenorphine sublingual and buccal": the form words can sit in the middle too.
+    kept = [w for w in words if w not in FORM_TAIL_WORDS]
+    return " ".join(kept or words)
+
+
+def split_components(canonical: str) -> list[str]:
+    """A combination's ingredients: "abacavir, dolutegravir, and lamivudine" -> three names."""
+    text = _PAREN.sub(" ", canonical.lower())
+    parts = re.split(r"\s*/\s*|\s*,\s*(?:and\s+)?|\s+and\s+|\s*\+\s*|\s+with\s+", text)
+    out: list[str] = []
+    for part in parts:
+        part = " ".join(part.split()).strip(" ,.-")
+        if not part:
+            continue
+        part = strip_salts(strip_form_tail(part))
+        if part and part not in FORM_TAIL_WORDS:
+            out.append(part)
+    return out
