@@ -291,66 +291,120 @@ def _injury_from_summary(text: str, lo: int, hi: int) -> re.Match[str] | None:
 # ---------------------------------------------------------------------------------------------
 # Diagnoses.
 
-_DX_LIST = re.compile(
-    r"\bDiagnos(?:es|is)\b[^:\n.]{0,30}:\s*(?P<list>(?:-\s*[^-\n][^\n]*?)(?=(?:[a-z][A-Z][a-z])|\n\n|$))",
-    re.S,
-)
+_DX_COLON = re.compile(r"\bDiagnos(?:es|is)\b[^:\n.]{0,30}:[ \t]*\n?[ \t]*", re.I)
+_DX_DASH_ENTRY = re.compile(r"-\s*(?P<d>[^-\s](?:[^-]|-(?!\s))*)")
+_DX_NUMBERED_ENTRY = re.compile(r"^[ \t]*\(?\d{1,2}[.)][ \t]*(?P<d>[^\n]+)$", re.M)
 _DX_PROSE = re.compile(
-    r"\b(?:diagnos(?:es|is)|DX)\s+(?:\(paraphrased\)\s+)?(?:that\s+)?(?:includes?|included|are|is|was|were"
-    r"|consist(?:s|ed)?\s+of)\s+(?:documented\s+)?(?:as\s+)?(?::\s*)?"
+    r"\b(?:diagnos(?:es|is)|DX)\s+(?:\(paraphrased\)\s+)?(?:that\s+)?(?:includes?|included|are|is"
+    r"|was|were|consist(?:s|ed)?\s+of)\s+(?:documented\s+)?(?:as\s+)?(?::\s*)?"
     r"(?P<list>.+?)(?=\.(?:\s|$)|\n\n|$)"
     r"|\bdiagnosed\s+with\s+(?P<list2>.+?)(?=\.(?:\s|$)|\n\n|$)",
     re.I | re.S,
 )
-_RUN_TOGETHER = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
+# A sentence run on to the last entry of a listed block: "medicationsThe utilization review".
+_RUN_TOGETHER = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])|\.\s")
+# Words that only qualify or locate: after a comma they continue an ICD-style term
+# ("dislocation, shoulder", "radiculopathy, left") instead of starting a new diagnosis.
+_QUALIFIERS = frozenset(
+    re.findall(
+        r"\w+",
+        "left right bilateral unilateral unspecified subsequent initial encounter sequela region"
+        " site sites multiple shoulder knee hip ankle wrist elbow hand foot feet neck back spine"
+        " lumbar cervical thoracic lumbosacral sacral upper lower arm forearm leg thigh finger"
+        " fingers toe toes joint side other nos not elsewhere classified primary secondary acute"
+        " chronic and of the with without recurrent",
+    )
+)
 
 
-def _split_list(text: str, base: int, semicolons_first: bool = True) -> list[tuple[str, int, int]]:
-    # Semicolons, when the letter uses them, part diagnoses that themselves hold commas.
-    piece_re = r"[^;]+" if (semicolons_first and ";" in text) else r"[^;,]+"
-    pieces = [(m.start(), m.end()) for m in re.finditer(piece_re, text)]
-    out: list[tuple[str, int, int]] = []
+def _is_qualifier(piece: str) -> bool:
+    words = re.findall(r"[A-Za-z]+", piece.lower())
+    return 0 < len(words) <= 3 and all(w in _QUALIFIERS for w in words)
+
+
+def _clean_dx(raw: str) -> str:
+    value = re.sub(r"^\s*(?:and\s+|\d{1,2}[.)]\s*|-\s*)", "", raw)
+    value = re.sub(r"\(paraphrased\)\s*", "", value, flags=re.I)
+    return fold(value).rstrip(".;,").strip()
+
+
+def _split_list(text: str, base: int) -> list[tuple[str, int, int]]:
+    """Split on ';' when the letter uses it, else ',' (qualifiers rejoin), and the final 'and'."""
+    piece_re = r"[^;]+" if ";" in text else r"[^;,]+"
+    pieces = [[m.start(), m.end()] for m in re.finditer(piece_re, text)]
+    if ";" not in text:
+        merged: list[list[int]] = []
+        for piece in pieces:
+            if merged and _is_qualifier(text[piece[0] : piece[1]]):
+                merged[-1][1] = piece[1]
+            else:
+                merged.append(piece)
+        pieces = merged
+    bounds: list[tuple[int, int]] = []
     for i, (s, e) in enumerate(pieces):
         chunk = text[s:e]
-        bounds = [(s, e)]
-        if i == len(pieces) - 1:
-            m = list(re.finditer(r"\s+and\s+", chunk))
-            if m and not re.match(r"\s*and\s", chunk):
-                cut = m[-1]
-                bounds = [(s, s + cut.start()), (s + cut.end(), e)]
-        for bs, be in bounds:
-            raw = text[bs:be]
-            value = re.sub(r"^\s*(?:and\s+|\d+[.)]\s*|-\s*)", "", raw)
-            value = value.strip().rstrip(".").strip()
-            value = re.sub(r"\(paraphrased\)\s*", "", value, flags=re.I).strip()
-            if not value:
-                continue
-            offset = bs + raw.find(value[:10]) if value[:10] in raw else bs
-            out.append((fold(value), base + offset, base + offset + len(value)))
+        cuts = list(re.finditer(r"\s+and\s+", chunk))
+        if i == len(pieces) - 1 and cuts and not re.match(r"\s*and\s", chunk):
+            cut = cuts[-1]
+            bounds += [(s, s + cut.start()), (s + cut.end(), e)]
+        else:
+            bounds.append((s, e))
+    out: list[tuple[str, int, int]] = []
+    for bs, be in bounds:
+        value = _clean_dx(text[bs:be])
+        if value:
+            out.append((value, *_trim_span(text, bs, be, base)))
     return out
 
 
-def _diagnoses(text: str, lo: int, hi: int) -> tuple[list[tuple[str, int, int]], float]:
+def _trim_span(text: str, start: int, end: int, base: int) -> tuple[int, int]:
+    raw = text[start:end]
+    lead = len(raw) - len(raw.lstrip(" \t\n-"))
+    trail = len(raw.rstrip(" \t\n.;,"))
+    return base + start + lead, base + start + max(trail, lead)
+
+
+def _listed_diagnoses(text: str, lo: int, hi: int) -> list[tuple[str, int, int]]:
+    """A block after "Diagnoses:": dash entries (run together or not) or numbered lines."""
     found: list[tuple[str, int, int]] = []
+    for m in _DX_COLON.finditer(text, lo, hi):
+        start = m.end()
+        if text.startswith("-", start):
+            end = text.find("\n\n", start, hi)
+            block = text[start : end if end >= 0 else min(hi, start + 1500)]
+            entries = list(_DX_DASH_ENTRY.finditer(block))
+            for j, entry in enumerate(entries):
+                raw = entry.group("d")
+                if j == len(entries) - 1 and (cut := _RUN_TOGETHER.search(raw)):
+                    raw = raw[: cut.start()]
+                value = _clean_dx(raw)
+                if value:
+                    s0 = start + entry.start("d")
+                    found.append((value, *_trim_span(text, s0, s0 + len(raw), 0)))
+        elif re.match(r"\(?\d{1,2}[.)]", text[start : start + 4]):
+            pos = start
+            while (entry := _DX_NUMBERED_ENTRY.match(text, pos, hi)) is not None:
+                value = _clean_dx(entry.group("d"))
+                if value:
+                    found.append((value, *_trim_span(text, *entry.span("d"), 0)))
+                pos = entry.end() + 1
+    return found
+
+
+def _diagnoses(text: str, lo: int, hi: int) -> tuple[list[tuple[str, int, int]], float]:
+    found = _listed_diagnoses(text, lo, hi)
+    if found:
+        return found, 0.75
     body = text[lo:hi]
-    for m in _DX_LIST.finditer(body):
-        block = m.group("list")
-        for item in re.finditer(r"-\s*(?P<d>[^-\n](?:[^\n]*?))(?=\s*-\s+[A-Z]|$)", block, re.S):
-            value = fold(item.group("d")).rstrip(".").strip()
-            value = _RUN_TOGETHER.split(value)[0] if _RUN_TOGETHER.search(value) else value
-            if value:
-                s = m.start("list") + item.start("d")
-                found.append((value, lo + s, lo + s + len(item.group("d").rstrip())))
-    if not found:
-        for m in _DX_PROSE.finditer(body):
-            group = "list" if m.group("list") is not None else "list2"
-            chunk = m.group(group)
-            if len(chunk) > 600:
-                continue
-            for value, s, e in _split_list(chunk, lo + m.start(group)):
-                if value.lower() not in {v.lower() for v, _, _ in found}:
-                    found.append((value, s, e))
-    return found, (0.7 if found else 0.5)
+    for m in _DX_PROSE.finditer(body):
+        group = "list" if m.group("list") is not None else "list2"
+        chunk = m.group(group)
+        if len(chunk) > 600:
+            continue
+        for value, s, e in _split_list(chunk, lo + m.start(group)):
+            if value not in {v for v, _, _ in found}:
+                found.append((value, s, e))
+    return found, (0.65 if found else 0.5)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -382,7 +436,10 @@ def _items(text: str, repaired: Repaired, blocks: list[ItemBlock], fields: _Fiel
 
         drugs = _generic_ingredients(request, repaired.original)
         drug_list = drugs or []
-        cat, cat_conf = items_mod.category(request, drug_list)
+        context = " ".join(
+            text[r[0] : min(r[1], r[0] + 600)] for r in (block.maximus, block.rationale) if r
+        )
+        cat, cat_conf = items_mod.category(request, drug_list, context)
         fields.put(item_path(i, "category"), cat, cat_conf * base / 0.9, [req_span])
         is_med = cat == "medication"
         if drugs is None:

@@ -90,8 +90,20 @@ _FORM = re.compile(rf"\b(?P<form>{FORM_WORDS})\b", re.I)
 _MED_WORDS = re.compile(r"\bcompound|\bmedication|\brefills?\b|\bprescription\b|\bdrug\b", re.I)
 
 
-def category(request: str, drugs: list[str]) -> tuple[str | None, float]:
-    """(category, confidence) from the request's words and whether the lexicon knows a drug."""
+_MED_CONTEXT = re.compile(
+    r"\b(?:compound(?:ed)?\s+(?:drugs?|products?|creams?)|medications?|analgesics?|NSAIDs?|opioids?"
+    r"|muscle\s+relaxants?|pill|tablet|dos(?:e|age)|proton\s+pump|antidepressants?"
+    r"|anticonvulsants?|topical|prescri(?:be|bed|ption)|medical\s+foods?)\b",
+    re.I,
+)
+
+
+def category(request: str, drugs: list[str], context: str = "") -> tuple[str | None, float]:
+    """(category, confidence) from the request's words and whether the lexicon knows a drug.
+
+    ``context`` (the item's guideline paragraph and rationale) only decides a request whose own
+    words say nothing, such as an unknown brand name.
+    """
     if not request.strip():
         return None, 0.0
     dose = bool(_DOSE.search(request) or _FORM.search(request))
@@ -109,6 +121,8 @@ def category(request: str, drugs: list[str]) -> tuple[str | None, float]:
         return "medication", 0.85
     if dose or _MED_WORDS.search(request):
         return "medication", 0.6
+    if len(_MED_CONTEXT.findall(context)) >= 2:
+        return "medication", 0.45
     return "other", 0.3
 
 
@@ -188,8 +202,9 @@ _FREQUENCY = re.compile(
     r"(?P<freq>\bq\.?\s?\d+(?:\s?-\s?\d+)?(?:\s?(?:h|hrs?|hours?)\b\.?)?(?:\s+(?:prn|as\s+needed))?"
     r"|\b(?:q\.?d|q\.?h\.?s|b\.?i\.?d|t\.?i\.?d|q\.?i\.?d|q\.?a\.?m|q\.?p\.?m|q\.?o\.?d|h\.?s)\b\.?"
     r"(?:\s+(?:prn|as\s+needed))?"
-    r"|\b(?:once|twice|one|two|three|four|five|six|\d+)\s+(?:times?\s+)?(?:a|per|every|each)\s+"
-    r"(?:day|daily|week|night|month)\b(?:\s+(?:prn|as\s+needed))?"
+    r"|\b(?:once|twice|one|two|three|four|five|six|\d+(?:\s?-\s?\d+)?)\s+(?:times?\s+)?"
+    r"(?:(?:a|per|every|each)\s+(?:day|week|night|month)|daily|weekly|nightly)\b"
+    r"(?:\s+(?:prn|as\s+needed))?"
     r"|\b(?:\d+|one|two|three|four|five|six)\s*(?:x|times)\s*(?:a|per)?\s*(?:day|daily|week|wk)\b"
     r"|\b\d+\s+hours?\s+on\s*(?:,|and)?\s*\d+\s+hours?\s+off\b"
     r"|\bevery\s+\d+(?:\s?-\s?\d+)?\s+(?:hours?|days?)(?:\s+(?:prn|as\s+needed))?"
@@ -227,20 +242,25 @@ def drug_detail(request: str) -> dict[str, Found | None]:
         group = "a" if qm.group("a") else "b"
         quantity = Found(qm.group(group), qm.start(), qm.end())
 
-    strength: Found | None = None
+    strengths: list[Found] = []
     amount: Found | None = None
     for m in _STRENGTH.finditer(request):
         unit = _norm_unit(m.group("unit"))
         compound = bool(re.search(r"[-/]", m.group("num")))
         after_form = form_at is not None and m.start() > form_at
         after_qty = quantity is not None and m.start() > quantity.start
-        if unit == "mg" and not compound and strength is None and (after_form or after_qty):
+        if unit == "mg" and not compound and not strengths and (after_form or after_qty):
             # "Baclofen cream #2 120mg": a plain mg figure after the form is the package size.
             if amount is None:
                 amount = Found(_fmt(m.group("num"), unit), m.start(), m.end())
             continue
-        if strength is None:
-            strength = Found(_fmt(m.group("num"), m.group("unit")), m.start(), m.end())
+        strengths.append(Found(_fmt(m.group("num"), m.group("unit")), m.start(), m.end()))
+    strength = None
+    if strengths:
+        # A compound gives one strength per ingredient, joined in heading order: "10%/6%/5%".
+        strength = Found(
+            "/".join(f.value for f in strengths), strengths[0].start, strengths[-1].end
+        )
     for m in _AMOUNT.finditer(request):
         unit = _norm_unit(m.group("unit"))
         if unit == "mg":

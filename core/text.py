@@ -149,7 +149,8 @@ def repair(original: str) -> Repaired:
     )
 
 
-_FOLD = re.compile(r"(?P<join>(?<=[A-Za-z]-)\n(?=[a-z]))|\s+")
+# A line ending in a hyphen right after a word ("FDA-", "127--") joins the next line unspaced.
+_FOLD = re.compile(r"(?P<join>(?<=\S-)\n)|\s+")
 
 
 def fold(text: str) -> str:
