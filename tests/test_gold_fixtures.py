@@ -188,7 +188,9 @@ def detail_problems(where: str, item: dict) -> list[str]:
 
 _NOT_MTUS = re.compile(r"Non-MTUS|outside of the MTUS")
 _ODG = re.compile(r"\bODG\b|Official Disability Guidelines")
-# Between one rationale and the next heading only a partial certification's preamble may stand.
+INTRO = "set forth below:"
+ORIGINAL = "was the original request."
+# Before a heading only a partial certification's preamble may stand.
 MAX_GAP = 600
 
 
@@ -201,12 +203,32 @@ def cited(paragraph: str) -> dict[str, bool]:
     }
 
 
+def heading_follows(gap: str) -> bool:
+    """Whether a heading may start after this text: directly, or ending a partial
+    certification's preamble ("X was the original request. ... The original request, <heading>
+    is: Upheld"), which opens with X's own sentence."""
+    gap = gap.strip()
+    if not gap:
+        return True
+    opening = gap.split(ORIGINAL, 1)[0]
+    return (
+        ORIGINAL in gap
+        and ". " not in opening
+        and gap.endswith("original request,")
+        and len(gap) <= MAX_GAP
+        and "Decision rationale:" not in gap
+    )
+
+
 def walk_problems(items: list[dict], text: str) -> list[str]:
     """Read the letter in order: each heading with its decision, its MAXIMUS paragraph and the
     rationale running from "Decision rationale:" to the next heading or the end."""
     found: list[str] = []
-    cursor = 0
-    previous_end: int | None = None
+    cursor = text.find(INTRO)
+    if cursor < 0:
+        return [f"the letter has no {INTRO!r} line"] if items else []
+    cursor += len(INTRO)
+    previous_end: int | None = cursor
     for index, item in enumerate(items):
         where = f"items.{index}"
         request = _SPACE.sub(" ", item["request"]).strip()
@@ -222,11 +244,9 @@ def walk_problems(items: list[dict], text: str) -> list[str]:
             )
             return found
         head = min(text.index(h, cursor) for h in heads)
-        if previous_end is not None:
-            gap = text[previous_end:head]
-            preamble = "original request" in gap and len(gap) <= MAX_GAP
-            if gap.strip() and (not preamble or "Decision rationale:" in gap):
-                found.append(f"items.{index - 1}.rationale stops short of the next heading")
+        if previous_end is not None and not heading_follows(text[previous_end:head]):
+            what = f"items.{index - 1}.rationale" if index else f"the text after {INTRO!r}"
+            found.append(f"{what} stops short of the heading of {where}")
         maximus = text.find("MAXIMUS guideline:", head)
         opens = text.find("Decision rationale:", max(maximus, head))
         if maximus < 0 or opens < 0:
@@ -346,7 +366,9 @@ def test_checks_catch_a_rationale_not_copied_from_the_letter(real_case):
     assert any("rationale" in p for p in problems(data, letter))
 
 
-@pytest.mark.parametrize(("index", "message"), [(0, "next heading"), (-1, "end of the letter")])
+@pytest.mark.parametrize(
+    ("index", "message"), [(0, "heading of items.1"), (-1, "end of the letter")]
+)
 def test_checks_catch_a_rationale_cut_short(real_case, index, message):
     data, letter = real_case
     item = data["items"][index]
