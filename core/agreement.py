@@ -130,7 +130,7 @@ def token_f1(a: Any, b: Any) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def _same(a: Any, b: Any, kind: Kind) -> bool:
+def same_value(a: Any, b: Any, kind: Kind) -> bool:
     if kind == "text":
         return _norm_text(a) == _norm_text(b)
     if kind == "list":
@@ -252,7 +252,7 @@ def _pair_field(
     result = FieldAgreement(key, kind, n)
     if n == 0:
         return result
-    result.exact = sum(_same(a, b, kind) for a, b in pairs) / n
+    result.exact = sum(same_value(a, b, kind) for a, b in pairs) / n
     if kind == "categorical":
         result.kappa = cohen_kappa(pairs)
     elif kind == "list":
@@ -303,7 +303,7 @@ def compare_all(letters: Mapping[str, Mapping[str, Flat]], raters: Sequence[str]
             full = [u for u in rows if len(u) == len(raters)]
             if full:
                 result.exact = sum(
-                    all(_same(u[raters[0]], u[r], kind) for r in raters) for u in full
+                    all(same_value(u[raters[0]], u[r], kind) for r in raters) for u in full
                 ) / len(rows)
             if kind == "categorical":
                 result.alpha = krippendorff_alpha(rows, raters)

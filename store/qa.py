@@ -8,6 +8,7 @@ storage engine stays the store's business.
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,19 +43,29 @@ def export_records(
     """The records an export writes, in the store's queue order.
 
     Without ``annotator`` each letter contributes its final record (the adjudicated one when there
-    is one); with it, that annotator's own version.
+    is one, else its latest version); with it, that annotator's own version. Without
+    ``statuses``, letters still waiting for adjudication are left out: their record is not
+    settled yet.
     """
     wanted = set(statuses or ())
     entries = []
     for summary in store.summaries():
         if wanted and summary.status not in wanted:
             continue
+        if not wanted and summary.status == "adjudication":
+            continue
         record = store.get_gold(summary.letter_id, annotator=annotator)
         if record is None:
             continue
-        proposal = store.get_draft(summary.letter_id) or store.get_proposal(summary.letter_id)
+        who = annotator or store.final_annotator(summary.letter_id) or summary.annotator
+        proposal = store.get_draft(summary.letter_id, annotator=who) if who else None
+        proposal = proposal or store.get_proposal(summary.letter_id)
         entries.append(ExportEntry(summary.letter_id, record, summary.status, proposal))
     return entries
+
+
+def awaiting_adjudication(store) -> int:
+    return sum(1 for s in store.summaries() if s.status == "adjudication")
 
 
 DEIDENTIFY_KEY = "deidentify_key"
@@ -77,3 +88,502 @@ def deidentify_key(store) -> str:
         key = secrets.token_hex(32)
         store.set_meta(DEIDENTIFY_KEY, key)
     return key
+
+
+# ---------------------------------------------------------------------------------------------
+# Sampling
+
+
+def sample_ids(ids: Iterable[str], share: float | None, seed: int | None) -> list[str]:
+    """A reproducible share of ``ids`` (at least one when any), in their original order.
+
+    The draw is over the sorted ids, so the same store, share and seed give the same sample
+    whatever order the store lists its letters in.
+    """
+    import random
+
+    pool = list(ids)
+    if share is None or share >= 1 or not pool:
+        return pool
+    if share <= 0:
+        return []
+    k = max(1, round(share * len(pool)))
+    chosen = set(random.Random(seed).sample(sorted(pool), k))
+    return [i for i in pool if i in chosen]
+
+
+# ---------------------------------------------------------------------------------------------
+# Review: a second person confirms or corrects each field of someone else's gold record.
+
+REVIEWABLE = ("gold", "in_review")
+
+
+@dataclass
+class ReviewSession:
+    """One letter under review: the reviewer's verdict on every field path."""
+
+    letter_id: str
+    annotator: str
+    reviewer: str
+    original: dict
+    values: dict
+    verdicts: dict
+
+    @classmethod
+    def start(cls, record: GoldRecord, annotator: str, reviewer: str) -> ReviewSession:
+        from core.models import flatten
+
+        flat = flatten(record)
+        return cls(record.letter_id, annotator, reviewer, flat, dict(flat), {})
+
+    @property
+    def paths(self) -> list[str]:
+        return list(self.original)
+
+    def confirm(self, path: str) -> None:
+        self.values[path] = self.original[path]
+        self.verdicts[path] = "confirmed"
+
+    def correct(self, path: str, value) -> None:
+        """The reviewer's value; the same as the annotator's counts as a confirmation."""
+        if value == self.original[path]:
+            self.confirm(path)
+            return
+        self.values[path] = value
+        self.verdicts[path] = "corrected"
+
+    def pending(self) -> list[str]:
+        return [p for p in self.paths if p not in self.verdicts]
+
+    @property
+    def corrections(self) -> list[str]:
+        return [p for p, v in self.verdicts.items() if v == "corrected"]
+
+    def record(self) -> GoldRecord:
+        from core.models import unflatten
+
+        return unflatten(self.letter_id, self.values)
+
+
+def reviewable(store, reviewer: str, *, share: float | None = None, seed: int | None = None):
+    """``[(letter_id, annotator)]``: gold records made by someone other than ``reviewer`` that
+    nobody has reviewed yet, sampled reproducibly when ``share`` is given."""
+    found: dict[str, str] = {}
+    for summary in store.summaries():
+        if summary.status not in REVIEWABLE:
+            continue
+        versions = store.gold_versions(summary.letter_id)
+        others = sorted(a for a in versions if a and a != reviewer)
+        if others:
+            found[summary.letter_id] = others[0]
+    return [(lid, found[lid]) for lid in sample_ids(found, share, seed)]
+
+
+def finish_review(store, session: ReviewSession) -> str:
+    """Record the review; returns the letter's new status.
+
+    All confirmed: the annotator's record becomes final and the letter ``reviewed``. Anything
+    corrected: the reviewer's version is kept beside the annotator's and the letter goes to
+    ``adjudication``, where someone chooses field by field.
+    """
+    if session.pending():
+        raise ValueError(f"{len(session.pending())} field(s) not reviewed yet")
+    if not session.corrections:
+        record = store.get_gold(session.letter_id, annotator=session.annotator)
+        store.set_final(session.letter_id, record, session.reviewer)
+        store.set_status(session.letter_id, "reviewed", f"reviewed by {session.reviewer}")
+        return "reviewed"
+    put_gold_version(store, session.record(), session.reviewer)
+    fields = ", ".join(session.corrections[:5]) + ("..." if len(session.corrections) > 5 else "")
+    store.set_status(
+        session.letter_id,
+        "adjudication",
+        f"{session.reviewer} corrected {len(session.corrections)} field(s) of "
+        f"{session.annotator}'s record: {fields}",
+    )
+    return "adjudication"
+
+
+# ---------------------------------------------------------------------------------------------
+# Adjudication: two (or more) versions side by side, one chosen field by field.
+
+MISSING = "<absent>"
+
+
+@dataclass
+class AdjudicationRow:
+    """One difference: ``path`` is a field path of the adjudicated record (items numbered as in
+    the version with most items), or ``items.N`` for an item only some versions have."""
+
+    path: str
+    values: dict
+    choice: str | None = None
+
+    @property
+    def whole_item(self) -> bool:
+        return self.path.count(".") == 1 and self.path.startswith("items.")
+
+
+@dataclass
+class AdjudicationSession:
+    letter_id: str
+    versions: dict  # annotator -> aligned flat values
+    slots: int
+    rows: list
+
+    @classmethod
+    def start(cls, letter_id: str, records: dict) -> AdjudicationSession:
+        versions, slots = aligned_versions({a: r for a, r in records.items()})
+        return cls(letter_id, versions, slots, _difference_rows(versions, slots))
+
+    @property
+    def annotators(self) -> list[str]:
+        return sorted(self.versions)
+
+    def choose(self, index: int, annotator: str) -> None:
+        if annotator not in self.versions:
+            raise ValueError(f"no version by {annotator!r}")
+        self.rows[index].choice = annotator
+
+    def choose_all(self, annotator: str) -> None:
+        for i in range(len(self.rows)):
+            self.choose(i, annotator)
+
+    def pending(self) -> list[int]:
+        return [i for i, row in enumerate(self.rows) if row.choice is None]
+
+    def record(self) -> GoldRecord:
+        """The adjudicated record; every difference must have been chosen."""
+        from core.models import ITEM_FIELDS, LETTER_FIELDS, item_path, unflatten
+
+        if self.pending():
+            raise ValueError(f"{len(self.pending())} difference(s) not chosen yet")
+        chosen = {row.path: row.choice for row in self.rows}
+        first = self.annotators[0]
+
+        def pick(path: str, fallback_slot_owner: str):
+            owner = chosen.get(path, fallback_slot_owner)
+            return self.versions[owner].get(path)
+
+        flat = {p: pick(p, first) for p in LETTER_FIELDS}
+        kept = 0
+        for slot in range(self.slots):
+            owners = [a for a in self.annotators if item_path(slot, "request") in self.versions[a]]
+            whole = chosen.get(f"items.{slot}")
+            if whole is not None and item_path(slot, "request") not in self.versions[whole]:
+                continue  # the chosen version has no such item: drop it
+            owner = whole or owners[0]
+            for name in ITEM_FIELDS:
+                path = item_path(slot, name)
+                value = self.versions[chosen.get(path, owner)].get(path)
+                flat[item_path(kept, name)] = value
+            kept += 1
+        return unflatten(self.letter_id, flat)
+
+
+def aligned_versions(records: dict) -> tuple[dict, int]:
+    """Each version's flat values with items renumbered to shared slots (see
+    `core.agreement.align_items`); an item a version lacks is absent from its values."""
+    from core.agreement import align_items
+    from core.models import ITEM_FIELDS, flatten, item_path, split_item_path
+
+    flats = {a: flatten(r) for a, r in records.items()}
+    names = sorted(flats)
+    if not names:
+        return {}, 0
+    counts = {a: len(records[a].items) for a in names}
+    reference = max(names, key=lambda a: (counts[a], -names.index(a)))
+    ref_requests = [i.request for i in records[reference].items]
+    out: dict[str, dict] = {}
+    slots = len(ref_requests)
+    extra: list[tuple[str, int]] = []
+    for name in names:
+        letter = {p: v for p, v in flats[name].items() if split_item_path(p) is None}
+        mapping: dict[int, int] = {}
+        if name == reference:
+            mapping = {i: i for i in range(slots)}
+        else:
+            requests = [i.request for i in records[name].items]
+            for i, j in align_items(ref_requests, requests):
+                if j is None:
+                    continue
+                if i is None:
+                    extra.append((name, j))
+                    mapping[j] = slots + len(extra) - 1
+                else:
+                    mapping[j] = i
+        for j, slot in mapping.items():
+            for field_name in ITEM_FIELDS:
+                letter[item_path(slot, field_name)] = flats[name][item_path(j, field_name)]
+        out[name] = letter
+    return out, slots + len(extra)
+
+
+def _difference_rows(versions: dict, slots: int) -> list[AdjudicationRow]:
+    from core.models import ITEM_FIELDS, LETTER_FIELDS, item_path
+
+    names = sorted(versions)
+    rows = []
+    for path in LETTER_FIELDS:
+        values = {a: versions[a].get(path) for a in names}
+        if len({repr(v) for v in values.values()}) > 1:
+            rows.append(AdjudicationRow(path, values))
+    for slot in range(slots):
+        has = {a: item_path(slot, "request") in versions[a] for a in names}
+        if not all(has.values()):
+            values = {
+                a: (versions[a][item_path(slot, "request")] if has[a] else MISSING) for a in names
+            }
+            rows.append(AdjudicationRow(f"items.{slot}", values))
+            continue
+        for name in ITEM_FIELDS:
+            path = item_path(slot, name)
+            values = {a: versions[a].get(path) for a in names}
+            if len({repr(v) for v in values.values()}) > 1:
+                rows.append(AdjudicationRow(path, values))
+    return rows
+
+
+def versions_differ(records: dict) -> bool:
+    return len({r.model_dump_json(exclude={"letter_id"}) for r in records.values()}) > 1
+
+
+def adjudication_queue(store) -> list[str]:
+    return [s.letter_id for s in store.summaries() if s.status == "adjudication"]
+
+
+def finish_adjudication(store, session: AdjudicationSession, adjudicator: str) -> GoldRecord:
+    record = session.record()
+    store.set_final(session.letter_id, record, adjudicator)
+    store.set_status(
+        session.letter_id,
+        "reviewed",
+        f"adjudicated by {adjudicator} between {', '.join(session.annotators)} "
+        f"({len(session.rows)} difference(s))",
+    )
+    return record
+
+
+# ---------------------------------------------------------------------------------------------
+# Gold versions by name, and merging another annotator's store.
+
+
+def put_gold_version(store, record: GoldRecord, annotator: str) -> GoldRecord:
+    """Store ``record`` as ``annotator``'s gold version (history names them, not the store's
+    own annotator). The store marks gold as its annotator, so borrow that for one call."""
+    previous = store.annotator
+    store.annotator = annotator
+    try:
+        return store.mark_gold(Proposal.from_record(record))
+    finally:
+        store.annotator = previous
+
+
+@dataclass
+class MergeReport:
+    letters_added: int = 0
+    versions_added: int = 0
+    versions_same: int = 0
+    renamed: list = None  # (letter_id, annotator, new name) when both stores had that name
+    finals_added: int = 0
+    to_adjudication: list = None
+    agreed: list = None
+
+    def __post_init__(self) -> None:
+        self.renamed = self.renamed or []
+        self.to_adjudication = self.to_adjudication or []
+        self.agreed = self.agreed or []
+
+
+def _needs_adjudication(store, letter_id: str) -> bool:
+    versions = store.gold_versions(letter_id)
+    final = store.get_gold(letter_id) if store.final_annotator(letter_id) else None
+    if final is not None:
+        return any(r != final for r in versions.values())
+    return len(versions) > 1 and versions_differ(versions)
+
+
+IMPORTED_KEY = "qa.imported_versions"
+"""(letter, annotator) pairs whose gold version came from another store: not work done here,
+so `stats` leaves them out of letters per hour."""
+
+
+def merge(target, other, *, source: str = "other") -> MergeReport:
+    """Bring ``other``'s letters and gold versions into ``target``.
+
+    Every annotator's version is kept. A letter whose versions now differ (or differ from its
+    final record) goes to ``adjudication``; one whose versions all agree keeps its status.
+    Same annotator name with a different record in each store: the incoming one is kept as
+    ``name@source`` rather than overwriting work.
+    """
+    report = MergeReport()
+    imported = {tuple(x) for x in target.meta(IMPORTED_KEY, [])}
+    for summary in other.summaries():
+        lid = summary.letter_id
+        theirs = other.gold_versions(lid)
+        if not target.has_letter(lid):
+            target.add_letter(other.get_letter(lid))
+            proposal = other.get_proposal(lid)
+            if proposal is not None:
+                target.put_proposal(proposal)
+            report.letters_added += 1
+        if not theirs:
+            continue
+        old_status = target.status(lid)
+        ours = target.gold_versions(lid)
+        added = False
+        for annotator, record in theirs.items():
+            name = annotator
+            if annotator in ours:
+                if ours[annotator] == record:
+                    report.versions_same += 1
+                    continue
+                name = f"{annotator}@{source}"
+                report.renamed.append((lid, annotator, name))
+                if ours.get(name) == record:
+                    report.versions_same += 1
+                    continue
+            put_gold_version(target, record, name)
+            imported.add((lid, name))
+            report.versions_added += 1
+            added = True
+        their_final = other.final_annotator(lid)
+        if their_final and not target.final_annotator(lid):
+            target.set_final(lid, other.get_gold(lid), their_final)
+            report.finals_added += 1
+            added = True
+        if not added:
+            continue
+        if _needs_adjudication(target, lid):
+            target.set_status(
+                lid, "adjudication",
+                f"merged from {source}: versions of {', '.join(target.gold_versions(lid))} differ",
+            )
+            report.to_adjudication.append(lid)
+        else:
+            keep = old_status if old_status not in ("new", "in_progress") else "gold"
+            if target.final_annotator(lid) and keep == "gold":
+                keep = "reviewed"
+            target.set_status(lid, keep, f"merged from {source}: versions agree")
+            report.agreed.append(lid)
+    if report.versions_added:
+        target.set_meta(IMPORTED_KEY, sorted(list(x) for x in imported))
+    return report
+
+
+# ---------------------------------------------------------------------------------------------
+# Statistics
+
+IDLE_MINUTES = 30
+WORK_KINDS = ("draft", "gold", "status")
+
+
+SESSION_FLOOR_MINUTES = 1.0
+
+
+def active_hours(times: list, idle_minutes: int = IDLE_MINUTES) -> float:
+    """Time spent working: the gaps between consecutive events, a gap longer than
+    ``idle_minutes`` counting as a break; each stretch of work counts at least
+    `SESSION_FLOOR_MINUTES` (reading the letter before the first edit takes time too)."""
+    ordered = sorted(times)
+    if not ordered:
+        return 0.0
+    seconds = 0.0
+    sessions = 1
+    for a, b in itertools.pairwise(ordered):
+        gap = (b - a).total_seconds()
+        if gap <= idle_minutes * 60:
+            seconds += gap
+        else:
+            sessions += 1
+    return (seconds + sessions * SESSION_FLOOR_MINUTES * 60) / 3600
+
+
+def _period(at, period: str) -> str:
+    if period == "day":
+        return at.date().isoformat()
+    if period == "month":
+        return f"{at.year:04d}-{at.month:02d}"
+    year, week, _ = at.isocalendar()
+    return f"{year:04d}-W{week:02d}"
+
+
+@dataclass
+class Stats:
+    by_status: dict
+    by_annotator: dict  # annotator -> {"gold": n, "final": n, "changes": n}
+    rates: dict  # annotator -> {"letters": n, "hours": h, "per_hour": r | None}
+    accuracy: dict  # period -> field key -> [correct, total]
+
+    def to_dict(self) -> dict:
+        return {
+            "by_status": self.by_status,
+            "by_annotator": self.by_annotator,
+            "letters_per_hour": self.rates,
+            "machine_accuracy": {
+                period: {k: {"correct": c, "total": t, "accuracy": c / t if t else None}
+                         for k, (c, t) in fields.items()}
+                for period, fields in self.accuracy.items()
+            },
+        }
+
+
+def gather_stats(store, *, period: str = "week", idle_minutes: int = IDLE_MINUTES) -> Stats:
+    import datetime as dt
+    from collections import Counter, defaultdict
+
+    from core.agreement import FIELD_KEYS, flat_of, kind_of, same_value, units
+
+    imported = {tuple(x) for x in store.meta(IMPORTED_KEY, [])}
+    by_status = Counter()
+    by_annotator: dict[str, Counter] = defaultdict(Counter)
+    events: dict[str, list] = defaultdict(list)
+    letters_done: dict[str, set] = defaultdict(set)
+    accuracy: dict[str, dict[str, list[int]]] = {}
+    for summary in store.summaries():
+        lid = summary.letter_id
+        by_status[summary.status] += 1
+        for annotator in store.gold_versions(lid):
+            by_annotator[annotator]["gold"] += 1
+        final_by = store.final_annotator(lid)
+        if final_by:
+            by_annotator[final_by]["final"] += 1
+        first_gold = None
+        for entry in store.history_entries(lid):
+            who = entry.get("annotator")
+            at = dt.datetime.fromisoformat(entry["at"])
+            if who and entry.get("kind") != "status":
+                by_annotator[who]["changes"] += 1
+            if entry.get("kind") == "gold" and first_gold is None:
+                first_gold = at
+            if who and entry.get("kind") in WORK_KINDS and (lid, who) not in imported:
+                events[who].append(at)
+                became_gold = entry.get("kind") == "status" and entry.get("new") == "gold"
+                if entry.get("kind") == "gold" or became_gold:
+                    letters_done[who].add(lid)
+        gold = store.get_gold(lid)
+        proposal = store.get_proposal(lid)
+        if gold is None or proposal is None or summary.status == "adjudication":
+            continue
+        when = _period(first_gold or summary.updated_at or dt.datetime.now(dt.UTC), period)
+        fields = accuracy.setdefault(when, {k: [0, 0] for k in FIELD_KEYS})
+        for key, rows in units({"gold": flat_of(gold), "machine": flat_of(proposal)}).items():
+            for unit in rows:
+                fields[key][1] += 1
+                if "gold" in unit and "machine" in unit:
+                    fields[key][0] += same_value(unit["gold"], unit["machine"], kind_of(key))
+    rates = {}
+    for annotator in sorted(set(by_annotator) | set(events)):
+        hours = active_hours(events.get(annotator, []), idle_minutes)
+        n = len(letters_done.get(annotator, ()))
+        rates[annotator] = {
+            "letters": n,
+            "hours": round(hours, 3),
+            "per_hour": round(n / hours, 2) if hours > 0 and n else None,
+        }
+    return Stats(
+        dict(by_status),
+        {a: dict(c) for a, c in sorted(by_annotator.items())},
+        rates,
+        dict(sorted(accuracy.items())),
+    )

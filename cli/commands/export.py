@@ -53,12 +53,15 @@ def run(args: argparse.Namespace) -> int:
     if not path.exists():
         raise UserError(f"no store at {path}; run `imrgold ingest` first")
 
-    from store.qa import export_records, open_store
+    from store.qa import awaiting_adjudication, export_records, open_store
 
     # The deidentification key is created on first use and kept in the store.
     with open_store(path, read_only=not args.deidentify) as store:
         entries = export_records(store, statuses=args.status, annotator=args.annotator)
         lines, report = _render(store, entries, args)
+        if not args.status and (waiting := awaiting_adjudication(store)):
+            report.insert(0, f"left out {waiting} letter(s) awaiting adjudication "
+                             "(`imrgold review --adjudicate`, or --status adjudication)")
     _write(args.out, lines)
     where = "standard output" if args.out == "-" else args.out
     print(f"exported {len(entries)} letter(s) as {args.format} to {where}", file=sys.stderr)

@@ -1,0 +1,63 @@
+"""`imrgold merge OTHER_STORE`: bring another annotator's letters and gold records in."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cli.common import UserError, db_path
+from cli.identity import add_annotator_argument
+
+NAME = "merge"
+HELP = "merge another store's letters and gold versions into this one (differences -> adjudication)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("other", metavar="OTHER_STORE", help="the other annotator's store file")
+    add_annotator_argument(parser)
+    parser.add_argument(
+        "--name",
+        default=None,
+        help="what to call the other store in comments and renamed versions (default: its stem)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from store.errors import StoreError
+    from store.qa import merge, open_store
+
+    target_path = db_path(args.db)
+    other_path = Path(args.other).expanduser()
+    if not other_path.exists():
+        raise UserError(f"no store at {other_path}")
+    if other_path.resolve() == target_path.resolve():
+        raise UserError("cannot merge a store into itself")
+    source = args.name or other_path.stem
+    from cli.identity import resolve
+
+    # The merge's own status changes are recorded under whoever runs it.
+    annotator = resolve(args.annotator, required=False)
+    try:
+        with (
+            open_store(other_path, read_only=True) as other,
+            open_store(target_path, annotator=annotator) as target,
+        ):
+            report = merge(target, other, source=source)
+    except StoreError as err:
+        raise UserError(str(err)) from None
+    console = Console(stderr=False, highlight=False)
+    console.print(
+        f"merged {source} into {target_path}: {report.letters_added} letter(s) added, "
+        f"{report.versions_added} gold version(s) added, {report.versions_same} already present, "
+        f"{report.finals_added} final record(s) added"
+    )
+    console.print(
+        f"{len(report.to_adjudication)} letter(s) with differing versions -> adjudication; "
+        f"{len(report.agreed)} letter(s) with a single version or agreeing versions"
+    )
+    for lid, old, new in report.renamed:
+        console.print(f"  {lid[:12]}: both stores have a different version by {old!r}; "
+                      f"the incoming one is kept as {new!r}")
+    return 0

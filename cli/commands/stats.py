@@ -1,0 +1,90 @@
+"""`imrgold stats`: where the work stands, who did it how fast, and how good the machine is."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from cli.common import UserError, db_path
+
+NAME = "stats"
+HELP = "counts by status and annotator, letters per hour, machine accuracy against gold over time"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser.add_argument(
+        "--period", choices=("day", "week", "month"), default="week",
+        help="time bucket for the machine's accuracy (by when each letter became gold)",
+    )
+    parser.add_argument(
+        "--idle", type=int, default=30, metavar="MINUTES",
+        help="a pause longer than this between two edits is a break, not work (default 30)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from store.qa import gather_stats, open_store
+
+    path = db_path(args.db)
+    if not path.exists():
+        raise UserError(f"no store at {path}")
+    if args.idle <= 0:
+        raise UserError("--idle must be a positive number of minutes")
+    with open_store(path, read_only=True) as store:
+        stats = gather_stats(store, period=args.period, idle_minutes=args.idle)
+    if args.json:
+        print(json.dumps(stats.to_dict(), indent=1))
+    else:
+        _print(stats)
+    return 0
+
+
+def _print(stats) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from core.agreement import FIELD_KEYS
+
+    console = Console(highlight=False)
+    table = Table(title="letters by status")
+    table.add_column("status")
+    table.add_column("letters", justify="right")
+    for status, n in sorted(stats.by_status.items()):
+        table.add_row(status, str(n))
+    console.print(table)
+
+    table = Table(
+        title="by annotator",
+        caption="gold: versions marked gold; final: records they reviewed or adjudicated; "
+        "letters, hours, per hour: work done in this store (merged versions left out)",
+    )
+    for name in ("annotator", "gold", "final", "changes", "letters", "hours", "per hour"):
+        table.add_column(name, justify="left" if name == "annotator" else "right")
+    for annotator in sorted(set(stats.by_annotator) | set(stats.rates)):
+        counts = stats.by_annotator.get(annotator, {})
+        rate = stats.rates.get(annotator, {})
+        per_hour = rate.get("per_hour")
+        table.add_row(
+            annotator, str(counts.get("gold", 0)), str(counts.get("final", 0)),
+            str(counts.get("changes", 0)), str(rate.get("letters", 0)),
+            f"{rate.get('hours', 0):.2f}", "-" if per_hour is None else f"{per_hour:.1f}",
+        )
+    console.print(table)
+
+    if not stats.accuracy:
+        console.print("no gold letter with a machine proposal yet: no machine accuracy")
+        return
+    periods = list(stats.accuracy)[-8:]
+    table = Table(title="machine accuracy against gold (share of fields exactly right)")
+    table.add_column("field")
+    for period in periods:
+        table.add_column(period, justify="right")
+    for key in FIELD_KEYS:
+        cells = []
+        for period in periods:
+            correct, total = stats.accuracy[period][key]
+            cells.append(f"{correct / total:.0%} ({total})" if total else "-")
+        if any(c != "-" for c in cells):
+            table.add_row(key, *cells)
+    console.print(table)
