@@ -98,6 +98,17 @@ _MED_CONTEXT = re.compile(
 )
 
 
+def might_be_drug(request: str) -> bool:
+    """Whether the lexicon is worth asking: its fuzzy search costs milliseconds per word, and
+    imaging, therapy, consultations, services and most equipment never name a drug."""
+    if _DOSE.search(request) or _FORM.search(request):
+        return True
+    for name, pattern in _CATEGORY_RULES:
+        if pattern.search(request):
+            return name == "procedure" or (name == "equipment" and "kit" in request.lower())
+    return True
+
+
 def category(request: str, drugs: list[str], context: str = "") -> tuple[str | None, float]:
     """(category, confidence) from the request's words and whether the lexicon knows a drug.
 

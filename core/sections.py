@@ -15,11 +15,12 @@ _ISSUES = re.compile(r"^[ \t]*IMR\s+ISSUES?,?\s+DECISIONS?\b.*$", re.M | re.I)
 _INTRO = re.compile(r"set\s+forth\s+below\s*:?[ \t]*$", re.M | re.I)
 
 # A decision closes an item heading: "X: Upheld", "X is: Overturned", "X:" then "Upheld" alone.
-_DECISION_LINE = re.compile(
-    r"(?P<colon>(?:\s+(?:is|are))?[ \t]*:|\s+(?:is|are))[ \t]*(?:\n{1,2}[ \t]*)?"
-    r"(?P<decision>Upheld|Overturned)\b[ \t.]*$",
-    re.M | re.I,
+# The decision word at a line end is found first (a cheap scan), the colon or "is" before it
+# checked by hand.
+_DECISION_WORD = re.compile(
+    r"(?P<decision>Upheld|Overturned|UPHELD|OVERTURNED|upheld|overturned)\b[ \t.]*$", re.M
 )
+_IS_BEFORE = re.compile(r"\s+(?:is|are)\s*$", re.I)
 _LABEL = re.compile(
     r"^(?:Claims\s+Administrator\s+guidelines?|MAXIMUS\s+guidelines?|Decision\s+rationale)\s*:",
     re.I,
@@ -97,19 +98,41 @@ def _heading_start(text: str, last_line_start: int, floor: int) -> int:
     return start
 
 
+def _heading_end(text: str, decision_at: int, floor: int) -> int | None:
+    """Where the heading before a decision word ends, or None if no ':' / 'is' introduces it."""
+    j = decision_at
+    while j > floor and text[j - 1] in " \t":
+        j -= 1
+    newlines = 0
+    while j > floor and text[j - 1] == "\n" and newlines < 2:
+        j -= 1
+        newlines += 1
+        while j > floor and text[j - 1] in " \t":
+            j -= 1
+    window_start = max(floor, j - 40)
+    if j > floor and text[j - 1] == ":":
+        j -= 1
+        m = _IS_BEFORE.search(text, window_start, j)
+        return m.start() if m else j
+    m = _IS_BEFORE.search(text, window_start, j)
+    return m.start() if m else None
+
+
 def find_items(text: str, issues: tuple[int, int]) -> list[ItemBlock]:
     lo, hi = issues
     intro = _INTRO.search(text, lo, hi)
     floor = intro.end() + 1 if intro else lo
     heads: list[tuple[int, int, int, str, tuple[int, int], bool]] = []
-    for m in _DECISION_LINE.finditer(text, floor, hi):
-        last_line = _line_start(text, m.start())
-        if _LABEL.match(text[last_line : m.start()].lstrip()):
+    for m in _DECISION_WORD.finditer(text, floor, hi):
+        heading_end = _heading_end(text, m.start(), floor)
+        if heading_end is None:
+            continue
+        last_line = _line_start(text, heading_end)
+        if _LABEL.match(text[last_line:heading_end].lstrip()):
             continue
         after = text[m.end() : m.end() + 200].lstrip()
         labelled = bool(_LABEL.match(after))
         start = _heading_start(text, last_line, floor)
-        heading_end = m.start()
         heads.append(
             (start, heading_end, m.end(), m.group("decision").lower(), m.span("decision"), labelled)
         )

@@ -20,19 +20,17 @@ from functools import lru_cache
 
 import ftfy
 
-# One pass over the original finds every edit.  Order of the alternatives matters: a gap (a run
-# of whitespace holding at least one newline) swallows the trailing spaces before it and the
-# indentation and form feeds after it.
-_EDITS = re.compile(
-    r"(?P<gap>[ \t\f\r\v\u00a0]*\n[ \t\f\r\v\n\u00a0]*)"
-    r"|(?P<lead>\A[ \t\f\r\v\u00a0]+)"
-    r"|(?P<tail>[ \t\f\r\v\u00a0]+\Z)"
-    r"|(?P<heading>(?m:^)\#{1,6}[ \t]+)"
+# Within a content line (whitespace around lines is handled line by line), the edits are markup
+# to drop, form feeds, non-breaking spaces and runs of non-ASCII that may be mojibake.
+_LINE_EDITS = re.compile(
+    r"(?P<heading>\A\#{1,6}[ \t]+)"
     r"|(?P<markup></?[bB]>|</?strong>|\*\*|__)"
     r"|(?P<ff>[\f\r\v])"
     r"|(?P<nbsp>\u00a0)"
     r"|(?P<moji>[^\x00-\x7f]+)"
 )
+_SPECIAL = frozenset("<*_#\f\r\v")
+_BLANK = " \t\f\r\v\u00a0"
 
 
 @lru_cache(maxsize=4096)
@@ -47,15 +45,10 @@ def fix_mojibake(text: str) -> str:
     return re.sub(r"[^\x00-\x7f]+", lambda m: _fix_run(m.group()), text)
 
 
-def _is_double_spaced(original: str) -> bool:
+def _is_double_spaced(gaps: list[int]) -> bool:
     """PDF copies that put a blank line between every line: most line gaps hold two newlines."""
-    single = double = 0
-    for m in re.finditer(r"\n[ \t\f\r\u00a0]*(\n[ \t\f\r\u00a0]*)*", original):
-        n = m.group().count("\n")
-        if n == 1:
-            single += 1
-        elif n in (2, 4):
-            double += 1
+    single = gaps.count(1)
+    double = gaps.count(2) + gaps.count(4)
     return double > 2 * single and double >= 3
 
 
@@ -96,49 +89,87 @@ class Repaired:
 
 
 def repair(original: str) -> Repaired:
-    """Repair ``original`` into one-logical-line-per-line text, keeping an offset map."""
-    double = _is_double_spaced(original)
+    """Repair ``original`` into one-logical-line-per-line text, keeping an offset map.
+
+    Works line by line (a Python loop over ~200 lines is cheaper than one regex pass with many
+    alternatives over every character); only lines holding markup or non-ASCII get a regex.
+    """
+    # Content lines as (start, end) in the original, trimmed of surrounding whitespace.
+    lines: list[tuple[int, int]] = []
+    gaps: list[int] = []  # newlines between a content line and the next
+    pos = 0
+    newlines = 0
+    for raw in original.split("\n"):
+        stripped = raw.strip(_BLANK)
+        if stripped:
+            lead = raw.index(stripped[0])
+            if lines:
+                gaps.append(newlines)
+            lines.append((pos + lead, pos + lead + len(stripped)))
+            newlines = 0
+        pos += len(raw) + 1
+        newlines += 1
+    double = _is_double_spaced(gaps)
+
     parts: list[str] = []
     clean_starts: list[int] = []
     orig_starts: list[int] = []
     orig_ends: list[int] = []
     copied: list[bool] = []
     clean_len = 0
-    last = 0
-
-    def emit(piece: str, ostart: int, oend: int, is_copy: bool) -> None:
-        nonlocal clean_len
-        if not piece:
-            return
-        parts.append(piece)
-        clean_starts.append(clean_len)
-        orig_starts.append(ostart)
-        orig_ends.append(oend)
-        copied.append(is_copy)
-        clean_len += len(piece)
-
-    for m in _EDITS.finditer(original):
-        start, end = m.span()
-        if start > last:
-            emit(original[last:start], last, start, True)
-        kind = m.lastgroup
-        if kind == "gap":
-            if start == 0 or end == len(original):
-                replacement = ""
+    for i, (start, end) in enumerate(lines):
+        if i:
+            n = gaps[i - 1]
+            breaks = "\n\n" if n >= (3 if double else 2) else "\n"
+            parts.append(breaks)
+            clean_starts.append(clean_len)
+            orig_starts.append(lines[i - 1][1])
+            orig_ends.append(start)
+            copied.append(False)
+            clean_len += len(breaks)
+        line = original[start:end]
+        if line.isascii() and _SPECIAL.isdisjoint(line):
+            parts.append(line)
+            clean_starts.append(clean_len)
+            orig_starts.append(start)
+            orig_ends.append(end)
+            copied.append(True)
+            clean_len += len(line)
+            continue
+        last = 0
+        for m in _LINE_EDITS.finditer(line):
+            m_start, m_end = m.span()
+            kind = m.lastgroup
+            if kind == "moji":
+                replacement = _fix_run(m.group())
+            elif kind == "nbsp":
+                replacement = " "
             else:
-                n = m.group().count("\n")
-                replacement = "\n" * (max(1, n // 2) if double else min(n, 2))
-                replacement = replacement if len(replacement) <= 2 else "\n\n"
-        elif kind == "moji":
-            replacement = _fix_run(m.group())
-        elif kind == "nbsp":
-            replacement = " "
-        else:
-            replacement = ""
-        emit(replacement, start, end, replacement == m.group())
-        last = end
-    if last < len(original):
-        emit(original[last:], last, len(original), True)
+                replacement = ""
+            if replacement == m.group():
+                continue
+            if m_start > last:
+                parts.append(line[last:m_start])
+                clean_starts.append(clean_len)
+                orig_starts.append(start + last)
+                orig_ends.append(start + m_start)
+                copied.append(True)
+                clean_len += m_start - last
+            if replacement:
+                parts.append(replacement)
+                clean_starts.append(clean_len)
+                orig_starts.append(start + m_start)
+                orig_ends.append(start + m_end)
+                copied.append(False)
+                clean_len += len(replacement)
+            last = m_end
+        if last < len(line):
+            parts.append(line[last:])
+            clean_starts.append(clean_len)
+            orig_starts.append(start + last)
+            orig_ends.append(end)
+            copied.append(True)
+            clean_len += len(line) - last
     return Repaired(
         "".join(parts),
         original,
@@ -150,9 +181,11 @@ def repair(original: str) -> Repaired:
 
 
 # A line ending in a hyphen right after a word ("FDA-", "127--") joins the next line unspaced.
-_FOLD = re.compile(r"(?P<join>(?<=\S-)\n)|\s+")
+_HYPHEN_BREAK = re.compile(r"(?<=\S-)\n")
 
 
 def fold(text: str) -> str:
     """Line breaks and runs of whitespace to one space; a hyphen at a line end joins its words."""
-    return _FOLD.sub(lambda m: "" if m.group("join") else " ", text).strip()
+    if "-\n" in text:
+        text = _HYPHEN_BREAK.sub("", text)
+    return " ".join(text.split())
