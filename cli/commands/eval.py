@@ -1,0 +1,186 @@
+"""`imrgold eval --gold FILE_OR_DIR`: the machine's proposals scored against gold records."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from cli.common import UserError, db_path, fixtures_dir
+
+NAME = "eval"
+HELP = "score the extractor against gold records, field by field, with a calibration table"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--gold",
+        required=True,
+        metavar="FILE_OR_DIR",
+        help="gold records: a JSON Lines file, or a folder of .json records",
+    )
+    parser.add_argument(
+        "--letters",
+        action="append",
+        metavar="DIR",
+        help="folder of letter files to find each record's letter in by sha256 (repeatable; "
+        "default: the bundled fixtures/letters and fixtures/synthetic/letters, then the store)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    parser.add_argument(
+        "--errors", type=int, default=0, metavar="N", help="also list the first N wrong fields"
+    )
+
+
+def _load_gold(path: Path) -> list[Any]:
+    from pydantic import ValidationError
+
+    from core.models import GoldRecord
+
+    if not path.exists():
+        raise UserError(f"{path}: no such file or folder")
+    sources: list[tuple[str, str]] = []
+    if path.is_dir():
+        sources = [(str(p), p.read_text(encoding="utf-8")) for p in sorted(path.glob("*.json"))]
+    else:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        stripped = text.lstrip()
+        if stripped.startswith("{") and "\n{" not in stripped and path.suffix == ".json":
+            sources = [(str(path), text)]
+        else:
+            sources = [(f"{path}:{n}", line) for n, line in enumerate(text.splitlines(), 1)
+                       if line.strip()]
+    records = []
+    for where, raw in sources:
+        try:
+            records.append(GoldRecord.model_validate_json(raw))
+        except ValidationError as err:
+            first = err.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            raise UserError(f"{where}: not a gold record ({loc}: {first['msg']})") from None
+    if not records:
+        raise UserError(f"{path}: no gold records")
+    return records
+
+
+def _letter_index(folders: list[Path]) -> dict[str, tuple[str, Path]]:
+    """letter_id -> (name, path) for every letter file in the folders."""
+    from core.reading import SUFFIXES
+
+    index: dict[str, tuple[str, Path]] = {}
+    for folder in folders:
+        if not folder.is_dir():
+            raise UserError(f"{folder}: not a folder")
+        for p in sorted(folder.iterdir()):
+            if p.suffix.lower() in SUFFIXES and p.is_file():
+                index.setdefault(hashlib.sha256(p.read_bytes()).hexdigest(), (p.stem, p))
+    return index
+
+
+def _store_letter(args: argparse.Namespace, letter_id: str):
+    from store import Store, StoreError
+
+    path = db_path(args.db)
+    if not path.exists():
+        return None
+    try:
+        store = Store.open(path, read_only=True)
+    except StoreError:
+        return None
+    try:
+        return store.get_letter(letter_id) if store.has_letter(letter_id) else None
+    finally:
+        store.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    from core.evaluate import evaluate
+    from core.extract import extract
+    from core.reading import LetterError, read_letter
+
+    records = _load_gold(Path(args.gold).expanduser())
+    if args.letters:
+        folders = [Path(p).expanduser() for p in args.letters]
+    else:
+        root = fixtures_dir()
+        folders = [d for d in (root / "letters", root / "synthetic" / "letters") if d.is_dir()]
+    index = _letter_index(folders)
+
+    pairs = []
+    names: dict[str, str] = {}
+    missing = []
+    for record in records:
+        found = index.get(record.letter_id)
+        if found is not None:
+            try:
+                letter = read_letter(found[1], check=False)
+            except LetterError as err:
+                raise UserError(str(err)) from None
+            names[record.letter_id] = found[0]
+        else:
+            letter = _store_letter(args, record.letter_id)
+            if letter is None:
+                missing.append(record.letter_id)
+                continue
+            names[record.letter_id] = Path(letter.name).stem
+        pairs.append((record, extract(letter.text, letter.letter_id)))
+    for letter_id in missing:
+        print(f"imrgold eval: no letter for gold record {letter_id[:12]}", file=sys.stderr)
+    if not pairs:
+        raise UserError("none of the gold records' letters were found (see --letters)")
+
+    result = evaluate(pairs, names)
+    report = result.to_dict()
+    if not args.errors:
+        report.pop("errors")
+    else:
+        report["errors"] = report["errors"][: args.errors]
+    if args.json:
+        print(json.dumps(report, default=str))
+    else:
+        _print_tables(result, args.errors)
+    return 1 if missing else 0
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}"
+
+
+def _print_tables(result: Any, n_errors: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"Extraction vs gold: {result.letters} letters, items gold "
+                  f"{result.items_gold} / machine {result.items_machine} / matched "
+                  f"{result.items_matched}")
+    for col in ("field", "n", "accuracy %", "precision %", "recall %", "F1 %"):
+        table.add_column(col, justify="left" if col == "field" else "right")
+    for f in result.fields.values():
+        lists = f.kind == "list"
+        table.add_row(f.key, str(f.n), _pct(f.accuracy), _pct(f.precision) if lists else "",
+                      _pct(f.recall) if lists else "", _pct(f.f1) if lists else "")
+    lists = result.overall_list
+    table.add_section()
+    table.add_row("overall", str(sum(f.n for f in result.fields.values())),
+                  _pct(result.overall_accuracy), _pct(lists.precision), _pct(lists.recall),
+                  _pct(lists.f1), style="bold")
+    console.print(table)
+
+    cal = Table(title=f"Confidence calibration (ECE {_pct(result.ece)} points)")
+    for col in ("confidence", "fields", "mean confidence %", "accuracy %"):
+        cal.add_column(col, justify="right")
+    for b in result.bins:
+        high = min(b.high, 1.0)
+        cal.add_row(f"{b.low:.2f}-{high:.2f}", str(b.n), _pct(b.mean_confidence), _pct(b.accuracy))
+    console.print(cal)
+    for err in result.errors[:n_errors]:
+        console.print(
+            f"[red]{err['where']}[/] {err['field']} (conf {err['confidence']:.2f}): "
+            f"gold {json.dumps(err['gold'], default=str)[:120]} | "
+            f"machine {json.dumps(err['machine'], default=str)[:120]}",
+            markup=True, highlight=False,
+        )
