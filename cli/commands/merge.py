@@ -23,8 +23,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     from store.errors import StoreError
     from store.qa import merge, open_store
 
@@ -47,17 +45,16 @@ def run(args: argparse.Namespace) -> int:
             report = merge(target, other, source=source)
     except StoreError as err:
         raise UserError(str(err)) from None
-    console = Console(stderr=False, highlight=False)
-    console.print(
+    print(
         f"merged {source} into {target_path}: {report.letters_added} letter(s) added, "
         f"{report.versions_added} gold version(s) added, {report.versions_same} already present, "
         f"{report.finals_added} final record(s) added"
     )
-    console.print(
+    print(
         f"{len(report.to_adjudication)} letter(s) with differing versions -> adjudication; "
         f"{len(report.agreed)} letter(s) with a single version or agreeing versions"
     )
     for lid, old, new in report.renamed:
-        console.print(f"  {lid[:12]}: both stores have a different version by {old!r}; "
+        print(f"  {lid[:12]}: both stores have a different version by {old!r}; "
                       f"the incoming one is kept as {new!r}")
     return 0

@@ -1,0 +1,163 @@
+"""Adjudication: the versions of one letter side by side, one chosen difference by difference.
+
+Only the fields where the versions differ are listed.  ``1``, ``2``, ... (or ``a``, ``b``) take
+that version's value for the selected difference and move to the next; ``A``/``B`` take one
+version for every difference not chosen yet; ``ctrl+s`` stores the adjudicated record as final.
+"""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from core.export import find_in_text
+from store.qa import MISSING, AdjudicationSession
+from tui import fields
+from tui.review_screen import short
+from tui.widgets.letter_view import LetterView
+
+LETTERS = "abcdefghi"
+
+
+def _text(value) -> str:
+    if value == MISSING:
+        return "— no such item —"
+    return fields.to_text(value) or "(empty)"
+
+
+class AdjudicateScreen(Screen[str | None]):
+    AUTO_FOCUS = "#adjudicate-rows"
+
+    BINDINGS = [
+        *(Binding(str(i + 1), f"choose({i})", f"Take {i + 1}", show=i < 2) for i in range(9)),
+        *(Binding(LETTERS[i], f"choose({i})", show=False) for i in range(9)),
+        *(Binding(LETTERS[i].upper(), f"choose_rest({i})", show=False) for i in range(9)),
+        Binding("ctrl+s", "finish", "Save final", priority=True),
+        Binding("ctrl+n", "skip", "Skip letter"),
+        Binding("f2", "toggle_letter", "Letter⇄table"),
+    ]
+
+    def __init__(self, session: AdjudicationSession, text: str, position: str = "") -> None:
+        super().__init__()
+        self.session = session
+        self.text = text
+        self.position = position
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        names = "  ".join(f"[b]{i + 1}[/b] {a}" for i, a in enumerate(self.session.annotators))
+        yield Static(
+            f"Adjudicate {self.position}: {len(self.session.rows)} difference(s) between {names}",
+            id="adjudicate-title",
+        )
+        with Horizontal(id="adjudicate-body"):
+            with Vertical(id="adjudicate-side"):
+                yield DataTable(id="adjudicate-rows", cursor_type="row", zebra_stripes=True)
+                with Horizontal(id="adjudicate-details"):
+                    for i, _ in enumerate(self.session.annotators):
+                        with VerticalScroll(classes="adjudicate-version"):
+                            yield Static("", id=f"version-{i}")
+            yield LetterView(id="adjudicate-letter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(LetterView).show_letter(self.text)
+        table = self.query_one(DataTable)
+        table.add_column("field", key="field")
+        for i, annotator in enumerate(self.session.annotators):
+            table.add_column(f"{i + 1} {annotator}", key=f"v{i}")
+        table.add_column("chosen", key="chosen")
+        for index, row in enumerate(self.session.rows):
+            table.add_row(
+                row.path if row.whole_item else fields.label(row.path),
+                *(short(_text(row.values[a]), 36) for a in self.session.annotators),
+                "·",
+                key=str(index),
+            )
+        if not self.session.rows:
+            self.notify("the versions agree: ctrl+s stores the record as final")
+        self._show(0)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _current(self) -> int | None:
+        table = self.query_one(DataTable)
+        return table.cursor_row if table.row_count else None
+
+    def _show(self, index: int | None) -> None:
+        if index is None or index >= len(self.session.rows):
+            return
+        row = self.session.rows[index]
+        for i, annotator in enumerate(self.session.annotators):
+            chosen = " [reverse] chosen [/reverse]" if row.choice == annotator else ""
+            self.query_one(f"#version-{i}", Static).update(
+                f"[b]{i + 1} {annotator}[/b]{chosen}\n{row.path}\n\n{_text(row.values[annotator])}"
+            )
+        spans = []
+        for value in row.values.values():
+            for element in value if isinstance(value, list) else [value]:
+                if element not in (None, "", MISSING) and (s := find_in_text(self.text,
+                                                                              str(element))):
+                    spans.append(s)
+        self.query_one(LetterView).mark(spans)
+
+    def _refresh(self, index: int) -> None:
+        row = self.session.rows[index]
+        number = self.session.annotators.index(row.choice) + 1 if row.choice else None
+        self.query_one(DataTable).update_cell(
+            str(index), "chosen", f"{number} {row.choice}" if row.choice else "·"
+        )
+
+    # -- events and actions -------------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show(event.cursor_row)
+
+    def action_choose(self, version: int) -> None:
+        index = self._current()
+        if index is None or version >= len(self.session.annotators):
+            return
+        self.session.choose(index, self.session.annotators[version])
+        self._refresh(index)
+        self._show(index)
+        pending = self.session.pending()
+        if pending:
+            later = [i for i in pending if i > index]
+            self.query_one(DataTable).move_cursor(row=(later or pending)[0])
+        else:
+            self.notify("every difference chosen: ctrl+s saves the final record")
+
+    def action_choose_rest(self, version: int) -> None:
+        if version >= len(self.session.annotators):
+            return
+        for index in self.session.pending():
+            self.session.choose(index, self.session.annotators[version])
+            self._refresh(index)
+        self._show(self._current())
+
+    def action_toggle_letter(self) -> None:
+        letter = self.query_one(LetterView)
+        table = self.query_one(DataTable)
+        (table if letter.has_focus else letter).focus()
+
+    def action_skip(self) -> None:
+        self.dismiss(None)
+
+    def action_finish(self) -> None:
+        pending = self.session.pending()
+        if pending:
+            self.notify(f"{len(pending)} difference(s) not chosen yet", severity="warning")
+            self.query_one(DataTable).move_cursor(row=pending[0])
+            return
+        try:
+            status = self.app.finish_adjudication(self.session)
+        except (ValueError, ValidationError) as err:
+            self.notify(f"cannot save: {err}", severity="error")
+            return
+        self.dismiss(status)

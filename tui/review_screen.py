@@ -1,0 +1,220 @@
+"""QA review of one letter: someone else's gold record, field by field, confirmed or corrected.
+
+The letter is on the left with the selected field's value marked; the fields on the right show
+the annotator's value and the reviewer's verdict.  ``y`` (or enter) confirms and moves on, ``e``
+corrects, ``ctrl+s`` finishes the letter: all confirmed -> reviewed; anything corrected -> the
+adjudication queue with both versions.
+"""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from core.export import find_in_text
+from core.models import Span
+from store.qa import ReviewSession
+from tui import fields
+from tui.widgets.letter_view import LetterView
+
+VERDICT_MARKS = {"confirmed": "✓ ok", "corrected": "✎ fixed", None: "·"}
+VALUE_WIDTH = 48
+
+
+def short(text: str, width: int = VALUE_WIDTH) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+class ReviewScreen(Screen[str | None]):
+    """Dismisses with the letter's new status, or None when skipped."""
+
+    AUTO_FOCUS = "#review-fields"
+
+    BINDINGS = [
+        Binding("y", "confirm", "Confirm"),
+        Binding("e", "edit", "Correct"),
+        Binding("Y", "confirm_rest", "Confirm rest"),
+        Binding("ctrl+s", "finish", "Finish letter", priority=True),
+        Binding("ctrl+n", "skip", "Skip letter"),
+        Binding("f2", "toggle_letter", "Letter⇄fields"),
+        Binding("escape", "cancel_edit", "Cancel", show=False),
+    ]
+
+    def __init__(self, session: ReviewSession, text: str, spans: dict[str, list[Span]],
+                 position: str = "") -> None:
+        super().__init__()
+        self.session = session
+        self.text = text
+        self.spans = spans
+        self.position = position
+        self._editing: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(
+            f"Review {self.position}: {self.session.annotator}'s record, reviewed by "
+            f"{self.session.reviewer}",
+            id="review-title",
+        )
+        with Horizontal(id="review-body"):
+            yield LetterView(id="review-letter")
+            with Vertical(id="review-side"):
+                yield DataTable(id="review-fields", cursor_type="row", zebra_stripes=True)
+                yield Input(id="review-input", placeholder="corrected value; enter to save")
+                yield Static("", id="review-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(LetterView).show_letter(self.text)
+        table = self.query_one(DataTable)
+        table.add_column("field", key="field")
+        table.add_column("value", key="value")
+        table.add_column("verdict", key="verdict")
+        for path in self.session.paths:
+            table.add_row(
+                fields.label(path),
+                short(fields.to_text(self.session.values[path])),
+                VERDICT_MARKS[None],
+                key=path,
+            )
+        self.query_one(Input).display = False
+        self._show(self.current_path())
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def current_path(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        return self.session.paths[table.cursor_row]
+
+    def _refresh_row(self, path: str) -> None:
+        table = self.query_one(DataTable)
+        table.update_cell(path, "value", short(fields.to_text(self.session.values[path])))
+        table.update_cell(path, "verdict", VERDICT_MARKS[self.session.verdicts.get(path)])
+
+    def _show(self, path: str | None) -> None:
+        detail = self.query_one("#review-detail", Static)
+        if path is None:
+            detail.update("")
+            return
+        value = self.session.values[path]
+        original = self.session.original[path]
+        lines = [f"[b]{path}[/b]", fields.to_text(value) or "(empty)"]
+        if value != original:
+            lines.append(f"[dim]annotator wrote:[/dim] {fields.to_text(original) or '(empty)'}")
+        detail.update("\n".join(lines))
+        self.query_one(LetterView).mark(self._spans(path))
+
+    def _spans(self, path: str) -> list[Span]:
+        known = self.spans.get(path)
+        if known:
+            return known
+        value = self.session.values[path]
+        found = []
+        for element in value if isinstance(value, list) else [value]:
+            if element not in (None, "") and (span := find_in_text(self.text, str(element))):
+                found.append(span)
+        return found
+
+    def _advance(self) -> None:
+        pending = self.session.pending()
+        if not pending:
+            self.notify("every field reviewed: ctrl+s finishes the letter")
+            return
+        current = self.current_path()
+        order = self.session.paths
+        after = [p for p in pending if order.index(p) > order.index(current or order[0])]
+        target = (after or pending)[0]
+        self.query_one(DataTable).move_cursor(row=order.index(target))
+
+    # -- events -------------------------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show(event.row_key.value if event.row_key else None)
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self.action_confirm()
+
+    @on(Input.Submitted, "#review-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        path = self._editing
+        if path is None:
+            return
+        try:
+            value = fields.parse(path, event.value)
+        except ValueError as err:
+            self.notify(str(err), severity="error")
+            return
+        self.session.correct(path, value)
+        self._close_editor()
+        self._refresh_row(path)
+        self._show(path)
+        self._advance()
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def action_confirm(self) -> None:
+        path = self.current_path()
+        if path is None or self._editing:
+            return
+        self.session.confirm(path)
+        self._refresh_row(path)
+        self._show(path)
+        self._advance()
+
+    def action_confirm_rest(self) -> None:
+        for path in self.session.pending():
+            self.session.confirm(path)
+            self._refresh_row(path)
+        self._show(self.current_path())
+
+    def action_edit(self) -> None:
+        path = self.current_path()
+        if path is None:
+            return
+        self._editing = path
+        editor = self.query_one(Input)
+        editor.value = fields.to_text(self.session.values[path])
+        editor.display = True
+        editor.focus()
+
+    def _close_editor(self) -> None:
+        self._editing = None
+        editor = self.query_one(Input)
+        editor.display = False
+        self.query_one(DataTable).focus()
+
+    def action_cancel_edit(self) -> None:
+        if self._editing:
+            self._close_editor()
+
+    def action_toggle_letter(self) -> None:
+        letter = self.query_one(LetterView)
+        table = self.query_one(DataTable)
+        (table if letter.has_focus else letter).focus()
+
+    def action_skip(self) -> None:
+        self.dismiss(None)
+
+    def action_finish(self) -> None:
+        pending = self.session.pending()
+        if pending:
+            self.notify(f"{len(pending)} field(s) not reviewed yet (y confirms, Y confirms the "
+                        "rest)", severity="warning")
+            self.query_one(DataTable).move_cursor(row=self.session.paths.index(pending[0]))
+            return
+        try:
+            status = self.app.finish_review(self.session)
+        except (ValueError, ValidationError) as err:
+            self.notify(f"cannot save: {err}", severity="error")
+            return
+        self.dismiss(status)
