@@ -1,0 +1,157 @@
+"""`imrgold merge` edge cases, `imrgold stats` and the agreement table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from cli.main import main
+from core.extract import extract
+from core.models import ProposedField
+from core.reading import read_letter
+from store import qa
+from store.store import Store
+
+LETTERS = Path(__file__).resolve().parent.parent / "fixtures" / "letters"
+
+
+@pytest.fixture(autouse=True)
+def _env(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("IMRGOLD_DB", str(tmp_path / "nowhere.json"))
+    monkeypatch.delenv("IMRGOLD_ANNOTATOR", raising=False)
+
+
+def _letters(n: int):
+    out = []
+    for path in sorted(LETTERS.glob("*.txt"))[:n]:
+        letter = read_letter(path)
+        out.append((letter, extract(letter.text, letter.letter_id)))
+    return out
+
+
+def _store(path: Path, annotator: str, letters, changes=None) -> None:
+    """``annotator`` marks each letter gold, with ``changes[index]`` ({path: value}) applied."""
+    with Store.open(path, annotator=annotator) as store:
+        for index, (letter, proposal) in enumerate(letters):
+            store.add_letter(letter)
+            store.put_proposal(proposal)
+            fields = dict(proposal.fields)
+            for field_path, value in (changes or {}).get(index, {}).items():
+                fields[field_path] = ProposedField(value=value, source="human", confirmed=True)
+            store.mark_gold(proposal.model_copy(update={"fields": fields}))
+
+
+def test_merge_twice_adds_nothing_the_second_time(tmp_path, capsys):
+    letters = _letters(2)
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    other = "expedited" if letters[0][1].get("priority").value != "expedited" else "standard"
+    _store(a, "alice", letters[:1])
+    _store(b, "bob", letters, {0: {"priority": other}})
+    assert main(["merge", str(b), "--db", str(a), "--annotator", "alice"]) == 0
+    first = capsys.readouterr().out
+    assert "2 gold version(s) added" in first
+    assert main(["merge", str(b), "--db", str(a), "--annotator", "alice"]) == 0
+    second = capsys.readouterr().out
+    assert "0 gold version(s) added, 2 already present" in second
+    with Store.open(a, read_only=True) as store:
+        assert store.status(letters[0][0].letter_id) == "adjudication"
+        assert store.status(letters[1][0].letter_id) == "gold"
+
+
+def test_same_name_in_both_stores_keeps_both_versions(tmp_path, capsys):
+    letters = _letters(1)
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    _store(a, "sam", letters, {0: {"patient.age": 41}})
+    _store(b, "sam", letters, {0: {"patient.age": 42}})
+    assert main(["merge", str(b), "--db", str(a), "--name", "laptop"]) == 0
+    assert "kept as 'sam@laptop'" in capsys.readouterr().out
+    with Store.open(a, read_only=True) as store:
+        versions = store.gold_versions(letters[0][0].letter_id)
+        assert {v.patient.age for v in versions.values()} == {41, 42}
+        assert set(versions) == {"sam", "sam@laptop"}
+        assert store.status(letters[0][0].letter_id) == "adjudication"
+
+
+def test_merge_brings_a_final_record_and_agreeing_versions_stay_settled(tmp_path):
+    letters = _letters(1)
+    lid = letters[0][0].letter_id
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    _store(a, "alice", letters)
+    _store(b, "bob", letters)
+    with Store.open(b, annotator="carol") as store:
+        store.set_final(lid, store.get_gold(lid, annotator="bob"), "carol")
+        store.set_status(lid, "reviewed", "reviewed by carol")
+    with Store.open(a, annotator="alice") as target, Store.open(b, read_only=True) as other:
+        report = qa.merge(target, other, source="b")
+        assert report.finals_added == 1 and report.agreed == [lid]
+        assert target.status(lid) == "reviewed"
+        assert target.final_annotator(lid) == "carol"
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["merge", "{tmp}/missing.json"], "no store at"),
+        (["merge", "{tmp}/a.json"], "into itself"),
+    ],
+)
+def test_merge_user_errors(tmp_path, capsys, argv, message):
+    _store(tmp_path / "a.json", "alice", _letters(1))
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    assert main([*argv, "--db", str(tmp_path / "a.json")]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_active_hours_counts_gaps_and_breaks():
+    t0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+    minutes = [0, 10, 20, 120, 125]  # a 100-minute pause is a break
+    times = [t0 + dt.timedelta(minutes=m) for m in minutes]
+    # work: 10 + 10 + 5 minutes, plus one minute for each of the two sessions
+    assert qa.active_hours(times, idle_minutes=30) == pytest.approx(27 / 60)
+    assert qa.active_hours([], 30) == 0.0
+
+
+def test_stats_counts_rates_and_machine_accuracy(tmp_path, capsys):
+    letters = _letters(3)
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    machine_priority = letters[0][1].get("priority").value
+    other = "expedited" if machine_priority != "expedited" else "standard"
+    _store(a, "alice", letters[:2], {0: {"priority": other}})
+    _store(b, "bob", letters[2:])
+    assert main(["merge", str(b), "--db", str(a), "--annotator", "alice"]) == 0
+    capsys.readouterr()
+    assert main(["stats", "--db", str(a), "--json", "--period", "day"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["by_status"] == {"gold": 3}
+    assert stats["by_annotator"]["alice"]["gold"] == 2
+    assert stats["by_annotator"]["bob"]["gold"] == 1
+    rates = stats["letters_per_hour"]
+    assert rates["alice"]["letters"] == 2 and rates["alice"]["per_hour"] > 0
+    # bob's version was merged in, not made here: no rate for him
+    assert rates["bob"]["letters"] == 0 and rates["bob"]["per_hour"] is None
+    [day] = stats["machine_accuracy"].values()
+    assert day["priority"]["total"] == 3 and day["priority"]["correct"] == 2
+    assert day["case_number"]["accuracy"] == 1.0
+    assert main(["stats", "--db", str(a)]) == 0
+    table = capsys.readouterr().out
+    assert "letters by status" in table and "alice" in table and "67% (3)" in table
+
+
+def test_agreement_table_and_empty_store(tmp_path, capsys):
+    letters = _letters(2)
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    _store(a, "alice", letters)
+    _store(b, "bob", letters, {1: {"patient.sex": "female"}})
+    assert main(["agreement", "--db", str(a), "--machine", "none"]) == 0
+    assert "nothing to compare" in capsys.readouterr().out
+    assert main(["merge", str(b), "--db", str(a), "--annotator", "alice"]) == 0
+    capsys.readouterr()
+    assert main(["agreement", "--db", str(a)]) == 0
+    out = capsys.readouterr().out
+    assert "alice vs bob (2 letter(s))" in out and "items.decision" in out
+    assert "machine vs gold" in out
