@@ -151,7 +151,7 @@ def _unsupported(path: Path) -> Outcome:
 
 
 def _walk(folder: Path) -> tuple[list[Path], int]:
-    """Letter files under ``folder``, sorted; hidden files and folders are skipped silently."""
+    """Letter files under ``folder`` in path order; hidden files and folders are left out."""
     files: list[Path] = []
     ignored = 0
     for root, dirs, names in os.walk(folder):
@@ -163,7 +163,7 @@ def _walk(folder: Path) -> tuple[list[Path], int]:
                 files.append(Path(root) / name)
             else:
                 ignored += 1
-    return files, ignored
+    return sorted(files), ignored
 
 
 # ---------------------------------------------------------------------------------------------

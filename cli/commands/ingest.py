@@ -1,0 +1,150 @@
+"""`imrgold ingest PATH...`: add letters and their proposals to the store."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from cli.common import UserError, db_path
+
+NAME = "ingest"
+HELP = "add letters (.txt, .md, .pdf files, folders, globs) and their proposals to the store"
+
+EXIT_SKIPPED = 1
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="files, folders or quoted globs")
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="extract in N processes (0: one per CPU; default 1)",
+    )
+    parser.add_argument(
+        "--max-size",
+        type=float,
+        default=None,
+        metavar="MB",
+        help="skip files larger than this many megabytes (default 20)",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="do not list duplicates, only problems"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from core.ingest import Summary, collect, ingest
+    from core.reading import DEFAULT_MAX_BYTES
+
+    if args.jobs < 0:
+        raise UserError("--jobs must be 0 or more")
+    jobs = args.jobs or os.cpu_count() or 1
+    if args.max_size is not None and args.max_size <= 0:
+        raise UserError("--max-size must be more than 0")
+    max_bytes = int(args.max_size * 1024 * 1024) if args.max_size else DEFAULT_MAX_BYTES
+
+    inputs = collect(args.paths)
+    summary = Summary(ignored=inputs.ignored)
+    report = _Reporter(len(inputs.files), quiet=args.quiet)
+    with report:
+        for outcome in inputs.missing:
+            summary.count(outcome)
+            report.line(outcome.message)
+        if inputs.files:
+            with _open_store(db_path(args.db)) as sink:
+                outcomes = ingest(
+                    inputs.files, sink, known=sink.letter_ids(), jobs=jobs, max_bytes=max_bytes
+                )
+                for outcome in outcomes:
+                    summary.count(outcome)
+                    report.done(outcome)
+    print(summary.line())
+    return EXIT_SKIPPED if summary.n_skipped else 0
+
+
+class _StoreSink:
+    """The store as a `core.ingest.Sink`."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+
+    def letter_ids(self) -> list[str]:
+        return self.store.letter_ids()
+
+    def known_name(self, letter_id: str) -> str | None:
+        if not self.store.has_letter(letter_id):
+            return None
+        return self.store.summary(letter_id).name
+
+    def save(self, letter, proposal) -> bool:
+        # One journal entry holds both, so a crash keeps both or neither.
+        return self.store.add_letter(letter, proposal)
+
+
+@contextlib.contextmanager
+def _open_store(path: Path) -> Iterator[_StoreSink]:
+    from store import Store, StoreError
+
+    try:
+        store = Store.open(path)
+    except StoreError as err:
+        raise UserError(str(err)) from None
+    with store, store.batch():
+        yield _StoreSink(store)
+
+
+class _Reporter:
+    """One line a problem on stderr and, on a terminal, a progress bar below them."""
+
+    def __init__(self, total: int, *, quiet: bool) -> None:
+        self.total = total
+        self.quiet = quiet
+        self.progress = None
+
+    def __enter__(self) -> _Reporter:
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        if console.is_terminal and self.total > 1:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self.progress = Progress(
+                TextColumn("ingesting"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=console,
+                transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("ingest", total=self.total)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def line(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress.console.print(text, markup=False, highlight=False, soft_wrap=True)
+        else:
+            print(text, file=sys.stderr)
+
+    def done(self, outcome) -> None:
+        if outcome.message and not (self.quiet and outcome.status == "duplicate"):
+            self.line(outcome.message)
+        if self.progress is not None:
+            self.progress.advance(self.task)
