@@ -38,7 +38,7 @@ from core.lexicon_build import (
     load_tables,
     product_generics,
 )
-from core.lexicon_text import compact, fold, name_tokens, tokens
+from core.lexicon_text import NOISE_WORDS, fold, name_tokens, tokens
 
 Origin = Literal["dictionary", "supplement", "learned", "letter"]
 
@@ -50,7 +50,11 @@ LEARNED_FILE = "learned_drugs.json"
 _TERM_CUTOFF = 62.0
 _MAX_TERMS = 40
 _MAX_ENTRIES_PER_TERM = 60
+_MAX_GRAM_CANDIDATES = 400
+_COVER_CUTOFF = 75.0
+_LETTER_FIT = 70.0
 _LETTER_BOOST = 12.0
+_WORD_CUTOFF = 85.0
 # generic_ingredients accepts a fuzzy name only when it is this close (or closer, given the
 # letter names it elsewhere): a wrong drug in a gold record is worse than none.
 _NORMALIZE_CUTOFF = 92.0
@@ -119,6 +123,14 @@ class _LetterContext:
         self.words = words
 
 
+def _form_fit(entry_words: Iterable[str], query_words: set[str]) -> int:
+    """How well an entry's form words agree with the query's: "Terocin patch" suits
+    "Terocin patch #30" better than "Terocin" (the lotion) does, and worse than it suits
+    "Terocin"."""
+    own = {w for w in entry_words if w in NOISE_WORDS}
+    return len(own & query_words) - len(own - query_words)
+
+
 class Lexicon:
     """Drug names with their generic ingredients; see the module docstring."""
 
@@ -139,7 +151,6 @@ class Lexicon:
         cache = (cache_dir or _user_cache_dir()) if use_cache else None
         self._t: Tables = load_tables(self.dictionary, supplement, cache)
         self._postings = np.frombuffer(self._t.gram_postings, dtype=np.int32)
-        self._n_base = len(self._t.names)
         self._lock = threading.Lock()
         # Entries added after the cached build (user supplement, learned aliases) are few:
         # they are searched by brute force beside the trigram index.
@@ -150,20 +161,19 @@ class Lexicon:
         self._load_user_supplement()
         self._load_learned()
 
-    # -- loading -------------------------------------------------------------------------------
-
     def __len__(self) -> int:
         return len(self._t.names)
 
-    def _add_extra(self, index: int | None) -> None:
-        if index is None:
-            return
-        for term in entry_terms(self._t.keys[index]):
-            if term in self._extra_terms:
-                self._extra_term_entries[self._extra_terms.index(term)].insert(0, index)
-            else:
-                self._extra_terms.append(term)
-                self._extra_term_entries.append([index])
+    # -- user additions -------------------------------------------------------------------------
+
+    def _index_extra(self, entries: Iterable[int]) -> None:
+        for index in entries:
+            for term in entry_terms(self._t.keys[index]):
+                if term in self._extra_terms:
+                    self._extra_term_entries[self._extra_terms.index(term)].insert(0, index)
+                else:
+                    self._extra_terms.append(term)
+                    self._extra_term_entries.append([index])
 
     def _load_user_supplement(self) -> None:
         path = self.user_supplement
@@ -173,15 +183,8 @@ class Lexicon:
             products = load_supplement(path)
         except (OSError, ValueError):
             return
-        before = len(self._t.names)
-        add_products(self._t, products, "supplement")
-        for index in range(before, len(self._t.names)):
-            # The user's own products come before the shipped ones for the same name.
-            for table in (self._t.exact, self._t.compact_exact):
-                for ids in table.values():
-                    if ids and ids[-1] == index:
-                        ids.insert(0, ids.pop())
-            self._add_extra(index)
+        # The user's own products come before the shipped ones for the same name.
+        self._index_extra(add_products(self._t, products, "supplement", first=True))
 
     def _load_learned(self) -> None:
         path = self.learned_file
@@ -191,86 +194,74 @@ class Lexicon:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return
-        for alias, name in (data.get("aliases", {}) if isinstance(data, dict) else {}).items():
+        aliases = data.get("aliases", {}) if isinstance(data, dict) else {}
+        for alias, name in aliases.items():
             if isinstance(alias, str) and isinstance(name, str):
                 self._remember(alias, name)
 
-    # -- learning and adding ------------------------------------------------------------------
-
-    def resolve(self, name: str) -> tuple[str, tuple[str, ...], dict[str, str]] | None:
-        """The best entry written exactly as ``name`` (display name, generics, ids)."""
-        found = self._exact_entries(" ".join(name_tokens(name)), name)
+    def resolve(self, name: str) -> tuple[str, tuple[str, ...], dict[str, str], str] | None:
+        """The entry written exactly as ``name``: (display name, generics, ids, origin)."""
+        found = self._exact_entries(name_tokens(name), tokens(name))
         if not found:
             return None
-        index = found[0]
-        return self._t.names[index], self._t.generics[index], self._t.ids[index]
+        i = found[0]
+        return self._t.names[i], self._t.generics(i), self._t.ids(i), self._t.origin(i)
 
-    def _remember(self, alias: str, name: str) -> int | None:
-        alias_key = " ".join(name_tokens(alias))
-        if not alias_key:
-            return None
-        self._learned[alias_key] = name
-        self._learned[alias_key.replace(" ", "")] = name
+    def _remember(self, alias: str, name: str) -> None:
+        alias_words = name_tokens(alias)
+        if not alias_words:
+            return
+        self._learned[" ".join(alias_words)] = name
+        self._learned["".join(alias_words)] = name
         known = self.resolve(name)
-        display, generics, ids = known if known else (name, (), {})
-        index = self._t.add(alias, generics, "learned", ids, f"learned: {alias} -> {display}")
-        if index is None:
-            return None
-        self._t.names[index] = display
-        for table in (self._t.exact, self._t.compact_exact):
-            for entries in table.values():
-                if entries and entries[-1] == index:
-                    entries.insert(0, entries.pop())
-        self._add_extra(index)
-        return index
+        display, generics, ids = known[:3] if known else (name, (), {})
+        group = self._t.add_group(generics, "learned", dict(ids), f"learned: {alias} -> {display}")
+        index = self._t.add(display, alias, group, first=True)
+        if index is not None:
+            self._index_extra([index])
 
     def learn(self, alias: str, name: str) -> None:
-        """Remember that ``alias`` (as a letter wrote it) means ``name``; persisted at once."""
+        """Remember that ``alias`` (as a letter wrote it) means ``name``; persisted at once, so
+        the next ``suggest(alias)`` puts ``name`` first, in this process and the next."""
         if not alias.strip() or not name.strip():
             raise ValueError("alias and name must not be empty")
         with self._lock:
             self._remember(alias, name)
-            path = self.learned_file
             data: dict[str, dict[str, str]] = {"aliases": {}}
-            if path.exists():
+            if self.learned_file.exists():
                 try:
-                    loaded = json.loads(path.read_text(encoding="utf-8"))
+                    loaded = json.loads(self.learned_file.read_text(encoding="utf-8"))
                     if isinstance(loaded, dict) and isinstance(loaded.get("aliases"), dict):
                         data = loaded
                 except (OSError, ValueError):
                     pass
             data["aliases"][alias.strip()] = name.strip()
-            _write_private(path, data)
+            _write_private(self.learned_file, data)
 
     def add_product(
         self, name: str, generics: Iterable[str], source: str, aliases: Iterable[str] = ()
-    ) -> None:
-        """Add a product to the user's own supplement (persisted, owner-only)."""
-        product = {
+    ) -> dict[str, object]:
+        """Add a product to the user's own supplement (persisted, owner-only); returns it."""
+        product: dict[str, object] = {
             "name": name.strip(),
             "aliases": [a.strip() for a in aliases if a.strip()],
             "generics": sorted({fold(g).strip() for g in generics if g.strip()}),
             "source": source.strip(),
         }
-        if not product["name"] or not product["generics"]:
-            raise ValueError("a product needs a name and at least one generic ingredient")
+        if not product["name"] or not name_tokens(name):
+            raise ValueError("a product needs a name")
         with self._lock:
-            path = self.user_supplement
             products: list[dict[str, object]] = []
-            if path.exists():
+            if self.user_supplement.exists():
                 products = [
-                    p for p in load_supplement(path) if fold(str(p["name"])) != fold(name)
+                    p
+                    for p in load_supplement(self.user_supplement)
+                    if fold(str(p["name"])) != fold(name.strip())
                 ]
             products.append(product)
-            _write_private(path, {"products": products})
-            before = len(self._t.names)
-            add_products(self._t, [product], "supplement")
-            for index in range(before, len(self._t.names)):
-                for table in (self._t.exact, self._t.compact_exact):
-                    for entries in table.values():
-                        if entries and entries[-1] == index:
-                            entries.insert(0, entries.pop())
-                self._add_extra(index)
+            _write_private(self.user_supplement, {"products": products})
+            self._index_extra(add_products(self._t, [product], "supplement", first=True))
+        return product
 
     # -- letter context -----------------------------------------------------------------------
 
@@ -285,9 +276,10 @@ class Lexicon:
         entries: set[int] = set()
         for n in (1, 2, 3):
             for i in range(len(words) - n + 1):
-                found = self._t.exact.get(" ".join(words[i : i + n]))
-                if found:
-                    entries.update(found)
+                gram = words[i : i + n]
+                if n == 1 and len(gram[0]) < 3:
+                    continue
+                entries.update(self._t.exact(" ".join(gram)))
         distinct = sorted({w for w in words if len(w) >= 4 and w.isalpha()})
         context = _LetterContext(entries, distinct)
         if len(self._letters) > 16:
@@ -297,46 +289,49 @@ class Lexicon:
 
     # -- matching -----------------------------------------------------------------------------
 
-    def _exact_entries(self, match_key: str, raw: str = "") -> list[int]:
-        found = list(self._t.exact.get(match_key, ()))
-        for index in self._t.compact_exact.get(match_key.replace(" ", ""), ()):
+    def _exact_entries(self, words: list[str], raw_words: Iterable[str] = ()) -> list[int]:
+        """Entries spelled exactly as ``words`` (spaces optional), best suited first."""
+        if not words:
+            return []
+        found = self._t.exact(" ".join(words))
+        for index in self._t.compact("".join(words)):
             if index not in found:
                 found.append(index)
-        if len(found) > 1 and raw:
-            # "Terocin patch" and "Terocin" (the lotion) share a key once forms are dropped:
-            # prefer the entry whose own words the request repeats.
-            raw_words = set(tokens(raw))
+        if len(found) > 1:
+            query = set(raw_words)
             found.sort(
                 key=lambda i: (
-                    -len(set(self._t.raw_keys[i].split()) & raw_words)
-                    + len(set(self._t.raw_keys[i].split()) - raw_words),
-                    ORIGIN_RANK[self._t.origins[i]],
+                    -_form_fit(tokens(self._t.names[i]), query),
+                    ORIGIN_RANK[self._t.origin(i)],
                 )
             )
         return found
 
-    def _similar_terms(self, unit: str) -> list[tuple[str, float, list[int]]]:
-        """Terms near ``unit``: (term, similarity, entries), best first."""
-        out: list[tuple[str, float, list[int]]] = []
+    def _similar_terms(self, unit: str) -> list[tuple[str, float, Iterable[int]]]:
+        """Terms near ``unit``: (term, similarity, entries holding it), best first."""
         t = self._t
-        chunks = [
-            self._postings[span[0] : span[1]]
-            for g in set(grams(unit))
-            if (span := t.gram_offsets.get(g)) is not None
-        ]
+        out: list[tuple[str, float, Iterable[int]]] = []
+        offsets = t.gram_offsets
+        chunks = []
+        for gram in set(grams(unit)):
+            number = t.gram_index.get(gram)
+            if number is not None:
+                chunks.append(self._postings[offsets[number] : offsets[number + 1]])
         if chunks:
             slots, counts = np.unique(np.concatenate(chunks), return_counts=True)
-            need = max(1, min(3, len(unit) // 3))
-            keep = counts >= need
+            keep = counts >= max(1, min(3, len(unit) // 3))
             slots, counts = slots[keep], counts[keep]
-            if len(slots) > 400:
-                top = np.argpartition(-counts, 400)[:400]
-                slots = slots[top]
-            names = [t.terms[s] for s in slots.tolist()]
+            if len(slots) > _MAX_GRAM_CANDIDATES:
+                slots = slots[np.argpartition(-counts, _MAX_GRAM_CANDIDATES)[:_MAX_GRAM_CANDIDATES]]
+            slot_list = slots.tolist()
             found = process.extract(
-                unit, names, scorer=fuzz.ratio, limit=_MAX_TERMS, score_cutoff=_TERM_CUTOFF
+                unit,
+                [t.terms[s] for s in slot_list],
+                scorer=fuzz.ratio,
+                limit=_MAX_TERMS,
+                score_cutoff=_TERM_CUTOFF,
             )
-            out = [(term, score, t.term_entries[slots[pos]]) for term, score, pos in found]
+            out = [(term, score, t.term_entries(slot_list[pos])) for term, score, pos in found]
         if self._extra_terms:
             for term, score, pos in process.extract(
                 unit, self._extra_terms, scorer=fuzz.ratio, limit=10, score_cutoff=_TERM_CUTOFF
@@ -345,9 +340,10 @@ class Lexicon:
         out.sort(key=lambda x: -x[1])
         return out
 
-    def _units(self, words: list[str]) -> list[tuple[str, frozenset[int]]]:
-        """What is looked up for a query's words: each word, and adjacent words joined
-        (OCR splits names: "Medi derm", "cyclo benzaprine")."""
+    @staticmethod
+    def _units(words: list[str]) -> list[tuple[str, frozenset[int]]]:
+        """What is looked up for a query's words: each word, and neighbours joined (OCR and
+        typing split names: "Medi derm", "cyclo benzaprine")."""
         units = [(w, frozenset({i})) for i, w in enumerate(words)]
         for n in (2, 3):
             for i in range(len(words) - n + 1):
@@ -356,126 +352,144 @@ class Lexicon:
 
     def _score(
         self, words: list[str], context: _LetterContext | None
-    ) -> dict[int, tuple[float, float]]:
-        """Entry -> (score, coverage) for the query words."""
-        if not words:
-            return {}
-        weights = [max(len(w), 2) for w in words]
-        total = float(sum(weights))
-        # term -> best (similarity, positions covered)
+    ) -> dict[int, tuple[float, int]]:
+        """Entry -> (score, first query word it accounts for) for the query's name words.
+
+        An entry's fit is the mean similarity of its words to the query's (or of its whole
+        name to joined query words); the score scales the fit by how much of the query the
+        entry accounts for, and lifts names the letter uses elsewhere."""
+        total = float(len(words))
         term_sim: dict[str, tuple[float, frozenset[int]]] = {}
         candidates: dict[int, None] = {}
+        known = {w for w in words if len(w) >= 4 and self._t.exact(w)}
         for unit, positions in self._units(words):
             if len(unit) < 3 and len(words) > 1:
                 continue
-            exact = self._t.exact.get(unit)
-            found = self._similar_terms(unit) if len(unit) >= 3 else []
-            if exact and not any(term == unit for term, _, _ in found):
-                found.insert(0, (unit, 100.0, exact))
+            exact = self._t.exact(unit)
+            if len(positions) > 1:
+                exact = exact or self._t.compact(unit)
+                if not exact and all(words[i] in known for i in positions):
+                    # Known names side by side ("Flurbiprofen 20%, Baclofen 5%") are a
+                    # list, not one name split apart.
+                    continue
+            if exact and len(words) > 1:
+                found: list[tuple[str, float, Iterable[int]]] = [(unit, 100.0, exact)]
+            else:
+                found = self._similar_terms(unit) if len(unit) >= 3 else []
+                if exact and (not found or found[0][0] != unit):
+                    found.insert(0, (unit, 100.0, exact))
             for term, sim, entries in found:
                 best = term_sim.get(term)
                 if best is None or (sim, len(positions)) > (best[0], len(best[1])):
                     term_sim[term] = (sim, positions)
-                for entry in entries[:_MAX_ENTRIES_PER_TERM]:
+                for n, entry in enumerate(entries):
+                    if n >= _MAX_ENTRIES_PER_TERM:
+                        break
                     candidates[entry] = None
         scores: dict[int, tuple[float, float]] = {}
         for entry in candidates:
             match_key = self._t.keys[entry]
             entry_words = [w for w in match_key.split() if len(w) >= 3] or match_key.split()
             covered: set[int] = set()
-            sims = []
+            total_sim = 0.0
             for w in entry_words:
                 hit = term_sim.get(w)
-                sims.append(hit[0] if hit else 0.0)
-                if hit and hit[0] >= 75:
-                    covered |= hit[1]
-            fit = sum(sims) / len(sims)
+                if hit:
+                    total_sim += hit[0]
+                    if hit[0] >= _COVER_CUTOFF:
+                        covered |= hit[1]
+            fit = total_sim / len(entry_words)
             whole = term_sim.get(match_key.replace(" ", ""))
             if whole and whole[0] >= fit:
                 fit = whole[0]
-                covered = set(whole[1]) if whole[0] >= 75 else covered
-            coverage = sum(weights[i] for i in covered) / total
-            score = fit * (0.8 + 0.2 * coverage)
-            if context is not None and entry in context.entries and fit >= 70:
+                covered = set(whole[1]) if whole[0] >= _COVER_CUTOFF else covered
+            score = fit * (0.8 + 0.2 * len(covered) / total)
+            if context is not None and entry in context.entries and fit >= _LETTER_FIT:
                 score += _LETTER_BOOST
-            scores[entry] = (min(score, 100.0), coverage)
+            scores[entry] = (min(score, 100.0), min(covered, default=len(words)))
         return scores
+
+    def _candidate(self, entry: int, score: float, in_letter: bool) -> Candidate:
+        return Candidate(
+            name=self._t.names[entry],
+            score=round(score, 2),
+            generics=list(self._t.generics(entry)),
+            origin=self._t.origin(entry),  # type: ignore[arg-type]
+            ids=dict(self._t.ids(entry)),
+            source=self._t.source(entry),
+            in_letter=in_letter,
+        )
 
     def suggest(
         self, query: str, letter_text: str | None = None, limit: int = 10
     ) -> list[Candidate]:
-        """Ranked candidates for a drug name as a letter or an annotator wrote it."""
+        """Ranked candidates for a drug name as a letter or an annotator wrote it.
+
+        Strength, form, count and route words do not take part in the match; a name learned
+        for this spelling comes first, then names the letter uses elsewhere when they fit."""
         words = name_tokens(query)
         if not words or limit <= 0:
             return []
         context = self._letter(letter_text)
         scores = self._score(words, context)
-        learned_name = self._learned.get(" ".join(words)) or self._learned.get("".join(words))
-        ranked = sorted(
-            scores.items(),
-            key=lambda kv: (
-                -round(kv[1][0], 6),
-                ORIGIN_RANK[self._t.origins[kv[0]]],
-                len(self._t.keys[kv[0]]),
-                kv[0],
-            ),
-        )
-        out: list[Candidate] = []
-        seen: set[tuple[str, tuple[str, ...]]] = set()
-        if learned_name:
-            resolved = self.resolve(learned_name)
-            display, generics, ids = resolved if resolved else (learned_name, (), {})
-            out.append(
-                Candidate(
-                    name=display,
-                    score=100.0,
-                    generics=list(generics),
-                    origin="learned",
-                    ids=dict(ids),
-                    in_letter=bool(context and fold(display) in fold(letter_text or "")),
-                )
+        raw_words = set(tokens(query))
+        learned = " ".join(words) in self._learned or "".join(words) in self._learned
+
+        def rank(item: tuple[int, tuple[float, int]]) -> tuple[float, ...]:
+            entry, (score, first) = item
+            origin = self._t.origin(entry)
+            return (
+                0 if learned and origin == "learned" and score >= 100 else 1,
+                -round(score, 4),
+                first,
+                -_form_fit(tokens(self._t.names[entry]), raw_words),
+                ORIGIN_RANK[origin],
+                len(self._t.keys[entry]),
+                entry,
             )
-            seen.add((fold(display), tuple(generics)))
-        for entry, (score, _coverage) in ranked:
+
+        out: list[Candidate] = []
+        seen: set[tuple[str, object]] = set()
+        extra = self._letter_words(words, context, limit) if context is not None else []
+        for entry, (score, _first) in sorted(scores.items(), key=rank):
             if len(out) >= limit:
                 break
-            name = self._t.names[entry]
-            marker = (fold(name), self._t.generics[entry])
-            if marker in seen:
+            while extra and extra[0].score > score:
+                out.append(extra.pop(0))
+            generics = self._t.generics(entry)
+            origin = self._t.origin(entry)
+            # Every spelling of a dictionary drug is the same suggestion; distinct products
+            # with the same ingredients (Medrox, Medi-Derm) are not.
+            by_name = ("n", fold(self._t.names[entry]))
+            marker = ("g", generics) if origin == "dictionary" else by_name
+            if marker in seen or by_name in seen:
                 continue
-            seen.add(marker)
-            out.append(
-                Candidate(
-                    name=name,
-                    score=round(score, 2),
-                    generics=list(self._t.generics[entry]),
-                    origin=self._t.origins[entry],  # type: ignore[arg-type]
-                    ids=dict(self._t.ids[entry]),
-                    source=self._t.sources[entry],
-                    in_letter=bool(context and entry in context.entries),
-                )
-            )
-        if context is not None and len(out) < limit:
-            out.extend(self._letter_words(words, context, out, limit - len(out)))
-        return out
+            seen.update((marker, by_name))
+            in_letter = context is not None and entry in context.entries
+            out.append(self._candidate(entry, score, in_letter))
+        out.extend(extra)
+        return out[:limit]
 
     def _letter_words(
-        self, words: list[str], context: _LetterContext, have: list[Candidate], room: int
+        self, words: list[str], context: _LetterContext, room: int
     ) -> list[Candidate]:
         """Words of the letter the lexicon does not know that resemble the query: a product
         the letter names, offered as written, with no known ingredients."""
         query = "".join(words)
-        known = {compact(c.name) for c in have}
         out: list[Candidate] = []
         for word, score, _ in process.extract(
-            query, context.words, scorer=fuzz.ratio, limit=room + 3, score_cutoff=80
+            query,
+            context.words,
+            scorer=fuzz.ratio,
+            limit=room + 3,
+            score_cutoff=_WORD_CUTOFF,
         ):
-            if word == query or word in known or word in self._t.exact:
+            if word == query or self._t.exact(word) or self._t.compact(word):
                 continue
             out.append(
                 Candidate(
                     name=word[:1].upper() + word[1:],
-                    score=round(score * 0.85, 2),
+                    score=round(score, 2),
                     origin="letter",
                     in_letter=True,
                 )
@@ -487,8 +501,13 @@ class Lexicon:
     # -- normalization ------------------------------------------------------------------------
 
     def generic_ingredients(self, request: str, letter_text: str | None = None) -> list[str]:
-        """Sorted lowercase generic ingredients of an item request; [] when none is known."""
+        """Sorted lowercase generic ingredients of an item request; [] when none is known.
+
+        Names are read left to right, longest known spelling first; a word no spelling
+        explains is given a misspelling's benefit of the doubt only sparingly (see
+        ``_fuzzy_generics``)."""
         words = name_tokens(request)
+        raw_words = tokens(request)
         capitalized = {fold(w) for w in _CAPITALIZED.findall(request)}
         if request.isupper():
             capitalized = set(words)
@@ -499,9 +518,9 @@ class Lexicon:
             for n in range(min(6, len(words) - i), 0, -1):
                 if n == 1 and len(words[i]) < 2:
                     break
-                entries = self._exact_entries(" ".join(words[i : i + n]), request)
+                entries = self._exact_entries(words[i : i + n], raw_words)
                 if entries:
-                    found.update(self._t.generics[entries[0]])
+                    found.update(self._t.generics(entries[0]))
                     step = n
                     break
             if step:
@@ -515,8 +534,8 @@ class Lexicon:
         self, word: str, capitalized: bool, letter_text: str | None
     ) -> tuple[str, ...]:
         """A misspelt name's ingredients, only when the match is beyond reasonable doubt: a
-        near-identical name the letter itself uses elsewhere, or (for a capitalized word,
-        as drug names are written) a very close one."""
+        close name the letter itself uses elsewhere, or (for a capitalized word, as drug
+        names are written) a near-identical one. A wrong drug in gold is worse than none."""
         learned = self._learned.get(word)
         if learned:
             resolved = self.resolve(learned)
@@ -533,15 +552,14 @@ class Lexicon:
             if in_letter:
                 ok = sim >= _NORMALIZE_LETTER_CUTOFF
             else:
-                ok = capitalized and sim >= (
-                    _NORMALIZE_CUTOFF if context is None else _NORMALIZE_STRICT_CUTOFF
-                )
+                cutoff = _NORMALIZE_CUTOFF if context is None else _NORMALIZE_STRICT_CUTOFF
+                ok = capitalized and sim >= cutoff
             if not ok:
                 continue
-            rank = (in_letter, sim, -ORIGIN_RANK[self._t.origins[entry]])
+            rank = (in_letter, sim, -ORIGIN_RANK[self._t.origin(entry)])
             if best is None or rank > best[0]:
                 best = (rank, entry)
-        return self._t.generics[best[1]] if best else ()
+        return self._t.generics(best[1]) if best else ()
 
 
 _default: Lexicon | None = None

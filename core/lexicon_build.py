@@ -14,13 +14,15 @@ import importlib.util
 import json
 import os
 import pickle
+import re
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.lexicon_text import compact, fold, name_tokens, split_components, strip_salts, tokens
+from core.lexicon_text import compact, fold, name_tokens, split_components, strip_salts
 
-BUILD_VERSION = "lexicon-3"
+BUILD_VERSION = "lexicon-5"
 DICTIONARY_FILE = "drug_ner_dictionary.pkl.bz2"
 SUPPLEMENT_PATH = Path(__file__).resolve().parent / "data" / "drug_supplement.json"
 
@@ -29,50 +31,103 @@ ORIGIN_RANK = {"learned": 0, "supplement": 1, "dictionary": 2, "letter": 3}
 # MeSH tree roots of proteins, enzymes, nucleic acids, biological factors and pharmacologic
 # classes: names under only these roots are not products an IMR letter requests.
 _NON_PRODUCT_MESH = ("D05", "D08", "D12", "D13", "D23", "D27")
+_CLASS_NAME = re.compile(r"(?<![su])s\b(?!.*\w)|\b(derivatives|compounds|agents)\b", re.IGNORECASE)
+
+
+Group = tuple[tuple[str, ...], str, dict[str, str], "str | None"]
 
 
 @dataclass
 class Tables:
-    """Parallel per-entry lists plus the lookup indexes; everything here pickles."""
+    """Per-entry lists and the lookup indexes, laid out to unpickle fast (flat int arrays
+    rather than many small lists): a load must stay well under a third of a second.
+
+    An *entry* is one way of writing a name (its display ``names[i]`` and match key
+    ``keys[i]``); a *group* is what the name means (generics, origin, ids, source), shared by
+    every spelling of the same product or canonical drug.
+    """
 
     names: list[str] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
-    raw_keys: list[str] = field(default_factory=list)
-    generics: list[tuple[str, ...]] = field(default_factory=list)
-    origins: list[str] = field(default_factory=list)
-    ids: list[dict[str, str]] = field(default_factory=list)
-    sources: list[str | None] = field(default_factory=list)
-    exact: dict[str, list[int]] = field(default_factory=dict)
-    compact_exact: dict[str, list[int]] = field(default_factory=dict)
+    group: array = field(default_factory=lambda: array("i"))
+    groups: list[Group] = field(default_factory=list)
+    exact_index: dict[str, int] = field(default_factory=dict)
+    compact_index: dict[str, int] = field(default_factory=dict)
+    multi: list[list[int]] = field(default_factory=list)
     terms: list[str] = field(default_factory=list)
-    term_entries: list[list[int]] = field(default_factory=list)
-    gram_offsets: dict[str, tuple[int, int]] = field(default_factory=dict)
+    term_offsets: array = field(default_factory=lambda: array("i"))
+    term_members: array = field(default_factory=lambda: array("i"))
+    gram_index: dict[str, int] = field(default_factory=dict)
+    gram_offsets: array = field(default_factory=lambda: array("i"))
     gram_postings: bytes = b""
 
-    def add(
+    # -- building ----------------------------------------------------------------------------
+
+    def add_group(
         self,
-        name: str,
         generics: tuple[str, ...],
         origin: str,
         ids: dict[str, str] | None = None,
         source: str | None = None,
-    ) -> int | None:
-        match_key = " ".join(name_tokens(name))
+    ) -> int:
+        self.groups.append((generics, origin, ids or {}, source))
+        return len(self.groups) - 1
+
+    def add(self, name: str, spelled: str, group: int, *, first: bool = False) -> int | None:
+        """Add ``spelled`` (matched) meaning group ``group`` (shown as ``name``)."""
+        match_key = " ".join(name_tokens(spelled))
         if not match_key:
             return None
         index = len(self.names)
         self.names.append(name)
         self.keys.append(match_key)
-        self.raw_keys.append(" ".join(tokens(name)))
-        self.generics.append(generics)
-        self.origins.append(origin)
-        self.ids.append(ids or {})
-        self.sources.append(source)
-        self.exact.setdefault(match_key, []).append(index)
+        self.group.append(group)
+        self._post(self.exact_index, match_key, index, first)
         joined = match_key.replace(" ", "")
         if joined != match_key:
-            self.compact_exact.setdefault(joined, []).append(index)
+            self._post(self.compact_index, joined, index, first)
         return index
+
+    def _post(self, table: dict[str, int], key: str, index: int, first: bool) -> None:
+        have = table.get(key)
+        if have is None:
+            table[key] = index
+        elif have >= 0:
+            self.multi.append([index, have] if first else [have, index])
+            table[key] = -len(self.multi)
+        elif first:
+            self.multi[-have - 1].insert(0, index)
+        else:
+            self.multi[-have - 1].append(index)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _get(self, table: dict[str, int], key: str) -> list[int]:
+        have = table.get(key)
+        if have is None:
+            return []
+        return [have] if have >= 0 else list(self.multi[-have - 1])
+
+    def exact(self, match_key: str) -> list[int]:
+        return self._get(self.exact_index, match_key)
+
+    def compact(self, joined: str) -> list[int]:
+        return self._get(self.compact_index, joined)
+
+    def generics(self, entry: int) -> tuple[str, ...]:
+        return self.groups[self.group[entry]][0]
+
+    def origin(self, entry: int) -> str:
+        return self.groups[self.group[entry]][1]
+
+    def ids(self, entry: int) -> dict[str, str]:
+        return self.groups[self.group[entry]][2]
+
+    def source(self, entry: int) -> str | None:
+        return self.groups[self.group[entry]][3]
+
+    def term_entries(self, slot: int) -> array:
+        return self.term_members[self.term_offsets[slot] : self.term_offsets[slot + 1]]
 
 
 def dictionary_path() -> Path:
@@ -92,6 +147,9 @@ def _keep_canonical(data: dict[str, Any]) -> bool:
     trees = data.get("mesh_tree") or []
     if not trees:
         return True
+    if _CLASS_NAME.search(str(data.get("name", ""))):
+        # A MeSH-only plural ("Cyclopentanes", "Glucocorticoids") names a chemical class.
+        return False
     return any(not t.startswith(_NON_PRODUCT_MESH) for t in trees)
 
 
@@ -135,13 +193,20 @@ def product_generics(product: dict[str, Any]) -> tuple[str, ...]:
     return tuple(sorted({strip_salts(fold(g).strip()) for g in product.get("generics", []) if g}))
 
 
-def add_products(tables: Tables, products: list[dict[str, Any]], origin: str) -> None:
+def add_products(
+    tables: Tables, products: list[dict[str, Any]], origin: str, *, first: bool = False
+) -> list[int]:
+    """Add each product under its name and aliases (all shown as the product's name)."""
+    added = []
     for product in products:
-        generics = product_generics(product)
-        source = product.get("source")
         ids = {k: str(v) for k, v in (product.get("ids") or {}).items()}
-        for name in [product["name"], *product.get("aliases", [])]:
-            tables.add(name, generics, origin, ids, source)
+        group = tables.add_group(product_generics(product), origin, ids, product.get("source"))
+        name = str(product["name"])
+        for spelled in [name, *product.get("aliases", [])]:
+            index = tables.add(name, str(spelled), group, first=first)
+            if index is not None:
+                added.append(index)
+    return added
 
 
 def build_tables(dictionary: Path, supplement: Path | None) -> Tables:
@@ -156,27 +221,29 @@ def build_tables(dictionary: Path, supplement: Path | None) -> Tables:
     c2d: dict[str, dict[str, Any]] = raw["drug_canonical_to_data"]
     vdata: dict[str, dict[str, Any]] = raw.get("drug_variant_to_variant_data", {})
     kept = {c: d for c, d in c2d.items() if _keep_canonical(d)}
-    generics_of = {c: _canonical_generics(c, v2c) for c in kept}
+    group_of: dict[str, int] = {}
+    for canonical, data in kept.items():
+        generics = _canonical_generics(canonical, v2c)
+        if generics:
+            group_of[canonical] = tables.add_group(generics, "dictionary", _ids(data))
     seen: set[tuple[str, tuple[str, ...]]] = set()
 
     def add(variant: str, canonical: str) -> None:
-        data = kept[canonical]
-        generics = generics_of[canonical]
-        if not generics:
+        group = group_of.get(canonical)
+        if group is None:
             return
-        marker = (" ".join(name_tokens(variant)), generics)
+        marker = (" ".join(name_tokens(variant)), tables.groups[group][0])
         if marker in seen:
             return
         seen.add(marker)
         is_brand = bool(vdata.get(variant, {}).get("is_brand"))
-        tables.add(_display(variant, canonical, data, is_brand), generics, "dictionary", _ids(data))
+        tables.add(_display(variant, canonical, kept[canonical], is_brand), variant, group)
 
     for canonical in kept:
         add(canonical, canonical)
     for variant, canonicals in v2c.items():
         for canonical in canonicals:
-            if canonical in kept:
-                add(variant, canonical)
+            add(variant, canonical)
     index_terms(tables)
     return tables
 
@@ -197,10 +264,9 @@ def grams(term: str) -> list[str]:
 
 
 def index_terms(tables: Tables) -> None:
-    """The fuzzy index: distinct terms, the entries holding each, and a trigram posting list
-    (one int32 array, sliced by offsets) from which candidates are counted."""
-    from array import array
-
+    """The fuzzy index: distinct terms, the entries holding each (few, specific names first,
+    so a common word such as "acid" keeps its most specific entries when the search caps how
+    many it looks at), and trigram posting lists from which candidates are counted."""
     term_index: dict[str, int] = {}
     members: list[list[int]] = []
     for entry, match_key in enumerate(tables.keys):
@@ -212,22 +278,26 @@ def index_terms(tables: Tables) -> None:
             members[slot].append(entry)
 
     def entry_order(entry: int) -> tuple[int, int, int]:
-        return (ORIGIN_RANK[tables.origins[entry]], tables.keys[entry].count(" "), entry)
+        return (ORIGIN_RANK[tables.origin(entry)], tables.keys[entry].count(" "), entry)
 
     tables.terms = list(term_index)
-    # Few, specific names first: a common word ("acid") keeps only its most specific entries
-    # when the search caps how many it looks at.
-    tables.term_entries = [sorted(m, key=entry_order) for m in members]
+    offsets = array("i", [0])
+    flat_members = array("i")
+    for group in members:
+        flat_members.extend(sorted(group, key=entry_order))
+        offsets.append(len(flat_members))
+    tables.term_offsets, tables.term_members = offsets, flat_members
     postings: dict[str, list[int]] = {}
     for slot, term in enumerate(tables.terms):
         for gram in set(grams(term)):
             postings.setdefault(gram, []).append(slot)
     flat = array("i")
-    offsets: dict[str, tuple[int, int]] = {}
-    for gram, slots in postings.items():
-        offsets[gram] = (len(flat), len(flat) + len(slots))
+    gram_offsets = array("i", [0])
+    for number, (gram, slots) in enumerate(postings.items()):
+        tables.gram_index[gram] = number
         flat.extend(slots)
-    tables.gram_offsets = offsets
+        gram_offsets.append(len(flat))
+    tables.gram_offsets = gram_offsets
     tables.gram_postings = flat.tobytes()
 
 
@@ -270,6 +340,7 @@ def load_tables(dictionary: Path, supplement: Path | None, cache_dir: Path | Non
 __all__ = [
     "ORIGIN_RANK",
     "SUPPLEMENT_PATH",
+    "Group",
     "Tables",
     "add_products",
     "build_tables",

@@ -23,14 +23,14 @@ SALT_WORDS = _wordset(
     sulfate sulphate bisulfate citrate maleate mesylate besylate succinate fumarate phosphate
     acetate epolamine benzathine dihydrate monohydrate trihydrate hemihydrate anhydrous hyclate
     disodium dipropionate propionate acetonide valerate furoate napsylate pamoate tosylate
-    lysinate trometamol tromethamine hbr
+    lysinate trometamol tromethamine hbr enacarbil
     """
 )
 
 # Words of a request that describe the dose, form, route, count or schedule, never the drug.
 NOISE_WORDS = _wordset(
     """
-    mg mcg ug g gm gms gr gram grams kg ml l cc meq iu unit units percent pct mgs mls
+    mg mcg ug g gm gms gr gram grams kg ml cc meq iu unit units percent pct mgs mls
     cream creams gel gels patch patches tablet tablets tab tabs capsule capsules cap caps caplet
     caplets solution soln suspension susp injection injections inj injectable ointment lotion
     spray sprays powder liquid drops drop syrup elixir film lozenge suppository suppositories
@@ -99,7 +99,14 @@ def is_noise(token: str) -> bool:
 
 def name_tokens(text: str) -> list[str]:
     """The tokens of a request that can be part of a drug name, in order."""
-    words = [t for t in tokens(text) if not is_noise(t)]
+    raw = tokens(text)
+    words = [
+        t
+        for i, t in enumerate(raw)
+        if not is_noise(t)
+        # A letter glued to a number is a unit ("q8-12h", "2x"), not a name.
+        and not (len(t) == 1 and i > 0 and raw[i - 1][-1].isdigit())
+    ]
     # A salt word names the drug only when it stands alone ("Magnesium oxide" is a drug,
     # "sodium" in "Diclofenac Sodium" is not).
     kept = [t for t in words if t not in SALT_WORDS]

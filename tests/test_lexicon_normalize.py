@@ -21,9 +21,7 @@ def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def lex(
-    shared_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Lexicon]:
+def lex(shared_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lexicon]:
     monkeypatch.setenv("IMRGOLD_CACHE_DIR", str(shared_cache))
     monkeypatch.setenv("IMRGOLD_DATA_DIR", str(tmp_path / "data"))
     lexicon.reset_default_lexicon()
