@@ -115,13 +115,17 @@ def _elements(value: Any) -> list[str]:
 
 def _loose_pattern(needle: str, flags: int = 0) -> re.Pattern[str]:
     # The gold value folds line breaks and runs of spaces; the letter text does not.
-    words = [re.escape(w) for w in needle.split()]
-    return re.compile(r"\s+".join(words), flags)
+    body = r"\s+".join(re.escape(w) for w in needle.split())
+    # A short value ("51", "MD") must not match inside a longer word or number.
+    before = r"(?<!\w)" if re.match(r"\w", needle.strip()) else ""
+    after = r"(?!\w)" if re.search(r"\w$", needle.strip()) else ""
+    return re.compile(before + body + after, flags)
 
 
 def find_in_text(text: str, needle: str, start: int = 0) -> Span | None:
-    """First place the value is written in the text, whitespace-insensitively; as written
-    (same case) first, since a summary often mentions an item in other words before its heading."""
+    """First place the value is written in the text from ``start``, whitespace-insensitively;
+    as written (same case) first, since a summary often mentions an item in other words before
+    its heading."""
     if not needle.strip():
         return None
     found = _loose_pattern(needle).search(text, start) or _loose_pattern(
@@ -130,28 +134,52 @@ def find_in_text(text: str, needle: str, start: int = 0) -> Span | None:
     return Span(start=found.start(), end=found.end()) if found else None
 
 
+def _item_starts(
+    record: GoldRecord, text: str, known: dict[str, list[Span]]
+) -> dict[int, int]:
+    """Where each item's heading is, in order: its fields are looked for from there on, so a
+    decision is found under its own heading rather than at the letter's first "Upheld"."""
+    starts: dict[int, int] = {}
+    cursor = 0
+    for index, item in enumerate(record.items):
+        spans = known.get(f"items.{index}.request") or []
+        span = spans[0] if spans else find_in_text(text, item.request, cursor)
+        if span is not None:
+            starts[index] = span.start
+            cursor = span.end
+    return starts
+
+
 def field_spans(
     record: GoldRecord, text: str, proposal: Proposal | None = None
 ) -> list[dict[str, Any]]:
     """Every located value of the record as ``{start, end, label, path, item}``.
 
     The proposal's own spans are used when it proposed the same value (they point where the
-    annotator looked); otherwise the value is searched in the text. Values written nowhere in
-    the text (normalised ones such as ISO dates or generic drug names) get no span rather than
-    a wrong one.
+    annotator looked); otherwise the value is searched in the text, an item's fields from its
+    heading on. Values written nowhere in the text (normalised ones such as ISO dates or generic
+    drug names) get no span rather than a wrong one.
     """
-    spans: list[dict[str, Any]] = []
-    for path, value in flatten(record).items():
+    flat = flatten(record)
+    known: dict[str, list[Span]] = {}
+    if proposal is not None:
+        for path, value in flat.items():
+            proposed = proposal.fields.get(path)
+            if proposed is not None and proposed.value == value:
+                spans = [s for s in proposed.spans if s.end <= len(text) and s.start < s.end]
+                if spans:
+                    known[path] = spans
+    item_starts = _item_starts(record, text, known)
+    out: list[dict[str, Any]] = []
+    for path, value in flat.items():
         elements = _elements(value)
         if not elements:
             continue
-        known: list[Span] = []
-        if proposal is not None:
-            proposed = proposal.fields.get(path)
-            if proposed is not None and proposed.value == value:
-                known = [s for s in proposed.spans if s.end <= len(text) and s.start < s.end]
-        located = known or [s for e in elements if (s := find_in_text(text, e)) is not None]
         split = split_item_path(path)
+        start = item_starts.get(split[0], 0) if split else 0
+        located = known.get(path) or [
+            s for e in elements if (s := find_in_text(text, e, start)) is not None
+        ]
         for span in located:
             entry: dict[str, Any] = {
                 "start": span.start,
@@ -161,9 +189,9 @@ def field_spans(
             }
             if split:
                 entry["item"] = split[0]
-            spans.append(entry)
-    spans.sort(key=lambda s: (s["start"], s["end"], s["path"]))
-    return spans
+            out.append(entry)
+    out.sort(key=lambda s: (s["start"], s["end"], s["path"]))
+    return out
 
 
 def spans_object(

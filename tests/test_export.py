@@ -136,3 +136,28 @@ def test_find_in_text_folds_whitespace():
     assert span is not None and text[span.start : span.end].endswith("four visits")
     assert export.find_in_text(text, "   ") is None
     assert export.find_in_text(text, "acupuncture") is None
+
+
+def test_item_fields_are_found_under_their_own_heading():
+    text = (
+        "Case CM16-0000001. The patient, 51, was seen 1951 times.\n"
+        "Norco 10/325mg #90:\nUpheld\nDecision rationale: not needed.\n"
+        "Physical therapy x8 is: Overturned\nDecision rationale: Upheld elsewhere; needed.\n"
+        "Acupuncture x6:\nUpheld\n"
+    )
+    record = GoldRecord(
+        letter_id="d" * 64,
+        patient={"age": 51},
+        items=[
+            DisputedItem(request="Norco 10/325mg #90", decision="upheld"),
+            DisputedItem(request="Physical therapy x8", decision="overturned"),
+            DisputedItem(request="Acupuncture x6", decision="upheld"),
+        ],
+    )
+    spans = {s["path"]: s for s in export.field_spans(record, text)}
+    third = text.index("Acupuncture")
+    assert spans["items.2.decision"]["start"] > third
+    assert spans["items.0.decision"]["start"] < text.index("Physical")
+    assert text[spans["items.1.decision"]["start"] :].startswith("Overturned")
+    age = spans["patient.age"]
+    assert text[age["start"] - 2 : age["end"]] == ", 51"
