@@ -86,11 +86,13 @@ class Store:
         self._shards: dict[str, TinyDB] = {}
         self._shard_ids: dict[str, dict[str, int]] = {}
         self._dirty_shards: set[str] = set()
+        self._texts: dict[str, dict[str, Any]] = {}  # journaled, not yet in texts/
         self._seq = 0
         self._durable = True
         self._journaling = True
         self._closed = False
         self._journal_entries: list[dict[str, Any]] = []
+        self.restored_track: str | None = None
 
     # -- opening and closing ----------------------------------------------------------------
 
@@ -214,16 +216,13 @@ class Store:
 
     # -- letters --------------------------------------------------------------------------
 
-    def add_letter(self, letter: Letter) -> bool:
-        """Store a letter; False when its id is already present."""
+    def add_letter(self, letter: Letter, proposal: Proposal | None = None) -> bool:
+        """Store a letter (and its machine proposal, both or neither); False if already present."""
         self._writable()
         if letter.letter_id in self._rows:
             return False
-        atomic_write(
-            self.layout.text(letter.letter_id),
-            dumps(letter.model_dump(mode="json")),
-            durable=self._durable,
-        )
+        if proposal is not None and proposal.letter_id != letter.letter_id:
+            raise ValueError(f"proposal is for {proposal.letter_id}, not {letter.letter_id}")
         state = {
             "name": letter.name,
             "status": "new",
@@ -231,7 +230,14 @@ class Store:
             "annotator": None,
             "updated_at": None,
         }
-        self._commit({"letter": letter.letter_id, "state": state})
+        op: dict[str, Any] = {
+            "letter": letter.letter_id,
+            "text": letter.model_dump(mode="json"),
+            "state": state,
+        }
+        if proposal is not None:
+            op["proposal"] = {"proposal": proposal.model_dump(mode="json")}
+        self._commit(op)
         return True
 
     def has_letter(self, letter_id: str) -> bool:
@@ -239,6 +245,9 @@ class Store:
 
     def get_letter(self, letter_id: str) -> Letter:
         self._known(letter_id)
+        pending = self._texts.get(letter_id)
+        if pending is not None:
+            return Letter.model_validate(pending)
         path = self.layout.text(letter_id)
         try:
             return Letter.model_validate(load_json(path))
@@ -281,19 +290,21 @@ class Store:
         doc = get_one(self._record(letter_id), "proposal")
         return Proposal.model_validate(doc["proposal"]) if doc else None
 
-    def save_draft(self, proposal: Proposal) -> None:
-        """Durably save this annotator's working copy; history records what changed."""
+    def save_draft(self, proposal: Proposal, *, annotator: str | None = None) -> None:
+        """Durably save this annotator's (or ``annotator``'s) working copy; history records
+        what changed."""
         lid = proposal.letter_id
         self._known(lid)
-        before = self._working(lid, self.annotator)
+        owner = annotator or self.annotator
+        before = self._working(lid, owner)
         changes = hist.diff(hist.proposal_values(before), hist.proposal_values(proposal))
         at = now()
         status = self.status(lid)
         op: dict[str, Any] = {
             "letter": lid,
-            "draft": self._draft_doc(proposal, at),
+            "draft": self._draft_doc(proposal, at, owner),
             "state": self._touch(at, status="in_progress" if status == "new" else status),
-            "history": self._history(lid, changes, at, kind="draft", track=self.annotator),
+            "history": self._history(lid, changes, at, kind="draft", track=owner),
         }
         if status == "new":
             op["history"] += self._history(
@@ -437,12 +448,15 @@ class Store:
     ) -> Proposal | GoldRecord:
         """Bring a record back to how it was right after history entry ``at`` (index or time).
 
-        An annotator's track comes back as their draft (saved when it is this store's
-        annotator); the final track as the final record.  The restore is itself history.
+        History runs in tracks: each annotator's working copy, and the final record.  The track
+        is ``annotator``, else the one entry ``at`` belongs to, else this store's annotator.  It
+        comes back as that annotator's draft, or as the final record; the restore is itself
+        history, so it can be undone the same way.
         """
         docs = self._history_docs(letter_id)
         cut = _cut(docs, at)
         track = annotator or _track_at(docs, at) or self.annotator
+        self.restored_track = track
         later = [d for d in docs[cut:] if d.get("track") == track]
         if track == "final":
             current = self.get_gold(letter_id)
@@ -456,8 +470,8 @@ class Store:
         current_draft = self._working(letter_id, track)
         values = hist.undo(hist.proposal_values(current_draft), later)
         proposal = hist.with_values(current_draft, letter_id, values)
-        if track == self.annotator and not self.read_only:
-            self.save_draft(proposal)
+        if not self.read_only:
+            self.save_draft(proposal, annotator=track)
         return proposal
 
     # -- the small key-value table ----------------------------------------------------------
@@ -493,6 +507,9 @@ class Store:
         """Write every changed TinyDB file atomically, then start an empty journal."""
         self._writable()
         assert self._catalog is not None
+        for lid, text in sorted(self._texts.items()):
+            atomic_write(self.layout.text(lid), dumps(text), durable=self._durable)
+        self._texts.clear()
         for lid in sorted(self._dirty_records):
             storage(self._records[lid]).flush(durable=self._durable)
         for prefix in sorted(self._dirty_shards):
@@ -525,6 +542,8 @@ class Store:
         if "kv" in entry:
             self._apply_kv(entry["kv"])
         lid = entry.get("letter")
+        if "text" in entry and not self.layout.text(lid).exists():
+            self._texts[lid] = entry["text"]
         if lid:
             rec = self._record(lid, create=True)
             state = get_one(rec, "state") or {}
@@ -645,9 +664,11 @@ class Store:
     def _working(self, letter_id: str, annotator: str) -> Proposal | None:
         return self.get_draft(letter_id, annotator) or self.get_proposal(letter_id)
 
-    def _draft_doc(self, proposal: Proposal, at: dt.datetime) -> dict[str, Any]:
+    def _draft_doc(
+        self, proposal: Proposal, at: dt.datetime, owner: str | None = None
+    ) -> dict[str, Any]:
         return {
-            "annotator": self.annotator,
+            "annotator": owner or self.annotator,
             "proposal": proposal.model_dump(mode="json"),
             "at": at.isoformat(),
         }

@@ -1,0 +1,113 @@
+"""`imrgold history LETTER`: every change to a letter's record; `--restore` brings one back."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from cli.common import UserError, db_path
+
+NAME = "history"
+HELP = "show every change to a letter's record (field, old, new, who, when); restore a point"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "letter",
+        metavar="LETTER",
+        help="letter id (or its first characters), case number or file name",
+    )
+    parser.add_argument(
+        "--restore",
+        metavar="N|TIME",
+        default=None,
+        help="bring the record back to how it was right after entry N (or at ISO time TIME)",
+    )
+    parser.add_argument(
+        "--annotator",
+        metavar="NAME",
+        default=None,
+        help="whose version to restore (default: whoever made entry N)",
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON object a change")
+
+
+def run(args: argparse.Namespace) -> int:
+    from store import Store
+    from store.errors import StoreError
+
+    path = db_path(args.db)
+    try:
+        with Store.open(path, read_only=args.restore is None, annotator=args.annotator) as store:
+            summary = resolve(store.summaries(), args.letter)
+            if args.restore is not None:
+                return _restore(store, summary, args.restore, args.annotator)
+            _print(store.history_entries(summary.letter_id), summary, as_json=args.json)
+    except StoreError as err:
+        raise UserError(str(err)) from None
+    return 0
+
+
+def resolve(summaries: list, query: str):
+    """The one letter ``query`` names: id prefix, case number, or file name (with or without
+    its extension)."""
+    q = query.strip()
+    low = q.lower()
+    tests = [
+        lambda s: s.letter_id == low,
+        lambda s: (s.case_number or "").lower() == low,
+        lambda s: s.name.lower() == low or s.name.rsplit(".", 1)[0].lower() == low,
+        lambda s: len(low) >= 4 and s.letter_id.startswith(low),
+    ]
+    for test in tests:
+        found = [s for s in summaries if test(s)]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            names = ", ".join(f"{s.name} ({s.letter_id[:12]})" for s in found[:4])
+            raise UserError(f"{query!r} names {len(found)} letters: {names}; be more specific")
+    raise UserError(
+        f"no letter {query!r} in the store (give an id prefix, case number or file name)"
+    )
+
+
+def _restore(store, summary, at: str, annotator: str | None) -> int:
+    from pydantic import BaseModel
+
+    point: int | str = int(at) if at.lstrip("-").isdigit() else at
+    try:
+        result: BaseModel = store.restore(summary.letter_id, point, annotator=annotator)
+    except (IndexError, ValueError) as err:
+        raise UserError(str(err).splitlines()[0]) from None
+    where = f"entry {point}" if isinstance(point, int) else point
+    if "items" in type(result).model_fields:
+        kind = "final record"
+    else:
+        kind = f"{annotator or store.restored_track or store.annotator}'s draft"
+    print(f"restored {summary.name} to {where}; saved as the {kind}")
+    return 0
+
+
+def _print(entries: list[dict[str, Any]], summary, *, as_json: bool) -> None:
+    if as_json:
+        for i, e in enumerate(entries):
+            keep = ("path", "old", "new", "source", "annotator", "at", "kind")
+            print(json.dumps({"index": i, **{k: e.get(k) for k in keep}}, ensure_ascii=False))
+        return
+    print(
+        f"{summary.name}  {summary.case_number or '-'}  {summary.letter_id[:12]}  {summary.status}"
+    )
+    if not entries:
+        print("no changes yet")
+        return
+    for i, e in enumerate(entries):
+        when = e["at"][:19].replace("T", " ")
+        who = f"{e.get('annotator') or '-'} ({e.get('source') or '-'})"
+        change = f"{_short(e.get('old'))} -> {_short(e.get('new'))}"
+        print(f"{i:>4}  {when}  {who:<20} {e['path']}: {change}")
+
+
+def _short(value: Any, width: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,377 @@
+"""Check a store file by file, and repair what can be repaired without losing a gold record.
+
+The per-letter record files are the truth; the catalog (queue rows) and the gold shards are
+derived from them, and the journal holds what a checkpoint has not yet written.  So a repair:
+
+1. moves every damaged file aside (``<name>.damaged-<time>``; nothing is deleted);
+2. rebuilds a damaged record from what else knows it: the gold shard (or the newest backup's)
+   for its gold versions and final, the old catalog row (or the backup's) for its status;
+3. rewrites the catalog and every gold shard from the records, keeping the key-value table;
+4. keeps every intact journal line, then opens the store normally, which replays them.
+
+Only drafts, proposals and history of a record that was itself damaged can be lost, and the
+report says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from core.models import Letter, LetterSummary
+from store.errors import StoreDamaged, StoreError
+from store.journal import Journal, decode, encode
+from store.layout import Layout
+from store.lock import WriterLock
+from store.storage import DIR_MODE, FILE_MODE, _tinydb_shaped, atomic_write, dumps, load_json
+
+
+@dataclass
+class Problem:
+    path: str
+    message: str
+    repairable: bool = True
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@dataclass
+class Report:
+    db: Path
+    problems: list[Problem] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+    letters: int = 0
+    gold: int = 0
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+    def add(self, path: Path | str, message: str, *, repairable: bool = True) -> None:
+        self.problems.append(Problem(str(path), message, repairable))
+
+
+@dataclass
+class _Scan:
+    """What could be read of a store."""
+
+    catalog: dict[str, Any] | None = None
+    texts: dict[str, Path] = field(default_factory=dict)
+    records: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    shards: dict[str, dict[str, Any]] = field(default_factory=dict)  # letter_id -> shard doc
+    damaged_files: list[Path] = field(default_factory=list)
+    journal_bad: int = 0
+    journal_ids: set[str] = field(default_factory=set)
+    journal_base: int | None = None
+
+
+def check(db: Path) -> Report:
+    report = Report(db)
+    _scan(Layout(db), report)
+    return report
+
+
+def _scan(layout: Layout, report: Report) -> _Scan:
+    scan = _Scan()
+    if not layout.db.exists():
+        report.add(layout.db, "no store here", repairable=False)
+        return scan
+    scan.catalog = _load_tinydb(layout.db, report, scan)
+    rows: dict[str, dict[str, Any]] = {}
+    if scan.catalog is not None:
+        meta = (scan.catalog.get("meta") or {}).get("1")
+        if not meta or not isinstance(meta.get("schema_version"), int):
+            report.add(layout.db, "no schema version (an older store? open it to migrate)")
+        for doc_id, row in (scan.catalog.get("letters") or {}).items():
+            try:
+                summary = LetterSummary.model_validate(row)
+            except ValidationError as err:
+                report.add(layout.db, f"letter row {doc_id} is not valid ({_first(err)})")
+                continue
+            rows[summary.letter_id] = row
+    for path in sorted(layout.texts.glob("*/*.json")):
+        try:
+            letter = Letter.model_validate(load_json(path))
+        except (StoreDamaged, ValidationError) as err:
+            report.add(path, f"letter text damaged ({_why(err)})", repairable=False)
+            continue
+        if letter.letter_id != path.stem:
+            report.add(path, "letter text holds another letter's id", repairable=False)
+            continue
+        scan.texts[letter.letter_id] = path
+    for path in sorted(layout.records.glob("*/*.json")):
+        scan.records[path.stem] = _load_tinydb(path, report, scan)
+    for path in sorted(layout.gold.glob("*.json")):
+        data = _load_tinydb(path, report, scan)
+        for doc in (data or {}).get("gold", {}).values():
+            if isinstance(doc.get("letter_id"), str):
+                scan.shards[doc["letter_id"]] = doc
+    _check_journal(layout, report, scan)
+    # Letters the journal still holds changes for are only not checkpointed yet, not damaged.
+    pending = scan.journal_ids
+    for lid in rows.keys() - pending:
+        if lid not in scan.texts:
+            report.add(layout.text(lid), "letter text missing", repairable=False)
+        if lid not in scan.records:
+            report.add(layout.record(lid), "record file missing")
+    if scan.catalog is not None:
+        for lid in scan.records.keys() - rows.keys() - pending:
+            report.add(layout.db, f"letter {lid[:12]} has a record but no queue row")
+    for lid, record in scan.records.items():
+        if record is None or lid in pending:
+            continue
+        versions = {d.get("annotator") for d in (record.get("gold") or {}).values()}
+        shard_versions = set((scan.shards.get(lid) or {}).get("versions", {}))
+        if versions != shard_versions:
+            report.add(layout.gold_shard(lid), f"gold versions of {lid[:12]} disagree with record")
+    _check_modes(layout, report)
+    report.letters = len(rows) or len(scan.records)
+    report.gold = sum(1 for d in scan.shards.values() if d.get("versions") or d.get("final"))
+    return scan
+
+
+def _load_tinydb(path: Path, report: Report, scan: _Scan) -> dict[str, Any] | None:
+    try:
+        data = load_json(path)
+    except StoreDamaged as err:
+        report.add(path, str(err).removeprefix(f"{path} is ").removeprefix("damaged "))
+        scan.damaged_files.append(path)
+        return None
+    if not _tinydb_shaped(data):
+        report.add(path, "not a TinyDB table layout (edited by hand?)")
+        scan.damaged_files.append(path)
+        return None
+    return data
+
+
+def _check_journal(layout: Layout, report: Report, scan: _Scan) -> None:
+    if not layout.journal.exists():
+        return
+    lines = layout.journal.read_bytes().splitlines(keepends=True)
+    entries = [decode(line) for line in lines]
+    if entries and entries[0] and "base" in entries[0]:
+        scan.journal_base = int(entries[0]["base"])
+    scan.journal_ids = {e["letter"] for e in entries if e and e.get("letter")}
+    try:
+        Journal(layout.journal).read()
+    except StoreDamaged as err:
+        scan.journal_bad = sum(1 for e in entries if e is None)
+        report.add(layout.journal, f"{scan.journal_bad} of {len(lines)} lines altered ({err})")
+
+
+def _check_modes(layout: Layout, report: Report) -> None:
+    for root, dirs, files in os.walk(layout.dir):
+        for name in dirs:
+            path = Path(root, name)
+            if stat.S_IMODE(path.stat().st_mode) != DIR_MODE:
+                report.add(path, f"folder mode {stat.S_IMODE(path.stat().st_mode):o}, not 700")
+        for name in files:
+            path = Path(root, name)
+            if stat.S_IMODE(path.stat().st_mode) != FILE_MODE:
+                report.add(path, f"file mode {stat.S_IMODE(path.stat().st_mode):o}, not 600")
+    if layout.db.exists() and stat.S_IMODE(layout.db.stat().st_mode) != FILE_MODE:
+        report.add(layout.db, f"file mode {stat.S_IMODE(layout.db.stat().st_mode):o}, not 600")
+
+
+# -- repair ---------------------------------------------------------------------------------------
+
+
+def repair(db: Path) -> Report:
+    """Repair ``db`` in place; the report lists what was found, done and lost."""
+    from store.store import Store
+
+    layout = Layout(db)
+    lock = WriterLock(layout.lock, db)
+    lock.acquire("imrgold doctor")
+    try:
+        report = Report(db)
+        scan = _scan(layout, report)
+        if report.healthy:
+            return report
+        if not db.exists():
+            return report
+        _rebuild(layout, scan, report)
+    finally:
+        lock.release()
+    try:
+        Store.open(db, annotator="imrgold doctor").close()
+    except StoreError as err:
+        report.add(db, f"still does not open: {err}", repairable=False)
+        return report
+    after = check(db)
+    report.problems = after.problems
+    report.letters, report.gold = after.letters, after.gold
+    return report
+
+
+def _rebuild(layout: Layout, scan: _Scan, report: Report) -> None:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    backup = _newest_backup(layout)
+    old_rows = _rows(scan.catalog) or _rows(backup.get("catalog")) or {}
+    for path in scan.damaged_files:
+        aside = path.with_name(f"{path.name}.damaged-{stamp}")
+        os.replace(path, aside)
+        report.repaired.append(f"moved damaged {path} to {aside.name}")
+    shard_docs = {**backup.get("shards", {}), **scan.shards}
+    ids = set(scan.records) | set(scan.texts) | set(old_rows)
+    for lid in sorted(ids):
+        record = scan.records.get(lid)
+        if record is None:
+            record = _reconstruct(lid, scan, old_rows.get(lid), shard_docs.get(lid))
+            atomic_write(layout.record(lid), dumps(record))
+            what = "gold versions and status" if shard_docs.get(lid) else "status"
+            report.repaired.append(f"rebuilt record of {lid[:12]} from its {what}")
+            if lid in scan.records:
+                report.lost.append(f"{lid[:12]}: proposal, drafts and history")
+        scan.records[lid] = record
+    _write_shards(layout, scan.records)
+    kv = (scan.catalog or backup.get("catalog") or {}).get("kv") or {}
+    # New changes must number after everything any record has seen, and every journal entry
+    # after the last complete checkpoint must replay: the journal's base is that point.
+    base = scan.journal_base
+    if base is None:
+        base = max((_record_seq(r) for r in scan.records.values()), default=0)
+    rows = {str(i): _row(lid, r) for i, (lid, r) in enumerate(sorted(scan.records.items()), 1)}
+    catalog = {
+        "meta": {"1": {"schema_version": _schema(), "seq": base, "rebuilt_at": stamp}},
+        "letters": rows,
+        "kv": kv,
+    }
+    atomic_write(layout.db, dumps(catalog))
+    report.repaired.append(f"rebuilt {layout.db.name} from {len(rows)} records")
+    _keep_good_journal_lines(layout, base)
+    if scan.journal_bad:
+        report.repaired.append(f"dropped {scan.journal_bad} altered journal lines")
+        report.lost.append(f"{scan.journal_bad} journal entries (changes since the last save)")
+    _fix_modes(layout, report)
+
+
+def _record_seq(record: dict[str, Any] | None) -> int:
+    return int(((record or {}).get("state") or {}).get("1", {}).get("seq") or 0)
+
+
+def _row(lid: str, record: dict[str, Any] | None) -> dict[str, Any]:
+    from tinydb import TinyDB
+    from tinydb.storages import MemoryStorage
+
+    from store.store import _row_of
+
+    db = TinyDB(storage=MemoryStorage)
+    db.storage.write(record or {})
+    return _row_of(lid, db)
+
+
+def _reconstruct(
+    lid: str, scan: _Scan, row: dict[str, Any] | None, shard: dict[str, Any] | None
+) -> dict[str, Any]:
+    name = (row or {}).get("name")
+    if name is None and lid in scan.texts:
+        name = Letter.model_validate(load_json(scan.texts[lid])).name
+    state = {k: (row or {}).get(k) for k in ("status", "comment", "annotator", "updated_at")}
+    state.update({"name": name or lid, "status": state["status"] or "new", "seq": 0})
+    record: dict[str, Any] = {"state": {"1": state}}
+    if shard:
+        versions = shard.get("versions") or {}
+        record["gold"] = {
+            str(i): {"annotator": a, "record": v["record"], "at": v["at"]}
+            for i, (a, v) in enumerate(sorted(versions.items()), 1)
+        }
+        if shard.get("final"):
+            record["final"] = {"1": shard["final"]}
+    return record
+
+
+def _write_shards(layout: Layout, records: dict[str, dict[str, Any] | None]) -> None:
+    shards: dict[str, dict[str, Any]] = {}
+    for lid, record in sorted(records.items()):
+        if not record:
+            continue
+        versions = {
+            d["annotator"]: {"record": d["record"], "at": d["at"]}
+            for d in (record.get("gold") or {}).values()
+        }
+        final = (record.get("final") or {}).get("1")
+        table = shards.setdefault(lid[:2], {})
+        table[str(len(table) + 1)] = {
+            "letter_id": lid,
+            "seq": 0,
+            "versions": versions,
+            "final": final,
+        }
+    for path in layout.gold.glob("*.json"):
+        if path.stem not in shards:
+            path.unlink()
+    for prefix, table in shards.items():
+        atomic_write(layout.gold / f"{prefix}.json", dumps({"gold": table}))
+
+
+def _keep_good_journal_lines(layout: Layout, base: int) -> None:
+    if not layout.journal.exists():
+        return
+    lines = layout.journal.read_bytes().splitlines(keepends=True)
+    good = [e for line in lines if (e := decode(line)) is not None and "base" not in e]
+    atomic_write(layout.journal, encode({"base": base}) + b"".join(encode(e) for e in good))
+
+
+def _fix_modes(layout: Layout, report: Report) -> None:
+    for root, dirs, files in os.walk(layout.dir):
+        for name in dirs:
+            os.chmod(Path(root, name), DIR_MODE)
+        for name in files:
+            os.chmod(Path(root, name), FILE_MODE)
+    os.chmod(layout.dir, DIR_MODE)
+    if layout.db.exists():
+        os.chmod(layout.db, FILE_MODE)
+
+
+def _newest_backup(layout: Layout) -> dict[str, Any]:
+    """The newest backup's catalog and gold shard docs that parse."""
+    out: dict[str, Any] = {}
+    for folder in layout.backup_dirs():
+        try:
+            out["catalog"] = load_json(folder / layout.db.name)
+        except (OSError, StoreDamaged):
+            continue
+        shards: dict[str, Any] = {}
+        for path in (folder / "gold").glob("*.json"):
+            try:
+                for doc in (load_json(path).get("gold") or {}).values():
+                    shards[doc["letter_id"]] = doc
+            except (OSError, StoreDamaged, AttributeError, KeyError):
+                continue
+        out["shards"] = shards
+        return out
+    return out
+
+
+def _rows(catalog: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    if not catalog:
+        return {}
+    return {
+        r["letter_id"]: r
+        for r in (catalog.get("letters") or {}).values()
+        if isinstance(r, dict) and isinstance(r.get("letter_id"), str)
+    }
+
+
+def _schema() -> int:
+    from store.store import SCHEMA_VERSION
+
+    return SCHEMA_VERSION
+
+
+def _first(err: ValidationError) -> str:
+    first = err.errors()[0]
+    return f"{'.'.join(str(p) for p in first.get('loc', ()))}: {first.get('msg')}"
+
+
+def _why(err: Exception) -> str:
+    return _first(err) if isinstance(err, ValidationError) else str(err)

@@ -1,0 +1,66 @@
+"""Helper process for the store's crash test (not a test module).
+
+It imports everything once, then for each ``go DB START SEED`` line on stdin forks a child that
+opens the store and saves corrections in a loop, printing ``ack K`` after each save returns, until
+the test kills it with SIGKILL.  The parent here reaps the child and prints ``dead PID``, so every
+``ack`` the child wrote comes before it.  Forking from this single-threaded process makes a round
+cost milliseconds instead of a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import store.store as store_module
+from store import Store
+from tests.store_helpers import corrected
+
+# Checkpoint often so kills land inside checkpoints too, not only inside journal appends.
+store_module.CHECKPOINT_OPS = 3
+
+
+def op_value(k: int) -> str:
+    return f"CM99-{k:07d}"
+
+
+def op_kind(k: int) -> str:
+    """The k-th save of the loop: mostly drafts, some gold, some key-value writes."""
+    if k % 7 == 6:
+        return "meta"
+    return "gold" if k % 5 == 4 else "draft"
+
+
+def save_loop(db: str, start: int) -> None:
+    with Store.open(db, annotator="crash") as store:
+        ids = sorted(store.letter_ids())
+        for k in range(start, start + 100_000):
+            kind = op_kind(k)
+            if kind == "meta":
+                store.set_meta("last", k)
+            else:
+                lid = ids[k % len(ids)]
+                proposal = corrected(store.working_copy(lid), "case_number", op_value(k))
+                if kind == "gold":
+                    store.mark_gold(proposal)
+                else:
+                    store.save_draft(proposal)
+            os.write(1, b"ack %d\n" % k)
+
+
+def main() -> None:
+    for line in sys.stdin:
+        _go, db, start, _seed = line.split()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                save_loop(db, int(start))
+            finally:
+                os._exit(0)
+        os.write(1, b"pid %d\n" % pid)
+        os.waitpid(pid, 0)
+        os.write(1, b"dead %d\n" % pid)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""`imrgold history` and the lock as a user meets them."""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cli.main import main
+from store import Store, StoreLocked
+from tests.store_helpers import corrected, fixture_letters, proposal_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("IMRGOLD_ANNOTATOR", "cli-user")
+    path = tmp_path / "imrgold.json"
+    monkeypatch.setenv("IMRGOLD_DB", str(path))
+    return path
+
+
+def test_history_by_case_number_name_and_prefix_then_restore(db, capsys):
+    letter = fixture_letters()[2]
+    lid = letter.letter_id
+    with Store.open(db, annotator="ann") as store:
+        store.add_letter(letter, proposal_for(letter))
+        machine = store.get_proposal(lid)
+        store.save_draft(corrected(machine, "case_number", "CM00-1234567"))
+        store.save_draft(corrected(store.get_draft(lid), "patient.sex", "female"))
+    for query in ("CM00-1234567", letter.name, Path(letter.name).stem, lid[:10]):
+        assert main(["history", query]) == 0, query
+        out = capsys.readouterr().out
+        assert '"CM00-1234567"' in out and "patient.sex" in out and "ann (human)" in out
+    assert main(["history", "nothing-like-it"]) == 2
+    assert "no letter" in capsys.readouterr().err
+    # Entry 0 is the case number correction: restoring it undoes the later change of sex.
+    assert main(["history", lid[:10], "--restore", "0"]) == 0
+    assert "ann's draft" in capsys.readouterr().out
+    with Store.open(db, read_only=True) as store:
+        draft = store.get_draft(lid, "ann")
+        assert draft.get("case_number").value == "CM00-1234567"
+        assert draft.get("patient.sex").value == machine.get("patient.sex").value
+    assert main(["history", lid[:10], "--json"]) == 0
+    assert capsys.readouterr().out.count("\n") == len(Store.open(db, read_only=True).history(lid))
+
+
+def test_history_restore_bad_point(db, capsys):
+    letter = fixture_letters()[0]
+    with Store.open(db, annotator="ann") as store:
+        store.add_letter(letter, proposal_for(letter))
+    assert main(["history", letter.name, "--restore", "7"]) == 2
+    assert "no entry 7" in capsys.readouterr().err
+
+
+def test_lock_names_the_holding_process_and_dies_with_it(db):
+    with Store.open(db, annotator="ann"):
+        pass
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from store import Store; s = Store.open(sys.argv[1], annotator='holder');"
+            " print('ready', flush=True); sys.stdin.read()",
+            str(db),
+        ],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(StoreLocked) as caught:
+            Store.open(db, annotator="me")
+        message = str(caught.value)
+        assert f"process {holder.pid}" in message and "(holder)" in message and "since" in message
+        with Store.open(db, read_only=True) as reader:  # reading is still allowed
+            assert reader.summaries() == []
+        assert main(["history", "x", "--restore", "0"]) == 2
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    with Store.open(db, annotator="me") as store:  # the kernel dropped the dead holder's lock
+        assert store.annotator == "me" and os.getpid() != holder.pid

@@ -1,0 +1,131 @@
+"""A damaged store says what is wrong and where the last good backup is; doctor repairs it."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cli.main import main
+from store import Store, StoreDamaged
+from store.doctor import check
+from tests.store_helpers import corrected, fixture_letters, proposal_for
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("IMRGOLD_DB", raising=False)
+    path = tmp_path / "imrgold.json"
+    letters = fixture_letters()[:4]
+    with Store.open(path, annotator="ann") as store:
+        for letter in letters:
+            store.add_letter(letter, proposal_for(letter))
+        for letter in letters[:3]:
+            store.mark_gold(corrected(store.get_proposal(letter.letter_id), "patient.age", 51))
+        store.set_meta("setting", [1, 2])
+    with Store.open(path, annotator="ann") as store:  # a second open takes a backup of that
+        store.save_draft(corrected(store.get_proposal(letters[3].letter_id), "patient.age", 9))
+    return path
+
+
+def _gold(db):
+    with Store.open(db, read_only=True) as store:
+        return {r.letter_id: r for r in store.gold_records()}
+
+
+def _open_error(db) -> str:
+    with pytest.raises(StoreDamaged) as caught:
+        Store.open(db)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert caught.value.backup and caught.value.backup in message
+    assert json.loads(Path(caught.value.backup).read_text())["meta"]  # the backup named is good
+    assert "doctor" in message
+    return message
+
+
+def test_truncated_catalog_names_backup_and_doctor_repairs_it(db, capsys):
+    gold = _gold(db)
+    raw = db.read_bytes()
+    db.write_bytes(raw[: len(raw) // 2])
+    assert "truncated" in _open_error(db)
+    assert main(["doctor", "--db", str(db)]) == 1
+    assert "problem:" in capsys.readouterr().out
+    assert main(["doctor", "--repair", "--db", str(db)]) == 0
+    assert "repaired:" in capsys.readouterr().out
+    assert _gold(db) == gold
+    with Store.open(db, read_only=True) as store:
+        assert len(store.summaries()) == 4
+        assert store.meta("setting") == [1, 2]
+        assert {s.status for s in store.summaries()} == {"gold", "in_progress"}
+    assert check(db).healthy
+
+
+def test_hand_edited_catalog(db):
+    data = json.loads(db.read_text())
+    row = next(iter(data["letters"].values()))
+    row["status"] = "finished"
+    db.write_text(json.dumps(data))
+    message = _open_error(db)
+    assert "status" in message and "letter row" in message
+    assert main(["doctor", "--repair", "--db", str(db)]) == 0
+    with Store.open(db, read_only=True) as store:
+        assert store.status(row["letter_id"]) in ("gold", "in_progress")
+
+
+def test_stray_character_in_catalog(db):
+    text = db.read_text()
+    db.write_text(text[:40] + "#" + text[40:])
+    assert "not valid JSON at line 1" in _open_error(db)
+
+
+def test_damaged_record_keeps_gold_through_repair(db):
+    gold = _gold(db)
+    lid = next(iter(gold))
+    record = db.with_name("imrgold.d") / "records" / lid[:2] / f"{lid}.json"
+    record.write_bytes(record.read_bytes()[:100])
+    with Store.open(db, read_only=True) as store, pytest.raises(StoreDamaged) as caught:
+        store.get_draft(lid)
+    assert str(record) in str(caught.value) and "backup" in str(caught.value)
+    report = check(db)
+    assert [p.path for p in report.problems] == [str(record)]
+    assert main(["doctor", "--repair", "--db", str(db)]) == 0
+    assert _gold(db) == gold
+    assert list(record.parent.glob(f"{lid}.json.damaged-*"))  # kept, not deleted
+
+
+def test_damaged_gold_shard_is_rebuilt_from_records(db):
+    gold = _gold(db)
+    shard = next((db.with_name("imrgold.d") / "gold").glob("*.json"))
+    shard.write_text("{}}")
+    with pytest.raises(StoreDamaged):
+        _gold(db)
+    assert main(["doctor", "--repair", "--db", str(db)]) == 0
+    assert _gold(db) == gold
+
+
+def test_torn_journal_tail_is_dropped_but_altered_line_is_damage(db):
+    letter = fixture_letters()[0]
+    with Store.open(db, annotator="ann") as store:
+        store.set_status(letter.letter_id, "flagged", "odd date")
+        store._journal.append({"seq": 999, "letter": letter.letter_id})
+        store._release()
+    journal = db.with_name("imrgold.d") / "journal"
+    journal.write_bytes(journal.read_bytes()[:-7])  # the last line torn mid-write
+    with Store.open(db) as store:
+        assert store.status(letter.letter_id) == "flagged"
+        store.set_status(letter.letter_id, "in_review")
+        store.set_status(letter.letter_id, "flagged", "again")
+        store._release()
+    lines = journal.read_bytes().splitlines(keepends=True)
+    lines[1] = lines[1].replace(b"in_review", b"in_reviev")
+    journal.write_bytes(b"".join(lines))
+    assert "line 2 altered" in _open_error(db)
+    assert main(["doctor", "--repair", "--db", str(db)]) == 0
+    with Store.open(db, read_only=True) as store:
+        assert store.summary(letter.letter_id).comment == "again"
+
+
+def test_healthy_store_checks_clean(db, capsys):
+    assert main(["doctor", "--db", str(db)]) == 0
+    assert "healthy" in capsys.readouterr().out
