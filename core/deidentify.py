@@ -47,6 +47,7 @@ _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if
 _MONTHS["sept"] = 9
 _MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
 
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 CASE_NUMBER = re.compile(r"\bCM\d{2}-\d{7}\b", re.IGNORECASE)
 _NUMERIC_DATE = re.compile(r"\b(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4}|\d{2})(?!\d)")
 _ISO_DATE = re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b")
@@ -219,7 +220,12 @@ class Deidentifier:
         return lambda day: day + delta
 
     def _pivot(self, record: GoldRecord) -> int:
-        return record.decision_date.year if record.decision_date else dt.date.today().year
+        """The year two-digit years are read against (GOLD_CONVENTIONS.md): the decision year,
+        else the latest four-digit year the record mentions."""
+        if record.decision_date:
+            return record.decision_date.year
+        years = [int(y) for y in _YEAR.findall(record.model_dump_json(exclude={"letter_id"}))]
+        return max(years, default=dt.date.today().year)
 
     def free_text(self, text: str, letter_id: str, pivot: int) -> tuple[str, Callable]:
         """Case numbers, dates and old ages in running text, counted in `counts`."""

@@ -181,15 +181,16 @@ def field_spans(
             s for e in elements if (s := find_in_text(text, e, start)) is not None
         ]
         for span in located:
-            entry: dict[str, Any] = {
-                "start": span.start,
-                "end": span.end,
-                "label": label_of(path),
-                "path": path,
-            }
-            if split:
-                entry["item"] = split[0]
-            out.append(entry)
+            # "item" on every span (None for letter fields): one schema for Arrow-based loaders.
+            out.append(
+                {
+                    "start": span.start,
+                    "end": span.end,
+                    "label": label_of(path),
+                    "path": path,
+                    "item": split[0] if split else None,
+                }
+            )
     out.sort(key=lambda s: (s["start"], s["end"], s["path"]))
     return out
 

@@ -38,7 +38,11 @@ class ExportEntry:
 
 
 def export_records(
-    store, *, statuses: Iterable[str] | None = None, annotator: str | None = None
+    store,
+    *,
+    statuses: Iterable[str] | None = None,
+    annotator: str | None = None,
+    with_proposals: bool = False,
 ) -> list[ExportEntry]:
     """The records an export writes, in the store's queue order.
 
@@ -57,9 +61,11 @@ def export_records(
         record = store.get_gold(summary.letter_id, annotator=annotator)
         if record is None:
             continue
-        who = annotator or store.final_annotator(summary.letter_id) or summary.annotator
-        proposal = store.get_draft(summary.letter_id, annotator=who) if who else None
-        proposal = proposal or store.get_proposal(summary.letter_id)
+        proposal = None
+        if with_proposals:  # spans only: reading each letter's record file is the slow part
+            who = annotator or store.final_annotator(summary.letter_id) or summary.annotator
+            proposal = store.get_draft(summary.letter_id, annotator=who) if who else None
+            proposal = proposal or store.get_proposal(summary.letter_id)
         entries.append(ExportEntry(summary.letter_id, record, summary.status, proposal))
     return entries
 

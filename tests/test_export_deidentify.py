@@ -122,3 +122,13 @@ def test_spans_object_text_and_spans_are_deidentified_together(name):
     original_dates = re.findall(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b", text)
     if original_dates:
         assert re.findall(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b", out["text"]) != original_dates
+
+
+def test_two_digit_years_read_against_the_latest_year_without_a_decision_date():
+    rec = _record(decision_date=None, date_assigned=None, date_of_injury=None,
+                  ur_denial_date=None, diagnoses=[],
+                  items=[DisputedItem(request="x", rationale="On 03/02/99 and in 2001.")])
+    deid = Deidentifier("k")
+    out = deid.record(rec)
+    moved = dt.date(1999, 3, 2) + dt.timedelta(days=deid.offset_days(rec.letter_id))
+    assert moved.strftime("%m/%d/%y") in out.items[0].rationale

@@ -57,7 +57,12 @@ def run(args: argparse.Namespace) -> int:
 
     # The deidentification key is created on first use and kept in the store.
     with open_store(path, read_only=not args.deidentify) as store:
-        entries = export_records(store, statuses=args.status, annotator=args.annotator)
+        entries = export_records(
+            store,
+            statuses=args.status,
+            annotator=args.annotator,
+            with_proposals=args.format == "spans",
+        )
         lines, report = _render(store, entries, args)
         if not args.status and (waiting := awaiting_adjudication(store)):
             report.insert(0, f"left out {waiting} letter(s) awaiting adjudication "
