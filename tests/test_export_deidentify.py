@@ -129,6 +129,8 @@ def test_two_digit_years_read_against_the_latest_year_without_a_decision_date():
                   ur_denial_date=None, diagnoses=[],
                   items=[DisputedItem(request="x", rationale="On 03/02/99 and in 2001.")])
     deid = Deidentifier("k")
+    assert deid._pivot(rec) == 2001
+    assert deid._pivot(_record()) == 2017  # the decision year
     out = deid.record(rec)
     moved = dt.date(1999, 3, 2) + dt.timedelta(days=deid.offset_days(rec.letter_id))
     assert moved.strftime("%m/%d/%y") in out.items[0].rationale
