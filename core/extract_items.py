@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # ---------------------------------------------------------------------------------------------
 # Request: the heading minus what is not the request.
@@ -98,15 +99,22 @@ _MED_CONTEXT = re.compile(
 )
 
 
+@lru_cache(maxsize=8192)
+def keyword_category(request: str) -> str | None:
+    """The first category whose words the request uses (rules in priority order)."""
+    for name, pattern in _CATEGORY_RULES:
+        if pattern.search(request):
+            return name
+    return None
+
+
 def might_be_drug(request: str) -> bool:
     """Whether the lexicon is worth asking: its fuzzy search costs milliseconds per word, and
     imaging, therapy, consultations, services and most equipment never name a drug."""
     if _DOSE.search(request) or _FORM.search(request):
         return True
-    for name, pattern in _CATEGORY_RULES:
-        if pattern.search(request):
-            return name == "procedure" or (name == "equipment" and "kit" in request.lower())
-    return True
+    name = keyword_category(request)
+    return name in (None, "procedure") or (name == "equipment" and "kit" in request.lower())
 
 
 def category(request: str, drugs: list[str], context: str = "") -> tuple[str | None, float]:
@@ -122,12 +130,12 @@ def category(request: str, drugs: list[str], context: str = "") -> tuple[str | N
         return "medication", 0.95
     if _DOSE.search(request):
         return "medication", 0.75
-    for name, pattern in _CATEGORY_RULES:
-        if pattern.search(request):
-            if drugs and name in ("procedure", "other"):
-                # "Toradol injection": a drug given by injection is a medication.
-                return "medication", 0.6
-            return name, 0.85 if not drugs else 0.55
+    name = keyword_category(request)
+    if name is not None:
+        if drugs and name in ("procedure", "other"):
+            # "Toradol injection": a drug given by injection is a medication.
+            return "medication", 0.6
+        return name, 0.85 if not drugs else 0.55
     if drugs:
         return "medication", 0.85
     if dose or _MED_WORDS.search(request):

@@ -25,9 +25,12 @@ _LABEL = re.compile(
     r"^(?:Claims\s+Administrator\s+guidelines?|MAXIMUS\s+guidelines?|Decision\s+rationale)\s*:",
     re.I,
 )
-_MAXIMUS = re.compile(r"^MAXIMUS\s+guidelines?\s*:", re.M | re.I)
-_RATIONALE = re.compile(r"^Decision\s+rationale\s*:", re.M | re.I)
-_CLAIMS = re.compile(r"^Claims\s+Administrator\s+guidelines?\s*:", re.M | re.I)
+# The three labels of an item block, found in one scan of the issues section.
+_BLOCK_LABEL = re.compile(
+    r"^(?:(?P<maximus>MAXIMUS\s+guidelines?)|(?P<rationale>Decision\s+rationale)"
+    r"|(?P<claims>Claims\s+Administrator\s+guidelines?))\s*:",
+    re.M | re.I,
+)
 _SENTENCE_END = re.compile(r"""[.!?]["'”’)\]]*$""")
 _MAX_HEADING_LINES = 6
 
@@ -139,6 +142,7 @@ def find_items(text: str, issues: tuple[int, int]) -> list[ItemBlock]:
     # When some headings are confirmed by a following label, unconfirmed ones are prose.
     if any(h[5] for h in heads):
         heads = [h for h in heads if h[5]]
+    labels = [(m.start(), m.end(), m.lastgroup or "") for m in _BLOCK_LABEL.finditer(text, lo, hi)]
     blocks: list[ItemBlock] = []
     for i, (start, heading_end, body, decision, dspan, labelled) in enumerate(heads):
         end = heads[i + 1][0] if i + 1 < len(heads) else hi
@@ -147,19 +151,21 @@ def find_items(text: str, issues: tuple[int, int]) -> list[ItemBlock]:
                 heading=(start, heading_end),
                 decision=decision,
                 decision_span=dspan,
-                maximus=_labelled_range(text, _MAXIMUS, body, end),
-                rationale=_labelled_range(text, _RATIONALE, body, end),
+                maximus=_labelled_range(labels, "maximus", body, end),
+                rationale=_labelled_range(labels, "rationale", body, end),
                 labelled=labelled,
             )
         )
     return blocks
 
 
-def _labelled_range(text: str, label: re.Pattern[str], lo: int, hi: int) -> tuple[int, int] | None:
-    """Text after ``label`` up to the next label of the block (or ``hi``)."""
-    m = label.search(text, lo, hi)
-    if not m:
-        return None
-    labels = (_MAXIMUS, _RATIONALE, _CLAIMS)
-    stops = [s.start() for p in labels if (s := p.search(text, m.end(), hi))]
-    return m.end(), min(stops, default=hi)
+def _labelled_range(
+    labels: list[tuple[int, int, str]], kind: str, lo: int, hi: int
+) -> tuple[int, int] | None:
+    """Text after the block's ``kind`` label up to its next label (or ``hi``)."""
+    inside = [label for label in labels if lo <= label[0] < hi]
+    for j, (_, end, name) in enumerate(inside):
+        if name == kind:
+            stop = inside[j + 1][0] if j + 1 < len(inside) else hi
+            return end, stop
+    return None

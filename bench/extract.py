@@ -1,0 +1,144 @@
+"""How fast `core.extract.extract` runs on one core (target: at least 1,000 letters a second).
+
+Builds a corpus of N letters (default 10,000) in memory from the fixture and synthetic letters
+with realistic variation (`core.extract_corpus`: PDF double spacing, centred headings, markdown,
+form feeds, mojibake, header tables re-laid-out, items reordered or dropped, OCR-ish typos),
+then, in this one process:
+
+- extracts every letter once, timing each: letters per second, median and p95 per letter;
+- the peak memory of extraction (tracemalloc, on a sample, and the process's max RSS);
+- the naive way on a sample: ftfy on the whole letter before extraction (what repair would cost
+  without the offset-keeping, run-only mojibake fix), as a ratio;
+- accuracy on the variants whose gold record is known, so speed is not bought with quality.
+
+Usage: python bench/extract.py [--n 10000] [--seed 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def sources() -> list[tuple[str, object]]:
+    from core.models import GoldRecord
+
+    out = []
+    for folder in (ROOT / "fixtures", ROOT / "fixtures" / "synthetic"):
+        golds = {p.stem: p for p in (folder / "gold").glob("*.json")}
+        for letter in sorted((folder / "letters").glob("*")):
+            if not letter.is_file():
+                continue
+            gold = golds.get(letter.stem)
+            record = (
+                GoldRecord.model_validate_json(gold.read_text(encoding="utf-8")) if gold else None
+            )
+            out.append((letter.read_bytes().decode("utf-8", errors="replace"), record))
+    return out
+
+
+def build_corpus(n: int, seed: int) -> list[tuple[str, object]]:
+    from core.extract_corpus import (
+        HEADER_STYLES,
+        LAYOUTS,
+        logical_lines,
+        shuffle_items,
+        typo,
+        with_header,
+    )
+
+    rng = random.Random(seed)
+    base = sources()
+    corpus = []
+    for i in range(n):
+        text, gold = base[i % len(base)]
+        lines = logical_lines(text)
+        if gold is not None and gold.case_number and rng.random() < 0.5:
+            lines = with_header(lines, gold, rng.choice(HEADER_STYLES))
+        if rng.random() < 0.5:
+            lines, gold = shuffle_items(lines, gold, rng)
+        variant = LAYOUTS[rng.choice(tuple(LAYOUTS))](lines, rng)
+        if rng.random() < 0.3:
+            variant, gold = typo(variant, rng), None  # typos may touch gold values: unscored
+        corpus.append((variant, gold))
+    return corpus
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    import ftfy
+
+    from core.evaluate import evaluate
+    from core.extract import extract
+
+    t0 = time.perf_counter()
+    corpus = build_corpus(args.n, args.seed)
+    built = time.perf_counter() - t0
+    size = sum(len(t) for t, _ in corpus)
+    print(f"corpus: {len(corpus)} letters, {size / len(corpus) / 1024:.1f} kB average, "
+          f"built in {built:.1f} s")
+
+    for text, _ in corpus[:50]:  # warm caches (regexes, lexicon) before timing
+        extract(text, "0" * 64)
+
+    per_letter = []
+    proposals = []
+    start = time.perf_counter()
+    for text, _ in corpus:
+        t = time.perf_counter()
+        proposals.append(extract(text, "0" * 64))
+        per_letter.append(time.perf_counter() - t)
+    total = time.perf_counter() - start
+    per_letter.sort()
+    p95 = per_letter[int(0.95 * (len(per_letter) - 1))]
+    print(f"extract: {len(corpus) / total:,.0f} letters/s on one core "
+          f"({total:.2f} s; median {statistics.median(per_letter) * 1e3:.2f} ms, "
+          f"p95 {p95 * 1e3:.2f} ms, max {per_letter[-1] * 1e3:.1f} ms per letter)")
+
+    sample = corpus[: min(500, len(corpus))]
+    tracemalloc.start()
+    for text, _ in sample:
+        extract(text, "0" * 64)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"memory: extraction peak {peak / 1024 / 1024:.1f} MB above baseline (tracemalloc), "
+          f"process max RSS {rss:.0f} MB (corpus and proposals held)")
+
+    t = time.perf_counter()
+    for text, _ in sample:
+        extract(ftfy.fix_text(text), "0" * 64)
+    naive = time.perf_counter() - t
+    t = time.perf_counter()
+    for text, _ in sample:
+        extract(text, "0" * 64)
+    ours = time.perf_counter() - t
+    print(f"naive (ftfy on the whole letter first): {len(sample) / naive:,.0f} letters/s, "
+          f"{naive / ours:.2f}x the time of ours")
+
+    scored = [(gold.model_copy(update={"letter_id": "0" * 64}), p)
+              for (_, gold), p in zip(corpus, proposals, strict=True) if gold is not None]
+    if scored:
+        ev = evaluate(scored)
+        lists = ev.overall_list
+        print(f"quality on {len(scored)} variants with gold: field accuracy "
+              f"{100 * (ev.overall_accuracy or 0):.2f}%, list F1 {100 * (lists.f1 or 0):.2f}%, "
+              f"items {ev.items_matched}/{ev.items_gold} matched, ECE {100 * (ev.ece or 0):.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
