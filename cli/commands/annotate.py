@@ -1,0 +1,82 @@
+"""`imrgold annotate`: the keyboard-driven annotation interface on the store."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from cli.common import UserError, db_path, fixtures_dir
+from cli.identity import add_annotator_argument, resolve
+
+NAME = "annotate"
+HELP = "open the annotation interface on the store's letters"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_annotator_argument(parser)
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="open without taking the writer lock (look, do not change)",
+    )
+
+
+def bundled_letters() -> list[Path]:
+    folder = fixtures_dir() / "letters"
+    return sorted(p for p in folder.glob("*") if p.suffix.lower() in (".txt", ".md", ".pdf"))
+
+
+def ingest_files(store, paths: Sequence[Path]) -> int:  # type: ignore[no-untyped-def]
+    """Add letters and the machine's proposals; returns how many were new."""
+    from core.extract import extract
+    from core.reading import LetterError, read_letter
+
+    added = 0
+    for path in paths:
+        try:
+            letter = read_letter(path)
+        except LetterError:
+            continue
+        if store.has_letter(letter.letter_id):
+            continue
+        store.add_letter(letter)
+        store.put_proposal(extract(letter.text, letter.letter_id))
+        added += 1
+    return added
+
+
+def _explicit_store(arg: str | None) -> bool:
+    return bool(arg or os.environ.get("IMRGOLD_DB"))
+
+
+def run(args: argparse.Namespace) -> int:
+    from store import Store
+    from store.errors import StoreError, StoreLocked
+
+    annotator = resolve(args.annotator)
+    path = db_path(args.db)
+    if args.read_only and not path.exists():
+        raise UserError(f"no store at {path}")
+    try:
+        store = Store.open(path, read_only=args.read_only, annotator=annotator)
+    except StoreLocked as err:
+        raise UserError(f"{err}; to look without changing anything add --read-only") from None
+    except StoreError as err:
+        raise UserError(str(err)) from None
+
+    from tui.app import ImrGoldApp
+
+    with store:
+        offer: list[Path] = []
+        if not args.read_only and not store.letter_ids():
+            if _explicit_store(args.db):
+                offer = bundled_letters()
+            else:
+                # The README's first command: a fresh machine's default store gets the examples.
+                ingest_files(store, bundled_letters())
+        label = f"{path}{' (read-only)' if args.read_only else ''} · {store.annotator}"
+        app = ImrGoldApp(store, offer=offer, ingest=ingest_files, store_label=label)
+        app.run()
+    return 0

@@ -1,0 +1,513 @@
+"""The annotation interface driven as an annotator drives it: keys only, real letters, a real
+store in tmp_path."""
+
+from __future__ import annotations
+
+import pytest
+from rich.console import Console
+
+from cli.commands.annotate import bundled_letters, ingest_files
+from core.lexicon import Candidate
+from core.models import Span
+from store import Store
+from tui.app import ImrGoldApp
+from tui.screens.annotate import AnnotateScreen
+from tui.screens.comment import CommentScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.help import HelpScreen, bindings_table, ours
+from tui.screens.queue import QueueScreen
+from tui.widgets.drug_suggestions import DrugSuggestions
+from tui.widgets.field_editor import FieldEditor
+from tui.widgets.letter_view import LetterView
+from tui.widgets.queue_table import QueueTable
+
+N_LETTERS = 4
+
+
+class FakeLexicon:
+    """Answers from a fixed table, so these tests are about the interface, not the ranking."""
+
+    PRODUCTS = {"norco": ["acetaminophen", "hydrocodone"], "naproxen": ["naproxen"]}
+
+    def __init__(self) -> None:
+        self.learned: list[tuple[str, str]] = []
+
+    def suggest(self, query, letter_text=None, limit=10):
+        q = query.lower()
+        return [Candidate(name=n.title(), score=90.0, generics=g, origin="supplement")
+                for n, g in self.PRODUCTS.items() if n.startswith(q[:2])][:limit]
+
+    def learn(self, alias, name):
+        self.learned.append((alias, name))
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    for var in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+        monkeypatch.setenv(var, str(tmp_path / var.lower()))
+    monkeypatch.setenv("IMRGOLD_DB", str(tmp_path / "env-db" / "imrgold.json"))
+    monkeypatch.setenv("IMRGOLD_ANNOTATOR", "tester")
+    return tmp_path
+
+
+@pytest.fixture
+def db(env):
+    path = env / "db" / "imrgold.json"
+    with Store.open(path, annotator="tester") as store:
+        ingest_files(store, bundled_letters()[:N_LETTERS])
+    return path
+
+
+@pytest.fixture
+def store(db):
+    with Store.open(db, annotator="tester") as opened:
+        yield opened
+
+
+def make_app(store, **kw) -> ImrGoldApp:
+    kw.setdefault("lexicon", FakeLexicon())
+    return ImrGoldApp(store, store_label="test store", **kw)
+
+
+async def settle(pilot) -> None:
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def open_letter(pilot, row: int = 0) -> AnnotateScreen:
+    await settle(pilot)
+    table = pilot.app.screen.query_one(QueueTable)
+    table.move_cursor(row=row)
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, AnnotateScreen)
+    return screen
+
+
+async def go_to(pilot, screen: AnnotateScreen, key: str) -> None:
+    for _ in range(len(screen.rows)):
+        if screen.current == key:
+            return
+        await pilot.press("down")
+    assert screen.current == key
+
+
+async def type_value(pilot, text: str) -> None:
+    await pilot.press("ctrl+u", *text) if text else await pilot.press("ctrl+u")
+
+
+def with_machine_rows(screen: AnnotateScreen):
+    return [r for r in screen.rows if r.spans and r.state == "machine" and r.path != "diagnoses"]
+
+
+# -- queue --------------------------------------------------------------------------------
+
+
+async def test_queue_lists_every_letter_with_progress_filter_and_search(store):
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, QueueScreen)
+        table = screen.query_one(QueueTable)
+        summaries = store.summaries()
+        assert sorted(table.letter_ids) == sorted(s.letter_id for s in summaries)
+        assert str(screen.query_one("#progress-label").render()) == f"0 of {N_LETTERS} gold"
+
+        target = summaries[-1]
+        await pilot.press("slash", *target.name[:-4])
+        await settle(pilot)
+        assert table.letter_ids == [target.letter_id]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(table.letter_ids) == N_LETTERS
+
+        store.set_status(summaries[0].letter_id, "flagged", "odd layout")
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        for _ in ("new", "in_progress", "gold", "in_review", "flagged"):
+            await pilot.press("s")
+        await settle(pilot)
+        assert table.letter_ids == [summaries[0].letter_id]
+        await pilot.press("slash", *"odd")
+        await settle(pilot)
+        assert table.letter_ids == [summaries[0].letter_id]
+
+
+async def test_enter_opens_the_letter_and_escape_returns(store):
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot, 1)
+        lid = screen.letter_id
+        assert lid == store.summaries()[1].letter_id
+        assert screen.letter.text == store.get_letter(lid).text
+        assert screen.draft.proposal == store.get_proposal(lid)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+
+
+# -- fields and the letter ---------------------------------------------------------------
+
+
+async def test_focusing_a_field_marks_its_span_and_scrolls_it_into_view(store):
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        view = screen.query_one(LetterView)
+        # The last proposed value with a span is far down the letter: it must scroll there.
+        row = with_machine_rows(screen)[-1]
+        await go_to(pilot, screen, row.key)
+        await pilot.pause()
+        assert view.marked == row.spans[0]
+        y = view.wrapped_document.location_to_offset(view.location(row.spans[0].start)).y
+        top = view.scroll_offset.y
+        assert top <= y < top + view.scrollable_content_region.height
+        assert view.cursor_location == view.location(row.spans[0].start)
+
+
+async def test_edit_keeps_a_draft_at_once_and_reopening_restores_it(db):
+    with Store.open(db, annotator="tester") as store:
+        app = make_app(store)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await open_letter(pilot)
+            lid = screen.letter_id
+            await go_to(pilot, screen, "decision_date")
+            await type_value(pilot, "2020-02-29")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert screen.current != "decision_date"
+            draft = store.get_draft(lid)
+            assert draft.get("decision_date").value == "2020-02-29"
+            assert draft.get("decision_date").state == "corrected"
+            assert store.status(lid) == "in_progress"
+            assert store.get_gold(lid) is None
+    with Store.open(db, annotator="tester") as store:
+        app = make_app(store)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await open_letter(pilot)
+            assert screen.draft.proposal.get("decision_date").value == "2020-02-29"
+            assert "draft restored" in str(screen.query_one("#status-line").render())
+
+
+async def test_invalid_value_is_refused_with_a_message(store):
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        before = screen.draft.proposal.get("patient.age")
+        await go_to(pilot, screen, "patient.age")
+        await type_value(pilot, "forty")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.current == "patient.age"
+        assert "whole number" in str(screen.query_one("#editor-label").render())
+        assert screen.draft.proposal.get("patient.age") == before
+
+
+async def test_next_prev_field_and_next_low_confidence(store):
+    lid = store.summaries()[0].letter_id
+    proposal = store.get_proposal(lid)
+    fields = dict(proposal.fields)
+    fields["reviewer.licensure"] = proposal.get("reviewer.licensure").model_copy(
+        update={"confidence": 0.2})
+    store.put_proposal(proposal.model_copy(update={"fields": fields}))
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        keys = [r.key for r in screen.rows]
+        assert screen.current == keys[0]
+        await pilot.press("tab", "tab")
+        assert screen.current == keys[2]
+        await pilot.press("shift+tab")
+        assert screen.current == keys[1]
+        await pilot.press("ctrl+l")
+        assert screen.current == "reviewer.licensure" or screen._row(screen.current).low
+        low = [r.key for r in screen.rows if r.low]
+        assert screen.current == low[0] if low[0] != keys[0] else low[1]
+
+
+async def test_confirm_field_confirm_all_undo_redo(store):
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        lid = screen.letter_id
+        first = screen.current
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert screen.draft.proposal.get(first).state == "confirmed"
+        await pilot.press("ctrl+b")
+        await settle(pilot)
+        assert all(screen.draft.proposal.get(p).confirmed for p in screen.draft.proposal.paths())
+        assert store.get_draft(lid).get(screen.draft.proposal.paths()[-1]).confirmed
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+        paths = screen.draft.proposal.paths()
+        assert not all(screen.draft.proposal.get(p).confirmed for p in paths)
+        assert screen.draft.proposal.get(first).confirmed
+        await pilot.press("ctrl+z")
+        assert not screen.draft.proposal.get(first).confirmed
+        await pilot.press("ctrl+y", "ctrl+y")
+        await settle(pilot)
+        assert all(screen.draft.proposal.get(p).confirmed for p in paths)
+        assert all(store.get_draft(lid).get(p).confirmed for p in paths)
+
+
+async def test_decision_is_a_choice(store):
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        await go_to(pilot, screen, "items.0.decision")
+        old = screen.draft.proposal.get("items.0.decision").value
+        other = "overturned" if old != "overturned" else "upheld"
+        await pilot.press("enter")  # opens the choices
+        await pilot.pause()
+        await pilot.press(*other[:2])  # type to search
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.draft.proposal.get("items.0.decision").value == other
+        assert store.get_draft(screen.letter_id).get("items.0.decision").value == other
+
+
+async def test_add_remove_and_reorder_items_and_diagnoses(store):
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        n = screen.draft.proposal.n_items
+        request0 = screen.draft.proposal.get("items.0.request").value
+        await pilot.press("alt+i")
+        await settle(pilot)
+        assert screen.draft.proposal.n_items == n + 1 and screen.current == "items.1.request"
+        await type_value(pilot, "Physical therapy x6")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.draft.proposal.get("items.1.request").value == "Physical therapy x6"
+        await go_to(pilot, screen, "items.1.request")
+        await pilot.press("alt+up")
+        await settle(pilot)
+        assert screen.draft.proposal.get("items.0.request").value == "Physical therapy x6"
+        assert screen.draft.proposal.get("items.1.request").value == request0
+        await pilot.press("alt+x")
+        await settle(pilot)
+        assert screen.draft.proposal.n_items == n
+        assert screen.draft.proposal.get("items.0.request").value == request0
+
+        diagnoses = list(screen.draft.proposal.get("diagnoses").value)
+        await pilot.press("alt+d")
+        await settle(pilot)
+        await type_value(pilot, "lumbar strain")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.draft.proposal.get("diagnoses").value == [*diagnoses, "lumbar strain"]
+        await go_to(pilot, screen, f"diagnoses#{len(diagnoses)}")
+        if diagnoses:
+            await pilot.press("alt+up")
+            await settle(pilot)
+            assert screen.draft.proposal.get("diagnoses").value[-2] == "lumbar strain"
+        await pilot.press("alt+x")
+        await settle(pilot)
+        assert screen.draft.proposal.get("diagnoses").value == diagnoses
+        assert store.get_draft(screen.letter_id).get("diagnoses").value == diagnoses
+
+
+async def test_find_in_letter_and_take_text_with_its_span(store):
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        text = screen.letter.text
+        word = next(w for w in text.split() if w.isalpha() and len(w) > 6)
+        start = text.lower().find(word.lower())
+        await go_to(pilot, screen, "items.0.frequency")
+        await pilot.press("ctrl+f", *word, "enter")
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        field = screen.draft.proposal.get("items.0.frequency")
+        assert field.value == text[start : start + len(word)]
+        assert field.spans == [Span(start=start, end=start + len(word))]
+        assert field.state == "corrected"
+        assert not screen.query_one("#find").display
+
+
+async def test_cursor_selection_in_the_letter_fills_the_field(store):
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        free_text = ("case_number", "request", "rationale")
+        row = next(r for r in with_machine_rows(screen) if r.path.endswith(free_text))
+        await go_to(pilot, screen, row.key)
+        await pilot.press("f2")  # the cursor sits at the start of the field's span
+        assert app.focused is screen.query_one(LetterView)
+        await pilot.press(*["shift+right"] * 3)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        start = row.spans[0].start
+        field = screen.draft.proposal.get(row.path)
+        assert field.spans == [Span(start=start, end=start + 3)]
+        assert app.focused is not screen.query_one(LetterView)
+
+
+async def test_drug_suggestions_appear_as_you_type_and_a_key_accepts(store):
+    lexicon = FakeLexicon()
+    app = make_app(store, lexicon=lexicon)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        await go_to(pilot, screen, "items.0.drugs")
+        await type_value(pilot, "nor")
+        await settle(pilot)
+        suggestions = screen.query_one(DrugSuggestions)
+        assert suggestions.display and [c.name for c in suggestions.candidates] == ["Norco"]
+        await pilot.press("enter")  # takes the highlighted candidate
+        await settle(pilot)
+        assert screen.query_one(FieldEditor).text == "acetaminophen; hydrocodone"
+        assert not suggestions.display
+        assert lexicon.learned == [("nor", "Norco")]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.draft.proposal.get("items.0.drugs").value == ["acetaminophen", "hydrocodone"]
+
+
+async def test_real_lexicon_suggests_generics_for_a_brand(store):
+    app = ImrGoldApp(store, store_label="test store")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        await go_to(pilot, screen, "items.0.drugs")
+        await type_value(pilot, "Fexmid")
+        await settle(pilot)
+        candidates = screen.query_one(DrugSuggestions).candidates
+        assert any("cyclobenzaprine" in c.generics for c in candidates[:3])
+
+
+# -- the letter as a whole ---------------------------------------------------------------
+
+
+async def test_mark_gold_stores_the_record_and_opens_the_next(store):
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        lid = screen.letter_id
+        await go_to(pilot, screen, "case_number")
+        await type_value(pilot, "CM99-0000001")
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        gold = store.get_gold(lid)
+        assert gold is not None and gold.case_number == "CM99-0000001"
+        assert store.status(lid) == "gold"
+        assert screen.letter_id != lid and screen.letter.letter_id == screen.letter_id
+        await pilot.press("escape")
+        await settle(pilot)
+        label = str(app.screen.query_one("#progress-label").render())
+        assert label == f"1 of {N_LETTERS} gold"
+
+
+async def test_next_prev_letter_and_skip_past_gold(store):
+    ids = [s.letter_id for s in store.summaries()]
+    gold_one = ids[1]
+    store.mark_gold(store.get_proposal(gold_one))
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        order = list(screen.order)
+        assert screen.letter_id == order[0]
+        await pilot.press("alt+right")
+        await settle(pilot)
+        assert screen.letter.letter_id == order[1]
+        await pilot.press("alt+left")
+        await settle(pilot)
+        assert screen.letter.letter_id == order[0]
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        needing = [i for i in order[1:] if store.status(i) in ("new", "in_progress")]
+        assert screen.letter.letter_id == needing[0]
+
+
+async def test_save_key_writes_the_draft(store):
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        await go_to(pilot, screen, "items.0.route")
+        await type_value(pilot, "topical")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert store.get_draft(screen.letter_id).get("items.0.route").value == "topical"
+
+
+async def test_flag_with_a_comment(store):
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert isinstance(app.screen, CommentScreen)
+        await pilot.press(*"two letters in one", "enter")
+        await settle(pilot)
+        summary = store.summary(screen.letter_id)
+        assert summary.status == "flagged" and summary.comment == "two letters in one"
+
+
+async def test_help_screen_and_command_palette_list_the_bindings(store):
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        console = Console(width=200, record=True)
+        console.print(bindings_table(screen))
+        shown = console.export_text()
+        assert "Escape closes this help" in str(app.screen.query("Static").last().render())
+        descriptions = {b.binding.description for b in screen.active_bindings.values() if ours(b)}
+        for description in ("Gold+next", "Undo", "Take selection", "Add item", "Flag"):
+            assert description in descriptions
+        for description in descriptions - {""}:
+            assert description in shown, description
+        await pilot.press("escape")
+        assert app.screen is screen
+        titles = {c.title for c in app.get_system_commands(screen)}
+        assert {"Gold+next", "Confirm all", "Next low-conf", "Skip"} <= titles
+
+
+async def test_palette_command_runs_the_action(store):
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        command = next(c for c in app.get_system_commands(screen) if c.title == "Confirm all")
+        await command.callback()
+        await settle(pilot)
+        assert all(screen.draft.proposal.get(p).confirmed for p in screen.draft.proposal.paths())
+
+
+# -- an empty store ----------------------------------------------------------------------
+
+
+async def test_empty_store_offers_the_bundled_letters(env):
+    with Store.open(env / "empty" / "imrgold.json", annotator="tester") as store:
+        offer = bundled_letters()[:2]
+        app = make_app(store, offer=offer, ingest=ingest_files)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press("y")
+            await settle(pilot)
+            assert len(app.screen.query_one(QueueTable).letter_ids) == 2
+        assert len(store.letter_ids()) == 2
+
+
+def test_cli_fills_a_fresh_default_store_and_refuses_a_held_one(env, monkeypatch):
+    from cli.main import main
+    from store.paths import default_db_path
+
+    monkeypatch.delenv("IMRGOLD_DB")
+    ran = []
+    monkeypatch.setattr(ImrGoldApp, "run", lambda self: ran.append(self))
+    assert main(["annotate"]) == 0
+    with Store.open(default_db_path(), read_only=True) as store:
+        assert len(store.letter_ids()) == len(bundled_letters())
+    assert ran and ran[0].store_label.endswith("tester")
+
+    held = env / "held" / "imrgold.json"
+    with Store.open(held, annotator="someone"):
+        assert main(["annotate", "--db", str(held)]) == 2
+        assert main(["annotate", "--db", str(held), "--read-only"]) == 0
+    assert ran[-1].read_only
+

@@ -1,0 +1,128 @@
+"""The interface's pure parts: parsing what the annotator types, and undoable edits."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.models import ITEM_FIELDS, Proposal, ProposedField, Span
+from tui import fields
+from tui.editing import Draft
+from tui.widgets.field_editor import last_part, replace_last_part
+from tui.widgets.letter_view import display_text
+from tui.widgets.queue_table import decisions_text
+
+
+def proposal() -> Proposal:
+    return Proposal(
+        letter_id="a" * 64,
+        fields={
+            "case_number": ProposedField(value="CM1", spans=[Span(start=0, end=3)],
+                                         confidence=0.9),
+            "diagnoses": ProposedField(value=["a", "b", "c"],
+                                       spans=[Span(start=i, end=i + 1) for i in range(3)]),
+            **{f"items.0.{n}": ProposedField(value=f"zero {n}") for n in ("request", "form")},
+            **{f"items.1.{n}": ProposedField(value=f"one {n}") for n in ("request", "form")},
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "value"),
+    [
+        ("decision_date", " 2014-11-07 ", "2014-11-07"),
+        ("case_number", "", None),
+        ("patient.age", "40", 40),
+        ("reviewer.licensure", "fl; ca", ["FL", "CA"]),
+        ("items.0.guidelines", "odg, mtus", ["MTUS", "ODG"]),
+        ("items.2.drugs", "Menthol; capsaicin; menthol", ["capsaicin", "menthol"]),
+        ("items.0.decision", "Upheld", "upheld"),
+        ("items.0.request", "Norco   10/325\n#60", "Norco 10/325 #60"),
+    ],
+)
+def test_parse_turns_typed_text_into_schema_values(path, text, value):
+    assert fields.parse(path, text) == value
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [("decision_date", "11/07/2014"), ("patient.age", "forty"), ("reviewer.licensure", "Cal"),
+     ("items.0.guidelines", "WHO"), ("priority", "urgent")],
+)
+def test_parse_refuses_what_the_schema_refuses(path, text):
+    with pytest.raises(ValueError):
+        fields.parse(path, text)
+
+
+def test_rows_give_each_diagnosis_its_own_row_and_span():
+    rows = fields.rows_for(proposal())
+    diagnoses = [r for r in rows if r.path == "diagnoses"]
+    assert [r.text for r in diagnoses] == ["a", "b", "c"]
+    assert [r.spans[0].start for r in diagnoses] == [0, 1, 2]
+    assert len([r for r in rows if r.path.startswith("items.")]) == 2 * len(ITEM_FIELDS)
+
+
+def test_low_confidence_only_while_the_machine_value_stands():
+    draft = Draft(proposal())
+    low = [r.key for r in fields.rows_for(draft.proposal) if r.low]
+    assert "items.0.request" in low and "case_number" not in low
+    draft.confirm("items.0.request")
+    assert "items.0.request" not in [r.key for r in fields.rows_for(draft.proposal) if r.low]
+
+
+def test_set_value_undo_redo():
+    draft = Draft(proposal())
+    assert draft.set_value("case_number", "CM2")
+    assert draft.proposal.get("case_number").state == "corrected"
+    assert draft.undo() and draft.proposal.get("case_number").value == "CM1"
+    assert draft.redo() and draft.proposal.get("case_number").value == "CM2"
+    assert not draft.redo()
+
+
+def test_unchanged_value_confirms_without_correcting():
+    draft = Draft(proposal())
+    assert draft.set_value("case_number", "CM1")
+    assert draft.proposal.get("case_number").state == "confirmed"
+    assert not draft.set_value("case_number", "CM1")
+
+
+def test_items_move_and_remove_with_all_their_fields():
+    draft = Draft(proposal())
+    assert draft.move_item(1, -1)
+    assert draft.proposal.get("items.0.form").value == "one form"
+    assert draft.remove_item(0)
+    assert draft.proposal.n_items == 1 and draft.proposal.get("items.0.form").value == "zero form"
+    at = draft.add_item(None)
+    assert at == 1 and draft.proposal.get("items.1.request").value == ""
+    draft.undo()
+    draft.undo()
+    assert draft.proposal.get("items.1.form").value == "zero form"
+
+
+def test_diagnoses_keep_spans_aligned_when_moved_and_removed():
+    draft = Draft(proposal())
+    assert draft.move_element("diagnoses", 0, 1)
+    field = draft.proposal.get("diagnoses")
+    assert field.value == ["b", "a", "c"] and [s.start for s in field.spans] == [1, 0, 2]
+    assert draft.remove_element("diagnoses", 2)
+    assert draft.add_element("diagnoses", 0, "new")
+    field = draft.proposal.get("diagnoses")
+    assert field.value == ["b", "new", "a"] and len(field.spans) == 3
+    assert not draft.move_element("diagnoses", 2, 1)
+
+
+def test_accepting_a_drug_replaces_only_what_is_being_typed():
+    assert last_part("baclofen; fexm") == "fexm"
+    assert replace_last_part("baclofen; fexm", ["cyclobenzaprine"]) == "baclofen; cyclobenzaprine"
+    assert replace_last_part("nor", ["acetaminophen", "hydrocodone"]) == (
+        "acetaminophen; hydrocodone"
+    )
+
+
+def test_display_text_keeps_offsets():
+    text = "a\r\nb\fc\nd"
+    shown = display_text(text)
+    assert len(shown) == len(text) and shown.count("\n") == text.count("\n")
+
+
+def test_decisions_summarised():
+    assert decisions_text(["upheld", "overturned", "upheld"]) == "2 upheld, 1 overturned"

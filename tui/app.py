@@ -1,0 +1,263 @@
+"""The annotation app: the queue of letters, and one letter at a time to correct.
+
+The app owns the store and the drug lexicon and is the only place that touches them; screens
+call its methods from thread workers (anything that reads or writes the store, extracts or
+searches drugs), never from an event handler.  One lock serialises store calls, because TinyDB
+is not thread-safe.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from core.models import Letter, LetterSummary, Proposal
+from tui.screens.annotate import AnnotateScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.help import HelpScreen
+from tui.screens.queue import QueueScreen
+
+Ingest = Callable[[Any, Sequence[Path]], int]
+
+
+def extract_or_empty(letter: Letter) -> Proposal:
+    """The machine's proposal for a letter the store has none for."""
+    from core.extract import extract
+
+    return extract(letter.text, letter.letter_id)
+
+
+class ImrGoldApp(App[None]):
+    CSS_PATH = ["app.tcss", "screens/queue.tcss", "screens/annotate.tcss"]
+    TITLE = "imrgold"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        store: Any,
+        *,
+        lexicon: Any = None,
+        offer: Sequence[Path] = (),
+        ingest: Ingest | None = None,
+        store_label: str = "",
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.store_lock = threading.Lock()
+        self.store_label = store_label
+        self._lexicon = lexicon
+        self._offer = list(offer)
+        self._ingest = ingest
+        self._summaries: dict[str, LetterSummary] = {}
+        self._drafts: dict[str, Proposal] = {}
+
+    def on_mount(self) -> None:
+        self.push_screen(QueueScreen())
+        if self._lexicon is None:
+            self._warm_lexicon()
+
+    # -- the store (called from thread workers) -------------------------------------------------
+
+    @property
+    def read_only(self) -> bool:
+        return bool(getattr(self.store, "read_only", False))
+
+    def load_summaries(self) -> list[LetterSummary]:
+        with self.store_lock:
+            summaries = self.store.summaries()
+        self._summaries = {s.letter_id: s for s in summaries}
+        if not summaries and self._offer and self._ingest is not None:
+            self.call_from_thread(self._offer_fixtures)
+        return summaries
+
+    def summary(self, letter_id: str) -> LetterSummary | None:
+        return self._summaries.get(letter_id)
+
+    def _note(self, letter_id: str, **update: Any) -> None:
+        known = self._summaries.get(letter_id)
+        if known is not None:
+            self._summaries[letter_id] = known.model_copy(update=update)
+
+    def load_for_annotation(self, letter_id: str) -> tuple[Letter, Proposal, bool]:
+        """The letter and what to show for it: this annotator's draft, else the proposal."""
+        with self.store_lock:
+            letter = self.store.get_letter(letter_id)
+            pending = self._drafts.get(letter_id)
+            draft = pending or self.store.get_draft(letter_id)
+            proposal = draft or self.store.get_proposal(letter_id)
+        if proposal is None:
+            proposal = extract_or_empty(letter)
+        return letter, proposal, draft is not None
+
+    def save_draft(self, proposal: Proposal) -> None:
+        """Keep a draft now: newest per letter wins, written by a worker in order."""
+        if self.read_only:
+            return
+        self._drafts[proposal.letter_id] = proposal
+        self._note(proposal.letter_id, status=self._working_status(proposal.letter_id))
+        self._write_drafts()
+
+    def _working_status(self, letter_id: str) -> str:
+        known = self._summaries.get(letter_id)
+        return "in_progress" if known is None or known.status == "new" else known.status
+
+    @work(thread=True, group="store")
+    def _write_drafts(self) -> None:
+        try:
+            self.flush_drafts()
+        except Exception as err:
+            self.call_from_thread(self._failed, "draft not saved", err)
+
+    def _failed(self, what: str, err: Exception) -> None:
+        self.notify(f"{what}: {err}", severity="error", timeout=10)
+
+    def flush_drafts(self) -> None:
+        # Popping under the lock means a worker that runs late finds nothing and writes nothing.
+        with self.store_lock:
+            while self._drafts:
+                _, proposal = self._drafts.popitem()
+                self.store.save_draft(proposal)
+
+    def mark_gold(self, proposal: Proposal) -> None:
+        if self.read_only:
+            self.notify("Store is open read-only: nothing saved", severity="warning")
+            return
+        self._drafts.pop(proposal.letter_id, None)
+        self._note(proposal.letter_id, status="gold")
+        self._store_call("mark_gold", proposal)
+
+    def set_status(self, letter_id: str, status: str, comment: str | None) -> None:
+        if self.read_only:
+            self.notify("Store is open read-only: nothing saved", severity="warning")
+            return
+        self._note(letter_id, status=status, comment=comment)
+        self._store_call("set_status", letter_id, status, comment)
+
+    @work(thread=True, group="store")
+    def _store_call(self, method: str, *args: Any) -> None:
+        try:
+            with self.store_lock:
+                if method == "mark_gold":
+                    self._drafts.pop(args[0].letter_id, None)
+                getattr(self.store, method)(*args)
+        except Exception as err:
+            self.call_from_thread(self._failed, f"{method.replace('_', ' ')} failed", err)
+
+    # -- bundled letters for an empty store ------------------------------------------------
+
+    def _offer_fixtures(self) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.notify(f"Ingesting {len(self._offer)} letters…")
+                self._ingest_offer()
+
+        self.push_screen(
+            ConfirmScreen(
+                f"This store has no letters yet.\nIngest the {len(self._offer)} bundled "
+                "example letters to try the tool?"
+            ),
+            answered,
+        )
+
+    @work(thread=True, exclusive=True, group="ingest")
+    def _ingest_offer(self) -> None:
+        assert self._ingest is not None
+        with self.store_lock:
+            added = self._ingest(self.store, self._offer)
+        self._offer = []
+        self.call_from_thread(self._ingested, added)
+
+    def _ingested(self, added: int) -> None:
+        self.notify(f"Ingested {added} letters")
+        for screen in self.screen_stack:
+            if isinstance(screen, QueueScreen):
+                screen.reload()
+
+    # -- drugs -----------------------------------------------------------------------------
+
+    @property
+    def lexicon(self) -> Any:
+        if self._lexicon is None:
+            try:
+                from core.lexicon import default_lexicon
+
+                self._lexicon = default_lexicon()
+            except Exception as err:  # without a lexicon the annotator types drugs by hand
+                self.log.error(f"no drug lexicon: {err!r}")
+                return None
+        return self._lexicon
+
+    @work(thread=True, group="lexicon")
+    def _warm_lexicon(self) -> None:
+        # The dictionary takes a moment to load: do it before the first keystroke needs it.
+        _ = self.lexicon
+
+    def suggest(self, query: str, letter_text: str | None) -> list[Any]:
+        lexicon = self.lexicon
+        if lexicon is None or not query.strip():
+            return []
+        try:
+            return list(lexicon.suggest(query, letter_text, limit=8))
+        except Exception as err:  # a suggestion must never cost the annotator their work
+            self.log.error(f"drug suggestions failed: {err!r}")
+            return []
+
+    def learn(self, query: str, candidate: Any) -> None:
+        if query and query.lower() != str(candidate.name).lower():
+            self._learn(query, str(candidate.name))
+
+    @work(thread=True, group="lexicon")
+    def _learn(self, alias: str, name: str) -> None:
+        lexicon = self.lexicon
+        try:
+            if lexicon is not None:
+                lexicon.learn(alias, name)
+        except Exception as err:
+            self.log.error(f"learning {alias!r} failed: {err!r}")
+
+    # -- screens and commands --------------------------------------------------------------
+
+    def open_letters(self, order: list[str], index: int) -> None:
+        if order:
+            self.push_screen(AnnotateScreen(list(order), index))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description or binding.action in seen or binding.action == "help":
+                continue
+            seen.add(binding.action)
+            yield SystemCommand(
+                binding.description,
+                f"{binding.tooltip or binding.description} ({self.get_key_display(binding)})",
+                _runner(active.node, binding.action),
+            )
+
+    async def action_quit(self) -> None:
+        self.flush_drafts()
+        self.exit()
+
+
+def _runner(node: Any, action: str) -> Callable[[], Any]:
+    async def run() -> None:
+        await node.run_action(action)
+
+    return run

@@ -1,0 +1,215 @@
+"""The annotator's working copy of one proposal, with undo and redo.
+
+Every operation returns whether it changed anything, so the screen saves a draft only when there
+is something new.  Undo keeps whole snapshots: a proposal is a few dozen small fields, and
+snapshots make structural edits (removing or reordering items) as easy to undo as a value.
+"""
+
+from __future__ import annotations
+
+from core.models import (
+    ITEM_FIELDS,
+    Proposal,
+    ProposedField,
+    Span,
+    item_path,
+    split_item_path,
+)
+
+UNDO_LIMIT = 200
+
+
+class Draft:
+    def __init__(self, proposal: Proposal) -> None:
+        self.proposal = proposal.model_copy(deep=True)
+        self._undo: list[Proposal] = []
+        self._redo: list[Proposal] = []
+
+    # -- history ---------------------------------------------------------------------------
+
+    def _checkpoint(self) -> None:
+        self._undo.append(self.proposal.model_copy(deep=True))
+        del self._undo[:-UNDO_LIMIT]
+        self._redo.clear()
+
+    def _commit_if_changed(self, before: Proposal) -> bool:
+        if before == self.proposal:
+            self._undo.pop()
+            return False
+        return True
+
+    def undo(self) -> bool:
+        if not self._undo:
+            return False
+        self._redo.append(self.proposal)
+        self.proposal = self._undo.pop()
+        return True
+
+    def redo(self) -> bool:
+        if not self._redo:
+            return False
+        self._undo.append(self.proposal)
+        self.proposal = self._redo.pop()
+        return True
+
+    def _edit(self, change) -> bool:  # type: ignore[no-untyped-def]
+        self._checkpoint()
+        before = self._undo[-1]
+        change()
+        return self._commit_if_changed(before)
+
+    # -- fields ----------------------------------------------------------------------------
+
+    def _field(self, path: str) -> ProposedField:
+        return self.proposal.get(path).model_copy(deep=True)
+
+    def set_value(self, path: str, value: object, span: Span | None = None) -> bool:
+        """The annotator's value for a field; confirmed, since a person wrote it."""
+
+        def change() -> None:
+            field = self._field(path)
+            if field.value == value and span is None:
+                field.confirmed = True
+            else:
+                field.value = value
+                field.source = "human"
+                field.confirmed = True
+                if span is not None:
+                    field.spans = [span]
+            self.proposal.fields[path] = field
+
+        return self._edit(change)
+
+    def set_element(self, path: str, index: int, text: str, span: Span | None = None) -> bool:
+        """One element of a list field (a diagnosis), keeping its span aligned."""
+
+        def change() -> None:
+            field = self._field(path)
+            values = list(field.value or [])
+            if values[index] == text and span is None:
+                field.confirmed = True
+            else:
+                values[index] = text
+                field.value = values
+                field.source = "human"
+                field.confirmed = True
+                if span is not None:
+                    spans = list(field.spans) + [span] * max(0, index + 1 - len(field.spans))
+                    spans[index] = span
+                    field.spans = spans
+            self.proposal.fields[path] = field
+
+        return self._edit(change)
+
+    def confirm(self, path: str) -> bool:
+        def change() -> None:
+            field = self._field(path)
+            field.confirmed = True
+            self.proposal.fields[path] = field
+
+        return self._edit(change)
+
+    def confirm_all(self) -> bool:
+        def change() -> None:
+            for path in self.proposal.paths():
+                field = self._field(path)
+                if not field.confirmed:
+                    field.confirmed = True
+                    self.proposal.fields[path] = field
+
+        return self._edit(change)
+
+    # -- list elements (diagnoses) -------------------------------------------------------------
+
+    def add_element(self, path: str, after: int | None, text: str = "") -> bool:
+        def change() -> None:
+            field = self._field(path)
+            values = list(field.value or [])
+            at = len(values) if after is None else after + 1
+            values.insert(at, text)
+            if len(field.spans) >= at:
+                field.spans = [*field.spans[:at], Span(start=0, end=0), *field.spans[at:]]
+            field.value, field.source = values, "human"
+            self.proposal.fields[path] = field
+
+        return self._edit(change)
+
+    def remove_element(self, path: str, index: int) -> bool:
+        def change() -> None:
+            field = self._field(path)
+            values = list(field.value or [])
+            del values[index]
+            if index < len(field.spans):
+                field.spans = [s for i, s in enumerate(field.spans) if i != index]
+            field.value, field.source = values, "human"
+            self.proposal.fields[path] = field
+
+        return self._edit(change)
+
+    def move_element(self, path: str, index: int, delta: int) -> bool:
+        field = self.proposal.get(path)
+        target = index + delta
+        if not 0 <= target < len(field.value or []):
+            return False
+
+        def change() -> None:
+            moved = self._field(path)
+            values = list(moved.value)
+            values[index], values[target] = values[target], values[index]
+            if len(moved.spans) == len(values):
+                spans = list(moved.spans)
+                spans[index], spans[target] = spans[target], spans[index]
+                moved.spans = spans
+            moved.value, moved.source = values, "human"
+            self.proposal.fields[path] = moved
+
+        return self._edit(change)
+
+    # -- items -----------------------------------------------------------------------------
+
+    def _items(self) -> list[dict[str, ProposedField]]:
+        items: list[dict[str, ProposedField]] = [{} for _ in range(self.proposal.n_items)]
+        for path, field in self.proposal.fields.items():
+            split = split_item_path(path)
+            if split:
+                items[split[0]][split[1]] = field
+        return items
+
+    def _set_items(self, items: list[dict[str, ProposedField]]) -> None:
+        fields = {p: f for p, f in self.proposal.fields.items() if not split_item_path(p)}
+        for i, item in enumerate(items):
+            for name, field in item.items():
+                fields[item_path(i, name)] = field
+        self.proposal.fields = fields
+
+    def add_item(self, after: int | None = None) -> int:
+        """A blank item after ``after`` (at the end for None); returns its index."""
+        items = self._items()
+        at = len(items) if after is None else after + 1
+        blank = {
+            name: ProposedField(value=[] if name in ("drugs", "guidelines") else None,
+                                source="human", confidence=1.0)
+            for name in ITEM_FIELDS
+        }
+        blank["request"] = ProposedField(value="", source="human", confidence=1.0)
+        self._checkpoint()
+        self._set_items([*items[:at], blank, *items[at:]])
+        return at
+
+    def remove_item(self, index: int) -> bool:
+        items = self._items()
+        if not 0 <= index < len(items):
+            return False
+        self._checkpoint()
+        self._set_items(items[:index] + items[index + 1 :])
+        return True
+
+    def move_item(self, index: int, delta: int) -> bool:
+        items = self._items()
+        target = index + delta
+        if not (0 <= index < len(items) and 0 <= target < len(items)):
+            return False
+        self._checkpoint()
+        items[index], items[target] = items[target], items[index]
+        self._set_items(items)
+        return True

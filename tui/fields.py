@@ -1,0 +1,185 @@
+"""The rows the annotator walks through: one per field, one per diagnosis.
+
+Pure functions over a `Proposal`: the screen turns these rows into a table and an editor, and
+parses what the annotator typed back into a schema value.  Diagnoses get a row each so they can
+be added, removed, reordered and tied to their own span in the letter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from core.models import (
+    CATEGORIES,
+    DECISIONS,
+    GUIDELINES,
+    ITEM_FIELDS,
+    LETTER_FIELDS,
+    PRIORITIES,
+    SEXES,
+    Proposal,
+    ProposedField,
+    Span,
+    is_list_field,
+    item_path,
+    split_item_path,
+)
+
+LOW_CONFIDENCE = 0.6
+"""Below this the extractor is guessing: the row stands out and `next low` stops there."""
+
+LIST_SEPARATOR = "; "
+
+DATE_FIELDS = frozenset(
+    {"date_assigned", "date_of_injury", "decision_date", "ur_denial_date", "application_received"}
+)
+CHOICES: dict[str, tuple[str, ...]] = {
+    "decision": DECISIONS,
+    "category": CATEGORIES,
+    "priority": PRIORITIES,
+    "patient.sex": SEXES,
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One editable thing: a field path, or one diagnosis (``index`` set)."""
+
+    key: str
+    path: str
+    index: int | None
+    label: str
+    text: str
+    state: str
+    confidence: float
+    spans: tuple[Span, ...]
+
+    @property
+    def low(self) -> bool:
+        return self.state == "machine" and self.confidence < LOW_CONFIDENCE
+
+
+def diagnosis_key(index: int) -> str:
+    return f"diagnoses#{index}"
+
+
+def parse_key(key: str) -> tuple[str, int | None]:
+    """``diagnoses#2`` -> ``("diagnoses", 2)``; a field path -> ``(path, None)``."""
+    path, _, index = key.partition("#")
+    return path, (int(index) if index else None)
+
+
+def short_name(path: str) -> str:
+    split = split_item_path(path)
+    return split[1] if split else path
+
+
+LABELS = {
+    "application_received": "application rcvd",
+    "reviewer.specialties": "specialties",
+    "reviewer.subspecialties": "subspecialties",
+    "reviewer.licensure": "licensure",
+    "patient.age": "patient age",
+    "patient.sex": "patient sex",
+}
+
+
+def label(path: str, index: int | None = None) -> str:
+    """At most 16 characters: the table's field column."""
+    if index is not None:
+        return f"diagnosis {index + 1}"
+    split = split_item_path(path)
+    if split:
+        return f"{split[0] + 1} {split[1]}"
+    return LABELS.get(path, path.replace("_", " "))
+
+
+def choices(path: str) -> tuple[str, ...] | None:
+    return CHOICES.get(short_name(path)) or CHOICES.get(path)
+
+
+def is_drug_field(path: str) -> bool:
+    return short_name(path) == "drugs"
+
+
+def to_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return LIST_SEPARATOR.join(str(v) for v in value)
+    return str(value)
+
+
+def _split_list(text: str) -> list[str]:
+    return [part.strip() for part in text.replace(",", ";").split(";") if part.strip()]
+
+
+def parse(path: str, text: str) -> Any:
+    """What the annotator typed for ``path`` as a schema value; ValueError says what is wrong."""
+    name = path.split(".")[-1]
+    text = " ".join(text.split())
+    if is_list_field(path):
+        parts = _split_list(text) if name != "diagnoses" else [text] if text else []
+        if name == "licensure":
+            parts = [p.upper() for p in parts]
+            bad = [p for p in parts if len(p) != 2 or not p.isalpha()]
+            if bad:
+                raise ValueError(f"licensure takes two-letter state codes, not {bad[0]!r}")
+        elif name == "guidelines":
+            lookup = {g.lower(): g for g in GUIDELINES}
+            bad = [p for p in parts if p.lower() not in lookup]
+            if bad:
+                raise ValueError(f"guidelines are {', '.join(GUIDELINES)}; not {bad[0]!r}")
+            parts = sorted({lookup[p.lower()] for p in parts}, key=GUIDELINES.index)
+        elif name == "drugs":
+            parts = sorted({p.lower() for p in parts})
+        return parts
+    if not text:
+        return None
+    options = choices(path)
+    if options is not None:
+        lowered = text.lower()
+        if lowered not in options:
+            raise ValueError(f"{name} is one of {', '.join(options)}")
+        return lowered
+    if name in DATE_FIELDS:
+        try:
+            return dt.date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise ValueError(f"{name.replace('_', ' ')} is a date, YYYY-MM-DD") from None
+    if path == "patient.age":
+        if not text.isdigit() or int(text) > 130:
+            raise ValueError("age is a whole number of years, 0-130")
+        return int(text)
+    return text
+
+
+def _row(key: str, path: str, index: int | None, field: ProposedField) -> Row:
+    if index is None:
+        value, spans = field.value, tuple(field.spans)
+    else:
+        values = field.value or []
+        value = values[index] if index < len(values) else ""
+        spans = (field.spans[index],) if index < len(field.spans) else ()
+    return Row(key, path, index, label(path, index), to_text(value), field.state,
+               field.confidence, spans)
+
+
+def rows_for(proposal: Proposal) -> list[Row]:
+    """Every row in reading order: header, reviewer, patient, diagnoses, then each item."""
+    rows: list[Row] = []
+    for path in LETTER_FIELDS:
+        field = proposal.get(path)
+        if path == "diagnoses":
+            rows.extend(
+                _row(diagnosis_key(i), path, i, field) for i in range(len(field.value or []))
+            )
+            continue
+        rows.append(_row(path, path, None, field))
+    for i in range(proposal.n_items):
+        for name in ITEM_FIELDS:
+            path = item_path(i, name)
+            rows.append(_row(path, path, None, proposal.get(path)))
+    return rows

@@ -1,0 +1,1 @@
+"""The screens of the annotation interface, one a module."""

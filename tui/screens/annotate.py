@@ -1,0 +1,445 @@
+"""One letter: the text on the left, its fields on the right, every correction by keyboard.
+
+State lives here: the `Draft` being corrected and which row has the cursor.  Widgets report
+what the annotator did (messages) and are told what to show (methods); the store is touched only
+in thread workers, and every change is queued as a draft straight away.
+"""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Label
+from textual.worker import get_current_worker
+
+from core.models import Letter, Proposal, Span, split_item_path
+from tui import fields
+from tui.editing import Draft
+from tui.fields import Row
+from tui.screens.comment import CommentScreen
+from tui.widgets.field_editor import FieldEditor
+from tui.widgets.field_table import FieldTable
+from tui.widgets.letter_view import LetterView
+
+NEEDS_WORK = ("new", "in_progress")
+
+
+class AnnotateScreen(Screen[None]):
+    """Correct one letter; next/previous letter reuse the screen."""
+
+    AUTO_FOCUS = None
+
+    BINDINGS = [
+        Binding("tab,down", "next_field", "Next field"),
+        Binding("shift+tab,up", "prev_field", "Prev field"),
+        Binding("ctrl+l", "next_low", "Next low-conf"),
+        Binding("ctrl+o", "confirm_field", "Confirm"),
+        Binding("ctrl+b", "confirm_all", "Confirm all"),
+        Binding("ctrl+z", "undo", "Undo", priority=True),
+        Binding("ctrl+y", "redo", "Redo", priority=True),
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("ctrl+g", "gold_next", "Gold+next", priority=True),
+        Binding("ctrl+n", "skip", "Skip"),
+        Binding("ctrl+r", "flag", "Flag"),
+        Binding("alt+right", "next_letter", "Next letter"),
+        Binding("alt+left", "prev_letter", "Prev letter"),
+        Binding("ctrl+f", "find", "Find"),
+        Binding("ctrl+t", "take", "Take selection"),
+        Binding("f2", "toggle_letter", "Letter⇄fields"),
+        Binding("alt+i", "add_item", "Add item", show=False),
+        Binding("alt+d", "add_diagnosis", "Add diagnosis", show=False),
+        Binding("alt+x", "remove_entry", "Remove item/diagnosis", show=False),
+        Binding("alt+up", "move_entry(-1)", "Move item/diagnosis up", show=False),
+        Binding("alt+down", "move_entry(1)", "Move item/diagnosis down", show=False),
+        Binding("escape", "back", "Queue"),
+    ]
+
+    def __init__(self, order: list[str], index: int) -> None:
+        super().__init__(id="annotate")
+        self.order, self.index = order, index
+        self.letter: Letter | None = None
+        self.draft: Draft | None = None
+        self.rows: list[Row] = []
+        self.current: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="panes"):
+            with Vertical(id="letter-pane"):
+                yield LetterView(id="letter")
+                yield Input(placeholder="find in letter: Enter next · Escape done", id="find")
+            with Vertical(id="fields-pane"):
+                yield FieldTable(id="fields")
+                yield FieldEditor(id="editor")
+        yield Label("", id="status-line")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#find", Input).display = False
+        self.query_one(FieldTable).can_focus = False
+        self.open_letter(self.order[self.index])
+
+    # -- loading -----------------------------------------------------------------------------
+
+    @property
+    def letter_id(self) -> str:
+        return self.order[self.index]
+
+    def open_letter(self, letter_id: str) -> None:
+        self.query_one(LetterView).loading = self.letter is None
+        self._load(letter_id)
+
+    @work(thread=True, exclusive=True, group="load")
+    def _load(self, letter_id: str) -> None:
+        letter, proposal, restored = self.app.load_for_annotation(letter_id)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, letter, proposal, restored)
+
+    def _show(self, letter: Letter, proposal: Proposal, restored: bool) -> None:
+        if letter.letter_id != self.letter_id:
+            return
+        self.letter, self.draft = letter, Draft(proposal)
+        view = self.query_one(LetterView)
+        view.loading = False
+        view.show_letter(letter.text)
+        summary = self.app.summary(letter.letter_id)
+        status = summary.status if summary else "new"
+        self.title = letter.name
+        self.sub_title = f"{status} · letter {self.index + 1} of {len(self.order)}"
+        self.current = None
+        self._render_all(focus_key=self._first_key())
+        self._status("draft restored" if restored else "")
+        self.query_one(FieldEditor).focus_editor()
+
+    def _first_key(self) -> str | None:
+        rows = fields.rows_for(self.draft.proposal) if self.draft else []
+        return rows[0].key if rows else None
+
+    # -- rendering -------------------------------------------------------------------------
+
+    def _render_all(self, focus_key: str | None = None) -> None:
+        assert self.draft is not None
+        self.rows = fields.rows_for(self.draft.proposal)
+        keys = [r.key for r in self.rows]
+        key = focus_key if focus_key in keys else (self.current if self.current in keys else None)
+        if key is None and keys:
+            key = keys[0]
+        self.query_one(FieldTable).show_rows(self.rows, key)
+        self._highlight()
+        if key is not None:
+            self._focus(key)
+
+    def _refresh_rows(self) -> None:
+        """After a value change: rebuild if the shape changed, else update rows in place."""
+        assert self.draft is not None
+        new_rows = fields.rows_for(self.draft.proposal)
+        if [r.key for r in new_rows] != [r.key for r in self.rows]:
+            self._render_all(self.current)
+            return
+        table = self.query_one(FieldTable)
+        for old, new in zip(self.rows, new_rows, strict=True):
+            if old != new:
+                table.update_row(new)
+        self.rows = new_rows
+        self._highlight()
+        if self.current is not None:
+            self._focus(self.current)
+
+    def _highlight(self) -> None:
+        spans: list[tuple[Span, str]] = []
+        for row in self.rows:
+            state = "low" if row.low else row.state
+            spans.extend((span, state) for span in row.spans)
+        self.query_one(LetterView).highlight(spans)
+
+    def _row(self, key: str | None) -> Row | None:
+        return next((r for r in self.rows if r.key == key), None)
+
+    def _focus(self, key: str) -> None:
+        row = self._row(key)
+        if row is None:
+            return
+        moved = key != self.current
+        self.current = key
+        self.query_one(FieldTable).select_key(key)
+        editor = self.query_one(FieldEditor)
+        editor.edit(row, choices=fields.choices(row.path), drug=fields.is_drug_field(row.path),
+                    focus=moved and editor.has_focus_within)
+        view = self.query_one(LetterView)
+        if row.spans and moved:
+            view.move_cursor(view.location(row.spans[0].start))
+        view.mark(row.spans)
+
+    def _status(self, message: str) -> None:
+        draft = self.draft
+        total = len(self.rows)
+        done = sum(1 for r in self.rows if r.state != "machine")
+        low = sum(1 for r in self.rows if r.low)
+        counts = f"{done}/{total} checked · {low} low-confidence" if draft else ""
+        self.query_one("#status-line", Label).update(
+            f"{counts}{' · ' + message if message else ''}"
+        )
+
+    # -- changes ---------------------------------------------------------------------------
+
+    def _changed(self, message: str = "") -> None:
+        self._refresh_rows()
+        self._status(message or "draft saved")
+        self.queue_draft()
+
+    def queue_draft(self) -> None:
+        if self.draft is not None:
+            self.app.save_draft(self.draft.proposal.model_copy(deep=True))
+
+    def commit_editor(self) -> bool:
+        """Apply what the editor holds; False (and the error shown) when it does not parse."""
+        editor = self.query_one(FieldEditor)
+        if not editor.dirty or editor.row is None:
+            return True
+        return self._apply(editor.row.key, editor.text)
+
+    def _apply(self, key: str, text: str, span: Span | None = None) -> bool:
+        assert self.draft is not None
+        path, index = fields.parse_key(key)
+        try:
+            if index is not None:
+                changed = self.draft.set_element(path, index, " ".join(text.split()), span)
+            else:
+                changed = self.draft.set_value(path, fields.parse(path, text), span)
+        except ValueError as err:
+            self.query_one(FieldEditor).show_error(str(err))
+            self.app.bell()
+            return False
+        if changed:
+            self._changed()
+        return True
+
+    @on(FieldEditor.Committed)
+    def _committed(self, event: FieldEditor.Committed) -> None:
+        if self._apply(event.key, event.text) and event.advance:
+            self._step(1)
+
+    @on(FieldEditor.QueryChanged)
+    def _query(self, event: FieldEditor.QueryChanged) -> None:
+        self._suggest(event.key, event.query)
+
+    @work(thread=True, exclusive=True, group="suggest")
+    def _suggest(self, key: str, query: str) -> None:
+        candidates = self.app.suggest(query, self.letter.text if self.letter else None)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.query_one(FieldEditor).show_suggestions, key,
+                                      candidates)
+
+    @on(FieldEditor.SuggestionAccepted)
+    def _accepted(self, event: FieldEditor.SuggestionAccepted) -> None:
+        self.app.learn(event.query, event.candidate)
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        table = self.query_one(FieldTable)
+        key = table.current_key()
+        if key is not None and key != self.current:
+            self.commit_editor()
+            self._focus(key)
+
+    # -- actions: fields -------------------------------------------------------------------
+
+    def _step(self, delta: int, only_low: bool = False) -> None:
+        if not self.rows or not self.commit_editor():
+            return
+        keys = [r.key for r in self.rows]
+        start = keys.index(self.current) if self.current in keys else -1
+        for step in range(1, len(keys) + 1):
+            row = self.rows[(start + delta * step) % len(keys)]
+            if not only_low or row.low:
+                self._focus(row.key)
+                self.query_one(FieldEditor).focus_editor()
+                return
+        self._status("no low-confidence field left")
+
+    def action_next_field(self) -> None:
+        self._step(1)
+
+    def action_prev_field(self) -> None:
+        self._step(-1)
+
+    def action_next_low(self) -> None:
+        self._step(1, only_low=True)
+
+    def action_confirm_field(self) -> None:
+        editor = self.query_one(FieldEditor)
+        if editor.dirty:
+            self.commit_editor()
+            return
+        if self.draft and self.current and self.draft.confirm(fields.parse_key(self.current)[0]):
+            self._changed("confirmed")
+
+    def action_confirm_all(self) -> None:
+        if self.commit_editor() and self.draft and self.draft.confirm_all():
+            self._changed("all fields confirmed")
+
+    def action_undo(self) -> None:
+        if self.draft and self.draft.undo():
+            self._changed("undone")
+
+    def action_redo(self) -> None:
+        if self.draft and self.draft.redo():
+            self._changed("redone")
+
+    # -- actions: structure ----------------------------------------------------------------
+
+    def _current_item(self) -> int | None:
+        split = split_item_path(self.current or "")
+        return split[0] if split else None
+
+    def action_add_item(self) -> None:
+        if self.draft is None or not self.commit_editor():
+            return
+        index = self.draft.add_item(self._current_item())
+        self.current = f"items.{index}.request"
+        self._changed("item added")
+        self.query_one(FieldEditor).focus_editor()
+
+    def action_add_diagnosis(self) -> None:
+        if self.draft is None or not self.commit_editor():
+            return
+        _, index = fields.parse_key(self.current or "")
+        if self.draft.add_element("diagnoses", index):
+            at = len(self.draft.proposal.get("diagnoses").value) - 1 if index is None else index + 1
+            self.current = fields.diagnosis_key(at)
+            self._changed("diagnosis added")
+            self.query_one(FieldEditor).focus_editor()
+
+    def action_remove_entry(self) -> None:
+        if self.draft is None or self.current is None:
+            return
+        path, index = fields.parse_key(self.current)
+        item = self._current_item()
+        if index is not None:
+            self.draft.remove_element(path, index)
+            self._changed("diagnosis removed")
+        elif item is not None:
+            self.draft.remove_item(item)
+            self._changed(f"item {item + 1} removed")
+        else:
+            self._status("only items and diagnoses can be removed")
+
+    def action_move_entry(self, delta: int) -> None:
+        if self.draft is None or self.current is None or not self.commit_editor():
+            return
+        path, index = fields.parse_key(self.current)
+        item = self._current_item()
+        if index is not None and self.draft.move_element(path, index, delta):
+            self.current = fields.diagnosis_key(index + delta)
+            self._changed("diagnosis moved")
+        elif item is not None and self.draft.move_item(item, delta):
+            name = split_item_path(self.current)[1]  # type: ignore[index]
+            self.current = f"items.{item + delta}.{name}"
+            self._changed("item moved")
+
+    # -- actions: the letter ---------------------------------------------------------------
+
+    def action_find(self) -> None:
+        find = self.query_one("#find", Input)
+        find.display = True
+        find.focus()
+
+    @on(Input.Submitted, "#find")
+    def _find_next(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.query_one(LetterView).find(event.value) is None:
+            self._status(f"{event.value!r} not found")
+        else:
+            self._status("found: Ctrl+T takes it into the field")
+
+    def action_toggle_letter(self) -> None:
+        view = self.query_one(LetterView)
+        if view.has_focus:
+            self.query_one(FieldEditor).focus_editor()
+        else:
+            view.focus()
+
+    def action_take(self) -> None:
+        view = self.query_one(LetterView)
+        span = view.selected_span()
+        if span is None or self.current is None or self.letter is None:
+            self._status("select text in the letter first (Ctrl+F or F2 + Shift+arrows)")
+            return
+        text = " ".join(self.letter.text[span.start : span.end].split())
+        row = self._row(self.current)
+        path, index = fields.parse_key(self.current)
+        if row is not None and index is None and fields.is_list_field(path) and row.text:
+            text = f"{row.text}; {text}"
+        if self._apply(self.current, text, span):
+            self._hide_find()
+            self.query_one(FieldEditor).focus_editor()
+
+    def _hide_find(self) -> None:
+        self.query_one("#find", Input).display = False
+
+    # -- actions: the letter as a whole ----------------------------------------------------
+
+    def _go(self, index: int) -> None:
+        if not 0 <= index < len(self.order):
+            self._status("no more letters this way")
+            return
+        if not self.commit_editor():
+            return
+        self.index = index
+        self.open_letter(self.order[index])
+
+    def action_next_letter(self) -> None:
+        self._go(self.index + 1)
+
+    def action_prev_letter(self) -> None:
+        self._go(self.index - 1)
+
+    def action_skip(self) -> None:
+        for index in range(self.index + 1, len(self.order)):
+            summary = self.app.summary(self.order[index])
+            if summary is None or summary.status in NEEDS_WORK:
+                self._go(index)
+                return
+        self._status("no letter after this one needs work")
+
+    def action_save(self) -> None:
+        if self.commit_editor():
+            self.queue_draft()
+            self._status("draft saved")
+
+    def action_gold_next(self) -> None:
+        if self.draft is None or not self.commit_editor():
+            return
+        try:
+            self.draft.proposal.to_record()
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            self.notify(f"Not gold yet: {where}: {first['msg']}", severity="error")
+            return
+        self.app.mark_gold(self.draft.proposal.model_copy(deep=True))
+        self.notify(f"{self.title} marked gold")
+        self.action_skip() if self.index + 1 < len(self.order) else self.action_back()
+
+    def action_flag(self) -> None:
+        def flagged(comment: str | None) -> None:
+            if comment is None:
+                return
+            self.app.set_status(self.letter_id, "flagged", comment or None)
+            self.sub_title = f"flagged · letter {self.index + 1} of {len(self.order)}"
+            self._status(f"flagged: {comment}" if comment else "flagged")
+
+        self.app.push_screen(CommentScreen("Flag this letter: why?", "comment for the reviewer"),
+                             flagged)
+
+    def action_back(self) -> None:
+        if self.query_one("#find", Input).display:
+            self._hide_find()
+            self.query_one(FieldEditor).focus_editor()
+            return
+        self.commit_editor()
+        self.dismiss(None)

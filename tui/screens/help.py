@@ -1,0 +1,68 @@
+"""Every key of the screen underneath, with what it does, and how a letter gets corrected."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+WORKFLOW = """\
+[b]Correcting a letter[/b]
+  Up/Down or Tab/Shift+Tab walk the fields; the letter scrolls to each value and marks it.
+  Type to correct, Enter to keep it (confirmed) and move on; an empty value means null.
+  Lists are separated by ';'. In a drugs field pick a suggestion with Up/Down, Enter takes it.
+  To take text from the letter: Ctrl+F to find it (or F2 and Shift+arrows to select it),
+  then Ctrl+T puts the selection and its position into the field.
+  Every change is kept as a draft at once; Ctrl+G marks the letter gold and opens the next.
+"""
+
+
+def _key_name(app, key: str) -> str:  # type: ignore[no-untyped-def]
+    return app.get_key_display(Binding(key, ""))
+
+
+def ours(active) -> bool:  # type: ignore[no-untyped-def]
+    """The app's and screens' keys, not the text-editing keys every Input has."""
+    return type(active.node).__module__.startswith("tui.") or active.node is active.node.app
+
+
+def bindings_table(screen) -> Table:  # type: ignore[no-untyped-def]
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column()
+    seen: set[tuple[str, str]] = set()
+    for active in screen.active_bindings.values():
+        if not ours(active):
+            continue
+        binding = active.binding
+        if not binding.description or (binding.action, binding.description) in seen:
+            continue
+        seen.add((binding.action, binding.description))
+        keys = [k for k, a in screen.active_bindings.items() if a.binding.action == binding.action
+                and a.binding.description == binding.description]
+        shown = " / ".join(_key_name(screen.app, k) for k in keys)
+        table.add_row(shown, Text(binding.tooltip or binding.description))
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,f1,q,question_mark", "dismiss", "Close help")]
+
+    def __init__(self, underneath) -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
+        self._underneath = underneath
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Static(f"[b]Keys: {self._underneath.title or 'imrgold'}[/b]", id="help-title")
+            yield Static(bindings_table(self._underneath), id="help-keys")
+            if self._underneath.id == "annotate":
+                yield Static(WORKFLOW, id="help-workflow")
+            yield Static("[dim]Escape closes this help · Ctrl+P finds any command by name[/]")
+
+    async def action_dismiss(self, result=None) -> None:  # type: ignore[no-untyped-def]
+        self.dismiss(None)

@@ -1,0 +1,1 @@
+"""Reusable widgets of the annotation interface, one a module."""

@@ -1,0 +1,200 @@
+"""The editor for the field under the table's cursor.
+
+A text field gets an `Input` (with drug suggestions for a drugs field), a field with fixed
+choices a `Select`.  The editor never touches the record: it posts `Committed` and `QueryChanged`
+and the screen decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Label, Select
+
+from tui.fields import LIST_SEPARATOR, Row
+from tui.widgets.drug_suggestions import DrugSuggestions
+
+STATE_WORDS = {"machine": "machine", "confirmed": "confirmed", "corrected": "corrected"}
+
+
+def replace_last_part(text: str, replacement: Sequence[str]) -> str:
+    """Swap what is being typed after the last separator for an accepted candidate."""
+    head, sep, _ = text.rpartition(";")
+    parts = [p.strip() for p in head.split(";") if p.strip()] if sep else []
+    for name in replacement:
+        if name not in parts:
+            parts.append(name)
+    return LIST_SEPARATOR.join(parts)
+
+
+def last_part(text: str) -> str:
+    return text.rpartition(";")[2].strip()
+
+
+class ChoiceSelect(Select[str], inherit_bindings=False):
+    """A Select that leaves Up/Down to the screen (previous/next field); Enter or Space opens it."""
+
+    BINDINGS = [Binding("enter,space", "show_overlay", "Choose", show=False)]
+
+
+class FieldEditor(Vertical):
+    BINDINGS = [
+        Binding("alt+down", "suggestion(1)", "Next suggestion", show=False),
+        Binding("alt+up", "suggestion(-1)", "Previous suggestion", show=False),
+        Binding("escape", "dismiss_suggestions", "Hide suggestions", show=False),
+    ]
+
+    class Committed(Message):
+        """The annotator entered a value (`advance`: and wants the next field)."""
+
+        def __init__(self, key: str, text: str, advance: bool) -> None:
+            super().__init__()
+            self.key, self.text, self.advance = key, text, advance
+
+    class QueryChanged(Message):
+        """The drug being typed changed: the screen fetches suggestions."""
+
+        def __init__(self, key: str, query: str) -> None:
+            super().__init__()
+            self.key, self.query = key, query
+
+    class SuggestionAccepted(Message):
+        def __init__(self, query: str, candidate: Any) -> None:
+            super().__init__()
+            self.query, self.candidate = query, candidate
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.row: Row | None = None
+        self._is_drug = False
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="editor-label")
+        yield Input(id="editor-input", placeholder="value (empty = null)")
+        yield ChoiceSelect([], id="editor-select", prompt="(null)")
+        yield DrugSuggestions(id="suggestions")
+
+    def on_mount(self) -> None:
+        self.query_one(Select).display = False
+
+    # -- what the screen calls ---------------------------------------------------------------
+
+    def edit(self, row: Row, *, choices: Sequence[str] | None = None, drug: bool = False,
+             focus: bool = False) -> None:
+        self.row, self._is_drug = row, drug
+        self.query_one(DrugSuggestions).hide()
+        self._describe(row)
+        text_input, select = self.query_one(Input), self.query_one(Select)
+        text_input.display, select.display = choices is None, choices is not None
+        if choices is None:
+            with text_input.prevent(Input.Changed):
+                text_input.value = row.text
+            text_input.cursor_position = len(row.text)
+        else:
+            with select.prevent(Select.Changed):
+                select.set_options([(c, c) for c in choices])
+                select.value = row.text if row.text in choices else Select.NULL
+        if focus:
+            self.focus_editor()
+
+    def focus_editor(self) -> None:
+        target = self.query_one(Select) if self.query_one(Select).display else self.query_one(Input)
+        target.focus()
+
+    @property
+    def text(self) -> str:
+        """What the editor holds now, as text."""
+        select = self.query_one(Select)
+        if select.display:
+            return "" if select.value is Select.NULL else str(select.value)
+        return self.query_one(Input).value
+
+    @property
+    def dirty(self) -> bool:
+        return self.row is not None and self.text != self.row.text
+
+    def set_text(self, text: str) -> None:
+        select = self.query_one(Select)
+        if select.display:
+            select.value = text if text else Select.NULL
+        else:
+            self.query_one(Input).value = text
+
+    def show_error(self, message: str) -> None:
+        label = self.query_one("#editor-label", Label)
+        label.update(f"[b red]{message}[/]")
+        label.add_class("-error")
+
+    def show_suggestions(self, key: str, candidates: Sequence[Any]) -> None:
+        if self.row is None or self.row.key != key:
+            return
+        self.query_one(DrugSuggestions).show_candidates(candidates)
+
+    @property
+    def suggestions_shown(self) -> bool:
+        return self.query_one(DrugSuggestions).display
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _describe(self, row: Row) -> None:
+        label = self.query_one("#editor-label", Label)
+        label.remove_class("-error")
+        state = STATE_WORDS.get(row.state, row.state)
+        confidence = f" · confidence {row.confidence:.2f}" if row.state == "machine" else ""
+        low = " · [b]LOW[/b]" if row.low else ""
+        label.update(f"[b]{row.label}[/b] · {state}{confidence}{low}")
+        label.set_class(row.low, "-low")
+
+    @on(Input.Changed, "#editor-input")
+    def _typed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._is_drug and self.row is not None:
+            self.post_message(self.QueryChanged(self.row.key, last_part(event.value)))
+
+    @on(Input.Submitted, "#editor-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.row is None:
+            return
+        if self.suggestions_shown:
+            self.accept_suggestion()
+            return
+        self.post_message(self.Committed(self.row.key, event.value, advance=True))
+
+    @on(Select.Changed, "#editor-select")
+    def _chosen(self, event: Select.Changed) -> None:
+        event.stop()
+        if self.row is not None and self.text != self.row.text:
+            self.post_message(self.Committed(self.row.key, self.text, advance=False))
+
+    def accept_suggestion(self) -> bool:
+        suggestions = self.query_one(DrugSuggestions)
+        candidate = suggestions.chosen()
+        if candidate is None:
+            return False
+        text_input = self.query_one(Input)
+        query = last_part(text_input.value)
+        generics = list(getattr(candidate, "generics", []) or []) or [str(candidate.name)]
+        with text_input.prevent(Input.Changed):
+            text_input.value = replace_last_part(text_input.value, [g.lower() for g in generics])
+        text_input.cursor_position = len(text_input.value)
+        suggestions.hide()
+        self.post_message(self.SuggestionAccepted(query, candidate))
+        return True
+
+    def action_suggestion(self, delta: int) -> None:
+        self.query_one(DrugSuggestions).move(delta)
+
+    def action_dismiss_suggestions(self) -> None:
+        self.query_one(DrugSuggestions).hide()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("suggestion", "dismiss_suggestions"):
+            return self.suggestions_shown
+        return True
