@@ -422,6 +422,14 @@ def merge(target, other, *, source: str = "other") -> MergeReport:
     Same annotator name with a different record in each store: the incoming one is kept as
     ``name@source`` rather than overwriting work.
     """
+    # One sync at the end instead of one per version: a merge is a bulk write. An interrupted
+    # merge is finished by running it again (versions already present are skipped, and a letter
+    # left with differing versions outside adjudication is sent there).
+    with target.batch():
+        return _merge(target, other, source)
+
+
+def _merge(target, other, source: str) -> MergeReport:
     report = MergeReport()
     imported = {tuple(x) for x in target.meta(IMPORTED_KEY, [])}
     for summary in other.summaries():
@@ -459,6 +467,10 @@ def merge(target, other, *, source: str = "other") -> MergeReport:
             report.finals_added += 1
             added = True
         if not added:
+            unsettled = not target.final_annotator(lid) and target.status(lid) != "adjudication"
+            if unsettled and _needs_adjudication(target, lid):
+                target.set_status(lid, "adjudication", f"merged from {source}: versions differ")
+                report.to_adjudication.append(lid)
             continue
         if _needs_adjudication(target, lid):
             target.set_status(

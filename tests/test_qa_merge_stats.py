@@ -155,3 +155,23 @@ def test_agreement_table_and_empty_store(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "alice vs bob (2 letter(s))" in out and "items.decision" in out
     assert "machine vs gold" in out
+
+
+def test_merging_again_after_adjudication_leaves_it_settled_and_repairs_a_cut_merge(tmp_path):
+    letters = _letters(2)
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    _store(a, "alice", letters, {0: {"patient.age": 41}, 1: {"patient.age": 41}})
+    _store(b, "bob", letters, {0: {"patient.age": 42}, 1: {"patient.age": 42}})
+    first, second = (letter.letter_id for letter, _ in letters)
+    with Store.open(a, annotator="alice") as target, Store.open(b, read_only=True) as other:
+        qa.merge(target, other, source="b")
+        session = qa.AdjudicationSession.start(first, target.gold_versions(first))
+        session.choose_all("bob")
+        qa.finish_adjudication(target, session, "carol")
+        # A merge cut short after storing bob's version but before the status change:
+        target.set_status(second, "gold")
+        report = qa.merge(target, other, source="b")
+        assert report.versions_added == 0
+        assert target.status(first) == "reviewed" and target.get_gold(first).patient.age == 42
+        assert report.to_adjudication == [second]
+        assert target.status(second) == "adjudication"

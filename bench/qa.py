@@ -1,0 +1,129 @@
+"""QA at scale: merge, agreement, stats and export on stores of N letters (default 2,000).
+
+Builds two stores from the fixture letters (each copy made distinct by a line of its own): alice
+marks every letter gold, bob half of them with one value in ten letters changed.  Then times, with
+repeats (median and p95 in seconds):
+
+- `imrgold merge` of bob's store into alice's (once: it changes the store);
+- `agreement` (gathering versions from the store plus computing every coefficient);
+- `stats` (history of every letter, machine accuracy per field);
+- `export jsonl` the lean way (records from the gold shards only) against the naive way
+  (also reading every letter's draft/proposal, which only the spans format needs);
+- `export spans` and `export jsonl --deidentify`.
+
+Usage: python bench/qa.py [--letters 2000] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core import export  # noqa: E402
+from core.agreement import agreement_report  # noqa: E402
+from core.deidentify import Deidentifier  # noqa: E402
+from core.extract import extract  # noqa: E402
+from core.models import Proposal, ProposedField  # noqa: E402
+from core.reading import read_letter  # noqa: E402
+from store import qa  # noqa: E402
+from store.store import Store  # noqa: E402
+
+
+def build(path: Path, annotator: str, n: int, *, every: int = 1, change_every: int = 0) -> None:
+    bases = []
+    for letter_path in sorted((ROOT / "fixtures" / "letters").glob("*.txt")):
+        letter = read_letter(letter_path)
+        bases.append((letter, extract(letter.text, letter.letter_id)))
+    with Store.open(path, annotator=annotator) as store, store.batch():
+        for i in range(0, n, every):
+            letter, proposal = bases[i % len(bases)]
+            text = f"{letter.text}\n[bench copy {i}]\n"
+            lid = hashlib.sha256(text.encode()).hexdigest()
+            copy = letter.model_copy(update={"letter_id": lid, "text": text, "name": f"{i:05d}"})
+            mine: Proposal = proposal.model_copy(update={"letter_id": lid})
+            if change_every and i % change_every == 0:
+                fields = dict(mine.fields)
+                fields["patient.age"] = ProposedField(value=(i % 80) + 18, source="human")
+                mine = mine.model_copy(update={"fields": fields})
+            store.add_letter(copy)
+            store.put_proposal(mine)
+            store.mark_gold(mine)
+
+
+def timed(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    times.sort()
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    return statistics.median(times), p95
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--letters", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        a, b = Path(tmp) / "alice.json", Path(tmp) / "bob.json"
+        start = time.perf_counter()
+        build(a, "alice", args.letters)
+        build(b, "bob", args.letters, every=2, change_every=10)
+        print(f"built stores of {args.letters} letters in {time.perf_counter() - start:.1f} s")
+
+        start = time.perf_counter()
+        with Store.open(a, annotator="alice") as target, Store.open(b, read_only=True) as other:
+            report = qa.merge(target, other, source="bob")
+        print(f"merge: {time.perf_counter() - start:.2f} s, {report.versions_added} versions, "
+              f"{len(report.to_adjudication)} to adjudication")
+
+        with Store.open(a, read_only=True) as store:
+            from cli.commands.agreement import gather
+
+            def agreement() -> None:
+                letters, machines, gold = gather(store, "stored")
+                agreement_report(letters, machines, gold)
+
+            def lean() -> None:
+                list(export.jsonl_lines(e.record for e in qa.export_records(store)))
+
+            def naive() -> None:
+                entries = qa.export_records(store, with_proposals=True)
+                list(export.jsonl_lines(e.record for e in entries))
+
+            def spans() -> None:
+                for e in qa.export_records(store, with_proposals=True):
+                    export.spans_line(e.record, store.get_letter(e.letter_id).text, e.proposal)
+
+            def deidentified() -> None:
+                deid = Deidentifier("bench")
+                list(export.jsonl_lines(deid.record(e.record) for e in qa.export_records(store)))
+
+            rows = [
+                ("agreement (stored machine)", timed(agreement, args.repeats)),
+                ("stats", timed(lambda: qa.gather_stats(store), args.repeats)),
+                ("export jsonl, lean", timed(lean, args.repeats)),
+                ("export jsonl, naive", timed(naive, args.repeats)),
+                ("export spans", timed(spans, args.repeats)),
+                ("export jsonl --deidentify", timed(deidentified, args.repeats)),
+            ]
+    print(f"{'task':<30} {'median s':>9} {'p95 s':>9}")
+    for name, (median, p95) in rows:
+        print(f"{name:<30} {median:>9.3f} {p95:>9.3f}")
+    lean_median = rows[2][1][0]
+    print(f"naive / lean export: {rows[3][1][0] / lean_median:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
