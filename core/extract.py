@@ -158,7 +158,7 @@ STATES = {
 _STATE_RE = re.compile(
     r"\b(?:"
     + "|".join(sorted((re.escape(s).replace(r"\ ", r"\s+") for s in STATES), key=len, reverse=True))
-    + r"|[A-Z]{2}(?=\s*(?:,|$|\.|and\b)))\b",
+    + r"|(?-i:[A-Z]{2})(?=\s*(?:,|$|\.|and\b)))\b",
     re.I,
 )
 _CODES = set(STATES.values())

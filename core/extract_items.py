@@ -35,50 +35,75 @@ def request_range(heading: str) -> tuple[int, int]:
 # ---------------------------------------------------------------------------------------------
 # Category.
 
+# Category words, in priority order for ties.  The category whose words come *first* in the
+# request wins: requests name their thing first and qualify it after ("Referral to orthopedic
+# surgeon", "Physical therapy after arthroscopy", "Cold therapy unit").
 _CATEGORY_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.I))
     for name, pattern in (
         (
             "other",
             r"\burine\b|\bdrug\s+(?:screen|test)|toxicolog|\blab(?:oratory|s)?\b|\bblood\s+(?:test|work)"
-            r"|\bfunctional\s+capacity|\bFCE\b|\bhome\s+health|\bRN\b|\bnurs(?:e|ing)\b|\bgym\b"
-            r"|membership|transportation|\bhome\s+care\b|\baide\b|genetic\s+test",
+            r"|\bfunctional\s+capacity|\bFCE\b|\bhome\s+health|(?-i:\bRN\b|\bLVN\b)|\bnurs(?:e|ing)\b"
+            r"|\bgym\b|membership|transportation|\bhome\s+care\b|\baide\b|genetic|\bDNA\b"
+            r"|\bpanel\b|\bCBC\b|weight\s+(?:loss|management)|\bdetox|housekeep|\bchores?\b",
         ),
         (
             "equipment",
-            r"\bTENS\b|\bunits?\b(?!\s+(?:of|per))|\bbraces?\b|\bsplints?\b|\bsupports?\b|\bpillows?\b"
-            r"|wheel\s?chair|\bwalker\b|\bcanes?\b|\bcommode\b|\bchairs?\b|\bbeds?\b|mattress"
-            r"|orthotic|\binsoles?\b|\bsling\b|work\s?station|\bkit\b|\bcold\s+therapy|\bcryo"
-            r"|\bheat(?:ing)?\s+(?:pad|wrap|unit)|\bhot/cold|\bcrutch|\bcollar\b|\bshower\b"
+            r"\bTENS\b|(?<![\d\s])\s*\bunits?\b(?!\s+(?:of|per))|\bbraces?\b|\bsplints?\b|\bsupports?\b"
+            r"|\bpillows?\b|wheel\s?chair|\bwalker\b|\bcanes?\b|\bcommode\b|\bchairs?\b|\bbeds?\b"
+            r"|mattress|orthotic|\binsoles?\b|\bsling\b|work\s?station|\bkit\b|\bcold\s+therapy|\bcryo"
+            r"|\bheat(?:ing)?\s+(?:pad|wrap|unit)|\bhot/cold|\bcold/hot|\bcrutch|\bcollar\b|\bshower\b"
             r"|\bDME\b|durable\s+medical|\bstimulator\b|\bcompression\s+(?:stocking|garment|device)"
-            r"|\bice\s+(?:pack|machine)|\btraction\b|\bglove|\bbrace\b|\bshoe",
+            r"|\bice\s+(?:pack|machine)|\btraction\b|\bglove|\bshoes?\b|\bH-?wave\b|interferential"
+            r"|\bdevice\b|\bmachine\b|\bscooter\b|\bbrace\b|\bgarment|\bstockings?\b|\bramp\b",
         ),
         (
             "imaging",
             r"x-?rays?\b|\bradiograph|\bMRI\b|\bMRA\b|\bMR\s+arthrogra|\bCT\b|\bCAT\s+scan|bone\s+scan"
-            r"|ultrasound|sonogra|arthrogra|\bimaging\b|\bscan\b|\bPET\b|myelogra|discogra",
+            r"|ultrasound|sonogra|arthrogra|\bimaging\b|\bscans?\b|(?-i:\bPET\b)|myelogra|discogra"
+            r"|\bfilms?\b|\bDEXA\b",
         ),
         (
             "consultation",
-            r"consult|referral|\brefer\b|\bevaluation\b|\beval\b|follow[\s-]?up|office\s+visit"
-            r"|second\s+opinion|\bvisits?\s+with\b",
+            r"\bevaluation\b|\beval\b|\bassessment\b",
         ),
         (
             "therapy",
-            r"physical\s+therap|\bPT\b|occupational\s+therap|\bOT\b|chiropract|acupunct|massage"
-            r"|aqua|pool\s+therap|psychotherap|\bCBT\b|cognitive\s+behavio|work\s+harden"
+            r"physical\s+therap|(?-i:\bPT\b)|occupational\s+therap|(?-i:\bOT\b)|chiropract|acupunct"
+            r"|massage|aqua|pool\s+therap|psychotherap|(?-i:\bCBT\b)|cognitive\s+behavio|work\s+harden"
             r"|work\s+condition|functional\s+restoration|biofeedback|\bsessions?\b|therap(?:y|ies)"
-            r"|hospitali[sz]ation|rehabilitation\s+program|\bHELP\b|manipulation|\btreatments?\b",
+            r"|hospitali[sz]ation|rehabilitation\s+program|(?-i:\bHELP\b)|manipulation\b(?!\s+under)"
+            r"|\btreatments?\b|shockwave|(?-i:\bESWT\b)|\bprogram\b|counsel",
         ),
         (
             "procedure",
             r"surg|arthroscop|repair|release\b|fixation|fusion|\binjections?\b|\bblocks?\b|ablation"
-            r"|\bEMG\b|\bNCV\b|\bNCS\b|electrodiagnost|nerve\s+conduction|electromyogra|sleep\s+stud"
-            r"|polysomnogra|ectomy\b|otomy\b|plasty\b|scopy\b|replacement|decompression|tenodesis"
-            r"|\bORIF\b|\bESI\b|epidural|radiofrequency|rhizotomy|implant|debridement|reduction"
-            r"|shockwave|\bESWT\b|\bPRP\b|platelet|\bprocedure\b|\boperation\b",
+            r"|(?-i:\bEMG\b|\bNCV\b|\bNCS\b)|electrodiagnost|nerve\s+conduction|electromyogra"
+            r"|sleep\s+stud|polysomnogra|ectomy\b|otomy\b|plasty\b|scopy\b|replacement|decompression"
+            r"|tenodesis|(?-i:\bORIF\b|\bESI\b|\bPRP\b|\bMUA\b)|epidural|radiofrequency|rhizotomy"
+            r"|implant|debridement|reduction|platelet|\bprocedure\b|\boperation\b|under\s+anesthesia"
+            r"|spinal\s+cord\s+stimulat|neurotomy|\bbiopsy\b|aspiration|\bEKG\b|\bECG\b|\bstudy\b",
         ),
     )
+)
+# A consultation about anything is a consultation ("Orthopedic surgery consultation").
+_CONSULTATION = re.compile(
+    r"consult|referral|\brefer\b|follow[\s-]?ups?\b|office\s+visits?|second\s+opinion"
+    r"|\bvisits?\s+(?:with|to)\b",
+    re.I,
+)
+# "Associated surgical service: Physical therapy" is physical therapy.
+_SERVICE_PREFIX = re.compile(
+    r"^[^:]{0,40}?\b(?:surgical\s+services?|retrospective|prospective|request(?:ed)?)\b[^:]{0,20}:\s*",
+    re.I,
+)
+# A drug injected at a site or by a technique is a procedure ("Lidocaine trigger point injection").
+_SITE_PROCEDURE = re.compile(
+    r"trigger\s+point|epidural|facet|\bnerve\b|\bblocks?\b|\bjoint\b|intra-?articular|guided"
+    r"|fluoroscop|\bknee\b|\bshoulder\b|\bhip\b|lumbar|cervical|\bL\d|\bC\d|ablation|sacroiliac"
+    r"|\bSI\b|bursa|tendon|sheath",
+    re.I,
 )
 _DOSE = re.compile(
     r"\d\s*(?:%|percent\b|mg\b|mcg\b|ml\b|mls\b|cc\b|gm?s?\b|grams?\b|units?/)", re.I
@@ -101,11 +126,17 @@ _MED_CONTEXT = re.compile(
 
 @lru_cache(maxsize=8192)
 def keyword_category(request: str) -> str | None:
-    """The first category whose words the request uses (rules in priority order)."""
-    for name, pattern in _CATEGORY_RULES:
-        if pattern.search(request):
-            return name
-    return None
+    """The category whose words come first in the request (rule order breaks ties)."""
+    if _CONSULTATION.search(request):
+        return "consultation"
+    prefix = _SERVICE_PREFIX.match(request)
+    text = request[prefix.end() :] if prefix and prefix.end() < len(request) else request
+    best: tuple[int, int, str] | None = None
+    for rank, (name, pattern) in enumerate(_CATEGORY_RULES):
+        m = pattern.search(text)
+        if m and (best is None or (m.start(), rank) < best[:2]):
+            best = (m.start(), rank, name)
+    return best[2] if best else None
 
 
 def might_be_drug(request: str) -> bool:
@@ -125,12 +156,15 @@ def category(request: str, drugs: list[str], context: str = "") -> tuple[str | N
     """
     if not request.strip():
         return None, 0.0
+    name = keyword_category(request)
+    if name == "procedure" and _SITE_PROCEDURE.search(request):
+        # "Lidocaine trigger point injection": injected at a site, a procedure even with a drug.
+        return "procedure", 0.75
     dose = bool(_DOSE.search(request) or _FORM.search(request))
     if drugs and dose:
         return "medication", 0.95
     if _DOSE.search(request):
         return "medication", 0.75
-    name = keyword_category(request)
     if name is not None:
         if drugs and name in ("procedure", "other"):
             # "Toradol injection": a drug given by injection is a medication.

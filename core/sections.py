@@ -21,14 +21,15 @@ _DECISION_WORD = re.compile(
     r"(?P<decision>Upheld|Overturned|UPHELD|OVERTURNED|upheld|overturned)\b[ \t.]*$", re.M
 )
 _IS_BEFORE = re.compile(r"\s+(?:is|are)\s*$", re.I)
+# Tolerant of OCR slips ("Claims Adminstrator", "Decision rational"): a label confirms a heading.
 _LABEL = re.compile(
-    r"^(?:Claims\s+Administrator\s+guidelines?|MAXIMUS\s+guidelines?|Decision\s+rationale)\s*:",
+    r"^(?:Claims\s+Admin\w*\s+guide\w*|MAXIMUS\s+guide\w*|Decision\s+rational\w*)\s*:",
     re.I,
 )
 # The three labels of an item block, found in one scan of the issues section.
 _BLOCK_LABEL = re.compile(
-    r"^(?:(?P<maximus>MAXIMUS\s+guidelines?)|(?P<rationale>Decision\s+rationale)"
-    r"|(?P<claims>Claims\s+Administrator\s+guidelines?))\s*:",
+    r"^(?:(?P<maximus>MAXIMUS\s+guide\w*)|(?P<rationale>Decision\s+rational\w*)"
+    r"|(?P<claims>Claims\s+Admin\w*\s+guide\w*))\s*:",
     re.M | re.I,
 )
 _SENTENCE_END = re.compile(r"""[.!?]["'”’)\]]*$""")
