@@ -45,17 +45,17 @@ DATE_FIELDS: tuple[str, ...] = (
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
 _MONTHS["sept"] = 9
-_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 CASE_NUMBER = re.compile(r"\bCM\d{2}-\d{7}\b", re.IGNORECASE)
 _NUMERIC_DATE = re.compile(r"\b(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4}|\d{2})(?!\d)")
 _ISO_DATE = re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b")
+# Any word then a day and year; the word is checked against `_MONTHS` afterwards, which is far
+# faster than a 25-way alternation tried at every position of a long rationale.
 _LONG_DATE = re.compile(
-    rf"\b(?P<mon>{_MONTH_NAMES})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b",
-    re.IGNORECASE,
+    r"\b(?P<mon>[A-Za-z]{3,9}+)\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})\b"
 )
-_MONTH_YEAR = re.compile(rf"\b(?P<mon>{_MONTH_NAMES})\.?,?\s+(?P<y>\d{{4}})\b", re.IGNORECASE)
+_MONTH_YEAR = re.compile(r"\b(?P<mon>[A-Za-z]{3,9}+)\.?,?\s+(?P<y>\d{4})\b")
 _AGE = re.compile(
     r"\b(?P<n>\d{2,3})(?P<rest>(?:\s*|-)years?(?:\s*|-)old\b)|\b(?P<aged>aged\s+)(?P<n2>\d{2,3})\b",
     re.IGNORECASE,
@@ -150,7 +150,8 @@ def _date_edits(text: str, shift: Callable[[dt.date], dt.date], pivot: int) -> l
         if day is not None:
             edits.append(Edit(match.start(), match.end(), shift(day).isoformat()))
     for match in _LONG_DATE.finditer(text):
-        day = _safe_date(int(match["y"]), _MONTHS[match["mon"].lower()], int(match["d"]))
+        month = _MONTHS.get(match["mon"].lower())
+        day = _safe_date(int(match["y"]), month, int(match["d"])) if month else None
         if day is None:
             continue
         moved = shift(day)
@@ -160,10 +161,11 @@ def _date_edits(text: str, shift: Callable[[dt.date], dt.date], pivot: int) -> l
         )
     taken = [(e.start, e.end) for e in edits]
     for match in _MONTH_YEAR.finditer(text):
-        if any(s <= match.start() < e for s, e in taken):
+        month = _MONTHS.get(match["mon"].lower())
+        if month is None or any(s <= match.start() < e for s, e in taken):
             continue
         # A month without its day: move the middle of that month.
-        moved = shift(dt.date(int(match["y"]), _MONTHS[match["mon"].lower()], 15))
+        moved = shift(dt.date(int(match["y"]), month, 15))
         edits.append(
             Edit(match.start(), match.end(), f"{calendar.month_name[moved.month]} {moved.year}")
         )
@@ -171,6 +173,9 @@ def _date_edits(text: str, shift: Callable[[dt.date], dt.date], pivot: int) -> l
 
 
 def _age_edits(text: str) -> list[Edit]:
+    lowered = text.lower()
+    if "old" not in lowered and "aged" not in lowered:
+        return []
     edits = []
     for match in _AGE.finditer(text):
         number = match["n"] or match["n2"]

@@ -134,3 +134,16 @@ def test_two_digit_years_read_against_the_latest_year_without_a_decision_date():
     out = deid.record(rec)
     moved = dt.date(1999, 3, 2) + dt.timedelta(days=deid.offset_days(rec.letter_id))
     assert moved.strftime("%m/%d/%y") in out.items[0].rationale
+
+
+def test_month_name_forms_shift_and_other_words_do_not():
+    deid = Deidentifier("k")
+    rec = _record(items=[DisputedItem(
+        request="x",
+        rationale="Seen Sept. 5, 2015 and in March 2016; see Section 2016 and Page 111 of 127.",
+    )])
+    out = deid.record(rec).items[0].rationale
+    delta = dt.timedelta(days=deid.offset_days(rec.letter_id))
+    assert (dt.date(2015, 9, 5) + delta).strftime("%B %d, %Y") in out
+    assert (dt.date(2016, 3, 15) + delta).strftime("%B %Y") in out
+    assert "Section 2016" in out and "Page 111 of 127" in out
