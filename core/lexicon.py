@@ -25,6 +25,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from core.lexicon_build import (
     ORIGIN_RANK,
@@ -51,16 +52,40 @@ _TERM_CUTOFF = 62.0
 _MAX_TERMS = 40
 _MAX_ENTRIES_PER_TERM = 60
 _MAX_GRAM_CANDIDATES = 400
+_MAX_TERMS_TOTAL = 60
+_TERM_SPREAD = 40.0
 _COVER_CUTOFF = 75.0
 _LETTER_FIT = 70.0
 _LETTER_BOOST = 12.0
 _WORD_CUTOFF = 85.0
+_LETTER_NAME_CUTOFF = 55.0
+_PREFERRED_BONUS = 1.0
+_FORM_WEIGHT = 1.5
+_CLEAR_MATCH = 90.0
+_OCR_MISREADS = (("rn", "m"), ("cl", "d"), ("ii", "u"), ("ri", "n"), ("vv", "w"), ("li", "h"))
 # generic_ingredients accepts a fuzzy name only when it is this close (or closer, given the
 # letter names it elsewhere): a wrong drug in a gold record is worse than none.
 _NORMALIZE_CUTOFF = 92.0
 _NORMALIZE_STRICT_CUTOFF = 95.0
 _NORMALIZE_LETTER_CUTOFF = 78.0
 _CAPITALIZED = re.compile(r"\b[A-Z][A-Za-z]+")
+
+
+def _similarity(a: str, b: str, ratio: float) -> float:
+    """The Indel ratio averaged with the Damerau (OSA) similarity: OCR substitutes letters
+    ("e" read as "c") and typists swap them, one slip each where Indel counts two."""
+    return (ratio + OSA.normalized_similarity(a, b) * 100.0) / 2
+
+
+def _ocr_readings(unit: str) -> set[str]:
+    """What a damaged word may have been before OCR misread letter shapes."""
+    readings = {unit.replace(seen, meant) for seen, meant in _OCR_MISREADS if seen in unit}
+    undone = unit
+    for seen, meant in _OCR_MISREADS:
+        undone = undone.replace(seen, meant)
+    readings.add(undone)
+    readings.discard(unit)
+    return readings
 
 
 class Candidate(BaseModel):
@@ -116,10 +141,13 @@ def _write_private(path: Path, payload: object) -> None:
 
 
 class _LetterContext:
-    """What a letter offers: the lexicon entries it names and its other words."""
+    """What a letter offers: the lexicon entries it names (and their spellings without
+    spaces, to compare damaged queries with) and its other words."""
 
-    def __init__(self, entries: set[int], words: list[str]) -> None:
+    def __init__(self, entries: set[int], keys: dict[str, list[int]], words: list[str]) -> None:
         self.entries = entries
+        self.keys = keys
+        self.key_list = list(keys)
         self.words = words
 
 
@@ -281,7 +309,12 @@ class Lexicon:
                     continue
                 entries.update(self._t.exact(" ".join(gram)))
         distinct = sorted({w for w in words if len(w) >= 4 and w.isalpha()})
-        context = _LetterContext(entries, distinct)
+        keys: dict[str, list[int]] = {}
+        for entry in sorted(entries):
+            joined = self._t.keys[entry].replace(" ", "")
+            if len(joined) >= 4:
+                keys.setdefault(joined, []).append(entry)
+        context = _LetterContext(entries, keys, distinct)
         if len(self._letters) > 16:
             self._letters.clear()
         self._letters[key] = (letter_text, context)
@@ -307,10 +340,11 @@ class Lexicon:
             )
         return found
 
-    def _similar_terms(self, unit: str) -> list[tuple[str, float, Iterable[int]]]:
-        """Terms near ``unit``: (term, similarity, entries holding it), best first."""
+    def _similar_terms(self, unit: str) -> list[tuple[str, float, int | list[int]]]:
+        """Terms near ``unit``: (term, similarity, where its entries are), best first; the
+        entries are a slot of the fuzzy index or, for user additions, a list."""
         t = self._t
-        out: list[tuple[str, float, Iterable[int]]] = []
+        out: list[tuple[str, float, int | list[int]]] = []
         offsets = t.gram_offsets
         chunks = []
         for gram in set(grams(unit)):
@@ -318,11 +352,11 @@ class Lexicon:
             if number is not None:
                 chunks.append(self._postings[offsets[number] : offsets[number + 1]])
         if chunks:
-            slots, counts = np.unique(np.concatenate(chunks), return_counts=True)
-            keep = counts >= max(1, min(3, len(unit) // 3))
-            slots, counts = slots[keep], counts[keep]
+            tally = np.bincount(np.concatenate(chunks))
+            slots = np.flatnonzero(tally >= max(1, min(3, len(unit) // 3)))
             if len(slots) > _MAX_GRAM_CANDIDATES:
-                slots = slots[np.argpartition(-counts, _MAX_GRAM_CANDIDATES)[:_MAX_GRAM_CANDIDATES]]
+                top = np.argpartition(-tally[slots], _MAX_GRAM_CANDIDATES)
+                slots = slots[top[:_MAX_GRAM_CANDIDATES]]
             slot_list = slots.tolist()
             found = process.extract(
                 unit,
@@ -331,7 +365,7 @@ class Lexicon:
                 limit=_MAX_TERMS,
                 score_cutoff=_TERM_CUTOFF,
             )
-            out = [(term, score, t.term_entries(slot_list[pos])) for term, score, pos in found]
+            out = [(term, _similarity(unit, term, r), slot_list[pos]) for term, r, pos in found]
         if self._extra_terms:
             for term, score, pos in process.extract(
                 unit, self._extra_terms, scorer=fuzz.ratio, limit=10, score_cutoff=_TERM_CUTOFF
@@ -339,6 +373,11 @@ class Lexicon:
                 out.append((term, score, self._extra_term_entries[pos]))
         out.sort(key=lambda x: -x[1])
         return out
+
+    def _entries(self, where: int | list[int]) -> Iterable[int]:
+        if isinstance(where, int):
+            return self._t.term_entries(where)[:_MAX_ENTRIES_PER_TERM]
+        return where[:_MAX_ENTRIES_PER_TERM]
 
     @staticmethod
     def _units(words: list[str]) -> list[tuple[str, frozenset[int]]]:
@@ -359,8 +398,7 @@ class Lexicon:
         name to joined query words); the score scales the fit by how much of the query the
         entry accounts for, and lifts names the letter uses elsewhere."""
         total = float(len(words))
-        term_sim: dict[str, tuple[float, frozenset[int]]] = {}
-        candidates: dict[int, None] = {}
+        term_sim: dict[str, tuple[float, frozenset[int], int | list[int]]] = {}
         known = {w for w in words if len(w) >= 4 and self._t.exact(w)}
         for unit, positions in self._units(words):
             if len(unit) < 3 and len(words) > 1:
@@ -372,33 +410,60 @@ class Lexicon:
                     # Known names side by side ("Flurbiprofen 20%, Baclofen 5%") are a
                     # list, not one name split apart.
                     continue
+            found: list[tuple[str, float, int | list[int]]]
             if exact and len(words) > 1:
-                found: list[tuple[str, float, Iterable[int]]] = [(unit, 100.0, exact)]
+                found = [(unit, 100.0, exact)]
             else:
                 found = self._similar_terms(unit) if len(unit) >= 3 else []
                 if exact and (not found or found[0][0] != unit):
                     found.insert(0, (unit, 100.0, exact))
-            for term, sim, entries in found:
+                if len(unit) >= 4 and (not found or found[0][1] < _CLEAR_MATCH):
+                    for reading in _ocr_readings(unit):
+                        # A little below a direct match: the misreading is a guess.
+                        found += [(t, sim - 2.0, e) for t, sim, e in self._similar_terms(reading)]
+            if context is not None and len(unit) >= 4:
+                # The letter's own names are few: compare them whole, however damaged the
+                # query is ("Efdex0r" where the letter says Effexor).
+                near = process.extract(
+                    unit,
+                    context.key_list,
+                    scorer=fuzz.ratio,
+                    limit=5,
+                    score_cutoff=_LETTER_NAME_CUTOFF,
+                )
+                found += [(key, sim, context.keys[key]) for key, sim, _ in near]
+            for term, sim, where in found:
                 best = term_sim.get(term)
                 if best is None or (sim, len(positions)) > (best[0], len(best[1])):
-                    term_sim[term] = (sim, positions)
-                for n, entry in enumerate(entries):
-                    if n >= _MAX_ENTRIES_PER_TERM:
-                        break
-                    candidates[entry] = None
+                    term_sim[term] = (sim, positions, where)
+        # Only the closest terms bring candidates: a long tail of 60-ish lookalikes costs
+        # time and never wins.
+        ranked = sorted(term_sim.values(), key=lambda v: -v[0])[:_MAX_TERMS_TOTAL]
+        floor = ranked[0][0] - _TERM_SPREAD if ranked else 0.0
+        candidates: dict[int, None] = {}
+        for sim, _positions, where in ranked:
+            if sim < floor:
+                break
+            candidates.update(dict.fromkeys(self._entries(where)))
         scores: dict[int, tuple[float, float]] = {}
         for entry in candidates:
             match_key = self._t.keys[entry]
-            entry_words = [w for w in match_key.split() if len(w) >= 3] or match_key.split()
             covered: set[int] = set()
-            total_sim = 0.0
-            for w in entry_words:
+            total_sim = weight = 0.0
+            for w in match_key.split():
+                if len(w) < 3:
+                    # Short words are not indexed: they count, at half weight, only when the
+                    # query has them too ("Senokot S" is not quite "Senokot").
+                    weight += 0.5
+                    total_sim += 50.0 if w in words else 0.0
+                    continue
+                weight += 1.0
                 hit = term_sim.get(w)
                 if hit:
                     total_sim += hit[0]
                     if hit[0] >= _COVER_CUTOFF:
                         covered |= hit[1]
-            fit = total_sim / len(entry_words)
+            fit = total_sim / weight
             whole = term_sim.get(match_key.replace(" ", ""))
             if whole and whole[0] >= fit:
                 fit = whole[0]
@@ -440,9 +505,13 @@ class Lexicon:
             origin = self._t.origin(entry)
             return (
                 0 if learned and origin == "learned" and score >= 100 else 1,
-                -round(score, 4),
+                -round(
+                    score
+                    + _PREFERRED_BONUS * self._t.preferred[entry]
+                    + _FORM_WEIGHT * _form_fit(tokens(self._t.names[entry]), raw_words),
+                    4,
+                ),
                 first,
-                -_form_fit(tokens(self._t.names[entry]), raw_words),
                 ORIGIN_RANK[origin],
                 len(self._t.keys[entry]),
                 entry,
@@ -451,7 +520,12 @@ class Lexicon:
         out: list[Candidate] = []
         seen: set[tuple[str, object]] = set()
         extra = self._letter_words(words, context, limit) if context is not None else []
-        for entry, (score, _first) in sorted(scores.items(), key=rank):
+        # Only the best few need the full ranking key (it tokenizes names).
+        ordered = sorted(scores.items(), key=lambda kv: -kv[1][0])
+        if len(ordered) > 4 * limit:
+            floor = ordered[4 * limit][1][0]
+            ordered = [kv for kv in ordered if kv[1][0] >= floor]
+        for entry, (score, _first) in sorted(ordered, key=rank):
             if len(out) >= limit:
                 break
             while extra and extra[0].score > score:

@@ -22,7 +22,7 @@ from typing import Any
 
 from core.lexicon_text import compact, fold, name_tokens, split_components, strip_salts
 
-BUILD_VERSION = "lexicon-5"
+BUILD_VERSION = "lexicon-8"
 DICTIONARY_FILE = "drug_ner_dictionary.pkl.bz2"
 SUPPLEMENT_PATH = Path(__file__).resolve().parent / "data" / "drug_supplement.json"
 
@@ -31,6 +31,9 @@ ORIGIN_RANK = {"learned": 0, "supplement": 1, "dictionary": 2, "letter": 3}
 # MeSH tree roots of proteins, enzymes, nucleic acids, biological factors and pharmacologic
 # classes: names under only these roots are not products an IMR letter requests.
 _NON_PRODUCT_MESH = ("D05", "D08", "D12", "D13", "D23", "D27")
+# Research codes ("MEDI3506", "EDI-200"): once numbers are dropped as doses, "medi" and "edi"
+# would be left to match anything.
+_CODE_NAME = re.compile(r"[a-z]-?\d", re.IGNORECASE)
 _CLASS_NAME = re.compile(r"(?<![su])s\b(?!.*\w)|\b(derivatives|compounds|agents)\b", re.IGNORECASE)
 
 
@@ -50,6 +53,9 @@ class Tables:
     names: list[str] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
     group: array = field(default_factory=lambda: array("i"))
+    # 1 for a drug's main names (its canonical name, a brand, a curated product), 0 for the
+    # dictionary's many foreign and chemical synonyms: ties go to the name people write.
+    preferred: bytearray = field(default_factory=bytearray)
     groups: list[Group] = field(default_factory=list)
     exact_index: dict[str, int] = field(default_factory=dict)
     compact_index: dict[str, int] = field(default_factory=dict)
@@ -73,7 +79,9 @@ class Tables:
         self.groups.append((generics, origin, ids or {}, source))
         return len(self.groups) - 1
 
-    def add(self, name: str, spelled: str, group: int, *, first: bool = False) -> int | None:
+    def add(
+        self, name: str, spelled: str, group: int, *, first: bool = False, preferred: bool = True
+    ) -> int | None:
         """Add ``spelled`` (matched) meaning group ``group`` (shown as ``name``)."""
         match_key = " ".join(name_tokens(spelled))
         if not match_key:
@@ -82,6 +90,7 @@ class Tables:
         self.names.append(name)
         self.keys.append(match_key)
         self.group.append(group)
+        self.preferred.append(1 if preferred else 0)
         self._post(self.exact_index, match_key, index, first)
         joined = match_key.replace(" ", "")
         if joined != match_key:
@@ -230,14 +239,15 @@ def build_tables(dictionary: Path, supplement: Path | None) -> Tables:
 
     def add(variant: str, canonical: str) -> None:
         group = group_of.get(canonical)
-        if group is None:
+        if group is None or _CODE_NAME.search(variant):
             return
         marker = (" ".join(name_tokens(variant)), tables.groups[group][0])
         if marker in seen:
             return
         seen.add(marker)
         is_brand = bool(vdata.get(variant, {}).get("is_brand"))
-        tables.add(_display(variant, canonical, kept[canonical], is_brand), variant, group)
+        display = _display(variant, canonical, kept[canonical], is_brand)
+        tables.add(display, variant, group, preferred=is_brand or variant == canonical)
 
     for canonical in kept:
         add(canonical, canonical)

@@ -30,7 +30,7 @@ SALT_WORDS = _wordset(
 # Words of a request that describe the dose, form, route, count or schedule, never the drug.
 NOISE_WORDS = _wordset(
     """
-    mg mcg ug g gm gms gr gram grams kg ml cc meq iu unit units percent pct mgs mls
+    mg mcg ug g gm gms gr gram grams kg ml cc meq oz iu unit units percent pct mgs mls
     cream creams gel gels patch patches tablet tablets tab tabs capsule capsules cap caps caplet
     caplets solution soln suspension susp injection injections inj injectable ointment lotion
     spray sprays powder liquid drops drop syrup elixir film lozenge suppository suppositories
@@ -62,7 +62,12 @@ FORM_TAIL_WORDS = _wordset(
 _ABBREV_Q = re.compile(r"^q\d+(-\d+)?h?$|^q\d*h$")
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 _LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
+# "Tylenol #3" is the usual shorthand for acetaminophen with codeine; the number is not a count.
+_TYLENOL_NUMBER = re.compile(r"\btylenol\s*(?:#|no\.?\s*)\s*[234]\b", re.IGNORECASE)
 _PAREN = re.compile(r"\([^)]*\)")
+# OCR reads o as 0 and l as 1 inside words ("Cyc1obenzaprine", "Effex0r", "0meprazole").
+_OCR_ZERO = re.compile(r"(?<=[a-z])0(?=[a-z])|(?<![\w.])0(?=[a-z]{3})")
+_OCR_ONE = re.compile(r"(?<=[a-z])1(?=[a-z])")
 
 
 def fold(text: str) -> str:
@@ -73,7 +78,8 @@ def fold(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Word and number tokens; letters glued to digits are split ("norco10" -> norco 10)."""
-    return _TOKEN.findall(_LETTER_DIGIT.sub(" ", fold(text)))
+    text = _OCR_ONE.sub("l", _OCR_ZERO.sub("o", fold(text)))
+    return _TOKEN.findall(_LETTER_DIGIT.sub(" ", text))
 
 
 def key(text: str) -> str:
@@ -99,7 +105,7 @@ def is_noise(token: str) -> bool:
 
 def name_tokens(text: str) -> list[str]:
     """The tokens of a request that can be part of a drug name, in order."""
-    raw = tokens(text)
+    raw = tokens(_TYLENOL_NUMBER.sub("tylenol with codeine", text))
     words = [
         t
         for i, t in enumerate(raw)
