@@ -151,6 +151,9 @@ def test_sample_is_reproducible_and_a_share(tmp_path):
     assert first == sorted(first)  # queue order kept
     assert any(qa.sample_ids(ids, 0.2, seed) != first for seed in range(8, 12))
     assert qa.sample_ids(ids[:3], 0.1, 1) and qa.sample_ids(ids, None, 1) == ids
+    # A letter added later leaves most of the sample as it was.
+    grown = qa.sample_ids([*ids, "f" * 64], 0.2, 7)
+    assert len(set(grown) & set(first)) >= len(first) - 1
 
 
 def test_review_list_with_sample_and_seed(tmp_path, capsys):
