@@ -196,13 +196,19 @@ def main() -> int:
     parser.add_argument("--saves", type=int, default=300)
     parser.add_argument("--naive-saves", type=int, default=5)
     parser.add_argument("--no-naive", action="store_true", help="skip TinyDB's JSONStorage")
+    parser.add_argument(
+        "--keep", metavar="DIR", type=Path, help="build the store in DIR once and reuse it"
+    )
     args = parser.parse_args()
 
     data = corpus(args.letters)
     with tempfile.TemporaryDirectory(prefix="imrgold-bench-") as tmp:
         folder = Path(tmp)
-        built = build_store(folder / "store" / "imrgold.json", data)
-        ours = run_store(folder / "store" / "imrgold.json", data, args.saves, random.Random(1))
+        ours_path = (args.keep or folder) / "store" / "imrgold.json"
+        built: object = None
+        if not ours_path.exists():
+            built = build_store(ours_path, data)
+        ours = run_store(ours_path, data, args.saves, random.Random(1))
         theirs: dict[str, object] = {}
         if not args.no_naive:
             naive_built = build_naive(folder / "naive.json", data)

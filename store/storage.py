@@ -10,12 +10,16 @@ patient details.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from tinydb import TinyDB
 from tinydb.storages import Storage
+from tinydb.table import Table
 
 from store.errors import StoreDamaged
 
@@ -63,6 +67,23 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
         fsync_dir(path.parent)
 
 
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cycle collector while building many objects at once.
+
+    Parsed JSON and validated records hold no reference cycles, but each allocation burst makes
+    the collector rescan everything already loaded: with a 10,000-letter store in memory that
+    tripled the time to export.  Reference counting still frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def dumps(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -71,7 +92,8 @@ def load_json(path: Path) -> Any:
     """Parse a store file; a damaged one raises `StoreDamaged` naming the file and the problem."""
     raw = path.read_bytes()
     try:
-        return json.loads(raw)
+        with paused_gc():
+            return json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise StoreDamaged(
             f"{path} is damaged ({json_problem(err, raw)})", path=str(path)
@@ -149,3 +171,48 @@ def _tinydb_shaped(data: Any) -> bool:
     return isinstance(data, dict) and all(
         isinstance(t, dict) and all(isinstance(d, dict) for d in t.values()) for t in data.values()
     )
+
+
+class _IntKeys(MutableMapping):
+    """The raw table (string ids, as JSON has them) seen with the int ids TinyDB's updaters use."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw = raw
+
+    def __getitem__(self, key: int) -> Any:
+        return self.raw[str(key)]
+
+    def __setitem__(self, key: int, value: Any) -> None:
+        self.raw[str(key)] = value
+
+    def __delitem__(self, key: int) -> None:
+        del self.raw[str(key)]
+
+    def __iter__(self) -> Iterator[int]:
+        return (int(k) for k in self.raw)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __contains__(self, key: object) -> bool:
+        return str(key) in self.raw
+
+
+class InPlaceTable(Table):
+    """A TinyDB table whose updates touch only the documents they change.
+
+    TinyDB's own `_update_table` copies the whole table twice (to int ids and back) on every
+    write, which makes one queue row update cost O(letters); updating in place keeps a save at
+    10,000 letters as cheap as at ten.
+    """
+
+    def _update_table(self, updater: Callable[[dict[int, Mapping]], None]) -> None:
+        tables = self._storage.read() or {}
+        raw = tables.setdefault(self.name, {})
+        updater(_IntKeys(raw))  # type: ignore[arg-type]
+        self._storage.write(tables)
+        self.clear_cache()
+
+
+class StoreDB(TinyDB):
+    table_class = InPlaceTable

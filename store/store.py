@@ -28,7 +28,15 @@ from store.errors import ReadOnlyStore, StoreDamaged, StoreError, UnknownLetter
 from store.journal import Journal
 from store.layout import Layout
 from store.lock import WriterLock
-from store.storage import AtomicJSONStorage, atomic_write, dumps, ensure_dir, load_json
+from store.storage import (
+    AtomicJSONStorage,
+    StoreDB,
+    atomic_write,
+    dumps,
+    ensure_dir,
+    load_json,
+    paused_gc,
+)
 
 SCHEMA_VERSION = 2
 KEEP_BACKUPS = 5
@@ -43,7 +51,7 @@ def now() -> dt.datetime:
 
 
 def open_db(path: Path, *, read_only: bool) -> TinyDB:
-    return TinyDB(path, storage=AtomicJSONStorage, buffered=True, read_only=read_only)
+    return StoreDB(path, storage=AtomicJSONStorage, buffered=True, read_only=read_only)
 
 
 def storage(db: TinyDB) -> AtomicJSONStorage:
@@ -117,7 +125,8 @@ class Store:
             ensure_dir(self.layout.dir)
             self._lock.acquire(self.annotator)
         try:
-            self._load()
+            with paused_gc():
+                self._load()
         except StoreDamaged as err:
             raise self.damaged(err) from None
         if not self.read_only:
@@ -266,7 +275,8 @@ class Store:
     def summaries(self) -> list[LetterSummary]:
         """The queue: one row a letter, without loading any letter text."""
         assert self._catalog is not None
-        return [LetterSummary.model_validate(dict(d)) for d in self._catalog.table("letters")]
+        with paused_gc():
+            return [LetterSummary.model_validate(dict(d)) for d in self._catalog.table("letters")]
 
     def summary(self, letter_id: str) -> LetterSummary:
         return LetterSummary.model_validate(dict(self._row(letter_id)))
@@ -406,13 +416,14 @@ class Store:
         """Every letter's gold record (final, else latest; or ``annotator``'s), queue order."""
         assert self._catalog is not None
         out: list[GoldRecord] = []
-        for row in self._catalog.table("letters"):
-            if status is not None and row["status"] != status:
-                continue
-            doc = self._shard_doc(row["letter_id"])
-            raw = _pick(doc, annotator) if doc else None
-            if raw is not None:
-                out.append(GoldRecord.model_validate(raw))
+        with paused_gc():
+            for row in self._catalog.table("letters"):
+                if status is not None and row["status"] != status:
+                    continue
+                doc = self._shard_doc(row["letter_id"])
+                raw = _pick(doc, annotator) if doc else None
+                if raw is not None:
+                    out.append(GoldRecord.model_validate(raw))
         return out
 
     # -- status -----------------------------------------------------------------------------
@@ -630,19 +641,26 @@ class Store:
         self._dirty_shards.add(lid[:2])
 
     def _backup(self) -> None:
-        """Copy the catalog and gold shards: small, and all a rebuild cannot recover."""
+        """Copy the catalog and gold shards: small, and all a rebuild cannot recover.
+
+        A shard unchanged since the previous backup is hard-linked to that backup's copy
+        rather than copied again (never to the live file, which a hand edit could change in
+        place), so a backup at 10,000 letters costs the catalog and the shards that changed.
+        """
+        previous = next(iter(self.layout.backup_dirs()), None)
         stamp = now().strftime("%Y%m%dT%H%M%S.%fZ")
-        target = ensure_dir(self.layout.backups) / stamp
-        ensure_dir(target)
-        shutil.copyfile(self.path, target / self.path.name)
+        target = ensure_dir(ensure_dir(self.layout.backups) / stamp)
+        _copy(self.path, target / self.path.name)
         if self.layout.gold.is_dir():
             ensure_dir(target / "gold")
             for shard in self.layout.gold.glob("*.json"):
-                shutil.copyfile(shard, target / "gold" / shard.name)
-        for path in target.rglob("*"):
-            os.chmod(path, 0o700 if path.is_dir() else 0o600)
-        for old in self.layout.backup_dirs()[KEEP_BACKUPS:]:
-            shutil.rmtree(old, ignore_errors=True)
+                old = previous / "gold" / shard.name if previous else None
+                if old is not None and _same_file_content(shard, old):
+                    os.link(old, target / "gold" / shard.name)
+                else:
+                    _copy(shard, target / "gold" / shard.name)
+        for old_backup in self.layout.backup_dirs()[KEEP_BACKUPS:]:
+            shutil.rmtree(old_backup, ignore_errors=True)
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -802,6 +820,22 @@ def _first_error(err: ValidationError) -> str:
     first = err.errors()[0]
     where = ".".join(str(p) for p in first.get("loc", ()))
     return f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
+
+
+def _copy(source: Path, target: Path) -> None:
+    shutil.copyfile(source, target)
+    os.chmod(target, 0o600)
+    stat = source.stat()
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def _same_file_content(live: Path, copy: Path) -> bool:
+    """The copy was taken of this very version: our writes always make a new file (rename)."""
+    try:
+        a, b = live.stat(), copy.stat()
+    except OSError:
+        return False
+    return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
 
 
 def last_good_backup(layout: Layout) -> Path | None:
