@@ -326,7 +326,8 @@ _DX_DASH_ENTRY = re.compile(r"-\s*(?P<d>[^-\s](?:[^-]|-(?!\s))*)")
 _DX_NUMBERED_ENTRY = re.compile(r"^[ \t]*\(?\d{1,2}[.)][ \t]*(?P<d>[^\n]+)$", re.M)
 _DX_PROSE = re.compile(
     r"\b(?:diagnos(?:es|is)|DX)\s+(?:\(paraphrased\)\s+)?(?:that\s+)?(?:includes?|included|are|is"
-    r"|was|were|consist(?:s|ed)?\s+of)\s+(?:documented\s+)?(?:as\s+)?(?::\s*)?"
+    r"|was|were|consist(?:s|ed)?\s+of)\s+"
+    r"(?:(?:documented|noted|listed|reported|recorded|given|identified)\s+)?(?:as\s+)?(?::\s*)?"
     r"(?P<list>.+?)(?=\.(?:\s|$)|\n\n|$)"
     r"|\bdiagnosed\s+with\s+(?P<list2>.+?)(?=\.(?:\s|$)|\n\n|$)",
     re.I | re.S,

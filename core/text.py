@@ -35,7 +35,8 @@ _BLANK = " \t\f\r\v\u00a0"
 
 @lru_cache(maxsize=4096)
 def _fix_run(run: str) -> str:
-    return ftfy.fix_text(run, normalization="NFC")
+    # Curly quotes are what the letter wrote; only the damage is undone.
+    return ftfy.fix_text(run, normalization="NFC", uncurl_quotes=False)
 
 
 def fix_mojibake(text: str) -> str:

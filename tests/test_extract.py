@@ -13,6 +13,9 @@ from core.extract import extract
 from core.models import GoldRecord, flatten
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+# The bundled fixtures, the synthetic letters, and this suite's own letters in unusual layouts.
+OWN_LETTERS = Path(__file__).resolve().parent / "extract_letters"
+GOLD_FOLDERS = (FIXTURES, FIXTURES / "synthetic", OWN_LETTERS)
 LETTERS = sorted((FIXTURES / "letters").glob("*.txt"))
 GOLD = {p.stem: p for p in sorted((FIXTURES / "gold").glob("*.json"))}
 
@@ -67,7 +70,7 @@ def test_extract_cli_exit_zero_and_proposal_mode(capsys) -> None:
 def _gold_files() -> list[tuple[Path, Path]]:
     """(letter, gold) pairs for every gold record present, bundled fixtures and synthetic."""
     pairs = []
-    for folder in (FIXTURES, FIXTURES / "synthetic"):
+    for folder in GOLD_FOLDERS:
         letters = {p.stem: p for p in (folder / "letters").glob("*") if p.is_file()}
         for gold in sorted((folder / "gold").glob("*.json")):
             if gold.stem in letters:

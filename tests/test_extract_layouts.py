@@ -20,11 +20,14 @@ from core.extract_corpus import (
 from core.models import GoldRecord, flatten
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+# The bundled fixtures, the synthetic letters, and this suite's own letters in unusual layouts.
+OWN_LETTERS = Path(__file__).resolve().parent / "extract_letters"
+GOLD_FOLDERS = (FIXTURES, FIXTURES / "synthetic", OWN_LETTERS)
 
 
 def _gold_letters() -> list[tuple[str, str, GoldRecord]]:
     out = []
-    for folder in (FIXTURES, FIXTURES / "synthetic"):
+    for folder in GOLD_FOLDERS:
         letters = {p.stem: p for p in (folder / "letters").glob("*") if p.is_file()}
         for gold in sorted((folder / "gold").glob("*.json")):
             if gold.stem in letters:
