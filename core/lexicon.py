@@ -179,7 +179,9 @@ class Lexicon:
         cache = (cache_dir or _user_cache_dir()) if use_cache else None
         self._t: Tables = load_tables(self.dictionary, supplement, cache)
         self._postings = np.frombuffer(self._t.gram_postings, dtype=np.int32)
-        self._lock = threading.Lock()
+        # Suggestions, normalization and learning may come from different threads (the
+        # interface learns in a worker while the next suggestion is computed).
+        self._lock = threading.RLock()
         # Entries added after the cached build (user supplement, learned aliases) are few:
         # they are searched by brute force beside the trigram index.
         self._extra_terms: list[str] = []
@@ -495,6 +497,12 @@ class Lexicon:
         words = name_tokens(query)
         if not words or limit <= 0:
             return []
+        with self._lock:
+            return self._suggest(query, words, letter_text, limit)
+
+    def _suggest(
+        self, query: str, words: list[str], letter_text: str | None, limit: int
+    ) -> list[Candidate]:
         context = self._letter(letter_text)
         scores = self._score(words, context)
         raw_words = set(tokens(query))
@@ -580,6 +588,10 @@ class Lexicon:
         Names are read left to right, longest known spelling first; a word no spelling
         explains is given a misspelling's benefit of the doubt only sparingly (see
         ``_fuzzy_generics``)."""
+        with self._lock:
+            return self._generic_ingredients(request, letter_text)
+
+    def _generic_ingredients(self, request: str, letter_text: str | None) -> list[str]:
         words = name_tokens(request)
         raw_words = tokens(request)
         capitalized = {fold(w) for w in _CAPITALIZED.findall(request)}

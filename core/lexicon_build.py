@@ -22,7 +22,7 @@ from typing import Any
 
 from core.lexicon_text import compact, fold, name_tokens, split_components, strip_salts
 
-BUILD_VERSION = "lexicon-8"
+BUILD_VERSION = "lexicon-9"
 DICTIONARY_FILE = "drug_ner_dictionary.pkl.bz2"
 SUPPLEMENT_PATH = Path(__file__).resolve().parent / "data" / "drug_supplement.json"
 

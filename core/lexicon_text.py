@@ -113,10 +113,14 @@ def name_tokens(text: str) -> list[str]:
         # A letter glued to a number is a unit ("q8-12h", "2x"), not a name.
         and not (len(t) == 1 and i > 0 and raw[i - 1][-1].isdigit())
     ]
-    # A salt word names the drug only when it stands alone ("Magnesium oxide" is a drug,
-    # "sodium" in "Diclofenac Sodium" is not).
-    kept = [t for t in words if t not in SALT_WORDS]
-    return kept if kept else words
+    # A salt word after a drug's name is its salt ("Diclofenac Sodium", "Bupropion HCL");
+    # one that leads names the drug itself ("Magnesium oxide", "Sodium bicarbonate").
+    kept: list[str] = []
+    for t in words:
+        if t in SALT_WORDS and kept and kept[-1] not in SALT_WORDS:
+            continue
+        kept.append(t)
+    return kept
 
 
 def strip_salts(name: str) -> str:

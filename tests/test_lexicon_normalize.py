@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from core import lexicon
 from core.lexicon import Lexicon
@@ -29,15 +31,18 @@ def lex(shared_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     lexicon.reset_default_lexicon()
 
 
-def _gold_items() -> list[tuple[str, str, list[str], str]]:
+def _gold_items() -> list[tuple[Path, str, list[str], str]]:
+    """Every (letter, request, drugs, category) of the hand-written gold records, real and
+    synthetic letters alike."""
     out = []
-    for path in sorted((FIXTURES / "gold").glob("*.json")):
-        letter = FIXTURES / "letters" / f"{path.stem}.txt"
-        if not letter.exists():
-            continue
-        record = json.loads(path.read_text(encoding="utf-8"))
-        for item in record["items"]:
-            out.append((path.stem, item["request"], item["drugs"], item.get("category") or ""))
+    for folder in (FIXTURES, FIXTURES / "synthetic"):
+        for path in sorted((folder / "gold").glob("*.json")):
+            letter = folder / "letters" / f"{path.stem}.txt"
+            if not letter.exists():
+                continue
+            record = json.loads(path.read_text(encoding="utf-8"))
+            for item in record["items"]:
+                out.append((letter, item["request"], item["drugs"], item.get("category") or ""))
     return out
 
 
@@ -47,12 +52,12 @@ GOLD_ITEMS = _gold_items()
 @pytest.mark.skipif(not GOLD_ITEMS, reason="no gold records yet")
 def test_every_gold_item_normalizes_with_and_without_its_letter(lex: Lexicon) -> None:
     wrong = []
-    for stem, request, drugs, _category in GOLD_ITEMS:
-        text = (FIXTURES / "letters" / f"{stem}.txt").read_text(encoding="utf-8", errors="replace")
+    for letter, request, drugs, _category in GOLD_ITEMS:
+        text = letter.read_text(encoding="utf-8", errors="replace")
         for letter_text in (text, None):
             got = lexicon.generic_ingredients(request, letter_text)
             if got != drugs:
-                wrong.append((stem, request, letter_text is not None, got, drugs))
+                wrong.append((letter.name, request, letter_text is not None, got, drugs))
     assert not wrong, wrong
     assert any(drugs for _, _, drugs, _ in GOLD_ITEMS), "the fixtures name no drug at all"
 
@@ -95,3 +100,23 @@ def test_ocr_damage_resolves_through_the_letter(lex: Lexicon) -> None:
 def test_a_product_the_letter_names_but_nobody_knows_stays_unknown(lex: Lexicon) -> None:
     letter = "Ketophene (unknown quantity): Upheld\nthe request for Ketophene is not necessary."
     assert lexicon.generic_ingredients("Ketophene (unknown quantity)", letter) == []
+
+
+@pytest.mark.skipif(not GOLD_ITEMS, reason="no gold records yet")
+def test_items_that_are_not_drugs_name_none(lex: Lexicon) -> None:
+    for letter, request, _drugs, category in GOLD_ITEMS:
+        if category and category != "medication":
+            text = letter.read_text(encoding="utf-8", errors="replace")
+            assert lexicon.generic_ingredients(request, text) == [], (letter.name, request)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(max_size=80))
+def test_any_text_normalizes_without_error(lex: Lexicon, text: str) -> None:
+    got = lexicon.generic_ingredients(text, text)
+    assert got == sorted(set(got))
+    assert all(g == g.lower() and g.strip() == g for g in got)
+    for candidate in lex.suggest(text, text, limit=3):
+        assert 0 <= candidate.score <= 100
