@@ -261,6 +261,8 @@ def _reviewer(text: str, lo: int, hi: int, fields: _Fields) -> None:
         ("reviewer.licensure", licensure),
     ):
         conf = confidence if found or confidence > 0.5 else 0.3
+        if path == "reviewer.licensure" and not found and confidence > 0.5:
+            conf = 0.3  # a licensure statement was there but named no state we know
         fields.put(path, [v for v, _, _ in found], conf, [(lo + s, lo + e) for _, s, e in found])
 
 
@@ -283,24 +285,30 @@ def _patient(text: str, summary: tuple[int, int], fields: _Fields) -> None:
     age_m = _AGE.search(text, lo, hi)
     if age_m and int(age_m.group("n") or age_m.group("m")) <= 120:
         group = "n" if age_m.group("n") else "m"
-        fields.put("patient.age", int(age_m.group(group)), 0.9, [age_m.span(group)])
+        # The patient's age opens the summary; an age further in may be someone else's.
+        early = age_m.start() - lo < 400
+        fields.put("patient.age", int(age_m.group(group)), 0.95 if early else 0.7,
+                   [age_m.span(group)])
     else:
-        fields.put("patient.age", None, 0.6)
+        mentions_years = re.search(r"years?", text[lo:hi], re.I) is not None
+        fields.put("patient.age", None, 0.5 if mentions_years else 0.85)
     word = _SEX_WORD.search(text, lo, hi)
     if word:
         near = age_m is not None and 0 <= word.start() - age_m.end() < 40
-        fields.put("patient.sex", _SEX_OF[word.group("w").lower()], 0.95 if near else 0.75,
+        fields.put("patient.sex", _SEX_OF[word.group("w").lower()], 0.97 if near else 0.8,
                    [word.span()])
         return
     body = text[lo:hi]
     he = [m.span() for m in _HE.finditer(body)]
     she = [m.span() for m in _SHE.finditer(body)]
     if he and not she:
-        fields.put("patient.sex", "male", 0.7, [(lo + s, lo + e) for s, e in he[:1]])
+        fields.put("patient.sex", "male", 0.8 if len(he) >= 3 else 0.65,
+                   [(lo + s, lo + e) for s, e in he[:1]])
     elif she and not he:
-        fields.put("patient.sex", "female", 0.7, [(lo + s, lo + e) for s, e in she[:1]])
+        fields.put("patient.sex", "female", 0.8 if len(she) >= 3 else 0.65,
+                   [(lo + s, lo + e) for s, e in she[:1]])
     else:
-        fields.put("patient.sex", None, 0.5 if (he or she) else 0.7)
+        fields.put("patient.sex", None, 0.5 if (he or she) else 0.8)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -425,17 +433,23 @@ def _listed_diagnoses(text: str, lo: int, hi: int) -> list[tuple[str, int, int]]
 def _diagnoses(text: str, lo: int, hi: int) -> tuple[list[tuple[str, int, int]], float]:
     found = _listed_diagnoses(text, lo, hi)
     if found:
-        return found, 0.75
+        return found, 0.8
     body = text[lo:hi]
+    statements = 0
     for m in _DX_PROSE.finditer(body):
         group = "list" if m.group("list") is not None else "list2"
         chunk = m.group(group)
         if len(chunk) > 600:
             continue
+        statements += 1
         for value, s, e in _split_list(chunk, lo + m.start(group)):
             if value not in {v for v, _, _ in found}:
                 found.append((value, s, e))
-    return found, (0.65 if found else 0.5)
+    if found:
+        # Splitting prose on commas and "and" is where diagnoses go wrong; long lists more so.
+        return found, 0.75 if len(found) <= 3 and statements == 1 else 0.6
+    # No statement found: right if the summary never speaks of a diagnosis.
+    return found, 0.4 if re.search(r"diagnos", body, re.I) else 0.9
 
 
 # ---------------------------------------------------------------------------------------------
@@ -462,8 +476,11 @@ def _items(text: str, repaired: Repaired, blocks: list[ItemBlock], fields: _Fiel
         request = fold(heading[r_start:r_end]).rstrip(" ,;:")
         req_span = (h_start + r_start, h_start + r_end)
         base = 0.9 if block.labelled else 0.5
-        fields.put(item_path(i, "request"), request, base, [req_span])
-        fields.put(item_path(i, "decision"), block.decision, base + 0.05, [block.decision_span])
+        partial = r_start > 0
+        multiline = "\n" in heading.strip()
+        request_conf = base + (0.07 if not (partial or multiline) else -0.05 if partial else 0.0)
+        fields.put(item_path(i, "request"), request, request_conf, [req_span])
+        fields.put(item_path(i, "decision"), block.decision, base + 0.07, [block.decision_span])
 
         asked = items_mod.might_be_drug(request)
         drugs = _generic_ingredients(request, repaired.original) if asked else []
@@ -476,18 +493,25 @@ def _items(text: str, repaired: Repaired, blocks: list[ItemBlock], fields: _Fiel
         is_med = cat == "medication"
         if drugs is None:
             fields.put(item_path(i, "drugs"), [], 0.1)
+        elif is_med:
+            # A medication the lexicon cannot resolve is most likely an unknown product or a
+            # misspelling: worth a look.
+            fields.put(item_path(i, "drugs"), drug_list, 0.85 if drug_list else 0.35, [req_span])
         else:
-            drug_conf = (0.8 if drug_list else 0.4) if is_med else (0.5 if drug_list else 0.9)
-            fields.put(item_path(i, "drugs"), drug_list if is_med else [], drug_conf, [req_span])
+            fields.put(item_path(i, "drugs"), [], max(cat_conf, 0.5) if not drug_list else 0.5)
 
         detail = items_mod.drug_detail(request) if is_med else {}
+        leftover = _unexplained_numbers(request, detail) if is_med else 0
         for name in ("strength", "form", "amount", "quantity", "route", "frequency"):
             found = detail.get(name)
             if found is None:
-                fields.put(item_path(i, name), None, 0.7 if is_med else 0.9)
+                conf = (0.85 if leftover == 0 else 0.55) if is_med else max(cat_conf, 0.5)
+                fields.put(item_path(i, name), None, conf)
                 continue
             span = _locate(heading, r_start, found.value, request, found.start, found.end)
-            fields.put(item_path(i, name), found.value, 0.8,
+            joined = name == "strength" and "/" in found.value and "%" in found.value
+            conf = 0.75 if joined else 0.85
+            fields.put(item_path(i, name), found.value, conf,
                        [(h_start + span[0], h_start + span[1])] if span else [])
 
         if block.maximus:
@@ -500,10 +524,22 @@ def _items(text: str, repaired: Repaired, blocks: list[ItemBlock], fields: _Fiel
         if block.rationale:
             r_lo, r_hi = block.rationale
             rationale = fold(fix_mojibake(text[r_lo:r_hi]))
-            fields.put(item_path(i, "rationale"), rationale or None, 0.85 if rationale else 0.3,
-                       [(r_lo, r_hi)])
+            # The last rationale runs to the end of the letter, footers and all.
+            conf = (0.92 if i + 1 < len(blocks) else 0.85) if rationale else 0.3
+            fields.put(item_path(i, "rationale"), rationale or None, conf, [(r_lo, r_hi)])
         else:
             fields.put(item_path(i, "rationale"), None, 0.3)
+
+
+def _unexplained_numbers(request: str, detail: dict[str, items_mod.Found | None]) -> int:
+    """Digits in a medication request that no detail field accounts for: a sign of a dose,
+    count or frequency the rules did not read."""
+    covered = [(f.start, f.end) for f in detail.values() if f is not None]
+    count = 0
+    for m in re.finditer(r"\d+(?:\.\d+)?", request):
+        if not any(s <= m.start() < e for s, e in covered):
+            count += 1
+    return count
 
 
 def _locate(heading: str, offset: int, value: str, request: str, start: int, end: int
@@ -549,11 +585,13 @@ def _extract(text: str, letter_id: str) -> Proposal:
         else:
             parsed = parse_date(raw, pivot)
             value = parsed.isoformat() if parsed else None
-        fields.put(name, value, 0.97 if adjacent else 0.9, [(start, end)])
+        conf = (0.98 if adjacent else 0.93) if value is not None else 0.2
+        fields.put(name, value, conf, [(start, end)])
     header_seen = bool(cells)
     for name in ("case_number", "date_assigned", "decision_date", "ur_denial_date",
                  "application_received", "priority"):
         if name not in fields.fields:
+            # A header with this cell missing is odd; no header at all is a known layout.
             fields.put(name, None, 0.5 if header_seen else 0.9)
 
     if "date_of_injury" not in fields.fields:
@@ -562,7 +600,9 @@ def _extract(text: str, letter_id: str) -> Proposal:
         )
         parsed = parse_date(m.group("date"), pivot) if m else None
         if m and parsed:
-            fields.put("date_of_injury", parsed.isoformat(), 0.75, [m.span("date")])
+            explicit = re.match(r"date\s+of|injury\s+date|DOI", m.group(), re.I) is not None
+            fields.put("date_of_injury", parsed.isoformat(), 0.85 if explicit else 0.7,
+                       [m.span("date")])
         else:
             fields.put("date_of_injury", None, 0.4)
 
