@@ -169,7 +169,9 @@ _BOARD = re.compile(
     r"(?:\.\s|\.$|\.?\n\n|$)",
     re.I | re.S,
 )
-_LICENSURE = re.compile(r"State\s*\(?s?\)?\s+of\s+Licensure\s*:[ \t]*(?P<lic>[^\n]*)", re.I)
+_LICENSURE = re.compile(
+    r"State\s*\(?s?\)?\s+of\s+Licensure\s*:[ \t]*(?P<lic>(?:(?!Certification)[^\n])*)", re.I
+)
 _CERTIFICATION = re.compile(
     r"Certifications?\s*\(?s?\)?\s*/\s*Specialt(?:y|ies)\s*:[ \t]*"
     r"(?P<spec>[^\n]*(?:\n(?!(?-i:[A-Z ]{12,})$)(?![^\n]*:)[^\n]{1,80}(?=\n|$))*)",
@@ -269,8 +271,10 @@ def _reviewer(text: str, lo: int, hi: int, fields: _Fields) -> None:
 # ---------------------------------------------------------------------------------------------
 # Patient.
 
+# "old" is required after "years": "worked there for 10 years" is not an age.
 _AGE = re.compile(
-    r"\b(?P<n>\d{1,3})\s*-?\s*(?:years?|yrs?|y/o|yo)(?:[\s-]*old)?\b|\baged?\s+(?P<m>\d{1,3})\b",
+    r"\b(?P<n>\d{1,3})\s*-?\s*(?:(?:years?|yrs?)[\s-]*old|y/o|yo|y\.o\.)(?![\w])"
+    r"|\b(?:aged?|age\s+of)\s+(?P<m>\d{1,3})\b",
     re.I,
 )
 _SEX_WORD = re.compile(r"\b(?P<w>male|female|man|woman|gentleman|lady|boy|girl)\b", re.I)

@@ -102,8 +102,9 @@ def _heading_start(text: str, last_line_start: int, floor: int) -> int:
     return start
 
 
-def _heading_end(text: str, decision_at: int, floor: int) -> int | None:
-    """Where the heading before a decision word ends, or None if no ':' / 'is' introduces it."""
+def _heading_end(text: str, decision_at: int, floor: int) -> tuple[int, bool]:
+    """Where the heading before a decision word ends, and whether a ':' or 'is' introduces
+    the decision (without one, only a label right after makes it a heading)."""
     j = decision_at
     while j > floor and text[j - 1] in " \t":
         j -= 1
@@ -117,9 +118,9 @@ def _heading_end(text: str, decision_at: int, floor: int) -> int | None:
     if j > floor and text[j - 1] == ":":
         j -= 1
         m = _IS_BEFORE.search(text, window_start, j)
-        return m.start() if m else j
+        return (m.start() if m else j), True
     m = _IS_BEFORE.search(text, window_start, j)
-    return m.start() if m else None
+    return (m.start(), True) if m else (j, False)
 
 
 def find_items(text: str, issues: tuple[int, int]) -> list[ItemBlock]:
@@ -128,14 +129,14 @@ def find_items(text: str, issues: tuple[int, int]) -> list[ItemBlock]:
     floor = intro.end() + 1 if intro else lo
     heads: list[tuple[int, int, int, str, tuple[int, int], bool]] = []
     for m in _DECISION_WORD.finditer(text, floor, hi):
-        heading_end = _heading_end(text, m.start(), floor)
-        if heading_end is None:
-            continue
+        heading_end, introduced = _heading_end(text, m.start(), floor)
         last_line = _line_start(text, heading_end)
-        if _LABEL.match(text[last_line:heading_end].lstrip()):
+        if heading_end <= floor or _LABEL.match(text[last_line:heading_end].lstrip()):
             continue
         after = text[m.end() : m.end() + 200].lstrip()
         labelled = bool(_LABEL.match(after))
+        if not (introduced or labelled):
+            continue
         start = _heading_start(text, last_line, floor)
         heads.append(
             (start, heading_end, m.end(), m.group("decision").lower(), m.span("decision"), labelled)
