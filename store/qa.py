@@ -222,6 +222,9 @@ def finish_review(store, session: ReviewSession) -> str:
 # Adjudication: two (or more) versions side by side, one chosen field by field.
 
 MISSING = "<absent>"
+EDITED = "(edited)"
+"""The choice of a difference where neither version was right and the adjudicator wrote the
+value."""
 
 
 @dataclass
@@ -232,6 +235,7 @@ class AdjudicationRow:
     path: str
     values: dict
     choice: str | None = None
+    edited: object = None  # the adjudicator's own value when ``choice`` is `EDITED`
 
     @property
     def whole_item(self) -> bool:
@@ -257,7 +261,20 @@ class AdjudicationSession:
     def choose(self, index: int, annotator: str) -> None:
         if annotator not in self.versions:
             raise ValueError(f"no version by {annotator!r}")
-        self.rows[index].choice = annotator
+        self.rows[index].choice, self.rows[index].edited = annotator, None
+
+    def write(self, index: int, value) -> None:
+        """The adjudicator's own value for a field difference (not for a whole item)."""
+        row = self.rows[index]
+        if row.whole_item:
+            raise ValueError("an item only some versions have is kept or dropped, not rewritten")
+        row.choice, row.edited = EDITED, value
+
+    def value_of(self, index: int):
+        row = self.rows[index]
+        if row.choice == EDITED:
+            return row.edited
+        return row.values[row.choice] if row.choice else None
 
     def choose_all(self, annotator: str) -> None:
         for i in range(len(self.rows)):
@@ -272,12 +289,14 @@ class AdjudicationSession:
 
         if self.pending():
             raise ValueError(f"{len(self.pending())} difference(s) not chosen yet")
-        chosen = {row.path: row.choice for row in self.rows}
+        chosen = {row.path: row.choice for row in self.rows if row.choice != EDITED}
+        written = {row.path: row.edited for row in self.rows if row.choice == EDITED}
         first = self.annotators[0]
 
-        def pick(path: str, fallback_slot_owner: str):
-            owner = chosen.get(path, fallback_slot_owner)
-            return self.versions[owner].get(path)
+        def pick(path: str, fallback_owner: str):
+            if path in written:
+                return written[path]
+            return self.versions[chosen.get(path, fallback_owner)].get(path)
 
         flat = {p: pick(p, first) for p in LETTER_FIELDS}
         kept = 0
@@ -288,9 +307,7 @@ class AdjudicationSession:
                 continue  # the chosen version has no such item: drop it
             owner = whole or owners[0]
             for name in ITEM_FIELDS:
-                path = item_path(slot, name)
-                value = self.versions[chosen.get(path, owner)].get(path)
-                flat[item_path(kept, name)] = value
+                flat[item_path(kept, name)] = pick(item_path(slot, name), owner)
             kept += 1
         return unflatten(self.letter_id, flat)
 

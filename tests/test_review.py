@@ -186,3 +186,44 @@ def test_review_sample_out_of_range(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["review", "--db", str(tmp_path / "s.json"), "--sample", "1.5"])
     assert "between 0" in capsys.readouterr().err
+
+
+async def test_flag_with_a_comment(tmp_path):
+    path = tmp_path / "s.json"
+    [lid] = _store(path, 1)
+    with Store.open(path, annotator="carol") as store:
+        app = ReviewApp(store, "carol", plan(store, "carol"))
+        async with app.run_test(size=(160, 50)) as pilot:
+            await pilot.pause()
+            await pilot.press("f", "enter")  # an empty comment is refused
+            await pilot.pause()
+            assert store.status(lid) == "gold"
+            await pilot.press(*"item 3 missing", "enter")
+            await pilot.pause()
+        assert app.outcomes[0][2] == "flagged"
+        assert store.status(lid) == "flagged"
+        assert store.summary(lid).comment == "carol: item 3 missing"
+
+
+async def test_adjudicator_writes_a_value_neither_version_has(tmp_path):
+    path = tmp_path / "s.json"
+    [lid] = _store(path, 1)
+    with Store.open(path, annotator="carol") as store:
+        record = store.get_gold(lid, annotator="alice")
+        age = record.patient.age or 40
+        patient = record.patient.model_copy(update={"age": age + 1})
+        qa.put_gold_version(store, record.model_copy(update={"patient": patient}), "bob")
+        store.set_status(lid, "adjudication")
+        app = ReviewApp(store, "carol", plan(store, "carol", review=False))
+        async with app.run_test(size=(160, 50)) as pilot:
+            await pilot.pause()
+            session = app.screen.session
+            assert [r.path for r in session.rows] == ["patient.age"]
+            await pilot.press("e", "ctrl+a", "ctrl+k", *"abc", "enter")  # not a number
+            await pilot.pause()
+            assert session.pending() == [0]
+            await pilot.press("ctrl+a", "ctrl+k", *str(age + 3), "enter", "ctrl+s")
+            await pilot.pause()
+        assert store.get_gold(lid).patient.age == age + 3
+        assert store.get_gold(lid).patient.sex == record.patient.sex
+        assert store.status(lid) == "reviewed"

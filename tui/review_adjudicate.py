@@ -2,7 +2,8 @@
 
 Only the fields where the versions differ are listed.  ``1``, ``2``, ... (or ``a``, ``b``) take
 that version's value for the selected difference and move to the next; ``A``/``B`` take one
-version for every difference not chosen yet; ``ctrl+s`` stores the adjudicated record as final.
+version for every difference not chosen yet; ``e`` writes a value of one's own when neither
+version is right; ``ctrl+s`` stores the adjudicated record as final.
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from core.export import find_in_text
-from store.qa import MISSING, AdjudicationSession
+from store.qa import EDITED, MISSING, AdjudicationSession
 from tui import fields
 from tui.review_screen import short
 from tui.widgets.letter_view import LetterView
 
-LETTERS = "abcdefghi"
+LETTERS = "abcd"  # letter aliases for the first versions; stops before "e" (write own)
 
 
 def _text(value) -> str:
@@ -35,11 +36,13 @@ class AdjudicateScreen(Screen[str | None]):
 
     BINDINGS = [
         *(Binding(str(i + 1), f"choose({i})", f"Take {i + 1}", show=i < 2) for i in range(9)),
-        *(Binding(LETTERS[i], f"choose({i})", show=False) for i in range(9)),
-        *(Binding(LETTERS[i].upper(), f"choose_rest({i})", show=False) for i in range(9)),
+        *(Binding(c, f"choose({i})", show=False) for i, c in enumerate(LETTERS)),
+        *(Binding(c.upper(), f"choose_rest({i})", show=False) for i, c in enumerate(LETTERS)),
+        Binding("e", "edit", "Write own"),
         Binding("ctrl+s", "finish", "Save final", priority=True),
         Binding("ctrl+n", "skip", "Skip letter"),
         Binding("f2", "toggle_letter", "Letter⇄table"),
+        Binding("escape", "cancel_edit", "Cancel", show=False),
     ]
 
     def __init__(self, session: AdjudicationSession, text: str, position: str = "") -> None:
@@ -58,6 +61,7 @@ class AdjudicateScreen(Screen[str | None]):
         with Horizontal(id="adjudicate-body"):
             with Vertical(id="adjudicate-side"):
                 yield DataTable(id="adjudicate-rows", cursor_type="row", zebra_stripes=True)
+                yield Input(id="adjudicate-input", placeholder="your value; enter to save")
                 with Horizontal(id="adjudicate-details"):
                     for i, _ in enumerate(self.session.annotators):
                         with VerticalScroll(classes="adjudicate-version"):
@@ -66,6 +70,7 @@ class AdjudicateScreen(Screen[str | None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one(Input).display = False
         self.query_one(LetterView).show_letter(self.text)
         table = self.query_one(DataTable)
         table.add_column("field", key="field")
@@ -98,6 +103,10 @@ class AdjudicateScreen(Screen[str | None]):
             self.query_one(f"#version-{i}", Static).update(
                 f"[b]{i + 1} {annotator}[/b]{chosen}\n{row.path}\n\n{_text(row.values[annotator])}"
             )
+        if row.choice == EDITED:
+            self.query_one("#version-0", Static).update(
+                f"[b]written by the adjudicator[/b]\n{row.path}\n\n{_text(row.edited)}"
+            )
         spans = []
         for value in row.values.values():
             for element in value if isinstance(value, list) else [value]:
@@ -108,10 +117,13 @@ class AdjudicateScreen(Screen[str | None]):
 
     def _refresh(self, index: int) -> None:
         row = self.session.rows[index]
-        number = self.session.annotators.index(row.choice) + 1 if row.choice else None
-        self.query_one(DataTable).update_cell(
-            str(index), "chosen", f"{number} {row.choice}" if row.choice else "·"
-        )
+        if row.choice is None:
+            label = "·"
+        elif row.choice == EDITED:
+            label = f"✎ {short(_text(row.edited), 24)}"
+        else:
+            label = f"{self.session.annotators.index(row.choice) + 1} {row.choice}"
+        self.query_one(DataTable).update_cell(str(index), "chosen", label)
 
     # -- events and actions -------------------------------------------------------------------
 
@@ -124,6 +136,9 @@ class AdjudicateScreen(Screen[str | None]):
         if index is None or version >= len(self.session.annotators):
             return
         self.session.choose(index, self.session.annotators[version])
+        self._chosen(index)
+
+    def _chosen(self, index: int) -> None:
         self._refresh(index)
         self._show(index)
         pending = self.session.pending()
@@ -140,6 +155,42 @@ class AdjudicateScreen(Screen[str | None]):
             self.session.choose(index, self.session.annotators[version])
             self._refresh(index)
         self._show(self._current())
+
+    def action_edit(self) -> None:
+        index = self._current()
+        if index is None:
+            return
+        row = self.session.rows[index]
+        if row.whole_item:
+            self.notify("an item only one version has is kept (its version) or dropped",
+                        severity="warning")
+            return
+        editor = self.query_one(Input)
+        current = self.session.value_of(index) if row.choice else row.values[
+            self.session.annotators[0]]
+        editor.value = fields.to_text(current)
+        editor.display = True
+        editor.focus()
+
+    @on(Input.Submitted, "#adjudicate-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        index = self._current()
+        if index is None:
+            return
+        try:
+            value = fields.parse(self.session.rows[index].path, event.value)
+        except ValueError as err:
+            self.notify(str(err), severity="error")
+            return
+        self.session.write(index, value)
+        self.action_cancel_edit()
+        self._chosen(index)
+
+    def action_cancel_edit(self) -> None:
+        editor = self.query_one(Input)
+        if editor.display:
+            editor.display = False
+            self.query_one(DataTable).focus()
 
     def action_toggle_letter(self) -> None:
         letter = self.query_one(LetterView)

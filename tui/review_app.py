@@ -130,6 +130,10 @@ class ReviewApp(App[None]):
     def finish_review(self, session: qa.ReviewSession) -> str:
         return qa.finish_review(self.store, session)
 
+    def flag(self, session: qa.ReviewSession, comment: str) -> str:
+        self.store.set_status(session.letter_id, "flagged", f"{self.reviewer}: {comment}")
+        return "flagged"
+
     def finish_adjudication(self, session: qa.AdjudicationSession) -> str:
         qa.finish_adjudication(self.store, session, self.reviewer)
         return "reviewed (adjudicated)"

@@ -3,7 +3,8 @@
 The letter is on the left with the selected field's value marked; the fields on the right show
 the annotator's value and the reviewer's verdict.  ``y`` (or enter) confirms and moves on, ``e``
 corrects, ``ctrl+s`` finishes the letter: all confirmed -> reviewed; anything corrected -> the
-adjudication queue with both versions.
+adjudication queue with both versions.  ``f`` flags a record a field-by-field review cannot fix
+(an item missing or split wrongly) with a comment, for its annotator to rework.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tui.widgets.letter_view import LetterView
 
 VERDICT_MARKS = {"confirmed": "✓ ok", "corrected": "✎ fixed", None: "·"}
 VALUE_WIDTH = 48
+FLAG = "\0flag"  # the editor's mode when it takes a flag comment rather than a value
 
 
 def short(text: str, width: int = VALUE_WIDTH) -> str:
@@ -42,6 +44,7 @@ class ReviewScreen(Screen[str | None]):
         Binding("Y", "confirm_rest", "Confirm rest"),
         Binding("ctrl+s", "finish", "Finish letter", priority=True),
         Binding("ctrl+n", "skip", "Skip letter"),
+        Binding("f", "flag", "Flag"),
         Binding("f2", "toggle_letter", "Letter⇄fields"),
         Binding("escape", "cancel_edit", "Cancel", show=False),
     ]
@@ -149,6 +152,14 @@ class ReviewScreen(Screen[str | None]):
         path = self._editing
         if path is None:
             return
+        if path == FLAG:
+            comment = " ".join(event.value.split())
+            if not comment:
+                self.notify("say what is wrong, so the annotator can fix it", severity="warning")
+                return
+            self._close_editor()
+            self.dismiss(self.app.flag(self.session, comment))
+            return
         try:
             value = fields.parse(path, event.value)
         except ValueError as err:
@@ -181,9 +192,17 @@ class ReviewScreen(Screen[str | None]):
         path = self.current_path()
         if path is None:
             return
-        self._editing = path
+        self._open_editor(path, fields.to_text(self.session.values[path]),
+                          "corrected value; enter to save, escape to cancel")
+
+    def action_flag(self) -> None:
+        self._open_editor(FLAG, "", "what is wrong with this record? enter flags it")
+
+    def _open_editor(self, mode: str, value: str, placeholder: str) -> None:
+        self._editing = mode
         editor = self.query_one(Input)
-        editor.value = fields.to_text(self.session.values[path])
+        editor.value = value
+        editor.placeholder = placeholder
         editor.display = True
         editor.focus()
 
