@@ -47,16 +47,16 @@ def export_records(
     """The records an export writes, in the store's queue order.
 
     Without ``annotator`` each letter contributes its final record (the adjudicated one when there
-    is one, else its latest version); with it, that annotator's own version. Without
-    ``statuses``, letters still waiting for adjudication are left out: their record is not
-    settled yet.
+    is one, else its latest version), and letters still waiting for adjudication are left out
+    unless ``statuses`` asks for them: their record is not settled yet. With ``annotator``, that
+    annotator's own version of every letter they did, whatever its status.
     """
     wanted = set(statuses or ())
     entries = []
     for summary in store.summaries():
         if wanted and summary.status not in wanted:
             continue
-        if not wanted and summary.status == "adjudication":
+        if not wanted and annotator is None and summary.status == "adjudication":
             continue
         record = store.get_gold(summary.letter_id, annotator=annotator)
         if record is None:

@@ -142,3 +142,21 @@ def test_user_errors(store_path, tmp_path, capsys, argv, message):
 def test_no_store_is_a_user_error(tmp_path, capsys):
     assert main(["export", "--db", str(tmp_path / "none.json"), "--out", "x"]) == 2
     assert "no store" in capsys.readouterr().err
+
+
+def test_letters_awaiting_adjudication_are_left_out_unless_asked(store_path, tmp_path, capsys):
+    from store.qa import put_gold_version
+
+    with Store.open(store_path, annotator="bob") as store:
+        lid = store.gold_records()[0].letter_id
+        record = store.get_gold(lid)
+        put_gold_version(store, record.model_copy(update={"priority": None}), "bob")
+        store.set_status(lid, "adjudication")
+    out = _export(store_path, tmp_path)
+    assert "left out 1 letter(s) awaiting adjudication" in capsys.readouterr().err
+    assert lid not in out.read_text() and len(out.read_text().splitlines()) == 2
+    out = _export(store_path, tmp_path, "--status", "adjudication")
+    assert [json.loads(line)["letter_id"] for line in out.read_text().splitlines()] == [lid]
+    out = _export(store_path, tmp_path, "--annotator", "bob")
+    [only] = [json.loads(line) for line in out.read_text().splitlines()]
+    assert only["letter_id"] == lid and only["priority"] is None

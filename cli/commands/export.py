@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
             with_proposals=args.format == "spans",
         )
         lines, report = _render(store, entries, args)
-        if not args.status and (waiting := awaiting_adjudication(store)):
+        if not args.status and not args.annotator and (waiting := awaiting_adjudication(store)):
             report.insert(0, f"left out {waiting} letter(s) awaiting adjudication "
                              "(`imrgold review --adjudicate`, or --status adjudication)")
     _write(args.out, lines)
