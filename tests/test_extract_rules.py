@@ -1,0 +1,207 @@
+"""The extraction rules one at a time, on short texts written the ways real letters write them."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.extract import extract
+from core.extract_items import category, drug_detail, guidelines, keyword_category
+
+ID = "0" * 64
+SUMMARY = "CLINICAL CASE SUMMARY\nThe expert reviewer developed the following summary:\n"
+ISSUES = (
+    "IMR ISSUES, DECISIONS AND RATIONALES\n"
+    "The Final Determination was based on decisions for the disputed items/services set forth"
+    " below:\n"
+)
+BLOCK = (
+    "Claims Administrator guideline: Decision based on MTUS.\n"
+    "MAXIMUS guideline: Decision based on MTUS Chronic Pain Medical Treatment 2016.\n"
+    "Decision rationale: The request is not medically necessary.\n"
+)
+
+
+def _record(text: str):
+    return extract(text, ID).to_record()
+
+
+@pytest.mark.parametrize(
+    ("heading", "wanted", "decision"),
+    [
+        ("TENS unit: Upheld", "TENS unit", "upheld"),
+        ("Lumbar support:  Overturned", "Lumbar support", "overturned"),
+        ("Additional physical therapy two times four visits (8) for the lumbar and\nbilateral"
+         " knees:\nUpheld", "Additional physical therapy two times four visits (8) for the lumbar"
+         " and bilateral knees", "upheld"),
+        ("Acupuncture 18 sessions was the original request. Acupuncture 6 sessions was authorized"
+         "\nby the Claims Administrator. The remaining IMR eligible portion of the original"
+         " request,\nAcupuncture 12 sessions is: Upheld", "Acupuncture 12 sessions", "upheld"),
+        ("Norco 10/325mg #120 was the original request. The Claims Administrator authorized"
+         " Norco\n10/325mg #60, leaving the original request IMR eligible. The original request,"
+         " Norco\n10/325mg #120 is: Overturned", "Norco 10/325mg #120", "overturned"),
+        ("Cervical pillow Upheld", "Cervical pillow", "upheld"),
+        ("**Baclofen cream #2 120mg:** Upheld", "Baclofen cream #2 120mg", "upheld"),
+    ],
+)
+def test_item_headings(heading: str, wanted: str, decision: str) -> None:
+    text = ISSUES + "Earlier rationale ends here.\n" + heading + "\n" + BLOCK
+    record = _record(text)
+    assert [(i.request, i.decision) for i in record.items] == [(wanted, decision)]
+    assert record.items[0].rationale == "The request is not medically necessary."
+
+
+def test_prose_mentioning_upheld_is_not_an_item() -> None:
+    text = ISSUES + "MRI lumbar spine: Upheld\n" + BLOCK.replace(
+        "The request", "The prior decision to deny was: Upheld\nThe request"
+    )
+    assert [i.request for i in _record(text).items] == ["MRI lumbar spine"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "age", "sex"),
+    [
+        ("The injured worker is a 51 year old female who sustained an injury.", 51, "female"),
+        ("This 45-year-old gentleman was hurt lifting boxes.", 45, "male"),
+        ("The patient, aged 62, reports pain. She uses a cane. Her pain is 6/10.", 62, "female"),
+        ("He/she reviewed it. The patient reports pain. He was seen. His pain is 5/10.", None,
+         "male"),
+        ("The patient worked there for 10 years and reports pain.", None, None),
+        ("He was seen by his wife's doctor; she said he improved.", None, None),
+    ],
+)
+def test_age_and_sex(sentence: str, age, sex) -> None:
+    patient = _record(SUMMARY + sentence + "\n").patient
+    assert (patient.age, patient.sex) == (age, sex)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "iso"),
+    [
+        ("This patient has a date of injury of 10/24/00. Seen 2014.", "2000-10-24"),
+        ("The patient was injured at work on July 14, 2011.", "2011-07-14"),
+        ("He sustained an industrial injury to the low back on 2/28/14.", "2014-02-28"),
+        ("A now 42-year-old with a history of an occupational claim from 10/21/2016.",
+         "2016-10-21"),
+        ("She has a DOI of 3-4-2015 and a visit on 4/1/2016.", "2015-03-04"),
+    ],
+)
+def test_date_of_injury_from_the_summary(sentence: str, iso: str) -> None:
+    assert _record(SUMMARY + sentence + "\n").date_of_injury.isoformat() == iso
+
+
+@pytest.mark.parametrize(
+    ("text", "diagnoses"),
+    [
+        ("Diagnoses (paraphrased) included lumbar radiculopathy; thoracic spine pain; and knee"
+         " arthropathy.", ["lumbar radiculopathy", "thoracic spine pain", "knee arthropathy"]),
+        ("The current diagnosis is documented as dislocation, shoulder.",
+         ["dislocation, shoulder"]),
+        ("Diagnoses include neck sprain, dizziness and giddiness, and concussion.",
+         ["neck sprain", "dizziness and giddiness", "concussion"]),
+        ("Diagnoses:\n1. Lumbar disc protrusion\n2. Lumbar radiculopathy, left\nShe was seen.",
+         ["Lumbar disc protrusion", "Lumbar radiculopathy, left"]),
+        ("Diagnoses, 08/14/13:- Lumbago- Pain in joint, shoulder region- Long-term use of"
+         " other medicationsThe review followed.",
+         ["Lumbago", "Pain in joint, shoulder region", "Long-term use of other medications"]),
+        ("He complains of low back pain and is being treated with medications.", []),
+    ],
+)
+def test_diagnoses(text: str, diagnoses: list[str]) -> None:
+    assert _record(SUMMARY + text + "\n").diagnoses == diagnoses
+
+
+@pytest.mark.parametrize(
+    ("text", "specialties", "subspecialties", "licensure"),
+    [
+        ("The physician reviewer is Board Certified in Internal Medicine & Emergency Medicine,"
+         " and is licensed to practice in Florida.",
+         ["Internal Medicine", "Emergency Medicine"], [], ["FL"]),
+        ("The expert reviewer is Board Certified in Physical Medicine and Rehabilitation, has a"
+         "\nsubspecialty in Pain Medicine and is licensed to practice in New York and Ohio.",
+         ["Physical Medicine and Rehabilitation"], ["Pain Medicine"], ["NY", "OH"]),
+        ("The Expert Reviewer has the following credentials:\nState(s) of Licensure:"
+         " California,Texas\nCertification(s)/Specialty: Preventive Medicine, Public Health &\n"
+         "General Preventive Medicine\n",
+         ["Preventive Medicine", "Public Health & General Preventive Medicine"], [],
+         ["CA", "TX"]),
+    ],
+)
+def test_reviewer_wordings(text, specialties, subspecialties, licensure) -> None:
+    reviewer = _record("HOW THE IMR FINAL DETERMINATION WAS MADE\n" + text + "\n" + SUMMARY
+                       ).reviewer
+    assert (reviewer.specialties, reviewer.subspecialties, reviewer.licensure) == (
+        specialties, subspecialties, licensure
+    )
+
+
+@pytest.mark.parametrize(
+    ("request_text", "expected"),
+    [
+        ("Fexmid 7.5mg 1 po q8-12 prn #90",
+         {"strength": "7.5 mg", "quantity": "90", "route": "oral", "frequency": "q8-12 prn"}),
+        ("Diclofenac Sodium 1.5% 60 gm qty 1", {"strength": "1.5%", "amount": "60 g",
+                                                "quantity": "1"}),
+        ("Baclofen cream #2 120mg", {"form": "cream", "amount": "120 mg", "quantity": "2"}),
+        ("Voltaren gel 4 times a day, #60 grams with 1 refill",
+         {"form": "gel", "amount": "60 g", "frequency": "4 times a day"}),
+        ("Gabapentin 10%, Cyclobenzaprine 6%, Bupivacaine 5% in cream base",
+         {"strength": "10%/6%/5%", "form": "cream"}),
+        ("Fanatrex 25mg/ml oral suspension 420ml",
+         {"strength": "25 mg/ml", "form": "suspension", "amount": "420 ml", "route": "oral"}),
+        ("Tramadol ER 150mg 1 tab BID #60",
+         {"strength": "150 mg", "form": "tablet", "quantity": "60", "frequency": "BID"}),
+    ],
+)
+def test_drug_detail(request_text: str, expected: dict[str, str]) -> None:
+    found = {k: v.value for k, v in drug_detail(request_text).items() if v is not None}
+    assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("request_text", "drugs", "expected"),
+    [
+        ("Orthopedic surgery consultation for the right knee", [], "consultation"),
+        ("Associated surgical service: Physical therapy, times 12", [], "therapy"),
+        ("Associated surgical service: Cold therapy for one week", [], "equipment"),
+        ("Functional capacity evaluation (FCE)", [], "other"),
+        ("Lidocaine trigger point injections x4", ["lidocaine"], "procedure"),
+        ("Toradol 60mg injection", ["ketorolac"], "medication"),
+        ("Post-op Zofran", ["ondansetron"], "medication"),
+        ("MARS MRI scan of right hip", [], "imaging"),
+        ("Spinal cord stimulator trial", [], "procedure"),
+        ("Home health aide 4 hours a day", [], "other"),
+        ("Psychological evaluation", [], "consultation"),
+        ("Sit-stand workstation", [], "equipment"),
+    ],
+)
+def test_category(request_text: str, drugs: list[str], expected: str) -> None:
+    assert category(request_text, drugs)[0] == expected
+
+
+def test_unknown_product_is_a_medication_when_the_rationale_says_so() -> None:
+    context = "The guidelines do not recommend compound drugs. Medication in tablet form."
+    assert keyword_category("Ketophene (unknown quantity)") is None
+    assert category("Ketophene (unknown quantity)", [], context)[0] == "medication"
+    assert category("Ketophene (unknown quantity)", [], "")[0] == "other"
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "expected"),
+    [
+        ("Decision based on MTUS Chronic Pain Treatment Guidelines TOPICAL ANALGESICS Page(s):"
+         " 111-113. Decision based on Non-MTUS Citation Official Disability Guidelines (ODG)"
+         " Pain", ["MTUS", "ODG"]),
+        ("The Expert Reviewer based their decision on recommendation(s) outside of the MTUS"
+         " Guidelines. Decision based on Non-MTUS Citation Official Disability Guidelines (ODG)",
+         ["ODG"]),
+        ("Decision based on MTUS Low Back Complaints 2004, Section(s): Special Studies.",
+         ["MTUS"]),
+        ("Decision based on Non-MTUS Citation ACOEM Guidelines, Chapter 7, page 137.",
+         ["ACOEM"]),
+        ("Decision based on MTUS Forearm 2004. Decision based on Non-MTUS Citation Green's"
+         " Operative Hand Surgery.", ["MTUS", "other"]),
+        ("The Expert Reviewer did not cite any medical evidence for its decision.", []),
+    ],
+)
+def test_guidelines(paragraph: str, expected: list[str]) -> None:
+    assert guidelines(paragraph)[0] == expected
