@@ -61,6 +61,7 @@ _WORD_CUTOFF = 85.0
 _LETTER_NAME_CUTOFF = 55.0
 _PREFERRED_BONUS = 1.0
 _FORM_WEIGHT = 1.5
+_SYNONYM_SLACK = 6.0
 _CLEAR_MATCH = 90.0
 _OCR_MISREADS = (("rn", "m"), ("cl", "d"), ("ii", "u"), ("ri", "n"), ("vv", "w"), ("li", "h"))
 # generic_ingredients accepts a fuzzy name only when it is this close (or closer, given the
@@ -533,6 +534,12 @@ class Lexicon:
         if len(ordered) > 4 * limit:
             floor = ordered[4 * limit][1][0]
             ordered = [kv for kv in ordered if kv[1][0] >= floor]
+        main_names: dict[tuple[str, ...], tuple[float, int]] = {}
+        for entry, (score, _first) in ordered:
+            if self._t.preferred[entry] and self._t.origin(entry) == "dictionary":
+                generics = self._t.generics(entry)
+                if generics not in main_names or main_names[generics][0] < score:
+                    main_names[generics] = (score, entry)
         for entry, (score, _first) in sorted(ordered, key=rank):
             if len(out) >= limit:
                 break
@@ -547,6 +554,13 @@ class Lexicon:
             if marker in seen or by_name in seen:
                 continue
             seen.update((marker, by_name))
+            if origin == "dictionary" and not self._t.preferred[entry] and score < 100:
+                # A damaged "Tizaniclinc" is as near the foreign spelling "Tizanidin" as the
+                # name people write; show the latter.
+                near = main_names.get(generics)
+                if near is not None and near[0] >= score - _SYNONYM_SLACK:
+                    entry = near[1]
+                    seen.add(("n", fold(self._t.names[entry])))
             in_letter = context is not None and entry in context.entries
             out.append(self._candidate(entry, score, in_letter))
         out.extend(extra)

@@ -20,9 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.lexicon_text import compact, fold, name_tokens, split_components, strip_salts
+from core.lexicon_text import (
+    compact,
+    fold,
+    name_tokens,
+    split_components,
+    strip_salts,
+    tokens,
+)
 
-BUILD_VERSION = "lexicon-9"
+BUILD_VERSION = "lexicon-10"
 DICTIONARY_FILE = "drug_ner_dictionary.pkl.bz2"
 SUPPLEMENT_PATH = Path(__file__).resolve().parent / "data" / "drug_supplement.json"
 
@@ -34,6 +41,36 @@ _NON_PRODUCT_MESH = ("D05", "D08", "D12", "D13", "D23", "D27")
 # Research codes ("MEDI3506", "EDI-200"): once numbers are dropped as doses, "medi" and "edi"
 # would be left to match anything.
 _CODE_NAME = re.compile(r"[a-z]-?\d", re.IGNORECASE)
+# Dictionary spellings that are everyday words ("[he]", "...''more''"), never a request's drug.
+_STOP_KEYS = frozenset(
+    [
+        "he",
+        "she",
+        "it",
+        "more",
+        "most",
+        "no",
+        "not",
+        "all",
+        "any",
+        "one",
+        "issue",
+        "agent",
+        "factor",
+        "secondary",
+        "heat",
+        "cold",
+        "ice",
+        "water",
+        "air",
+        "salt",
+        "alcohol",
+        "pain",
+        "relief",
+        "night",
+        "day",
+    ]
+)
 _CLASS_NAME = re.compile(r"(?<![su])s\b(?!.*\w)|\b(derivatives|compounds|agents)\b", re.IGNORECASE)
 
 
@@ -183,6 +220,23 @@ def _canonical_generics(
     return tuple(sorted(out))
 
 
+def _usable_spelling(variant: str, canonical: str, generics: tuple[str, ...]) -> bool:
+    """Whether a dictionary spelling can stand for its drug once doses and forms are dropped.
+
+    "Diclofenac sodium" and "Lidocaine patch" leave the drug's own name; "Heat spray",
+    "Injectable no. 1" or "Secondary potassium phosphate" would leave a common word that
+    matches requests naming no drug at all."""
+    if _CODE_NAME.search(variant):
+        return False
+    match_key = " ".join(name_tokens(variant))
+    if not match_key or match_key in _STOP_KEYS:
+        return False
+    if match_key == " ".join(tokens(variant)):
+        return True
+    own = {" ".join(name_tokens(canonical))} | {" ".join(name_tokens(g)) for g in generics}
+    return match_key in own
+
+
 def _display(variant: str, canonical: str, data: dict[str, Any], is_brand: bool) -> str:
     if variant == canonical and data.get("name"):
         return str(data["name"])
@@ -239,7 +293,7 @@ def build_tables(dictionary: Path, supplement: Path | None) -> Tables:
 
     def add(variant: str, canonical: str) -> None:
         group = group_of.get(canonical)
-        if group is None or _CODE_NAME.search(variant):
+        if group is None or not _usable_spelling(variant, canonical, tables.groups[group][0]):
             return
         marker = (" ".join(name_tokens(variant)), tables.groups[group][0])
         if marker in seen:
