@@ -643,8 +643,21 @@ class Lexicon:
         if len(word) < 5 or not word.isalpha():
             return ()
         context = self._letter(letter_text)
+        # Only whole one-word names this close can pass below, so the direct lookups suffice
+        # (no OCR readings, no joined words): this runs for every unknown word of a request.
+        near: dict[int, None] = {}
+        for term, sim, where in self._similar_terms(word):
+            if sim >= _NORMALIZE_LETTER_CUTOFF - 10:
+                near.update(
+                    dict.fromkeys(e for e in self._entries(where) if self._t.keys[e] == term)
+                )
+        if context is not None:
+            for key, _sim, _ in process.extract(
+                word, context.key_list, scorer=fuzz.ratio, score_cutoff=_NORMALIZE_LETTER_CUTOFF
+            ):
+                near.update(dict.fromkeys(context.keys[key]))
         best = None
-        for entry in self._score([word], context):
+        for entry in near:
             if " " in self._t.keys[entry]:
                 continue
             sim = fuzz.ratio(word, self._t.keys[entry])
