@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import getpass
 import os
 import shutil
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from tinydb import Query, TinyDB
@@ -44,6 +46,19 @@ CHECKPOINT_OPS = 500
 CHECKPOINT_BYTES = 8 << 20
 _ONE = 1  # doc id of the row of one-row tables
 _CACHE_RECORDS = 1024
+T = TypeVar("T")
+
+
+def _serialized(method: Callable[..., T]) -> Callable[..., T]:
+    """One call at a time per store: the interface may save from a worker thread while it
+    reads on another, and a half-applied change must never be seen."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> T:
+        with self._mutex:
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 def now() -> dt.datetime:
@@ -100,6 +115,7 @@ class Store:
         self._journaling = True
         self._closed = False
         self._journal_entries: list[dict[str, Any]] = []
+        self._mutex = threading.RLock()
         self.restored_track: str | None = None
 
     # -- opening and closing ----------------------------------------------------------------
@@ -203,6 +219,7 @@ class Store:
             backup=str(backup) if backup else None,
         )
 
+    @_serialized
     def close(self) -> None:
         if self._closed:
             return
@@ -225,6 +242,7 @@ class Store:
 
     # -- letters --------------------------------------------------------------------------
 
+    @_serialized
     def add_letter(self, letter: Letter, proposal: Proposal | None = None) -> bool:
         """Store a letter (and its machine proposal, both or neither); False if already present."""
         self._writable()
@@ -252,6 +270,7 @@ class Store:
     def has_letter(self, letter_id: str) -> bool:
         return letter_id in self._rows
 
+    @_serialized
     def get_letter(self, letter_id: str) -> Letter:
         self._known(letter_id)
         pending = self._texts.get(letter_id)
@@ -272,12 +291,14 @@ class Store:
     def letter_ids(self) -> list[str]:
         return list(self._rows)
 
+    @_serialized
     def summaries(self) -> list[LetterSummary]:
         """The queue: one row a letter, without loading any letter text."""
         assert self._catalog is not None
         with paused_gc():
             return [LetterSummary.model_validate(dict(d)) for d in self._catalog.table("letters")]
 
+    @_serialized
     def summary(self, letter_id: str) -> LetterSummary:
         return LetterSummary.model_validate(dict(self._row(letter_id)))
 
@@ -286,6 +307,7 @@ class Store:
 
     # -- proposals and drafts ---------------------------------------------------------------
 
+    @_serialized
     def put_proposal(self, proposal: Proposal) -> None:
         """Store the machine's proposal for a letter (replacing any earlier one)."""
         self._known(proposal.letter_id)
@@ -296,10 +318,12 @@ class Store:
             }
         )
 
+    @_serialized
     def get_proposal(self, letter_id: str) -> Proposal | None:
         doc = get_one(self._record(letter_id), "proposal")
         return Proposal.model_validate(doc["proposal"]) if doc else None
 
+    @_serialized
     def save_draft(self, proposal: Proposal, *, annotator: str | None = None) -> None:
         """Durably save this annotator's (or ``annotator``'s) working copy; history records
         what changed."""
@@ -322,6 +346,7 @@ class Store:
             )
         self._commit(op)
 
+    @_serialized
     def get_draft(self, letter_id: str, annotator: str | None = None) -> Proposal | None:
         doc = (
             self._record(letter_id)
@@ -330,12 +355,14 @@ class Store:
         )
         return Proposal.model_validate(doc["proposal"]) if doc else None
 
+    @_serialized
     def working_copy(self, letter_id: str) -> Proposal | None:
         """This annotator's draft, else the machine's proposal."""
         return self._working(letter_id, self.annotator)
 
     # -- gold -------------------------------------------------------------------------------
 
+    @_serialized
     def mark_gold(self, proposal: Proposal) -> GoldRecord:
         """Validate the proposal as a gold record and store it as this annotator's version."""
         record = proposal.to_record()
@@ -365,6 +392,7 @@ class Store:
         )
         return record
 
+    @_serialized
     def get_gold(self, letter_id: str, annotator: str | None = None) -> GoldRecord | None:
         """This annotator's version, or (annotator None) the final, else the latest version."""
         self._known(letter_id)
@@ -374,6 +402,7 @@ class Store:
         raw = _pick(doc, annotator)
         return GoldRecord.model_validate(raw) if raw is not None else None
 
+    @_serialized
     def gold_versions(self, letter_id: str) -> dict[str, GoldRecord]:
         self._known(letter_id)
         doc = self._shard_doc(letter_id) or {}
@@ -382,10 +411,12 @@ class Store:
             for a, v in sorted(doc.get("versions", {}).items())
         }
 
+    @_serialized
     def final_annotator(self, letter_id: str) -> str | None:
         doc = self._shard_doc(letter_id) or {}
         return (doc.get("final") or {}).get("annotator")
 
+    @_serialized
     def set_final(self, letter_id: str, record: GoldRecord, annotator: str | None = None) -> None:
         """Store the adjudicated or reviewed version that stands for the letter."""
         self._known(letter_id)
@@ -410,6 +441,7 @@ class Store:
             }
         )
 
+    @_serialized
     def gold_records(
         self, status: str | None = None, annotator: str | None = None
     ) -> list[GoldRecord]:
@@ -428,9 +460,11 @@ class Store:
 
     # -- status -----------------------------------------------------------------------------
 
+    @_serialized
     def status(self, letter_id: str) -> str:
         return self._row(letter_id)["status"]
 
+    @_serialized
     def set_status(self, letter_id: str, status: str, comment: str | None = None) -> None:
         if status not in LETTER_STATUSES:
             raise ValueError(f"unknown status {status!r}; one of {', '.join(LETTER_STATUSES)}")
@@ -447,13 +481,16 @@ class Store:
 
     # -- history ----------------------------------------------------------------------------
 
+    @_serialized
     def history(self, letter_id: str) -> list[Change]:
         return [Change.model_validate(_change_fields(d)) for d in self._history_docs(letter_id)]
 
+    @_serialized
     def history_entries(self, letter_id: str) -> list[dict[str, Any]]:
         """History with the store's bookkeeping (``kind``, ``track``) beside each change."""
         return [dict(d) for d in self._history_docs(letter_id)]
 
+    @_serialized
     def restore(
         self, letter_id: str, at: int | str | dt.datetime, *, annotator: str | None = None
     ) -> Proposal | GoldRecord:
@@ -487,6 +524,7 @@ class Store:
 
     # -- the small key-value table ----------------------------------------------------------
 
+    @_serialized
     def meta(self, key: str, default: Any = None) -> Any:
         assert self._catalog is not None
         doc_id = self._kv.get(key)
@@ -495,6 +533,7 @@ class Store:
         doc = self._catalog.table("kv").get(doc_id=doc_id)
         return doc["value"] if doc else default
 
+    @_serialized
     def set_meta(self, key: str, value: Any) -> None:
         """Store a small JSON value under ``key`` (settings, learned aliases, ...)."""
         dumps(value)  # refuse what the journal could not hold before journaling anything
@@ -514,6 +553,7 @@ class Store:
             os.sync()
             self._journal.sync()
 
+    @_serialized
     def checkpoint(self) -> None:
         """Write every changed TinyDB file atomically, then start an empty journal."""
         self._writable()

@@ -1,3 +1,4 @@
+import datetime as dt
 import os
 import stat
 
@@ -125,3 +126,37 @@ def test_second_writer_is_told_who_holds_the_store(db):
             assert len(reader.summaries()) == 1
     with Store.open(db, annotator="bob") as second:
         assert len(second) == 1
+
+
+def test_reader_sees_saves_not_yet_checkpointed(db):
+    letter = fixture_letters()[0]
+    lid = letter.letter_id
+    with Store.open(db, annotator="ann") as writer:
+        writer.add_letter(letter, proposal_for(letter))
+        writer.checkpoint()
+        writer.save_draft(corrected(writer.get_proposal(lid), "patient.age", 33))
+        writer.set_meta("k", 1)
+        with Store.open(db, read_only=True) as reader:
+            assert reader.get_draft(lid, "ann").get("patient.age").value == 33
+            assert reader.status(lid) == "in_progress" and reader.meta("k") == 1
+
+
+def test_restore_final_track_by_time(db):
+    letter = fixture_letters()[3]
+    lid = letter.letter_id
+    with Store.open(db, annotator="ann") as store:
+        store.add_letter(letter, proposal_for(letter))
+        first = store.mark_gold(corrected(store.get_proposal(lid), "patient.age", 40))
+        store.set_final(lid, first, "judge")
+        second = first.model_copy(update={"case_number": "CM11-1111111"})
+        store.set_final(lid, second, "judge")
+        assert store.get_gold(lid) == second
+        final_changes = [e for e in store.history_entries(lid) if e["kind"] == "final"]
+        assert [e["path"] for e in final_changes] == ["case_number"]
+        assert final_changes[0]["annotator"] == "judge"
+        before = final_changes[0]["at"]
+        # Just before the second final version: the first comes back as the final record.
+        point = dt.datetime.fromisoformat(before) - dt.timedelta(microseconds=1)
+        restored = store.restore(lid, point, annotator="final")
+        assert restored == first and store.get_gold(lid) == first
+        assert store.gold_versions(lid) == {"ann": first}

@@ -9,11 +9,12 @@ import time
 from pathlib import Path
 
 from store import Store
+from store.doctor import check
 from tests.store_crash_worker import op_kind, op_value
 from tests.store_helpers import fixture_letters, proposal_for
 
 ROOT = Path(__file__).resolve().parent.parent
-ROUNDS = 60
+ROUNDS = 40
 
 
 class Expected:
@@ -114,6 +115,7 @@ def test_acknowledged_saves_survive_sigkill(tmp_path):
             in_flight = (acked[-1] + 1) if acked else start
             with Store.open(db, annotator="check") as store:
                 expected.check(store, in_flight)
+            assert check(db).healthy, check(db).problems
             start = in_flight + 1
     finally:
         worker.stdin.close()
