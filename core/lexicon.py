@@ -13,6 +13,7 @@ query in the low milliseconds over the whole dictionary.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import os
@@ -60,8 +61,11 @@ _LETTER_BOOST = 12.0
 _WORD_CUTOFF = 85.0
 _LETTER_NAME_CUTOFF = 55.0
 _PREFERRED_BONUS = 1.0
+_COMMON_BONUS = 2.0
 _FORM_WEIGHT = 1.5
 _SYNONYM_SLACK = 6.0
+_PREFIX_MIN = 4
+_MAX_COMPLETIONS = 150
 _CLEAR_MATCH = 90.0
 _OCR_MISREADS = (("rn", "m"), ("cl", "d"), ("ii", "u"), ("ri", "n"), ("vv", "w"), ("li", "h"))
 # generic_ingredients accepts a fuzzy name only when it is this close (or closer, given the
@@ -76,6 +80,11 @@ def _similarity(a: str, b: str, ratio: float) -> float:
     """The Indel ratio averaged with the Damerau (OSA) similarity: OCR substitutes letters
     ("e" read as "c") and typists swap them, one slip each where Indel counts two."""
     return (ratio + OSA.normalized_similarity(a, b) * 100.0) / 2
+
+
+def _prefix_score(unit: str, term: str) -> float:
+    """A completion's score: more of the name typed, more certain; never a whole match."""
+    return min(95.0, 75.0 + 20.0 * len(unit) / len(term))
 
 
 def _ocr_readings(unit: str) -> set[str]:
@@ -369,12 +378,35 @@ class Lexicon:
                 score_cutoff=_TERM_CUTOFF,
             )
             out = [(term, _similarity(unit, term, r), slot_list[pos]) for term, r, pos in found]
+        if len(unit) >= _PREFIX_MIN:
+            out += self._completions(unit)
         if self._extra_terms:
             for term, score, pos in process.extract(
                 unit, self._extra_terms, scorer=fuzz.ratio, limit=10, score_cutoff=_TERM_CUTOFF
             ):
                 out.append((term, score, self._extra_term_entries[pos]))
+            out += [
+                (term, _prefix_score(unit, term), self._extra_term_entries[pos])
+                for pos, term in enumerate(self._extra_terms)
+                if len(unit) >= _PREFIX_MIN and term.startswith(unit) and term != unit
+            ]
         out.sort(key=lambda x: -x[1])
+        return out
+
+    def _completions(self, unit: str) -> list[tuple[str, float, int | list[int]]]:
+        """Terms that begin with ``unit``: an annotator types "cyclob" and means
+        cyclobenzaprine. The shortest completions come first; a capped number is read."""
+        t = self._t
+        order = t.term_order
+        start = bisect.bisect_left(order, unit, key=t.terms.__getitem__)
+        out: list[tuple[str, float, int | list[int]]] = []
+        for i in range(start, min(start + _MAX_COMPLETIONS, len(order))):
+            slot = order[i]
+            term = t.terms[slot]
+            if not term.startswith(unit):
+                break
+            if term != unit:
+                out.append((term, _prefix_score(unit, term), slot))
         return out
 
     def _entries(self, where: int | list[int]) -> Iterable[int]:
@@ -477,6 +509,10 @@ class Lexicon:
             scores[entry] = (min(score, 100.0), min(covered, default=len(words)))
         return scores
 
+    def _common(self, entry: int) -> bool:
+        """A drug in everyday US use (it has a MedlinePlus page) or a curated product."""
+        return self._t.origin(entry) != "dictionary" or "medline_plus_id" in self._t.ids(entry)
+
     def _candidate(self, entry: int, score: float, in_letter: bool) -> Candidate:
         return Candidate(
             name=self._t.names[entry],
@@ -517,6 +553,7 @@ class Lexicon:
                 -round(
                     score
                     + _PREFERRED_BONUS * self._t.preferred[entry]
+                    + _COMMON_BONUS * self._common(entry)
                     + _FORM_WEIGHT * _form_fit(tokens(self._t.names[entry]), raw_words),
                     4,
                 ),

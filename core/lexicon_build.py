@@ -29,7 +29,7 @@ from core.lexicon_text import (
     tokens,
 )
 
-BUILD_VERSION = "lexicon-10"
+BUILD_VERSION = "lexicon-13"
 DICTIONARY_FILE = "drug_ner_dictionary.pkl.bz2"
 SUPPLEMENT_PATH = Path(__file__).resolve().parent / "data" / "drug_supplement.json"
 
@@ -100,6 +100,8 @@ class Tables:
     terms: list[str] = field(default_factory=list)
     term_offsets: array = field(default_factory=lambda: array("i"))
     term_members: array = field(default_factory=lambda: array("i"))
+    # Slots of the terms of everyday names, in alphabetical order: prefix completion.
+    term_order: array = field(default_factory=lambda: array("i"))
     gram_index: dict[str, int] = field(default_factory=dict)
     gram_offsets: array = field(default_factory=lambda: array("i"))
     gram_postings: bytes = b""
@@ -351,6 +353,14 @@ def index_terms(tables: Tables) -> None:
         flat_members.extend(sorted(group, key=entry_order))
         offsets.append(len(flat_members))
     tables.term_offsets, tables.term_members = offsets, flat_members
+
+    def common(entry: int) -> bool:
+        return tables.origin(entry) != "dictionary" or "medline_plus_id" in tables.ids(entry)
+
+    # Completion offers only names in everyday use (a MedlinePlus page, or curated): "cyclob"
+    # should complete to cyclobenzaprine, not to the dictionary's cyclobarbital.
+    everyday = [slot for slot, group in enumerate(members) if any(map(common, group))]
+    tables.term_order = array("i", sorted(everyday, key=tables.terms.__getitem__))
     postings: dict[str, list[int]] = {}
     for slot, term in enumerate(tables.terms):
         for gram in set(grams(term)):

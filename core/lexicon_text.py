@@ -66,8 +66,8 @@ _LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
 _TYLENOL_NUMBER = re.compile(r"\btylenol\s*(?:#|no\.?\s*)\s*[234]\b", re.IGNORECASE)
 _PAREN = re.compile(r"\([^)]*\)")
 # OCR reads o as 0 and l as 1 inside words ("Cyc1obenzaprine", "Effex0r", "0meprazole").
-_OCR_ZERO = re.compile(r"(?<=[a-z])0(?=[a-z])|(?<![\w.])0(?=[a-z]{3})")
-_OCR_ONE = re.compile(r"(?<=[a-z])1(?=[a-z])")
+_OCR_DIGITS = re.compile(r"(?<=[a-z])[01]+(?=[a-z])|(?<![\w.])0(?=[a-z]{3})")
+_OCR_LETTER = str.maketrans("01", "ol")
 
 
 def fold(text: str) -> str:
@@ -78,7 +78,7 @@ def fold(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Word and number tokens; letters glued to digits are split ("norco10" -> norco 10)."""
-    text = _OCR_ONE.sub("l", _OCR_ZERO.sub("o", fold(text)))
+    text = _OCR_DIGITS.sub(lambda m: m.group().translate(_OCR_LETTER), fold(text))
     return _TOKEN.findall(_LETTER_DIGIT.sub(" ", text))
 
 

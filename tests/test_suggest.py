@@ -282,3 +282,15 @@ def test_cache_is_reused_and_follows_the_supplement(tmp_path: Path) -> None:
     # A damaged cache file is rebuilt rather than trusted.
     next(cache.glob("lexicon-*.pkl")).write_bytes(b"not a pickle")
     assert load().suggest("Qwertycin")[0].generics == ["menthol"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "generics"),
+    [
+        ("gabap", ["gabapentin"]),
+        ("cyclob", ["cyclobenzaprine"]),
+        ("hydroc", ["hydrocodone"]),
+    ],
+)
+def test_a_name_being_typed_completes(lex: Lexicon, typed: str, generics: list[str]) -> None:
+    assert generics in [c.generics for c in lex.suggest(typed)[:2]]
