@@ -175,3 +175,27 @@ def test_merging_again_after_adjudication_leaves_it_settled_and_repairs_a_cut_me
         assert target.status(first) == "reviewed" and target.get_gold(first).patient.age == 42
         assert report.to_adjudication == [second]
         assert target.status(second) == "adjudication"
+
+
+def test_three_annotators_get_krippendorff_alpha(tmp_path, capsys):
+    letters = _letters(3)
+    sexes = {"ann": ["male", "female", "male"], "ben": ["male", "female", "male"],
+             "cy": ["female", "female", "male"]}
+    paths = {name: tmp_path / f"{name}.json" for name in sexes}
+    for name, values in sexes.items():
+        _store(paths[name], name, letters, {i: {"patient.sex": v} for i, v in enumerate(values)})
+    for other in ("ben", "cy"):
+        argv = ["merge", str(paths[other]), "--db", str(paths["ann"]), "--annotator", "ann"]
+        assert main(argv) == 0
+    capsys.readouterr()
+    assert main(["agreement", "--db", str(paths["ann"]), "--json", "--machine", "none"]) == 0
+    report = {c["name"]: c for c in json.loads(capsys.readouterr().out)}
+    assert set(report) == {"ann vs ben", "ann vs cy", "ben vs cy", "all annotators"}
+    sex = {f["field"]: f for f in report["all annotators"]["fields"]}["patient.sex"]
+    # units (m,m,f), (f,f,f), (m,m,m): o_mm = 4, o_ff = 3, o_mf = o_fm = 1; n_m = 5, n_f = 4,
+    # n = 9; alpha = 1 - (n - 1) * 2 / (2 * 5 * 4) = 0.6
+    assert sex["alpha"] == pytest.approx(0.6)
+    assert sex["n"] == 3 and sex["exact"] == pytest.approx(2 / 3)
+    ann_cy = {f["field"]: f for f in report["ann vs cy"]["fields"]}
+    # po = 2/3; ann m2 f1, cy m1 f2; pe = (2 + 2)/9 = 4/9; kappa = (6/9 - 4/9) / (5/9) = 0.4
+    assert ann_cy["patient.sex"]["kappa"] == pytest.approx(0.4)
