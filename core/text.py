@@ -94,6 +94,7 @@ def repair(original: str) -> Repaired:
 
     Works line by line (a Python loop over ~200 lines is cheaper than one regex pass with many
     alternatives over every character); only lines holding markup or non-ASCII get a regex.
+    (Measured: a single ``finditer`` over whitespace gaps was three times slower.)
     """
     # Content lines as (start, end) in the original, trimmed of surrounding whitespace.
     lines: list[tuple[int, int]] = []
@@ -113,29 +114,46 @@ def repair(original: str) -> Repaired:
     double = _is_double_spaced(gaps)
 
     parts: list[str] = []
+    # Segments of the map: parallel lists; copied runs that touch are merged, so a clean
+    # single-spaced letter is a handful of segments and span lookups stay cheap.
     clean_starts: list[int] = []
     orig_starts: list[int] = []
     orig_ends: list[int] = []
     copied: list[bool] = []
     clean_len = 0
+
+    def emit(piece: str, o_start: int, o_end: int, is_copy: bool) -> None:
+        nonlocal clean_len
+        if is_copy and copied and copied[-1] and orig_ends[-1] == o_start:
+            orig_ends[-1] = o_end
+        else:
+            clean_starts.append(clean_len)
+            orig_starts.append(o_start)
+            orig_ends.append(o_end)
+            copied.append(is_copy)
+        parts.append(piece)
+        clean_len += len(piece)
+
+    plain = original.isascii() and _SPECIAL.isdisjoint(original)
+    threshold = 3 if double else 2
+    previous_end = 0
     for i, (start, end) in enumerate(lines):
         if i:
-            n = gaps[i - 1]
-            breaks = "\n\n" if n >= (3 if double else 2) else "\n"
-            parts.append(breaks)
-            clean_starts.append(clean_len)
-            orig_starts.append(lines[i - 1][1])
-            orig_ends.append(start)
-            copied.append(False)
-            clean_len += len(breaks)
+            breaks = "\n\n" if gaps[i - 1] >= threshold else "\n"
+            emit(breaks, previous_end, start, original[previous_end:start] == breaks)
+        previous_end = end
         line = original[start:end]
-        if line.isascii() and _SPECIAL.isdisjoint(line):
+        if plain or (line.isascii() and _SPECIAL.isdisjoint(line)):
+            # The hot path, inlined: a line copied as is, merged into the previous copy.
+            if copied and copied[-1] and orig_ends[-1] == start:
+                orig_ends[-1] = end
+            else:
+                clean_starts.append(clean_len)
+                orig_starts.append(start)
+                orig_ends.append(end)
+                copied.append(True)
             parts.append(line)
-            clean_starts.append(clean_len)
-            orig_starts.append(start)
-            orig_ends.append(end)
-            copied.append(True)
-            clean_len += len(line)
+            clean_len += end - start
             continue
         last = 0
         for m in _LINE_EDITS.finditer(line):
@@ -150,27 +168,12 @@ def repair(original: str) -> Repaired:
             if replacement == m.group():
                 continue
             if m_start > last:
-                parts.append(line[last:m_start])
-                clean_starts.append(clean_len)
-                orig_starts.append(start + last)
-                orig_ends.append(start + m_start)
-                copied.append(True)
-                clean_len += m_start - last
+                emit(line[last:m_start], start + last, start + m_start, True)
             if replacement:
-                parts.append(replacement)
-                clean_starts.append(clean_len)
-                orig_starts.append(start + m_start)
-                orig_ends.append(start + m_end)
-                copied.append(False)
-                clean_len += len(replacement)
+                emit(replacement, start + m_start, start + m_end, False)
             last = m_end
         if last < len(line):
-            parts.append(line[last:])
-            clean_starts.append(clean_len)
-            orig_starts.append(start + last)
-            orig_ends.append(end)
-            copied.append(True)
-            clean_len += len(line) - last
+            emit(line[last:], start + last, end, True)
     return Repaired(
         "".join(parts),
         original,
