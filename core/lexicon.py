@@ -545,18 +545,22 @@ class Lexicon:
         raw_words = set(tokens(query))
         learned = " ".join(words) in self._learned or "".join(words) in self._learned
 
+        def weighed(entry: int, score: float) -> float:
+            """The score with the tie-breakers that make one spelling likelier than another:
+            a main name, a drug in everyday use, forms that agree with the query's."""
+            return (
+                score
+                + _PREFERRED_BONUS * self._t.preferred[entry]
+                + _COMMON_BONUS * self._common(entry)
+                + _FORM_WEIGHT * _form_fit(tokens(self._t.names[entry]), raw_words)
+            )
+
         def rank(item: tuple[int, tuple[float, int]]) -> tuple[float, ...]:
             entry, (score, first) = item
             origin = self._t.origin(entry)
             return (
                 0 if learned and origin == "learned" and score >= 100 else 1,
-                -round(
-                    score
-                    + _PREFERRED_BONUS * self._t.preferred[entry]
-                    + _COMMON_BONUS * self._common(entry)
-                    + _FORM_WEIGHT * _form_fit(tokens(self._t.names[entry]), raw_words),
-                    4,
-                ),
+                -round(weighed(entry, score), 4),
                 first,
                 ORIGIN_RANK[origin],
                 len(self._t.keys[entry]),
@@ -580,7 +584,7 @@ class Lexicon:
         for entry, (score, _first) in sorted(ordered, key=rank):
             if len(out) >= limit:
                 break
-            while extra and extra[0].score > score:
+            while extra and extra[0].score > weighed(entry, score):
                 out.append(extra.pop(0))
             generics = self._t.generics(entry)
             origin = self._t.origin(entry)
@@ -591,6 +595,7 @@ class Lexicon:
             if marker in seen or by_name in seen:
                 continue
             seen.update((marker, by_name))
+            shown = max(0.0, min(100.0, weighed(entry, score)))
             if origin == "dictionary" and not self._t.preferred[entry] and score < 100:
                 # A damaged "Tizaniclinc" is as near the foreign spelling "Tizanidin" as the
                 # name people write; show the latter.
@@ -599,7 +604,7 @@ class Lexicon:
                     entry = near[1]
                     seen.add(("n", fold(self._t.names[entry])))
             in_letter = context is not None and entry in context.entries
-            out.append(self._candidate(entry, score, in_letter))
+            out.append(self._candidate(entry, shown, in_letter))
         out.extend(extra)
         return out[:limit]
 
