@@ -82,9 +82,12 @@ def check(db: Path) -> Report:
 def _scan(layout: Layout, report: Report) -> _Scan:
     scan = _Scan()
     if not layout.db.exists():
-        report.add(layout.db, "no store here", repairable=False)
-        return scan
-    scan.catalog = _load_tinydb(layout.db, report, scan)
+        if not any(layout.records.glob("*/*.json")):
+            report.add(layout.db, "no store here", repairable=False)
+            return scan
+        report.add(layout.db, "missing (the letters' records are there)")
+    else:
+        scan.catalog = _load_tinydb(layout.db, report, scan)
     rows: dict[str, dict[str, Any]] = {}
     if scan.catalog is not None:
         meta = (scan.catalog.get("meta") or {}).get("1")
@@ -125,9 +128,14 @@ def _scan(layout: Layout, report: Report) -> _Scan:
     if scan.catalog is not None:
         for lid in scan.records.keys() - rows.keys() - pending:
             report.add(layout.db, f"letter {lid[:12]} has a record but no queue row")
+    meta = ((scan.catalog or {}).get("meta") or {}).get("1") or {}
+    if scan.journal_base is not None and scan.journal_base > int(meta.get("seq") or 0):
+        report.add(layout.db, "older than its journal (copied back from a backup?)")
     for lid, record in scan.records.items():
         if record is None or lid in pending:
             continue
+        if lid in rows and _row(lid, record) != rows[lid]:
+            report.add(layout.db, f"queue row of {lid[:12]} disagrees with its record")
         versions = {d.get("annotator") for d in (record.get("gold") or {}).values()}
         shard_versions = set((scan.shards.get(lid) or {}).get("versions", {}))
         if versions != shard_versions:
@@ -194,9 +202,7 @@ def repair(db: Path) -> Report:
     try:
         report = Report(db)
         scan = _scan(layout, report)
-        if report.healthy:
-            return report
-        if not db.exists():
+        if report.healthy or not any(p.repairable for p in report.problems):
             return report
         _rebuild(layout, scan, report)
     finally:

@@ -133,6 +133,13 @@ class Store:
         return store
 
     def _open(self) -> None:
+        if not self.path.exists() and any(self.layout.records.glob("*/*.json")):
+            raise self.damaged(
+                StoreDamaged(
+                    f"{self.path} is missing but {self.layout.dir} holds letters",
+                    path=str(self.path),
+                )
+            )
         if self.read_only:
             if not self.path.exists():
                 raise StoreError(f"no store at {self.path}")
@@ -163,6 +170,11 @@ class Store:
             # A writer's checkpoint between our two reads: the journal moved past our catalog.
             if base <= meta["seq"]:
                 break
+            if not self.read_only:  # we hold the lock: nobody is writing, the catalog is old
+                raise StoreDamaged(
+                    f"{self.path} is older than its journal (copied back from a backup?)",
+                    path=str(self.path),
+                )
         else:
             raise StoreError(f"{self.path} kept changing while being opened; try again")
         self._index_catalog()
@@ -576,6 +588,12 @@ class Store:
 
     def _commit(self, op: dict[str, Any]) -> None:
         self._writable()
+        if op.get("letter"):
+            # Load what the change touches first: a damaged file must stop it before the
+            # journal holds a change that could never be applied.
+            self._record(op["letter"], create=True)
+            if "gold" in op or "final" in op:
+                self._shard(op["letter"])
         self._seq += 1
         entry = {"seq": self._seq, "at": now().isoformat(), **op}
         if self._journaling:

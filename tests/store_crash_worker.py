@@ -9,12 +9,14 @@ cost milliseconds instead of a fresh interpreter.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 
 import store.store as store_module
+from core.models import Letter
 from store import Store
-from tests.store_helpers import corrected
+from tests.store_helpers import corrected, fixture_letters
 
 # Checkpoint often so kills land inside checkpoints too, not only inside journal appends.
 store_module.CHECKPOINT_OPS = 3
@@ -25,19 +27,34 @@ def op_value(k: int) -> str:
 
 
 def op_kind(k: int) -> str:
-    """The k-th save of the loop: mostly drafts, some gold, some key-value writes."""
+    """The k-th save of the loop: mostly drafts, some gold, new letters, key-value writes."""
+    if k % 11 == 10:
+        return "letter"
     if k % 7 == 6:
         return "meta"
     return "gold" if k % 5 == 4 else "draft"
 
 
+def new_letter(k: int) -> Letter:
+    base = fixture_letters()[k % len(fixture_letters())]
+    text = f"{base.text}\n[crash test letter {k}]\n"
+    lid = hashlib.sha256(text.encode()).hexdigest()
+    return base.model_copy(update={"letter_id": lid, "text": text, "name": f"crash-{k}.txt"})
+
+
 def save_loop(db: str, start: int) -> None:
     with Store.open(db, annotator="crash") as store:
-        ids = sorted(store.letter_ids())
+        ids = store.meta("crash_ids")
         for k in range(start, start + 100_000):
             kind = op_kind(k)
             if kind == "meta":
                 store.set_meta("last", k)
+            elif kind == "letter":
+                letter = new_letter(k)
+                proposal = store.get_proposal(ids[0]).model_copy(
+                    update={"letter_id": letter.letter_id}
+                )
+                store.add_letter(letter, proposal)
             else:
                 lid = ids[k % len(ids)]
                 proposal = corrected(store.working_copy(lid), "case_number", op_value(k))

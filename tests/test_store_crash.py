@@ -10,7 +10,7 @@ from pathlib import Path
 
 from store import Store
 from store.doctor import check
-from tests.store_crash_worker import op_kind, op_value
+from tests.store_crash_worker import new_letter, op_kind, op_value
 from tests.store_helpers import fixture_letters, proposal_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,11 +25,15 @@ class Expected:
         self.draft = dict(machine)
         self.gold = dict.fromkeys(ids)
         self.meta = None
+        self.letters = set(ids)
 
     def acknowledge(self, k):
         kind = op_kind(k)
         if kind == "meta":
             self.meta = k
+            return
+        if kind == "letter":
+            self.letters.add(new_letter(k).letter_id)
             return
         lid = self.ids[k % len(self.ids)]
         self.draft[lid] = op_value(k)
@@ -39,7 +43,15 @@ class Expected:
     def check(self, store, in_flight):
         """Each value is the acknowledged one, or the one the killed save was writing."""
         kind = op_kind(in_flight)
-        flying = self.ids[in_flight % len(self.ids)] if kind != "meta" else None
+        flying = self.ids[in_flight % len(self.ids)] if kind in ("draft", "gold") else None
+        stored = set(store.letter_ids())
+        maybe = {new_letter(in_flight).letter_id} if kind == "letter" else set()
+        assert self.letters <= stored <= self.letters | maybe
+        for lid in stored - set(self.ids):
+            letter = store.get_letter(lid)
+            assert letter.text.endswith(f"[crash test letter {letter.name[6:-4]}]\n")
+            assert store.get_proposal(lid) is not None
+        self.letters = stored
         for lid in self.ids:
             draft = store.get_draft(lid, "crash")
             value = (draft or store.get_proposal(lid)).get("case_number").value
@@ -79,6 +91,7 @@ def test_acknowledged_saves_survive_sigkill(tmp_path):
         for letter in letters:
             store.add_letter(letter, proposal_for(letter))
         ids = sorted(store.letter_ids())
+        store.set_meta("crash_ids", ids)
         expected = Expected(ids, {i: store.get_proposal(i).get("case_number").value for i in ids})
     rng = random.Random(20261125)
     worker = subprocess.Popen(

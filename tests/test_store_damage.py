@@ -129,3 +129,33 @@ def test_torn_journal_tail_is_dropped_but_altered_line_is_damage(db):
 def test_healthy_store_checks_clean(db, capsys):
     assert main(["doctor", "--db", str(db)]) == 0
     assert "healthy" in capsys.readouterr().out
+
+
+def test_catalog_copied_back_from_backup_is_caught_and_repaired(db):
+    gold = _gold(db)
+    backup = _open_backup(db)
+    with Store.open(db, annotator="ann") as store:  # work after that backup was taken
+        letter = fixture_letters()[3]
+        gold[letter.letter_id] = store.mark_gold(store.get_proposal(letter.letter_id))
+    db.write_bytes(backup.read_bytes())
+    with pytest.raises(StoreDamaged, match="older than its journal"):
+        Store.open(db)
+    assert main(["doctor", "--repair", "--db", str(db)]) == 0
+    assert _gold(db) == gold
+
+
+def test_missing_catalog_is_rebuilt(db):
+    gold = _gold(db)
+    db.unlink()
+    with pytest.raises(StoreDamaged, match="missing"):
+        Store.open(db)
+    assert main(["doctor", "--repair", "--db", str(db)]) == 0
+    assert _gold(db) == gold
+    with Store.open(db, read_only=True) as store:
+        assert store.meta("setting") == [1, 2]  # from the last backup
+
+
+def _open_backup(db):
+    with Store.open(db):
+        pass
+    return sorted((db.with_name("imrgold.d") / "backups").glob("*/imrgold.json"))[-1]

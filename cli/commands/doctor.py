@@ -19,9 +19,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from store.doctor import check, repair
     from store.errors import StoreError
+    from store.layout import Layout
 
     path = db_path(args.db)
-    if not path.exists():
+    if not path.exists() and not Layout(path).dir.exists():
         raise UserError(f"no store at {path}")
     try:
         report = repair(path) if args.repair else check(path)
