@@ -557,10 +557,12 @@ class Stats:
     by_annotator: dict  # annotator -> {"gold": n, "final": n, "changes": n}
     rates: dict  # annotator -> {"letters": n, "hours": h, "per_hour": r | None}
     accuracy: dict  # period -> field key -> [correct, total]
+    by_status_annotator: dict = None  # status -> {last annotator to touch the letter: n}
 
     def to_dict(self) -> dict:
         return {
             "by_status": self.by_status,
+            "by_status_annotator": self.by_status_annotator,
             "by_annotator": self.by_annotator,
             "letters_per_hour": self.rates,
             "machine_accuracy": {
@@ -579,6 +581,7 @@ def gather_stats(store, *, period: str = "week", idle_minutes: int = IDLE_MINUTE
 
     imported = {tuple(x) for x in store.meta(IMPORTED_KEY, [])}
     by_status = Counter()
+    by_status_annotator: dict[str, Counter] = defaultdict(Counter)
     by_annotator: dict[str, Counter] = defaultdict(Counter)
     events: dict[str, list] = defaultdict(list)
     letters_done: dict[str, set] = defaultdict(set)
@@ -586,6 +589,7 @@ def gather_stats(store, *, period: str = "week", idle_minutes: int = IDLE_MINUTE
     for summary in store.summaries():
         lid = summary.letter_id
         by_status[summary.status] += 1
+        by_status_annotator[summary.status][summary.annotator or "-"] += 1
         for annotator in store.gold_versions(lid):
             by_annotator[annotator]["gold"] += 1
         final_by = store.final_annotator(lid)
@@ -629,4 +633,5 @@ def gather_stats(store, *, period: str = "week", idle_minutes: int = IDLE_MINUTE
         {a: dict(c) for a, c in sorted(by_annotator.items())},
         rates,
         dict(sorted(accuracy.items())),
+        {status: dict(c) for status, c in sorted(by_status_annotator.items())},
     )

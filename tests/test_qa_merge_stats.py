@@ -128,6 +128,8 @@ def test_stats_counts_rates_and_machine_accuracy(tmp_path, capsys):
     assert main(["stats", "--db", str(a), "--json", "--period", "day"]) == 0
     stats = json.loads(capsys.readouterr().out)
     assert stats["by_status"] == {"gold": 3}
+    # The merge's status change names alice for bob's letter too: she ran it.
+    assert stats["by_status_annotator"] == {"gold": {"alice": 3}}
     assert stats["by_annotator"]["alice"]["gold"] == 2
     assert stats["by_annotator"]["bob"]["gold"] == 1
     rates = stats["letters_per_hour"]

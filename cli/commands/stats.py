@@ -47,11 +47,15 @@ def _print(stats) -> None:
     from core.agreement import FIELD_KEYS
 
     console = Console(highlight=False)
-    table = Table(title="letters by status")
+    who = sorted({a for c in stats.by_status_annotator.values() for a in c})
+    table = Table(title="letters by status", caption="by the last annotator to touch each letter")
     table.add_column("status")
     table.add_column("letters", justify="right")
+    for name in who:
+        table.add_column(name, justify="right")
     for status, n in sorted(stats.by_status.items()):
-        table.add_row(status, str(n))
+        counts = stats.by_status_annotator.get(status, {})
+        table.add_row(status, str(n), *(str(counts.get(a, "")) for a in who))
     console.print(table)
 
     table = Table(
