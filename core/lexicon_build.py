@@ -394,13 +394,14 @@ def load_tables(dictionary: Path, supplement: Path | None, cache_dir: Path | Non
             tables = pickle.load(handle)
         if isinstance(tables, Tables):
             return tables
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError):
+    except Exception:  # any unreadable cache is rebuilt, never trusted
         pass
     tables = build_tables(dictionary, supplement)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         for stale in cache_dir.glob("lexicon-*.pkl"):
-            stale.unlink(missing_ok=True)
+            if stale != cached:
+                stale.unlink(missing_ok=True)
         partial = cached.with_suffix(f".{os.getpid()}.tmp")
         with partial.open("wb") as handle:
             pickle.dump(tables, handle, protocol=pickle.HIGHEST_PROTOCOL)
