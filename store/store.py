@@ -321,12 +321,23 @@ class Store:
 
     @_serialized
     def put_proposal(self, proposal: Proposal) -> None:
-        """Store the machine's proposal for a letter (replacing any earlier one)."""
-        self._known(proposal.letter_id)
+        """Store the machine's proposal for a letter; replacing one records what the machine
+        now proposes differently (source ``machine``)."""
+        lid = proposal.letter_id
+        self._known(lid)
+        before = self.get_proposal(lid)
+        history: list[dict[str, Any]] = []
+        if before is not None:
+            changes = hist.diff(hist.proposal_values(before), hist.proposal_values(proposal))
+            history = [
+                {**h, "source": "machine"}
+                for h in self._history(lid, changes, now(), kind="proposal", track="machine")
+            ]
         self._commit(
             {
-                "letter": proposal.letter_id,
+                "letter": lid,
                 "proposal": {"proposal": proposal.model_dump(mode="json")},
+                "history": history,
             }
         )
 

@@ -160,3 +160,16 @@ def test_restore_final_track_by_time(db):
         restored = store.restore(lid, point, annotator="final")
         assert restored == first and store.get_gold(lid) == first
         assert store.gold_versions(lid) == {"ann": first}
+
+
+def test_new_machine_proposal_is_history_too(db):
+    letter = fixture_letters()[4]
+    lid = letter.letter_id
+    with Store.open(db, annotator="ann") as store:
+        store.add_letter(letter, proposal_for(letter))
+        assert store.history(lid) == []
+        machine = proposal_for(letter)
+        other = "standard" if machine.get("priority").value == "expedited" else "expedited"
+        store.put_proposal(corrected(machine, "priority", other))
+        [change] = store.history(lid)
+        assert (change.path, change.new, change.source) == ("priority", other, "machine")

@@ -34,12 +34,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cli.identity import resolve as whoami
     from store import Store
     from store.errors import StoreError
 
     path = db_path(args.db)
+    me = whoami(None, interactive=False, required=False)
     try:
-        with Store.open(path, read_only=args.restore is None, annotator=args.annotator) as store:
+        with Store.open(path, read_only=args.restore is None, annotator=me) as store:
             summary = resolve(store.summaries(), args.letter)
             if args.restore is not None:
                 return _restore(store, summary, args.restore, args.annotator)
@@ -84,7 +86,7 @@ def _restore(store, summary, at: str, annotator: str | None) -> int:
     if "items" in type(result).model_fields:
         kind = "final record"
     else:
-        kind = f"{annotator or store.restored_track or store.annotator}'s draft"
+        kind = f"{store.restored_track}'s draft"
     print(f"restored {summary.name} to {where}; saved as the {kind}")
     return 0
 
