@@ -227,3 +227,22 @@ async def test_adjudicator_writes_a_value_neither_version_has(tmp_path):
         assert store.get_gold(lid).patient.age == age + 3
         assert store.get_gold(lid).patient.sex == record.patient.sex
         assert store.status(lid) == "reviewed"
+
+
+async def test_the_table_says_which_values_the_annotator_typed(tmp_path):
+    path = tmp_path / "s.json"
+    letter = read_letter(sorted(LETTERS.glob("*.txt"))[0])
+    proposal = extract(letter.text, letter.letter_id)
+    fields = dict(proposal.fields)
+    fields["priority"] = fields["priority"].model_copy(update={"source": "human"})
+    with Store.open(path, annotator="alice") as store:
+        store.add_letter(letter)
+        store.put_proposal(proposal)
+        store.mark_gold(proposal.model_copy(update={"fields": fields}))
+    with Store.open(path, annotator="carol") as store:
+        app = ReviewApp(store, "carol", plan(store, "carol"))
+        async with app.run_test(size=(160, 50)) as pilot:
+            await pilot.pause()
+            table = app.screen.query_one("#review-fields")
+            assert table.get_cell("priority", "by") == "typed"
+            assert table.get_cell("case_number", "by") == "machine"

@@ -103,7 +103,8 @@ class ReviewApp(App[None]):
 
             record = self.store.get_gold(task.letter_id, annotator=task.annotator)
             session = qa.ReviewSession.start(record, task.annotator, self.reviewer)
-            screen: Screen = ReviewScreen(session, text, self._spans(task), position)
+            spans, sources = self._provenance(task)
+            screen: Screen = ReviewScreen(session, text, spans, position, sources)
         else:
             from tui.review_adjudicate import AdjudicateScreen
 
@@ -117,13 +118,17 @@ class ReviewApp(App[None]):
         self.outcomes.append((task.kind, self._letter_name(task.letter_id), outcome or "skipped"))
         self.next_task()
 
-    def _spans(self, task: Task) -> dict[str, list[Span]]:
-        """Where the annotator's values came from: their draft's spans for unchanged values."""
+    def _provenance(self, task: Task) -> tuple[dict[str, list[Span]], dict[str, str]]:
+        """Where the annotator's values came from (their draft's spans), and which of them they
+        typed rather than accepted from the machine."""
         draft = self.store.get_draft(task.letter_id, annotator=task.annotator)
         draft = draft or self.store.get_proposal(task.letter_id)
         if draft is None:
-            return {}
-        return {p: list(f.spans) for p, f in draft.fields.items() if f.spans}
+            return {}, {}
+        spans = {p: list(f.spans) for p, f in draft.fields.items() if f.spans}
+        sources = {p: "typed" if f.source == "human" else "machine"
+                   for p, f in draft.fields.items()}
+        return spans, sources
 
     # -- saving (called by the screens) -------------------------------------------------------
 

@@ -50,12 +50,15 @@ class ReviewScreen(Screen[str | None]):
     ]
 
     def __init__(self, session: ReviewSession, text: str, spans: dict[str, list[Span]],
-                 position: str = "") -> None:
+                 position: str = "", sources: dict[str, str] | None = None) -> None:
         super().__init__()
         self.session = session
         self.text = text
         self.spans = spans
         self.position = position
+        # "typed" where the annotator wrote the value, "machine" where they accepted the
+        # extractor's: a reviewer's eye goes to the typed ones first.
+        self.sources = sources or {}
         self._editing: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -78,11 +81,13 @@ class ReviewScreen(Screen[str | None]):
         table = self.query_one(DataTable)
         table.add_column("field", key="field")
         table.add_column("value", key="value")
+        table.add_column("by", key="by")
         table.add_column("verdict", key="verdict")
         for path in self.session.paths:
             table.add_row(
                 fields.label(path),
                 short(fields.to_text(self.session.values[path])),
+                self.sources.get(path, ""),
                 VERDICT_MARKS[None],
                 key=path,
             )
