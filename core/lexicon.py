@@ -70,7 +70,7 @@ _CLEAR_MATCH = 90.0
 _OCR_MISREADS = (("rn", "m"), ("cl", "d"), ("ii", "u"), ("ri", "n"), ("vv", "w"), ("li", "h"))
 # generic_ingredients accepts a fuzzy name only when it is this close (or closer, given the
 # letter names it elsewhere): a wrong drug in a gold record is worse than none.
-_NORMALIZE_CUTOFF = 92.0
+_NORMALIZE_CUTOFF = 94.0
 _NORMALIZE_STRICT_CUTOFF = 95.0
 _NORMALIZE_LETTER_CUTOFF = 78.0
 _CAPITALIZED = re.compile(r"\b[A-Z][A-Za-z]+")

@@ -80,6 +80,11 @@ def test_every_gold_item_normalizes_with_and_without_its_letter(lex: Lexicon) ->
         ("Physical therapy 2x6 for the lumbar spine", []),
         ("standard wheelchair for a 2 month rental", []),
         ("MRI of the right shoulder", []),
+        ("Medial branch block L4-5", []),
+        ("Lumbar epidural steroid injection L4-L5", []),
+        ("Urine drug screen", []),
+        ("TENS unit with supplies", []),
+        ("Cyclobenzaprne 7.5mg #60", ["cyclobenzaprine"]),
         ("", []),
     ],
 )
