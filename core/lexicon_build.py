@@ -29,7 +29,7 @@ from core.lexicon_text import (
     tokens,
 )
 
-BUILD_VERSION = "lexicon-13"
+BUILD_VERSION = "lexicon-14"
 DICTIONARY_FILE = "drug_ner_dictionary.pkl.bz2"
 SUPPLEMENT_PATH = Path(__file__).resolve().parent / "data" / "drug_supplement.json"
 
@@ -305,11 +305,12 @@ def build_tables(dictionary: Path, supplement: Path | None) -> Tables:
         display = _display(variant, canonical, kept[canonical], is_brand)
         tables.add(display, variant, group, preferred=is_brand or variant == canonical)
 
-    for canonical in kept:
-        add(canonical, canonical)
-    for variant, canonicals in v2c.items():
-        for canonical in canonicals:
-            add(variant, canonical)
+    pairs = [(c, c) for c in kept] + [(v, c) for v, cs in v2c.items() for c in cs]
+    # Of two spellings with the same key and drug, the one written in full is kept: the
+    # canonical "lidocaine" rather than "lidocaine patch" for a request saying "lidocaine".
+    pairs.sort(key=lambda pair: " ".join(tokens(pair[0])) != " ".join(name_tokens(pair[0])))
+    for variant, canonical in pairs:
+        add(variant, canonical)
     index_terms(tables)
     return tables
 
