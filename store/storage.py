@@ -45,8 +45,12 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
-    """Replace ``path`` with ``data`` so that any crash leaves the old or the new bytes."""
+def atomic_write(path: Path, data: bytes, *, durable: bool = True, sync_dir: bool = True) -> None:
+    """Replace ``path`` with ``data`` so that any crash leaves the old or the new bytes.
+
+    ``sync_dir=False`` leaves fsyncing the folder (which makes the rename durable) to the caller,
+    who may write many files into one folder and sync it once.
+    """
     ensure_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
@@ -63,7 +67,7 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
         raise
     os.close(fd)
     os.replace(tmp, path)
-    if durable:
+    if durable and sync_dir:
         fsync_dir(path.parent)
 
 
@@ -155,12 +159,12 @@ class AtomicJSONStorage(Storage):
         if not self.buffered:
             self.flush()
 
-    def flush(self, *, durable: bool = True) -> None:
+    def flush(self, *, durable: bool = True, sync_dir: bool = True) -> None:
         if not self.dirty:
             return
         if self.read_only:
             raise PermissionError(f"{self.path} is open read-only")
-        atomic_write(self.path, dumps(self._data or {}), durable=durable)
+        atomic_write(self.path, dumps(self._data or {}), durable=durable, sync_dir=sync_dir)
         self.dirty = False
 
     def close(self) -> None:

@@ -36,6 +36,7 @@ from store.storage import (
     atomic_write,
     dumps,
     ensure_dir,
+    fsync_dir,
     load_json,
     paused_gc,
 )
@@ -581,16 +582,24 @@ class Store:
         """Write every changed TinyDB file atomically, then start an empty journal."""
         self._writable()
         assert self._catalog is not None
+        folders: set[Path] = set()
         for lid, text in sorted(self._texts.items()):
-            atomic_write(self.layout.text(lid), dumps(text), durable=self._durable)
-        self._texts.clear()
+            path = self.layout.text(lid)
+            atomic_write(path, dumps(text), durable=self._durable, sync_dir=False)
+            folders.add(path.parent)
         for lid in sorted(self._dirty_records):
-            storage(self._records[lid]).flush(durable=self._durable)
+            storage(self._records[lid]).flush(durable=self._durable, sync_dir=False)
+            folders.add(self.layout.record(lid).parent)
         for prefix in sorted(self._dirty_shards):
-            storage(self._shards[prefix]).flush(durable=self._durable)
+            storage(self._shards[prefix]).flush(durable=self._durable, sync_dir=False)
+            folders.add(self.layout.gold)
+        self._texts.clear()
         self._dirty_records.clear()
         self._dirty_shards.clear()
-        if self._durable is False:
+        if self._durable:
+            for folder in sorted(folders):
+                fsync_dir(folder)
+        else:
             os.sync()
         # The catalog goes last: its seq says the records and shards above are complete.
         storage(self._catalog).flush()
