@@ -120,7 +120,10 @@ def _norm_text(value: Any) -> str:
 
 def token_f1(a: Any, b: Any) -> float:
     """Token-overlap F1 of two strings (SQuAD style); two empty values agree."""
-    ta, tb = re.findall(r"\w+", _norm_text(a)), re.findall(r"\w+", _norm_text(b))
+    na, nb = _norm_text(a), _norm_text(b)
+    if na == nb:  # the usual case, and tokenising whole rationales is the slow part
+        return 1.0
+    ta, tb = re.findall(r"\w+", na), re.findall(r"\w+", nb)
     if not ta and not tb:
         return 1.0
     common = sum((Counter(ta) & Counter(tb)).values())
