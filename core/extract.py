@@ -119,22 +119,30 @@ def _header_cells(text: str, lo: int, hi: int) -> dict[str, tuple[str, int, int,
     """
     waiting: list[tuple[str, int]] = []
     cells: dict[str, tuple[str, int, int, bool]] = {}
-    previous_label_end = -10
+    last_label: str | None = None
+    last_label_end = -10
     for m in _HEADER_TOKENS.finditer(text, lo, hi):
         group = m.lastgroup or ""
         if group.startswith("L_"):
             name = group[2:]
             if name not in cells and all(n != name for n, _ in waiting):
                 waiting.append((name, m.end()))
-            previous_label_end = m.end()
+            last_label, last_label_end = name, m.end()
             continue
         kind = group[2:]
-        for i, (name, _) in enumerate(waiting):
-            if _LABEL_KIND[name] == kind:
-                adjacent = not text[previous_label_end : m.start()].strip()
-                cells[name] = (m.group(), m.start(), m.end(), adjacent)
-                del waiting[i]
-                break
+        between = text[last_label_end : m.start()]
+        # A value on its label's own line belongs to that label, even when an earlier label's
+        # cell was empty; values on lines of their own (label block, then value block) go to
+        # the oldest waiting label of their kind.
+        same_line = not between.strip() and "\n" not in between
+        chosen = None
+        if same_line and last_label is not None and _LABEL_KIND[last_label] == kind:
+            chosen = next((i for i, (n, _) in enumerate(waiting) if n == last_label), None)
+        if chosen is None:
+            chosen = next((i for i, (n, _) in enumerate(waiting) if _LABEL_KIND[n] == kind), None)
+        if chosen is not None:
+            name = waiting.pop(chosen)[0]
+            cells[name] = (m.group(), m.start(), m.end(), same_line)
     return cells
 
 

@@ -168,7 +168,7 @@ def item_blocks(lines: list[str]) -> tuple[list[str], list[list[str]]] | None:
     blocks = find_items(text, sections.issues)
     if not blocks:
         return None
-    starts = [b.heading[0] for b in blocks]
+    starts = [text.rfind("\n", 0, b.heading[0]) + 1 for b in blocks]
     head = text[: starts[0]].rstrip("\n").split("\n")
     items = []
     for i, start in enumerate(starts):

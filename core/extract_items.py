@@ -346,7 +346,11 @@ def drug_detail(request: str) -> dict[str, Found | None]:
 # ---------------------------------------------------------------------------------------------
 # Guidelines cited in the MAXIMUS guideline paragraph.
 
-_CLAUSE = re.compile(r"\b(?:Decision\s+based\s+on|based\s+(?:their|its)\s+decision\s+on)\b", re.I)
+_CLAUSE = re.compile(
+    r"\b(?:Decision\s+based\s+on|based\s+(?:their|its|his/her|his|her)\s+decision\s+on)\b", re.I
+)
+# In the first letters one paragraph gives both reviews; only the MAXIMUS reviewer's counts.
+_CLAIMS_SENTENCE = re.compile(r"The\s+Claims\s+Administrator\s+based[^.]*(?:\.|$)", re.I)
 _MTUS = re.compile(
     r"(?<![-\w])MTUS\b|Medical\s+Treatment\s+Utilization\s+Schedule|Chronic\s+Pain\s+(?:Medical\s+)?"
     r"Treatment\s+Guidelines",
@@ -366,6 +370,7 @@ _NO_SOURCE = re.compile(
 def guidelines(paragraph: str) -> tuple[list[str], float]:
     """Guideline families cited, in SPEC order, and a confidence."""
     found: set[str] = set()
+    paragraph = _CLAIMS_SENTENCE.sub(" ", paragraph)
     clauses = [c for c in _CLAUSE.split(paragraph) if c.strip()]
     for clause in clauses:
         cited = _CITATION.search(clause)

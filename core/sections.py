@@ -10,7 +10,10 @@ import re
 from dataclasses import dataclass
 
 _HOW = re.compile(r"^[ \t]*HOW\s+THE\s+IMR\s+FINAL\s+DETERMINATION\s+WAS\s+MADE\b.*$", re.M | re.I)
-_SUMMARY = re.compile(r"^[ \t]*CLINICAL\s+CASE\s+SUMMARY\b.*$", re.M | re.I)
+_SUMMARY = re.compile(
+    r"^[ \t]*(?:CLINICAL\s+(?:CASE\s+)?SUMMARY|(?:Expert\s+)?Reviewer\s+Case\s+Summary)\b.*$",
+    re.M | re.I,
+)
 _ISSUES = re.compile(r"^[ \t]*IMR\s+ISSUES?,?\s+DECISIONS?\b.*$", re.M | re.I)
 _INTRO = re.compile(r"set\s+forth\s+below\s*:?[ \t]*$", re.M | re.I)
 
@@ -26,10 +29,18 @@ _LABEL = re.compile(
     r"^(?:Claims\s+Admin\w*\s+guide\w*|MAXIMUS\s+guide\w*|Decision\s+rational\w*)\s*:",
     re.I,
 )
-# The three labels of an item block, found in one scan of the issues section.
+# The three labels of an item block, found in one scan of the issues section.  The first
+# letters (2013) say "Guidelines Used in Decision:" and "Rationale for the Decision:".
 _BLOCK_LABEL = re.compile(
-    r"^(?:(?P<maximus>MAXIMUS\s+guide\w*)|(?P<rationale>Decision\s+rational\w*)"
+    r"^(?:(?P<maximus>MAXIMUS\s+guide\w*|Guidelines?(?:/Evidence)?\s+Used\s+in\s+(?:the\s+)?Decision)"
+    r"|(?P<rationale>Decision\s+rational\w*|Rationale\s+for\s+the\s+Decision)"
     r"|(?P<claims>Claims\s+Admin\w*\s+guide\w*))\s*:",
+    re.M | re.I,
+)
+# The 2013 wording: "1. Omeprazole 20mg #60 is not medically necessary and appropriate."
+_NECESSITY_ITEM = re.compile(
+    r"^[ \t]*\d{1,2}[.)][ \t]+(?P<request>(?:[^\n]|\n(?!\n))+?)\s+(?:is|are|was|were)\s+"
+    r"(?P<decision>(?P<not>not\s+)?medically\s+necessary(?:\s+and\s+appropriate)?)\.?[ \t]*$",
     re.M | re.I,
 )
 _SENTENCE_END = re.compile(r"""[.!?]["'”’)\]]*$""")
@@ -144,10 +155,13 @@ def find_items(text: str, issues: tuple[int, int]) -> list[ItemBlock]:
     # When some headings are confirmed by a following label, unconfirmed ones are prose.
     if any(h[5] for h in heads):
         heads = [h for h in heads if h[5]]
+    if not heads:
+        heads = _necessity_items(text, floor, hi)
     labels = [(m.start(), m.end(), m.lastgroup or "") for m in _BLOCK_LABEL.finditer(text, lo, hi)]
     blocks: list[ItemBlock] = []
     for i, (start, heading_end, body, decision, dspan, labelled) in enumerate(heads):
-        end = heads[i + 1][0] if i + 1 < len(heads) else hi
+        # The next block starts at its heading's line (a numbered item's number included).
+        end = _line_start(text, heads[i + 1][0]) if i + 1 < len(heads) else hi
         blocks.append(
             ItemBlock(
                 heading=(start, heading_end),
@@ -159,6 +173,24 @@ def find_items(text: str, issues: tuple[int, int]) -> list[ItemBlock]:
             )
         )
     return blocks
+
+
+def _necessity_items(
+    text: str, lo: int, hi: int
+) -> list[tuple[int, int, int, str, tuple[int, int], bool]]:
+    """Items of the first letters: numbered, decided by "is (not) medically necessary"."""
+    heads = []
+    for m in _NECESSITY_ITEM.finditer(text, lo, hi):
+        if m.group("request").count("\n") > _MAX_HEADING_LINES:
+            continue
+        after = text[m.end() : m.end() + 200].lstrip()
+        labelled = bool(_BLOCK_LABEL.match(after))
+        decision = "upheld" if m.group("not") else "overturned"
+        heads.append((m.start("request"), m.end("request"), m.end(), decision,
+                      m.span("decision"), labelled))
+    if any(h[5] for h in heads):
+        heads = [h for h in heads if h[5]]
+    return heads
 
 
 def _labelled_range(

@@ -65,6 +65,8 @@ def test_every_header_table_layout_reads_the_same(
 ) -> None:
     if gold.case_number is None:
         pytest.skip("letter has no case header")
+    if style == "blocks" and None in (gold.date_assigned, gold.decision_date, gold.priority):
+        pytest.skip("an empty cell vanishes from a label block: the layout itself is ambiguous")
     rng = random.Random(f"{stem}/{style}")
     lines = with_header(logical_lines(text), gold, style)
     _assert_same(LAYOUTS[rng.choice(("plain", "pdf"))](lines, rng), gold)
