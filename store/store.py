@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from tinydb import Query, TinyDB
 from tinydb.table import Document
 
@@ -48,6 +48,7 @@ CHECKPOINT_BYTES = 8 << 20
 _ONE = 1  # doc id of the row of one-row tables
 _CACHE_RECORDS = 1024
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 def _serialized(method: Callable[..., T]) -> Callable[..., T]:
@@ -345,7 +346,7 @@ class Store:
     @_serialized
     def get_proposal(self, letter_id: str) -> Proposal | None:
         doc = get_one(self._record(letter_id), "proposal")
-        return Proposal.model_validate(doc["proposal"]) if doc else None
+        return self._valid(Proposal, doc, "proposal", self.layout.record(letter_id))
 
     @_serialized
     def save_draft(self, proposal: Proposal, *, annotator: str | None = None) -> None:
@@ -377,7 +378,7 @@ class Store:
             .table("drafts")
             .get(Query().annotator == (annotator or self.annotator))
         )
-        return Proposal.model_validate(doc["proposal"]) if doc else None
+        return self._valid(Proposal, doc, "proposal", self.layout.record(letter_id))
 
     @_serialized
     def working_copy(self, letter_id: str) -> Proposal | None:
@@ -424,14 +425,16 @@ class Store:
         if doc is None:
             return None
         raw = _pick(doc, annotator)
-        return GoldRecord.model_validate(raw) if raw is not None else None
+        if raw is None:
+            return None
+        return self._valid(GoldRecord, {"record": raw}, "record", self.layout.gold_shard(letter_id))
 
     @_serialized
     def gold_versions(self, letter_id: str) -> dict[str, GoldRecord]:
         self._known(letter_id)
         doc = self._shard_doc(letter_id) or {}
         return {
-            a: GoldRecord.model_validate(v["record"])
+            a: self._valid(GoldRecord, v, "record", self.layout.gold_shard(letter_id))
             for a, v in sorted(doc.get("versions", {}).items())
         }
 
@@ -479,7 +482,8 @@ class Store:
                 doc = self._shard_doc(row["letter_id"])
                 raw = _pick(doc, annotator) if doc else None
                 if raw is not None:
-                    out.append(GoldRecord.model_validate(raw))
+                    shard = self.layout.gold_shard(row["letter_id"])
+                    out.append(self._valid(GoldRecord, {"record": raw}, "record", shard))
         return out
 
     # -- status -----------------------------------------------------------------------------
@@ -507,7 +511,11 @@ class Store:
 
     @_serialized
     def history(self, letter_id: str) -> list[Change]:
-        return [Change.model_validate(_change_fields(d)) for d in self._history_docs(letter_id)]
+        path = self.layout.record(letter_id)
+        return [
+            self._valid(Change, {"c": _change_fields(d)}, "c", path)
+            for d in self._history_docs(letter_id)
+        ]
 
     @_serialized
     def history_entries(self, letter_id: str) -> list[dict[str, Any]]:
@@ -741,6 +749,18 @@ class Store:
             shutil.rmtree(old_backup, ignore_errors=True)
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _valid(self, model: type[M], doc: Any, key: str, path: Path) -> Any:
+        """``model`` from ``doc[key]``; what fails to validate was edited outside the store."""
+        if not doc:
+            return None
+        try:
+            return model.model_validate(doc[key])
+        except (ValidationError, KeyError, TypeError) as err:
+            why = _first_error(err) if isinstance(err, ValidationError) else f"no {err}"
+            raise self.damaged(
+                StoreDamaged(f"{path} is damaged ({model.__name__}: {why})", path=str(path))
+            ) from None
 
     def _writable(self) -> None:
         if self._closed:

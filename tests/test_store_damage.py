@@ -159,3 +159,18 @@ def _open_backup(db):
     with Store.open(db):
         pass
     return sorted((db.with_name("imrgold.d") / "backups").glob("*/imrgold.json"))[-1]
+
+
+def test_hand_edited_record_is_a_one_line_error(db):
+    letter = fixture_letters()[3]
+    lid = letter.letter_id
+    record = db.with_name("imrgold.d") / "records" / lid[:2] / f"{lid}.json"
+    data = json.loads(record.read_text())
+    draft = next(iter(data["drafts"].values()))
+    next(iter(draft["proposal"]["fields"].values()))["confidence"] = 7
+    record.write_text(json.dumps(data))
+    with Store.open(db, read_only=True) as store, pytest.raises(StoreDamaged) as caught:
+        store.get_draft(lid, "ann")
+    message = str(caught.value)
+    assert "\n" not in message and str(record) in message and "confidence" in message
+    assert "last good backup" in message
