@@ -9,6 +9,7 @@ inputs' identity, and later loads only unpickle them.
 from __future__ import annotations
 
 import bz2
+import gc
 import hashlib
 import importlib.util
 import json
@@ -18,7 +19,7 @@ import re
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from core.lexicon_text import (
     compact,
@@ -29,7 +30,7 @@ from core.lexicon_text import (
     tokens,
 )
 
-BUILD_VERSION = "lexicon-14"
+BUILD_VERSION = "lexicon-15"
 DICTIONARY_FILE = "drug_ner_dictionary.pkl.bz2"
 SUPPLEMENT_PATH = Path(__file__).resolve().parent / "data" / "drug_supplement.json"
 
@@ -74,7 +75,8 @@ _STOP_KEYS = frozenset(
 _CLASS_NAME = re.compile(r"(?<![su])s\b(?!.*\w)|\b(derivatives|compounds|agents)\b", re.IGNORECASE)
 
 
-Group = tuple[tuple[str, ...], str, dict[str, str], "str | None"]
+ORIGINS = ("learned", "supplement", "dictionary")
+_ID_FIELDS = ("drugbank_id", "medline_plus_id", "mesh_id")
 
 
 @dataclass
@@ -93,7 +95,11 @@ class Tables:
     # 1 for a drug's main names (its canonical name, a brand, a curated product), 0 for the
     # dictionary's many foreign and chemical synonyms: ties go to the name people write.
     preferred: bytearray = field(default_factory=bytearray)
-    groups: list[Group] = field(default_factory=list)
+    # Per group, as flat lists of plain strings (thousands of small dicts unpickle slowly).
+    group_generics: list[tuple[str, ...]] = field(default_factory=list)
+    group_origin: bytearray = field(default_factory=bytearray)
+    group_ids: list[str] = field(default_factory=list)
+    group_source: list[str | None] = field(default_factory=list)
     exact_index: dict[str, int] = field(default_factory=dict)
     compact_index: dict[str, int] = field(default_factory=dict)
     multi: list[list[int]] = field(default_factory=list)
@@ -115,8 +121,11 @@ class Tables:
         ids: dict[str, str] | None = None,
         source: str | None = None,
     ) -> int:
-        self.groups.append((generics, origin, ids or {}, source))
-        return len(self.groups) - 1
+        self.group_generics.append(generics)
+        self.group_origin.append(ORIGINS.index(origin))
+        self.group_ids.append("|".join(f"{k}={v}" for k, v in (ids or {}).items()))
+        self.group_source.append(source)
+        return len(self.group_generics) - 1
 
     def add(
         self, name: str, spelled: str, group: int, *, first: bool = False, preferred: bool = True
@@ -163,16 +172,17 @@ class Tables:
         return self._get(self.compact_index, joined)
 
     def generics(self, entry: int) -> tuple[str, ...]:
-        return self.groups[self.group[entry]][0]
+        return self.group_generics[self.group[entry]]
 
     def origin(self, entry: int) -> str:
-        return self.groups[self.group[entry]][1]
+        return ORIGINS[self.group_origin[self.group[entry]]]
 
     def ids(self, entry: int) -> dict[str, str]:
-        return self.groups[self.group[entry]][2]
+        packed = self.group_ids[self.group[entry]]
+        return dict(item.split("=", 1) for item in packed.split("|")) if packed else {}
 
     def source(self, entry: int) -> str | None:
-        return self.groups[self.group[entry]][3]
+        return self.group_source[self.group[entry]]
 
     def term_entries(self, slot: int) -> array:
         return self.term_members[self.term_offsets[slot] : self.term_offsets[slot + 1]]
@@ -295,9 +305,9 @@ def build_tables(dictionary: Path, supplement: Path | None) -> Tables:
 
     def add(variant: str, canonical: str) -> None:
         group = group_of.get(canonical)
-        if group is None or not _usable_spelling(variant, canonical, tables.groups[group][0]):
+        if group is None or not _usable_spelling(variant, canonical, tables.group_generics[group]):
             return
-        marker = (" ".join(name_tokens(variant)), tables.groups[group][0])
+        marker = (" ".join(name_tokens(variant)), tables.group_generics[group])
         if marker in seen:
             return
         seen.add(marker)
@@ -385,6 +395,18 @@ def cache_key(dictionary: Path, supplement: Path | None) -> str:
     return digest.hexdigest()[:20]
 
 
+def _unpickle(handle: BinaryIO) -> object:
+    """Unpickle with the cyclic collector paused: the tables are tens of thousands of fresh
+    containers, none of them garbage, and collecting while they arrive doubles the load."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return pickle.load(handle)
+    finally:
+        if paused:
+            gc.enable()
+
+
 def load_tables(dictionary: Path, supplement: Path | None, cache_dir: Path | None) -> Tables:
     """The tables from the cache when it matches the inputs, else built (and cached)."""
     if cache_dir is None:
@@ -392,7 +414,7 @@ def load_tables(dictionary: Path, supplement: Path | None, cache_dir: Path | Non
     cached = cache_dir / f"lexicon-{cache_key(dictionary, supplement)}.pkl"
     try:
         with cached.open("rb") as handle:
-            tables = pickle.load(handle)
+            tables = _unpickle(handle)
         if isinstance(tables, Tables):
             return tables
     except Exception:  # any unreadable cache is rebuilt, never trusted
@@ -414,9 +436,9 @@ def load_tables(dictionary: Path, supplement: Path | None, cache_dir: Path | Non
 
 
 __all__ = [
+    "ORIGINS",
     "ORIGIN_RANK",
     "SUPPLEMENT_PATH",
-    "Group",
     "Tables",
     "add_products",
     "build_tables",
