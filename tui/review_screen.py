@@ -24,7 +24,7 @@ from tui import fields
 from tui.widgets.letter_view import LetterView
 
 VERDICT_MARKS = {"confirmed": "✓ ok", "corrected": "✎ fixed", None: "·"}
-VALUE_WIDTH = 48
+VALUE_WIDTH = 32
 FLAG = "\0flag"  # the editor's mode when it takes a flag comment rather than a value
 
 
