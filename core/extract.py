@@ -189,7 +189,7 @@ _HEAD_NOUN = re.compile(
     r"(?:Medicine|Surgery|Pediatrics|Psychiatry|Neurology|Anesthesiology|Radiology|Pathology"
     r"|Dermatology|Urology|Ophthalmology|Otolaryngology|Cardiology|Oncology|Rheumatology"
     r"|Gastroenterology|Endocrinology|Nephrology|Hematology|Obstetrics|Gynecology|Psychology"
-    r"|Chiropractic|Podiatry|Management|Care)$",
+    r"|Chiropractic|Podiatry|Management|Care|Diseases?|Practice)$",
     re.I,
 )
 _SMALL_WORDS = {"and", "of", "the", "in", "&", "for", "with", "or"}
