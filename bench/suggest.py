@@ -440,6 +440,9 @@ def main() -> int:
     for q in queries:
         kinds[q.kind] = kinds.get(q.kind, 0) + 1
     print(f"queries: {len(queries)} ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))})")
+    if hasattr(os, "getloadavg"):
+        # Latency on a shared machine depends on what else runs; say how busy it was.
+        print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
 
     if args.quick:
         ours = measure_lexicon(queries, args.repeat)
