@@ -195,6 +195,28 @@ def _configure(config: _Config) -> None:
     _config = config
 
 
+def _start_worker(config: _Config) -> None:
+    _configure(config)
+    _exit_with_parent()
+
+
+def _exit_with_parent() -> None:
+    """A worker whose ingest was killed would wait for work forever; end it with its parent."""
+    import multiprocessing
+    import threading
+    from multiprocessing.connection import wait
+
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.sentinel is None:
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _default_extract(text: str, letter_id: str) -> Proposal:
     from core.extract import extract
 
@@ -209,6 +231,7 @@ def process(path: str) -> Work:
         return Work(path, error=err)
     if letter.letter_id in _config.known:
         return Work(path, letter=letter)
+    letter.source_path = str(Path(path).resolve())
     extract = _config.extract or _default_extract
     try:
         proposal = extract(letter.text, letter.letter_id)
@@ -223,11 +246,18 @@ def _results(files: Sequence[Path], config: _Config, jobs: int) -> Iterator[Work
         _configure(config)
         yield from map(process, paths)
         return
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    # Not fork: a forked worker would inherit the store's lock and journal descriptors, and
+    # keep the store locked if the ingest were killed.  The fork server starts clean.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["core.ingest", "core.extract"])
     # Chunks amortise the pickling round trip; small enough that progress still moves.
     chunksize = max(1, min(64, len(paths) // (jobs * 8) or 1))
-    with ProcessPoolExecutor(jobs, initializer=_configure, initargs=(config,)) as pool:
+    with ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_start_worker, initargs=(config,)
+    ) as pool:
         try:
             yield from pool.map(process, paths, chunksize=chunksize)
         except BaseException:
@@ -270,9 +300,7 @@ def _settle(
     assert letter is not None
     earlier = first_seen.get(letter.letter_id) or sink.known_name(letter.letter_id)
     if earlier is None and work.proposal is not None:
-        letter = letter.model_copy(
-            update={"source_path": str(Path(work.path).resolve()), "ingested_at": clock()}
-        )
+        letter = letter.model_copy(update={"ingested_at": clock()})
         if sink.save(letter, work.proposal):
             first_seen[letter.letter_id] = work.path
             return Outcome(work.path, "added", letter_id=letter.letter_id)

@@ -239,13 +239,14 @@ def test_an_exception_midway_leaves_whole_letters_and_a_rerun_completes(
 
 
 def test_a_killed_ingest_leaves_a_consistent_store_and_a_rerun_completes(db, tmp_path):
-    # Bad files between good ones make the run print as it goes; we kill it at the first line.
+    # Bad files between good ones make the run print as it goes; we kill it at the third line.
+    # With worker processes, so the kill also shows they leave the store unlocked.
     folder = tmp_path / "in"
     good = copy_letters(folder, LETTERS)
     empties = [write(folder / f"{p.stem}~empty.txt", b"") for p in good[::3]]
     env = {**os.environ, "IMRGOLD_DB": str(db), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "ingest", str(folder)],
+        [sys.executable, "-m", "cli.main", "ingest", str(folder), "--jobs", "2"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
