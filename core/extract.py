@@ -15,6 +15,7 @@ from typing import Any
 from core import extract_items as items_mod
 from core.extract_dates import DATE, latest_year, parse_date
 from core.models import (
+    HEADER_FIELDS,
     LETTER_FIELDS,
     Proposal,
     ProposedField,
@@ -23,7 +24,7 @@ from core.models import (
     is_list_field,
     item_path,
 )
-from core.sections import ItemBlock, find_items, find_sections
+from core.sections import ItemBlock, Sections, find_items, find_sections
 from core.text import Repaired, fix_mojibake, fold, repair
 
 # ---------------------------------------------------------------------------------------------
@@ -114,8 +115,9 @@ def _header_cells(text: str, lo: int, hi: int) -> dict[str, tuple[str, int, int,
     """Pair header labels with values whatever the layout.
 
     Label cells then value cells, aligned ``-layout`` columns and ``<b>`` cells all read as a
-    sequence of label and value tokens; each value goes to the oldest waiting label of its kind.
-    The flag says whether the value sat right after its label (the surest layout).
+    sequence of label and value tokens: a value on its label's line goes to that label, any
+    other to the oldest waiting label of its kind.  The flag says whether the value sat on its
+    label's line (the surest layout).
     """
     waiting: list[tuple[str, int]] = []
     cells: dict[str, tuple[str, int, int, bool]] = {}
@@ -568,27 +570,18 @@ def _locate(heading: str, offset: int, value: str, request: str, start: int, end
 # ---------------------------------------------------------------------------------------------
 
 
-def _extract(text: str, letter_id: str) -> Proposal:
-    repaired = repair(text)
-    clean = repaired.text
-    fields = _Fields(repaired)
-    sections = find_sections(clean)
-
+def _case_header(clean: str, sections: Sections, fields: _Fields) -> int | None:
+    """Case number, the five dates and priority; returns the year two-digit years pivot on."""
     cells = _header_cells(clean, *sections.header)
     decision_cell = cells.get("decision_date")
-    pivot = None
-    if decision_cell:
-        pivot_date = parse_date(decision_cell[0], None)
-        pivot = pivot_date.year if pivot_date else None
-    if pivot is None:
-        pivot = latest_year(clean)
+    decided = parse_date(decision_cell[0], None) if decision_cell else None
+    pivot = decided.year if decided else latest_year(clean)
 
-    for name in ("case_number", "date_assigned", "date_of_injury", "decision_date",
-                 "ur_denial_date", "application_received", "priority"):
+    for name in HEADER_FIELDS:
         cell = cells.get(name)
         if cell is None:
             continue
-        raw, start, end, adjacent = cell
+        raw, start, end, same_line = cell
         value: Any
         if name == "case_number":
             value = re.sub(r"\s+", "", raw).upper()
@@ -597,14 +590,12 @@ def _extract(text: str, letter_id: str) -> Proposal:
         else:
             parsed = parse_date(raw, pivot)
             value = parsed.isoformat() if parsed else None
-        conf = (0.98 if adjacent else 0.93) if value is not None else 0.2
+        conf = (0.98 if same_line else 0.93) if value is not None else 0.2
         fields.put(name, value, conf, [(start, end)])
-    header_seen = bool(cells)
-    for name in ("case_number", "date_assigned", "decision_date", "ur_denial_date",
-                 "application_received", "priority"):
-        if name not in fields.fields:
+    for name in HEADER_FIELDS:
+        if name not in fields.fields and name != "date_of_injury":
             # A header with this cell missing is odd; no header at all is a known layout.
-            fields.put(name, None, 0.5 if header_seen else 0.9)
+            fields.put(name, None, 0.5 if cells else 0.9)
 
     if "date_of_injury" not in fields.fields:
         m = _injury_from_summary(clean, *sections.summary) or _injury_from_summary(
@@ -617,7 +608,15 @@ def _extract(text: str, letter_id: str) -> Proposal:
                        [m.span("date")])
         else:
             fields.put("date_of_injury", None, 0.4)
+    return pivot
 
+
+def _extract(text: str, letter_id: str) -> Proposal:
+    repaired = repair(text)
+    clean = repaired.text
+    fields = _Fields(repaired)
+    sections = find_sections(clean)
+    _case_header(clean, sections, fields)
     _reviewer(clean, *sections.reviewer, fields)
     _patient(clean, sections.summary, fields)
     dx, dx_conf = _diagnoses(clean, *sections.summary)

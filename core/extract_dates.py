@@ -39,11 +39,14 @@ _YEAR4 = re.compile(r"(?<![\d.])(19[5-9]\d|20[0-4]\d)(?![\d.])")
 
 
 def full_year(year: int, pivot_year: int | None) -> int:
-    """SPEC: a two-digit year is 19xx when above the decision year's two digits, else 20xx."""
+    """SPEC: a two-digit year is 19xx when above the decision year's two digits, else 20xx
+    (never a year still to come)."""
     if year >= 100:
         return year
-    pivot = (pivot_year if pivot_year is not None else dt.date.today().year) % 100
-    return 1900 + year if year > pivot else 2000 + year
+    this_year = dt.date.today().year
+    pivot = (pivot_year if pivot_year is not None else this_year) % 100
+    full = 1900 + year if year > pivot else 2000 + year
+    return full - 100 if full > this_year else full
 
 
 def parse_date(text: str, pivot_year: int | None = None) -> dt.date | None:
@@ -65,6 +68,10 @@ def parse_date(text: str, pivot_year: int | None = None) -> dt.date | None:
 
 
 def latest_year(text: str) -> int | None:
-    """The latest plausible four-digit year written in the letter."""
+    """The year standing for the decision year when the header gives none: the latest
+    plausible four-digit year in the letter, else the latest two-digit year of its dates."""
     years = [int(y) for y in _YEAR4.findall(text)]
-    return max(years) if years else None
+    if years:
+        return max(years)
+    short = [int(m.group(3)) for m in _NUMERIC.finditer(text) if len(m.group(3)) == 2]
+    return max(short) if short else None

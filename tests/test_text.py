@@ -69,3 +69,12 @@ def test_two_digit_years_follow_the_decision_year() -> None:
     assert parse_date("injured on Feb. 14, 2013").isoformat() == "2013-02-14"
     assert parse_date("10-26-2016").isoformat() == "2016-10-26"
     assert parse_date("13/45/2016") is None
+
+
+def test_without_a_four_digit_year_the_latest_two_digit_year_pivots() -> None:
+    from core.extract_dates import latest_year
+
+    assert latest_year("injured 10/24/00, seen 7/1/14 and 4/21/14") == 14
+    assert latest_year("decided in 2014, injured 10/24/98") == 2014
+    assert full_year(98, 14) == 1998
+    assert full_year(98, None) == 1998  # never a year still to come
