@@ -40,7 +40,7 @@ from core.lexicon_build import (
     load_tables,
     product_generics,
 )
-from core.lexicon_text import NOISE_WORDS, fold, name_tokens, tokens
+from core.lexicon_text import NOISE_WORDS, fold, form_word, name_tokens, tokens
 
 Origin = Literal["dictionary", "supplement", "learned", "letter"]
 
@@ -542,7 +542,7 @@ class Lexicon:
     ) -> list[Candidate]:
         context = self._letter(letter_text)
         scores = self._score(words, context)
-        raw_words = set(tokens(query))
+        raw_words = {form_word(t) or t for t in tokens(query)}
         learned = " ".join(words) in self._learned or "".join(words) in self._learned
 
         def weighed(entry: int, score: float) -> float:
@@ -649,7 +649,7 @@ class Lexicon:
 
     def _generic_ingredients(self, request: str, letter_text: str | None) -> list[str]:
         words = name_tokens(request)
-        raw_words = tokens(request)
+        raw_words = [form_word(t) or t for t in tokens(request)]
         capitalized = {fold(w) for w in _CAPITALIZED.findall(request)}
         if request.isupper():
             capitalized = set(words)

@@ -30,7 +30,7 @@ from core.lexicon_text import (
     tokens,
 )
 
-BUILD_VERSION = "lexicon-15"
+BUILD_VERSION = "lexicon-16"
 DICTIONARY_FILE = "drug_ner_dictionary.pkl.bz2"
 SUPPLEMENT_PATH = Path(__file__).resolve().parent / "data" / "drug_supplement.json"
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from rapidfuzz.distance import Levenshtein
+
 
 def _wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -31,9 +33,9 @@ SALT_WORDS = _wordset(
 NOISE_WORDS = _wordset(
     """
     mg mcg ug g gm gms gr gram grams kg ml cc meq oz iu unit units percent pct mgs mls
-    cream creams gel gels patch patches tablet tablets tab tabs capsule capsules cap caps caplet
-    caplets solution soln suspension susp injection injections inj injectable ointment lotion
-    spray sprays powder liquid drops drop syrup elixir film lozenge suppository suppositories
+    cream creams creme gel gels patch patches tablet tablets tab tabs capsule capsules cap caps
+    caplet caplets solution soln suspension susp injection injections inj injectable ointment
+    lotion spray sprays powder liquid drops drop syrup elixir film lozenge suppository suppositories
     kit kits pak pack box boxes bottle bottles tube tubes container containers jar vial vials
     base pluronic plo lipoderm vehicle emollient topical topically transdermal oral orally po
     iv im sq subq sc intramuscular intravenous subcutaneous sublingual sl pr rectal nasal
@@ -59,6 +61,11 @@ FORM_TAIL_WORDS = _wordset(
     """
 )
 
+# Forms long enough that a one-letter slip still names them and no drug.
+_FORMS = (
+    "patch", "patches", "cream", "tablet", "tablets", "capsule", "capsules", "lotion",
+    "ointment", "suspension", "solution", "powder", "liquid", "injection",
+)  # fmt: skip
 _ABBREV_Q = re.compile(r"^q\d+(-\d+)?h?$|^q\d*h$")
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 _LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
@@ -92,9 +99,24 @@ def compact(text: str) -> str:
     return "".join(tokens(text))
 
 
+def form_word(token: str) -> str | None:
+    """The form a token names, allowing one slip ("pafch", "creme", "tablts"), else None."""
+    if token in NOISE_WORDS:
+        return token
+    if len(token) < 5 or not token.isalpha():
+        return None
+    for form in _FORMS:
+        if (
+            abs(len(form) - len(token)) <= 1
+            and Levenshtein.distance(form, token, score_cutoff=1) <= 1
+        ):
+            return form
+    return None
+
+
 def is_noise(token: str) -> bool:
     """True for dose, form, route, count and schedule tokens."""
-    if token in NOISE_WORDS:
+    if form_word(token):
         return True
     if not token.isalpha():
         # Numbers, "10/325"-style fragments and units glued to numbers are split already;

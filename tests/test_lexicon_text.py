@@ -23,6 +23,9 @@ from core.lexicon_text import compact, name_tokens, split_components, strip_salt
         ("Medi-derm 0.035-520 percent cream", ["medi", "derm"]),
         ("Tylenol #3 #60", ["tylenol", "codeine"]),
         ("Ibuprofène 400", ["ibuprofene"]),
+        ("Terocin pafch #30", ["terocin"]),  # a form with one slip is still a form
+        ("Cyclobenzaprine 7.5 mg tablts", ["cyclobenzaprine"]),
+        ("Creon 24000 units", ["creon"]),  # two letters from "cream": a drug
         ("10/325 mg #60 po bid", []),
         ("", []),
     ],
