@@ -11,7 +11,8 @@ then, in this one process:
 - the peak memory of extraction (tracemalloc, on a sample, and the process's max RSS);
 - the naive way on a sample: ftfy on the whole letter before extraction (what repair would cost
   without the offset-keeping, run-only mojibake fix), as a ratio;
-- accuracy on the variants whose gold record is known, so speed is not bought with quality.
+- accuracy on the variants whose gold record is known, so speed is not bought with quality;
+- calibration: confidence against accuracy on variants with OCR slips, where fields go wrong.
 
 Usage: python bench/extract.py [--n 10000] [--seed 7]
 """
@@ -155,7 +156,29 @@ def main() -> int:
         print(f"quality on {len(scored)} variants with gold: field accuracy "
               f"{100 * (ev.overall_accuracy or 0):.2f}%, list F1 {100 * (lists.f1 or 0):.2f}%, "
               f"items {ev.items_matched}/{ev.items_gold} matched, ECE {100 * (ev.ece or 0):.1f}")
+    calibration(corpus, rng=random.Random(args.seed))
     return 0
+
+
+def calibration(corpus: list[tuple[str, object]], rng: random.Random, n: int = 1500) -> None:
+    """Confidence against accuracy on letters with OCR slips (where fields do go wrong)."""
+    from core.evaluate import evaluate
+    from core.extract import extract
+    from core.extract_corpus import ocr_damage
+
+    pairs = [
+        (gold.model_copy(update={"letter_id": "0" * 64}),
+         extract(ocr_damage(text, rng, rng.randint(0, 30)), "0" * 64))
+        for text, gold in corpus[:n] if gold is not None
+    ]
+    ev = evaluate(pairs)
+    print(f"calibration on {len(pairs)} variants with OCR slips: field accuracy "
+          f"{100 * (ev.overall_accuracy or 0):.1f}%, ECE {100 * (ev.ece or 0):.1f} points")
+    for b in ev.bins:
+        if b.n:
+            print(f"  confidence {b.low:.2f}-{min(b.high, 1):.2f}: {b.n:6d} fields, mean "
+                  f"confidence {100 * (b.mean_confidence or 0):5.1f}%, accuracy "
+                  f"{100 * (b.accuracy or 0):5.1f}%")
 
 
 if __name__ == "__main__":

@@ -217,3 +217,20 @@ def typo(text: str, rng: random.Random, rate: float = 0.002) -> str:
         return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
 
     return re.sub(r"\b[a-z]{7,}\b", swap, text)
+
+
+_OCR_SLIPS = (("l", "1"), ("rn", "m"), ("O", "0"), ("e", "c"), ("i", "l"), (", ", ","),
+              (" ", "  "), (":", ";"), ("S", "5"), ("th", "tb"))  # fmt: skip
+
+
+def ocr_damage(text: str, rng: random.Random, n: int) -> str:
+    """``n`` OCR slips at random places (``l``->``1``, ``rn``->``m``, ``:``->``;`` ...): the
+    gold record stays what the letter meant, so some fields come out wrong; calibration is
+    measured on such letters."""
+    for _ in range(n):
+        a, b = rng.choice(_OCR_SLIPS)
+        at = [m.start() for m in re.finditer(re.escape(a), text)]
+        if at:
+            i = rng.choice(at)
+            text = text[:i] + b + text[i + len(a) :]
+    return text

@@ -89,24 +89,23 @@ def test_eval_names_a_record_whose_letter_is_nowhere(tmp_path, capsys) -> None:
 
 
 def test_low_confidence_marks_the_fields_most_often_wrong() -> None:
-    """On an unseen variant of every letter, fields proposed with confidence under 0.6 are wrong
-    more often than those above 0.9 (calibration that means something)."""
+    """On unseen variants of every letter with OCR slips, fields proposed with confidence
+    under 0.7 are wrong more often than those at 0.9 and above (confidence means something)."""
     import random
 
-    from core.extract_corpus import variant
+    from core.extract_corpus import ocr_damage, variant
 
     pairs = []
     rng = random.Random(11)
     for path in sorted(GOLD_DIR.glob("*.json")):
         gold = GoldRecord.model_validate_json(path.read_text())
         letter = FIXTURES / "letters" / f"{path.stem}.txt"
-        text, moved, _ = variant(letter.read_text(encoding="utf-8"), gold, rng)
-        # Damage the letter the way OCR does, so that some fields come out wrong.
-        text = text.replace("Upheld", "Uphe1d", 1).replace("Diagnoses", "Diagnoees", 1)
-        pairs.append((moved, extract(text, gold.letter_id)))
+        for _ in range(2):
+            text, moved, _ = variant(letter.read_text(encoding="utf-8"), gold, rng)
+            pairs.append((moved, extract(ocr_damage(text, rng, 25), gold.letter_id)))
     result = evaluate(pairs)
     low = [b for b in result.bins if b.high <= 0.7 and b.n]
     high = [b for b in result.bins if b.low >= 0.9 and b.n]
     low_acc = sum(b.correct for b in low) / sum(b.n for b in low)
     high_acc = sum(b.correct for b in high) / sum(b.n for b in high)
-    assert high_acc > low_acc
+    assert high_acc > low_acc + 0.2
