@@ -117,3 +117,21 @@ def test_drugs_are_the_lexicon_answer_for_medication_requests(letter: Path, gold
         expected = generic_ingredients(request, text) if category == "medication" else []
         assert flat[f"items.{n}.drugs"] == sorted(expected)
         n += 1
+
+
+def test_extract_cli_reads_a_folder_in_name_order(capsys, tmp_path) -> None:
+    for letter in LETTERS[:3]:
+        (tmp_path / letter.name).write_bytes(letter.read_bytes())
+    (tmp_path / "notes.json").write_text("{}", encoding="utf-8")  # not a letter: skipped
+    assert main(["extract", str(tmp_path), "--json"]) == 0
+    ids = [json.loads(line)["letter_id"] for line in capsys.readouterr().out.splitlines()]
+    assert ids == [hashlib.sha256(p.read_bytes()).hexdigest() for p in LETTERS[:3]]
+
+
+def test_extract_cli_names_an_empty_file_and_goes_on(capsys, tmp_path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    assert main(["extract", str(empty), str(LETTERS[0])]) == 1
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 1
+    assert "empty.txt" in err
