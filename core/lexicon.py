@@ -234,10 +234,16 @@ class Lexicon:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return
-        aliases = data.get("aliases", {}) if isinstance(data, dict) else {}
-        for alias, name in aliases.items():
+        if not isinstance(data, dict):
+            return
+        aliases = data.get("aliases", {})
+        for alias, name in aliases.items() if isinstance(aliases, dict) else ():
             if isinstance(alias, str) and isinstance(name, str):
                 self._remember(alias, name)
+        ingredients = data.get("ingredients", {})
+        for alias, generics in ingredients.items() if isinstance(ingredients, dict) else ():
+            if isinstance(alias, str) and isinstance(generics, list):
+                self._remember_generics(alias, [str(g) for g in generics])
 
     def resolve(self, name: str) -> tuple[str, tuple[str, ...], dict[str, str], str] | None:
         """The entry written exactly as ``name``: (display name, generics, ids, origin)."""
@@ -260,6 +266,34 @@ class Lexicon:
         if index is not None:
             self._index_extra([index])
 
+    def _remember_generics(self, alias: str, generics: list[str]) -> None:
+        alias_words = name_tokens(alias)
+        if not alias_words:
+            return
+        display = alias.strip()
+        self._learned[" ".join(alias_words)] = display
+        self._learned["".join(alias_words)] = display
+        generics_key = tuple(sorted({fold(g).strip() for g in generics if g.strip()}))
+        source = f"learned from a gold record: {display} -> {', '.join(generics_key) or '-'}"
+        group = self._t.add_group(generics_key, "learned", {}, source)
+        index = self._t.add(display, alias, group, first=True)
+        if index is not None:
+            self._index_extra([index])
+
+    def _persist(self, section: str, alias: str, value: object) -> None:
+        data: dict[str, dict[str, object]] = {"aliases": {}, "ingredients": {}}
+        if self.learned_file.exists():
+            try:
+                loaded = json.loads(self.learned_file.read_text(encoding="utf-8"))
+                if isinstance(loaded, dict):
+                    for key in data:
+                        if isinstance(loaded.get(key), dict):
+                            data[key] = loaded[key]
+            except (OSError, ValueError):
+                pass
+        data[section][alias.strip()] = value
+        _write_private(self.learned_file, data)
+
     def learn(self, alias: str, name: str) -> None:
         """Remember that ``alias`` (as a letter wrote it) means ``name``; persisted at once, so
         the next ``suggest(alias)`` puts ``name`` first, in this process and the next."""
@@ -267,16 +301,17 @@ class Lexicon:
             raise ValueError("alias and name must not be empty")
         with self._lock:
             self._remember(alias, name)
-            data: dict[str, dict[str, str]] = {"aliases": {}}
-            if self.learned_file.exists():
-                try:
-                    loaded = json.loads(self.learned_file.read_text(encoding="utf-8"))
-                    if isinstance(loaded, dict) and isinstance(loaded.get("aliases"), dict):
-                        data = loaded
-                except (OSError, ValueError):
-                    pass
-            data["aliases"][alias.strip()] = name.strip()
-            _write_private(self.learned_file, data)
+            self._persist("aliases", alias, name.strip())
+
+    def learn_generics(self, alias: str, generics: Iterable[str]) -> None:
+        """Remember that ``alias`` names a product with these generic ingredients (what a
+        gold record says an unknown name holds); persisted like `learn`."""
+        clean = sorted({fold(g).strip() for g in generics if g and g.strip()})
+        if not alias.strip():
+            raise ValueError("alias must not be empty")
+        with self._lock:
+            self._remember_generics(alias, clean)
+            self._persist("ingredients", alias, clean)
 
     def add_product(
         self, name: str, generics: Iterable[str], source: str, aliases: Iterable[str] = ()
@@ -648,12 +683,21 @@ class Lexicon:
             return self._generic_ingredients(request, letter_text)
 
     def _generic_ingredients(self, request: str, letter_text: str | None) -> list[str]:
-        words = name_tokens(request)
-        raw_words = [form_word(t) or t for t in tokens(request)]
+        found, unknown = self._read_names(request)
         capitalized = {fold(w) for w in _CAPITALIZED.findall(request)}
         if request.isupper():
-            capitalized = set(words)
+            capitalized = set(unknown)
+        for word in unknown:
+            found.update(self._fuzzy_generics(word, word in capitalized, letter_text))
+        return sorted(found)
+
+    def _read_names(self, request: str) -> tuple[set[str], list[str]]:
+        """The generics of the names a request spells exactly (left to right, longest
+        spelling first), and the words no spelling explains."""
+        words = name_tokens(request)
+        raw_words = [form_word(t) or t for t in tokens(request)]
         found: set[str] = set()
+        unknown: list[str] = []
         i = 0
         while i < len(words):
             step = 0
@@ -667,10 +711,35 @@ class Lexicon:
                     break
             if step:
                 i += step
+            else:
+                unknown.append(words[i])
+                i += 1
+        return found, unknown
+
+    def learn_from_items(
+        self, items: Iterable[tuple[str, Iterable[str]]], letter_text: str | None = None
+    ) -> list[tuple[str, list[str]]]:
+        """Learn from a saved gold record's (request, drugs) pairs where the person's drugs
+        differ from what the lexicon reads: a request with a single unknown name word
+        ("Cyclopean 5% PLO gel" -> cyclobenzaprine) teaches that word those ingredients, so
+        the next letter that writes it is normalized and suggested right. Returns what was
+        learned; requests it cannot attribute safely teach nothing."""
+        learned: list[tuple[str, list[str]]] = []
+        for request, drugs in items:
+            wanted = sorted({fold(d).strip() for d in drugs if d and d.strip()})
+            if not wanted or self.generic_ingredients(request, letter_text) == wanted:
                 continue
-            found.update(self._fuzzy_generics(words[i], words[i] in capitalized, letter_text))
-            i += 1
-        return sorted(found)
+            with self._lock:
+                known, unknown = self._read_names(request)
+            names = [w for w in unknown if w.isalpha() and len(w) >= 4]
+            if len(names) != 1 or not known <= set(wanted):
+                continue
+            rest = [g for g in wanted if g not in known] or wanted
+            match = re.search(re.escape(names[0]), fold(request))
+            alias = request[match.start() : match.end()] if match else names[0]
+            self.learn_generics(alias, rest)
+            learned.append((alias, rest))
+        return learned
 
     def _fuzzy_generics(
         self, word: str, capitalized: bool, letter_text: str | None

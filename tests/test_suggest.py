@@ -294,3 +294,24 @@ def test_cache_is_reused_and_follows_the_supplement(tmp_path: Path) -> None:
 )
 def test_a_name_being_typed_completes(lex: Lexicon, typed: str, generics: list[str]) -> None:
     assert generics in [c.generics for c in lex.suggest(typed)[:2]]
+
+
+def test_learning_from_a_saved_gold_record(shared_cache: Path, tmp_path: Path) -> None:
+    lex = _fresh(shared_cache, tmp_path)
+    assert lex.generic_ingredients("Zyxocaine 4% cream") == []
+    learned = lex.learn_from_items(
+        [
+            ("Zyxocaine 4% cream 120g", ["Lidocaine"]),
+            ("Flurbiprofen 20%, Quorbutal 5% in cream base", ["flurbiprofen", "baclofen"]),
+            ("Norco 10/325 #60", ["acetaminophen", "hydrocodone"]),  # already read right
+            ("Physical therapy x 6", []),  # not a drug: nothing to learn
+            ("Blorp Zyzzyx gel", ["ketoprofen"]),  # two unknown words: which one?
+        ]
+    )
+    assert learned == [("Zyxocaine", ["lidocaine"]), ("Quorbutal", ["baclofen"])]
+    again = _fresh(shared_cache, tmp_path)
+    assert again.generic_ingredients("ZYXOCAINE 2% patch") == ["lidocaine"]
+    assert again.generic_ingredients("Quorbutal 5%, Flurbiprofen") == ["baclofen", "flurbiprofen"]
+    top = again.suggest("Zyxocaine")[0]
+    assert (top.name, top.generics, top.origin) == ("Zyxocaine", ["lidocaine"], "learned")
+    assert again.generic_ingredients("Blorp gel") == []
