@@ -3,7 +3,8 @@
 Names come from drug-named-entity-recognition's dictionary (brands, synonyms, canonical generics,
 DrugBank/MedlinePlus/MeSH ids), a curated supplement shipped in ``core/data`` (workers'
 compensation compounded creams and kits, medical foods, brands the dictionary lacks), the user's
-own supplement, and aliases learned from annotators' corrections.
+own supplement, and names learned from annotators: `Lexicon.learn` when one picks a suggestion,
+`Lexicon.learn_from_items` from a saved gold record's drugs.
 
 Matching works on a request's *name words* (``core.lexicon_text``): strengths, forms, counts and
 routes are dropped first. Fuzzy matching counts shared trigrams over the distinct words of all
@@ -14,7 +15,6 @@ query in the low milliseconds over the whole dictionary.
 from __future__ import annotations
 
 import bisect
-import functools
 import json
 import os
 import re
@@ -48,24 +48,34 @@ APP = "imrgold"
 USER_SUPPLEMENT_FILE = "drug_supplement.json"
 LEARNED_FILE = "learned_drugs.json"
 
-# How far a fuzzy term may be from a query word, and how many candidates a word may bring.
+# Candidate search: terms (name words) within this similarity of a query word, at most this
+# many per word and overall, each bringing at most this many names; trigram counting reads at
+# most this many terms; terms far below the best one bring nothing.
 _TERM_CUTOFF = 62.0
 _MAX_TERMS = 40
+_MAX_TERMS_TOTAL = 60
 _MAX_ENTRIES_PER_TERM = 60
 _MAX_GRAM_CANDIDATES = 400
-_MAX_TERMS_TOTAL = 60
 _TERM_SPREAD = 40.0
+# A query word counts as accounted for by a name from this similarity on.
 _COVER_CUTOFF = 75.0
+# A name the letter uses elsewhere gains this much once it fits this well; the letter's own
+# names are compared whole with a damaged query from this similarity on; an unknown word of
+# the letter is offered from this similarity on.
 _LETTER_FIT = 70.0
 _LETTER_BOOST = 12.0
-_WORD_CUTOFF = 85.0
 _LETTER_NAME_CUTOFF = 55.0
+_WORD_CUTOFF = 85.0
+# Tie-breakers (points): a drug's main name, a drug in everyday use, forms that agree with
+# the query's; a foreign synonym gives way to the main name this close behind it.
 _PREFERRED_BONUS = 1.0
 _COMMON_BONUS = 2.0
 _FORM_WEIGHT = 1.5
 _SYNONYM_SLACK = 6.0
+# Completion of a name being typed: from this many letters, reading this many completions.
 _PREFIX_MIN = 4
 _MAX_COMPLETIONS = 150
+# Below this, a word is tried again as OCR may have misread it.
 _CLEAR_MATCH = 90.0
 _OCR_MISREADS = (("rn", "m"), ("cl", "d"), ("ii", "u"), ("ri", "n"), ("vv", "w"), ("li", "h"))
 # generic_ingredients accepts a fuzzy name only when it is this close (or closer, given the
@@ -812,12 +822,6 @@ def generic_ingredients(request: str, letter_text: str | None = None) -> list[st
     return default_lexicon().generic_ingredients(request, letter_text)
 
 
-@functools.cache
-def supplement_products() -> tuple[dict[str, object], ...]:
-    """The shipped supplement's products (for documentation and the CLI)."""
-    return tuple(load_supplement(SUPPLEMENT_PATH))
-
-
 __all__ = [
     "Candidate",
     "Lexicon",
@@ -826,6 +830,5 @@ __all__ = [
     "learned_path",
     "product_generics",
     "reset_default_lexicon",
-    "supplement_products",
     "user_supplement_path",
 ]
