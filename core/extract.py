@@ -32,12 +32,12 @@ from core.text import Repaired, fix_mojibake, fold, repair
 
 
 _SETATTR = object.__setattr__
-_SPAN_FIELDS = frozenset(Span.model_fields)
-_FIELD_FIELDS = frozenset(ProposedField.model_fields)
-_PROPOSAL_FIELDS = frozenset(Proposal.model_fields)
+_SPAN_FIELDS = set(Span.model_fields)
+_FIELD_FIELDS = set(ProposedField.model_fields)
+_PROPOSAL_FIELDS = set(Proposal.model_fields)
 
 
-def _built(cls: type, data: dict[str, Any], fields_set: frozenset[str]) -> Any:
+def _built(cls: type, data: dict[str, Any], fields_set: set[str]) -> Any:
     """What ``cls.model_construct(**data)`` builds, at a fraction of its cost.
 
     The extractor makes ~100 fields and spans a letter and must run ~1,000 letters a second;
@@ -46,7 +46,9 @@ def _built(cls: type, data: dict[str, Any], fields_set: frozenset[str]) -> Any:
     """
     obj = cls.__new__(cls)
     _SETATTR(obj, "__dict__", data)
-    _SETATTR(obj, "__pydantic_fields_set__", set(fields_set))
+    # Every field is set, so pydantic's later ``fields_set.add(name)`` never changes this set:
+    # one set can serve every instance.
+    _SETATTR(obj, "__pydantic_fields_set__", fields_set)
     _SETATTR(obj, "__pydantic_extra__", None)
     _SETATTR(obj, "__pydantic_private__", None)
     return obj
@@ -81,11 +83,9 @@ class _Fields:
         confidence: float,
         spans: Iterable[tuple[int, int]] = (),
     ) -> None:
-        mapped = []
-        for start, end in spans:
-            if end > start:
-                mapped.append(_span(*self.repaired.span(start, end)))
-        confidence = round(min(max(confidence, 0.0), 1.0), 3)
+        span = self.repaired.span
+        mapped = [_span(*span(start, end)) for start, end in spans if end > start]
+        confidence = 0.0 if confidence < 0 else 1.0 if confidence > 1 else round(confidence, 3)
         self.fields[path] = _field(value, mapped, confidence)
 
 
