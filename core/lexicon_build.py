@@ -2,7 +2,7 @@
 
 The dictionary is drug-named-entity-recognition's shipped data file (read directly: importing
 that package loads it eagerly and wires up network helpers we must never call). Building takes
-about a second, so the finished tables are pickled to the user's cache folder, keyed by the
+a few seconds, so the finished tables are pickled to the user's cache folder, keyed by the
 inputs' identity, and later loads only unpickle them.
 """
 
@@ -43,35 +43,11 @@ _NON_PRODUCT_MESH = ("D05", "D08", "D12", "D13", "D23", "D27")
 # would be left to match anything.
 _CODE_NAME = re.compile(r"[a-z]-?\d", re.IGNORECASE)
 # Dictionary spellings that are everyday words ("[he]", "...''more''"), never a request's drug.
-_STOP_KEYS = frozenset(
-    [
-        "he",
-        "she",
-        "it",
-        "more",
-        "most",
-        "no",
-        "not",
-        "all",
-        "any",
-        "one",
-        "issue",
-        "agent",
-        "factor",
-        "secondary",
-        "heat",
-        "cold",
-        "ice",
-        "water",
-        "air",
-        "salt",
-        "alcohol",
-        "pain",
-        "relief",
-        "night",
-        "day",
-    ]
-)
+_STOP_KEYS = frozenset({
+    "he", "she", "it", "more", "most", "no", "not", "all", "any", "one", "issue", "agent",
+    "factor", "secondary", "heat", "cold", "ice", "water", "air", "salt", "alcohol", "pain",
+    "relief", "night", "day",
+})  # fmt: skip
 _CLASS_NAME = re.compile(r"(?<![su])s\b(?!.*\w)|\b(derivatives|compounds|agents)\b", re.IGNORECASE)
 
 
@@ -212,8 +188,7 @@ def _keep_canonical(data: dict[str, Any]) -> bool:
 
 
 def _ids(data: dict[str, Any]) -> dict[str, str]:
-    keep = ("drugbank_id", "medline_plus_id", "mesh_id")
-    return {k: str(data[k]) for k in keep if data.get(k)}
+    return {k: str(data[k]) for k in _ID_FIELDS if data.get(k)}
 
 
 def _canonical_generics(
