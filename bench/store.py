@@ -7,7 +7,11 @@ same tables in one file (the naive first version of the store):
 
 - opening the store and listing the queue (targets: at most 1 s);
 - saving one correction, i.e. one draft with one field changed (target: p95 at most 50 ms);
-- exporting every gold record as JSON Lines (target: at most 3 s).
+- exporting every gold record as JSON Lines (target: at most 3 s), in process through
+  `Store.gold_records`, and as a user does it, ``imrgold export`` in a fresh process.
+
+Beside the wall time the store's CPU time is printed: the machine may be shared, and on a busy
+one the two part ways.
 
 The naive store rewrites its whole file on every save, so it is timed on fewer saves.
 
@@ -18,8 +22,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -105,25 +111,40 @@ def run_store(path: Path, data, saves: int, rng: random.Random) -> dict[str, obj
         with Store.open(path, read_only=True) as store:
             store.summaries()
 
-    opens = [timed(open_and_list) for _ in range(5)]
+    opens = [cpu_and_wall(open_and_list) for _ in range(5)]
     save_times: list[float] = []
     with Store.open(path, annotator="bench") as store:
         for k in range(saves):
             lid = data[rng.randrange(len(data))][0].letter_id
             proposal = corrected(store.working_copy(lid), k)
             save_times.append(timed(lambda p=proposal: store.save_draft(p)))
-    start = time.perf_counter()
-    with Store.open(path, annotator="bench") as store:
-        writer_open = time.perf_counter() - start
-        out = path.with_suffix(".jsonl")
-        export = timed(lambda: _export(out, store.gold_records()))
+    writers: list[Store] = []
+    writer_open = cpu_and_wall(lambda: writers.append(Store.open(path, annotator="bench")))
+    writers[0].close()
+
+    def export() -> None:
+        with Store.open(path, read_only=True) as store:
+            _export(path.with_suffix(".jsonl"), store.gold_records())
+
+    cli = [sys.executable, "-m", "cli.main", "export", "--format", "jsonl"]
+    cli += ["--out", str(path.with_suffix(".cli.jsonl")), "--db", str(path)]
     return {
-        "open": statistics.median(opens),
+        "open": min(opens, key=lambda t: t[0]),
         "writer open": writer_open,
         "save median": statistics.median(save_times),
         "save p95": p95(save_times),
-        "export": export,
+        "export": cpu_and_wall(export),
+        "imrgold export": timed(
+            lambda: subprocess.run(cli, cwd=ROOT, check=True, capture_output=True)
+        ),
     }
+
+
+def cpu_and_wall(fn: Callable[[], object]) -> tuple[float, float]:
+    """Wall time, and this process's CPU time: on a busy machine they part ways."""
+    cpu = time.process_time()
+    wall = timed(fn)
+    return wall, time.process_time() - cpu
 
 
 def _export(out: Path, records: list[GoldRecord]) -> None:
@@ -218,20 +239,27 @@ def main() -> int:
         ours["build"] = built
 
     print(f"{args.letters} letters, each with a proposal, a draft and a gold version")
-    print(f"{'':18}{'imrgold store':>16}{'TinyDB JSON':>16}{'ratio':>9}{'target':>10}")
-    for key in ("build", "open", "writer open", "save median", "save p95", "export"):
+    print(f"{'':16}{'imrgold store':>14}{'(cpu)':>10}{'TinyDB JSON':>14}{'ratio':>9}{'target':>10}")
+    keys = ("build", "open", "writer open", "save median", "save p95", "export", "imrgold export")
+    for key in keys:
         mine, naive = ours.get(key), theirs.get(key)
-        ratio = f"{naive / mine:8.0f}x" if isinstance(naive, float) and mine else f"{'':9}"
+        mine, cpu = mine if isinstance(mine, tuple) else (mine, None)
+        ratio = f"{naive / mine:8.1f}x" if isinstance(naive, float) and mine else f"{'':9}"
         target = f"{TARGETS[key] * 1000:>7.0f} ms" if key in TARGETS else ""
-        print(f"{key:18}{_ms(mine):>16}{_ms(naive):>16}{ratio}{target:>10}")
+        print(f"{key:16}{_ms(mine):>14}{_ms(cpu):>10}{_ms(naive):>14}{ratio}{target:>10}")
     if theirs:
         print(
             f"(TinyDB JSON file: {size / 1e6:.0f} MB, every save rewrites it; "
             f"{args.naive_saves} saves timed)"
         )
-    ok = all(isinstance(ours[k], float) and ours[k] <= t for k, t in TARGETS.items())
+    print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+    ok = all(_wall(ours[k]) <= t for k, t in TARGETS.items())
     print("targets met" if ok else "TARGETS MISSED")
     return 0 if ok else 1
+
+
+def _wall(value: object) -> float:
+    return value[0] if isinstance(value, tuple) else value  # type: ignore[return-value]
 
 
 def _ms(value: object) -> str:

@@ -72,12 +72,12 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True, sync_dir: boo
 
 
 @contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
+def paused_gc(*, freeze: bool = False) -> Iterator[None]:
     """Pause the cycle collector while building many objects at once.
 
     Parsed JSON and validated records hold no reference cycles, but each allocation burst makes
     the collector rescan everything already loaded: with a 10,000-letter store in memory that
-    tripled the time to export.  Reference counting still frees everything as usual.
+    tripled the time to export.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -85,6 +85,11 @@ def paused_gc() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            if freeze:
+                # Else the first allocation after re-enabling runs a full collection over all
+                # that was just loaded.  Frozen objects are still freed by reference counting;
+                # only for the bulk loads (open, export) that a process does once or twice.
+                gc.freeze()
             gc.enable()
 
 

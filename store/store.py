@@ -118,6 +118,7 @@ class Store:
         self._closed = False
         self._journal_entries: list[dict[str, Any]] = []
         self._mutex = threading.RLock()
+        self._prefetched = False
         self.restored_track: str | None = None
 
     # -- opening and closing ----------------------------------------------------------------
@@ -150,7 +151,7 @@ class Store:
             ensure_dir(self.layout.dir)
             self._lock.acquire(self.annotator)
         try:
-            with paused_gc():
+            with paused_gc(freeze=True):
                 self._load()
         except StoreDamaged as err:
             raise self.damaged(err) from None
@@ -475,7 +476,7 @@ class Store:
         """Every letter's gold record (final, else latest; or ``annotator``'s), queue order."""
         assert self._catalog is not None
         out: list[GoldRecord] = []
-        with paused_gc():
+        with paused_gc(freeze=True):
             for row in self._catalog.table("letters"):
                 if status is not None and row["status"] != status:
                     continue
@@ -590,6 +591,8 @@ class Store:
         """Write every changed TinyDB file atomically, then start an empty journal."""
         self._writable()
         assert self._catalog is not None
+        if not self._changed_since_checkpoint():
+            return  # spare the fsyncs
         folders: set[Path] = set()
         for lid, text in sorted(self._texts.items()):
             path = self.layout.text(lid)
@@ -612,7 +615,19 @@ class Store:
         # The catalog goes last: its seq says the records and shards above are complete.
         storage(self._catalog).flush()
         self._journal.reset(self._seq)
+        self._journal_entries = []
         self._evict()
+
+    def _changed_since_checkpoint(self) -> bool:
+        assert self._catalog is not None
+        return bool(
+            self._journal.count
+            or self._journal_entries
+            or self._dirty_records
+            or self._dirty_shards
+            or self._texts
+            or storage(self._catalog).dirty
+        )
 
     def _commit(self, op: dict[str, Any]) -> None:
         self._writable()
@@ -696,21 +711,41 @@ class Store:
 
     def _shard(self, letter_id: str) -> TinyDB:
         prefix = letter_id[:2]
-        shard = self._shards.get(prefix)
-        if shard is None:
-            shard = open_db(self.layout.gold_shard(letter_id), read_only=self.read_only)
-            try:
-                ids = {d["letter_id"]: d.doc_id for d in shard.table("gold")}
-            except (StoreDamaged, KeyError, TypeError) as err:
-                if isinstance(err, StoreDamaged):
-                    raise self.damaged(err) from None
-                path = self.layout.gold_shard(letter_id)
-                raise self.damaged(
-                    StoreDamaged(f"{path} is damaged (bad gold row)", path=str(path))
-                ) from None
-            self._shards[prefix] = shard
-            self._shard_ids[prefix] = ids
-        return shard
+        if prefix not in self._shards:
+            if not self._prefetched:
+                self._prefetch_shards()
+            if prefix not in self._shards:
+                self._load_shard(prefix)
+        return self._shards[prefix]
+
+    def _prefetch_shards(self) -> None:
+        """Load every gold shard in one pass, the first time any is needed.
+
+        Whoever reads one gold record usually reads many (export, agreement, review), and one
+        pass with the collector paused costs a fraction of 256 lazy loads interleaved with the
+        caller's own allocations.  A damaged shard is left to fail when its letters are read.
+        """
+        self._prefetched = True
+        if not self.layout.gold.is_dir():
+            return
+        with paused_gc(freeze=True):
+            for path in self.layout.gold.glob("*.json"):
+                with contextlib.suppress(StoreDamaged):
+                    self._load_shard(path.stem)
+
+    def _load_shard(self, prefix: str) -> None:
+        path = self.layout.gold / f"{prefix}.json"
+        shard = open_db(path, read_only=self.read_only)
+        try:
+            ids = {d["letter_id"]: d.doc_id for d in shard.table("gold")}
+        except StoreDamaged as err:
+            raise self.damaged(err) from None
+        except (KeyError, TypeError):
+            raise self.damaged(
+                StoreDamaged(f"{path} is damaged (bad gold row)", path=str(path))
+            ) from None
+        self._shards[prefix] = shard
+        self._shard_ids[prefix] = ids
 
     def _shard_doc(self, letter_id: str) -> dict[str, Any] | None:
         shard = self._shard(letter_id)
