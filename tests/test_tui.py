@@ -3,6 +3,8 @@ store in tmp_path."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from rich.console import Console
 
@@ -50,12 +52,19 @@ def env(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.fixture
-def db(env):
-    path = env / "db" / "imrgold.json"
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory):
+    """Ingested once (extraction is the slow part); each test works on its own copy."""
+    path = tmp_path_factory.mktemp("template") / "db" / "imrgold.json"
     with Store.open(path, annotator="tester") as store:
         ingest_files(store, bundled_letters()[:N_LETTERS])
     return path
+
+
+@pytest.fixture
+def db(env, template_db):
+    shutil.copytree(template_db.parent, env / "db")
+    return env / "db" / template_db.name
 
 
 @pytest.fixture
@@ -87,10 +96,9 @@ async def open_letter(pilot, row: int = 0) -> AnnotateScreen:
 
 
 async def go_to(pilot, screen: AnnotateScreen, key: str) -> None:
-    for _ in range(len(screen.rows)):
-        if screen.current == key:
-            return
-        await pilot.press("down")
+    """Walking there key by key is tested once; elsewhere jump, to keep the suite quick."""
+    assert screen.focus_field(key)
+    await pilot.pause()
     assert screen.current == key
 
 
@@ -204,6 +212,19 @@ async def test_invalid_value_is_refused_with_a_message(store):
         assert screen.current == "patient.age"
         assert "whole number" in str(screen.query_one("#editor-label").render())
         assert screen.draft.proposal.get("patient.age") == before
+
+
+async def test_walking_the_fields_with_up_and_down(store):
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        keys = [r.key for r in screen.rows]
+        choice = next(i for i, r in enumerate(screen.rows) if r.path == "priority")
+        for expected in keys[1 : choice + 2]:  # through a choice field and out of it
+            await pilot.press("down")
+            assert screen.current == expected
+        await pilot.press("up")
+        assert screen.current == keys[choice]
 
 
 async def test_next_prev_field_and_next_low_confidence(store):
@@ -356,11 +377,11 @@ async def test_drug_suggestions_appear_as_you_type_and_a_key_accepts(store):
         await type_value(pilot, "nor")
         await settle(pilot)
         suggestions = screen.query_one(DrugSuggestions)
-        assert suggestions.display and [c.name for c in suggestions.candidates] == ["Norco"]
+        assert suggestions.shown and [c.name for c in suggestions.candidates] == ["Norco"]
         await pilot.press("enter")  # takes the highlighted candidate
         await settle(pilot)
         assert screen.query_one(FieldEditor).text == "acetaminophen; hydrocodone"
-        assert not suggestions.display
+        assert not suggestions.shown
         assert lexicon.learned == [("nor", "Norco")]
         await pilot.press("enter")
         await settle(pilot)

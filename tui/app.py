@@ -230,8 +230,15 @@ class ImrGoldApp(App[None]):
     # -- screens and commands --------------------------------------------------------------
 
     def open_letters(self, order: list[str], index: int) -> None:
-        if order:
-            self.push_screen(AnnotateScreen(list(order), index))
+        # One annotate screen for the whole session: composing it again for every letter costs
+        # more than everything else about opening a letter.
+        if not order:
+            return
+        if not self.is_screen_installed("annotate"):
+            self.install_screen(AnnotateScreen(list(order), index), "annotate")
+        else:
+            self.get_screen("annotate").open_at(list(order), index)
+        self.push_screen("annotate")
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label
+from textual.widgets import DataTable, Footer, Input, Label
 from textual.worker import get_current_worker
 
 from core.models import Letter, Proposal, Span, split_item_path
@@ -33,23 +33,25 @@ class AnnotateScreen(Screen[None]):
 
     AUTO_FOCUS = None
 
+    # The Footer shows the few keys of every minute (each key shown costs rendering on every
+    # focus change); the help screen and the command palette list them all.
     BINDINGS = [
-        Binding("tab,down", "next_field", "Next field"),
-        Binding("shift+tab,up", "prev_field", "Prev field"),
-        Binding("ctrl+l", "next_low", "Next low-conf"),
+        Binding("tab,down", "next_field", "Next field", show=False),
+        Binding("shift+tab,up", "prev_field", "Prev field", show=False),
         Binding("ctrl+o", "confirm_field", "Confirm"),
-        Binding("ctrl+b", "confirm_all", "Confirm all"),
+        Binding("ctrl+l", "next_low", "Next low-conf"),
+        Binding("ctrl+b", "confirm_all", "Confirm all", show=False),
         Binding("ctrl+z", "undo", "Undo", priority=True),
-        Binding("ctrl+y", "redo", "Redo", priority=True),
+        Binding("ctrl+y", "redo", "Redo", priority=True, show=False),
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("ctrl+g", "gold_next", "Gold+next", priority=True),
-        Binding("ctrl+n", "skip", "Skip"),
-        Binding("ctrl+r", "flag", "Flag"),
-        Binding("alt+right", "next_letter", "Next letter"),
-        Binding("alt+left", "prev_letter", "Prev letter"),
+        Binding("ctrl+n", "skip", "Skip", show=False),
+        Binding("ctrl+r", "flag", "Flag", show=False),
+        Binding("alt+right", "next_letter", "Next letter", show=False),
+        Binding("alt+left", "prev_letter", "Prev letter", show=False),
         Binding("ctrl+f", "find", "Find"),
         Binding("ctrl+t", "take", "Take selection"),
-        Binding("f2", "toggle_letter", "Letter⇄fields"),
+        Binding("f2", "toggle_letter", "Letter⇄fields", show=False),
         Binding("alt+i", "add_item", "Add item", show=False),
         Binding("alt+d", "add_diagnosis", "Add diagnosis", show=False),
         Binding("alt+x", "remove_entry", "Remove item/diagnosis", show=False),
@@ -58,8 +60,8 @@ class AnnotateScreen(Screen[None]):
         Binding("escape", "back", "Queue"),
     ]
 
-    def __init__(self, order: list[str], index: int) -> None:
-        super().__init__(id="annotate")
+    def __init__(self, order: list[str], index: int, *, id: str = "annotate") -> None:
+        super().__init__(id=id)
         self.order, self.index = order, index
         self.letter: Letter | None = None
         self.draft: Draft | None = None
@@ -67,7 +69,7 @@ class AnnotateScreen(Screen[None]):
         self.current: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Label("", id="title-bar")
         with Horizontal(id="panes"):
             with Vertical(id="letter-pane"):
                 yield LetterView(id="letter")
@@ -89,8 +91,12 @@ class AnnotateScreen(Screen[None]):
     def letter_id(self) -> str:
         return self.order[self.index]
 
+    def open_at(self, order: list[str], index: int) -> None:
+        """Show another letter of (perhaps another) queue order."""
+        self.order, self.index = order, index
+        self.open_letter(order[index])
+
     def open_letter(self, letter_id: str) -> None:
-        self.query_one(LetterView).loading = self.letter is None
         self._load(letter_id)
 
     @work(thread=True, exclusive=True, group="load")
@@ -104,12 +110,11 @@ class AnnotateScreen(Screen[None]):
             return
         self.letter, self.draft = letter, Draft(proposal)
         view = self.query_one(LetterView)
-        view.loading = False
         view.show_letter(letter.text)
         summary = self.app.summary(letter.letter_id)
         status = summary.status if summary else "new"
         self.title = letter.name
-        self.sub_title = f"{status} · letter {self.index + 1} of {len(self.order)}"
+        self._title(status)
         self.current = None
         self._render_all(focus_key=self._first_key())
         self._status("draft restored" if restored else "")
@@ -174,6 +179,12 @@ class AnnotateScreen(Screen[None]):
             view.move_cursor(view.location(row.spans[0].start))
         view.mark(row.spans)
 
+    def _title(self, status: str) -> None:
+        # A plain label: Header re-lays out the screen on every title change.
+        self.query_one("#title-bar", Label).update(
+            f"{self.title} · {status.replace('_', ' ')} · letter {self.index + 1} of "
+            f"{len(self.order)}", layout=False)
+
     def _status(self, message: str) -> None:
         draft = self.draft
         total = len(self.rows)
@@ -181,7 +192,7 @@ class AnnotateScreen(Screen[None]):
         low = sum(1 for r in self.rows if r.low)
         counts = f"{done}/{total} checked · {low} low-confidence" if draft else ""
         self.query_one("#status-line", Label).update(
-            f"{counts}{' · ' + message if message else ''}"
+            f"{counts}{' · ' + message if message else ''}", layout=False
         )
 
     # -- changes ---------------------------------------------------------------------------
@@ -231,7 +242,7 @@ class AnnotateScreen(Screen[None]):
     def _suggest(self, key: str, query: str) -> None:
         candidates = self.app.suggest(query, self.letter.text if self.letter else None)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.query_one(FieldEditor).show_suggestions, key,
+            self.app.call_from_thread(self.query_one(FieldEditor).show_suggestions, key, query,
                                       candidates)
 
     @on(FieldEditor.SuggestionAccepted)
@@ -260,6 +271,14 @@ class AnnotateScreen(Screen[None]):
                 self.query_one(FieldEditor).focus_editor()
                 return
         self._status("no low-confidence field left")
+
+    def focus_field(self, key: str) -> bool:
+        """Put the cursor on a field (by `Row.key`), keeping what the editor held."""
+        if self._row(key) is None or not self.commit_editor():
+            return False
+        self._focus(key)
+        self.query_one(FieldEditor).focus_editor()
+        return True
 
     def action_next_field(self) -> None:
         self._step(1)
@@ -430,7 +449,7 @@ class AnnotateScreen(Screen[None]):
             if comment is None:
                 return
             self.app.set_status(self.letter_id, "flagged", comment or None)
-            self.sub_title = f"flagged · letter {self.index + 1} of {len(self.order)}"
+            self._title("flagged")
             self._status(f"flagged: {comment}" if comment else "flagged")
 
         self.app.push_screen(CommentScreen("Flag this letter: why?", "comment for the reviewer"),
@@ -442,4 +461,4 @@ class AnnotateScreen(Screen[None]):
             self.query_one(FieldEditor).focus_editor()
             return
         self.commit_editor()
-        self.dismiss(None)
+        self.app.pop_screen()

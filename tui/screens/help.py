@@ -60,7 +60,8 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help"):
             yield Static(f"[b]Keys: {self._underneath.title or 'imrgold'}[/b]", id="help-title")
             yield Static(bindings_table(self._underneath), id="help-keys")
-            if self._underneath.id == "annotate":
+            actions = {a.binding.action for a in self._underneath.active_bindings.values()}
+            if "next_field" in actions:
                 yield Static(WORKFLOW, id="help-workflow")
             yield Static("[dim]Escape closes this help · Ctrl+P finds any command by name[/]")
 

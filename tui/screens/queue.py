@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Select
+from textual.widgets import DataTable, Footer, Input, Label, ProgressBar, Select
 from textual.worker import get_current_worker
 
 from core.models import LETTER_STATUSES, LetterSummary
@@ -52,7 +52,7 @@ class QueueScreen(Screen[None]):
         self.shown: list[LetterSummary] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Label("imrgold", id="queue-title")
         with Horizontal(id="queue-bar"):
             yield Input(placeholder="search case, name, decision, comment", id="search")
             yield Select([(s.replace("_", " "), s) for s in LETTER_STATUSES],
@@ -85,7 +85,9 @@ class QueueScreen(Screen[None]):
         gold = sum(1 for s in summaries if s.status == "gold")
         self.query_one("#progress-label", Label).update(f"{gold} of {len(summaries)} gold")
         self.query_one(ProgressBar).update(total=max(len(summaries), 1), progress=gold)
-        self.sub_title = self.app.store_label
+        label = self.app.store_label
+        self.query_one("#queue-title", Label).update(
+            f"imrgold · {label}" if label else "imrgold", layout=False)
         self._refilter()
 
     def _status_filter(self) -> str | None:

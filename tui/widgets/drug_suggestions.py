@@ -22,33 +22,50 @@ def _prompt(candidate: Any) -> Text:
 
 
 class DrugSuggestions(OptionList):
-    """Never focused: the editor keeps the keyboard, alt+up/down move the highlight."""
+    """Never focused: the editor keeps the keyboard, Up/Down move the highlight.
+
+    Its room is reserved while a drugs field is edited (`reserve`) and candidates only toggle
+    its visibility: re-laying out the screen on every keystroke would cost more than the search.
+    """
 
     can_focus = False
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.candidates: list[Any] = []
+        self.query = ""
         self.display = False
+        self.visible = False
 
-    def show_candidates(self, candidates: Sequence[Any]) -> None:
-        self.candidates = list(candidates)
+    @property
+    def shown(self) -> bool:
+        return self.display and self.visible and bool(self.candidates)
+
+    def reserve(self, room: bool) -> None:
+        if self.display != room:
+            self.display = room
+        if not room:
+            self.hide()
+
+    def show_candidates(self, candidates: Sequence[Any], query: str = "") -> None:
+        self.candidates, self.query = list(candidates), query
         self.clear_options()
         self.add_options([Option(_prompt(c)) for c in self.candidates])
-        self.display = bool(self.candidates)
+        self.visible = bool(self.candidates)
         if self.candidates:
             self.highlighted = 0
 
     def hide(self) -> None:
-        self.candidates = []
-        self.clear_options()
-        self.display = False
+        if self.candidates:
+            self.candidates, self.query = [], ""
+            self.clear_options()
+        self.visible = False
 
     def move(self, delta: int) -> None:
         if self.candidates:
             self.highlighted = ((self.highlighted or 0) + delta) % len(self.candidates)
 
     def chosen(self) -> Any | None:
-        if not self.candidates or not self.display:
+        if not self.shown:
             return None
         return self.candidates[self.highlighted or 0]

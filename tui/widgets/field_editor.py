@@ -88,10 +88,12 @@ class FieldEditor(Vertical):
     def edit(self, row: Row, *, choices: Sequence[str] | None = None, drug: bool = False,
              focus: bool = False) -> None:
         self.row, self._is_drug = row, drug
-        self.query_one(DrugSuggestions).hide()
+        self.query_one(DrugSuggestions).reserve(drug)
         self._describe(row)
         text_input, select = self.query_one(Input), self.query_one(Select)
-        text_input.display, select.display = choices is None, choices is not None
+        # Toggling display re-lays out the screen: only when the kind of field changes.
+        if text_input.display != (choices is None):
+            text_input.display, select.display = choices is None, choices is not None
         if choices is None:
             with text_input.prevent(Input.Changed):
                 text_input.value = row.text
@@ -128,17 +130,17 @@ class FieldEditor(Vertical):
 
     def show_error(self, message: str) -> None:
         label = self.query_one("#editor-label", Label)
-        label.update(f"[b red]{message}[/]")
+        label.update(f"[b red]{message}[/]", layout=False)
         label.add_class("-error")
 
-    def show_suggestions(self, key: str, candidates: Sequence[Any]) -> None:
-        if self.row is None or self.row.key != key:
-            return
-        self.query_one(DrugSuggestions).show_candidates(candidates)
+    def show_suggestions(self, key: str, query: str, candidates: Sequence[Any]) -> None:
+        if self.row is None or self.row.key != key or query != last_part(self.text):
+            return  # the annotator has typed on since: a newer answer is coming
+        self.query_one(DrugSuggestions).show_candidates(candidates, query)
 
     @property
     def suggestions_shown(self) -> bool:
-        return self.query_one(DrugSuggestions).display
+        return self.query_one(DrugSuggestions).shown
 
     # -- internals -------------------------------------------------------------------------
 
@@ -148,7 +150,7 @@ class FieldEditor(Vertical):
         state = STATE_WORDS.get(row.state, row.state)
         confidence = f" · confidence {row.confidence:.2f}" if row.state == "machine" else ""
         low = " · [b]LOW[/b]" if row.low else ""
-        label.update(f"[b]{row.label}[/b] · {state}{confidence}{low}")
+        label.update(f"[b]{row.label}[/b] · {state}{confidence}{low}", layout=False)
         label.set_class(row.low, "-low")
 
     @on(Input.Changed, "#editor-input")

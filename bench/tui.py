@@ -1,0 +1,247 @@
+"""The annotation interface on a 10,000-letter store: how long the annotator waits.
+
+Builds (once, cached in a temporary folder unless --db names one) a store of N letters made from
+the fixture letters, each copy distinct, each with the machine's proposal; a tenth are gold and a
+tenth in progress so the queue looks lived-in.  Then drives the real app headless with Textual's
+Pilot and times, from the key (or from the start) until the screen shows the result:
+
+- start -> usable queue: opening the store, loading the summaries, rows in the table (target 1 s);
+- open a letter: Enter on a queue row -> letter text and fields shown (target 100 ms);
+- next letter: Alt+Right in the annotate screen -> the next letter shown (target 100 ms);
+- keystroke -> visible suggestions: one character typed in a drugs field -> candidates shown
+  (target 50 ms).
+
+Each prints median and p95.  Beside them, the naive ways: opening a letter by pushing a fresh
+screen for it instead of reusing the annotate screen, and suggestions computed on the UI thread.
+
+Usage: python bench/tui.py [--letters 10000] [--db PATH] [--runs 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGETS = {"start -> usable queue": 1.0, "open a letter": 0.100, "next letter": 0.100,
+           "keystroke -> suggestions": 0.050}
+QUERIES = ["fexmid", "norco", "terocin", "gabapentin", "tramadol", "lidoderm", "omeprazole",
+           "naproxen", "cyclobenzaprine", "medrox", "flurbiprofen", "ketoprofen"]
+
+
+def build(path: Path, n: int) -> None:
+    from core.extract import extract
+    from core.reading import read_letter
+    from store import Store
+
+    bases = []
+    for file in sorted((ROOT / "fixtures" / "letters").iterdir()):
+        letter = read_letter(file)
+        bases.append((letter, extract(letter.text, letter.letter_id)))
+    with Store.open(path, annotator="bench") as store, store.batch():
+        for i in range(n):
+            letter, proposal = bases[i % len(bases)]
+            text = f"{letter.text}\n[bench copy {i}]\n"
+            lid = hashlib.sha256(text.encode()).hexdigest()
+            store.add_letter(letter.model_copy(
+                update={"letter_id": lid, "text": text, "name": f"{i:05d}_{letter.name}"}))
+            copy = proposal.model_copy(update={"letter_id": lid})
+            store.put_proposal(copy)
+            if i % 10 == 3:
+                store.mark_gold(copy)
+            elif i % 10 == 7:
+                store.save_draft(copy)
+
+
+CPU: dict[str, list[float]] = {}
+_current = [""]
+
+
+def stats(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered), p95
+
+
+async def until(pilot, condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Poll the app (letting it run) until ``condition``; then let it paint once."""
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the app never got there")
+        await asyncio.sleep(0.001)
+    await pilot.pause()
+
+
+async def painted(pilot) -> None:
+    """Every message already queued handled, then the screen composited, as a frame would."""
+    await pilot._wait_for_screen()
+    pilot.app.screen._on_timer_update()
+
+
+async def timed(pilot, key: str, condition: Callable[[], bool], timeout: float = 30.0) -> float:
+    """Seconds from the key until ``condition`` holds and the screen has painted it.
+
+    The key is pressed in a task of its own: `Pilot.press` also waits until the whole process is
+    idle (the lexicon warming, other threads), which is the test harness, not the annotator's
+    wait.
+    """
+    t0, c0 = time.perf_counter(), time.process_time()
+    press = asyncio.create_task(pilot.press(key))
+    deadline = t0 + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the app never got there")
+        await asyncio.sleep(0.001)
+    await painted(pilot)
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+    await press
+    CPU.setdefault(_current[0], []).append(cpu)
+    return elapsed
+
+
+async def start_to_queue(db: Path) -> float:
+    from store import Store
+    from tui.app import ImrGoldApp
+    from tui.widgets.queue_table import QueueTable
+
+    t0 = time.perf_counter()
+    store = Store.open(db, read_only=True, annotator="bench")
+    app = ImrGoldApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not (app.screen.query(QueueTable)
+                   and len(app.screen.query_one(QueueTable).letter_ids) > 0):
+            await asyncio.sleep(0.001)
+        await painted(pilot)
+        elapsed = time.perf_counter() - t0
+    store.close()
+    return elapsed
+
+
+async def interactive(db: Path, runs: int) -> dict[str, list[float]]:
+    from store import Store
+    from tui.app import ImrGoldApp
+    from tui.screens.annotate import AnnotateScreen
+    from tui.widgets.drug_suggestions import DrugSuggestions
+    from tui.widgets.queue_table import QueueTable
+
+    rng = random.Random(7)
+    out: dict[str, list[float]] = {k: [] for k in ("open a letter", "next letter",
+                                                  "keystroke -> suggestions",
+                                                  "naive: fresh screen per letter",
+                                                  "naive: suggest on the UI thread")}
+    with Store.open(db, annotator="bench") as store:
+        app = ImrGoldApp(store)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: len(app.screen.query_one(QueueTable).letter_ids) > 0)
+            app.lexicon  # noqa: B018  (loaded before the first keystroke, as the app warms it)
+            table = app.screen.query_one(QueueTable)
+            for _ in range(runs):
+                table.move_cursor(row=rng.randrange(len(table.letter_ids) - 1), animate=False)
+                await pilot.pause()
+                wanted = table.current_id()
+                _current[0] = "open a letter"
+                out["open a letter"].append(await timed(
+                    pilot, "enter", lambda w=wanted: isinstance(app.screen, AnnotateScreen)
+                    and app.screen.letter is not None
+                    and app.screen.letter.letter_id == w and bool(app.screen.rows)))
+                screen = app.screen
+                following = screen.order[screen.index + 1]
+                _current[0] = "next letter"
+                out["next letter"].append(await timed(
+                    pilot, "alt+right", lambda f=following, s=screen: s.letter.letter_id == f))
+
+                drugs = next((r.key for r in screen.rows if r.key.endswith(".drugs")), None)
+                if drugs is not None:
+                    screen._focus(drugs)
+                    screen.query_one("#editor-input").value = ""
+                    await pilot.pause()
+                    query = rng.choice(QUERIES)
+                    await pilot.press(*query[:3])
+                    await until(pilot, lambda: True)
+                    suggestions = screen.query_one(DrugSuggestions)
+                    _current[0] = "keystroke -> suggestions"
+                    out["keystroke -> suggestions"].append(await timed(
+                        pilot, query[3],
+                        lambda s=suggestions, q=query: s.shown and s.query == q[:4]))
+                    t0 = time.perf_counter()
+                    app.lexicon.suggest(query[:5], screen.letter.text, limit=8)
+                    out["naive: suggest on the UI thread"].append(time.perf_counter() - t0)
+
+                while isinstance(app.screen, AnnotateScreen):  # Escape hides suggestions first
+                    await pilot.press("escape")
+                    await pilot.pause()
+
+            # The naive way to move on: a fresh screen for every letter.
+            order = list(table.letter_ids)
+            for _ in range(runs):
+                index = rng.randrange(len(order) - 1)
+                t0 = time.perf_counter()
+                app.push_screen(AnnotateScreen(order, index, id=f"naive-{index}"))
+                while not (isinstance(app.screen, AnnotateScreen) and app.screen.rows
+                           and app.screen.letter.letter_id == order[index]):
+                    await asyncio.sleep(0.001)
+                await painted(pilot)
+                out["naive: fresh screen per letter"].append(time.perf_counter() - t0)
+                app.pop_screen()
+                await pilot.pause()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--letters", type=int, default=10_000)
+    parser.add_argument("--db", type=Path, default=None, help="reuse (or build) this store")
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--starts", type=int, default=5)
+    args = parser.parse_args(argv)
+
+    for var in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+        os.environ.setdefault(var, str(Path(tempfile.gettempdir()) / "imrgold-bench" / var))
+    db = args.db or Path(tempfile.gettempdir()) / f"imrgold-bench-tui-{args.letters}" / "db.json"
+    if not db.exists():
+        print(f"building a store of {args.letters} letters at {db} ...", flush=True)
+        t0 = time.perf_counter()
+        build(db, args.letters)
+        print(f"  built in {time.perf_counter() - t0:.1f} s", flush=True)
+
+    results: dict[str, list[float]] = {"start -> usable queue": []}
+    for _ in range(args.starts):
+        results["start -> usable queue"].append(asyncio.run(start_to_queue(db)))
+    results.update(asyncio.run(interactive(db, args.runs)))
+
+    load = os.getloadavg()[0]
+    print(f"\nimrgold annotate on {db} ({args.letters} letters), headless 120x40, "
+          f"{os.cpu_count()} CPUs, load average {load:.1f}")
+    print("wall clock from the key until painted; cpu = this process's CPU time for the same "
+          "span\n(on a shared machine the wall clock includes waiting for a CPU)")
+    print(f"{'':34} {'median':>9} {'p95':>9} {'target':>9}   {'cpu med':>9} {'cpu p95':>9}")
+    for name, samples in results.items():
+        if not samples:
+            continue
+        median, p95 = stats(samples)
+        target = TARGETS.get(name)
+        mark = "" if target is None else ("  ok" if median <= target else "  SLOW")
+        shown = f"{target * 1000:7.0f}ms" if target else ""
+        cpu = CPU.get(name)
+        cpu_text = ""
+        if cpu:
+            cpu_median, cpu_p95 = stats(cpu)
+            cpu_text = f"   {cpu_median * 1000:7.1f}ms {cpu_p95 * 1000:7.1f}ms"
+        print(f"{name:34} {median * 1000:7.1f}ms {p95 * 1000:7.1f}ms {shown:>9}{mark:6}{cpu_text}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""How the queue and annotate screens look, at a roomy and at the smallest usual terminal.
+
+Textual and pytest-textual-snapshot are pinned in pyproject's test extra, so a changed snapshot
+means the interface changed.  Update with ``pytest --snapshot-update`` after looking at the diff.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from textual.widgets import Input, TextArea
+
+from cli.commands.annotate import bundled_letters, ingest_files
+from store import Store
+from tui.app import ImrGoldApp
+from tui.screens.annotate import AnnotateScreen
+from tui.widgets.queue_table import QueueTable
+
+SIZES = [(120, 40), (80, 24)]
+
+
+class NoLexicon:
+    def suggest(self, query, letter_text=None, limit=10):
+        return []
+
+    def learn(self, alias, name):
+        pass
+
+
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("snap") / "db" / "imrgold.json"
+    with Store.open(path, annotator="tester") as store:
+        ingest_files(store, bundled_letters()[:3])
+    return path
+
+
+@pytest.fixture
+def store(template_db, tmp_path, monkeypatch):
+    for var in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+        monkeypatch.setenv(var, str(tmp_path / var.lower()))
+    shutil.copytree(template_db.parent, tmp_path / "db")
+    with Store.open(tmp_path / "db" / template_db.name, annotator="tester") as opened:
+        yield opened
+
+
+async def _steady(pilot) -> None:
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        if isinstance(widget, Input | TextArea):
+            widget.cursor_blink = False
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_queue_screen(snap_compare, store, size):
+    async def run_before(pilot) -> None:
+        await _steady(pilot)
+        assert len(pilot.app.screen.query_one(QueueTable).letter_ids) == 3
+
+    app = ImrGoldApp(store, lexicon=NoLexicon(), store_label="test store")
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_annotate_screen(snap_compare, store, size):
+    async def run_before(pilot) -> None:
+        await _steady(pilot)
+        await pilot.press("enter")
+        await _steady(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, AnnotateScreen)
+        # A field with a span below the first screenful shows the scroll-to and the mark.
+        target = next(r for r in screen.rows if r.path == "items.0.request")
+        screen.focus_field(target.key)
+        await _steady(pilot)
+
+    app = ImrGoldApp(store, lexicon=NoLexicon(), store_label="test store")
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
