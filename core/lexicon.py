@@ -397,9 +397,12 @@ class Lexicon:
             )
         return found
 
-    def _similar_terms(self, unit: str) -> list[tuple[str, float, int | list[int]]]:
-        """Terms near ``unit``: (term, similarity, where its entries are), best first; the
-        entries are a slot of the fuzzy index or, for user additions, a list."""
+    def _similar_terms(
+        self, unit: str, complete: bool = False
+    ) -> list[tuple[str, float, int | list[int]]]:
+        """Terms near ``unit`` (and, with ``complete``, terms it begins): (term, similarity,
+        where its entries are), best first; the entries are a slot of the fuzzy index or, for
+        user additions, a list."""
         t = self._t
         out: list[tuple[str, float, int | list[int]]] = []
         offsets = t.gram_offsets
@@ -423,7 +426,8 @@ class Lexicon:
                 score_cutoff=_TERM_CUTOFF,
             )
             out = [(term, _similarity(unit, term, r), slot_list[pos]) for term, r, pos in found]
-        if len(unit) >= _PREFIX_MIN:
+        complete = complete and len(unit) >= _PREFIX_MIN
+        if complete:
             out += self._completions(unit)
         if self._extra_terms:
             for term, score, pos in process.extract(
@@ -433,7 +437,7 @@ class Lexicon:
             out += [
                 (term, _prefix_score(unit, term), self._extra_term_entries[pos])
                 for pos, term in enumerate(self._extra_terms)
-                if len(unit) >= _PREFIX_MIN and term.startswith(unit) and term != unit
+                if complete and term.startswith(unit) and term != unit
             ]
         out.sort(key=lambda x: -x[1])
         return out
@@ -494,7 +498,9 @@ class Lexicon:
             if exact and len(words) > 1:
                 found = [(unit, 100.0, exact)]
             else:
-                found = self._similar_terms(unit) if len(unit) >= 3 else []
+                # Only the last word can be a name still being typed.
+                last = max(positions) == len(words) - 1
+                found = self._similar_terms(unit, complete=last) if len(unit) >= 3 else []
                 if exact and (not found or found[0][0] != unit):
                     found.insert(0, (unit, 100.0, exact))
                 if len(unit) >= 4 and (not found or found[0][1] < _CLEAR_MATCH):
