@@ -39,7 +39,6 @@ QUERIES = ROOT / "bench" / "data" / "suggest_queries.tsv"
 FIELDS = ("kind", "query", "expected", "generics", "letter")
 
 
-
 def _names(text: str) -> list[str]:
     return text.split()
 
