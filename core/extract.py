@@ -445,10 +445,14 @@ def _listed_diagnoses(text: str, lo: int, hi: int) -> list[tuple[str, int, int]]
 
 
 def _diagnoses(text: str, lo: int, hi: int) -> tuple[list[tuple[str, int, int]], float]:
+    body = text[lo:hi]
+    lowered = body.lower()
+    if "diagnos" not in lowered and "dx" not in lowered:
+        # Case-insensitive patterns cannot skip ahead; most of the cost is proving absence.
+        return [], 0.9
     found = _listed_diagnoses(text, lo, hi)
     if found:
         return found, 0.8
-    body = text[lo:hi]
     statements = 0
     for m in _DX_PROSE.finditer(body):
         group = "list" if m.group("list") is not None else "list2"
