@@ -173,12 +173,17 @@ _STATE_RE = re.compile(
 )
 _CODES = set(STATES.values())
 
-_BOARD = re.compile(
-    r"Board[\s-]+Certified\s+in\s+(?P<spec>.+?)(?:,?\s*(?:and\s+)?has\s+(?:a\s+)?sub-?\s?specialt(?:y|ies)"
-    r"\s+in\s+(?P<sub>.+?))?,?\s*(?:and\s+)?(?:is\s+)?licensed\s+to\s+practice\s+in\s+(?P<lic>.+?)"
-    r"(?:\.\s|\.$|\.?\n\n|$)",
+# "Board Certified in X[, has a subspecialty in Y] and is licensed to practice in Z.": the
+# sentence is cut first (a period then a space ends it), then its parts, each optional.
+_BOARD = re.compile(r"Board[\s-]+Certified\s+in\s+(?P<body>[^.]*(?:\.(?=\S)[^.]*)*)", re.I)
+_BOARD_LICENSED = re.compile(
+    r",?\s*(?:and\s+)?(?:is\s+|he/she\s+is\s+)?licensed\s+to\s+practice\s+in\s+(?P<lic>.*)$",
     re.I | re.S,
 )
+_BOARD_SUB = re.compile(
+    r",?\s*(?:and\s+)?has\s+(?:a\s+)?sub-?\s?specialt(?:y|ies)\s+in\s+(?P<sub>.*)$", re.I | re.S
+)
+_LICENSED_ANYWHERE = re.compile(r"licensed\s+to\s+practice\s+in\s+(?P<lic>[^.]*)", re.I)
 _LICENSURE = re.compile(
     r"State\s*\(?s?\)?\s+of\s+Licensure\s*:[ \t]*(?P<lic>(?:(?!Certification)[^\n])*)", re.I
 )
@@ -241,6 +246,10 @@ def _states(text: str) -> list[tuple[str, int, int]]:
     return out
 
 
+def _shift(found: list[tuple[str, int, int]], offset: int) -> list[tuple[str, int, int]]:
+    return [(v, s + offset, e + offset) for v, s, e in found]
+
+
 def _reviewer(text: str, lo: int, hi: int, fields: _Fields) -> None:
     section = text[lo:hi]
     specialties: list[tuple[str, int, int]] = []
@@ -253,20 +262,26 @@ def _reviewer(text: str, lo: int, hi: int, fields: _Fields) -> None:
     if cert or lic:
         confidence = 0.9
         if cert:
-            specialties = [(v, s + cert.start("spec"), e + cert.start("spec"))
-                           for v, s, e in _split_specialties(cert.group("spec"))]
+            specialties = _shift(_split_specialties(cert.group("spec")), cert.start("spec"))
         if lic:
-            licensure = [(v, s + lic.start("lic"), e + lic.start("lic"))
-                         for v, s, e in _states(lic.group("lic"))]
+            licensure = _shift(_states(lic.group("lic")), lic.start("lic"))
     elif board:
         confidence = 0.85
-        specialties = [(v, s + board.start("spec"), e + board.start("spec"))
-                       for v, s, e in _split_specialties(board.group("spec"))]
-        if board.group("sub"):
-            subspecialties = [(v, s + board.start("sub"), e + board.start("sub"))
-                              for v, s, e in _split_specialties(board.group("sub"))]
-        licensure = [(v, s + board.start("lic"), e + board.start("lic"))
-                     for v, s, e in _states(board.group("lic"))]
+        body_at = board.start("body")
+        body = board.group("body")
+        lic_m = _BOARD_LICENSED.search(body)
+        if lic_m:
+            licensure = _shift(_states(lic_m.group("lic")), body_at + lic_m.start("lic"))
+            body = body[: lic_m.start()]
+        elif elsewhere := _LICENSED_ANYWHERE.search(section):
+            licensure = _shift(_states(elsewhere.group("lic")), elsewhere.start("lic"))
+        sub_m = _BOARD_SUB.search(body)
+        if sub_m:
+            subspecialties = _shift(
+                _split_specialties(sub_m.group("sub")), body_at + sub_m.start("sub")
+            )
+            body = body[: sub_m.start()]
+        specialties = _shift(_split_specialties(body), body_at)
     for path, found in (
         ("reviewer.specialties", specialties),
         ("reviewer.subspecialties", subspecialties),

@@ -119,6 +119,11 @@ def test_diagnoses(text: str, diagnoses: list[str]) -> None:
         ("The expert reviewer is Board Certified in Physical Medicine and Rehabilitation, has a"
          "\nsubspecialty in Pain Medicine and is licensed to practice in New York and Ohio.",
          ["Physical Medicine and Rehabilitation"], ["Pain Medicine"], ["NY", "OH"]),
+        ("The physician reviewer is Board Certified in Orthopaedic Surgery. He/she is licensed"
+         " to practice in Ohio and Texas.", ["Orthopaedic Surgery"], [], ["OH", "TX"]),
+        ("The reviewer is Board Certified in Psychiatry, has a subspecialty in Addiction"
+         " Psychiatry and Forensic Psychiatry and is licensed to practice in Texas.",
+         ["Psychiatry"], ["Addiction Psychiatry", "Forensic Psychiatry"], ["TX"]),
         ("The Expert Reviewer has the following credentials:\nState(s) of Licensure:"
          " California,Texas\nCertification(s)/Specialty: Preventive Medicine, Public Health &\n"
          "General Preventive Medicine\n",
