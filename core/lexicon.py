@@ -52,6 +52,7 @@ LEARNED_FILE = "learned_drugs.json"
 # many per word and overall, each bringing at most this many names; trigram counting reads at
 # most this many terms; terms far below the best one bring nothing.
 _TERM_CUTOFF = 62.0
+_MAX_QUERY_WORDS = 12
 _MAX_TERMS = 40
 _MAX_TERMS_TOTAL = 60
 _MAX_ENTRIES_PER_TERM = 60
@@ -582,7 +583,8 @@ class Lexicon:
 
         Strength, form, count and route words do not take part in the match; a name learned
         for this spelling comes first, then names the letter uses elsewhere when they fit."""
-        words = name_tokens(query)
+        # A pasted paragraph is not a drug name: its first words decide, in bounded time.
+        words = name_tokens(query)[:_MAX_QUERY_WORDS]
         if not words or limit <= 0:
             return []
         with self._lock:
