@@ -105,6 +105,7 @@ class Store:
         self._journal = Journal(self.layout.journal)
         self._catalog: TinyDB | None = None
         self._rows: dict[str, int] = {}
+        self._summaries: dict[str, LetterSummary] = {}
         self._kv: dict[str, int] = {}
         self._records: dict[str, TinyDB] = {}
         self._dirty_records: set[str] = set()
@@ -213,6 +214,7 @@ class Store:
     def _index_catalog(self) -> None:
         assert self._catalog is not None
         self._rows = {}
+        self._summaries = {}
         for doc in self._catalog.table("letters"):
             try:
                 summary = LetterSummary.model_validate(dict(doc))
@@ -222,6 +224,7 @@ class Store:
                     path=str(self.path),
                 ) from None
             self._rows[summary.letter_id] = doc.doc_id
+            self._summaries[summary.letter_id] = summary
         self._kv = {doc.get("key"): doc.doc_id for doc in self._catalog.table("kv")}
 
     def damaged(self, err: StoreDamaged) -> StoreDamaged:
@@ -309,13 +312,21 @@ class Store:
     @_serialized
     def summaries(self) -> list[LetterSummary]:
         """The queue: one row a letter, without loading any letter text."""
-        assert self._catalog is not None
         with paused_gc():
-            return [LetterSummary.model_validate(dict(d)) for d in self._catalog.table("letters")]
+            return [self._summary(lid).model_copy() for lid in self._rows]
 
     @_serialized
     def summary(self, letter_id: str) -> LetterSummary:
-        return LetterSummary.model_validate(dict(self._row(letter_id)))
+        self._known(letter_id)
+        return self._summary(letter_id).model_copy()
+
+    def _summary(self, letter_id: str) -> LetterSummary:
+        # Validated once (at open, or after the row changes) and handed out as copies.
+        cached = self._summaries.get(letter_id)
+        if cached is None:
+            cached = LetterSummary.model_validate(dict(self._row(letter_id)))
+            self._summaries[letter_id] = cached
+        return cached
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -683,6 +694,7 @@ class Store:
         assert self._catalog is not None
         table = self._catalog.table("letters")
         doc_id = self._rows.get(lid)
+        self._summaries.pop(lid, None)
         if doc_id is None:
             self._rows[lid] = table.insert(row)
         else:
