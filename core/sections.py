@@ -31,8 +31,9 @@ _LABEL = re.compile(
 )
 # The three labels of an item block, found in one scan of the issues section.  The first
 # letters (2013) say "Guidelines Used in Decision:" and "Rationale for the Decision:".
+# Not anchored to a line start: a PDF copy may run a label on after the previous paragraph.
 _BLOCK_LABEL = re.compile(
-    r"^(?:(?P<maximus>MAXIMUS\s+guide\w*|Guidelines?(?:/Evidence)?\s+Used\s+in\s+(?:the\s+)?Decision)"
+    r"(?<![\w-])(?:(?P<maximus>MAXIMUS\s+guide\w*|Guidelines?(?:/Evidence)?\s+Used\s+in\s+(?:the\s+)?Decision)"
     r"|(?P<rationale>Decision\s+rational\w*|Rationale\s+for\s+the\s+Decision)"
     r"|(?P<claims>Claims\s+Admin\w*\s+guide\w*))\s*:",
     re.M | re.I,
