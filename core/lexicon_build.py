@@ -30,7 +30,7 @@ from core.lexicon_text import (
     tokens,
 )
 
-BUILD_VERSION = "lexicon-16"
+BUILD_VERSION = "lexicon-17"
 DICTIONARY_FILE = "drug_ner_dictionary.pkl.bz2"
 SUPPLEMENT_PATH = Path(__file__).resolve().parent / "data" / "drug_supplement.json"
 
@@ -52,6 +52,7 @@ _CLASS_NAME = re.compile(r"(?<![su])s\b(?!.*\w)|\b(derivatives|compounds|agents)
 
 
 ORIGINS = ("learned", "supplement", "dictionary")
+_MIN_COMPACT = 5
 _ID_FIELDS = ("drugbank_id", "medline_plus_id", "mesh_id")
 
 
@@ -117,7 +118,8 @@ class Tables:
         self.preferred.append(1 if preferred else 0)
         self._post(self.exact_index, match_key, index, first)
         joined = match_key.replace(" ", "")
-        if joined != match_key:
+        # Written without spaces a short name turns into a word ("Sam-e" into "same").
+        if joined != match_key and len(joined) >= _MIN_COMPACT:
             self._post(self.compact_index, joined, index, first)
         return index
 

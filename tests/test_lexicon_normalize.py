@@ -84,6 +84,7 @@ def test_every_gold_item_normalizes_with_and_without_its_letter(lex: Lexicon) ->
         ("Lumbar epidural steroid injection L4-L5", []),
         ("Urine drug screen", []),
         ("TENS unit with supplies", []),
+        ("same cream as before", []),  # not "Sam-e" written without its hyphen
         ("Cyclobenzaprne 7.5mg #60", ["cyclobenzaprine"]),
         ("", []),
     ],
