@@ -315,3 +315,12 @@ def test_learning_from_a_saved_gold_record(shared_cache: Path, tmp_path: Path) -
     top = again.suggest("Zyxocaine")[0]
     assert (top.name, top.generics, top.origin) == ("Zyxocaine", ["lidocaine"], "learned")
     assert again.generic_ingredients("Blorp gel") == []
+
+
+def test_the_dictionary_package_itself_is_never_imported(lex: Lexicon) -> None:
+    # Importing it loads its data eagerly and wires up network helpers; only its data file
+    # is read.
+    import sys
+
+    assert lex.suggest("Flexeril")
+    assert "drug_named_entity_recognition" not in sys.modules
