@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label, ProgressBar, Select
+from textual.widgets import Footer, Input, Label, ProgressBar, Select
 from textual.worker import get_current_worker
 
 from core.models import LETTER_STATUSES, LetterSummary
@@ -39,7 +39,6 @@ class QueueScreen(Screen[None]):
     AUTO_FOCUS = "#queue"
 
     BINDINGS = [
-        Binding("enter", "open", "Open"),
         Binding("slash,ctrl+f", "search", "Search"),
         Binding("s", "cycle_status", "Status filter"),
         Binding("ctrl+r", "reload", "Reload"),
@@ -123,8 +122,8 @@ class QueueScreen(Screen[None]):
 
     # -- actions ---------------------------------------------------------------------------
 
-    @on(DataTable.RowSelected, "#queue")
-    def _selected(self, event: DataTable.RowSelected) -> None:
+    @on(QueueTable.Selected)
+    def _selected(self, event: QueueTable.Selected) -> None:
         self.action_open()
 
     def action_open(self) -> None:

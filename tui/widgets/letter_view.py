@@ -41,7 +41,9 @@ class LetterView(TextArea):
     BINDINGS = [Binding("slash", "app.find", "Find", show=False)]
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("", read_only=True, soft_wrap=True, show_cursor=True, id=id)
+        # No cursor-line band: it would paint over the mark of the focused field.
+        super().__init__("", read_only=True, soft_wrap=True, show_cursor=True,
+                         highlight_cursor_line=False, id=id)
         self._line_starts: list[int] = [0]
         self._styles: dict[int, list[tuple[int, int, Style]]] = {}
         self._mark: Span | None = None
