@@ -20,8 +20,11 @@ LETTERS = sorted((ROOT / "fixtures" / "letters").glob("*.txt"))
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
+def _isolated(tmp_path, tmp_path_factory, monkeypatch):
     monkeypatch.setenv("IMRGOLD_DB", str(tmp_path / "env-store" / "imrgold.json"))
+    # The drug lexicon takes seconds to build: once a session (and worker processes share it).
+    monkeypatch.setenv("IMRGOLD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "lexicon-cache"))
+    monkeypatch.setenv("IMRGOLD_DATA_DIR", str(tmp_path / "imrgold-data"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
@@ -205,7 +208,9 @@ def test_missing_path_and_unsupported_file(capsys, db, tmp_path):
 
 def test_parallel_jobs_store_the_same_letters(capsys, tmp_path):
     one, two = tmp_path / "one.json", tmp_path / "two.json"
-    folder = ROOT / "fixtures" / "letters"
+    folder = tmp_path / "in"
+    copy_letters(folder, LETTERS[::3])
+    write(folder / "empty.txt", b"")
     assert ingest(capsys, one, folder)[:2] == ingest(capsys, two, folder, "--jobs", "2")[:2]
     assert stored(one) == stored(two)
 
@@ -239,11 +244,14 @@ def test_an_exception_midway_leaves_whole_letters_and_a_rerun_completes(
 
 
 def test_a_killed_ingest_leaves_a_consistent_store_and_a_rerun_completes(db, tmp_path):
-    # Bad files between good ones make the run print as it goes; we kill it at the third line.
-    # With worker processes, so the kill also shows they leave the store unlocked.
+    # Empty files between good ones make the run print as it goes, so we know how far it got;
+    # a FIFO further on holds it there (reading one blocks), so the kill always lands midway.
+    # Worker processes too: the kill also shows they leave the store unlocked.
     folder = tmp_path / "in"
     good = copy_letters(folder, LETTERS)
     empties = [write(folder / f"{p.stem}~empty.txt", b"") for p in good[::3]]
+    stuck = folder / f"{good[12].stem}~stuck.txt"
+    os.mkfifo(stuck)
     env = {**os.environ, "IMRGOLD_DB": str(db), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "ingest", str(folder), "--jobs", "2"],
@@ -255,18 +263,21 @@ def test_a_killed_ingest_leaves_a_consistent_store_and_a_rerun_completes(db, tmp
     try:
         lines = [proc.stderr.readline() for _ in range(3)]
         assert all(b"empty file" in line for line in lines), lines
-        proc.send_signal(signal.SIGKILL)
+        assert proc.poll() is None
     finally:
+        proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
         proc.stdout.close()
         proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL
 
     contents = stored(db)
-    # Every letter before the third empty file was saved before that line was printed.
-    assert {sha(p) for p in good[:7]} <= set(contents) <= {sha(p) for p in good}
+    # Every letter before the third empty file was saved before that line was printed; none
+    # after the FIFO could be, since results are settled in order.
+    assert {sha(p) for p in good[:7]} <= set(contents) <= {sha(p) for p in good[:13]}
     assert all(has for _, has in contents.values())
 
+    stuck.unlink()
     result = subprocess.run(
         [sys.executable, "-m", "cli.main", "ingest", str(folder), "-q"],
         cwd=ROOT,
@@ -323,3 +334,30 @@ def test_progress_bar_on_a_terminal_only(db, tmp_path, capsys):
     code, _, lines = ingest(capsys, tmp_path / "other.json", folder)
     assert code == 1
     assert lines == [f"{empty}: empty file"]
+
+
+def test_a_folder_without_letters_is_a_user_error(capsys, db, tmp_path):
+    write(tmp_path / "empty-folder" / "notes.docx", b"x")
+    code = main(["ingest", "--db", str(db), str(tmp_path / "empty-folder")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert (
+        err == f"imrgold ingest: error: no .txt, .md or .pdf files in {tmp_path / 'empty-folder'}\n"
+    )
+    assert not db.exists()
+
+
+def test_a_store_held_by_another_writer_is_reported_and_left_alone(capsys, db, tmp_path):
+    from store import Store
+
+    copy_letters(tmp_path / "in", LETTERS[:2])
+    holder = Store.open(db, annotator="alice")
+    try:
+        code = main(["ingest", "--db", str(db), str(tmp_path / "in")])
+    finally:
+        holder.close()
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.startswith("imrgold ingest: error: store ") and "alice" in err
+    assert "\n" not in err
+    assert stored(db) == {}

@@ -51,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
     max_bytes = int(args.max_size * 1024 * 1024) if args.max_size else DEFAULT_MAX_BYTES
 
     inputs = collect(args.paths)
+    if not inputs.files and not inputs.missing:
+        raise UserError(f"no .txt, .md or .pdf files in {' '.join(args.paths)}")
     summary = Summary(ignored=inputs.ignored)
     report = _Reporter(len(inputs.files), quiet=args.quiet)
     with report:
