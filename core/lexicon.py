@@ -307,9 +307,15 @@ class Lexicon:
 
     def learn(self, alias: str, name: str) -> None:
         """Remember that ``alias`` (as a letter wrote it) means ``name``; persisted at once, so
-        the next ``suggest(alias)`` puts ``name`` first, in this process and the next."""
+        the next ``suggest(alias)`` puts ``name`` first, in this process and the next. The
+        beginning of a name (a completion picked while typing) is not remembered."""
         if not alias.strip() or not name.strip():
             raise ValueError("alias and name must not be empty")
+        typed, meant = "".join(name_tokens(alias)), "".join(name_tokens(name))
+        if not typed or (meant.startswith(typed) and len(typed) < 0.75 * len(meant)):
+            # The start of the name, picked from completions ("gaba" -> Gabapentin), is no
+            # misspelling to remember: "GABA" elsewhere means something else.
+            return
         with self._lock:
             self._remember(alias, name)
             self._persist("aliases", alias, name.strip())

@@ -200,6 +200,13 @@ def test_learned_alias_comes_first_and_persists(shared_cache: Path, tmp_path: Pa
     assert again.generic_ingredients("Cyclopane 5% gel") == ["cyclobenzaprine"]
 
 
+def test_picking_a_completion_teaches_nothing(shared_cache: Path, tmp_path: Path) -> None:
+    lex = _fresh(shared_cache, tmp_path)
+    lex.learn("gaba", "Gabapentin")
+    assert not (tmp_path / "learned_drugs.json").exists()
+    assert lex.generic_ingredients("GABA 500 mg") != ["gabapentin"]
+
+
 def test_learning_a_name_the_lexicon_does_not_know(shared_cache: Path, tmp_path: Path) -> None:
     lex = _fresh(shared_cache, tmp_path)
     lex.learn("Ketophen", "Ketophene")
