@@ -231,10 +231,15 @@ def _new_evaluation() -> Evaluation:
     return ev
 
 
-def evaluate(pairs: Iterable[tuple[GoldRecord, Proposal]], name_of: dict[str, str] | None = None
-             ) -> Evaluation:
-    """Score each proposal against its gold record."""
+def evaluate(
+    pairs: Iterable[tuple[GoldRecord, Proposal]],
+    name_of: dict[str, str] | None = None,
+    skip: frozenset[str] = frozenset(),
+) -> Evaluation:
+    """Score each proposal against its gold record (field keys in ``skip`` left out)."""
     ev = _new_evaluation()
+    for key in skip:
+        ev.fields.pop(key, None)
     names = name_of or {}
     for gold, proposal in pairs:
         ev.letters += 1
@@ -242,6 +247,8 @@ def evaluate(pairs: Iterable[tuple[GoldRecord, Proposal]], name_of: dict[str, st
         g = flatten(gold)
         m = {p: proposal.get(p) for p in proposal.paths()}
         for key in LETTER_FIELDS:
+            if key in skip:
+                continue
             got = m.get(key)
             ev.record(key, g[key], got.value if got else None, got.confidence if got else 0.0,
                       where)
@@ -253,6 +260,8 @@ def evaluate(pairs: Iterable[tuple[GoldRecord, Proposal]], name_of: dict[str, st
             if gi is not None and mi is not None:
                 ev.items_matched += 1
             for name in ITEM_FIELDS:
+                if f"items.{name}" in skip:
+                    continue
                 gold_value = g[item_path(gi, name)] if gi is not None else _absent(name)
                 got = m.get(item_path(mi, name)) if mi is not None else None
                 value = got.value if got is not None else _absent(name)

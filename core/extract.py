@@ -236,6 +236,16 @@ def _split_specialties(text: str) -> list[tuple[str, int, int]]:
     return out
 
 
+def _unread_words(text: str, found: list[tuple[str, int, int]]) -> bool:
+    """Whether a list (of states) holds words no element accounts for: a misspelt or unknown
+    name the rules skipped."""
+    rest = list(text)
+    for _, start, end in found:
+        rest[start:end] = " " * (end - start)
+    leftover = re.sub(r"\b(?:and|or|the|state|states|of)\b", " ", "".join(rest), flags=re.I)
+    return re.search(r"[A-Za-z]{3,}", leftover) is not None
+
+
 def _states(text: str) -> list[tuple[str, int, int]]:
     out: list[tuple[str, int, int]] = []
     for m in _STATE_RE.finditer(text):
@@ -256,6 +266,7 @@ def _reviewer(text: str, lo: int, hi: int, fields: _Fields) -> None:
     subspecialties: list[tuple[str, int, int]] = []
     licensure: list[tuple[str, int, int]] = []
     confidence = 0.2
+    licensure_doubt = False
     board = _BOARD.search(section)
     lic = _LICENSURE.search(section)
     cert = _CERTIFICATION.search(section)
@@ -264,17 +275,23 @@ def _reviewer(text: str, lo: int, hi: int, fields: _Fields) -> None:
         if cert:
             specialties = _shift(_split_specialties(cert.group("spec")), cert.start("spec"))
         if lic:
-            licensure = _shift(_states(lic.group("lic")), lic.start("lic"))
+            states = _states(lic.group("lic"))
+            licensure = _shift(states, lic.start("lic"))
+            licensure_doubt = _unread_words(lic.group("lic"), states)
     elif board:
         confidence = 0.85
         body_at = board.start("body")
         body = board.group("body")
         lic_m = _BOARD_LICENSED.search(body)
         if lic_m:
-            licensure = _shift(_states(lic_m.group("lic")), body_at + lic_m.start("lic"))
+            states = _states(lic_m.group("lic"))
+            licensure = _shift(states, body_at + lic_m.start("lic"))
+            licensure_doubt = _unread_words(lic_m.group("lic"), states)
             body = body[: lic_m.start()]
         elif elsewhere := _LICENSED_ANYWHERE.search(section):
-            licensure = _shift(_states(elsewhere.group("lic")), elsewhere.start("lic"))
+            states = _states(elsewhere.group("lic"))
+            licensure = _shift(states, elsewhere.start("lic"))
+            licensure_doubt = _unread_words(elsewhere.group("lic"), states)
         sub_m = _BOARD_SUB.search(body)
         if sub_m:
             subspecialties = _shift(
@@ -288,8 +305,8 @@ def _reviewer(text: str, lo: int, hi: int, fields: _Fields) -> None:
         ("reviewer.licensure", licensure),
     ):
         conf = confidence if found or confidence > 0.5 else 0.3
-        if path == "reviewer.licensure" and not found and confidence > 0.5:
-            conf = 0.3  # a licensure statement was there but named no state we know
+        if path == "reviewer.licensure" and (licensure_doubt or (not found and confidence > 0.5)):
+            conf = 0.35  # the licensure statement names something that is not a known state
         fields.put(path, [v for v, _, _ in found], conf, [(lo + s, lo + e) for _, s, e in found])
 
 
@@ -319,8 +336,11 @@ def _patient(text: str, summary: tuple[int, int], fields: _Fields) -> None:
         fields.put("patient.age", int(age_m.group(group)), 0.95 if early else 0.7,
                    [age_m.span(group)])
     else:
-        mentions_years = re.search(r"years?", text[lo:hi], re.I) is not None
-        fields.put("patient.age", None, 0.5 if mentions_years else 0.85)
+        # "40-ycar-old": an age the rules could not read is likely there.
+        maybe_age = re.search(
+            r"\b\d{1,3}[\s-]*\w{2,6}[\s-]*o[l1I]d\b|\byears?\b", text[lo:hi], re.I
+        )
+        fields.put("patient.age", None, 0.4 if maybe_age else 0.85)
     word = _SEX_WORD.search(text, lo, hi)
     if word:
         near = age_m is not None and 0 <= word.start() - age_m.end() < 40

@@ -372,7 +372,9 @@ def guidelines(paragraph: str) -> tuple[list[str], float]:
     found: set[str] = set()
     paragraph = _CLAIMS_SENTENCE.sub(" ", paragraph)
     clauses = [c for c in _CLAUSE.split(paragraph) if c.strip()]
+    unread = 0  # clauses that cite something none of the rules recognized
     for clause in clauses:
+        before = len(found)
         cited = _CITATION.search(clause)
         if cited:
             rest = cited.group("rest")
@@ -396,7 +398,12 @@ def guidelines(paragraph: str) -> tuple[list[str], float]:
             found.add("ACOEM")
         if _ODG.search(clause):
             found.add("ODG")
+        if len(found) == before and not _NO_SOURCE.match(clause) and re.search(
+            r"[A-Za-z]{3,}", _NOT_MTUS.sub(" ", clause)
+        ):
+            unread += 1
     order = ("MTUS", "ODG", "ACOEM", "other")
     value = [g for g in order if g in found]
-    confidence = 0.9 if value else (0.5 if paragraph.strip() else 0.2)
-    return value, confidence
+    if value:
+        return value, 0.6 if unread else 0.9
+    return value, 0.5 if paragraph.strip() else 0.2
