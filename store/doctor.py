@@ -29,7 +29,16 @@ from store.errors import StoreDamaged, StoreError
 from store.journal import Journal, decode, encode
 from store.layout import Layout
 from store.lock import WriterLock
-from store.storage import DIR_MODE, FILE_MODE, _tinydb_shaped, atomic_write, dumps, load_json
+from store.migrations import stored_version
+from store.storage import (
+    DIR_MODE,
+    FILE_MODE,
+    atomic_write,
+    dumps,
+    ensure_dir,
+    load_json,
+    tinydb_shaped,
+)
 
 
 @dataclass
@@ -71,6 +80,7 @@ class _Scan:
     journal_bad: int = 0
     journal_ids: set[str] = field(default_factory=set)
     journal_base: int | None = None
+    old_schema: bool = False
 
 
 def check(db: Path) -> Report:
@@ -90,9 +100,11 @@ def _scan(layout: Layout, report: Report) -> _Scan:
         scan.catalog = _load_tinydb(layout.db, report, scan)
     rows: dict[str, dict[str, Any]] = {}
     if scan.catalog is not None:
-        meta = (scan.catalog.get("meta") or {}).get("1")
-        if not meta or not isinstance(meta.get("schema_version"), int):
-            report.add(layout.db, "no schema version (an older store? open it to migrate)")
+        version = stored_version(scan.catalog)
+        if version is not None and version != _schema():
+            report.add(layout.db, f"schema {version}, not {_schema()}: --repair migrates it")
+            scan.old_schema = True
+            return scan
         for doc_id, row in (scan.catalog.get("letters") or {}).items():
             try:
                 summary = LetterSummary.model_validate(row)
@@ -153,7 +165,7 @@ def _load_tinydb(path: Path, report: Report, scan: _Scan) -> dict[str, Any] | No
         report.add(path, str(err).removeprefix(f"{path} is ").removeprefix("damaged "))
         scan.damaged_files.append(path)
         return None
-    if not _tinydb_shaped(data):
+    if not tinydb_shaped(data):
         report.add(path, "not a TinyDB table layout (edited by hand?)")
         scan.damaged_files.append(path)
         return None
@@ -197,6 +209,7 @@ def repair(db: Path) -> Report:
     from store.store import Store
 
     layout = Layout(db)
+    ensure_dir(layout.dir)
     lock = WriterLock(layout.lock, db)
     lock.acquire("imrgold doctor")
     try:
@@ -204,7 +217,10 @@ def repair(db: Path) -> Report:
         scan = _scan(layout, report)
         if report.healthy or not any(p.repairable for p in report.problems):
             return report
-        _rebuild(layout, scan, report)
+        if scan.old_schema:
+            report.repaired.append("migrated to the current schema (the old file is backed up)")
+        else:
+            _rebuild(layout, scan, report)
     finally:
         lock.release()
     try:
@@ -227,7 +243,8 @@ def _rebuild(layout: Layout, scan: _Scan, report: Report) -> None:
         os.replace(path, aside)
         report.repaired.append(f"moved damaged {path} to {aside.name}")
     shard_docs = {**backup.get("shards", {}), **scan.shards}
-    ids = set(scan.records) | set(scan.texts) | set(old_rows)
+    # Every letter anything still knows of: a gold version alone is reason enough to keep one.
+    ids = set(scan.records) | set(scan.texts) | set(old_rows) | set(shard_docs)
     for lid in sorted(ids):
         record = scan.records.get(lid)
         if record is None:
@@ -282,7 +299,8 @@ def _reconstruct(
     if name is None and lid in scan.texts:
         name = Letter.model_validate(load_json(scan.texts[lid])).name
     state = {k: (row or {}).get(k) for k in ("status", "comment", "annotator", "updated_at")}
-    state.update({"name": name or lid, "status": state["status"] or "new", "seq": 0})
+    status = state["status"] or ("gold" if shard and shard.get("versions") else "new")
+    state.update({"name": name or lid, "status": status, "seq": 0})
     record: dict[str, Any] = {"state": {"1": state}}
     if shard:
         versions = shard.get("versions") or {}
@@ -312,9 +330,6 @@ def _write_shards(layout: Layout, records: dict[str, dict[str, Any] | None]) -> 
             "versions": versions,
             "final": final,
         }
-    for path in layout.gold.glob("*.json"):
-        if path.stem not in shards:
-            path.unlink()
     for prefix, table in shards.items():
         atomic_write(layout.gold / f"{prefix}.json", dumps({"gold": table}))
 

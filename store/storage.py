@@ -145,7 +145,7 @@ class AtomicJSONStorage(Storage):
         if not self.path.exists():
             return None
         data = load_json(self.path)
-        if not _tinydb_shaped(data):
+        if not tinydb_shaped(data):
             raise StoreDamaged(
                 f"{self.path} is damaged (not a TinyDB table layout)", path=str(self.path)
             )
@@ -176,7 +176,7 @@ class AtomicJSONStorage(Storage):
         """Closing does not write: unflushed data is the journal's to replay."""
 
 
-def _tinydb_shaped(data: Any) -> bool:
+def tinydb_shaped(data: Any) -> bool:
     return isinstance(data, dict) and all(
         isinstance(t, dict) and all(isinstance(d, dict) for d in t.values()) for t in data.values()
     )

@@ -174,3 +174,16 @@ def test_hand_edited_record_is_a_one_line_error(db):
     message = str(caught.value)
     assert "\n" not in message and str(record) in message and "confidence" in message
     assert "last good backup" in message
+
+
+def test_lost_record_files_keep_their_gold(db):
+    import shutil
+
+    gold = _gold(db)
+    shutil.rmtree(db.with_name("imrgold.d") / "records")
+    assert not check(db).healthy
+    assert main(["doctor", "--repair", "--db", str(db)]) == 0
+    assert _gold(db) == gold
+    with Store.open(db, read_only=True) as store:
+        assert {store.status(lid) for lid in gold} == {"gold"}
+        assert len(store) == 4  # the letter without gold is kept too

@@ -72,3 +72,15 @@ def test_newer_store_is_refused(tmp_path):
     db.write_text(data)
     with pytest.raises(StoreError, match="newer imrgold"):
         Store.open(db)
+
+
+def test_doctor_migrates_an_old_store_instead_of_rebuilding_it(tmp_path, capsys):
+    from cli.main import main
+
+    db = tmp_path / "imrgold.json"
+    gold = _legacy_store(db, fixture_letters()[:2])
+    assert main(["doctor", "--db", str(db)]) == 1
+    assert "schema 1" in capsys.readouterr().out
+    assert main(["doctor", "--repair", "--db", str(db)]) == 0
+    with Store.open(db, read_only=True) as store:
+        assert len(store) == 2 and store.get_gold(gold.letter_id, "ann") == gold
