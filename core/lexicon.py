@@ -628,6 +628,8 @@ class Lexicon:
 
         out: list[Candidate] = []
         seen: set[tuple[str, object]] = set()
+        if len(words) > 1 and (combined := self._combination(query)) is not None:
+            out.append(combined)
         extra = self._letter_words(words, context, limit) if context is not None else []
         # Only the best few need the full ranking key (it tokenizes names).
         ordered = sorted(scores.items(), key=lambda kv: -kv[1][0])
@@ -718,9 +720,16 @@ class Lexicon:
     def _read_names(self, request: str) -> tuple[set[str], list[str]]:
         """The generics of the names a request spells exactly (left to right, longest
         spelling first), and the words no spelling explains."""
+        entries, unknown = self._spelled_names(request)
+        found: set[str] = set()
+        for entry in entries:
+            found.update(self._t.generics(entry))
+        return found, unknown
+
+    def _spelled_names(self, request: str) -> tuple[list[int], list[str]]:
         words = name_tokens(request)
         raw_words = [form_word(t) or t for t in tokens(request)]
-        found: set[str] = set()
+        spelled: list[int] = []
         unknown: list[str] = []
         i = 0
         while i < len(words):
@@ -730,7 +739,7 @@ class Lexicon:
                     break
                 entries = self._exact_entries(words[i : i + n], raw_words)
                 if entries:
-                    found.update(self._t.generics(entries[0]))
+                    spelled.append(entries[0])
                     step = n
                     break
             if step:
@@ -738,7 +747,30 @@ class Lexicon:
             else:
                 unknown.append(words[i])
                 i += 1
-        return found, unknown
+        return spelled, unknown
+
+    def _combination(self, query: str) -> Candidate | None:
+        """One candidate for a compound written as its ingredients ("Flurbiprofen 20%,
+        Baclofen 5%, Menthol 2%"): every name spelled in it, so one choice fills them all."""
+        spelled, _unknown = self._spelled_names(query)
+        parts: list[int] = []
+        for entry in spelled:
+            if self._t.generics(entry) and all(
+                self._t.generics(entry) != self._t.generics(e) for e in parts
+            ):
+                parts.append(entry)
+        if len(parts) < 2:
+            return None
+        generics = sorted({g for e in parts for g in self._t.generics(e)})
+        origins = {self._t.origin(e) for e in parts}
+        origin = "dictionary" if origins == {"dictionary"} else "supplement"
+        return Candidate(
+            name=" + ".join(self._t.names[e] for e in parts),
+            score=100.0,
+            generics=generics,
+            origin=origin,  # type: ignore[arg-type]
+            source="the names this query spells, together",
+        )
 
     def learn_from_items(
         self, items: Iterable[tuple[str, Iterable[str]]], letter_text: str | None = None

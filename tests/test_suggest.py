@@ -331,3 +331,13 @@ def test_the_dictionary_package_itself_is_never_imported(lex: Lexicon) -> None:
 
     assert lex.suggest("Flexeril")
     assert "drug_named_entity_recognition" not in sys.modules
+
+
+def test_a_compound_written_as_ingredients_is_offered_whole(lex: Lexicon) -> None:
+    query = "Flurbiprofen 20%, Baclofen 5%, Menthol 2%, Capsaicin 0.025% in cream base"
+    top = lex.suggest(query)[0]
+    assert top.generics == ["baclofen", "capsaicin", "flurbiprofen", "menthol"]
+    assert top.name == "Flurbiprofen + Baclofen + Menthol + Capsaicin"
+    assert lex.suggest(query)[1].generics == ["flurbiprofen"]
+    # One product is not a combination of itself.
+    assert lex.suggest("Hydrocodone/APAP 10/325")[0].name == "Hydrocodone/APAP"
