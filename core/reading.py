@@ -18,6 +18,7 @@ import hashlib
 import io
 import logging
 import re
+import stat
 from pathlib import Path
 
 from core.models import Letter
@@ -94,7 +95,16 @@ def read_letter(
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    too_large = LetterError(path, f"too large: over the {_size(max_bytes)} limit")
     try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        # A FIFO or device would block or never end: only plain files are letters.
+        if not stat.S_ISREG(info.st_mode):
+            raise LetterError(path, "not a regular file")
+        if info.st_size > max_bytes:
+            raise too_large
         with path.open("rb") as fh:
             # Read one byte past the limit rather than trusting stat(): files can grow.
             data = fh.read(max_bytes + 1)
@@ -107,7 +117,7 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     except OSError as err:
         raise LetterError(path, f"cannot read: {err.strerror or err}") from None
     if len(data) > max_bytes:
-        raise LetterError(path, f"too large: over the {_size(max_bytes)} limit")
+        raise too_large
     if not data.strip():
         raise LetterError(path, "empty file")
     return data

@@ -243,20 +243,38 @@ def test_an_exception_midway_leaves_whole_letters_and_a_rerun_completes(
     assert set(stored(db)) == {sha(p) for p in files}
 
 
+# The ingest command, held (until killed) just before it settles the file named ~stuck.
+_HELD_INGEST = """
+import sys
+import core.ingest
+from cli.main import main
+
+settle = core.ingest._settle
+
+def held(work, *args):
+    if work.path.endswith("~stuck.txt"):
+        sys.stdin.read()
+    return settle(work, *args)
+
+core.ingest._settle = held
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def test_a_killed_ingest_leaves_a_consistent_store_and_a_rerun_completes(db, tmp_path):
     # Empty files between good ones make the run print as it goes, so we know how far it got;
-    # a FIFO further on holds it there (reading one blocks), so the kill always lands midway.
-    # Worker processes too: the kill also shows they leave the store unlocked.
+    # the run is held further on, so the kill always lands midway. Worker processes too: the
+    # kill also shows they leave the store unlocked.
     folder = tmp_path / "in"
     good = copy_letters(folder, LETTERS)
     empties = [write(folder / f"{p.stem}~empty.txt", b"") for p in good[::3]]
-    stuck = folder / f"{good[12].stem}~stuck.txt"
-    os.mkfifo(stuck)
+    stuck = write(folder / f"{good[12].stem}~stuck.txt", b"")
     env = {**os.environ, "IMRGOLD_DB": str(db), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "ingest", str(folder), "--jobs", "2"],
+        [sys.executable, "-c", _HELD_INGEST, "ingest", str(folder), "--jobs", "2"],
         cwd=ROOT,
         env=env,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -267,13 +285,13 @@ def test_a_killed_ingest_leaves_a_consistent_store_and_a_rerun_completes(db, tmp
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
-        proc.stdout.close()
-        proc.stderr.close()
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
+            pipe.close()
     assert proc.returncode == -signal.SIGKILL
 
     contents = stored(db)
     # Every letter before the third empty file was saved before that line was printed; none
-    # after the FIFO could be, since results are settled in order.
+    # after the held file could be, since results are settled in order.
     assert {sha(p) for p in good[:7]} <= set(contents) <= {sha(p) for p in good[:13]}
     assert all(has for _, has in contents.values())
 

@@ -177,3 +177,20 @@ def test_check_accepts_markdown_layout_with_mixed_case():
 def test_decode_text_rejects_control_heavy_latin1():
     with pytest.raises(LetterError, match="binary file"):
         decode_text(bytes(range(1, 32)) * 50 + b"\x81\x8d" * 50)
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    assert _problem(fifo) == "not a regular file"
+
+
+def test_encrypted_pdf_needs_a_password(tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    text = LETTERS[0].read_text(encoding="utf-8").encode("ascii", "ignore").decode()
+    writer = PdfWriter(clone_from=PdfReader(write(tmp_path / "plain.pdf", pdf_bytes(text))))
+    writer.encrypt(user_password="secret", algorithm="RC4-128")
+    with (tmp_path / "locked.pdf").open("wb") as fh:
+        writer.write(fh)
+    assert _problem(tmp_path / "locked.pdf") == "encrypted PDF: needs a password"
