@@ -17,6 +17,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
 from core.models import Letter, LetterSummary, Proposal
 from tui.screens.annotate import AnnotateScreen
@@ -118,9 +119,9 @@ class ImrGoldApp(App[None]):
         try:
             self.flush_drafts()
         except Exception as err:
-            self.call_from_thread(self._failed, "draft not saved", err)
+            self.call_from_thread(self.report_failure, "draft not saved", err)
 
-    def _failed(self, what: str, err: Exception) -> None:
+    def report_failure(self, what: str, err: Exception) -> None:
         self.notify(f"{what}: {err}", severity="error", timeout=10)
 
     def flush_drafts(self) -> None:
@@ -153,7 +154,7 @@ class ImrGoldApp(App[None]):
                     self._drafts.pop(args[0].letter_id, None)
                 getattr(self.store, method)(*args)
         except Exception as err:
-            self.call_from_thread(self._failed, f"{method.replace('_', ' ')} failed", err)
+            self.call_from_thread(self.report_failure, f"{method.replace('_', ' ')} failed", err)
 
     # -- bundled letters for an empty store ------------------------------------------------
 
@@ -230,15 +231,28 @@ class ImrGoldApp(App[None]):
     # -- screens and commands --------------------------------------------------------------
 
     def open_letters(self, order: list[str], index: int) -> None:
-        # One annotate screen for the whole session: composing it again for every letter costs
-        # more than everything else about opening a letter.
-        if not order:
+        if order:
+            self._open_letters(list(order), index)
+
+    @work(thread=True, exclusive=True, group="open")
+    def _open_letters(self, order: list[str], index: int) -> None:
+        try:
+            loaded = self.load_for_annotation(order[index])
+        except Exception as err:  # a damaged letter file: say so and stay on the queue
+            self.call_from_thread(self.report_failure, "cannot open the letter", err)
             return
+        if not get_current_worker().is_cancelled:
+            self.call_from_thread(self._show_letters, order, index, loaded)
+
+    def _show_letters(self, order: list[str], index: int, loaded: Any) -> None:
+        # One annotate screen for the whole session, filled before it is shown: composing it
+        # again for every letter, or painting the last letter first, costs more than the rest.
         if not self.is_screen_installed("annotate"):
-            self.install_screen(AnnotateScreen(list(order), index), "annotate")
+            self.install_screen(AnnotateScreen(order, index, loaded=loaded), "annotate")
         else:
-            self.get_screen("annotate").open_at(list(order), index)
-        self.push_screen("annotate")
+            self.get_screen("annotate").open_at(order, index, loaded)
+        if self.screen is not self.get_screen("annotate"):
+            self.push_screen("annotate")
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label
+from textual.widgets import Footer, Input, Label
 from textual.worker import get_current_worker
 
 from core.models import Letter, Proposal, Span, split_item_path
@@ -26,6 +26,9 @@ from tui.widgets.field_table import FieldTable
 from tui.widgets.letter_view import LetterView
 
 NEEDS_WORK = ("new", "in_progress")
+
+Loaded = tuple[Letter, Proposal, bool]
+"""A letter, what to show for it, and whether that is a restored draft."""
 
 
 class AnnotateScreen(Screen[None]):
@@ -60,9 +63,12 @@ class AnnotateScreen(Screen[None]):
         Binding("escape", "back", "Queue"),
     ]
 
-    def __init__(self, order: list[str], index: int, *, id: str = "annotate") -> None:
+    def __init__(
+        self, order: list[str], index: int, *, id: str = "annotate", loaded: Loaded | None = None
+    ) -> None:
         super().__init__(id=id)
         self.order, self.index = order, index
+        self._loaded = loaded
         self.letter: Letter | None = None
         self.draft: Draft | None = None
         self.rows: list[Row] = []
@@ -82,8 +88,11 @@ class AnnotateScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#find", Input).display = False
-        self.query_one(FieldTable).can_focus = False
-        self.open_letter(self.order[self.index])
+        if self._loaded is not None:
+            self._show(*self._loaded)
+            self._loaded = None
+        else:
+            self.open_letter(self.order[self.index])
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -91,17 +100,24 @@ class AnnotateScreen(Screen[None]):
     def letter_id(self) -> str:
         return self.order[self.index]
 
-    def open_at(self, order: list[str], index: int) -> None:
-        """Show another letter of (perhaps another) queue order."""
+    def open_at(self, order: list[str], index: int, loaded: Loaded | None = None) -> None:
+        """Show another letter of (perhaps another) queue order, already loaded or not."""
         self.order, self.index = order, index
-        self.open_letter(order[index])
+        if loaded is not None:
+            self._show(*loaded)
+        else:
+            self.open_letter(order[index])
 
     def open_letter(self, letter_id: str) -> None:
         self._load(letter_id)
 
     @work(thread=True, exclusive=True, group="load")
     def _load(self, letter_id: str) -> None:
-        letter, proposal, restored = self.app.load_for_annotation(letter_id)
+        try:
+            letter, proposal, restored = self.app.load_for_annotation(letter_id)
+        except Exception as err:  # a damaged letter file: say so, the annotator moves on
+            self.app.call_from_thread(self.app.report_failure, "cannot open the letter", err)
+            return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, letter, proposal, restored)
 
@@ -249,13 +265,9 @@ class AnnotateScreen(Screen[None]):
     def _accepted(self, event: FieldEditor.SuggestionAccepted) -> None:
         self.app.learn(event.query, event.candidate)
 
-    @on(DataTable.RowHighlighted)
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        table = self.query_one(FieldTable)
-        key = table.current_key()
-        if key is not None and key != self.current:
-            self.commit_editor()
-            self._focus(key)
+    @on(FieldTable.Clicked)
+    def _row_clicked(self, event: FieldTable.Clicked) -> None:
+        self.focus_field(event.key)
 
     # -- actions: fields -------------------------------------------------------------------
 

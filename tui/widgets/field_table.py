@@ -1,69 +1,85 @@
 """Every field of the letter's record, one row each, with its state and confidence.
 
 The table only shows; the editor below it changes values.  Rows are keyed by `Row.key`, so the
-screen can update one row in place after an edit and rebuild only when items or diagnoses are
+screen can update one row in place after an edit and refill only when items or diagnoses are
 added, removed or reordered.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
+from textual.message import Message
 
 from tui.fields import Row
+from tui.widgets.line_list import LineList
 
 STATE_MARKS = {"machine": "·", "confirmed": "✓", "corrected": "✎"}
+STATE_WIDTH, FIELD_WIDTH = 5, 17
 
 
-def _state_cell(row: Row) -> Text:
+def state_cell(row: Row) -> Text:
     if row.low:
-        return Text(f"! {row.confidence:.1f}", style="bold black on #d7af00")
-    mark = STATE_MARKS.get(row.state, "?")
+        return Text(f"!{row.confidence:.1f}".ljust(STATE_WIDTH - 1), style="bold black on #d7af00")
     style = {"confirmed": "green", "corrected": "cyan"}.get(row.state, "dim")
-    return Text(mark, style=style)
+    return Text(STATE_MARKS.get(row.state, "?").center(STATE_WIDTH - 1), style=style)
 
 
-def _value_cell(row: Row) -> Text:
+def row_line(row: Row, width: int) -> Text:
+    line = Text(" ")
+    line.append_text(state_cell(row))
+    label = row.label[: FIELD_WIDTH - 1].ljust(FIELD_WIDTH)
+    line.append(" " + label, style="bold" if row.low else "")
+    room = max(1, width - STATE_WIDTH - FIELD_WIDTH - 2)
     if not row.text:
-        return Text("—", style="dim")
-    text = row.text if len(row.text) <= 200 else row.text[:199] + "…"
-    return Text(text, style="bold" if row.low else "")
+        line.append("—", style="dim")
+    else:
+        value = row.text if len(row.text) <= room else row.text[: room - 1] + "…"
+        line.append(value, style="bold" if row.low else "")
+    return line
 
 
-class FieldTable(DataTable):
-    """Cursor row = the field being edited."""
+class FieldTable(LineList):
+    """Cursor row = the field being edited; a click posts `Clicked`."""
+
+    can_focus = False
+
+    class Clicked(Message):
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, id=id)
+        super().__init__(id=id)
+        self.rows: list[Row] = []
         self.keys: list[str] = []
 
-    def on_mount(self) -> None:
-        self.add_column("", key="state", width=5)
-        self.add_column("field", key="field", width=16)
-        self.add_column("value", key="value")
-
     def show_rows(self, rows: list[Row], focus_key: str | None = None) -> None:
-        self.clear()
-        self.keys = [r.key for r in rows]
-        self.add_rows(
-            [(_state_cell(r), Text(r.label, style="bold" if r.low else ""), _value_cell(r))
-             for r in rows]
-        )
-        if focus_key in self.keys:
-            self.move_cursor(row=self.keys.index(focus_key), animate=False)
+        self.rows, self.keys = list(rows), [r.key for r in rows]
+        cursor = self.keys.index(focus_key) if focus_key in self.keys else 0
+        self.set_rows(len(rows), cursor)
 
     def update_row(self, row: Row) -> None:
-        if row.key not in self.keys:
-            return
-        index = self.keys.index(row.key)
-        self.update_cell_at((index, 0), _state_cell(row))
-        self.update_cell_at((index, 2), _value_cell(row), update_width=False)
+        if row.key in self.keys:
+            index = self.keys.index(row.key)
+            self.rows[index] = row
+            self.refresh_row(index)
 
     def current_key(self) -> str | None:
-        if not self.keys or not 0 <= self.cursor_row < len(self.keys):
-            return None
-        return self.keys[self.cursor_row]
+        if 0 <= self.cursor_row < len(self.keys):
+            return self.keys[self.cursor_row]
+        return None
 
     def select_key(self, key: str) -> None:
         if key in self.keys:
-            self.move_cursor(row=self.keys.index(key), animate=False, scroll=True)
+            self.move_cursor(row=self.keys.index(key))
+
+    def header_line(self, width: int) -> Text:
+        return Text(" " + "".ljust(STATE_WIDTH) + "field".ljust(FIELD_WIDTH + 1) + "value")
+
+    def line(self, row: int, width: int) -> Text:
+        return row_line(self.rows[row], width)
+
+    def on_click(self, event) -> None:  # type: ignore[no-untyped-def]
+        row = self.row_at(event.y)
+        if row is not None:
+            self.post_message(self.Clicked(self.keys[row]))
