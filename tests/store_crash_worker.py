@@ -18,9 +18,6 @@ from core.models import Letter
 from store import Store
 from tests.store_helpers import corrected, fixture_letters
 
-# Checkpoint often so kills land inside checkpoints too, not only inside journal appends.
-store_module.CHECKPOINT_OPS = 3
-
 
 def op_value(k: int) -> str:
     return f"CM99-{k:07d}"
@@ -66,6 +63,8 @@ def save_loop(db: str, start: int) -> None:
 
 
 def main() -> None:
+    # Checkpoint often so kills land inside checkpoints too, not only inside journal appends.
+    store_module.CHECKPOINT_OPS = 3
     for line in sys.stdin:
         _go, db, start, _seed = line.split()
         pid = os.fork()

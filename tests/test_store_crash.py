@@ -135,3 +135,63 @@ def test_acknowledged_saves_survive_sigkill(tmp_path):
         worker.kill()
         worker.wait()
     assert total_acked > ROUNDS  # the kills did land among saves, not only at start-up
+
+
+class _Cut(Exception):
+    """The process 'dies' here."""
+
+
+def test_checkpoint_cut_short_at_every_file(tmp_path, monkeypatch):
+    """Deterministic companion of the SIGKILL test: die before each rename of a checkpoint."""
+    real_replace = os.replace
+    n = 0
+    while True:
+        n += 1
+        db = tmp_path / f"cut{n}" / "imrgold.json"
+        letters = fixture_letters()[:3]
+        with Store.open(db, annotator="a") as store:
+            for letter in letters:
+                store.add_letter(letter, proposal_for(letter))
+        store = Store.open(db, annotator="a")
+        lids = sorted(store.letter_ids())
+        for i, lid in enumerate(lids):
+            store.save_draft(corrected_case(store.get_proposal(lid), f"CM77-000000{i}"))
+        store.mark_gold(store.get_draft(lids[0]))
+        store.set_meta("n", n)
+        calls = {"left": n}
+
+        def dying_replace(src, dst, calls=calls):
+            calls["left"] -= 1
+            if calls["left"] == 0:
+                raise _Cut
+            return real_replace(src, dst)
+
+        monkeypatch.setattr(os, "replace", dying_replace)
+        try:
+            store.checkpoint()
+            finished = True
+        except _Cut:
+            finished = False
+        finally:
+            monkeypatch.setattr(os, "replace", real_replace)
+            store._release()  # the process is gone: no close, no checkpoint
+        with Store.open(db, annotator="b") as reopened:
+            for i, lid in enumerate(lids):
+                draft = reopened.get_draft(lid, "a")
+                assert draft.get("case_number").value == f"CM77-000000{i}", (n, i)
+                # Replaying what a record already holds must not repeat its history.
+                paths = [c.path for c in reopened.history(lid)]
+                assert paths.count("case_number") == 1, (n, paths)
+            assert reopened.get_gold(lids[0], "a").case_number == "CM77-0000000"
+            assert reopened.meta("n") == n
+            assert reopened.status(lids[0]) == "gold"
+        assert check(db).healthy, (n, check(db).problems)
+        if finished:
+            break
+    assert n > 5  # texts, records, shard, catalog, journal: each was cut in turn
+
+
+def corrected_case(proposal, value):
+    from tests.store_helpers import corrected
+
+    return corrected(proposal, "case_number", value)
