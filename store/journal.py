@@ -91,10 +91,15 @@ class Journal:
         assert self._fd is not None, "journal not open for writing"
         data = encode(entry)
         view = memoryview(data)
-        while view:
-            view = view[os.write(self._fd, view) :]
-        if durable:
-            os.fdatasync(self._fd)
+        try:
+            while view:
+                view = view[os.write(self._fd, view) :]
+            if durable:
+                os.fdatasync(self._fd)
+        except BaseException:
+            # A half-written line followed by later good ones would read as damage: cut it.
+            os.ftruncate(self._fd, self.size)
+            raise
         self.size += len(data)
         self.count += 1
 

@@ -137,6 +137,8 @@ class Store:
         return store
 
     def _open(self) -> None:
+        if self.path.is_dir():
+            raise StoreError(f"{self.path} is a folder; give the store's file, e.g. imrgold.json")
         if not self.path.exists() and any(self.layout.records.glob("*/*.json")):
             raise self.damaged(
                 StoreDamaged(

@@ -5,7 +5,7 @@ import stat
 import pytest
 
 from core.models import LETTER_STATUSES
-from store import ReadOnlyStore, Store, StoreLocked, UnknownLetter
+from store import ReadOnlyStore, Store, StoreError, StoreLocked, UnknownLetter
 from tests.store_helpers import corrected, fixture_letters, proposal_for
 
 
@@ -173,3 +173,31 @@ def test_new_machine_proposal_is_history_too(db):
         store.put_proposal(corrected(machine, "priority", other))
         [change] = store.history(lid)
         assert (change.path, change.new, change.source) == ("priority", other, "machine")
+
+
+def test_a_failed_journal_write_leaves_no_torn_line(db, monkeypatch):
+    letter = fixture_letters()[0]
+    with Store.open(db, annotator="ann") as store:
+        store.add_letter(letter, proposal_for(letter))
+        real_write = os.write
+        calls = {"n": 0}
+
+        def disk_full(fd, data):
+            calls["n"] += 1
+            if calls["n"] == 1:
+                real_write(fd, bytes(data)[:10])
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(os, "write", disk_full)
+        with pytest.raises(OSError):
+            store.set_status(letter.letter_id, "flagged")
+        monkeypatch.setattr(os, "write", real_write)
+        store.set_meta("after", 1)
+        store._release()  # a crash now: the journal alone must reopen cleanly
+    with Store.open(db, read_only=True) as store:
+        assert store.meta("after") == 1 and store.status(letter.letter_id) == "new"
+
+
+def test_a_folder_is_not_a_store(tmp_path):
+    with pytest.raises(StoreError, match="is a folder"):
+        Store.open(tmp_path)
