@@ -231,8 +231,11 @@ def test_an_exception_midway_leaves_whole_letters_and_a_rerun_completes(
         return real(path)
 
     monkeypatch.setattr(core.ingest, "process", interrupted_after_three)
-    code, _, _ = ingest(capsys, db, tmp_path / "in")
+    code, summary, _ = ingest(capsys, db, tmp_path / "in")
     assert code == 130
+    assert summary == (
+        "3 files: 3 added, 0 duplicate, 0 skipped; interrupted, run again to add the rest"
+    )
     contents = stored(db)
     assert set(contents) == {sha(p) for p in files[:3]}
     assert all(has for _, has in contents.values())

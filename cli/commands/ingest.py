@@ -18,6 +18,12 @@ EXIT_SKIPPED = 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = (
+        "Each file it cannot use gets one line 'PATH: problem' on stderr (so does each duplicate "
+        "unless --quiet), then a summary line on stdout. A letter is known by the sha256 of its "
+        "bytes. Exit status: 0 if nothing was skipped, 1 if any file was, 2 on a usage or store "
+        "error."
+    )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files, folders or quoted globs")
     parser.add_argument(
         "-j",
@@ -54,19 +60,23 @@ def run(args: argparse.Namespace) -> int:
     if not inputs.files and not inputs.missing:
         raise UserError(f"no .txt, .md or .pdf files in {' '.join(args.paths)}")
     summary = Summary(ignored=inputs.ignored)
-    report = _Reporter(len(inputs.files), quiet=args.quiet)
-    with report:
-        for outcome in inputs.missing:
-            summary.count(outcome)
-            report.line(outcome.message)
-        if inputs.files:
-            with _open_store(db_path(args.db)) as sink:
-                outcomes = ingest(
-                    inputs.files, sink, known=sink.letter_ids(), jobs=jobs, max_bytes=max_bytes
-                )
-                for outcome in outcomes:
-                    summary.count(outcome)
-                    report.done(outcome)
+    try:
+        with _Reporter(len(inputs.files), quiet=args.quiet) as report:
+            for outcome in inputs.missing:
+                summary.count(outcome)
+                report.line(outcome.message)
+            if inputs.files:
+                with _open_store(db_path(args.db)) as sink:
+                    outcomes = ingest(
+                        inputs.files, sink, known=sink.letter_ids(), jobs=jobs, max_bytes=max_bytes
+                    )
+                    for outcome in outcomes:
+                        summary.count(outcome)
+                        report.done(outcome)
+    except KeyboardInterrupt:
+        # What was added is stored whole; say so, since a rerun picks up from there.
+        print(f"{summary.line()}; interrupted, run again to add the rest")
+        raise
     print(summary.line())
     return EXIT_SKIPPED if summary.n_skipped else 0
 
