@@ -75,6 +75,11 @@ class _Fields:
     def __init__(self, repaired: Repaired) -> None:
         self.repaired = repaired
         self.fields: dict[str, ProposedField] = {}
+        self._raw_spans: dict[str, tuple[int, int]] = {}
+
+    def get_span(self, path: str) -> tuple[int, int]:
+        """The first repaired-text span given for ``path`` (to reuse for a related field)."""
+        return self._raw_spans.get(path, (0, 0))
 
     def put(
         self,
@@ -84,7 +89,10 @@ class _Fields:
         spans: Iterable[tuple[int, int]] = (),
     ) -> None:
         span = self.repaired.span
-        mapped = [_span(*span(start, end)) for start, end in spans if end > start]
+        spans = [(start, end) for start, end in spans if end > start]
+        if spans:
+            self._raw_spans[path] = spans[0]
+        mapped = [_span(*span(start, end)) for start, end in spans]
         confidence = 0.0 if confidence < 0 else 1.0 if confidence > 1 else round(confidence, 3)
         self.fields[path] = _field(value, mapped, confidence)
 
@@ -341,16 +349,23 @@ def _patient(text: str, summary: tuple[int, int], fields: _Fields) -> None:
             r"\b\d{1,3}[\s-]*\w{2,6}[\s-]*o[l1I]d\b|\byears?\b", text[lo:hi], re.I
         )
         fields.put("patient.age", None, 0.4 if maybe_age else 0.85)
-    word = _SEX_WORD.search(text, lo, hi)
-    if word:
-        near = age_m is not None and 0 <= word.start() - age_m.end() < 40
-        fields.put("patient.sex", _SEX_OF[word.group("w").lower()], 0.97 if near else 0.8,
-                   [word.span()])
-        return
+    _sex(text, lo, hi, age_m, fields)
+
+
+def _sex(text: str, lo: int, hi: int, age_m: re.Match[str] | None, fields: _Fields) -> None:
+    """An explicit word first (GOLD_CONVENTIONS), else the summary's pronouns if all one sex."""
     body = text[lo:hi]
     he = [m.span() for m in _HE.finditer(body)]
     she = [m.span() for m in _SHE.finditer(body)]
-    if he and not she:
+    word = _SEX_WORD.search(text, lo, hi)
+    if word:
+        sex = _SEX_OF[word.group("w").lower()]
+        near = age_m is not None and 0 <= word.start() - age_m.end() < 40
+        # A word away from the age, against the pronouns, may be about someone else.
+        against = len(she if sex == "male" else he) > len(he if sex == "male" else she)
+        conf = 0.97 if near else 0.5 if against else 0.8
+        fields.put("patient.sex", sex, conf, [word.span()])
+    elif he and not she:
         fields.put("patient.sex", "male", 0.8 if len(he) >= 3 else 0.65,
                    [(lo + s, lo + e) for s, e in he[:1]])
     elif she and not he:
@@ -523,65 +538,93 @@ def _generic_ingredients(request: str, letter_text: str) -> list[str] | None:
 
 def _items(text: str, repaired: Repaired, blocks: list[ItemBlock], fields: _Fields) -> None:
     for i, block in enumerate(blocks):
-        h_start, h_end = block.heading
-        heading = text[h_start:h_end]
-        r_start, r_end = items_mod.request_range(heading)
-        request = fold(heading[r_start:r_end]).rstrip(" ,;:")
-        req_span = (h_start + r_start, h_start + r_end)
-        base = 0.9 if block.labelled else 0.5
-        partial = r_start > 0
-        multiline = "\n" in heading.strip()
-        request_conf = base + (0.07 if not (partial or multiline) else -0.05 if partial else 0.0)
-        fields.put(item_path(i, "request"), request, request_conf, [req_span])
-        fields.put(item_path(i, "decision"), block.decision, base + 0.07, [block.decision_span])
+        heading, request, r_start = _item_request(text, block, i, fields)
+        category, category_conf = _item_kind(text, repaired, block, request, i, fields)
+        _item_detail(heading, block, request, r_start, category, category_conf, i, fields)
+        _item_guidelines(text, block, i, fields)
+        _item_rationale(text, block, i, last=i + 1 == len(blocks), fields=fields)
 
-        asked = items_mod.might_be_drug(request)
-        drugs = _generic_ingredients(request, repaired.original) if asked else []
-        drug_list = drugs or []
-        context = " ".join(
-            text[r[0] : min(r[1], r[0] + 600)] for r in (block.maximus, block.rationale) if r
-        )
-        cat, cat_conf = items_mod.category(request, drug_list, context)
-        fields.put(item_path(i, "category"), cat, cat_conf * base / 0.9, [req_span])
-        is_med = cat == "medication"
-        if drugs is None:
-            fields.put(item_path(i, "drugs"), [], 0.1)
-        elif is_med:
-            # A medication the lexicon cannot resolve is most likely an unknown product or a
-            # misspelling: worth a look.
-            fields.put(item_path(i, "drugs"), drug_list, 0.85 if drug_list else 0.35, [req_span])
-        else:
-            fields.put(item_path(i, "drugs"), [], max(cat_conf, 0.5) if not drug_list else 0.5)
 
-        detail = items_mod.drug_detail(request) if is_med else {}
-        leftover = _unexplained_numbers(request, detail) if is_med else 0
-        for name in ("strength", "form", "amount", "quantity", "route", "frequency"):
-            found = detail.get(name)
-            if found is None:
-                conf = (0.85 if leftover == 0 else 0.55) if is_med else max(cat_conf, 0.5)
-                fields.put(item_path(i, name), None, conf)
-                continue
-            span = _locate(heading, r_start, found.value, request, found.start, found.end)
-            joined = name == "strength" and "/" in found.value and "%" in found.value
-            conf = 0.75 if joined else 0.85
-            fields.put(item_path(i, name), found.value, conf,
-                       [(h_start + span[0], h_start + span[1])] if span else [])
+def _item_request(text: str, block: ItemBlock, i: int, fields: _Fields) -> tuple[str, str, int]:
+    """Request and decision; returns the heading, the request and where it starts in it."""
+    h_start, h_end = block.heading
+    heading = text[h_start:h_end]
+    r_start, r_end = items_mod.request_range(heading)
+    request = fold(heading[r_start:r_end]).rstrip(" ,;:")
+    base = 0.9 if block.labelled else 0.5
+    partial = r_start > 0
+    multiline = "\n" in heading.strip()
+    conf = base + (0.07 if not (partial or multiline) else -0.05 if partial else 0.0)
+    fields.put(item_path(i, "request"), request, conf, [(h_start + r_start, h_start + r_end)])
+    fields.put(item_path(i, "decision"), block.decision, base + 0.07, [block.decision_span])
+    return heading, request, r_start
 
-        if block.maximus:
-            paragraph = fold(text[block.maximus[0] : block.maximus[1]])
-            value, conf = items_mod.guidelines(paragraph)
-            fields.put(item_path(i, "guidelines"), value, conf, [block.maximus])
-        else:
-            fields.put(item_path(i, "guidelines"), [], 0.3)
 
-        if block.rationale:
-            r_lo, r_hi = block.rationale
-            rationale = fold(fix_mojibake(text[r_lo:r_hi]))
-            # The last rationale runs to the end of the letter, footers and all.
-            conf = (0.92 if i + 1 < len(blocks) else 0.85) if rationale else 0.3
-            fields.put(item_path(i, "rationale"), rationale or None, conf, [(r_lo, r_hi)])
-        else:
-            fields.put(item_path(i, "rationale"), None, 0.3)
+def _item_kind(
+    text: str, repaired: Repaired, block: ItemBlock, request: str, i: int, fields: _Fields
+) -> tuple[str | None, float]:
+    """Category and drugs, which decide each other ("Toradol injection" is a medication)."""
+    span = [fields.get_span(item_path(i, "request"))]
+    drugs = _generic_ingredients(request, repaired.original) if items_mod.might_be_drug(
+        request
+    ) else []
+    drug_list = drugs or []
+    context = " ".join(
+        text[r[0] : min(r[1], r[0] + 600)] for r in (block.maximus, block.rationale) if r
+    )
+    category, conf = items_mod.category(request, drug_list, context)
+    conf *= 1.0 if block.labelled else 0.5 / 0.9
+    fields.put(item_path(i, "category"), category, conf, span)
+    if drugs is None:
+        fields.put(item_path(i, "drugs"), [], 0.1)
+    elif category == "medication":
+        # A medication the lexicon cannot resolve is most likely an unknown product or a
+        # misspelling: worth a look.
+        fields.put(item_path(i, "drugs"), drug_list, 0.85 if drug_list else 0.35, span)
+    else:
+        fields.put(item_path(i, "drugs"), [], max(conf, 0.5) if not drug_list else 0.5)
+    return category, conf
+
+
+def _item_detail(
+    heading: str, block: ItemBlock, request: str, r_start: int, category: str | None,
+    category_conf: float, i: int, fields: _Fields,
+) -> None:
+    """Strength, form, amount, quantity, route, frequency: from a medication's request only."""
+    is_med = category == "medication"
+    detail = items_mod.drug_detail(request) if is_med else {}
+    leftover = _unexplained_numbers(request, detail) if is_med else 0
+    h_start = block.heading[0]
+    for name in ("strength", "form", "amount", "quantity", "route", "frequency"):
+        found = detail.get(name)
+        if found is None:
+            conf = (0.85 if leftover == 0 else 0.55) if is_med else max(category_conf, 0.5)
+            fields.put(item_path(i, name), None, conf)
+            continue
+        span = _locate(heading, r_start, request, found.start, found.end)
+        joined = name == "strength" and "/" in found.value and "%" in found.value
+        fields.put(item_path(i, name), found.value, 0.75 if joined else 0.85,
+                   [(h_start + span[0], h_start + span[1])] if span else [])
+
+
+def _item_guidelines(text: str, block: ItemBlock, i: int, fields: _Fields) -> None:
+    if block.maximus:
+        paragraph = fold(text[block.maximus[0] : block.maximus[1]])
+        value, conf = items_mod.guidelines(paragraph)
+        fields.put(item_path(i, "guidelines"), value, conf, [block.maximus])
+    else:
+        fields.put(item_path(i, "guidelines"), [], 0.3)
+
+
+def _item_rationale(text: str, block: ItemBlock, i: int, last: bool, fields: _Fields) -> None:
+    if block.rationale:
+        r_lo, r_hi = block.rationale
+        rationale = fold(fix_mojibake(text[r_lo:r_hi]))
+        # The last rationale runs to the end of the letter, footers and all.
+        conf = (0.85 if last else 0.92) if rationale else 0.3
+        fields.put(item_path(i, "rationale"), rationale or None, conf, [(r_lo, r_hi)])
+    else:
+        fields.put(item_path(i, "rationale"), None, 0.3)
 
 
 def _unexplained_numbers(request: str, detail: dict[str, items_mod.Found | None]) -> int:
@@ -595,7 +638,7 @@ def _unexplained_numbers(request: str, detail: dict[str, items_mod.Found | None]
     return count
 
 
-def _locate(heading: str, offset: int, value: str, request: str, start: int, end: int
+def _locate(heading: str, offset: int, request: str, start: int, end: int
             ) -> tuple[int, int] | None:
     """Map a (start, end) in the folded request back into the heading (whitespace may differ)."""
     needle = request[start:end].strip()
