@@ -12,10 +12,26 @@ import fcntl
 import json
 import os
 import socket
+import weakref
 from pathlib import Path
 
 from store.errors import StoreLocked
 from store.storage import FILE_MODE
+
+_HELD: weakref.WeakSet[WriterLock] = weakref.WeakSet()
+
+
+def _drop_in_child() -> None:
+    """A forked child must not keep the lock alive after its parent dies: the flock belongs to
+    the open file, shared by every copy of the descriptor, so the child closes its copy."""
+    for lock in list(_HELD):
+        if lock._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(lock._fd)
+            lock._fd = None
+
+
+os.register_at_fork(after_in_child=_drop_in_child)
 
 
 class WriterLock:
@@ -40,6 +56,7 @@ class WriterLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(holder).encode(), 0)
         self._fd = fd
+        _HELD.add(self)
 
     def release(self) -> None:
         if self._fd is None:
@@ -49,6 +66,7 @@ class WriterLock:
         fcntl.flock(self._fd, fcntl.LOCK_UN)
         os.close(self._fd)
         self._fd = None
+        _HELD.discard(self)
 
     @property
     def held(self) -> bool:

@@ -88,3 +88,31 @@ def test_lock_names_the_holding_process_and_dies_with_it(db):
         holder.wait()
     with Store.open(db, annotator="me") as store:  # the kernel dropped the dead holder's lock
         assert store.annotator == "me" and os.getpid() != holder.pid
+
+
+def test_a_forked_child_does_not_keep_a_dead_writers_lock(db):
+    with Store.open(db, annotator="ann"):
+        pass
+    script = (
+        "import os, sys; from store import Store; s = Store.open(sys.argv[1], annotator='p');"
+        " pid = os.fork()\n"
+        "if pid == 0:\n    sys.stdin.read(); os._exit(0)\n"
+        "print(pid, flush=True); sys.stdin.read()"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script, str(db)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    child = int(parent.stdout.readline())
+    try:
+        with pytest.raises(StoreLocked):
+            Store.open(db)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        with Store.open(db, annotator="me") as store:  # the child lives on, the lock is free
+            assert store.annotator == "me"
+    finally:
+        os.kill(child, signal.SIGKILL)
