@@ -24,7 +24,15 @@ from pydantic import BaseModel, ValidationError
 from tinydb import Query, TinyDB
 from tinydb.table import Document
 
-from core.models import LETTER_STATUSES, Change, GoldRecord, Letter, LetterSummary, Proposal
+from core.models import (
+    LETTER_STATUSES,
+    Change,
+    GoldRecord,
+    Letter,
+    LetterSummary,
+    Proposal,
+    unflatten,
+)
 from store import history as hist
 from store.errors import ReadOnlyStore, StoreDamaged, StoreError, UnknownLetter
 from store.journal import Journal
@@ -555,8 +563,6 @@ class Store:
         if track == "final":
             current = self.get_gold(letter_id)
             values = hist.undo(hist.record_values(current), later)
-            from core.models import unflatten
-
             record = unflatten(letter_id, values)
             if not self.read_only:
                 self.set_final(letter_id, record, self.annotator)
