@@ -460,9 +460,14 @@ def _split_list(text: str, base: int) -> list[tuple[str, int, int]]:
     return out
 
 
+_DX_LEAD = re.compile(r"(?:\s|-|and\s|\d{1,2}[.)]|\(paraphrased\))*", re.I)
+
+
 def _trim_span(text: str, start: int, end: int, base: int) -> tuple[int, int]:
+    """The span of a diagnosis without the list's glue: what `_clean_dx` keeps."""
     raw = text[start:end]
-    lead = len(raw) - len(raw.lstrip(" \t\n-"))
+    lead_m = _DX_LEAD.match(raw)
+    lead = lead_m.end() if lead_m else 0
     trail = len(raw.rstrip(" \t\n.;,"))
     return base + start + lead, base + start + max(trail, lead)
 

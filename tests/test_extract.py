@@ -135,3 +135,34 @@ def test_extract_cli_names_an_empty_file_and_goes_on(capsys, tmp_path) -> None:
     out, err = capsys.readouterr()
     assert len(out.splitlines()) == 1
     assert "empty.txt" in err
+
+
+_STRING_FIELDS = ("items.{}.request", "items.{}.rationale")
+
+
+def _span_text(original: str, start: int, end: int) -> str:
+    """What the interface highlights, read the way values are written (markup and mojibake
+    repaired, whitespace folded)."""
+    from core.text import fold, repair
+
+    return fold(repair(original[start:end]).text)
+
+
+@pytest.mark.parametrize(("letter", "gold"), _gold_files(), ids=lambda p: p.stem)
+def test_spans_highlight_the_values_in_the_original(letter: Path, gold: Path) -> None:
+    original = letter.read_bytes().decode("utf-8")
+    proposal = extract(original, "0" * 64)
+    for path, field in proposal.fields.items():
+        value = field.value
+        if value in (None, []):
+            continue
+        assert field.spans, path
+        for span in field.spans:
+            assert 0 <= span.start < span.end <= len(original)
+        if path.endswith((".request", ".rationale")) or path in ("case_number",):
+            assert _span_text(original, field.spans[0].start, field.spans[0].end) == value
+        if path in ("diagnoses", "reviewer.specialties", "reviewer.subspecialties"):
+            # Specialties may be title-cased from the letter's capitals.
+            assert [_span_text(original, s.start, s.end).lower() for s in field.spans] == [
+                v.lower() for v in value
+            ]
