@@ -18,6 +18,7 @@ from core.extract_corpus import (
     with_header,
 )
 from core.models import GoldRecord, flatten
+from core.text import fold, repair
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 # The bundled fixtures, the synthetic letters, and this suite's own letters in unusual layouts.
@@ -44,11 +45,17 @@ EACH_LETTER = pytest.mark.parametrize(
 
 
 def _assert_same(text: str, gold: GoldRecord) -> None:
-    got = flatten(extract(text, gold.letter_id).to_record())
+    proposal = extract(text, gold.letter_id)
+    got = flatten(proposal.to_record())
     expected = flatten(gold)
     wrong = {p: (got.get(p), v) for p, v in expected.items() if got.get(p) != v}
     assert not wrong
     assert set(got) == set(expected)
+    # Whatever the layout, the highlighted text is the value.
+    for path, field in proposal.fields.items():
+        if path.endswith(".request") or (path == "case_number" and field.value):
+            span = field.spans[0]
+            assert fold(repair(text[span.start : span.end]).text) == field.value
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
