@@ -89,7 +89,8 @@ class Summary:
 @dataclass
 class Inputs:
     files: list[Path] = field(default_factory=list)
-    missing: list[Outcome] = field(default_factory=list)
+    skipped: list[Outcome] = field(default_factory=list)
+    """Named paths that are not letter files or match nothing."""
     ignored: int = 0
 
 
@@ -100,16 +101,18 @@ def collect(args: Iterable[str | Path]) -> Inputs:
     `Outcome`; unsupported files met inside a folder are only counted.
     """
     found = Inputs()
-    seen: set[Path] = set()
+    # Absolute, not resolved: resolving costs a syscall a path component, and a file reached
+    # through a symlink is still caught, as a duplicate by its hash.
+    seen: set[str] = set()
 
     def add(path: Path) -> None:
-        key = path.resolve()
+        key = os.path.abspath(path)
         if key not in seen:
             seen.add(key)
             found.files.append(path)
 
     def walk(folder: Path) -> None:
-        key = folder.resolve()
+        key = os.path.abspath(folder)
         if key in seen:
             return
         seen.add(key)
@@ -127,11 +130,11 @@ def collect(args: Iterable[str | Path]) -> Inputs:
             if path.suffix.lower() in SUFFIXES or not path.exists():
                 add(path)  # a missing file is reported by read_letter, in order
             else:
-                found.missing.append(_unsupported(path))
+                found.skipped.append(_unsupported(path))
         else:
             matches = sorted(glob.glob(os.path.expanduser(text), recursive=True))
             if not matches:
-                found.missing.append(
+                found.skipped.append(
                     Outcome(text, "skipped", f"{text}: matches no file", "matches no file")
                 )
             for match in matches:

@@ -63,8 +63,8 @@ def test_collect_walks_folders_globs_and_reports_the_rest(tmp_path):
     )
     assert [p.name for p in found.files] == [p.name for p in LETTERS[:2]] + ["one.md"]
     assert found.ignored == 1
-    assert [o.reason for o in found.missing] == ["unsupported file type", "matches no file"]
-    assert all(o.message.startswith(o.path + ": ") for o in found.missing)
+    assert [o.reason for o in found.skipped] == ["unsupported file type", "matches no file"]
+    assert all(o.message.startswith(o.path + ": ") for o in found.skipped)
 
 
 def test_recursive_glob(tmp_path):

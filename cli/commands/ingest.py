@@ -57,12 +57,12 @@ def run(args: argparse.Namespace) -> int:
     max_bytes = int(args.max_size * 1024 * 1024) if args.max_size else DEFAULT_MAX_BYTES
 
     inputs = collect(args.paths)
-    if not inputs.files and not inputs.missing:
+    if not inputs.files and not inputs.skipped:
         raise UserError(f"no .txt, .md or .pdf files in {' '.join(args.paths)}")
     summary = Summary(ignored=inputs.ignored)
     try:
         with _Reporter(len(inputs.files), quiet=args.quiet) as report:
-            for outcome in inputs.missing:
+            for outcome in inputs.skipped:
                 summary.count(outcome)
                 report.line(outcome.message)
             if inputs.files:
