@@ -784,22 +784,38 @@ class Store:
     def _backup(self) -> None:
         """Copy the catalog and gold shards: small, and all a rebuild cannot recover.
 
-        A shard unchanged since the previous backup is hard-linked to that backup's copy
-        rather than copied again (never to the live file, which a hand edit could change in
-        place), so a backup at 10,000 letters costs the catalog and the shards that changed.
+        A file unchanged since the previous backup is hard-linked to that backup's copy rather
+        than copied again (never to the live file, which a hand edit could change in place),
+        and when nothing changed no new backup is taken, so opening stays quick at 10,000
+        letters.
         """
         previous = next(iter(self.layout.backup_dirs()), None)
+        files = [self.path]
+        if self.layout.gold.is_dir():
+            files += sorted(self.layout.gold.glob("*.json"))
+
+        def kept(live: Path) -> Path | None:
+            if previous is None:
+                return None
+            old = previous / live.relative_to(
+                self.path.parent if live == self.path else self.layout.dir
+            )
+            return old if _same_file_content(live, old) else None
+
+        olds = [kept(f) for f in files]
+        if previous is not None and all(olds):
+            n_before = len(list((previous / "gold").glob("*.json")))
+            if n_before == len(files) - 1:
+                return
         stamp = now().strftime("%Y%m%dT%H%M%S.%fZ")
         target = ensure_dir(ensure_dir(self.layout.backups) / stamp)
-        _copy(self.path, target / self.path.name)
-        if self.layout.gold.is_dir():
-            ensure_dir(target / "gold")
-            for shard in self.layout.gold.glob("*.json"):
-                old = previous / "gold" / shard.name if previous else None
-                if old is not None and _same_file_content(shard, old):
-                    os.link(old, target / "gold" / shard.name)
-                else:
-                    _copy(shard, target / "gold" / shard.name)
+        for live, old in zip(files, olds, strict=True):
+            copy = target / (live.name if live == self.path else live.relative_to(self.layout.dir))
+            ensure_dir(copy.parent)
+            if old is not None:
+                os.link(old, copy)
+            else:
+                _copy(live, copy)
         for old_backup in self.layout.backup_dirs()[KEEP_BACKUPS:]:
             shutil.rmtree(old_backup, ignore_errors=True)
 

@@ -201,3 +201,14 @@ def test_a_failed_journal_write_leaves_no_torn_line(db, monkeypatch):
 def test_a_folder_is_not_a_store(tmp_path):
     with pytest.raises(StoreError, match="is a folder"):
         Store.open(tmp_path)
+
+
+def test_backups_at_open_only_when_something_changed(db):
+    with Store.open(db, annotator="ann") as store:
+        _ingest(store, fixture_letters()[:2])
+    for _ in range(3):
+        Store.open(db).close()
+    backups = sorted((db.parent / "imrgold.d" / "backups").iterdir())
+    assert len(backups) == 2  # the empty store, then the one with two letters
+    copy = backups[-1] / "imrgold.json"
+    assert copy.read_bytes() == db.read_bytes() and copy.stat().st_ino != db.stat().st_ino
