@@ -382,3 +382,15 @@ def test_a_store_held_by_another_writer_is_reported_and_left_alone(capsys, db, t
     assert err.startswith("imrgold ingest: error: store ") and "alice" in err
     assert "\n" not in err
     assert stored(db) == {}
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [(["--jobs", "-1"], "--jobs must be 0 or more"), (["--max-size", "0"], "--max-size must be")],
+)
+def test_bad_options_are_one_line_errors(capsys, db, option, message):
+    code = main(["ingest", "--db", str(db), *option, str(LETTERS[0])])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith(f"imrgold ingest: error: {message}") and err.count("\n") == 1
+    assert not db.exists()
