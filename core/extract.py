@@ -117,6 +117,7 @@ _HEADER_TOKENS = re.compile(
     re.I,
 )
 _LABEL_KIND = {name: kind for name, kind, _ in _HEADER_LABELS}
+_CASE_LABEL = re.compile(r"\bCase\s+(?:Number|No\.?)\s*:", re.I)
 
 
 def _header_cells(text: str, lo: int, hi: int) -> dict[str, tuple[str, int, int, bool]]:
@@ -658,8 +659,15 @@ def _locate(heading: str, offset: int, request: str, start: int, end: int
 
 
 def _case_header(clean: str, sections: Sections, fields: _Fields) -> int | None:
-    """Case number, the five dates and priority; returns the year two-digit years pivot on."""
+    """Case number, the five dates and priority.  Returns where the header table starts when
+    text extraction placed it after the letter's start (the last item ends there)."""
     cells = _header_cells(clean, *sections.header)
+    moved = None
+    if not cells and (table := _CASE_LABEL.search(clean)):
+        # A header table that text extraction placed elsewhere (after the summary, on the last
+        # page): read the labels and values around its "Case Number:".
+        cells = _header_cells(clean, table.start(), min(len(clean), table.start() + 700))
+        moved = clean.rfind("\n", 0, table.start()) + 1 if cells else None
     decision_cell = cells.get("decision_date")
     decided = parse_date(decision_cell[0], None) if decision_cell else None
     pivot = decided.year if decided else latest_year(clean)
@@ -695,7 +703,7 @@ def _case_header(clean: str, sections: Sections, fields: _Fields) -> int | None:
                        [m.span("date")])
         else:
             fields.put("date_of_injury", None, 0.4)
-    return pivot
+    return moved
 
 
 def _extract(text: str, letter_id: str) -> Proposal:
@@ -703,13 +711,16 @@ def _extract(text: str, letter_id: str) -> Proposal:
     clean = repaired.text
     fields = _Fields(repaired)
     sections = find_sections(clean)
-    _case_header(clean, sections, fields)
+    moved_header = _case_header(clean, sections, fields)
+    issues = sections.issues
+    if moved_header is not None and issues[0] < moved_header < issues[1]:
+        issues = (issues[0], moved_header)
     _reviewer(clean, *sections.reviewer, fields)
     _patient(clean, sections.summary, fields)
     dx, dx_conf = _diagnoses(clean, *sections.summary)
     fields.put("diagnoses", [v for v, _, _ in dx], dx_conf, [(s, e) for _, s, e in dx])
 
-    blocks = find_items(clean, sections.issues)
+    blocks = find_items(clean, issues)
     _items(clean, repaired, blocks, fields)
 
     ordered = {}

@@ -88,6 +88,16 @@ def with_mojibake(lines: list[str], rng: random.Random) -> str:
     )
 
 
+def with_header_last(lines: list[str], rng: random.Random) -> str:
+    """The case header table printed after the letter, as some PDF text layers order it."""
+    text = "\n".join(lines)
+    end = find_sections(text).header[1]
+    header, body = text[:end].strip("\n"), text[end:].strip("\n")
+    if not header or "Case" not in header:
+        return text + "\n"
+    return body + "\n\n" + header + "\n"
+
+
 LAYOUTS: dict[str, Callable[[list[str], random.Random], str]] = {
     "plain": as_plain,
     "pdf": as_pdf_double_spaced,
@@ -95,6 +105,7 @@ LAYOUTS: dict[str, Callable[[list[str], random.Random], str]] = {
     "markdown": as_markdown,
     "formfeeds": with_form_feeds,
     "mojibake": with_mojibake,
+    "header_last": with_header_last,
 }
 
 
