@@ -331,8 +331,7 @@ _AGE = re.compile(
 _SEX_WORD = re.compile(r"\b(?P<w>male|female|man|woman|gentleman|lady|boy|girl)\b", re.I)
 _SEX_OF = {"male": "male", "man": "male", "gentleman": "male", "boy": "male",
            "female": "female", "woman": "female", "lady": "female", "girl": "female"}  # fmt: skip
-_HE = re.compile(r"(?<![/\w])(?:he|him|his|himself)(?![/\w])", re.I)
-_SHE = re.compile(r"(?<![/\w])(?:she|her|hers|herself)(?![/\w])", re.I)
+_PRONOUN = re.compile(r"\b(?:he|him|his|himself|she|her|hers|herself)\b", re.I)
 
 
 def _patient(text: str, summary: tuple[int, int], fields: _Fields) -> None:
@@ -355,25 +354,35 @@ def _patient(text: str, summary: tuple[int, int], fields: _Fields) -> None:
 
 def _sex(text: str, lo: int, hi: int, age_m: re.Match[str] | None, fields: _Fields) -> None:
     """An explicit word first (GOLD_CONVENTIONS), else the summary's pronouns if all one sex."""
-    body = text[lo:hi]
-    he = [m.span() for m in _HE.finditer(body)]
-    she = [m.span() for m in _SHE.finditer(body)]
     word = _SEX_WORD.search(text, lo, hi)
+    near = word is not None and age_m is not None and 0 <= word.start() - age_m.end() < 40
+    if word and near:
+        fields.put("patient.sex", _SEX_OF[word.group("w").lower()], 0.97, [word.span()])
+        return
+    he, she = _pronouns(text, lo, hi)
     if word:
         sex = _SEX_OF[word.group("w").lower()]
-        near = age_m is not None and 0 <= word.start() - age_m.end() < 40
         # A word away from the age, against the pronouns, may be about someone else.
         against = len(she if sex == "male" else he) > len(he if sex == "male" else she)
-        conf = 0.97 if near else 0.5 if against else 0.8
-        fields.put("patient.sex", sex, conf, [word.span()])
+        fields.put("patient.sex", sex, 0.5 if against else 0.8, [word.span()])
     elif he and not she:
-        fields.put("patient.sex", "male", 0.8 if len(he) >= 3 else 0.65,
-                   [(lo + s, lo + e) for s, e in he[:1]])
+        fields.put("patient.sex", "male", 0.8 if len(he) >= 3 else 0.65, he[:1])
     elif she and not he:
-        fields.put("patient.sex", "female", 0.8 if len(she) >= 3 else 0.65,
-                   [(lo + s, lo + e) for s, e in she[:1]])
+        fields.put("patient.sex", "female", 0.8 if len(she) >= 3 else 0.65, she[:1])
     else:
         fields.put("patient.sex", None, 0.5 if (he or she) else 0.8)
+
+
+def _pronouns(text: str, lo: int, hi: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Spans of he/him/his and she/her/hers, the boilerplate "He/she", "his/her" left out."""
+    he: list[tuple[int, int]] = []
+    she: list[tuple[int, int]] = []
+    for m in _PRONOUN.finditer(text, lo, hi):
+        start, end = m.span()
+        if (start and text[start - 1] == "/") or text[end : end + 1] == "/":
+            continue
+        (she if m.group().lower().startswith(("she", "her")) else he).append((start, end))
+    return he, she
 
 
 # ---------------------------------------------------------------------------------------------
