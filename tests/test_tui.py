@@ -192,6 +192,11 @@ async def test_edit_keeps_a_draft_at_once_and_reopening_restores_it(db):
             assert draft.get("decision_date").state == "corrected"
             assert store.status(lid) == "in_progress"
             assert store.get_gold(lid) is None
+            # Typed but not entered when the annotator quits: kept all the same.
+            await go_to(pilot, screen, "case_number")
+            await type_value(pilot, "CM00-0000042")
+            await pilot.press("ctrl+q")
+        assert store.get_draft(lid).get("case_number").value == "CM00-0000042"
     with Store.open(db, annotator="tester") as store:
         app = make_app(store)
         async with app.run_test(size=(120, 40)) as pilot:
@@ -309,6 +314,10 @@ async def test_add_remove_and_reorder_items_and_diagnoses(store):
         await settle(pilot)
         assert screen.draft.proposal.get("items.0.request").value == "Physical therapy x6"
         assert screen.draft.proposal.get("items.1.request").value == request0
+        await pilot.press("alt+down", "alt+up")
+        await settle(pilot)
+        assert screen.current == "items.0.request"
+        assert screen.draft.proposal.get("items.0.request").value == "Physical therapy x6"
         await pilot.press("alt+x")
         await settle(pilot)
         assert screen.draft.proposal.n_items == n
@@ -478,14 +487,14 @@ async def test_help_screen_and_command_palette_list_the_bindings(store):
         shown = console.export_text()
         assert "Escape closes this help" in str(app.screen.query("Static").last().render())
         descriptions = {b.binding.description for b in screen.active_bindings.values() if ours(b)}
-        for description in ("Gold+next", "Undo", "Take selection", "Add item", "Flag"):
+        for description in ("Gold+next", "Undo", "Take", "Add item", "Flag"):
             assert description in descriptions
         for description in descriptions - {""}:
             assert description in shown, description
         await pilot.press("escape")
         assert app.screen is screen
         titles = {c.title for c in app.get_system_commands(screen)}
-        assert {"Gold+next", "Confirm all", "Next low-conf", "Skip"} <= titles
+        assert {"Gold+next", "Confirm all", "Low-conf", "Skip"} <= titles
 
 
 async def test_palette_command_runs_the_action(store):
@@ -532,3 +541,19 @@ def test_cli_fills_a_fresh_default_store_and_refuses_a_held_one(env, monkeypatch
         assert main(["annotate", "--db", str(held), "--read-only"]) == 0
     assert ran[-1].read_only
 
+
+
+async def test_gold_is_refused_while_the_record_is_invalid(store):
+    lid = store.summaries()[0].letter_id
+    proposal = store.get_proposal(lid)
+    fields = dict(proposal.fields)
+    fields["patient.age"] = proposal.get("patient.age").model_copy(update={"value": 200})
+    store.put_proposal(proposal.model_copy(update={"fields": fields}))
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert store.get_gold(lid) is None and store.status(lid) != "gold"
+        assert screen.letter_id == lid
+        assert any("patient.age" in n.message for n in app._notifications)

@@ -273,7 +273,12 @@ class ImrGoldApp(App[None]):
             )
 
     async def action_quit(self) -> None:
-        self.flush_drafts()
+        # Whatever the annotator typed and did not enter yet is kept too.
+        for screen in self.screen_stack:
+            if isinstance(screen, AnnotateScreen):
+                screen.commit_editor()
+        if not self.read_only:
+            self.flush_drafts()
         self.exit()
 
 

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Input, Label
 from textual.worker import get_current_worker
 
 from core.models import Letter, Proposal, Span, split_item_path
@@ -23,6 +23,7 @@ from tui.fields import Row
 from tui.screens.comment import CommentScreen
 from tui.widgets.field_editor import FieldEditor
 from tui.widgets.field_table import FieldTable
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.letter_view import LetterView
 
 NEEDS_WORK = ("new", "in_progress")
@@ -36,31 +37,40 @@ class AnnotateScreen(Screen[None]):
 
     AUTO_FOCUS = None
 
-    # The Footer shows the few keys of every minute (each key shown costs rendering on every
+    # The footer shows the few keys of every minute (each key shown costs rendering on every
     # focus change); the help screen and the command palette list them all.
     BINDINGS = [
         Binding("tab,down", "next_field", "Next field", show=False),
         Binding("shift+tab,up", "prev_field", "Prev field", show=False),
-        Binding("ctrl+o", "confirm_field", "Confirm"),
-        Binding("ctrl+l", "next_low", "Next low-conf"),
-        Binding("ctrl+b", "confirm_all", "Confirm all", show=False),
+        Binding("ctrl+o", "confirm_field", "Confirm",
+                tooltip="Confirm the field as it stands (Enter also confirms and moves on)"),
+        Binding("ctrl+l", "next_low", "Low-conf",
+                tooltip="Jump to the next field the machine is unsure of"),
+        Binding("ctrl+b", "confirm_all", "Confirm all", show=False,
+                tooltip="Confirm every field not yet checked"),
         Binding("ctrl+z", "undo", "Undo", priority=True),
         Binding("ctrl+y", "redo", "Redo", priority=True, show=False),
-        Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("ctrl+g", "gold_next", "Gold+next", priority=True),
-        Binding("ctrl+n", "skip", "Skip", show=False),
-        Binding("ctrl+r", "flag", "Flag", show=False),
+        Binding("ctrl+s", "save", "Save", priority=True,
+                tooltip="Save the draft now (every change is saved anyway)"),
+        Binding("ctrl+g", "gold_next", "Gold+next", priority=True,
+                tooltip="Mark the letter gold and open the next one"),
+        Binding("ctrl+n", "skip", "Skip", show=False,
+                tooltip="Leave this letter (its draft is kept) for the next that needs work"),
+        Binding("ctrl+r", "flag", "Flag", show=False,
+                tooltip="Flag the letter for a reviewer, with a comment"),
         Binding("alt+right", "next_letter", "Next letter", show=False),
         Binding("alt+left", "prev_letter", "Prev letter", show=False),
-        Binding("ctrl+f", "find", "Find"),
-        Binding("ctrl+t", "take", "Take selection"),
-        Binding("f2", "toggle_letter", "Letter⇄fields", show=False),
+        Binding("ctrl+f", "find", "Find", tooltip="Find text in the letter (Enter: next match)"),
+        Binding("ctrl+t", "take", "Take",
+                tooltip="Put the text selected in the letter, with its position, into the field"),
+        Binding("f2", "toggle_letter", "Letter⇄fields", show=False,
+                tooltip="Move into the letter (arrows, Shift+arrows select) and back"),
         Binding("alt+i", "add_item", "Add item", show=False),
         Binding("alt+d", "add_diagnosis", "Add diagnosis", show=False),
         Binding("alt+x", "remove_entry", "Remove item/diagnosis", show=False),
         Binding("alt+up", "move_entry(-1)", "Move item/diagnosis up", show=False),
         Binding("alt+down", "move_entry(1)", "Move item/diagnosis down", show=False),
-        Binding("escape", "back", "Queue"),
+        Binding("escape", "back", "Queue", tooltip="Back to the queue (the draft is kept)"),
     ]
 
     def __init__(
@@ -84,7 +94,7 @@ class AnnotateScreen(Screen[None]):
                 yield FieldTable(id="fields")
                 yield FieldEditor(id="editor")
         yield Label("", id="status-line")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#find", Input).display = False
@@ -133,7 +143,10 @@ class AnnotateScreen(Screen[None]):
         self._title(status)
         self.current = None
         self._render_all(focus_key=self._first_key())
-        self._status("draft restored" if restored else "")
+        notes = ["draft restored"] if restored else []
+        if self.app.read_only:
+            notes.append("read-only: nothing is saved")
+        self._status(" · ".join(notes))
         self.query_one(FieldEditor).focus_editor()
 
     def _first_key(self) -> str | None:

@@ -33,7 +33,8 @@ def ours(active) -> bool:  # type: ignore[no-untyped-def]
 def bindings_table(screen) -> Table:  # type: ignore[no-untyped-def]
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold cyan", no_wrap=True)
-    table.add_column()
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(style="dim")
     seen: set[tuple[str, str]] = set()
     for active in screen.active_bindings.values():
         if not ours(active):
@@ -45,7 +46,7 @@ def bindings_table(screen) -> Table:  # type: ignore[no-untyped-def]
         keys = [k for k, a in screen.active_bindings.items() if a.binding.action == binding.action
                 and a.binding.description == binding.description]
         shown = " / ".join(_key_name(screen.app, k) for k in keys)
-        table.add_row(shown, Text(binding.tooltip or binding.description))
+        table.add_row(shown, Text(binding.description), Text(binding.tooltip))
     return table
 
 

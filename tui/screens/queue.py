@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, ProgressBar, Select
+from textual.widgets import Input, Label, ProgressBar, Select
 from textual.worker import get_current_worker
 
 from core.models import LETTER_STATUSES, LetterSummary
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.queue_table import QueueTable
 
 
@@ -59,7 +60,7 @@ class QueueScreen(Screen[None]):
             yield Label("", id="progress-label")
             yield ProgressBar(show_eta=False, show_percentage=False, id="progress")
         yield QueueTable(id="queue")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "imrgold"

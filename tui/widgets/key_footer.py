@@ -1,0 +1,64 @@
+"""The footer: the keys of the moment with what they do, and the command palette's key.
+
+One line of text redrawn when the bindings change, instead of Textual's `Footer`, which mounts a
+widget per key and re-mounts them all on every screen switch and focus change (most of the time
+it takes to open a letter).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Static
+
+
+class KeyFooter(Static):
+    COMPONENT_CLASSES = {"key-footer--key", "key-footer--description"}
+    DEFAULT_CSS = """
+    KeyFooter {
+        dock: bottom;
+        height: 1;
+        width: 100%;
+        background: $footer-background;
+    }
+    KeyFooter > .key-footer--key {
+        color: $footer-key-foreground;
+        text-style: bold;
+    }
+    KeyFooter > .key-footer--description {
+        color: $footer-description-foreground;
+    }
+    """
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
+        # Focus settles after mount; read the bindings again once it has.
+        self.call_after_refresh(self.bindings_changed, self.screen)
+
+    def bindings_changed(self, screen: Screen) -> None:
+        key_style = self.get_component_rich_style("key-footer--key")
+        description_style = self.get_component_rich_style("key-footer--description")
+        text = Text(no_wrap=True, overflow="ellipsis")
+        seen: set[str] = set()
+        # Help first: on a narrow terminal the tail is cut, and help leads to everything else.
+        ordered = sorted(screen.active_bindings.values(),
+                         key=lambda a: a.binding.action not in ("help", "app.help"))
+        for active in ordered:
+            binding = active.binding
+            if not binding.show or not binding.description or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            style = description_style if active.enabled else description_style + "dim"
+            text.append(f" {self.app.get_key_display(binding)} ", key_style)
+            text.append(f"{binding.description} ", style)
+        if self.app.ENABLE_COMMAND_PALETTE:
+            palette = self.app.get_key_display(Binding(self.app.COMMAND_PALETTE_BINDING, ""))
+            hint = Text.assemble((f" {palette} ", key_style), ("palette ", description_style))
+            room = max(0, self.size.width - hint.cell_len)
+            text.truncate(room, overflow="ellipsis", pad=True)
+            text.append_text(hint)
+        self.update(text, layout=False)
+
+    def on_resize(self) -> None:
+        self.bindings_changed(self.screen)
