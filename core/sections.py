@@ -31,13 +31,17 @@ _LABEL = re.compile(
 )
 # The three labels of an item block, found in one scan of the issues section.  The first
 # letters (2013) say "Guidelines Used in Decision:" and "Rationale for the Decision:".
-# Not anchored to a line start: a PDF copy may run a label on after the previous paragraph.
-_BLOCK_LABEL = re.compile(
-    r"(?<![\w-])(?:(?P<maximus>MAXIMUS\s+guide\w*|Guidelines?(?:/Evidence)?\s+Used\s+in\s+(?:the\s+)?Decision)"
+# Labels open lines; a PDF copy may run one on after the previous paragraph, so when the
+# line-start scan (5x cheaper) misses some, the whole section is scanned.
+_LINE_LABEL_START = r"^"
+_MID_LABEL_START = r"(?<![\w-])"
+_LABEL_BODY = (
+    r"(?:(?P<maximus>MAXIMUS\s+guide\w*|Guidelines?(?:/Evidence)?\s+Used\s+in\s+(?:the\s+)?Decision)"
     r"|(?P<rationale>Decision\s+rational\w*|Rationale\s+for\s+the\s+Decision)"
-    r"|(?P<claims>Claims\s+Admin\w*\s+guide\w*))\s*:",
-    re.M | re.I,
+    r"|(?P<claims>Claims\s+Admin\w*\s+guide\w*))\s*:"
 )
+_BLOCK_LABEL = re.compile(_MID_LABEL_START + _LABEL_BODY, re.M | re.I)
+_LINE_LABEL = re.compile(_LINE_LABEL_START + _LABEL_BODY, re.M | re.I)
 # The 2013 wording: "1. Omeprazole 20mg #60 is not medically necessary and appropriate."
 _NECESSITY_ITEM = re.compile(
     r"^[ \t]*\d{1,2}[.)][ \t]+(?P<request>(?:[^\n]|\n(?!\n))+?)\s+(?:is|are|was|were)\s+"
@@ -158,7 +162,7 @@ def find_items(text: str, issues: tuple[int, int]) -> list[ItemBlock]:
         heads = [h for h in heads if h[5]]
     if not heads:
         heads = _necessity_items(text, floor, hi)
-    labels = [(m.start(), m.end(), m.lastgroup or "") for m in _BLOCK_LABEL.finditer(text, lo, hi)]
+    labels = _labels(text, lo, hi, len(heads))
     blocks: list[ItemBlock] = []
     for i, (start, heading_end, body, decision, dspan, labelled) in enumerate(heads):
         # The next block starts at its heading's line (a numbered item's number included).
@@ -174,6 +178,15 @@ def find_items(text: str, issues: tuple[int, int]) -> list[ItemBlock]:
             )
         )
     return blocks
+
+
+def _labels(text: str, lo: int, hi: int, n_items: int) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of every block label: at line starts, else anywhere."""
+    found = list(_LINE_LABEL.finditer(text, lo, hi))
+    kinds = [m.lastgroup for m in found]
+    if min(kinds.count("maximus"), kinds.count("rationale")) < n_items:
+        found = list(_BLOCK_LABEL.finditer(text, lo, hi))
+    return [(m.start(), m.end(), m.lastgroup or "") for m in found]
 
 
 def _necessity_items(

@@ -210,3 +210,13 @@ def test_unknown_product_is_a_medication_when_the_rationale_says_so() -> None:
 )
 def test_guidelines(paragraph: str, expected: list[str]) -> None:
     assert guidelines(paragraph)[0] == expected
+
+
+def test_a_label_run_on_mid_line_is_still_found() -> None:
+    block = (
+        "Claims Administrator guideline: Decision based on MTUS. MAXIMUS guideline: Decision"
+        " based on Non-MTUS Citation Official Disability Guidelines (ODG).\n"
+        "Decision rationale: The request is not medically necessary.\n"
+    )
+    item = _record(ISSUES + "TENS unit: Upheld\n" + block).items[0]
+    assert (item.guidelines, item.rationale) == (["ODG"], "The request is not medically necessary.")
