@@ -4,6 +4,13 @@
 (`core.sections`), reads each field with general rules, and maps every value's span back to the
 original text.  Confidences are rule strengths: a value read from a labelled header cell scores
 high, a value guessed from prose lower, an absent value scores by how sure we are it is absent.
+
+Reading the confidence (checked by ``bench/extract.py`` on letters with OCR slips and by
+``imrgold eval``'s calibration table): 0.95 and above, a labelled cell or an explicit statement;
+0.8-0.95, a general rule on a clear layout; 0.5-0.8, a fallback (pronouns, prose lists, context);
+below 0.5, the letter said something the rules could not read (an unknown state or drug, an
+age-like phrase, a diagnosis statement without a parsable list): look at it first.  An item
+the extractor missed has no proposal, so its fields count at 0 in the calibration.
 """
 
 from __future__ import annotations
