@@ -41,6 +41,8 @@ def _expand(paths: list[str]) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
     from core.extract import extract
     from core.reading import LetterError, read_letter
 
@@ -58,6 +60,14 @@ def run(args: argparse.Namespace) -> int:
         if args.proposal:
             out.write(proposal.model_dump_json() + "\n")
         else:
-            out.write(proposal.to_record().model_dump_json() + "\n")
+            try:
+                record = proposal.to_record()
+            except ValidationError as err:  # a rule's bug must not end the run
+                problem = err.errors()[0]["msg"]
+                print(f"imrgold extract: error: {path}: invalid proposal ({problem})",
+                      file=sys.stderr)
+                status = 1
+                continue
+            out.write(record.model_dump_json() + "\n")
         out.flush()
     return status
