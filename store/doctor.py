@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from core.models import Letter, LetterSummary
-from store.errors import StoreDamaged, StoreError
+from store.errors import StoreDamaged, StoreError, StoreLocked
 from store.journal import Journal, decode, encode
 from store.layout import Layout
 from store.lock import WriterLock
@@ -57,6 +57,7 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     letters: int = 0
     gold: int = 0
 
@@ -84,8 +85,20 @@ class _Scan:
 
 
 def check(db: Path) -> Report:
+    """Read every file of the store; holds the writer lock meanwhile when it is free, so no
+    checkpoint runs mid-check (a writer that holds it is named in ``report.notes``)."""
+    layout = Layout(db)
     report = Report(db)
-    _scan(Layout(db), report)
+    lock = WriterLock(layout.lock, db)
+    if layout.dir.is_dir():
+        try:
+            lock.acquire("imrgold doctor")
+        except StoreLocked as err:
+            report.notes.append(f"{err}: changes in progress may show as problems")
+    try:
+        _scan(layout, report)
+    finally:
+        lock.release()
     return report
 
 

@@ -187,3 +187,11 @@ def test_lost_record_files_keep_their_gold(db):
     with Store.open(db, read_only=True) as store:
         assert {store.status(lid) for lid in gold} == {"gold"}
         assert len(store) == 4  # the letter without gold is kept too
+
+
+def test_doctor_while_the_store_is_open(db, capsys):
+    with Store.open(db, annotator="busy"):
+        assert main(["doctor", "--db", str(db)]) == 0
+        assert "note:" in capsys.readouterr().out
+        assert main(["doctor", "--repair", "--db", str(db)]) == 2
+        assert "being written by" in capsys.readouterr().err

@@ -28,6 +28,8 @@ def run(args: argparse.Namespace) -> int:
         report = repair(path) if args.repair else check(path)
     except StoreError as err:
         raise UserError(str(err)) from None
+    for line in report.notes:
+        print(f"note: {line}")
     for line in report.repaired:
         print(f"repaired: {line}")
     for line in report.lost:
