@@ -11,8 +11,9 @@ Pilot and times, from the key (or from the start) until the screen shows the res
 - keystroke -> visible suggestions: one character typed in a drugs field -> candidates shown
   (target 50 ms).
 
-Each prints median and p95.  Beside them, the naive ways: opening a letter by pushing a fresh
-screen for it instead of reusing the annotate screen, and suggestions computed on the UI thread.
+Each prints median and p95.  Beside them, the naive ways: the queue in Textual's DataTable,
+opening a letter by pushing a fresh screen for it instead of reusing the annotate screen, and the
+bare cost of a suggestion (what a keystroke would block for if it ran on the UI thread).
 
 Usage: python bench/tui.py [--letters 10000] [--db PATH] [--runs 20]
 """
@@ -129,6 +130,34 @@ async def start_to_queue(db: Path) -> float:
     return elapsed
 
 
+async def naive_queue(db: Path) -> float:
+    """The queue in Textual's DataTable (the first version): it measures every cell."""
+    from textual.app import App
+    from textual.widgets import DataTable
+
+    from store import Store
+    from tui.widgets.queue_table import decisions_text
+
+    class Naive(App[None]):
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield DataTable(cursor_type="row")
+
+    t0 = time.perf_counter()
+    store = Store.open(db, read_only=True, annotator="bench")
+    app = Naive()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.query_one(DataTable)
+        table.add_columns("status", "case", "items", "decisions", "letter")
+        table.add_rows([(s.status, s.case_number or "—", str(s.n_items),
+                         decisions_text(s.decisions), s.name) for s in store.summaries()])
+        await painted(pilot)
+        await pilot.pause()  # DataTable sizes its columns when idle
+        await painted(pilot)
+        elapsed = time.perf_counter() - t0
+    store.close()
+    return elapsed
+
+
 async def interactive(db: Path, runs: int) -> dict[str, list[float]]:
     from store import Store
     from tui.app import ImrGoldApp
@@ -219,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, list[float]] = {"start -> usable queue": []}
     for _ in range(args.starts):
         results["start -> usable queue"].append(asyncio.run(start_to_queue(db)))
+    results["naive: queue in a DataTable"] = [asyncio.run(naive_queue(db))
+                                              for _ in range(max(1, args.starts // 2))]
     results.update(asyncio.run(interactive(db, args.runs)))
 
     load = os.getloadavg()[0]
