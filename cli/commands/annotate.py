@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -75,7 +76,10 @@ def run(args: argparse.Namespace) -> int:
                 offer = bundled_letters()
             else:
                 # The README's first command: a fresh machine's default store gets the examples.
-                ingest_files(store, bundled_letters())
+                letters = bundled_letters()
+                print(f"imrgold: a new store at {path}; adding the {len(letters)} example "
+                      "letters bundled with imrgold ...", file=sys.stderr, flush=True)
+                ingest_files(store, letters)
         label = f"{path}{' (read-only)' if args.read_only else ''} · {store.annotator}"
         app = ImrGoldApp(store, offer=offer, ingest=ingest_files, store_label=label)
         app.run()

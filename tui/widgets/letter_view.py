@@ -38,7 +38,10 @@ def display_text(text: str) -> str:
 class LetterView(TextArea):
     """Read-only letter; `highlight` and `mark` take spans of the original text."""
 
-    BINDINGS = [Binding("slash", "app.find", "Find", show=False)]
+    BINDINGS = [
+        Binding("slash", "screen.find", "Find", show=False),
+        Binding("enter", "screen.take", "Take", show=False),
+    ]
 
     def __init__(self, *, id: str | None = None) -> None:
         # No cursor-line band: it would paint over the mark of the focused field.
