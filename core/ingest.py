@@ -301,17 +301,19 @@ def _settle(
         return Outcome(work.path, "skipped", str(work.error), work.error.reason)
     letter = work.letter
     assert letter is not None
-    earlier = first_seen.get(letter.letter_id) or sink.known_name(letter.letter_id)
-    if earlier is None and work.proposal is not None:
+    if letter.letter_id in first_seen:
+        return _duplicate(work.path, letter.letter_id, f"{first_seen[letter.letter_id]}, not added")
+    stored_as = sink.known_name(letter.letter_id)
+    if stored_as is None and work.proposal is not None:
         letter = letter.model_copy(update={"ingested_at": clock()})
         if sink.save(letter, work.proposal):
             first_seen[letter.letter_id] = work.path
             return Outcome(work.path, "added", letter_id=letter.letter_id)
-        earlier = sink.known_name(letter.letter_id)
-    return Outcome(
-        work.path,
-        "duplicate",
-        f"{work.path}: duplicate of {earlier or 'a stored letter'}, not added",
-        "duplicate",
-        letter.letter_id,
+        stored_as = sink.known_name(letter.letter_id)
+    return _duplicate(
+        work.path, letter.letter_id, f"{stored_as or 'a letter'}, already in the store"
     )
+
+
+def _duplicate(path: str, letter_id: str, of: str) -> Outcome:
+    return Outcome(path, "duplicate", f"{path}: duplicate of {of}", "duplicate", letter_id)

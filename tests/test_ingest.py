@@ -169,7 +169,7 @@ def test_same_letters_again_or_renamed_add_nothing(capsys, db, tmp_path):
 
     assert code == 0
     assert summary == "4 files: 0 added, 4 duplicate, 0 skipped"
-    assert f"{renamed}: duplicate of {first[1].name}, not added" in lines
+    assert f"{renamed}: duplicate of {first[1].name}, already in the store" in lines
     assert len(stored(db)) == 3
     assert ingest(capsys, db, "-q", *first)[2] == []
 

@@ -86,7 +86,7 @@ def test_added_then_duplicate_by_content_not_name(tmp_path):
     again = list(ingest(files, sink, known=sink.letters, extract=failing_extract))
     # Known letters are recognised by hash without being extracted again.
     assert [o.status for o in again] == ["duplicate"] * 3
-    assert again[0].message == f"{files[0]}: duplicate of {files[0].name}, not added"
+    assert again[0].message == f"{files[0]}: duplicate of {files[0].name}, already in the store"
 
 
 def test_changed_file_is_a_new_letter(tmp_path):
