@@ -109,14 +109,27 @@ def test_fixture_letters_are_added_with_proposals(capsys, db):
     assert all(has_proposal for _, has_proposal in contents.values())
 
 
-def test_every_bad_file_gets_its_line_and_the_store_is_untouched(capsys, db, tmp_path):
+def _deny_reading(path: Path, monkeypatch) -> None:
+    """Make ``path`` unreadable: by its mode, or, for root (who reads anything), as the OS
+    would report it."""
+    if os.geteuid() != 0:
+        path.chmod(0)
+        return
+    real_open = Path.open
+
+    def deny(self, *args, **kwargs):
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", deny)
+
+
+def test_every_bad_file_gets_its_line_and_the_store_is_untouched(capsys, db, tmp_path, monkeypatch):
     expected = bad_files(tmp_path / "bad")
     locked = write(tmp_path / "bad" / "locked.txt", LETTERS[2].read_bytes())
-    if os.geteuid() != 0:
-        locked.chmod(0)
-        expected[locked] = "cannot read: permission denied"
-    else:
-        locked.unlink()
+    _deny_reading(locked, monkeypatch)
+    expected[locked] = "cannot read: permission denied"
     code, summary, lines = ingest(capsys, db, tmp_path / "bad", "--max-size", "1")
     assert code == 1
     assert len(lines) == len(expected)
@@ -132,6 +145,7 @@ def test_every_bad_file_gets_its_line_and_the_store_is_untouched(capsys, db, tmp
         "1 broken PDF",
         "1 too large",
         "1 not an IMR determination letter",
+        "1 cannot read",
     ):
         assert count_reason in summary
     assert stored(db) == {}

@@ -15,6 +15,7 @@ NAME = "ingest"
 HELP = "add letters (.txt, .md, .pdf files, folders, globs) and their proposals to the store"
 
 EXIT_SKIPPED = 1
+PARALLEL_FROM = 200
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,9 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-j",
         "--jobs",
         type=int,
-        default=1,
+        default=None,
         metavar="N",
-        help="extract in N processes (0: one per CPU; default 1)",
+        help=f"extract in N processes (0: one per CPU; default: one per CPU from {PARALLEL_FROM} "
+        "files, else 1)",
     )
     parser.add_argument(
         "--max-size",
@@ -49,9 +51,8 @@ def run(args: argparse.Namespace) -> int:
     from core.ingest import Summary, collect, ingest
     from core.reading import DEFAULT_MAX_BYTES
 
-    if args.jobs < 0:
+    if args.jobs is not None and args.jobs < 0:
         raise UserError("--jobs must be 0 or more")
-    jobs = args.jobs or os.cpu_count() or 1
     if args.max_size is not None and args.max_size <= 0:
         raise UserError("--max-size must be more than 0")
     max_bytes = int(args.max_size * 1024 * 1024) if args.max_size else DEFAULT_MAX_BYTES
@@ -59,6 +60,11 @@ def run(args: argparse.Namespace) -> int:
     inputs = collect(args.paths)
     if not inputs.files and not inputs.skipped:
         raise UserError(f"no .txt, .md or .pdf files in {' '.join(args.paths)}")
+    jobs = args.jobs
+    if jobs is None:
+        # Starting workers costs about a second each; only worth it for a large batch.
+        jobs = 0 if len(inputs.files) >= PARALLEL_FROM else 1
+    jobs = jobs or os.cpu_count() or 1
     summary = Summary(ignored=inputs.ignored)
     try:
         with _Reporter(len(inputs.files), quiet=args.quiet) as report:
