@@ -8,8 +8,10 @@ import pickle
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from core.reading import LetterError, check_letter_text, decode_text, read_letter
+from core.reading import LetterError, check_letter_text, decode_text, pdf_text, read_letter
 from tests.letter_files import pdf_bytes, write
 
 LETTERS = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "letters").glob("*.txt"))
@@ -194,3 +196,32 @@ def test_encrypted_pdf_needs_a_password(tmp_path):
     with (tmp_path / "locked.pdf").open("wb") as fh:
         writer.write(fh)
     assert _problem(tmp_path / "locked.pdf") == "encrypted PDF: needs a password"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=2048))
+def test_any_bytes_decode_or_raise_a_letter_error(data):
+    try:
+        text, encoding = decode_text(data)
+    except LetterError as err:
+        assert "\n" not in str(err)
+    else:
+        assert encoding in {"utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"}
+        assert "\r" not in text
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1))
+def test_utf8_text_reads_back_unchanged(text):
+    if not text.strip() or text.startswith("\ufeff"):
+        return
+    assert decode_text(text.encode("utf-8")) == (text, "utf-8")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=1024))
+def test_any_bytes_after_a_pdf_header_raise_only_letter_errors(tail):
+    try:
+        pdf_text(b"%PDF-1.4\n" + tail)
+    except LetterError as err:
+        assert "\n" not in str(err)
