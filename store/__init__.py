@@ -1,4 +1,19 @@
-"""Durable storage of letters, proposals, drafts and gold records (TinyDB; never Textual)."""
+"""Durable storage of letters, proposals, drafts and gold records (TinyDB; never Textual).
+
+    with Store.open(path, annotator="ana") as store:      # the single writer; StoreLocked if taken
+        store.add_letter(letter, proposal)                # False if already there
+        store.summaries()                                 # the queue, without letter texts
+        store.save_draft(proposal)                        # each call durable; history kept
+        record = store.mark_gold(proposal)                # validated; this annotator's version
+        store.history(letter_id); store.restore(letter_id, 3)
+    Store.open(path, read_only=True)                      # while someone else writes
+
+Every change is one fsynced journal line before the call returns (`store.journal`); TinyDB files
+are written atomically at checkpoints (`store.storage`); the layout is in `store.layout`, damage
+and repair in `store.doctor`, schema versions in `store.migrations`.  Errors are `StoreError`s
+whose message is one line: `StoreLocked` (who holds the store, since when), `StoreDamaged` (which
+file, the last good backup, and how to repair), `ReadOnlyStore`, `UnknownLetter`.
+"""
 
 from store.errors import ReadOnlyStore, StoreDamaged, StoreError, StoreLocked, UnknownLetter
 from store.store import SCHEMA_VERSION, Store
