@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from core.models import GoldRecord, Letter, Proposal
-from store.storage import ensure_dir, fsync_dir, load_json
+from store.storage import copy_private, ensure_dir, fsync_dir, load_json
 
 if TYPE_CHECKING:
     from store.store import Store
@@ -57,8 +57,7 @@ def backup_before_migration(store: Store, version: int) -> None:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     folder = ensure_dir(ensure_dir(store.layout.backups) / f"{stamp}-schema{version}")
     target = folder / store.path.name
-    shutil.copyfile(store.path, target)
-    os.chmod(target, 0o600)
+    copy_private(store.path, target)
     fd = os.open(target, os.O_RDONLY)
     try:
         os.fsync(fd)

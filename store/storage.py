@@ -13,6 +13,7 @@ import contextlib
 import gc
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,15 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True, sync_dir: boo
     os.replace(tmp, path)
     if durable and sync_dir:
         fsync_dir(path.parent)
+
+
+def copy_private(source: Path, target: Path) -> None:
+    """Copy ``source`` to a new 0600 file (never briefly readable by others), keeping its mtime."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with open(source, "rb") as src, os.fdopen(fd, "wb") as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+    stat = source.stat()
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
 @contextlib.contextmanager

@@ -42,6 +42,7 @@ from store.storage import (
     AtomicJSONStorage,
     StoreDB,
     atomic_write,
+    copy_private,
     dumps,
     ensure_dir,
     fsync_dir,
@@ -815,7 +816,7 @@ class Store:
             if old is not None:
                 os.link(old, copy)
             else:
-                _copy(live, copy)
+                copy_private(live, copy)
         for old_backup in self.layout.backup_dirs()[KEEP_BACKUPS:]:
             shutil.rmtree(old_backup, ignore_errors=True)
 
@@ -989,13 +990,6 @@ def _first_error(err: ValidationError) -> str:
     first = err.errors()[0]
     where = ".".join(str(p) for p in first.get("loc", ()))
     return f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
-
-
-def _copy(source: Path, target: Path) -> None:
-    shutil.copyfile(source, target)
-    os.chmod(target, 0o600)
-    stat = source.stat()
-    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
 def _same_file_content(live: Path, copy: Path) -> bool:
