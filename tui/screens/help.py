@@ -16,7 +16,8 @@ WORKFLOW = """\
   Type to correct, Enter to keep it (confirmed) and move on; an empty value means null.
   Lists are separated by ';'. In a drugs field pick a suggestion with Up/Down, Enter takes it.
   To take text from the letter: Ctrl+F to find it (or F2 and Shift+arrows to select it),
-  then Ctrl+T puts the selection and its position into the field.
+  then Ctrl+T (or Enter, in the letter) puts the selection and its position into the field.
+  Alt+I adds an item, Alt+D a diagnosis; Alt+X removes, Alt+Up/Down reorder the one you are on.
   Every change is kept as a draft at once; Ctrl+G marks the letter gold and opens the next.
 """
 
