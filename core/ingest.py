@@ -127,8 +127,12 @@ def collect(args: Iterable[str | Path]) -> Inputs:
         if path.is_dir():
             walk(path)
         elif path.exists() or path.is_symlink() or not _GLOB_MAGIC & set(text):
-            if path.suffix.lower() in SUFFIXES or not path.exists():
-                add(path)  # a missing file is reported by read_letter, in order
+            if not path.exists() and not path.is_symlink():
+                found.skipped.append(
+                    Outcome(text, "skipped", f"{text}: no such file", "no such file")
+                )
+            elif path.suffix.lower() in SUFFIXES:
+                add(path)
             else:
                 found.skipped.append(_unsupported(path))
         else:

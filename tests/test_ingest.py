@@ -60,6 +60,24 @@ def stored(db: Path) -> dict[str, tuple[str, bool]]:
         store.close()
 
 
+def snapshot(db: Path) -> dict[str, tuple[str, str, str]]:
+    """Every letter's summary, letter and proposal as JSON: to show a store was left as it was."""
+    from store import Store
+
+    store = Store.open(db, read_only=True)
+    try:
+        return {
+            s.letter_id: (
+                s.model_dump_json(),
+                store.get_letter(s.letter_id).model_dump_json(),
+                store.get_proposal(s.letter_id).model_dump_json(),
+            )
+            for s in store.summaries()
+        }
+    finally:
+        store.close()
+
+
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -126,6 +144,9 @@ def _deny_reading(path: Path, monkeypatch) -> None:
 
 
 def test_every_bad_file_gets_its_line_and_the_store_is_untouched(capsys, db, tmp_path, monkeypatch):
+    assert ingest(capsys, db, LETTERS[3])[0] == 0
+    before = snapshot(db)
+    assert len(before) == 1
     expected = bad_files(tmp_path / "bad")
     locked = write(tmp_path / "bad" / "locked.txt", LETTERS[2].read_bytes())
     _deny_reading(locked, monkeypatch)
@@ -148,7 +169,7 @@ def test_every_bad_file_gets_its_line_and_the_store_is_untouched(capsys, db, tmp
         "1 cannot read",
     ):
         assert count_reason in summary
-    assert stored(db) == {}
+    assert snapshot(db) == before
 
 
 def test_a_mixed_folder_adds_the_good_and_reports_the_bad(capsys, db, tmp_path):
@@ -212,12 +233,12 @@ def test_missing_path_and_unsupported_file(capsys, db, tmp_path):
     code, summary, lines = ingest(capsys, db, tmp_path / "nope.txt", doc, str(tmp_path / "*.pdf"))
     assert code == 1
     assert lines == [
+        f"{tmp_path / 'nope.txt'}: no such file",
         f"{doc}: not a .txt, .md or .pdf file",
         f"{tmp_path / '*.pdf'}: matches no file",
-        f"{tmp_path / 'nope.txt'}: no such file",
     ]
     assert summary.startswith("3 files: 0 added, 0 duplicate, 3 skipped")
-    assert stored(db) == {}
+    assert not db.exists()
 
 
 def test_parallel_jobs_store_the_same_letters(capsys, tmp_path):
