@@ -82,6 +82,7 @@ class _Scan:
     journal_ids: set[str] = field(default_factory=set)
     journal_base: int | None = None
     old_schema: bool = False
+    leftovers: list[Path] = field(default_factory=list)
 
 
 def check(db: Path) -> Report:
@@ -166,9 +167,22 @@ def _scan(layout: Layout, report: Report) -> _Scan:
         if versions != shard_versions:
             report.add(layout.gold_shard(lid), f"gold versions of {lid[:12]} disagree with record")
     _check_modes(layout, report)
+    scan.leftovers = _leftovers(layout)
+    if scan.leftovers:
+        report.notes.append(
+            f"{len(scan.leftovers)} temporary file(s) left by interrupted writes "
+            "(harmless; --repair removes them)"
+        )
     report.letters = len(rows) or len(scan.records)
     report.gold = sum(1 for d in scan.shards.values() if d.get("versions") or d.get("final"))
     return scan
+
+
+def _leftovers(layout: Layout) -> list[Path]:
+    """Temporary files of `atomic_write` whose rename never happened: never acknowledged data."""
+    found = [p for p in layout.dir.rglob(".*.tmp") if p.is_file()]
+    found += [p for p in layout.db.parent.glob(f".{layout.db.name}.*.tmp") if p.is_file()]
+    return found
 
 
 def _load_tinydb(path: Path, report: Report, scan: _Scan) -> dict[str, Any] | None:
@@ -228,6 +242,9 @@ def repair(db: Path) -> Report:
     try:
         report = Report(db)
         scan = _scan(layout, report)
+        for path in scan.leftovers:
+            path.unlink(missing_ok=True)
+            report.repaired.append(f"removed {path.name}, left by an interrupted write")
         if report.healthy or not any(p.repairable for p in report.problems):
             return report
         if scan.old_schema:

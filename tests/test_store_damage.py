@@ -195,3 +195,13 @@ def test_doctor_while_the_store_is_open(db, capsys):
         assert "note:" in capsys.readouterr().out
         assert main(["doctor", "--repair", "--db", str(db)]) == 2
         assert "being written by" in capsys.readouterr().err
+
+
+def test_leftover_temporary_files_are_noted_and_removed(db, capsys):
+    stray = db.with_name("imrgold.d") / "gold" / ".ab.json.12345.tmp"
+    stray.write_text("{half")
+    stray.chmod(0o600)  # as atomic_write creates them
+    assert main(["doctor", "--db", str(db)]) == 0
+    assert "temporary file" in capsys.readouterr().out
+    assert main(["doctor", "--repair", "--db", str(db)]) == 0
+    assert not stray.exists()
