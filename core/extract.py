@@ -215,8 +215,11 @@ _BOARD_SUB = re.compile(
     r",?\s*(?:and\s+)?has\s+(?:a\s+)?sub-?\s?specialt(?:y|ies)\s+in\s+(?P<sub>.*)$", re.I | re.S
 )
 _LICENSED_ANYWHERE = re.compile(r"licensed\s+to\s+practice\s+in\s+(?P<lic>[^.]*)", re.I)
+# A list ending in a comma goes on on the next line.
 _LICENSURE = re.compile(
-    r"State\s*\(?s?\)?\s+of\s+Licensure\s*:[ \t]*(?P<lic>(?:(?!Certification)[^\n])*)", re.I
+    r"State\s*\(?s?\)?\s+of\s+Licensure\s*:[ \t]*"
+    r"(?P<lic>(?:(?!Certification)[^\n])*(?:(?<=,)\n(?:(?!Certification)[^\n])*)*)",
+    re.I,
 )
 _CERTIFICATION = re.compile(
     r"Certifications?\s*\(?s?\)?\s*/\s*Specialt(?:y|ies)\s*:[ \t]*"
@@ -346,7 +349,7 @@ def _reviewer(text: str, lo: int, hi: int, fields: _Fields) -> None:
 
 # "old" is required after "years": "worked there for 10 years" is not an age.
 _AGE = re.compile(
-    r"\b(?P<n>\d{1,3})\s*-?\s*(?:(?:years?|yrs?)[\s-]*old|y/o|yo|y\.o\.)(?![\w])"
+    r"\b(?P<n>\d{1,3})\s*-?\s*(?:(?:years?|yrs?\.?)[\s-]*old|y/o|yo|y\.o\.)(?![\w])"
     r"|\b(?:aged?|age\s+of)\s+(?P<m>\d{1,3})\b",
     re.I,
 )

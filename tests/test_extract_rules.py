@@ -220,3 +220,15 @@ def test_a_label_run_on_mid_line_is_still_found() -> None:
     )
     item = _record(ISSUES + "TENS unit: Upheld\n" + block).items[0]
     assert (item.guidelines, item.rationale) == (["ODG"], "The request is not medically necessary.")
+
+
+def test_licensure_list_wrapped_after_a_comma_and_an_abbreviated_age() -> None:
+    text = (
+        "HOW THE IMR FINAL DETERMINATION WAS MADE\nThe Expert Reviewer has the following"
+        " credentials:\nState(s) of Licensure: California, Texas,\nFlorida\n"
+        "Certification(s)/Specialty: Family Medicine\n" + SUMMARY + "The patient is a 45 yr. old"
+        " male.\n"
+    )
+    record = _record(text)
+    assert record.reviewer.licensure == ["CA", "TX", "FL"]
+    assert (record.patient.age, record.patient.sex) == (45, "male")
