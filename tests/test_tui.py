@@ -37,7 +37,7 @@ class FakeLexicon:
     def suggest(self, query, letter_text=None, limit=10):
         q = query.lower()
         return [Candidate(name=n.title(), score=90.0, generics=g, origin="supplement")
-                for n, g in self.PRODUCTS.items() if n.startswith(q[:2])][:limit]
+                for n, g in self.PRODUCTS.items() if n.startswith(q)][:limit]
 
     def learn(self, alias, name):
         self.learned.append((alias, name))
@@ -559,3 +559,41 @@ async def test_gold_is_refused_while_the_record_is_invalid(store):
         assert store.get_gold(lid) is None and store.status(lid) != "gold"
         assert screen.letter_id == lid
         assert any("patient.age" in n.message for n in app._notifications)
+
+
+async def test_suggestion_keys_move_and_dismiss(store):
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        await go_to(pilot, screen, "items.0.drugs")
+        await type_value(pilot, "n")
+        await settle(pilot)
+        suggestions = screen.query_one(DrugSuggestions)
+        assert [c.name for c in suggestions.candidates] == ["Norco", "Naproxen"]
+        await pilot.press("down")  # moves in the list, not to the next field
+        assert screen.current == "items.0.drugs"
+        await pilot.press("enter")
+        assert screen.query_one(FieldEditor).text == "naproxen"
+        await pilot.press(*"; n")
+        await settle(pilot)
+        assert suggestions.shown
+        await pilot.press("escape")  # hides the list, stays on the letter
+        assert not suggestions.shown and isinstance(app.screen, AnnotateScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.draft.proposal.get("items.0.drugs").value == ["n", "naproxen"]
+
+
+async def test_queue_cursor_keys(store):
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(QueueTable)
+        await pilot.press("end")
+        assert table.cursor_row == N_LETTERS - 1
+        await pilot.press("home", "down")
+        assert table.cursor_row == 1
+        await pilot.press("pagedown")
+        assert table.cursor_row == N_LETTERS - 1
+        await pilot.press("pageup", "up")
+        assert table.cursor_row == 0

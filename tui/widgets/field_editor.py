@@ -45,8 +45,9 @@ class ChoiceSelect(Select[str], inherit_bindings=False):
 
 class FieldEditor(Vertical):
     BINDINGS = [
-        Binding("alt+down", "suggestion(1)", "Next suggestion", show=False),
-        Binding("alt+up", "suggestion(-1)", "Previous suggestion", show=False),
+        # Only while suggestions show (check_action); otherwise Up/Down reach the screen.
+        Binding("down", "suggestion(1)", "Next suggestion", show=False),
+        Binding("up", "suggestion(-1)", "Previous suggestion", show=False),
         Binding("escape", "dismiss_suggestions", "Hide suggestions", show=False),
     ]
 
