@@ -27,8 +27,9 @@ from core.models import (
     split_item_path,
 )
 
-LOW_CONFIDENCE = 0.6
-"""Below this the extractor is guessing: the row stands out and `next low` stops there."""
+LOW_CONFIDENCE = 0.8
+"""Below this the extractor fell back on a weaker rule or could not read what the letter says
+(core.extract's confidence scale): the row stands out and `next low` stops there."""
 
 LIST_SEPARATOR = "; "
 
