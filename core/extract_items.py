@@ -101,10 +101,12 @@ _SERVICE_PREFIX = re.compile(
 # A drug injected at a site or by a technique is a procedure ("Lidocaine trigger point injection").
 _SITE_PROCEDURE = re.compile(
     r"trigger\s+point|epidural|facet|\bnerve\b|\bblocks?\b|\bjoint\b|intra-?articular|guided"
-    r"|fluoroscop|\bknee\b|\bshoulder\b|\bhip\b|lumbar|cervical|\bL\d|\bC\d|ablation|sacroiliac"
-    r"|\bSI\b|bursa|tendon|sheath",
+    r"|fluoroscop|\bknees?\b|\bshoulders?\b|\bhips?\b|lumbar|cervical|thoracic|\bspine\b"
+    r"|\bL\d|\bC\d|\bT\d|ablation|sacroiliac|\bSI\b|bursa|tendon|sheath|carpal|tunnel|wrist"
+    r"|\belbow|\bankle|\bfoot\b|\bhand\b|\bneck\b|extremit|bilateral|\bleft\b|\bright\b",
     re.I,
 )
+_INJECTED = re.compile(r"inject|infusion|\bshots?\b|\bIM\b|\bIV\b", re.I)
 _DOSE = re.compile(
     r"\d\s*(?:%|percent\b|mg\b|mcg\b|ml\b|mls\b|cc\b|gm?s?\b|grams?\b|units?/)", re.I
 )
@@ -139,13 +141,29 @@ def keyword_category(request: str) -> str | None:
     return best[2] if best else None
 
 
+def _named_before_procedure(request: str) -> bool:
+    """A capitalized name, not a body site, before the procedure word: "Norco after knee
+    surgery" is about Norco."""
+    word = _CATEGORY_RULES[-1][1].search(request)
+    if word is None or re.match(r"inject|block|infusion", word.group(), re.I):
+        return False  # a drug named before an injection is what is injected: a procedure
+    before = re.findall(r"[A-Z][\w-]{3,}", request[: word.start()])
+    return any(not _SITE_PROCEDURE.search(w) for w in before)
+
+
 def might_be_drug(request: str) -> bool:
     """Whether the lexicon is worth asking: its fuzzy search costs milliseconds per word, and
     imaging, therapy, consultations, services and most equipment never name a drug."""
+    name = keyword_category(request)
+    if name == "procedure":
+        if _named_before_procedure(request):
+            return True
+        if _SITE_PROCEDURE.search(request):
+            return False  # a procedure at a body site stays a procedure whatever it injects
+        return bool(_INJECTED.search(request) or _DOSE.search(request))  # "Toradol injection"
     if _DOSE.search(request) or _FORM.search(request):
         return True
-    name = keyword_category(request)
-    return name in (None, "procedure") or (name == "equipment" and "kit" in request.lower())
+    return name is None or (name == "equipment" and "kit" in request.lower())
 
 
 def category(request: str, drugs: list[str], context: str = "") -> tuple[str | None, float]:
@@ -157,7 +175,11 @@ def category(request: str, drugs: list[str], context: str = "") -> tuple[str | N
     if not request.strip():
         return None, 0.0
     name = keyword_category(request)
-    if name == "procedure" and _SITE_PROCEDURE.search(request):
+    if (
+        name == "procedure"
+        and _SITE_PROCEDURE.search(request)
+        and not (drugs and _named_before_procedure(request))
+    ):
         # "Lidocaine trigger point injection": injected at a site, a procedure even with a drug.
         return "procedure", 0.75
     dose = bool(_DOSE.search(request) or _FORM.search(request))

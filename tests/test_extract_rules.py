@@ -232,3 +232,28 @@ def test_licensure_list_wrapped_after_a_comma_and_an_abbreviated_age() -> None:
     record = _record(text)
     assert record.reviewer.licensure == ["CA", "TX", "FL"]
     assert (record.patient.age, record.patient.sex) == (45, "male")
+
+
+@pytest.mark.parametrize(
+    ("request_text", "asked"),
+    [
+        ("EMG bilateral lower extremities", False),
+        ("Left shoulder arthroscopy with Bankart repair", False),
+        ("Lumbar epidural steroid injection", False),
+        ("MRI of the lumbar spine", False),
+        ("Toradol injection", True),
+        ("Norco after knee surgery", True),
+        ("Post-op Percocet 5/325mg", True),
+        ("Theramine #120", True),
+    ],
+)
+def test_the_lexicon_is_asked_only_when_a_drug_may_be_named(request_text, asked) -> None:
+    from core.extract_items import might_be_drug
+
+    assert might_be_drug(request_text) is asked
+
+
+def test_a_drug_named_before_a_surgery_is_the_item() -> None:
+    assert category("Norco after knee surgery", ["acetaminophen", "hydrocodone"])[0] == (
+        "medication"
+    )
