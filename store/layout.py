@@ -15,6 +15,7 @@ in a blink at 10,000 letters.  Beside it, ``imrgold.d/`` holds what would make t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 
@@ -22,32 +23,32 @@ from pathlib import Path
 class Layout:
     db: Path
 
-    @property
+    @cached_property
     def dir(self) -> Path:
         stem = self.db.stem if self.db.suffix else self.db.name
         return self.db.with_name(f"{stem}.d")
 
-    @property
+    @cached_property
     def texts(self) -> Path:
         return self.dir / "texts"
 
-    @property
+    @cached_property
     def records(self) -> Path:
         return self.dir / "records"
 
-    @property
+    @cached_property
     def gold(self) -> Path:
         return self.dir / "gold"
 
-    @property
+    @cached_property
     def backups(self) -> Path:
         return self.dir / "backups"
 
-    @property
+    @cached_property
     def journal(self) -> Path:
         return self.dir / "journal"
 
-    @property
+    @cached_property
     def lock(self) -> Path:
         return self.dir / "lock"
 
@@ -58,7 +59,7 @@ class Layout:
         return self.records / letter_id[:2] / f"{letter_id}.json"
 
     def gold_shard(self, letter_id: str) -> Path:
-        return self.gold / f"{letter_id[:2]}.json"
+        return self.gold / f"{letter_id[:2]}.json"  # 256 shards: a few dozen letters each
 
     def backup_dirs(self) -> list[Path]:
         """Backups, newest first."""

@@ -369,7 +369,7 @@ class Store:
     @_serialized
     def get_proposal(self, letter_id: str) -> Proposal | None:
         doc = get_one(self._record(letter_id), "proposal")
-        return self._valid(Proposal, doc, "proposal", self.layout.record(letter_id))
+        return self._valid(Proposal, doc, "proposal", lambda: self.layout.record(letter_id))
 
     @_serialized
     def save_draft(self, proposal: Proposal, *, annotator: str | None = None) -> None:
@@ -401,7 +401,7 @@ class Store:
             .table("drafts")
             .get(Query().annotator == (annotator or self.annotator))
         )
-        return self._valid(Proposal, doc, "proposal", self.layout.record(letter_id))
+        return self._valid(Proposal, doc, "proposal", lambda: self.layout.record(letter_id))
 
     @_serialized
     def working_copy(self, letter_id: str) -> Proposal | None:
@@ -450,14 +450,16 @@ class Store:
         raw = _pick(doc, annotator)
         if raw is None:
             return None
-        return self._valid(GoldRecord, {"record": raw}, "record", self.layout.gold_shard(letter_id))
+        return self._valid(
+            GoldRecord, {"record": raw}, "record", lambda: self.layout.gold_shard(letter_id)
+        )
 
     @_serialized
     def gold_versions(self, letter_id: str) -> dict[str, GoldRecord]:
         self._known(letter_id)
         doc = self._shard_doc(letter_id) or {}
         return {
-            a: self._valid(GoldRecord, v, "record", self.layout.gold_shard(letter_id))
+            a: self._valid(GoldRecord, v, "record", lambda: self.layout.gold_shard(letter_id))
             for a, v in sorted(doc.get("versions", {}).items())
         }
 
@@ -505,8 +507,9 @@ class Store:
                 doc = self._shard_doc(row["letter_id"])
                 raw = _pick(doc, annotator) if doc else None
                 if raw is not None:
-                    shard = self.layout.gold_shard(row["letter_id"])
-                    out.append(self._valid(GoldRecord, {"record": raw}, "record", shard))
+                    lid = row["letter_id"]
+                    where = functools.partial(self.layout.gold_shard, lid)
+                    out.append(self._valid(GoldRecord, {"record": raw}, "record", where))
         return out
 
     # -- status -----------------------------------------------------------------------------
@@ -536,7 +539,7 @@ class Store:
     def history(self, letter_id: str) -> list[Change]:
         path = self.layout.record(letter_id)
         return [
-            self._valid(Change, {"c": _change_fields(d)}, "c", path)
+            self._valid(Change, {"c": _change_fields(d)}, "c", lambda: path)
             for d in self._history_docs(letter_id)
         ]
 
@@ -822,13 +825,15 @@ class Store:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _valid(self, model: type[M], doc: Any, key: str, path: Path) -> Any:
-        """``model`` from ``doc[key]``; what fails to validate was edited outside the store."""
+    def _valid(self, model: type[M], doc: Any, key: str, where: Callable[[], Path]) -> Any:
+        """``model`` from ``doc[key]``; what fails to validate was edited outside the store,
+        and the error names the file ``where()`` (only built then: paths are not free)."""
         if not doc:
             return None
         try:
             return model.model_validate(doc[key])
         except (ValidationError, KeyError, TypeError) as err:
+            path = where()
             why = _first_error(err) if isinstance(err, ValidationError) else f"no {err}"
             raise self.damaged(
                 StoreDamaged(f"{path} is damaged ({model.__name__}: {why})", path=str(path))
