@@ -212,3 +212,26 @@ def test_backups_at_open_only_when_something_changed(db):
     assert len(backups) == 2  # the empty store, then the one with two letters
     copy = backups[-1] / "imrgold.json"
     assert copy.read_bytes() == db.read_bytes() and copy.stat().st_ino != db.stat().st_ino
+
+
+def test_reader_retries_when_a_checkpoint_lands_between_its_reads(db, monkeypatch):
+    from store.journal import Journal
+
+    with Store.open(db, annotator="ann") as writer:
+        _ingest(writer, fixture_letters()[:1])
+        writer.checkpoint()
+        writer.set_meta("k", 1)  # in the journal only
+        real_read = Journal.read
+        calls = {"n": 0}
+
+        def read_after_a_checkpoint(self, *, repair=False):
+            calls["n"] += 1
+            if calls["n"] == 1:  # the reader has its catalog; the writer moves on
+                writer.set_meta("k", 2)
+                writer.checkpoint()
+            return real_read(self, repair=repair)
+
+        monkeypatch.setattr(Journal, "read", read_after_a_checkpoint)
+        with Store.open(db, read_only=True) as reader:
+            assert reader.meta("k") == 2 and len(reader) == 1
+        assert calls["n"] == 2
