@@ -142,16 +142,12 @@ class AnnotateScreen(Screen[None]):
         self.title = letter.name
         self._title(status)
         self.current = None
-        self._render_all(focus_key=self._first_key())
+        self._render_all()
         notes = ["draft restored"] if restored else []
         if self.app.read_only:
             notes.append("read-only: nothing is saved")
         self._status(" · ".join(notes))
         self.query_one(FieldEditor).focus_editor()
-
-    def _first_key(self) -> str | None:
-        rows = fields.rows_for(self.draft.proposal) if self.draft else []
-        return rows[0].key if rows else None
 
     # -- rendering -------------------------------------------------------------------------
 
