@@ -155,7 +155,8 @@ def _scan(layout: Layout, report: Report) -> _Scan:
         for lid in scan.records.keys() - rows.keys() - pending:
             report.add(layout.db, f"letter {lid[:12]} has a record but no queue row")
     meta = ((scan.catalog or {}).get("meta") or {}).get("1") or {}
-    if scan.journal_base is not None and scan.journal_base > int(meta.get("seq") or 0):
+    stale = scan.journal_base is not None and scan.journal_base > int(meta.get("seq") or 0)
+    if scan.catalog is not None and stale:
         report.add(layout.db, "older than its journal (copied back from a backup?)")
     for lid, record in scan.records.items():
         if record is None or lid in pending:
@@ -189,7 +190,7 @@ def _load_tinydb(path: Path, report: Report, scan: _Scan) -> dict[str, Any] | No
     try:
         data = load_json(path)
     except StoreDamaged as err:
-        report.add(path, str(err).removeprefix(f"{path} is ").removeprefix("damaged "))
+        report.add(path, str(err).removeprefix(f"{path} is "))
         scan.damaged_files.append(path)
         return None
     if not tinydb_shaped(data):

@@ -122,7 +122,8 @@ def load_json(path: Path) -> Any:
 def json_problem(err: ValueError, raw: bytes) -> str:
     if not isinstance(err, json.JSONDecodeError):
         return "not UTF-8 text"
-    if err.pos >= len(raw.rstrip()):
+    # Every file the store writes is one JSON object: one that stops short was cut off.
+    if err.pos >= len(raw.rstrip()) or not raw.rstrip().endswith(b"}"):
         return f"truncated after {len(raw)} bytes"
     return f"not valid JSON at line {err.lineno} column {err.colno}"
 
