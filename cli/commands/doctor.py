@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     for problem in report.problems:
         print(f"problem: {problem}{'' if problem.repairable else ' (cannot be repaired)'}")
     state = "healthy" if report.healthy else f"{len(report.problems)} problem(s)"
-    print(f"{path}: {report.letters} letters, {report.gold} with gold; {state}")
+    letters = f"{report.letters} letter{'s' if report.letters != 1 else ''}"
+    print(f"{path}: {letters}, {report.gold} with gold; {state}")
     if not report.healthy and not args.repair:
         print("run `imrgold doctor --repair` to repair")
     return 0 if report.healthy else 1
