@@ -677,7 +677,7 @@ class Store:
         if "kv" in entry:
             self._apply_kv(entry["kv"])
         lid = entry.get("letter")
-        if "text" in entry and not self.layout.text(lid).exists():
+        if "text" in entry:  # written at the next checkpoint (again, if replayed: same bytes)
             self._texts[lid] = entry["text"]
         if lid:
             rec = self._record(lid, create=True)
