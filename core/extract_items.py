@@ -14,18 +14,16 @@ from functools import lru_cache
 # ---------------------------------------------------------------------------------------------
 # Request: the heading minus what is not the request.
 
-_PARTIAL = re.compile(
-    r"\boriginal\s+request\s*,\s*(?P<z>.+?)\s*,?\s*$",
-    re.I | re.S,
-)
+# "... the original request, Z, is: Upheld": Z is what was decided.
+_PARTIAL = re.compile(r"\boriginal\s+request\s*,\s*(?P<z>.+?)\s*,?\s*$", re.I | re.S)
+# What makes a heading a partial certification rather than a request that says "original".
+_PARTIAL_CONTEXT = re.compile(r"\boriginal\s+request\b|\bIMR\s+eligible\b|\bremaining\b", re.I)
 
 
 def request_range(heading: str) -> tuple[int, int]:
     """(start, end) of the request in the heading: all of it, or Z of a partial certification."""
     m = _PARTIAL.search(heading)
-    if m and re.search(r"\boriginal\s+request\b", heading[: m.start()] + " ", re.I) is not None:
-        return m.span("z")
-    if m and re.search(r"\b(?:IMR\s+eligible|remaining)\b", heading, re.I):
+    if m and _PARTIAL_CONTEXT.search(heading, 0, m.start()):
         return m.span("z")
     end = len(heading.rstrip(" \t,;:"))
     start = len(heading) - len(heading.lstrip())
