@@ -109,3 +109,24 @@ def test_low_confidence_marks_the_fields_most_often_wrong() -> None:
     low_acc = sum(b.correct for b in low) / sum(b.n for b in low)
     high_acc = sum(b.correct for b in high) / sum(b.n for b in high)
     assert high_acc > low_acc + 0.2
+
+
+def test_eval_finds_letters_in_the_store(tmp_path, capsys) -> None:
+    from core.reading import read_letter
+    from store import Store
+
+    gold_path = sorted(GOLD_DIR.glob("*.json"))[0]
+    letter = read_letter(FIXTURES / "letters" / f"{gold_path.stem}.txt", check=False)
+    db = tmp_path / "store" / "imrgold.json"
+    store = Store.open(db)
+    try:
+        store.add_letter(letter)
+    finally:
+        store.close()
+    empty = tmp_path / "no-letters"
+    empty.mkdir()
+    code = main(["eval", "--db", str(db), "--gold", str(gold_path), "--letters", str(empty),
+                 "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert report["letters"] == 1

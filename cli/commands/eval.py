@@ -80,18 +80,21 @@ def _letter_index(folders: list[Path]) -> dict[str, tuple[str, Path]]:
     return index
 
 
-def _store_letter(args: argparse.Namespace, letter_id: str):
+def _store_letters(args: argparse.Namespace, letter_ids: list[str]) -> dict[str, Any]:
+    """The letters the store holds among ``letter_ids`` (none if there is no store)."""
+    if not letter_ids:
+        return {}
     from store import Store, StoreError
 
     path = db_path(args.db)
     if not path.exists():
-        return None
+        return {}
     try:
         store = Store.open(path, read_only=True)
     except StoreError:
-        return None
+        return {}
     try:
-        return store.get_letter(letter_id) if store.has_letter(letter_id) else None
+        return {i: store.get_letter(i) for i in letter_ids if store.has_letter(i)}
     finally:
         store.close()
 
@@ -112,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
     pairs = []
     names: dict[str, str] = {}
     missing = []
+    stored = _store_letters(args, [r.letter_id for r in records if r.letter_id not in index])
     for record in records:
         found = index.get(record.letter_id)
         if found is not None:
@@ -121,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
                 raise UserError(str(err)) from None
             names[record.letter_id] = found[0]
         else:
-            letter = _store_letter(args, record.letter_id)
+            letter = stored.get(record.letter_id)
             if letter is None:
                 missing.append(record.letter_id)
                 continue
