@@ -96,8 +96,8 @@ def test_a_forked_child_does_not_keep_a_dead_writers_lock(db):
     script = (
         "import os, sys; from store import Store; s = Store.open(sys.argv[1], annotator='p');"
         " pid = os.fork()\n"
-        "if pid == 0:\n    sys.stdin.read(); os._exit(0)\n"
-        "print(pid, flush=True); sys.stdin.read()"
+        "if pid == 0:\n    os.write(1, b'child\\n'); sys.stdin.read(); os._exit(0)\n"
+        "os.write(1, b'%d\\n' % pid); sys.stdin.read()"
     )
     parent = subprocess.Popen(
         [sys.executable, "-c", script, str(db)],
@@ -106,7 +106,9 @@ def test_a_forked_child_does_not_keep_a_dead_writers_lock(db):
         stdout=subprocess.PIPE,
         text=True,
     )
-    child = int(parent.stdout.readline())
+    # Both lines, in either order: the child runs its at-fork hook before it prints.
+    lines = {parent.stdout.readline().strip(), parent.stdout.readline().strip()}
+    child = int((lines - {"child"}).pop())
     try:
         with pytest.raises(StoreLocked):
             Store.open(db)
