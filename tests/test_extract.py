@@ -83,7 +83,10 @@ def _gold_params():
     for letter, gold in _gold_files():
         record = GoldRecord.model_validate_json(gold.read_text(encoding="utf-8"))
         for path, value in flatten(record).items():
-            params.append(pytest.param(letter, path, value, id=f"{letter.stem}:{path}"))
+            # Drug names are the lexicon's answer for the request; that the extractor asks it
+            # about the right request is checked below, the lexicon itself by its own tests.
+            if not path.endswith(".drugs"):
+                params.append(pytest.param(letter, path, value, id=f"{letter.stem}:{path}"))
     return params
 
 
@@ -98,10 +101,6 @@ def _flat(letter: Path) -> dict:
 
 @pytest.mark.parametrize(("letter", "path", "expected"), _gold_params())
 def test_extractor_matches_gold(letter: Path, path: str, expected) -> None:
-    if path.endswith(".drugs"):
-        # Drug names are the lexicon's answer for the request; that the extractor asks it about
-        # the right request is checked below, the lexicon itself by its own tests.
-        return
     assert _flat(letter).get(path, "<no such item>") == expected
 
 
