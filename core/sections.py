@@ -44,7 +44,9 @@ _BLOCK_LABEL = re.compile(_MID_LABEL_START + _LABEL_BODY, re.M | re.I)
 _LINE_LABEL = re.compile(_LINE_LABEL_START + _LABEL_BODY, re.M | re.I)
 # The 2013 wording: "1. Omeprazole 20mg #60 is not medically necessary and appropriate."
 _NECESSITY_ITEM = re.compile(
-    r"^[ \t]*\d{1,2}[.)][ \t]+(?P<request>(?:[^\n]|\n(?!\n))+?)\s+(?:is|are|was|were)\s+"
+    # At most six lines of request: an unbounded lazy span made long numbered lists quadratic.
+    r"^[ \t]*\d{1,2}[.)][ \t]+(?P<request>[^\n]{1,400}?(?:\n[^\n]{1,400}?){0,5}?)"
+    r"\s+(?:is|are|was|were)\s+"
     r"(?P<decision>(?P<not>not\s+)?medically\s+necessary(?:\s+and\s+appropriate)?)\.?[ \t]*$",
     re.M | re.I,
 )
