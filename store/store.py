@@ -54,6 +54,8 @@ SCHEMA_VERSION = 2
 KEEP_BACKUPS = 5
 CHECKPOINT_OPS = 500
 CHECKPOINT_BYTES = 8 << 20
+# Each changed record costs an fsync at the checkpoint: cap them so no save waits for hundreds.
+CHECKPOINT_RECORDS = 128
 _ONE = 1  # doc id of the row of one-row tables
 _CACHE_RECORDS = 1024
 T = TypeVar("T")
@@ -669,7 +671,11 @@ class Store:
             self.checkpoint()
 
     def _journal_full(self) -> bool:
-        return self._journal.count >= CHECKPOINT_OPS or self._journal.size >= CHECKPOINT_BYTES
+        return (
+            self._journal.count >= CHECKPOINT_OPS
+            or self._journal.size >= CHECKPOINT_BYTES
+            or (self._durable and len(self._dirty_records) >= CHECKPOINT_RECORDS)
+        )
 
     def _apply(self, entry: dict[str, Any]) -> None:
         assert self._catalog is not None
