@@ -527,11 +527,14 @@ def _trim_span(text: str, start: int, end: int, base: int) -> tuple[int, int]:
 def _listed_diagnoses(text: str, lo: int, hi: int) -> list[tuple[str, int, int]]:
     """A block after "Diagnoses:": dash entries (run together or not) or numbered lines."""
     found: list[tuple[str, int, int]] = []
-    for m in _DX_COLON.finditer(text, lo, hi):
+    colons = list(_DX_COLON.finditer(text, lo, hi))
+    for k, m in enumerate(colons):
         start = m.end()
         if text.startswith("-", start):
-            end = text.find("\n\n", start, hi)
-            block = text[start : end if end >= 0 else min(hi, start + 1500)]
+            # A block ends at a blank line, the next "Diagnoses:", or 1,500 characters on.
+            stop = min(hi, start + 1500, colons[k + 1].start() if k + 1 < len(colons) else hi)
+            end = text.find("\n\n", start, stop)
+            block = text[start : end if end >= 0 else stop]
             entries = list(_DX_DASH_ENTRY.finditer(block))
             for j, entry in enumerate(entries):
                 raw = entry.group("d")
@@ -559,7 +562,10 @@ def _diagnoses(text: str, lo: int, hi: int) -> tuple[list[tuple[str, int, int]],
         return [], 0.9
     found = _listed_diagnoses(text, lo, hi)
     if found:
-        return found, 0.8
+        seen: set[str] = set()
+        # Several statements count, each diagnosis once (GOLD_CONVENTIONS).
+        unique = [f for f in found if not (f[0] in seen or seen.add(f[0]))]
+        return unique, 0.8
     statements = 0
     for m in _DX_PROSE.finditer(body):
         group = "list" if m.group("list") is not None else "list2"
