@@ -7,6 +7,7 @@ returns half-open ranges into it; the extractor maps them back to the original a
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 _HOW = re.compile(r"^[ \t]*HOW\s+THE\s+IMR\s+FINAL\s+DETERMINATION\s+WAS\s+MADE\b.*$", re.M | re.I)
@@ -213,7 +214,9 @@ def _labelled_range(
     labels: list[tuple[int, int, str]], kind: str, lo: int, hi: int
 ) -> tuple[int, int] | None:
     """Text after the block's ``kind`` label up to its next label (or ``hi``)."""
-    inside = [label for label in labels if lo <= label[0] < hi]
+    first = bisect_left(labels, (lo,))
+    last = bisect_left(labels, (hi,), first)
+    inside = labels[first:last]
     for j, (_, end, name) in enumerate(inside):
         if name == kind:
             stop = inside[j + 1][0] if j + 1 < len(inside) else hi
