@@ -15,6 +15,7 @@ the extractor missed has no proposal, so its fields count at 0 in the calibratio
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -449,10 +450,17 @@ _DX_COLON = re.compile(r"\bDiagnos(?:es|is)\b[^:\n.]{0,30}:[ \t]*\n?[ \t]*", re.
 _DX_DASH_ENTRY = re.compile(r"-\s*(?P<d>[^-\s](?:[^-]|-(?!\s))*)")
 _DX_NUMBERED_ENTRY = re.compile(r"^[ \t]*\(?\d{1,2}[.)][ \t]*(?P<d>[^\n]+)$", re.M)
 _DX_PROSE = re.compile(
-    r"\b(?:diagnos(?:es|is)|DX)\s+(?:\(paraphrased\)\s+)?(?:that\s+)?(?:includes?|included|are|is"
-    r"|was|were|consist(?:s|ed)?\s+of)\s+"
+    r"\b(?:diagnos(?:es|is)|DX|diagnostic\s+impressions?|assessments?(?=\s+(?:has\s+|have\s+)?"
+    r"includ))\s*(?:\([^()\n]{1,30}\)\s*)?(?:that\s+)?"
+    # Helper verbs: "have included", "have been", "has also included", "were".
+    r"(?:(?:(?:have|has|had)\s+(?:also\s+)?(?:been|included)|include[sd]?"
+    r"|are|is|was|were|consist(?:s|ed)?\s+of)\b\s*:?"
+    # A bare colon opens prose or an inline "1) ... 2) ..." list; blocks on their own lines are
+    # `_listed_diagnoses`'.
+    r"|:(?![ \t]*(?:-|\n[ \t]*(?:-|\(?\d{1,2}[.)]))))\s*"
     r"(?:(?:documented|noted|listed|reported|recorded|given|identified)\s+)?(?:as\s+)?(?::\s*)?"
-    r"(?P<list>.+?)(?=\.(?:\s|$)|\n\n|$)"
+    # The sentence ends at a full stop that is not an inline list number ("1. Obesity 2. ...").
+    r"(?P<list>[^\s:].+?)(?<!\s\d)(?<!\s\d\d)(?=\.(?:\s|$)|\n\n|$)"
     r"|\bdiagnosed\s+with\s+(?P<list2>.+?)(?=\.(?:\s|$)|\n\n|$)",
     re.I | re.S,
 )
@@ -478,13 +486,32 @@ def _is_qualifier(piece: str) -> bool:
 
 
 def _clean_dx(raw: str) -> str:
-    value = re.sub(r"^\s*(?:and\s+|\d{1,2}[.)]\s*|-\s*)", "", raw)
+    value = re.sub(r"^\s*(?:and\s+|\(?\d{1,2}[.)]\s*|-\s*)*", "", raw)
     value = re.sub(r"\(paraphrased\)\s*", "", value, flags=re.I)
     return fold(value).rstrip(".;,").strip()
 
 
+_DX_INLINE_NUMBER = re.compile(r"(?:^|(?<=\s))\(?\d{1,2}[.)](?=\s)")
+_DX_ENTRY_TAIL = re.compile(r"[\s;,]*(?:\band)?[\s;,]*$", re.I)
+
+
+def _split_numbered(text: str, base: int) -> list[tuple[str, int, int]]:
+    """'1) A, left 2) B; and 3) C': one diagnosis per number, commas stay inside an entry."""
+    marks = [m.start() for m in _DX_INLINE_NUMBER.finditer(text)] + [len(text)]
+    out: list[tuple[str, int, int]] = []
+    for s, e in itertools.pairwise(marks):
+        tail = _DX_ENTRY_TAIL.search(text, s, e)
+        e = tail.start() if tail else e
+        value = _clean_dx(text[s:e])
+        if value:
+            out.append((value, *_trim_span(text, s, e, base)))
+    return out
+
+
 def _split_list(text: str, base: int) -> list[tuple[str, int, int]]:
     """Split on ';' when the letter uses it, else ',' (qualifiers rejoin), and the final 'and'."""
+    if _DX_INLINE_NUMBER.match(text.lstrip()):
+        return _split_numbered(text, base)
     piece_re = r"[^;]+" if ";" in text else r"[^;,]+"
     pieces = [[m.start(), m.end()] for m in re.finditer(piece_re, text)]
     if ";" not in text:
@@ -512,7 +539,7 @@ def _split_list(text: str, base: int) -> list[tuple[str, int, int]]:
     return out
 
 
-_DX_LEAD = re.compile(r"(?:\s|-|and\s|\d{1,2}[.)]|\(paraphrased\))*", re.I)
+_DX_LEAD = re.compile(r"(?:\s|-|and\s|\(?\d{1,2}[.)]|\(paraphrased\))*", re.I)
 
 
 def _trim_span(text: str, start: int, end: int, base: int) -> tuple[int, int]:
@@ -557,7 +584,7 @@ def _listed_diagnoses(text: str, lo: int, hi: int) -> list[tuple[str, int, int]]
 def _diagnoses(text: str, lo: int, hi: int) -> tuple[list[tuple[str, int, int]], float]:
     body = text[lo:hi]
     lowered = body.lower()
-    if "diagnos" not in lowered and "dx" not in lowered:
+    if "diagnos" not in lowered and "dx" not in lowered and "assessment" not in lowered:
         # Case-insensitive patterns cannot skip ahead; most of the cost is proving absence.
         return [], 0.9
     found = _listed_diagnoses(text, lo, hi)

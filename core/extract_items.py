@@ -387,6 +387,23 @@ _NO_SOURCE = re.compile(
 )
 
 
+# A second source cited in the same sentence: "ODG Pain; FDA prescribing information".
+_SOURCE_SPLIT = re.compile(r";|,\s+and\s+(?=[A-Z])")
+# What names a publication or publisher rather than an ODG/ACOEM chapter or topic.
+_SOURCE_CUE = re.compile(
+    r"\b(?:Administration|Association|Society|College|Academy|Institute|Agency|Department"
+    r"|Manual|Guidelines?|Reference|Journal|Compendium|Cochrane|University|Medicare|Medicaid"
+    r"|FDA|et\s+al|prescribing\s+information|label|J\.|Review|Consensus|Statement"
+    r"|Centers?\s+for|Practice\s+Parameters?)\b",
+)
+
+
+def _further_sources(rest: str) -> list[str]:
+    """The segments after the first source that do not name a guideline family themselves."""
+    segments = _SOURCE_SPLIT.split(rest)[1:]
+    return [s for s in segments if not (_ODG.search(s) or _ACOEM.search(s) or _MTUS.search(s))]
+
+
 def guidelines(paragraph: str) -> tuple[list[str], float]:
     """Guideline families cited, in SPEC order, and a confidence."""
     found: set[str] = set()
@@ -408,7 +425,8 @@ def guidelines(paragraph: str) -> tuple[list[str], float]:
             if _MTUS.search(rest) and not _NOT_MTUS.search(rest):
                 found.add("MTUS")
                 hit = True
-            if not hit and re.search(r"[A-Za-z]{3,}", rest):
+            further = any(_SOURCE_CUE.search(s) for s in _further_sources(rest)) if hit else False
+            if further or (not hit and re.search(r"[A-Za-z]{3,}", rest)):
                 found.add("other")
             continue
         scrubbed = _NOT_MTUS.sub(" ", clause)

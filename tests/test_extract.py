@@ -13,9 +13,10 @@ from core.extract import extract
 from core.models import GoldRecord, flatten
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-# The bundled fixtures, the synthetic letters, and this suite's own letters in unusual layouts.
+# The bundled fixtures, the synthetic letters, the held-out letters written blind to the
+# extractor, and this suite's own letters in unusual layouts.
 OWN_LETTERS = Path(__file__).resolve().parent / "extract_letters"
-GOLD_FOLDERS = (FIXTURES, FIXTURES / "synthetic", OWN_LETTERS)
+GOLD_FOLDERS = (FIXTURES, FIXTURES / "synthetic", FIXTURES / "holdout", OWN_LETTERS)
 LETTERS = sorted((FIXTURES / "letters").glob("*.txt"))
 GOLD = {p.stem: p for p in sorted((FIXTURES / "gold").glob("*.json"))}
 

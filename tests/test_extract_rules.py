@@ -104,6 +104,22 @@ def test_date_of_injury_from_the_summary(sentence: str, iso: str) -> None:
          " other medicationsThe review followed.",
          ["Lumbago", "Pain in joint, shoulder region", "Long-term use of other medications"]),
         ("He complains of low back pain and is being treated with medications.", []),
+        ("The diagnoses have included neck sprain/strain, cervical radiculitis and tinnitus.",
+         ["neck sprain/strain", "cervical radiculitis", "tinnitus"]),
+        ("His diagnoses have been carpal tunnel syndrome, right, and trigger finger.",
+         ["carpal tunnel syndrome, right", "trigger finger"]),
+        ("Diagnoses include: 1) disc protrusion at C5-C6; 2) myelopathy; and 3) neck pain.",
+         ["disc protrusion at C5-C6", "myelopathy", "neck pain"]),
+        ("Diagnoses: 1) Pain in joint, hip 2) Obesity and 3) Insomnia. She was seen.",
+         ["Pain in joint, hip", "Obesity", "Insomnia"]),
+        ("Diagnoses: 1. Pain in joint, hip 2. Obesity\nand sleep apnea. She was seen.",
+         ["Pain in joint, hip", "Obesity and sleep apnea"]),
+        ("Diagnoses: cervicalgia, chronic pain syndrome. She was seen.",
+         ["cervicalgia", "chronic pain syndrome"]),
+        ("The diagnostic impression is lumbar facet arthropathy.", ["lumbar facet arthropathy"]),
+        ("The assessment included plantar fasciitis and heel spur.",
+         ["plantar fasciitis", "heel spur"]),
+        ("The diagnoses have changed since the last visit.", []),
     ],
 )
 def test_diagnoses(text: str, diagnoses: list[str]) -> None:
@@ -206,6 +222,16 @@ def test_unknown_product_is_a_medication_when_the_rationale_says_so() -> None:
         ("Decision based on MTUS Forearm 2004. Decision based on Non-MTUS Citation Green's"
          " Operative Hand Surgery.", ["MTUS", "other"]),
         ("The Expert Reviewer did not cite any medical evidence for its decision.", []),
+        ("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG) Pain, Opioids;"
+         " U.S. Food and Drug Administration, Norco label.", ["ODG", "other"]),
+        ("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG) Low Back;"
+         " Smith AB, et al. Spine J. 2010;10(2):1-9.", ["ODG", "other"]),
+        ("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG) Pain, Opioids,"
+         " and American Society of Anesthesiologists Practice Guidelines.", ["ODG", "other"]),
+        # A topic after a semicolon is still the same source.
+        ("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG) Knee & Leg;"
+         " Knee brace; Criteria for use.", ["ODG"]),
+        ("Decision based on Non-MTUS Citation ODG Pain; ACOEM Chapter 6.", ["ODG", "ACOEM"]),
     ],
 )
 def test_guidelines(paragraph: str, expected: list[str]) -> None:

@@ -23,6 +23,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 GOLD_DIRS = (
     (FIXTURES / "gold", FIXTURES / "letters"),
     (FIXTURES / "synthetic" / "gold", FIXTURES / "synthetic" / "letters"),
+    (FIXTURES / "holdout" / "gold", FIXTURES / "holdout" / "letters"),
 )
 DATE_FIELDS = (
     "date_of_injury",
