@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from cli.common import UserError, db_path
@@ -76,15 +76,45 @@ def run(args: argparse.Namespace) -> int:
                     outcomes = ingest(
                         inputs.files, sink, known=sink.letter_ids(), jobs=jobs, max_bytes=max_bytes
                     )
-                    for outcome in outcomes:
-                        summary.count(outcome)
-                        report.done(outcome)
+                    with _collector_spares_the_store() as settled:
+                        for outcome in outcomes:
+                            summary.count(outcome)
+                            report.done(outcome)
+                            settled()
     except KeyboardInterrupt:
         # What was added is stored whole; say so, since a rerun picks up from there.
         print(f"{summary.line()}; interrupted, run again to add the rest")
         raise
     print(summary.line())
     return EXIT_SKIPPED if summary.n_skipped else 0
+
+
+@contextlib.contextmanager
+def _collector_spares_the_store(every: int = 1000) -> Iterator[Callable[[], None]]:
+    """Keep the garbage collector from walking the store's growing tables again and again.
+
+    Automatic full collections visit every tracked object, and the store keeps thousands of
+    records' JSON in memory: at 10,000 letters they took a sixth of the run.  Instead, every
+    ``every`` letters, one collection of the young generations finds what cycles there are;
+    what survives it is left to reference counting, which frees it all the same.
+    """
+    import gc
+
+    count = 0
+
+    def settled() -> None:
+        nonlocal count
+        count += 1
+        if count % every == 0:
+            gc.collect(1)
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield settled
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _StoreSink:
