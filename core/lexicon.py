@@ -20,6 +20,7 @@ import os
 import re
 import threading
 from collections.abc import Iterable
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -40,7 +41,16 @@ from core.lexicon_build import (
     load_tables,
     product_generics,
 )
-from core.lexicon_text import NOISE_WORDS, fold, form_word, name_tokens, tokens
+from core.lexicon_text import (
+    NOISE_WORDS,
+    SALT_WORDS,
+    fold,
+    form_word,
+    is_noise,
+    letter_tokens,
+    name_tokens,
+    tokens,
+)
 
 Origin = Literal["dictionary", "supplement", "learned", "letter"]
 
@@ -163,13 +173,95 @@ def _write_private(path: Path, payload: object) -> None:
 
 class _LetterContext:
     """What a letter offers: the lexicon entries it names (and their spellings without
-    spaces, to compare damaged queries with) and its other words."""
+    spaces, to compare damaged queries with) and its other words.
 
-    def __init__(self, entries: set[int], keys: dict[str, list[int]], words: list[str]) -> None:
-        self.entries = entries
-        self.keys = keys
-        self.key_list = list(keys)
-        self.words = words
+    Built in parts, each on first use: normalizing a request only needs the letter's
+    one-word names, which cost a tokenization and a dictionary lookup per distinct word; the
+    full index of every one-to-three-word name (suggestions) costs far more on a long letter."""
+
+    def __init__(self, tables: Tables, text: str) -> None:
+        self._t = tables
+        self._text = text
+
+    @cached_property
+    def _tokens(self) -> list[str]:
+        return name_tokens(self._text)
+
+    @cached_property
+    def _unigrams(self) -> frozenset[str]:
+        return frozenset(w for w in self._tokens if len(w) >= 3)
+
+    @cached_property
+    def _plain_words(self) -> frozenset[str]:
+        """The words `name_tokens` keeps, without its pass over every token in order: a word
+        other than a salt is kept wherever it is not noise; whether a salt is kept depends on
+        the word before it, so salts are left to `_unigrams`."""
+        raw = self._distinct
+        return frozenset(w for w in raw if len(w) >= 3 and w not in SALT_WORDS and not is_noise(w))
+
+    @cached_property
+    def _distinct(self) -> frozenset[str]:
+        return frozenset(letter_tokens(self._text))
+
+    @cached_property
+    def _index(self) -> tuple[set[int], dict[str, list[int]]]:
+        words = self._tokens
+        grams = set(self._unigrams)
+        for n in (2, 3):
+            grams.update(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
+        entries: set[int] = set()
+        for gram in grams:
+            entries.update(self._t.exact(gram))
+        keys: dict[str, list[int]] = {}
+        for entry in sorted(entries):
+            joined = self._t.keys[entry].replace(" ", "")
+            if len(joined) >= 4:
+                keys.setdefault(joined, []).append(entry)
+        return entries, keys
+
+    @property
+    def entries(self) -> set[int]:
+        return self._index[0]
+
+    @property
+    def keys(self) -> dict[str, list[int]]:
+        return self._index[1]
+
+    @cached_property
+    def key_list(self) -> list[str]:
+        return list(self.keys)
+
+    @cached_property
+    def words(self) -> list[str]:
+        return sorted({w for w in self._tokens if len(w) >= 4 and w.isalpha()})
+
+    @cached_property
+    def _one_word_keys(self) -> dict[str, list[int]]:
+        """One-word names the letter may write (salts not yet confirmed), each with its
+        entries, in the order of the full index (by first entry)."""
+        index = self._t.exact_index
+        found = {
+            w: sorted(self._t.exact(w))
+            for w in self._plain_words | (self._distinct & SALT_WORDS)
+            if len(w) >= 4 and w in index
+        }
+        return {w: e for e, w in sorted((e, w) for w, e in found.items() if e)}
+
+    def one_word_names_near(self, word: str, cutoff: float) -> list[int]:
+        """Entries of the letter's one-word names within ``cutoff`` of ``word``: what a fuzzy
+        search of the full index would bring, less its names of several words."""
+        keys = self._one_word_keys
+        out: list[int] = []
+        near = process.extract(word, list(keys), scorer=fuzz.ratio, score_cutoff=cutoff)
+        for key, _sim, _ in near:
+            if key not in SALT_WORDS or key in self._unigrams:
+                out.extend(keys[key])
+        return out
+
+    def names_one_word(self, entry: int) -> bool:
+        """Whether the letter names ``entry``, for an entry whose key is one word."""
+        key = self._t.keys[entry]
+        return key in (self._unigrams if key in SALT_WORDS else self._plain_words)
 
 
 def _form_fit(entry_words: Iterable[str], query_words: set[str]) -> int:
@@ -364,21 +456,7 @@ class Lexicon:
         hit = self._letters.get(key)
         if hit is not None and hit[0] == letter_text:
             return hit[1]
-        words = name_tokens(letter_text)
-        entries: set[int] = set()
-        for n in (1, 2, 3):
-            for i in range(len(words) - n + 1):
-                gram = words[i : i + n]
-                if n == 1 and len(gram[0]) < 3:
-                    continue
-                entries.update(self._t.exact(" ".join(gram)))
-        distinct = sorted({w for w in words if len(w) >= 4 and w.isalpha()})
-        keys: dict[str, list[int]] = {}
-        for entry in sorted(entries):
-            joined = self._t.keys[entry].replace(" ", "")
-            if len(joined) >= 4:
-                keys.setdefault(joined, []).append(entry)
-        context = _LetterContext(entries, keys, distinct)
+        context = _LetterContext(self._t, letter_text)
         if len(self._letters) > 16:
             self._letters.clear()
         self._letters[key] = (letter_text, context)
@@ -819,16 +897,16 @@ class Lexicon:
                     dict.fromkeys(e for e in self._entries(where) if self._t.keys[e] == term)
                 )
         if context is not None:
-            for key, _sim, _ in process.extract(
-                word, context.key_list, scorer=fuzz.ratio, score_cutoff=_NORMALIZE_LETTER_CUTOFF
-            ):
-                near.update(dict.fromkeys(context.keys[key]))
+            # Only one-word names can pass below, so the letter's one-word names suffice.
+            near.update(
+                dict.fromkeys(context.one_word_names_near(word, _NORMALIZE_LETTER_CUTOFF))
+            )
         best = None
         for entry in near:
             if " " in self._t.keys[entry]:
                 continue
             sim = fuzz.ratio(word, self._t.keys[entry])
-            in_letter = context is not None and entry in context.entries
+            in_letter = context is not None and context.names_one_word(entry)
             if in_letter:
                 ok = sim >= _NORMALIZE_LETTER_CUTOFF
             else:

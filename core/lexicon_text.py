@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
@@ -68,7 +69,9 @@ _FORMS = (
 )  # fmt: skip
 _ABBREV_Q = re.compile(r"^q\d+(-\d+)?h?$|^q\d*h$")
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
-_LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
+# A letter before a digit or a digit before a letter; starting with a character class, not a
+# lookbehind, lets the regex engine skip ahead (`tokens` runs over whole letters).
+_LETTER_DIGIT = re.compile(r"[a-z](?=\d)|\d(?=[a-z])")
 # "Tylenol #3" is the usual shorthand for acetaminophen with codeine; the number is not a count.
 _TYLENOL_NUMBER = re.compile(r"\btylenol\s*(?:#|no\.?\s*)\s*[234]\b", re.IGNORECASE)
 _PAREN = re.compile(r"\([^)]*\)")
@@ -86,7 +89,12 @@ def fold(text: str) -> str:
 def tokens(text: str) -> list[str]:
     """Word and number tokens; letters glued to digits are split ("norco10" -> norco 10)."""
     text = _OCR_DIGITS.sub(lambda m: m.group().translate(_OCR_LETTER), fold(text))
-    return _TOKEN.findall(_LETTER_DIGIT.sub(" ", text))
+    return _TOKEN.findall(_LETTER_DIGIT.sub(r"\g<0> ", text))
+
+
+def letter_tokens(text: str) -> list[str]:
+    """The tokens `name_tokens` starts from ("Tylenol #3" read as its ingredients)."""
+    return tokens(_TYLENOL_NUMBER.sub("tylenol with codeine", text))
 
 
 def key(text: str) -> str:
@@ -99,6 +107,8 @@ def compact(text: str) -> str:
     return "".join(tokens(text))
 
 
+# Letters repeat the same few thousand words; the edit-distance test runs once for each.
+@lru_cache(maxsize=65536)
 def form_word(token: str) -> str | None:
     """The form a token names, allowing one slip ("pafch", "creme", "tablts"), else None."""
     if token in NOISE_WORDS:
@@ -114,6 +124,7 @@ def form_word(token: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def is_noise(token: str) -> bool:
     """True for dose, form, route, count and schedule tokens."""
     if form_word(token):
@@ -127,7 +138,7 @@ def is_noise(token: str) -> bool:
 
 def name_tokens(text: str) -> list[str]:
     """The tokens of a request that can be part of a drug name, in order."""
-    raw = tokens(_TYLENOL_NUMBER.sub("tylenol with codeine", text))
+    raw = letter_tokens(text)
     words = [
         t
         for i, t in enumerate(raw)
