@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import socket
+import threading
 import weakref
 from pathlib import Path
 
@@ -19,6 +20,10 @@ from store.errors import StoreLocked
 from store.storage import FILE_MODE
 
 _HELD: weakref.WeakSet[WriterLock] = weakref.WeakSet()
+# A fork from another thread must not land between opening the descriptor and registering it
+# (the child would keep a copy nobody closes) nor between closing it and forgetting it (the
+# child would close whatever reused that number); fork waits for this guard.
+_GUARD = threading.Lock()
 
 
 def _drop_in_child() -> None:
@@ -29,9 +34,12 @@ def _drop_in_child() -> None:
             with contextlib.suppress(OSError):
                 os.close(lock._fd)
             lock._fd = None
+    _GUARD.release()
 
 
-os.register_at_fork(after_in_child=_drop_in_child)
+os.register_at_fork(
+    before=_GUARD.acquire, after_in_parent=_GUARD.release, after_in_child=_drop_in_child
+)
 
 
 class WriterLock:
@@ -41,6 +49,10 @@ class WriterLock:
         self._fd: int | None = None
 
     def acquire(self, annotator: str | None = None) -> None:
+        with _GUARD:
+            self._acquire(annotator)
+
+    def _acquire(self, annotator: str | None) -> None:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -59,14 +71,15 @@ class WriterLock:
         _HELD.add(self)
 
     def release(self) -> None:
-        if self._fd is None:
-            return
-        with contextlib.suppress(OSError):
-            os.ftruncate(self._fd, 0)
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
-        os.close(self._fd)
-        self._fd = None
-        _HELD.discard(self)
+        with _GUARD:
+            if self._fd is None:
+                return
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+            _HELD.discard(self)
 
     @property
     def held(self) -> bool:
