@@ -90,3 +90,9 @@ def resolve(
     path = remember(answer)
     print(f"remembered annotator {answer!r} in {path}", file=sys.stderr)
     return answer
+
+
+def current() -> str | None:
+    """Who is working, without asking: for commands that open a store but do not annotate
+    (the store itself must not reach into cli/ for the remembered name)."""
+    return resolve(None, interactive=False, required=False)

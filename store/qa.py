@@ -207,7 +207,7 @@ def finish_review(store, session: ReviewSession) -> str:
         store.set_final(session.letter_id, record, session.reviewer)
         store.set_status(session.letter_id, "reviewed", f"reviewed by {session.reviewer}")
         return "reviewed"
-    put_gold_version(store, session.record(), session.reviewer)
+    store.put_gold(session.record(), session.reviewer)
     fields = ", ".join(session.corrections[:5]) + ("..." if len(session.corrections) > 5 else "")
     store.set_status(
         session.letter_id,
@@ -399,17 +399,6 @@ def finish_adjudication(store, session: AdjudicationSession, adjudicator: str) -
 # Gold versions by name, and merging another annotator's store.
 
 
-def put_gold_version(store, record: GoldRecord, annotator: str) -> GoldRecord:
-    """Store ``record`` as ``annotator``'s gold version (history names them, not the store's
-    own annotator). The store marks gold as its annotator, so borrow that for one call."""
-    previous = store.annotator
-    store.annotator = annotator
-    try:
-        return store.mark_gold(Proposal.from_record(record))
-    finally:
-        store.annotator = previous
-
-
 @dataclass
 class MergeReport:
     letters_added: int = 0
@@ -460,6 +449,7 @@ def _merge(target, other, source: str) -> MergeReport:
     for summary in other.summaries():
         lid = summary.letter_id
         theirs = other.gold_versions(lid)
+        their_times = other.gold_times(lid) if theirs else {}
         if not target.has_letter(lid):
             target.add_letter(other.get_letter(lid))
             proposal = other.get_proposal(lid)
@@ -482,7 +472,7 @@ def _merge(target, other, source: str) -> MergeReport:
                 if ours.get(name) == record:
                     report.versions_same += 1
                     continue
-            put_gold_version(target, record, name)
+            target.put_gold(record, name, their_times.get(annotator))
             imported.add((lid, name))
             report.versions_added += 1
             added = True

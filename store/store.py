@@ -415,32 +415,58 @@ class Store:
     @_serialized
     def mark_gold(self, proposal: Proposal) -> GoldRecord:
         """Validate the proposal as a gold record and store it as this annotator's version."""
+        return self._put_gold(proposal, self.annotator, now())
+
+    @_serialized
+    def put_gold(
+        self, record: GoldRecord, annotator: str, at: dt.datetime | None = None
+    ) -> GoldRecord:
+        """Store ``record`` as ``annotator``'s gold version, made at ``at`` (default now): a
+        version merged from another store keeps its author and its time."""
+        return self._put_gold(Proposal.from_record(record), annotator, at or now())
+
+    def _put_gold(self, proposal: Proposal, annotator: str, at: dt.datetime) -> GoldRecord:
         record = proposal.to_record()
         lid = proposal.letter_id
         self._known(lid)
-        before = self._working(lid, self.annotator)
+        before = self._working(lid, annotator)
         changes = hist.diff(hist.proposal_values(before), hist.proposal_values(proposal))
-        at = now()
         old_status = self.status(lid)
-        history = self._history(lid, changes, at, kind="gold", track=self.annotator)
+        history = self._history(
+            lid, changes, at, kind="gold", track=annotator, annotator=annotator
+        )
         if old_status != "gold":
             history += self._history(
-                lid, [{"path": "status", "old": old_status, "new": "gold"}], at, kind="status"
+                lid,
+                [{"path": "status", "old": old_status, "new": "gold"}],
+                at,
+                kind="status",
+                annotator=annotator,
             )
         self._commit(
             {
                 "letter": lid,
-                "draft": self._draft_doc(proposal, at),
+                "draft": self._draft_doc(proposal, at, annotator),
                 "gold": {
-                    "annotator": self.annotator,
+                    "annotator": annotator,
                     "record": record.model_dump(mode="json"),
                     "at": at.isoformat(),
                 },
-                "state": self._touch(at, status="gold"),
+                "state": self._touch(at, status="gold", annotator=annotator),
                 "history": history,
             }
         )
         return record
+
+    @_serialized
+    def gold_times(self, letter_id: str) -> dict[str, dt.datetime]:
+        """When each annotator's gold version was made."""
+        self._known(letter_id)
+        doc = self._shard_doc(letter_id) or {}
+        return {
+            a: dt.datetime.fromisoformat(v["at"])
+            for a, v in sorted(doc.get("versions", {}).items())
+        }
 
     @_serialized
     def get_gold(self, letter_id: str, annotator: str | None = None) -> GoldRecord | None:

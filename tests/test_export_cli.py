@@ -145,12 +145,10 @@ def test_no_store_is_a_user_error(tmp_path, capsys):
 
 
 def test_letters_awaiting_adjudication_are_left_out_unless_asked(store_path, tmp_path, capsys):
-    from store.qa import put_gold_version
-
     with Store.open(store_path, annotator="bob") as store:
         lid = store.gold_records()[0].letter_id
         record = store.get_gold(lid)
-        put_gold_version(store, record.model_copy(update={"priority": None}), "bob")
+        store.put_gold(record.model_copy(update={"priority": None}), "bob")
         store.set_status(lid, "adjudication")
     out = _export(store_path, tmp_path)
     assert "left out 1 letter(s) awaiting adjudication" in capsys.readouterr().err

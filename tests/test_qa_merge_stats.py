@@ -201,3 +201,25 @@ def test_three_annotators_get_krippendorff_alpha(tmp_path, capsys):
     ann_cy = {f["field"]: f for f in report["ann vs cy"]["fields"]}
     # po = 2/3; ann m2 f1, cy m1 f2; pe = (2 + 2)/9 = 4/9; kappa = (6/9 - 4/9) / (5/9) = 0.4
     assert ann_cy["patient.sex"]["kappa"] == pytest.approx(0.4)
+
+
+def test_a_merged_version_keeps_its_author_and_time(tmp_path):
+    letters = _letters(1)
+    lid = letters[0][0].letter_id
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    _store(a, "alice", letters)
+    made = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
+    with Store.open(b, annotator="someone-else") as other:
+        other.add_letter(letters[0][0], letters[0][1])
+        record = letters[0][1].to_record()
+        other_priority = "expedited" if record.priority != "expedited" else "standard"
+        other.put_gold(record.model_copy(update={"priority": other_priority}), "bob", at=made)
+        assert other.gold_times(lid) == {"bob": made}
+    with Store.open(a, annotator="alice") as target, Store.open(b, read_only=True) as other:
+        qa.merge(target, other, source="b")
+        assert target.annotator == "alice"
+        assert target.gold_times(lid)["bob"] == made
+        assert target.gold_times(lid)["alice"] > made
+        gold = [e for e in target.history_entries(lid) if e["track"] == "bob"]
+        assert gold and {e["annotator"] for e in gold} == {"bob"}
+        assert {e["at"] for e in gold} == {made.isoformat()}

@@ -212,7 +212,7 @@ async def test_adjudicator_writes_a_value_neither_version_has(tmp_path):
         record = store.get_gold(lid, annotator="alice")
         age = record.patient.age or 40
         patient = record.patient.model_copy(update={"age": age + 1})
-        qa.put_gold_version(store, record.model_copy(update={"patient": patient}), "bob")
+        store.put_gold(record.model_copy(update={"patient": patient}), "bob")
         store.set_status(lid, "adjudication")
         app = ReviewApp(store, "carol", plan(store, "carol", review=False))
         async with app.run_test(size=(160, 50)) as pilot:

@@ -53,10 +53,11 @@ def run(args: argparse.Namespace) -> int:
     if not path.exists():
         raise UserError(f"no store at {path}; run `imrgold ingest` first")
 
+    from cli.identity import current
     from store.qa import awaiting_adjudication, export_records, open_store
 
     # The deidentification key is created on first use and kept in the store.
-    with open_store(path, read_only=not args.deidentify) as store:
+    with open_store(path, read_only=not args.deidentify, annotator=current()) as store:
         entries = export_records(
             store,
             statuses=args.status,

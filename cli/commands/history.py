@@ -34,12 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cli.identity import resolve as whoami
+    from cli.identity import current
     from store import Store
     from store.errors import StoreError
 
     path = db_path(args.db)
-    me = whoami(None, interactive=False, required=False)
+    me = current()
     try:
         with Store.open(path, read_only=args.restore is None, annotator=me) as store:
             summary = resolve(store.summaries(), args.letter)
