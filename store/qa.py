@@ -52,21 +52,21 @@ def export_records(
     annotator's own version of every letter they did, whatever its status.
     """
     wanted = set(statuses or ())
+
+    def keep(status: str) -> bool:
+        if wanted:
+            return status in wanted
+        return annotator is not None or status != "adjudication"
+
     entries = []
-    for summary in store.summaries():
-        if wanted and summary.status not in wanted:
-            continue
-        if not wanted and annotator is None and summary.status == "adjudication":
-            continue
-        record = store.get_gold(summary.letter_id, annotator=annotator)
-        if record is None:
-            continue
+    for status, record in store.gold_entries(keep, annotator):
+        lid = record.letter_id
         proposal = None
         if with_proposals:  # spans only: reading each letter's record file is the slow part
-            who = annotator or store.final_annotator(summary.letter_id) or summary.annotator
-            proposal = store.get_draft(summary.letter_id, annotator=who) if who else None
-            proposal = proposal or store.get_proposal(summary.letter_id)
-        entries.append(ExportEntry(summary.letter_id, record, summary.status, proposal))
+            who = annotator or store.final_annotator(lid) or store.summary(lid).annotator
+            proposal = store.get_draft(lid, annotator=who) if who else None
+            proposal = proposal or store.get_proposal(lid)
+        entries.append(ExportEntry(lid, record, status, proposal))
     return entries
 
 

@@ -526,18 +526,27 @@ class Store:
         self, status: str | None = None, annotator: str | None = None
     ) -> list[GoldRecord]:
         """Every letter's gold record (final, else latest; or ``annotator``'s), queue order."""
+        keep = None if status is None else status.__eq__
+        return [record for _, record in self.gold_entries(keep, annotator)]
+
+    @_serialized
+    def gold_entries(
+        self, keep: Callable[[str], bool] | None = None, annotator: str | None = None
+    ) -> list[tuple[str, GoldRecord]]:
+        """``(status, record)`` for every letter whose status ``keep`` accepts and that has a
+        gold record (final, else latest; or ``annotator``'s), queue order, in one pass."""
         assert self._catalog is not None
-        out: list[GoldRecord] = []
+        out: list[tuple[str, GoldRecord]] = []
         with paused_gc(freeze=True):
             for row in self._catalog.table("letters"):
-                if status is not None and row["status"] != status:
+                if keep is not None and not keep(row["status"]):
                     continue
                 doc = self._shard_doc(row["letter_id"])
                 raw = _pick(doc, annotator) if doc else None
                 if raw is not None:
-                    lid = row["letter_id"]
-                    where = functools.partial(self.layout.gold_shard, lid)
-                    out.append(self._valid(GoldRecord, {"record": raw}, "record", where))
+                    where = functools.partial(self.layout.gold_shard, row["letter_id"])
+                    record = self._valid(GoldRecord, {"record": raw}, "record", where)
+                    out.append((row["status"], record))
         return out
 
     # -- status -----------------------------------------------------------------------------
