@@ -30,22 +30,12 @@ def bundled_letters() -> list[Path]:
 
 
 def ingest_files(store, paths: Sequence[Path]) -> int:  # type: ignore[no-untyped-def]
-    """Add letters and the machine's proposals; returns how many were new."""
-    from core.extract import extract
-    from core.reading import LetterError, read_letter
+    """Add letters with their proposals as `imrgold ingest` does; returns how many were new."""
+    from cli.commands.ingest import StoreSink
+    from core.ingest import ingest
 
-    added = 0
-    for path in paths:
-        try:
-            letter = read_letter(path)
-        except LetterError:
-            continue
-        if store.has_letter(letter.letter_id):
-            continue
-        store.add_letter(letter)
-        store.put_proposal(extract(letter.text, letter.letter_id))
-        added += 1
-    return added
+    outcomes = ingest(list(paths), StoreSink(store), known=store.letter_ids())
+    return sum(outcome.status == "added" for outcome in outcomes)
 
 
 def _explicit_store(arg: str | None) -> bool:

@@ -117,7 +117,7 @@ def _collector_spares_the_store(every: int = 1000) -> Iterator[Callable[[], None
             gc.enable()
 
 
-class _StoreSink:
+class StoreSink:
     """The store as a `core.ingest.Sink`."""
 
     def __init__(self, store) -> None:
@@ -137,7 +137,7 @@ class _StoreSink:
 
 
 @contextlib.contextmanager
-def _open_store(path: Path) -> Iterator[_StoreSink]:
+def _open_store(path: Path) -> Iterator[StoreSink]:
     from store import Store, StoreError
 
     try:
@@ -145,7 +145,7 @@ def _open_store(path: Path) -> Iterator[_StoreSink]:
     except StoreError as err:
         raise UserError(str(err)) from None
     with store, store.batch():
-        yield _StoreSink(store)
+        yield StoreSink(store)
         # Inside the batch the checkpoint writes the letters' files without one fsync each
         # and syncs once; left to close() it would fsync every file.
         store.checkpoint()
