@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from core import extract_items as items_mod
@@ -96,11 +96,16 @@ class _Fields:
         confidence: float,
         spans: Iterable[tuple[int, int]] = (),
     ) -> None:
-        span = self.repaired.span
-        spans = [(start, end) for start, end in spans if end > start]
+        # ~50 fields a letter: the loop is written out (no helper calls) for speed.
+        mapped: list[Span] = []
         if spans:
-            self._raw_spans[path] = spans[0]
-        mapped = [_span(*span(start, end)) for start, end in spans]
+            span = self.repaired.span
+            for start, end in spans:
+                if end > start:
+                    if not mapped:
+                        self._raw_spans[path] = (start, end)
+                    s, e = span(start, end)
+                    mapped.append(_built(Span, {"start": s, "end": e}, _SPAN_FIELDS))
         confidence = 0.0 if confidence < 0 else 1.0 if confidence > 1 else round(confidence, 3)
         self.fields[path] = _field(value, mapped, confidence)
 
@@ -551,10 +556,39 @@ def _trim_span(text: str, start: int, end: int, base: int) -> tuple[int, int]:
     return base + start + lead, base + start + max(trail, lead)
 
 
-def _listed_diagnoses(text: str, lo: int, hi: int) -> list[tuple[str, int, int]]:
+# Where a diagnosis statement can start, in the lowercased summary.  A case-insensitive
+# pattern is tried at every position of a 3 kB summary; a lowercase literal is found by a fast
+# scan, and the full pattern then runs only there.
+_DX_CUE = re.compile(r"diagnos|dx|assessment")
+
+
+def _finditer_at_cues(
+    pattern: re.Pattern[str], text: str, lo: int, hi: int, lowered: str, cues: re.Pattern[str]
+) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text, lo, hi)`` for a pattern whose every match starts at a ``cues``
+    match of ``lowered`` (``text[lo:hi]`` lowercased)."""
+    if len(lowered) != hi - lo:  # lowercasing changed a length: positions would not line up
+        yield from pattern.finditer(text, lo, hi)
+        return
+    done = lo
+    for cue in cues.finditer(lowered):
+        at = lo + cue.start()
+        if at < done:
+            continue
+        m = pattern.match(text, at, hi)
+        if m:
+            yield m
+            done = max(m.end(), at + 1)
+
+
+def _listed_diagnoses(
+    text: str, lo: int, hi: int, lowered: str | None = None
+) -> list[tuple[str, int, int]]:
     """A block after "Diagnoses:": dash entries (run together or not) or numbered lines."""
     found: list[tuple[str, int, int]] = []
-    colons = list(_DX_COLON.finditer(text, lo, hi))
+    if lowered is None:
+        lowered = text[lo:hi].lower()
+    colons = list(_finditer_at_cues(_DX_COLON, text, lo, hi, lowered, _DX_CUE))
     for k, m in enumerate(colons):
         start = m.end()
         if text.startswith("-", start):
@@ -587,20 +621,20 @@ def _diagnoses(text: str, lo: int, hi: int) -> tuple[list[tuple[str, int, int]],
     if "diagnos" not in lowered and "dx" not in lowered and "assessment" not in lowered:
         # Case-insensitive patterns cannot skip ahead; most of the cost is proving absence.
         return [], 0.9
-    found = _listed_diagnoses(text, lo, hi)
+    found = _listed_diagnoses(text, lo, hi, lowered)
     if found:
         seen: set[str] = set()
         # Several statements count, each diagnosis once (GOLD_CONVENTIONS).
         unique = [f for f in found if not (f[0] in seen or seen.add(f[0]))]
         return unique, 0.8
     statements = 0
-    for m in _DX_PROSE.finditer(body):
+    for m in _finditer_at_cues(_DX_PROSE, text, lo, hi, lowered, _DX_CUE):
         group = "list" if m.group("list") is not None else "list2"
         chunk = m.group(group)
         if len(chunk) > 600:
             continue
         statements += 1
-        for value, s, e in _split_list(chunk, lo + m.start(group)):
+        for value, s, e in _split_list(chunk, m.start(group)):
             if value not in {v for v, _, _ in found}:
                 found.append((value, s, e))
     if found:

@@ -809,13 +809,18 @@ class Lexicon:
         raw_words = [form_word(t) or t for t in tokens(request)]
         spelled: list[int] = []
         unknown: list[str] = []
+        exact_index, compact_index = self._t.exact_index, self._t.compact_index
         i = 0
         while i < len(words):
             step = 0
             for n in range(min(6, len(words) - i), 0, -1):
                 if n == 1 and len(words[i]) < 2:
                     break
-                entries = self._exact_entries(words[i : i + n], raw_words)
+                span = words[i : i + n]
+                # Most word runs spell nothing: two dictionary probes before any list is built.
+                if " ".join(span) not in exact_index and "".join(span) not in compact_index:
+                    continue
+                entries = self._exact_entries(span, raw_words)
                 if entries:
                     spelled.append(entries[0])
                     step = n

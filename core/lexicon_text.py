@@ -68,16 +68,29 @@ _FORMS = (
     "ointment", "suspension", "solution", "powder", "liquid", "injection",
 )  # fmt: skip
 _ABBREV_Q = re.compile(r"^q\d+(-\d+)?h?$|^q\d*h$")
-_TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
-# A letter before a digit or a digit before a letter; starting with a character class, not a
-# lookbehind, lets the regex engine skip ahead (`tokens` runs over whole letters).
-_LETTER_DIGIT = re.compile(r"[a-z](?=\d)|\d(?=[a-z])")
+# Letters and digits glued together are separate tokens ("norco10" -> norco 10).
+_TOKEN = re.compile(r"(?:[a-z]+|[0-9]+)(?:\.[0-9]+)?")
 # "Tylenol #3" is the usual shorthand for acetaminophen with codeine; the number is not a count.
 _TYLENOL_NUMBER = re.compile(r"\btylenol\s*(?:#|no\.?\s*)\s*[234]\b", re.IGNORECASE)
 _PAREN = re.compile(r"\([^)]*\)")
 # OCR reads o as 0 and l as 1 inside words ("Cyc1obenzaprine", "Effex0r", "0meprazole").
-_OCR_DIGITS = re.compile(r"(?<=[a-z])[01]+(?=[a-z])|(?<![\w.])0(?=[a-z]{3})")
+# A run of 0/1 between letters, or a lone 0 (not after a word character or a dot) before three
+# letters: `(?<=[a-z])[01]+(?=[a-z])|(?<![\w.])0(?=[a-z]{3})`, found five times faster on a
+# whole letter, as a pattern that starts with a lookbehind is tried at every position.
 _OCR_LETTER = str.maketrans("01", "ol")
+_OCR_RUN = re.compile(r"[01]+(?=[a-z])")
+
+
+def _ocr_letters(m: re.Match[str]) -> str:
+    run, text, start = m.group(), m.string, m.start()
+    prev = text[start - 1] if start else ""
+    if "a" <= prev <= "z":
+        return run.translate(_OCR_LETTER)
+    if run == "0" and (prev == "" or not (prev.isalnum() or prev in "_.")):
+        after = text[m.end() : m.end() + 3]
+        if len(after) == 3 and all("a" <= c <= "z" for c in after):
+            return "o"
+    return run
 
 
 def fold(text: str) -> str:
@@ -88,13 +101,15 @@ def fold(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Word and number tokens; letters glued to digits are split ("norco10" -> norco 10)."""
-    text = _OCR_DIGITS.sub(lambda m: m.group().translate(_OCR_LETTER), fold(text))
-    return _TOKEN.findall(_LETTER_DIGIT.sub(r"\g<0> ", text))
+    text = _OCR_RUN.sub(_ocr_letters, fold(text))
+    return _TOKEN.findall(text)
 
 
 def letter_tokens(text: str) -> list[str]:
     """The tokens `name_tokens` starts from ("Tylenol #3" read as its ingredients)."""
-    return tokens(_TYLENOL_NUMBER.sub("tylenol with codeine", text))
+    if "tylenol" in text.lower():
+        text = _TYLENOL_NUMBER.sub("tylenol with codeine", text)
+    return tokens(text)
 
 
 def key(text: str) -> str:

@@ -29,7 +29,7 @@ _LINE_EDITS = re.compile(
     r"|(?P<nbsp>\u00a0)"
     r"|(?P<moji>[^\x00-\x7f]+)"
 )
-_SPECIAL = frozenset("<*_#\f\r\v")
+_SPECIAL_RE = re.compile(r"[<*_#\f\r\v\u0080-\U0010ffff]")
 _BLANK = " \t\f\r\v\u00a0"
 
 
@@ -134,16 +134,29 @@ def repair(original: str) -> Repaired:
         parts.append(piece)
         clean_len += len(piece)
 
-    plain = original.isascii() and _SPECIAL.isdisjoint(original)
+    # Where edits may be needed, found in one C-level scan: a line is looked at character by
+    # character only when one of these falls inside it.
+    special = [m.start() for m in _SPECIAL_RE.finditer(original)]
+    special.append(len(original) + 1)
+    k = 0
     threshold = 3 if double else 2
     previous_end = 0
     for i, (start, end) in enumerate(lines):
         if i:
             breaks = "\n\n" if gaps[i - 1] >= threshold else "\n"
-            emit(breaks, previous_end, start, original[previous_end:start] == breaks)
+            as_written = original[previous_end:start] == breaks
+            if as_written and copied and copied[-1] and orig_ends[-1] == previous_end:
+                # The break as written, merged into the copy before it (emit, inlined).
+                orig_ends[-1] = start
+                parts.append(breaks)
+                clean_len += len(breaks)
+            else:
+                emit(breaks, previous_end, start, as_written)
         previous_end = end
         line = original[start:end]
-        if plain or (line.isascii() and _SPECIAL.isdisjoint(line)):
+        while special[k] < start:
+            k += 1
+        if special[k] >= end:
             # The hot path, inlined: a line copied as is, merged into the previous copy.
             if copied and copied[-1] and orig_ends[-1] == start:
                 orig_ends[-1] = end

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.extract import _extract, extract
+from core.lexicon_text import fold as lexfold
+from core.lexicon_text import tokens
 from core.models import GoldRecord
 from core.text import repair
 
@@ -76,3 +79,21 @@ def test_repair_maps_monotonically_into_the_original(text: str) -> None:
         previous = here
     for token in ("**", "<b>", "\f"):
         assert token not in repaired.text
+
+
+# The lexicon's tokenizer, written as the plain regexes it was before it was sped up: the faster
+# patterns must split every text the same way.
+_REF_OCR = re.compile(r"(?<=[a-z])[01]+(?=[a-z])|(?<![\w.])0(?=[a-z]{3})")
+_REF_LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
+_REF_TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
+
+
+def _reference_tokens(text: str) -> list[str]:
+    text = _REF_OCR.sub(lambda m: m.group().translate(str.maketrans("01", "ol")), lexfold(text))
+    return _REF_TOKEN.findall(_REF_LETTER_DIGIT.sub(" ", text))
+
+
+@SETTINGS
+@given(st.text(alphabet="ab01 ._9zA0x1é-/#", max_size=40) | st.sampled_from(LINES))
+def test_lexicon_tokens_match_the_plain_regexes(text: str) -> None:
+    assert tokens(text) == _reference_tokens(text)
