@@ -29,14 +29,19 @@ N_LETTERS = 4
 class FakeLexicon:
     """Answers from a fixed table, so these tests are about the interface, not the ranking."""
 
-    PRODUCTS = {"norco": ["acetaminophen", "hydrocodone"], "naproxen": ["naproxen"]}
+    PRODUCTS = {
+        "norco": ["acetaminophen", "hydrocodone"],
+        "naproxen": ["naproxen"],
+        "theramine": [],
+    }
 
     def __init__(self) -> None:
         self.learned: list[tuple[str, str]] = []
 
     def suggest(self, query, letter_text=None, limit=10):
         q = query.lower()
-        return [Candidate(name=n.title(), score=90.0, generics=g, origin="supplement")
+        return [Candidate(name=n.title(), score=90.0, generics=g, origin="supplement",
+                          source=None if g else "Medical food (GOLD_CONVENTIONS.md: drugs [])")
                 for n, g in self.PRODUCTS.items() if n.startswith(q)][:limit]
 
     def learn(self, alias, name):
@@ -397,6 +402,64 @@ async def test_drug_suggestions_appear_as_you_type_and_a_key_accepts(store):
         await pilot.press("enter")
         await settle(pilot)
         assert screen.draft.proposal.get("items.0.drugs").value == ["acetaminophen", "hydrocodone"]
+
+
+async def test_a_medical_food_adds_no_drug_and_the_status_line_says_so(store):
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        await go_to(pilot, screen, "items.0.drugs")
+        await type_value(pilot, "naproxen; thera")
+        await settle(pilot)
+        assert [c.name for c in screen.query_one(DrugSuggestions).candidates] == ["Theramine"]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.query_one(FieldEditor).text == "naproxen"
+        status = str(screen.query_one("#status-line").render())
+        assert "Theramine is a medical food: nothing added to drugs" in status
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.draft.proposal.get("items.0.drugs").value == ["naproxen"]
+
+
+@pytest.fixture(scope="module")
+def lexicon_cache(tmp_path_factory):
+    return tmp_path_factory.getbasetemp() / "lexicon-cache"
+
+
+async def test_drugs_corrected_then_marked_gold_teach_the_lexicon(store, lexicon_cache, tmp_path):
+    from core.lexicon import Lexicon
+
+    lexicon = Lexicon(
+        cache_dir=lexicon_cache,
+        user_supplement=tmp_path / "drug_supplement.json",
+        learned=tmp_path / "learned_drugs.json",
+    )
+    misspelt = "Cyclopean"
+
+    async def top_suggestion(pilot, screen):
+        await go_to(pilot, screen, "items.0.drugs")
+        await type_value(pilot, misspelt)
+        await settle(pilot)
+        return screen.query_one(DrugSuggestions).candidates[0]
+
+    app = make_app(store, lexicon=lexicon)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        before = await top_suggestion(pilot, screen)
+        assert (before.name, before.origin) != (misspelt, "learned")
+        await type_value(pilot, "cyclobenzaprine")
+        await go_to(pilot, screen, "items.0.request")
+        await type_value(pilot, f"{misspelt} 5% PLO gel 120 g")
+        await go_to(pilot, screen, "case_number")
+        assert screen.draft.proposal.get("items.0.drugs").value == ["cyclobenzaprine"]
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert screen.letter_id != store.gold_records()[0].letter_id  # the next letter is open
+        after = await top_suggestion(pilot, screen)
+        assert (after.name, after.generics, after.origin) == (
+            misspelt, ["cyclobenzaprine"], "learned"
+        )
 
 
 async def test_real_lexicon_suggests_generics_for_a_brand(store):

@@ -138,6 +138,7 @@ class ImrGoldApp(App[None]):
         self._drafts.pop(proposal.letter_id, None)
         self._note(proposal.letter_id, status="gold")
         self._store_call("mark_gold", proposal)
+        self._learn_from_gold(proposal)
 
     def set_status(self, letter_id: str, status: str, comment: str | None) -> None:
         if self.read_only:
@@ -227,6 +228,25 @@ class ImrGoldApp(App[None]):
                 lexicon.learn(alias, name)
         except Exception as err:
             self.log.error(f"learning {alias!r} failed: {err!r}")
+
+    @work(thread=True, group="lexicon")
+    def _learn_from_gold(self, proposal: Proposal) -> None:
+        """Teach the lexicon the drugs the annotator settled on, so a misspelling corrected
+        here is read right in the next letters (it skips what it already reads that way)."""
+        learn = getattr(self.lexicon, "learn_from_items", None)
+        if learn is None:
+            return
+        try:
+            items = [(i.request, i.drugs) for i in proposal.to_record().items if i.drugs]
+            # No letter text: in its own letter a misspelling may already read right (the
+            # letter spells the drug elsewhere), and the lesson is for letters that do not.
+            learned = learn(items) if items else []
+        except Exception as err:  # learning is a bonus; the gold record is already safe
+            self.log.error(f"learning from {proposal.letter_id} failed: {err!r}")
+            return
+        if learned:
+            words = ", ".join(f"{alias} → {'; '.join(drugs)}" for alias, drugs in learned)
+            self.call_from_thread(self.notify, f"Drug names learned: {words}")
 
     # -- screens and commands --------------------------------------------------------------
 

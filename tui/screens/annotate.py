@@ -21,6 +21,7 @@ from tui import fields
 from tui.editing import Draft
 from tui.fields import Row
 from tui.screens.comment import CommentScreen
+from tui.widgets.drug_suggestions import nothing_added_note
 from tui.widgets.field_editor import FieldEditor
 from tui.widgets.field_table import FieldTable
 from tui.widgets.key_footer import KeyFooter
@@ -273,6 +274,8 @@ class AnnotateScreen(Screen[None]):
     @on(FieldEditor.SuggestionAccepted)
     def _accepted(self, event: FieldEditor.SuggestionAccepted) -> None:
         self.app.learn(event.query, event.candidate)
+        if note := nothing_added_note(event.candidate):
+            self._status(note)
 
     @on(FieldTable.Clicked)
     def _row_clicked(self, event: FieldTable.Clicked) -> None:

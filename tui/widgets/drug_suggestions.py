@@ -21,6 +21,22 @@ def _prompt(candidate: Any) -> Text:
     return text
 
 
+def ingredients(candidate: Any) -> list[str]:
+    """What accepting ``candidate`` puts into a drugs field: its generic ingredients, lower
+    case; none for a product without a labeled drug ingredient (GOLD_CONVENTIONS.md: a medical
+    food such as Theramine, or a product whose ingredients are not known, gets `drugs` [])."""
+    return [str(g).lower() for g in getattr(candidate, "generics", None) or []]
+
+
+def nothing_added_note(candidate: Any) -> str | None:
+    """The status line's word when accepting ``candidate`` adds nothing to the drugs."""
+    if ingredients(candidate):
+        return None
+    kind = "a medical food" if "medical food" in str(getattr(candidate, "source", "")).lower() \
+        else "without a known drug ingredient"
+    return f"{candidate.name} is {kind}: nothing added to drugs"
+
+
 class DrugSuggestions(OptionList):
     """Never focused: the editor keeps the keyboard, Up/Down move the highlight.
 

@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, Select
 
 from tui.fields import LIST_SEPARATOR, Row
-from tui.widgets.drug_suggestions import DrugSuggestions
+from tui.widgets.drug_suggestions import DrugSuggestions, ingredients
 
 STATE_WORDS = {"machine": "machine", "confirmed": "confirmed", "corrected": "corrected"}
 
@@ -183,9 +183,8 @@ class FieldEditor(Vertical):
             return False
         text_input = self.query_one(Input)
         query = last_part(text_input.value)
-        generics = list(getattr(candidate, "generics", []) or []) or [str(candidate.name)]
         with text_input.prevent(Input.Changed):
-            text_input.value = replace_last_part(text_input.value, [g.lower() for g in generics])
+            text_input.value = replace_last_part(text_input.value, ingredients(candidate))
         text_input.cursor_position = len(text_input.value)
         suggestions.hide()
         self.post_message(self.SuggestionAccepted(query, candidate))
