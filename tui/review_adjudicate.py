@@ -8,18 +8,15 @@ version is right; ``ctrl+s`` stores the adjudicated record as final.
 
 from __future__ import annotations
 
-from pydantic import ValidationError
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from core.export import find_in_text
 from store.qa import EDITED, MISSING, AdjudicationSession
 from tui import fields
-from tui.review_screen import short
+from tui.review_screen import QAScreen, next_pending, short, value_spans
 from tui.widgets.letter_view import LetterView
 
 LETTERS = "abcd"  # letter aliases for the first versions; stops before "e" (write own)
@@ -31,7 +28,7 @@ def _text(value) -> str:
     return fields.to_text(value) or "(empty)"
 
 
-class AdjudicateScreen(Screen[str | None]):
+class AdjudicateScreen(QAScreen):
     AUTO_FOCUS = "#adjudicate-rows"
 
     BINDINGS = [
@@ -107,13 +104,10 @@ class AdjudicateScreen(Screen[str | None]):
             self.query_one("#version-0", Static).update(
                 f"[b]written by the adjudicator[/b]\n{row.path}\n\n{_text(row.edited)}"
             )
-        spans = []
-        for value in row.values.values():
-            for element in value if isinstance(value, list) else [value]:
-                if element not in (None, "", MISSING) and (s := find_in_text(self.text,
-                                                                              str(element))):
-                    spans.append(s)
-        self.query_one(LetterView).mark(spans)
+        blank = (None, "", MISSING)
+        self.query_one(LetterView).mark(
+            [s for value in row.values.values() for s in value_spans(self.text, value, blank)]
+        )
 
     def _refresh(self, index: int) -> None:
         row = self.session.rows[index]
@@ -143,8 +137,7 @@ class AdjudicateScreen(Screen[str | None]):
         self._show(index)
         pending = self.session.pending()
         if pending:
-            later = [i for i in pending if i > index]
-            self.query_one(DataTable).move_cursor(row=(later or pending)[0])
+            self.query_one(DataTable).move_cursor(row=next_pending(pending, index))
         else:
             self.notify("every difference chosen: ctrl+s saves the final record")
 
@@ -192,23 +185,10 @@ class AdjudicateScreen(Screen[str | None]):
             editor.display = False
             self.query_one(DataTable).focus()
 
-    def action_toggle_letter(self) -> None:
-        letter = self.query_one(LetterView)
-        table = self.query_one(DataTable)
-        (table if letter.has_focus else letter).focus()
-
-    def action_skip(self) -> None:
-        self.dismiss(None)
-
     def action_finish(self) -> None:
         pending = self.session.pending()
         if pending:
             self.notify(f"{len(pending)} difference(s) not chosen yet", severity="warning")
             self.query_one(DataTable).move_cursor(row=pending[0])
             return
-        try:
-            status = self.app.finish_adjudication(self.session)
-        except (ValueError, ValidationError) as err:
-            self.notify(f"cannot save: {err}", severity="error")
-            return
-        self.dismiss(status)
+        self._save(lambda: self.app.finish_adjudication(self.session))

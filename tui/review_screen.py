@@ -9,6 +9,9 @@ adjudication queue with both versions.  ``f`` flags a record a field-by-field re
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from pydantic import ValidationError
 from textual import on
 from textual.app import ComposeResult
@@ -33,7 +36,43 @@ def short(text: str, width: int = VALUE_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-class ReviewScreen(Screen[str | None]):
+def value_spans(text: str, value: Any, blank: tuple = (None, "")) -> list[Span]:
+    """Where each element of a field's value (a list's every element) is written in the letter;
+    ``blank`` values are not looked for."""
+    found = []
+    for element in value if isinstance(value, list) else [value]:
+        if element not in blank and (span := find_in_text(text, str(element))):
+            found.append(span)
+    return found
+
+
+def next_pending(pending: list[int], current: int) -> int:
+    """The first row still to do after ``current``, else the first one (wrapping round)."""
+    return next((i for i in pending if i > current), pending[0])
+
+
+class QAScreen(Screen[str | None]):
+    """What review and adjudication share: a table beside the letter, skipped with ctrl+n,
+    saved by the app; dismisses with the letter's new status, or None when skipped."""
+
+    def action_toggle_letter(self) -> None:
+        letter = self.query_one(LetterView)
+        table = self.query_one(DataTable)
+        (table if letter.has_focus else letter).focus()
+
+    def action_skip(self) -> None:
+        self.dismiss(None)
+
+    def _save(self, finish: Callable[[], str]) -> None:
+        try:
+            status = finish()
+        except (ValueError, ValidationError) as err:
+            self.notify(f"cannot save: {err}", severity="error")
+            return
+        self.dismiss(status)
+
+
+class ReviewScreen(QAScreen):
     """Dismisses with the letter's new status, or None when skipped."""
 
     AUTO_FOCUS = "#review-fields"
@@ -121,26 +160,17 @@ class ReviewScreen(Screen[str | None]):
         self.query_one(LetterView).mark(self._spans(path))
 
     def _spans(self, path: str) -> list[Span]:
-        known = self.spans.get(path)
-        if known:
-            return known
-        value = self.session.values[path]
-        found = []
-        for element in value if isinstance(value, list) else [value]:
-            if element not in (None, "") and (span := find_in_text(self.text, str(element))):
-                found.append(span)
-        return found
+        return self.spans.get(path) or value_spans(self.text, self.session.values[path])
 
     def _advance(self) -> None:
         pending = self.session.pending()
         if not pending:
             self.notify("every field reviewed: ctrl+s finishes the letter")
             return
-        current = self.current_path()
         order = self.session.paths
-        after = [p for p in pending if order.index(p) > order.index(current or order[0])]
-        target = (after or pending)[0]
-        self.query_one(DataTable).move_cursor(row=order.index(target))
+        current = order.index(self.current_path() or order[0])
+        target = next_pending(sorted(order.index(p) for p in pending), current)
+        self.query_one(DataTable).move_cursor(row=target)
 
     # -- events -------------------------------------------------------------------------------
 
@@ -221,14 +251,6 @@ class ReviewScreen(Screen[str | None]):
         if self._editing:
             self._close_editor()
 
-    def action_toggle_letter(self) -> None:
-        letter = self.query_one(LetterView)
-        table = self.query_one(DataTable)
-        (table if letter.has_focus else letter).focus()
-
-    def action_skip(self) -> None:
-        self.dismiss(None)
-
     def action_finish(self) -> None:
         pending = self.session.pending()
         if pending:
@@ -236,9 +258,4 @@ class ReviewScreen(Screen[str | None]):
                         "rest)", severity="warning")
             self.query_one(DataTable).move_cursor(row=self.session.paths.index(pending[0]))
             return
-        try:
-            status = self.app.finish_review(self.session)
-        except (ValueError, ValidationError) as err:
-            self.notify(f"cannot save: {err}", severity="error")
-            return
-        self.dismiss(status)
+        self._save(lambda: self.app.finish_review(self.session))
