@@ -17,6 +17,16 @@ def fixture_letters() -> tuple[Letter, ...]:
     return tuple(read_letter(p) for p in sorted(LETTERS.iterdir()) if p.is_file())
 
 
+def isolate(monkeypatch, tmp_path: Path, *unset: str) -> None:
+    """Config, data and the default store under ``tmp_path``, never the user's; the ``unset``
+    environment variables cleared, so a test sees none of the user's own settings."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("IMRGOLD_DB", str(tmp_path / "nowhere.json"))
+    for name in unset:
+        monkeypatch.delenv(name, raising=False)
+
+
 def proposal_for(letter: Letter) -> Proposal:
     return extract(letter.text, letter.letter_id)
 

@@ -15,16 +15,14 @@ from core.extract import extract
 from core.models import GoldRecord, ProposedField
 from core.reading import read_letter
 from store.store import Store
+from tests.store_helpers import isolate
 
 LETTERS = Path(__file__).resolve().parent.parent / "fixtures" / "letters"
 
 
 @pytest.fixture(autouse=True)
 def _env(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setenv("IMRGOLD_DB", str(tmp_path / "nowhere.json"))
-    monkeypatch.delenv("IMRGOLD_DEIDENTIFY_KEY", raising=False)
+    isolate(monkeypatch, tmp_path, "IMRGOLD_DEIDENTIFY_KEY")
 
 
 @pytest.fixture

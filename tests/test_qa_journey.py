@@ -16,6 +16,7 @@ from core.extract import extract
 from core.models import GoldRecord, Proposal, ProposedField, item_path
 from core.reading import read_letter
 from store.store import Store
+from tests.store_helpers import isolate
 from tui.review_app import ReviewApp, plan
 
 LETTERS = Path(__file__).resolve().parent.parent / "fixtures" / "letters"
@@ -30,10 +31,7 @@ SEX = {"alice": ["male", "female", "male", None], "bob": ["male", "female", "fem
 
 @pytest.fixture(autouse=True)
 def _env(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setenv("IMRGOLD_DB", str(tmp_path / "nowhere.json"))
-    monkeypatch.delenv("IMRGOLD_ANNOTATOR", raising=False)
+    isolate(monkeypatch, tmp_path, "IMRGOLD_ANNOTATOR")
 
 
 def _letters(n: int):

@@ -11,6 +11,7 @@ from core.extract import extract
 from core.reading import read_letter
 from store import qa
 from store.store import Store
+from tests.store_helpers import isolate
 from tui.review_app import ReviewApp, plan
 
 LETTERS = Path(__file__).resolve().parent.parent / "fixtures" / "letters"
@@ -18,10 +19,7 @@ LETTERS = Path(__file__).resolve().parent.parent / "fixtures" / "letters"
 
 @pytest.fixture(autouse=True)
 def _env(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setenv("IMRGOLD_DB", str(tmp_path / "nowhere.json"))
-    monkeypatch.delenv("IMRGOLD_ANNOTATOR", raising=False)
+    isolate(monkeypatch, tmp_path, "IMRGOLD_ANNOTATOR")
 
 
 def _store(path: Path, n: int, annotator: str = "alice") -> list[str]:
