@@ -47,7 +47,7 @@ from core.lexicon_text import (
     fold,
     form_word,
     is_noise,
-    letter_tokens,
+    letter_words,
     name_tokens,
     tokens,
 )
@@ -192,16 +192,18 @@ class _LetterContext:
         return frozenset(w for w in self._tokens if len(w) >= 3)
 
     @cached_property
-    def _plain_words(self) -> frozenset[str]:
-        """The words `name_tokens` keeps, without its pass over every token in order: a word
-        other than a salt is kept wherever it is not noise; whether a salt is kept depends on
-        the word before it, so salts are left to `_unigrams`."""
-        raw = self._distinct
-        return frozenset(w for w in raw if len(w) >= 3 and w not in SALT_WORDS and not is_noise(w))
+    def _words(self) -> frozenset[str]:
+        """The letter's words of three letters or more, as `name_tokens` reads them but
+        before its noise and salt rules (which `_kept` applies to the few words asked about)."""
+        return frozenset(letter_words(self._text))
 
-    @cached_property
-    def _distinct(self) -> frozenset[str]:
-        return frozenset(letter_tokens(self._text))
+    def _kept(self, word: str) -> bool:
+        """Whether `name_tokens` keeps ``word`` somewhere in the letter. A word other than a
+        salt is kept wherever it is not noise; a salt depends on the word before it, so it is
+        looked up in the full token list."""
+        if word in SALT_WORDS:
+            return word in self._unigrams
+        return word in self._words and not is_noise(word)
 
     @cached_property
     def _index(self) -> tuple[set[int], dict[str, list[int]]]:
@@ -242,8 +244,8 @@ class _LetterContext:
         index = self._t.exact_index
         found = {
             w: sorted(self._t.exact(w))
-            for w in self._plain_words | (self._distinct & SALT_WORDS)
-            if len(w) >= 4 and w in index
+            for w in self._words
+            if len(w) >= 4 and w in index and (w in SALT_WORDS or not is_noise(w))
         }
         return {w: e for e, w in sorted((e, w) for w, e in found.items() if e)}
 
@@ -260,8 +262,7 @@ class _LetterContext:
 
     def names_one_word(self, entry: int) -> bool:
         """Whether the letter names ``entry``, for an entry whose key is one word."""
-        key = self._t.keys[entry]
-        return key in (self._unigrams if key in SALT_WORDS else self._plain_words)
+        return self._kept(self._t.keys[entry])
 
 
 def _form_fit(entry_words: Iterable[str], query_words: set[str]) -> int:

@@ -70,6 +70,7 @@ _FORMS = (
 _ABBREV_Q = re.compile(r"^q\d+(-\d+)?h?$|^q\d*h$")
 # Letters and digits glued together are separate tokens ("norco10" -> norco 10).
 _TOKEN = re.compile(r"(?:[a-z]+|[0-9]+)(?:\.[0-9]+)?")
+_WORD3 = re.compile(r"[a-z]{3,}(?:\.[0-9]+)?")
 # "Tylenol #3" is the usual shorthand for acetaminophen with codeine; the number is not a count.
 _TYLENOL_NUMBER = re.compile(r"\btylenol\s*(?:#|no\.?\s*)\s*[234]\b", re.IGNORECASE)
 _PAREN = re.compile(r"\([^)]*\)")
@@ -110,6 +111,16 @@ def letter_tokens(text: str) -> list[str]:
     if "tylenol" in text.lower():
         text = _TYLENOL_NUMBER.sub("tylenol with codeine", text)
     return tokens(text)
+
+
+def letter_words(text: str) -> list[str]:
+    """The all-letter tokens of ``letter_tokens(text)`` three letters or longer, found without
+    splitting out the numbers (a whole letter is long): a run of letters before ".5" is part
+    of a number-like token ("abc.5"), not a word."""
+    if "tylenol" in text.lower():
+        text = _TYLENOL_NUMBER.sub("tylenol with codeine", text)
+    found = _WORD3.findall(_OCR_RUN.sub(_ocr_letters, fold(text)))
+    return [w for w in found if "." not in w]
 
 
 def key(text: str) -> str:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from core.extract import _extract, extract
 from core.lexicon_text import fold as lexfold
-from core.lexicon_text import tokens
+from core.lexicon_text import letter_tokens, letter_words, tokens
 from core.models import GoldRecord
 from core.text import repair
 
@@ -97,3 +97,10 @@ def _reference_tokens(text: str) -> list[str]:
 @given(st.text(alphabet="ab01 ._9zA0x1é-/#", max_size=40) | st.sampled_from(LINES))
 def test_lexicon_tokens_match_the_plain_regexes(text: str) -> None:
     assert tokens(text) == _reference_tokens(text)
+
+
+@SETTINGS
+@given(st.text(alphabet="abcd01 ._9zA0x1é-/#Tylenol3", max_size=40) | st.sampled_from(LINES))
+def test_letter_words_are_the_long_all_letter_tokens(text: str) -> None:
+    wanted = {t for t in letter_tokens(text) if t.isalpha() and len(t) >= 3}
+    assert set(letter_words(text)) == wanted
