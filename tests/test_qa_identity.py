@@ -48,3 +48,23 @@ def test_not_on_a_terminal_is_a_one_line_error():
 def test_bad_names_refused(bad):
     with pytest.raises(UserError):
         identity.resolve(bad or " ", interactive=False)
+
+
+def test_a_command_that_only_opens_the_store_uses_the_remembered_name(tmp_path, monkeypatch):
+    from cli.main import main
+    from store.store import Store
+    from tests.store_helpers import corrected, fixture_letters, proposal_for
+
+    db = tmp_path / "imrgold.json"
+    letter = fixture_letters()[0]
+    with Store.open(db, annotator="alice") as store:
+        store.add_letter(letter, proposal_for(letter))
+        store.save_draft(corrected(store.get_proposal(letter.letter_id), "case_number", "CM1"))
+        store.save_draft(corrected(store.get_draft(letter.letter_id), "case_number", "CM2"))
+    assert identity.current() is None  # nothing remembered: no prompt, no name
+    identity.remember("carol")
+    assert identity.current() == "carol"
+    assert main(["history", letter.letter_id[:12], "--restore", "0", "--db", str(db)]) == 0
+    with Store.open(db, read_only=True) as store:
+        last = store.history_entries(letter.letter_id)[-1]
+        assert (last["annotator"], last["track"], last["new"]) == ("carol", "alice", "CM1")
