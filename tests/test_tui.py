@@ -111,6 +111,14 @@ async def type_value(pilot, text: str) -> None:
     await pilot.press("ctrl+u", *text) if text else await pilot.press("ctrl+u")
 
 
+async def suggestions_for(pilot, screen: AnnotateScreen, typed: str) -> DrugSuggestions:
+    """Type into the first item's drugs and wait for the suggestions."""
+    await go_to(pilot, screen, "items.0.drugs")
+    await type_value(pilot, typed)
+    await settle(pilot)
+    return screen.query_one(DrugSuggestions)
+
+
 def with_machine_rows(screen: AnnotateScreen):
     return [r for r in screen.rows if r.spans and r.state == "machine" and r.path != "diagnoses"]
 
@@ -389,10 +397,7 @@ async def test_drug_suggestions_appear_as_you_type_and_a_key_accepts(store):
     app = make_app(store, lexicon=lexicon)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_letter(pilot)
-        await go_to(pilot, screen, "items.0.drugs")
-        await type_value(pilot, "nor")
-        await settle(pilot)
-        suggestions = screen.query_one(DrugSuggestions)
+        suggestions = await suggestions_for(pilot, screen, "nor")
         assert suggestions.shown and [c.name for c in suggestions.candidates] == ["Norco"]
         await pilot.press("enter")  # takes the highlighted candidate
         await settle(pilot)
@@ -408,10 +413,8 @@ async def test_a_medical_food_adds_no_drug_and_the_status_line_says_so(store):
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_letter(pilot)
-        await go_to(pilot, screen, "items.0.drugs")
-        await type_value(pilot, "naproxen; thera")
-        await settle(pilot)
-        assert [c.name for c in screen.query_one(DrugSuggestions).candidates] == ["Theramine"]
+        suggestions = await suggestions_for(pilot, screen, "naproxen; thera")
+        assert [c.name for c in suggestions.candidates] == ["Theramine"]
         await pilot.press("enter")
         await settle(pilot)
         assert screen.query_one(FieldEditor).text == "naproxen"
@@ -437,16 +440,10 @@ async def test_drugs_corrected_then_marked_gold_teach_the_lexicon(store, lexicon
     )
     misspelt = "Cyclopean"
 
-    async def top_suggestion(pilot, screen):
-        await go_to(pilot, screen, "items.0.drugs")
-        await type_value(pilot, misspelt)
-        await settle(pilot)
-        return screen.query_one(DrugSuggestions).candidates[0]
-
     app = make_app(store, lexicon=lexicon)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_letter(pilot)
-        before = await top_suggestion(pilot, screen)
+        before = (await suggestions_for(pilot, screen, misspelt)).candidates[0]
         assert (before.name, before.origin) != (misspelt, "learned")
         await type_value(pilot, "cyclobenzaprine")
         await go_to(pilot, screen, "items.0.request")
@@ -456,7 +453,7 @@ async def test_drugs_corrected_then_marked_gold_teach_the_lexicon(store, lexicon
         await pilot.press("ctrl+g")
         await settle(pilot)
         assert screen.letter_id != store.gold_records()[0].letter_id  # the next letter is open
-        after = await top_suggestion(pilot, screen)
+        after = (await suggestions_for(pilot, screen, misspelt)).candidates[0]
         assert (after.name, after.generics, after.origin) == (
             misspelt, ["cyclobenzaprine"], "learned"
         )
@@ -466,10 +463,7 @@ async def test_real_lexicon_suggests_generics_for_a_brand(store):
     app = ImrGoldApp(store, store_label="test store")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_letter(pilot)
-        await go_to(pilot, screen, "items.0.drugs")
-        await type_value(pilot, "Fexmid")
-        await settle(pilot)
-        candidates = screen.query_one(DrugSuggestions).candidates
+        candidates = (await suggestions_for(pilot, screen, "Fexmid")).candidates
         assert any("cyclobenzaprine" in c.generics for c in candidates[:3])
 
 
@@ -628,10 +622,7 @@ async def test_suggestion_keys_move_and_dismiss(store):
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_letter(pilot)
-        await go_to(pilot, screen, "items.0.drugs")
-        await type_value(pilot, "n")
-        await settle(pilot)
-        suggestions = screen.query_one(DrugSuggestions)
+        suggestions = await suggestions_for(pilot, screen, "n")
         assert [c.name for c in suggestions.candidates] == ["Norco", "Naproxen"]
         await pilot.press("down")  # moves in the list, not to the next field
         assert screen.current == "items.0.drugs"
