@@ -65,8 +65,12 @@ class WriterLock:
             "annotator": annotator,
             "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(holder).encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(holder).encode(), 0)
+        except OSError:
+            os.close(fd)  # a full disk must not leave the lock held by a descriptor nobody has
+            raise
         self._fd = fd
         _HELD.add(self)
 
