@@ -86,6 +86,7 @@ _SYNONYM_SLACK = 6.0
 # Completion of a name being typed: from this many letters, reading this many completions.
 _PREFIX_MIN = 4
 _MAX_COMPLETIONS = 150
+_MAX_READ_CACHE = 4096
 # Below this, a word is tried again as OCR may have misread it.
 _CLEAR_MATCH = 90.0
 _OCR_MISREADS = (("rn", "m"), ("cl", "d"), ("ii", "u"), ("ri", "n"), ("vv", "w"), ("li", "h"))
@@ -302,6 +303,9 @@ class Lexicon:
         self._extra_term_entries: list[list[int]] = []
         self._learned: dict[str, str] = {}
         self._letters: dict[int, tuple[str, _LetterContext]] = {}
+        # A batch of letters repeats its requests ("Norco 10/325mg #60"): what each spells
+        # exactly is read once, until the tables change.
+        self._read: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
         self._load_user_supplement()
         self._load_learned()
 
@@ -311,6 +315,9 @@ class Lexicon:
     # -- user additions -------------------------------------------------------------------------
 
     def _index_extra(self, entries: Iterable[int]) -> None:
+        # Every addition to the tables comes through here: what was read before may change.
+        self._read.clear()
+        self._letters.clear()
         for index in entries:
             for term in entry_terms(self._t.keys[index]):
                 if term in self._extra_terms:
@@ -799,11 +806,15 @@ class Lexicon:
     def _read_names(self, request: str) -> tuple[set[str], list[str]]:
         """The generics of the names a request spells exactly (left to right, longest
         spelling first), and the words no spelling explains."""
-        entries, unknown = self._spelled_names(request)
-        found: set[str] = set()
-        for entry in entries:
-            found.update(self._t.generics(entry))
-        return found, unknown
+        hit = self._read.get(request)
+        if hit is None:
+            entries, unknown = self._spelled_names(request)
+            generics = frozenset(g for entry in entries for g in self._t.generics(entry))
+            hit = (generics, tuple(unknown))
+            if len(self._read) >= _MAX_READ_CACHE:
+                self._read.clear()
+            self._read[request] = hit
+        return set(hit[0]), list(hit[1])
 
     def _spelled_names(self, request: str) -> tuple[list[int], list[str]]:
         words = name_tokens(request)

@@ -126,3 +126,11 @@ def test_any_text_normalizes_without_error(lex: Lexicon, text: str) -> None:
     assert all(g == g.lower() and g.strip() == g for g in got)
     for candidate in lex.suggest(text, text, limit=3):
         assert 0 <= candidate.score <= 100
+
+
+def test_a_name_learned_after_a_request_was_read_changes_the_next_reading(lex: Lexicon) -> None:
+    # Two words: only the exact reading (cached per request) can find the learned name.
+    letter = "The patient takes Zorba Flex 10mg daily. Request: Zorba Flex 10mg #30"
+    assert lex.generic_ingredients("Zorba Flex 10mg #30", letter) == []
+    lex.learn_generics("Zorba Flex", ["cyclobenzaprine"])
+    assert lex.generic_ingredients("Zorba Flex 10mg #30", letter) == ["cyclobenzaprine"]
