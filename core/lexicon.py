@@ -306,6 +306,7 @@ class Lexicon:
         # A batch of letters repeats its requests ("Norco 10/325mg #60"): what each spells
         # exactly is read once, until the tables change.
         self._read: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
+        self._near: dict[str, tuple[int, ...]] = {}
         self._load_user_supplement()
         self._load_learned()
 
@@ -317,6 +318,7 @@ class Lexicon:
     def _index_extra(self, entries: Iterable[int]) -> None:
         # Every addition to the tables comes through here: what was read before may change.
         self._read.clear()
+        self._near.clear()
         self._letters.clear()
         for index in entries:
             for term in entry_terms(self._t.keys[index]):
@@ -892,6 +894,23 @@ class Lexicon:
             learned.append((alias, rest))
         return learned
 
+    def _near_names(self, word: str) -> tuple[int, ...]:
+        """Entries whose whole name is near ``word`` in the lexicon, letter aside; the same
+        misspelling recurs across a batch of letters, so each is searched once."""
+        hit = self._near.get(word)
+        if hit is None:
+            near: dict[int, None] = {}
+            for term, sim, where in self._similar_terms(word):
+                if sim >= _NORMALIZE_LETTER_CUTOFF - 10:
+                    near.update(
+                        dict.fromkeys(e for e in self._entries(where) if self._t.keys[e] == term)
+                    )
+            hit = tuple(near)
+            if len(self._near) >= _MAX_READ_CACHE:
+                self._near.clear()
+            self._near[word] = hit
+        return hit
+
     def _fuzzy_generics(
         self, word: str, capitalized: bool, letter_text: str | None
     ) -> tuple[str, ...]:
@@ -907,12 +926,7 @@ class Lexicon:
         context = self._letter(letter_text)
         # Only whole one-word names this close can pass below, so the direct lookups suffice
         # (no OCR readings, no joined words): this runs for every unknown word of a request.
-        near: dict[int, None] = {}
-        for term, sim, where in self._similar_terms(word):
-            if sim >= _NORMALIZE_LETTER_CUTOFF - 10:
-                near.update(
-                    dict.fromkeys(e for e in self._entries(where) if self._t.keys[e] == term)
-                )
+        near = dict.fromkeys(self._near_names(word))
         if context is not None:
             # Only one-word names can pass below, so the letter's one-word names suffice.
             near.update(

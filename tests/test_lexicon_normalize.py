@@ -134,3 +134,9 @@ def test_a_name_learned_after_a_request_was_read_changes_the_next_reading(lex: L
     assert lex.generic_ingredients("Zorba Flex 10mg #30", letter) == []
     lex.learn_generics("Zorba Flex", ["cyclobenzaprine"])
     assert lex.generic_ingredients("Zorba Flex 10mg #30", letter) == ["cyclobenzaprine"]
+
+
+def test_a_misspelling_read_before_its_name_was_learned_resolves_after(lex: Lexicon) -> None:
+    assert lex.generic_ingredients("Zorbaflx 10mg #30") == []
+    lex.learn_generics("Zorbaflex", ["cyclobenzaprine"])
+    assert lex.generic_ingredients("Zorbaflx 10mg #30") == ["cyclobenzaprine"]
