@@ -9,7 +9,8 @@ repeats (median and p95 in seconds):
 - `stats` (history of every letter, machine accuracy per field);
 - `export jsonl` the lean way (records from the gold shards only) against the naive way
   (also reading every letter's draft/proposal, which only the spans format needs);
-- `export spans` and `export jsonl --deidentify`.
+- `export spans` and `export jsonl --deidentify`;
+- `imrgold export` as a user runs it (open the store, gather the records, write the file).
 
 Usage: python bench/qa.py [--letters 2000] [--repeats 5]
 """
@@ -17,7 +18,9 @@ Usage: python bench/qa.py [--letters 2000] [--repeats 5]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
+import io
 import statistics
 import sys
 import tempfile
@@ -110,6 +113,14 @@ def main() -> None:
                 deid = Deidentifier("bench")
                 list(export.jsonl_lines(deid.record(e.record) for e in qa.export_records(store)))
 
+            out = Path(tmp) / "export.jsonl"
+
+            def command() -> None:
+                from cli.main import main as imrgold
+
+                with contextlib.redirect_stderr(io.StringIO()):
+                    imrgold(["export", "--db", str(a), "--out", str(out)])
+
             rows = [
                 ("agreement (stored machine)", timed(agreement, args.repeats)),
                 ("stats", timed(lambda: qa.gather_stats(store), args.repeats)),
@@ -117,6 +128,7 @@ def main() -> None:
                 ("export jsonl, naive", timed(naive, args.repeats)),
                 ("export spans", timed(spans, args.repeats)),
                 ("export jsonl --deidentify", timed(deidentified, args.repeats)),
+                ("imrgold export (command)", timed(command, args.repeats)),
             ]
     print(f"{'task':<30} {'median s':>9} {'p95 s':>9}")
     for name, (median, p95) in rows:
