@@ -138,10 +138,11 @@ class StoreSink:
 
 @contextlib.contextmanager
 def _open_store(path: Path) -> Iterator[StoreSink]:
+    from cli.identity import current
     from store import Store, StoreError
 
     try:
-        store = Store.open(path)
+        store = Store.open(path, annotator=current())
     except StoreError as err:
         raise UserError(str(err)) from None
     with store, store.batch():
