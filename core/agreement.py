@@ -25,6 +25,8 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from core.alignment import Pairs
+from core.alignment import align_items as _align
 from core.models import (
     ITEM_FIELDS,
     LETTER_FIELDS,
@@ -145,32 +147,10 @@ def same_value(a: Any, b: Any, kind: Kind) -> bool:
 # Item alignment
 
 
-def align_items(a: Sequence[str], b: Sequence[str]) -> list[tuple[int | None, int | None]]:
-    """Match two versions' items by their request text.
-
-    Same count: by position (items are in letter order and the requests may have been corrected).
-    Otherwise each pair above `ITEM_MATCH_THRESHOLD` similarity, best first; the rest unmatched.
-    """
-    if len(a) == len(b):
-        return [(i, i) for i in range(len(a))]
-    from rapidfuzz import fuzz
-
-    scored = sorted(
-        ((fuzz.token_sort_ratio(_norm_text(x), _norm_text(y)), i, j)
-         for i, x in enumerate(a) for j, y in enumerate(b)),
-        reverse=True,
-    )
-    pairs: dict[int, int] = {}
-    used_b: set[int] = set()
-    for score, i, j in scored:
-        if score < ITEM_MATCH_THRESHOLD:
-            break
-        if i not in pairs and j not in used_b:
-            pairs[i] = j
-            used_b.add(j)
-    out: list[tuple[int | None, int | None]] = [(i, pairs.get(i)) for i in range(len(a))]
-    out += [(None, j) for j in range(len(b)) if j not in used_b]
-    return out
+def align_items(a: Sequence[str], b: Sequence[str]) -> Pairs:
+    """Match two annotators' items: by position when the counts agree (items are in letter
+    order and one side may have corrected the request text), else by request similarity."""
+    return _align(a, b, threshold=ITEM_MATCH_THRESHOLD, by_position_if_same_count=True)
 
 
 def _requests(flat: Flat) -> list[str]:

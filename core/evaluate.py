@@ -19,6 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from core.alignment import Pairs
+from core.alignment import align_items as _align
 from core.models import (
     ITEM_FIELDS,
     LETTER_FIELDS,
@@ -37,33 +39,10 @@ def _norm(value: Any) -> str:
     return re.sub(r"\s+", " ", str(value or "")).strip().lower()
 
 
-def align_items(gold: Sequence[str], machine: Sequence[str]) -> list[tuple[int | None, int | None]]:
-    """Pairs (gold index, machine index); None on the side that lacks the item.
-
-    Best-scoring pairs first (token-set ratio, ties broken by closeness of position), so a
-    reordered or missing item does not shift every pair after it.
-    """
-    from rapidfuzz import fuzz
-
-    scored = sorted(
-        (
-            (fuzz.token_set_ratio(_norm(g), _norm(m)), -abs(i - j), i, j)
-            for i, g in enumerate(gold)
-            for j, m in enumerate(machine)
-        ),
-        reverse=True,
-    )
-    pairs: dict[int, int] = {}
-    used: set[int] = set()
-    for score, _, i, j in scored:
-        if score < ITEM_MATCH_THRESHOLD:
-            break
-        if i not in pairs and j not in used:
-            pairs[i] = j
-            used.add(j)
-    out: list[tuple[int | None, int | None]] = [(i, pairs.get(i)) for i in range(len(gold))]
-    out += [(None, j) for j in range(len(machine)) if j not in used]
-    return out
+def align_items(gold: Sequence[str], machine: Sequence[str]) -> Pairs:
+    """Pairs (gold index, machine index), best match first even when the counts agree: the
+    machine may have split, merged or missed an item, and then position says nothing."""
+    return _align(gold, machine, threshold=ITEM_MATCH_THRESHOLD)
 
 
 def _requests(flat: dict[str, Any], n: int) -> list[str]:
