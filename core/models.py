@@ -37,7 +37,9 @@ class _Strict(BaseModel):
 class Reviewer(_Strict):
     """The physician reviewer as the letter describes them."""
 
-    specialties: list[str] = Field(default_factory=list, description="Board certifications, title case")
+    specialties: list[str] = Field(
+        default_factory=list, description="Board certifications, title case"
+    )
     subspecialties: list[str] = Field(default_factory=list)
     licensure: list[str] = Field(
         default_factory=list, description="Two-letter US state codes of licensure"
@@ -92,7 +94,9 @@ class DisputedItem(_Strict):
 class GoldRecord(_Strict):
     """One IMR final determination letter as gold data (SPEC.md)."""
 
-    letter_id: str = Field(description="sha256 of the original bytes, hex", pattern=r"^[0-9a-f]{64}$")
+    letter_id: str = Field(
+        description="sha256 of the original bytes, hex", pattern=r"^[0-9a-f]{64}$"
+    )
     case_number: str | None = None
     date_assigned: dt.date | None = None
     date_of_injury: dt.date | None = None
@@ -197,7 +201,8 @@ class Span(_Strict):
 class ProposedField(_Strict):
     value: Any = None
     spans: list[Span] = Field(
-        default_factory=list, description="Where the value came from; one per list element when known"
+        default_factory=list,
+        description="Where the value came from; one per list element when known",
     )
     source: Source = "machine"
     confidence: float = Field(default=0.0, ge=0.0, le=1.0)
