@@ -40,6 +40,7 @@ from core.text import Repaired, fix_mojibake, fold, repair
 
 
 _SETATTR = object.__setattr__
+_NEW = object.__new__
 _SPAN_FIELDS = set(Span.model_fields)
 _FIELD_FIELDS = set(ProposedField.model_fields)
 _PROPOSAL_FIELDS = set(Proposal.model_fields)
@@ -96,7 +97,8 @@ class _Fields:
         confidence: float,
         spans: Iterable[tuple[int, int]] = (),
     ) -> None:
-        # ~50 fields a letter: the loop is written out (no helper calls) for speed.
+        # ~50 fields a letter: the loop is written out (no helper calls, `_built` inlined) for
+        # speed; a call per span and field was most of this method's cost.
         mapped: list[Span] = []
         if spans:
             span = self.repaired.span
@@ -105,9 +107,36 @@ class _Fields:
                     if not mapped:
                         self._raw_spans[path] = (start, end)
                     s, e = span(start, end)
-                    mapped.append(_built(Span, {"start": s, "end": e}, _SPAN_FIELDS))
-        confidence = 0.0 if confidence < 0 else 1.0 if confidence > 1 else round(confidence, 3)
-        self.fields[path] = _field(value, mapped, confidence)
+                    obj = _NEW(Span)
+                    _SETATTR(obj, "__dict__", {"start": s, "end": e})
+                    _SETATTR(obj, "__pydantic_fields_set__", _SPAN_FIELDS)
+                    _SETATTR(obj, "__pydantic_extra__", None)
+                    _SETATTR(obj, "__pydantic_private__", None)
+                    mapped.append(obj)
+        rounded = _ROUNDED.get(confidence)
+        if rounded is None:
+            rounded = 0.0 if confidence < 0 else 1.0 if confidence > 1 else round(confidence, 3)
+            # An integral key would also answer for an int or -0.0, whose round() differs in
+            # type or sign: those are never cached.
+            if len(_ROUNDED) < 4096 and not float(confidence).is_integer():
+                _ROUNDED[confidence] = rounded
+        obj = _NEW(ProposedField)
+        _SETATTR(obj, "__dict__", {
+            "value": value,
+            "spans": mapped,
+            "source": "machine",
+            "confidence": rounded,
+            "confirmed": False,
+        })
+        _SETATTR(obj, "__pydantic_fields_set__", _FIELD_FIELDS)
+        _SETATTR(obj, "__pydantic_extra__", None)
+        _SETATTR(obj, "__pydantic_private__", None)
+        self.fields[path] = obj
+
+
+# Confidences are a few dozen rule strengths (and products of them): each is rounded once.
+# Keyed on rule constants, not on letter content, and bounded.
+_ROUNDED: dict[float, float] = {}
 
 
 # ---------------------------------------------------------------------------------------------

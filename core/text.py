@@ -32,6 +32,12 @@ _LINE_EDITS = re.compile(
 _SPECIAL_CHARS = "<*_#\f\r\v"
 _SPECIAL_RE = re.compile(r"[<*_#\f\r\v\u0080-\U0010ffff]")
 _BLANK = " \t\f\r\v\u00a0"
+# Whitespace around a line break, or three breaks in a row.  Led by a literal newline so the
+# regex engine jumps from newline to newline (a few microseconds a letter; ``in`` tests for
+# each pair took far longer on non-ASCII letters).
+_UNTIDY_BREAK = re.compile(
+    r"\n(?:(?<=[ \t\f\r\v\u00a0]\n)|[ \t\f\r\v\u00a0]|\n[\n \t\f\r\v\u00a0])"
+)
 
 
 @lru_cache(maxsize=4096)
@@ -111,30 +117,35 @@ class Repaired:
         return first, last if last > first else first
 
 
+def _tidy_bounds(text: str) -> tuple[int, int] | None:
+    """Where a letter's content starts and ends, when its line breaks need no repair.
+
+    Most letters (plain, markdown, form feeds within lines, mojibake) have no whitespace
+    around their line breaks, no run of three breaks and are not double-spaced: every break is
+    kept as written, so only the lines holding markup or non-ASCII need a look.  Found with a
+    few C-level scans instead of a Python loop over every line.  None when that is not so."""
+    if _UNTIDY_BREAK.search(text):
+        return None
+    hi = len(text.rstrip(_BLANK + "\n"))
+    lo = len(text) - len(text.lstrip(_BLANK + "\n"))
+    if lo >= hi:
+        return None
+    # Every gap between content lines here is one or two newlines.
+    double = text.count("\n\n", lo, hi)
+    single = text.count("\n", lo, hi) - 2 * double
+    if double > 2 * single and double >= 3:
+        return None
+    return lo, hi
+
+
 def repair(original: str) -> Repaired:
     """Repair ``original`` into one-logical-line-per-line text, keeping an offset map.
 
     Works line by line (a Python loop over ~200 lines is cheaper than one regex pass with many
     alternatives over every character); only lines holding markup or non-ASCII get a regex.
-    (Measured: a single ``finditer`` over whitespace gaps was three times slower.)
+    (Measured: a single ``finditer`` over whitespace gaps was three times slower.)  Letters
+    whose line breaks are already tidy skip the loop (`_tidy_bounds`).
     """
-    # Content lines as (start, end) in the original, trimmed of surrounding whitespace.
-    lines: list[tuple[int, int]] = []
-    gaps: list[int] = []  # newlines between a content line and the next
-    pos = 0
-    newlines = 0
-    for raw in original.split("\n"):
-        stripped = raw.strip(_BLANK)
-        if stripped:
-            lead = raw.index(stripped[0])
-            if lines:
-                gaps.append(newlines)
-            lines.append((pos + lead, pos + lead + len(stripped)))
-            newlines = 0
-        pos += len(raw) + 1
-        newlines += 1
-    double = _is_double_spaced(gaps)
-
     parts: list[str] = []
     # Segments of the map: parallel lists; copied runs that touch are merged, so a clean
     # single-spaced letter is a handful of segments and span lookups stay cheap.
@@ -156,41 +167,8 @@ def repair(original: str) -> Repaired:
         parts.append(piece)
         clean_len += len(piece)
 
-    # Where edits may be needed, found in one C-level scan: a line is looked at character by
-    # character only when one of these falls inside it.
-    plain = original.isascii() and not any(c in original for c in _SPECIAL_CHARS)
-    special = [] if plain else [m.start() for m in _SPECIAL_RE.finditer(original)]
-    special.append(len(original) + 1)
-    k = 0
-    threshold = 3 if double else 2
-    previous_end = 0
-    for i, (start, end) in enumerate(lines):
-        if i:
-            breaks = "\n\n" if gaps[i - 1] >= threshold else "\n"
-            as_written = original[previous_end:start] == breaks
-            if as_written and copied and copied[-1] and orig_ends[-1] == previous_end:
-                # The break as written, merged into the copy before it (emit, inlined).
-                orig_ends[-1] = start
-                parts.append(breaks)
-                clean_len += len(breaks)
-            else:
-                emit(breaks, previous_end, start, as_written)
-        previous_end = end
-        line = original[start:end]
-        while special[k] < start:
-            k += 1
-        if special[k] >= end:
-            # The hot path, inlined: a line copied as is, merged into the previous copy.
-            if copied and copied[-1] and orig_ends[-1] == start:
-                orig_ends[-1] = end
-            else:
-                clean_starts.append(clean_len)
-                orig_starts.append(start)
-                orig_ends.append(end)
-                copied.append(True)
-            parts.append(line)
-            clean_len += end - start
-            continue
+    def edit(line: str, start: int) -> None:
+        """The line at ``start`` with markup dropped and mojibake fixed."""
         last = 0
         for m in _LINE_EDITS.finditer(line):
             m_start, m_end = m.span()
@@ -209,15 +187,94 @@ def repair(original: str) -> Repaired:
                 emit(replacement, start + m_start, start + m_end, False)
             last = m_end
         if last < len(line):
-            emit(line[last:], start + last, end, True)
-    return Repaired(
-        "".join(parts),
-        original,
-        tuple(clean_starts),
-        tuple(orig_starts),
-        tuple(orig_ends),
-        tuple(copied),
-    )
+            emit(line[last:], start + last, start + len(line), True)
+
+    def result() -> Repaired:
+        return Repaired(
+            "".join(parts),
+            original,
+            tuple(clean_starts),
+            tuple(orig_starts),
+            tuple(orig_ends),
+            tuple(copied),
+        )
+
+    plain = original.isascii() and not any(c in original for c in _SPECIAL_CHARS)
+    search_special = _SPECIAL_RE.search
+    tidy = _tidy_bounds(original)
+    if tidy is not None:
+        lo, hi = tidy
+        copied_to = lo
+        found = None if plain else search_special(original, lo, hi)
+        while found is not None:
+            at = found.start()
+            start = original.rfind("\n", lo, at) + 1 or lo
+            end = original.find("\n", at, hi)
+            if end < 0:
+                end = hi
+            if start > copied_to:
+                emit(original[copied_to:start], copied_to, start, True)
+            edit(original[start:end], start)
+            copied_to = end
+            found = search_special(original, end, hi)
+        if copied_to < hi:
+            emit(original[copied_to:hi], copied_to, hi, True)
+        return result()
+
+    # Content lines as (start, end) in the original, trimmed of surrounding whitespace.
+    lines: list[tuple[int, int]] = []
+    gaps: list[int] = []  # newlines between a content line and the next
+    pos = 0
+    newlines = 0
+    for raw in original.split("\n"):
+        stripped = raw.strip(_BLANK)
+        if stripped:
+            lead = raw.index(stripped[0])
+            if lines:
+                gaps.append(newlines)
+            lines.append((pos + lead, pos + lead + len(stripped)))
+            newlines = 0
+        pos += len(raw) + 1
+        newlines += 1
+    double = _is_double_spaced(gaps)
+
+    # Only the next special character at or after the current line is ever needed, so it is
+    # searched for again only once a line has passed it: one search per line with edits, not a
+    # match object per special character (letters full of curly quotes or mojibake).
+    beyond = len(original) + 1
+    special = beyond if plain else -1
+    threshold = 3 if double else 2
+    previous_end = 0
+    for i, (start, end) in enumerate(lines):
+        if i:
+            breaks = "\n\n" if gaps[i - 1] >= threshold else "\n"
+            as_written = original[previous_end:start] == breaks
+            if as_written and copied and copied[-1] and orig_ends[-1] == previous_end:
+                # The break as written, merged into the copy before it (emit, inlined).
+                orig_ends[-1] = start
+                parts.append(breaks)
+                clean_len += len(breaks)
+            else:
+                emit(breaks, previous_end, start, as_written)
+        previous_end = end
+        line = original[start:end]
+        if special < start:
+            found = search_special(original, start)
+            special = found.start() if found else beyond
+        if special >= end:
+            # The hot path, inlined: a line copied as is, merged into the previous copy.
+            if copied and copied[-1] and orig_ends[-1] == start:
+                orig_ends[-1] = end
+            else:
+                clean_starts.append(clean_len)
+                orig_starts.append(start)
+                orig_ends.append(end)
+                copied.append(True)
+            parts.append(line)
+            clean_len += end - start
+            continue
+        edit(line, start)
+    return result()
 
 
 # A line ending in a hyphen right after a word ("FDA-", "127--") joins the next line unspaced.
