@@ -237,7 +237,9 @@ def walk_problems(items: list[dict], text: str) -> list[str]:
             found.append(f"{where}.request {request!r} is not in the letter")
             return found
         word = (item["decision"] or "").capitalize()
-        heads = [h for h in (f"{request}: {word}", f"{request} is: {word}") if h in text[cursor:]]
+        # SPEC's partial-certification wording sets Z off with commas: "request, Z, is: Upheld".
+        spellings = (f"{request}: {word}", f"{request} is: {word}", f"{request}, is: {word}")
+        heads = [h for h in spellings if h in text[cursor:]]
         if not word or not heads:
             found.append(
                 f"{where}: after the previous item the letter does not say {request!r} "
