@@ -54,7 +54,7 @@ def letter_for(gold: Path, letters: Path) -> Path | None:
     return None
 
 
-_MARKUP = re.compile(r"</?b>|\*\*|^#+[ \t]*", re.MULTILINE)
+_MARKUP = re.compile(r"</?b>|\*\*|^#+[ \t]+", re.MULTILINE)
 # A word-hyphen ending a line with no trailing space is a wrap inside a word: "FDA-\napproved".
 _WRAPPED_HYPHEN = re.compile(r"(?<=\S-)\n\s*")
 _SPACE = re.compile(r"\s+")
@@ -200,7 +200,11 @@ def cited(paragraph: str) -> dict[str, bool]:
     return {
         "MTUS": "MTUS" in _NOT_MTUS.sub("", paragraph),
         "ODG": bool(_ODG.search(paragraph)),
-        "ACOEM": "ACOEM" in paragraph,
+        # ACOEM chapters cited as MTUS ("Decision based on MTUS ACOEM ...") count as MTUS only.
+        "ACOEM": any(
+            "ACOEM" in part and not part.lstrip().startswith("MTUS")
+            for part in paragraph.split("Decision based on")
+        ),
     }
 
 
