@@ -625,6 +625,10 @@ def _listed_diagnoses(
             stop = min(hi, start + 1500, colons[k + 1].start() if k + 1 < len(colons) else hi)
             end = text.find("\n\n", start, stop)
             block = text[start : end if end >= 0 else stop]
+            if "\n-" in block and (prose := re.search(r"\n(?=[ \t]*[A-Z])", block)):
+                # One entry a line: a capitalized line without its dash is the summary going
+                # on (a wrapped entry continues in lower case).
+                block = block[: prose.start()]
             entries = list(_DX_DASH_ENTRY.finditer(block))
             for j, entry in enumerate(entries):
                 raw = entry.group("d")

@@ -64,7 +64,9 @@ _CATEGORY_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         (
             "consultation",
-            r"\bevaluation\b|\beval\b|\bassessment\b",
+            # "Medication management visits" see a prescriber; within home care they stay other.
+            r"\bevaluation\b|\beval\b|\bassessment\b|medication\s+management"
+            r"|pharmacologic(?:al)?\s+management",
         ),
         (
             "therapy",
@@ -388,7 +390,7 @@ _NO_SOURCE = re.compile(
 
 
 # A second source cited in the same sentence: "ODG Pain; FDA prescribing information".
-_SOURCE_SPLIT = re.compile(r";|,\s+and\s+(?=[A-Z])")
+_SOURCE_SPLIT = re.compile(r";|,\s+and\s+(?=(?:the\s+)?[A-Z])")
 # What names a publication or publisher rather than an ODG/ACOEM chapter or topic.
 _SOURCE_CUE = re.compile(
     r"\b(?:Administration|Association|Society|College|Academy|Institute|Agency|Department"

@@ -120,6 +120,10 @@ def test_date_of_injury_from_the_summary(sentence: str, iso: str) -> None:
         ("The assessment included plantar fasciitis and heel spur.",
          ["plantar fasciitis", "heel spur"]),
         ("The diagnoses have changed since the last visit.", []),
+        ("Diagnoses:\n- Status post knee arthroplasty\n- Morbid obesity\nHe underwent surgery.",
+         ["Status post knee arthroplasty", "Morbid obesity"]),
+        ("Diagnoses:\n- Lumbar disc displacement without\nmyelopathy\n- Insomnia\n\nHe was seen.",
+         ["Lumbar disc displacement without myelopathy", "Insomnia"]),
     ],
 )
 def test_diagnoses(text: str, diagnoses: list[str]) -> None:
@@ -193,6 +197,10 @@ def test_drug_detail(request_text: str, expected: dict[str, str]) -> None:
         ("Home health aide 4 hours a day", [], "other"),
         ("Psychological evaluation", [], "consultation"),
         ("Sit-stand workstation", [], "equipment"),
+        ("Psychiatric medication management visits, once a month for 6 months", [],
+         "consultation"),
+        ("Daily RN for 4 weeks for wound care and home safety, medication management", [],
+         "other"),
     ],
 )
 def test_category(request_text: str, drugs: list[str], expected: str) -> None:
@@ -232,6 +240,9 @@ def test_unknown_product_is_a_medication_when_the_rationale_says_so() -> None:
         ("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG) Knee & Leg;"
          " Knee brace; Criteria for use.", ["ODG"]),
         ("Decision based on Non-MTUS Citation ODG Pain; ACOEM Chapter 6.", ["ODG", "ACOEM"]),
+        ("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG), Mental Illness"
+         " & Stress, and the American Psychiatric Association Practice Guideline.",
+         ["ODG", "other"]),
     ],
 )
 def test_guidelines(paragraph: str, expected: list[str]) -> None:
