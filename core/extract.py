@@ -281,14 +281,29 @@ def _title(phrase: str) -> str:
     )
 
 
+# Patterns used on every letter, compiled once (``re.sub(str, ...)`` pays a cache lookup a call).
+_NOT_LIST_SEP = re.compile(r"[^,;]+")
+_AND_JOINER = re.compile(r"\s+(?:&|and)\s+")
+_LEADING_AND = re.compile(r"^(?:and|&)\s+", re.I)
+_WORD3 = re.compile(r"[A-Za-z]{3,}")
+_LIST_FILLER = re.compile(r"\b(?:and|or|the|state|states|of)\b", re.I)
+_SPACES = re.compile(r"\s+")
+_LETTERS = re.compile(r"[A-Za-z]+")
+_DX_NUMBER_LEAD = re.compile(r"^\s*(?:and\s+|\(?\d{1,2}[.)]\s*|-\s*)*")
+_PARAPHRASED = re.compile(r"\(paraphrased\)\s*", re.I)
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_PIECES_SEMI = re.compile(r"[^;]+")
+_PIECES_COMMA = re.compile(r"[^;,]+")
+
+
 def _split_specialties(text: str) -> list[tuple[str, int, int]]:
     """Board certifications: commas and semicolons part them; "&"/"and" only between two whole
     specialties ("Internal Medicine & Emergency Medicine", not "Physical Medicine & Rehab")."""
     out: list[tuple[str, int, int]] = []
-    for m in re.finditer(r"[^,;]+", text):
+    for m in _NOT_LIST_SEP.finditer(text):
         piece = m.group()
         parts: list[tuple[int, int]] = [(m.start(), m.end())]
-        joiner = re.search(r"\s+(?:&|and)\s+", piece)
+        joiner = _AND_JOINER.search(piece)
         if joiner:
             left, right = piece[: joiner.start()].strip(), piece[joiner.end() :].strip()
             if _HEAD_NOUN.search(left) and _HEAD_NOUN.search(right) and len(right.split()) >= 2:
@@ -297,8 +312,8 @@ def _split_specialties(text: str) -> list[tuple[str, int, int]]:
         for start, end in parts:
             raw = text[start:end]
             stripped = raw.strip(" \n\t.")
-            stripped = re.sub(r"^(?:and|&)\s+", "", stripped, flags=re.I)
-            if not stripped or not re.search(r"[A-Za-z]{3,}", stripped):
+            stripped = _LEADING_AND.sub("", stripped)
+            if not stripped or not _WORD3.search(stripped):
                 continue
             offset = start + raw.find(stripped)
             out.append((_title(fold(stripped)), offset, offset + len(stripped)))
@@ -311,14 +326,14 @@ def _unread_words(text: str, found: list[tuple[str, int, int]]) -> bool:
     rest = list(text)
     for _, start, end in found:
         rest[start:end] = " " * (end - start)
-    leftover = re.sub(r"\b(?:and|or|the|state|states|of)\b", " ", "".join(rest), flags=re.I)
-    return re.search(r"[A-Za-z]{3,}", leftover) is not None
+    leftover = _LIST_FILLER.sub(" ", "".join(rest))
+    return _WORD3.search(leftover) is not None
 
 
 def _states(text: str) -> list[tuple[str, int, int]]:
     out: list[tuple[str, int, int]] = []
     for m in _STATE_RE.finditer(text):
-        word = re.sub(r"\s+", " ", m.group().lower())
+        word = _SPACES.sub(" ", m.group().lower())
         code = STATES.get(word) or (m.group().upper() if m.group().upper() in _CODES else None)
         if code and code not in [c for c, _, _ in out]:
             out.append((code, m.start(), m.end()))
@@ -515,13 +530,13 @@ _QUALIFIERS = frozenset(
 
 
 def _is_qualifier(piece: str) -> bool:
-    words = re.findall(r"[A-Za-z]+", piece.lower())
+    words = _LETTERS.findall(piece.lower())
     return 0 < len(words) <= 3 and all(w in _QUALIFIERS for w in words)
 
 
 def _clean_dx(raw: str) -> str:
-    value = re.sub(r"^\s*(?:and\s+|\(?\d{1,2}[.)]\s*|-\s*)*", "", raw)
-    value = re.sub(r"\(paraphrased\)\s*", "", value, flags=re.I)
+    value = _DX_NUMBER_LEAD.sub("", raw)
+    value = _PARAPHRASED.sub("", value)
     return fold(value).rstrip(".;,").strip()
 
 
@@ -546,8 +561,8 @@ def _split_list(text: str, base: int) -> list[tuple[str, int, int]]:
     """Split on ';' when the letter uses it, else ',' (qualifiers rejoin), and the final 'and'."""
     if _DX_INLINE_NUMBER.match(text.lstrip()):
         return _split_numbered(text, base)
-    piece_re = r"[^;]+" if ";" in text else r"[^;,]+"
-    pieces = [[m.start(), m.end()] for m in re.finditer(piece_re, text)]
+    piece_re = _PIECES_SEMI if ";" in text else _PIECES_COMMA
+    pieces = [[m.start(), m.end()] for m in piece_re.finditer(text)]
     if ";" not in text:
         merged: list[list[int]] = []
         for piece in pieces:
@@ -789,7 +804,7 @@ def _unexplained_numbers(request: str, detail: dict[str, items_mod.Found | None]
     count or frequency the rules did not read."""
     covered = [(f.start, f.end) for f in detail.values() if f is not None]
     count = 0
-    for m in re.finditer(r"\d+(?:\.\d+)?", request):
+    for m in _NUMBER.finditer(request):
         if not any(s <= m.start() < e for s, e in covered):
             count += 1
     return count
@@ -830,7 +845,7 @@ def _case_header(clean: str, sections: Sections, fields: _Fields) -> int | None:
         raw, start, end, same_line = cell
         value: Any
         if name == "case_number":
-            value = re.sub(r"\s+", "", raw).upper()
+            value = _SPACES.sub("", raw).upper()
         elif name == "priority":
             value = "expedited" if raw.lower() in ("expedited", "urgent") else "standard"
         else:

@@ -301,9 +301,12 @@ def _norm_unit(unit: str) -> str:
     return u
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def _fmt(num: str, unit: str) -> str:
     unit = _norm_unit(unit)
-    num = re.sub(r"\s+", "", num)
+    num = _SPACES.sub("", num)
     return f"{num}%" if unit == "%" else f"{num} {unit}"
 
 

@@ -71,6 +71,10 @@ _ABBREV_Q = re.compile(r"^q\d+(-\d+)?h?$|^q\d*h$")
 # Letters and digits glued together are separate tokens ("norco10" -> norco 10).
 _TOKEN = re.compile(r"(?:[a-z]+|[0-9]+)(?:\.[0-9]+)?")
 _WORD3 = re.compile(r"[a-z]{3,}(?:\.[0-9]+)?")
+# The `_WORD3` tokens without a ".5" tail, found directly: the run of letters is taken whole
+# (possessive), so a run before ".5" is skipped rather than cut short; every shorter suffix
+# of it meets the same ".5".
+_WORD3_NOT_NUMBER = re.compile(r"[a-z]{3,}+(?!\.[0-9])")
 # "Tylenol #3" is the usual shorthand for acetaminophen with codeine; the number is not a count.
 _TYLENOL_NUMBER = re.compile(r"\btylenol\s*(?:#|no\.?\s*)\s*[234]\b", re.IGNORECASE)
 _PAREN = re.compile(r"\([^)]*\)")
@@ -119,8 +123,7 @@ def letter_words(text: str) -> list[str]:
     of a number-like token ("abc.5"), not a word."""
     if "tylenol" in text.lower():
         text = _TYLENOL_NUMBER.sub("tylenol with codeine", text)
-    found = _WORD3.findall(_OCR_RUN.sub(_ocr_letters, fold(text)))
-    return [w for w in found if "." not in w]
+    return _WORD3_NOT_NUMBER.findall(_OCR_RUN.sub(_ocr_letters, fold(text)))
 
 
 def key(text: str) -> str:
