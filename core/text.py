@@ -255,7 +255,13 @@ def repair(original: str) -> Repaired:
                 parts.append(breaks)
                 clean_len += len(breaks)
             else:
-                emit(breaks, previous_end, start, as_written)
+                # A new segment either way (emit, inlined: a double-spaced PDF has one a line).
+                clean_starts.append(clean_len)
+                orig_starts.append(previous_end)
+                orig_ends.append(start)
+                copied.append(as_written)
+                parts.append(breaks)
+                clean_len += len(breaks)
         previous_end = end
         line = original[start:end]
         if special < start:
