@@ -242,11 +242,13 @@ class _LetterContext:
     def _one_word_keys(self) -> dict[str, list[int]]:
         """One-word names the letter may write (salts not yet confirmed), each with its
         entries, in the order of the full index (by first entry)."""
-        index = self._t.exact_index
+        # The letter's words that name something, found by a C-level set intersection (a
+        # letter has hundreds of words, a handful of names); the sort below fixes the order.
+        named = self._t.exact_index.keys() & self._words
         found = {
             w: sorted(self._t.exact(w))
-            for w in self._words
-            if len(w) >= 4 and w in index and (w in SALT_WORDS or not is_noise(w))
+            for w in named
+            if len(w) >= 4 and (w in SALT_WORDS or not is_noise(w))
         }
         return {w: e for e, w in sorted((e, w) for w, e in found.items() if e)}
 
