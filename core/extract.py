@@ -354,7 +354,6 @@ def _reviewer(text: str, lo: int, hi: int, fields: _Fields) -> None:
     licensure: list[tuple[str, int, int]] = []
     confidence = 0.2
     licensure_doubt = False
-    board = _BOARD.search(section)
     lic = _LICENSURE.search(section)
     cert = _CERTIFICATION.search(section)
     if cert or lic:
@@ -365,7 +364,7 @@ def _reviewer(text: str, lo: int, hi: int, fields: _Fields) -> None:
             states = _states(lic.group("lic"))
             licensure = _shift(states, lic.start("lic"))
             licensure_doubt = _unread_words(lic.group("lic"), states)
-    elif board:
+    elif board := _BOARD.search(section):  # searched only when no labelled line says it
         confidence = 0.85
         body_at = board.start("body")
         body = board.group("body")
