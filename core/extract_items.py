@@ -302,6 +302,7 @@ def _norm_unit(unit: str) -> str:
 
 
 _SPACES = re.compile(r"\s+")
+_DOTS_SPACES = re.compile(r"[.\s]")
 
 
 def _fmt(num: str, unit: str) -> str:
@@ -324,7 +325,8 @@ def drug_detail(request: str) -> dict[str, Found | None]:
     amount: Found | None = None
     for m in _STRENGTH.finditer(request):
         unit = _norm_unit(m.group("unit"))
-        compound = bool(re.search(r"[-/]", m.group("num")))
+        num = m.group("num")
+        compound = "-" in num or "/" in num
         after_form = form_at is not None and m.start() > form_at
         after_qty = quantity is not None and m.start() > quantity.start
         if unit == "mg" and not compound and not strengths and (after_form or after_qty):
@@ -349,15 +351,15 @@ def drug_detail(request: str) -> dict[str, Found | None]:
     route = None
     rm = _ROUTE.search(request)
     if rm:
-        word = re.sub(r"[.\s]", "", rm.group("route").lower()) if len(rm.group()) <= 5 else (
+        word = _DOTS_SPACES.sub("", rm.group("route").lower()) if len(rm.group()) <= 5 else (
             rm.group("route").lower()
         )
-        word = re.sub(r"\s+", " ", word)
+        word = _SPACES.sub(" ", word)
         route = Found(_ROUTE_NORMAL.get(word, word), rm.start(), rm.end())
     frequency = None
     fm = _FREQUENCY.search(request)
     if fm:
-        frequency = Found(re.sub(r"\s+", " ", fm.group("freq").strip()), fm.start(), fm.end())
+        frequency = Found(_SPACES.sub(" ", fm.group("freq").strip()), fm.start(), fm.end())
     return {
         "strength": strength,
         "form": form,
