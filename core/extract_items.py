@@ -386,6 +386,10 @@ _MTUS = re.compile(
 _NOT_MTUS = re.compile(r"outside\s+(?:of\s+)?the\s+MTUS|Non-?\s?MTUS|not\s+(?:in|address)", re.I)
 _ODG = re.compile(r"Official\s+Disability\s+Guidelines?|\bODG\b", re.I)
 _ACOEM = re.compile(r"\bACOEM\b|American\s+College\s+of\s+Occupational", re.I)
+# Whether `_ODG` / `_ACOEM` match anywhere, three times faster: a common first letter lets the
+# engine skip ahead, and ``(?<!\w.)`` after it is the word boundary before it.
+_ODG_ANY = re.compile(r"O(?:fficial\s+Disability\s+Guideline|(?<!\w.)DG\b)", re.I)
+_ACOEM_ANY = re.compile(r"A(?:merican\s+College\s+of\s+Occupational|(?<!\w.)COEM\b)", re.I)
 _CITATION = re.compile(r"Non-?\s?MTUS\s+Citation\s*:?\s*(?P<rest>.*)", re.I | re.S)
 _NO_SOURCE = re.compile(
     r"^\W*(?:recommendation\(s\)\s+outside\s+of\s+the\s+MTUS(?:\s+Guidelines)?|the\s+expert\s+reviewer"
@@ -408,7 +412,9 @@ _SOURCE_CUE = re.compile(
 def _further_sources(rest: str) -> list[str]:
     """The segments after the first source that do not name a guideline family themselves."""
     segments = _SOURCE_SPLIT.split(rest)[1:]
-    return [s for s in segments if not (_ODG.search(s) or _ACOEM.search(s) or _MTUS.search(s))]
+    return [
+        s for s in segments if not (_ODG_ANY.search(s) or _ACOEM_ANY.search(s) or _MTUS.search(s))
+    ]
 
 
 def guidelines(paragraph: str) -> tuple[list[str], float]:
@@ -423,10 +429,10 @@ def guidelines(paragraph: str) -> tuple[list[str], float]:
         if cited:
             rest = cited.group("rest")
             hit = False
-            if _ODG.search(rest):
+            if _ODG_ANY.search(rest):
                 found.add("ODG")
                 hit = True
-            if _ACOEM.search(rest):
+            if _ACOEM_ANY.search(rest):
                 found.add("ACOEM")
                 hit = True
             if _MTUS.search(rest) and not _NOT_MTUS.search(rest):
@@ -439,9 +445,9 @@ def guidelines(paragraph: str) -> tuple[list[str], float]:
         scrubbed = _NOT_MTUS.sub(" ", clause)
         if _MTUS.search(scrubbed):
             found.add("MTUS")
-        elif _ACOEM.search(clause):
+        elif _ACOEM_ANY.search(clause):
             found.add("ACOEM")
-        if _ODG.search(clause):
+        if _ODG_ANY.search(clause):
             found.add("ODG")
         if len(found) == before and not _NO_SOURCE.match(clause) and re.search(
             r"[A-Za-z]{3,}", _NOT_MTUS.sub(" ", clause)
