@@ -189,6 +189,7 @@ def _header_cells(text: str, lo: int, hi: int) -> dict[str, tuple[str, int, int,
     label's line (the surest layout).
     """
     waiting: list[tuple[str, int]] = []
+    waiting_names: set[str] = set()  # the names in `waiting`, each there once
     cells: dict[str, tuple[str, int, int, bool]] = {}
     last_label: str | None = None
     last_label_end = -10
@@ -196,8 +197,9 @@ def _header_cells(text: str, lo: int, hi: int) -> dict[str, tuple[str, int, int,
         group = m.lastgroup or ""
         if group.startswith("L_"):
             name = group[2:]
-            if name not in cells and all(n != name for n, _ in waiting):
+            if name not in cells and name not in waiting_names:
                 waiting.append((name, m.end()))
+                waiting_names.add(name)
             last_label, last_label_end = name, m.end()
             continue
         kind = group[2:]
@@ -207,13 +209,17 @@ def _header_cells(text: str, lo: int, hi: int) -> dict[str, tuple[str, int, int,
         # the oldest waiting label of their kind.
         same_line = not between.strip() and "\n" not in between
         chosen = None
-        if same_line and last_label is not None and _LABEL_KIND[last_label] == kind:
-            chosen = next((i for i, (n, _) in enumerate(waiting) if n == last_label), None)
+        if same_line and last_label in waiting_names and _LABEL_KIND[last_label] == kind:
+            chosen = last_label
         if chosen is None:
-            chosen = next((i for i, (n, _) in enumerate(waiting) if _LABEL_KIND[n] == kind), None)
+            for n, _ in waiting:
+                if _LABEL_KIND[n] == kind:
+                    chosen = n
+                    break
         if chosen is not None:
-            name = waiting.pop(chosen)[0]
-            cells[name] = (m.group(), m.start(), m.end(), same_line)
+            waiting = [w for w in waiting if w[0] != chosen]
+            waiting_names.discard(chosen)
+            cells[chosen] = (m.group(), m.start(), m.end(), same_line)
     return cells
 
 
