@@ -719,8 +719,8 @@ def _generic_ingredients(request: str, letter_text: str) -> list[str] | None:
 def _items(text: str, repaired: Repaired, blocks: list[ItemBlock], fields: _Fields) -> None:
     for i, block in enumerate(blocks):
         heading, request, r_start = _item_request(text, block, i, fields)
-        category, category_conf = _item_kind(text, repaired, block, request, i, fields)
-        _item_detail(heading, block, request, r_start, category, category_conf, i, fields)
+        category, _ = _item_kind(text, repaired, block, request, i, fields)
+        _item_detail(heading, block, request, r_start, category, i, fields)
         _item_guidelines(text, block, i, fields)
         _item_rationale(text, block, i, last=i + 1 == len(blocks), fields=fields)
 
@@ -762,13 +762,15 @@ def _item_kind(
         # misspelling: worth a look.
         fields.put(item_path(i, "drugs"), drug_list, 0.85 if drug_list else 0.35, span)
     else:
-        fields.put(item_path(i, "drugs"), [], max(conf, 0.5) if not drug_list else 0.5)
+        # Empty by rule once the category is not a medication: the category carries the doubt, so
+        # one low-confidence row asks the annotator, not seven.
+        fields.put(item_path(i, "drugs"), [], 0.85 if not drug_list else 0.5)
     return category, conf
 
 
 def _item_detail(
     heading: str, block: ItemBlock, request: str, r_start: int, category: str | None,
-    category_conf: float, i: int, fields: _Fields,
+    i: int, fields: _Fields,
 ) -> None:
     """Strength, form, amount, quantity, route, frequency: from a medication's request only."""
     is_med = category == "medication"
@@ -778,7 +780,7 @@ def _item_detail(
     for name in ("strength", "form", "amount", "quantity", "route", "frequency"):
         found = detail.get(name)
         if found is None:
-            conf = (0.85 if leftover == 0 else 0.55) if is_med else max(category_conf, 0.5)
+            conf = (0.85 if leftover == 0 else 0.55) if is_med else 0.85
             fields.put(item_path(i, name), None, conf)
             continue
         span = _locate(heading, r_start, request, found.start, found.end)
