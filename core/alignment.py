@@ -12,7 +12,8 @@ from collections.abc import Sequence
 Pairs = list[tuple[int | None, int | None]]
 
 
-def _norm(value: str | None) -> str:
+def normalize_text(value: object) -> str:
+    """Whitespace folded, lower case: how two spellings of a request or list value are compared."""
     return re.sub(r"\s+", " ", str(value or "")).strip().lower()
 
 
@@ -32,7 +33,7 @@ def align_items(
 
     scored = sorted(
         (
-            (fuzz.token_set_ratio(_norm(x), _norm(y)), -abs(i - j), i, j)
+            (fuzz.token_set_ratio(normalize_text(x), normalize_text(y)), -abs(i - j), i, j)
             for i, x in enumerate(a)
             for j, y in enumerate(b)
         ),

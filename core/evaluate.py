@@ -14,12 +14,11 @@ accuracy rises with it, and the expected calibration error (ECE) is small.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from core.alignment import Pairs
+from core.alignment import Pairs, normalize_text
 from core.alignment import align_items as _align
 from core.models import (
     ITEM_FIELDS,
@@ -33,10 +32,6 @@ from core.models import (
 
 ITEM_MATCH_THRESHOLD = 50.0
 CALIBRATION_BINS: tuple[float, ...] = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0000001)
-
-
-def _norm(value: Any) -> str:
-    return re.sub(r"\s+", " ", str(value or "")).strip().lower()
 
 
 def align_items(gold: Sequence[str], machine: Sequence[str]) -> Pairs:
@@ -81,8 +76,8 @@ class FieldScore:
     def add(self, gold: Any, machine: Any, unmatched: bool = False) -> bool:
         self.n += 1
         if self.kind == "list":
-            g = {_norm(v) for v in gold or []}
-            m = {_norm(v) for v in machine or []}
+            g = {normalize_text(v) for v in gold or []}
+            m = {normalize_text(v) for v in machine or []}
             self.tp += len(g & m)
             self.fp += len(m - g)
             self.fn += len(g - m)
