@@ -51,8 +51,9 @@ _CATEGORY_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"\bTENS\b|(?<![\d\s])\s*\bunits?\b(?!\s+(?:of|per))|\bbraces?\b|\bsplints?\b|\bsupports?\b"
             r"|\bpillows?\b|wheel\s?chair|\bwalker\b|\bcanes?\b|\bcommode\b|\bchairs?\b|\bbeds?\b"
             r"|mattress|orthotic|\binsoles?\b|\bsling\b|work\s?station|\bkit\b|\bcold\s+therapy|\bcryo"
-            r"|\bheat(?:ing)?\s+(?:pad|wrap|unit)|\bhot/cold|\bcold/hot|\bcrutch|\bcollar\b|\bshower\b"
+            r"|\bheat(?:ing)?\s+(?:therapy\s+)?(?:pad|wrap|unit)|\bhot/cold|\bcold/hot|\bcrutch|\bcollar\b|\bshower\b"
             r"|\bDME\b|durable\s+medical|\bstimulator\b|\bcompression\s+(?:stocking|garment|device)"
+            r"|\bcold\s+compression|\bwraps?\b|hearing\s+aids?"
             r"|\bice\s+(?:pack|machine)|\btraction\b|\bglove|\bshoes?\b|\bH-?wave\b|interferential"
             r"|\bdevice\b|\bmachine\b|\bscooter\b|\bbrace\b|\bgarment|\bstockings?\b|\bramp\b",
         ),
@@ -66,7 +67,7 @@ _CATEGORY_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "consultation",
             # "Medication management visits" see a prescriber; within home care they stay other.
             r"\bevaluation\b|\beval\b|\bassessment\b|medication\s+management"
-            r"|pharmacologic(?:al)?\s+management",
+            r"|pharmacologic(?:al)?\s+management|\bre-?exam(?:ination)?s?\b|\bclearance\b",
         ),
         (
             "therapy",
@@ -74,7 +75,9 @@ _CATEGORY_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"|massage|aqua|pool\s+therap|psychotherap|(?-i:\bCBT\b)|cognitive\s+behavio|work\s+harden"
             r"|work\s+condition|functional\s+restoration|biofeedback|\bsessions?\b|therap(?:y|ies)"
             r"|hospitali[sz]ation|rehabilitation\s+program|(?-i:\bHELP\b)|manipulation\b(?!\s+under)"
-            r"|\btreatments?\b|shockwave|(?-i:\bESWT\b)|\bprogram\b|counsel",
+            r"|\btreatments?\b|shockwave|(?-i:\bESWT\b)|\bprogram\b|counsel"
+            r"|electrical\s+(?:muscle\s+)?stimulation|\bE-?stim\b|(?-i:\bEMS\b)|infrared|diathermy"
+            r"|(?:pulsed|therapeutic)\s+ultrasound",
         ),
         (
             "procedure",
@@ -93,11 +96,28 @@ _CONSULTATION = re.compile(
     r"|\bvisits?\s+(?:with|to)\b",
     re.I,
 )
-# "Associated surgical service: Physical therapy" is physical therapy.
+# "Associated surgical service: Physical therapy" is physical therapy; "Labs to include: Chest
+# X-ray" is the X-ray.
 _SERVICE_PREFIX = re.compile(
-    r"^[^:]{0,40}?\b(?:surgical\s+services?|retrospective|prospective|request(?:ed)?)\b[^:]{0,20}:\s*",
+    r"^[^:]{0,40}?\b(?:surgical\s+services?|retrospective|prospective|request(?:ed)?|to\s+include)\b"
+    r"[^:]{0,20}:\s*",
     re.I,
 )
+# What is rented or bought is equipment, whatever it does ("Cold compression therapy 30 day
+# rental", "Shoulder wrap for purchase").
+_RENTED = re.compile(r"\brental\b|\bpurchase\b|\brent\b", re.I)
+# A course of visits ("2 times a week for 4 weeks", "twice a week", "2x4", "x 6 sessions"): what
+# is given that way is therapy, even when it is named as a referral or by its machine ("Pulsed
+# ultrasound 2 times a week", "Referral to chiropractor ... twice a week for 3 weeks").
+_COURSE = re.compile(
+    r"\b(?:\d+|one|two|three|four|five|six|once|twice)\s*(?:x|times)\s*(?:a|per|/)?\s*(?:weeks?|wk)\b"
+    r"|\b(?:once|twice)\s+(?:a|per)\s+week|\b\d\s*x\s*\d\b|\b\d+\s+(?:sessions|visits|treatments)\b"
+    r"|\b(?:sessions|visits|treatments)\s*(?:,|x|of|:)?\s*#?\d",
+    re.I,
+)
+# An evaluation or re-examination is a consultation even by a therapist ("Chiropractic
+# evaluation", "Re-exam with chiropractor"), unless it comes with a course of visits.
+_EVALUATION = re.compile(r"\bevaluations?\b|\beval\b|\bre-?exam(?:ination)?s?\b", re.I)
 # A drug injected at a site or by a technique is a procedure ("Lidocaine trigger point injection").
 _SITE_PROCEDURE = re.compile(
     r"trigger\s+point|epidural|facet|\bnerve\b|\bblocks?\b|\bjoint\b|intra-?articular|guided"
@@ -129,16 +149,23 @@ _MED_CONTEXT = re.compile(
 @lru_cache(maxsize=8192)
 def keyword_category(request: str) -> str | None:
     """The category whose words come first in the request (rule order breaks ties)."""
-    if _CONSULTATION.search(request):
-        return "consultation"
     prefix = _SERVICE_PREFIX.match(request)
     text = request[prefix.end() :] if prefix and prefix.end() < len(request) else request
+    if _CONSULTATION.search(request):
+        return "therapy" if _COURSE.search(text) else "consultation"
     best: tuple[int, int, str] | None = None
     for rank, (name, pattern) in enumerate(_CATEGORY_RULES):
         m = pattern.search(text)
         if m and (best is None or (m.start(), rank) < best[:2]):
             best = (m.start(), rank, name)
-    return best[2] if best else None
+    name = best[2] if best else None
+    if name in ("equipment", "therapy", "other") and _RENTED.search(text):
+        return "equipment"
+    if name == "imaging" and _COURSE.search(text):
+        return "therapy"
+    if name == "therapy" and _EVALUATION.search(text) and not _COURSE.search(text):
+        return "consultation"
+    return name
 
 
 def _named_before_procedure(request: str) -> bool:
@@ -409,6 +436,13 @@ _SOURCE_CUE = re.compile(
 )
 
 
+# A web address or "Other Medical Treatment Guidelines" after an ODG chapter, with no ';' or
+# ', and' between them, is a further source.
+_OTHER_SOURCE = re.compile(
+    r"\bhttps?://|\bwww\.|\bOther\s+Medical\s+Treatment\s+Guidelines?\b", re.I
+)
+
+
 def _further_sources(rest: str) -> list[str]:
     """The segments after the first source that do not name a guideline family themselves."""
     segments = _SOURCE_SPLIT.split(rest)[1:]
@@ -438,7 +472,10 @@ def guidelines(paragraph: str) -> tuple[list[str], float]:
             if _MTUS.search(rest) and not _NOT_MTUS.search(rest):
                 found.add("MTUS")
                 hit = True
-            further = any(_SOURCE_CUE.search(s) for s in _further_sources(rest)) if hit else False
+            further = hit and (
+                any(_SOURCE_CUE.search(s) for s in _further_sources(rest))
+                or bool(_OTHER_SOURCE.search(rest))
+            )
             if further or (not hit and re.search(r"[A-Za-z]{3,}", rest)):
                 found.add("other")
             continue

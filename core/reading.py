@@ -4,8 +4,8 @@ What `Letter.text` is, since every span indexes into it: the file's bytes decode
 or UTF-16 with a BOM, else Windows-1252, else Latin-1), the BOM dropped and ``\\r\\n`` / ``\\r``
 turned into ``\\n``; nothing else.  Mojibake such as ``Â§`` is *kept*: repairing it here would
 make the text differ from what the file says, and the extractor repairs values while keeping
-offsets into this text.  For a PDF it is pypdf's text layer, pages joined by form feeds
-(``\\f``, as pdftotext does).
+offsets into this text.  For a PDF it is PDFium's text layer without page furniture, pages
+joined by form feeds (``\\f``, as pdftotext does).
 
 `letter_id` is the sha256 of the file's bytes, so the same letter under another name is the
 same letter and a changed file is a new one.
@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import io
-import logging
 import re
 import stat
+import threading
 from pathlib import Path
+from typing import Any
 
 from core.models import Letter
 
@@ -170,29 +170,129 @@ def _control_ratio(text: str) -> float:
     return len(_CONTROLS.findall(sample)) / len(sample)
 
 
-def pdf_text(data: bytes, path: Path | str = "<bytes>") -> str:
-    """The text layer of a PDF, pages joined by form feeds; `LetterError` when there is none."""
-    if b"%PDF-" not in data[:1024]:
-        raise LetterError(path, "broken PDF: no PDF header")
-    from pypdf import PdfReader
+# PDFium replaces a hyphen at a line end that it takes to split a word ("follow-" / "up") with
+# U+0002 (U+FFFE in its range text) and joins the two lines.  The hyphen is the letter's own
+# ("follow-up", "FDA-approved", "anti-inflammatories"), so it goes back with its line break, and
+# repair folds the break away as it does for every line-end hyphen.
+_PDFIUM_HYPHEN = re.compile("[\x02\ufffe]")
+# PDFium is not thread-safe; the interface reads letters from worker threads.
+_PDFIUM_LOCK = threading.Lock()
 
-    # pypdf logs every repair it makes to a damaged file; the one-line error is enough.
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise LetterError(path, "encrypted PDF: needs a password")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except LetterError:
-        raise
-    except Exception as err:  # pypdf raises many types for malformed files
-        raise LetterError(path, f"broken PDF: {_first_line(err)}") from None
+
+def pdf_text(data: bytes, path: Path | str = "<bytes>") -> str:
+    """The text layer of a PDF, pages joined by form feeds; `LetterError` when there is none.
+
+    Read with PDFium (pypdfium2), which opens the state's AES-encrypted letters (empty user
+    password) as they are.  Each page's text ends with a line break and the next page starts with
+    ``\\f``, as pdftotext writes it; lines that repeat at the top or bottom of the pages (page
+    numbers, running headers and footers) are dropped by `strip_page_furniture`.
+    """
+    if b"%PDF-" not in data[:1024]:
+        raise LetterError(path, "not a PDF: no %PDF- header", "not a PDF")
+    import pypdfium2 as pdfium
+
+    with _PDFIUM_LOCK:
+        try:
+            document = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as err:
+            raise _open_error(data, path, err) from None
+        try:
+            pages = [_page_text(document, i) for i in range(len(document))]
+        except pdfium.PdfiumError as err:
+            raise LetterError(path, f"broken PDF: {_first_line(err)}") from None
+        finally:
+            document.close()
     if not pages:
         raise LetterError(path, "broken PDF: no pages")
-    text = "\f".join(pages).replace("\r\n", "\n").replace("\r", "\n")
+    pages = strip_page_furniture(pages)
+    text = "\f".join(page if page.endswith("\n") or not page else page + "\n" for page in pages)
     if not text.strip():
         raise LetterError(path, "needs OCR: the PDF has no text layer")
     return text
+
+
+def _page_text(document: Any, index: int) -> str:
+    page = document[index]
+    try:
+        textpage = page.get_textpage()
+        try:
+            raw = textpage.get_text_range()
+        finally:
+            textpage.close()
+    finally:
+        page.close()
+    return _PDFIUM_HYPHEN.sub("-\n", raw.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _open_error(data: bytes, path: Path | str, err: Any) -> LetterError:
+    """The one-line reason PDFium could not open a file (its error codes, in words)."""
+    import pypdfium2.raw as pdfium_c
+
+    code = getattr(err, "err_code", None)
+    if code == pdfium_c.FPDF_ERR_PASSWORD:
+        return LetterError(path, "encrypted PDF: needs a password")
+    if code == pdfium_c.FPDF_ERR_SECURITY:
+        return LetterError(path, "encrypted PDF: unsupported security handler")
+    if b"%%EOF" not in data[-2048:]:
+        return LetterError(path, "truncated PDF: the file ends before its end-of-file marker")
+    if code == pdfium_c.FPDF_ERR_FORMAT:
+        return LetterError(path, "broken PDF: damaged structure (not readable as a PDF)")
+    return LetterError(path, f"broken PDF: {_first_line(err)}")
+
+
+# A page number alone on a line, in the forms letters and word processors print; group 1 is the
+# number, which must be the page's own for the line to go.
+_PAGE_NUMBER = re.compile(
+    r"(?:page\s*)?(\d{1,3})(?:\s*(?:of|/)\s*\d{1,3})?|-\s*(\d{1,3})\s*-|(\d{1,3})\s*\|\s*page",
+    re.IGNORECASE,
+)
+_FURNITURE_LINES = 3
+"""How many non-blank lines at each end of a page may be furniture."""
+
+
+def _furniture_key(line: str) -> str:
+    # A running header that carries the page number ("CM16-0237844  Page 2 of 4") differs only
+    # in its digits from page to page.
+    return re.sub(r"\d+", "#", " ".join(line.split()).lower())
+
+
+def _is_page_number(line: str, page_number: int) -> bool:
+    match = _PAGE_NUMBER.fullmatch(line.strip())
+    return match is not None and int(next(g for g in match.groups() if g)) == page_number
+
+
+def strip_page_furniture(pages: list[str]) -> list[str]:
+    """Pages without their page numbers and the running headers and footers.
+
+    Within the first or last `_FURNITURE_LINES` non-blank lines of a page, a line goes when it is
+    the page's own number ("3", "Page 3 of 4", "- 3 -"), or when a line of the same shape (digits
+    aside) stands at the same end of every page but at most one, and of three pages at least.  Two
+    pages are too few to tell a footer from two pages that happen to end alike ("is not medically
+    necessary."), so there only page numbers go.
+    """
+    split = [page.split("\n") for page in pages]
+    edges: list[tuple[list[int], list[int]]] = []
+    for lines in split:
+        filled = [i for i, line in enumerate(lines) if line.strip()]
+        edges.append((filled[:_FURNITURE_LINES], filled[-_FURNITURE_LINES:]))
+    repeated: set[tuple[int, str]] = set()
+    if len(pages) >= 3:
+        for end in (0, 1):
+            counts: dict[str, int] = {}
+            for lines, edge in zip(split, edges, strict=True):
+                for key in {_furniture_key(lines[i]) for i in edge[end]}:
+                    counts[key] = counts.get(key, 0) + 1
+            repeated |= {(end, key) for key, n in counts.items() if n >= max(3, len(pages) - 1)}
+    out = []
+    for number, (lines, edge) in enumerate(zip(split, edges, strict=True), start=1):
+        drop = {
+            i
+            for end in (0, 1)
+            for i in edge[end]
+            if (end, _furniture_key(lines[i])) in repeated or _is_page_number(lines[i], number)
+        }
+        out.append("\n".join(line for i, line in enumerate(lines) if i not in drop))
+    return out
 
 
 def _first_line(err: BaseException) -> str:

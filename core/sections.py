@@ -65,6 +65,9 @@ _NECESSITY_ITEM = re.compile(
     re.M | re.I,
 )
 _SENTENCE_END = re.compile(r"""[.!?]["'”’)\]]*$""")
+# A partial certification opens with "X was the original request." on a line of its own when the
+# sentence fills the line: that full stop does not end the heading above.
+_PREAMBLE_FIRST = re.compile(r"\bwas\s+the\s+original\s+request\.\s*$", re.I)
 _MAX_HEADING_LINES = 6
 
 
@@ -136,7 +139,7 @@ def _heading_start(text: str, last_line_start: int, floor: int) -> int:
         line = text[prev_start:prev_end].strip()
         if (
             not line
-            or _SENTENCE_END.search(line)
+            or (_SENTENCE_END.search(line) and not _PREAMBLE_FIRST.search(line))
             or _LABEL.match(line)
             or _INTRO.search(line)
             or _ISSUES.match(line)

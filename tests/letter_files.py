@@ -60,3 +60,25 @@ def write(path: Path, data: bytes | str) -> Path:
         data = data.encode("utf-8")
     path.write_bytes(data)
     return path
+
+
+def encrypted_pdf(plain: bytes, *, password: str, algorithm: str = "AES-128") -> bytes:
+    """``plain`` encrypted with the standard security handler as the state publishes letters
+    (AES, empty user password) or, with a ``password``, as a PDF that needs one to open."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(plain)))
+    writer.encrypt(user_password=password, owner_password="owner-secret", algorithm=algorithm)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def damaged_pdf(plain: bytes) -> bytes:
+    """``plain`` with its objects and cross-reference table overwritten, header and end kept."""
+    body = bytearray(plain)
+    for i in range(16, len(body) - 16):
+        body[i] = 0x20 if body[i] in b"\n\r" else ord("x")
+    return bytes(body)

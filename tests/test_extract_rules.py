@@ -201,6 +201,25 @@ def test_drug_detail(request_text: str, expected: dict[str, str]) -> None:
          "consultation"),
         ("Daily RN for 4 weeks for wound care and home safety, medication management", [],
          "other"),
+        # Rented or bought: equipment, whatever the thing does.
+        ("Hot/cold compression therapy, 14 day rental", [], "equipment"),
+        ("Knee wrap, purchase", [], "equipment"),
+        ("Hearing aid for the left ear", [], "equipment"),
+        # A course of visits is therapy, even named by its machine or as a referral.
+        ("Therapeutic ultrasound 3 times a week for 2 weeks", [], "therapy"),
+        ("Ultrasound of the right shoulder", [], "imaging"),
+        ("Electrical stimulation times 6", [], "therapy"),
+        ("Referral to acupuncturist, twice a week for 4 weeks", [], "therapy"),
+        ("Referral to orthopedic surgeon", [], "consultation"),
+        ("Home health aide 3 times a week for 4 weeks", [], "other"),
+        # An evaluation or re-examination without a course of visits is a consultation.
+        ("Physical therapy re-evaluation", [], "consultation"),
+        ("Re-examination by acupuncturist", [], "consultation"),
+        ("Chiropractic treatment, 8 visits", [], "therapy"),
+        ("Pre-operative internal medicine clearance", [], "consultation"),
+        # What a prefix lists decides: "Labs to include: X" is X.
+        ("Pre-op labs to include: CBC", [], "other"),
+        ("Labs to include: lumbar spine x-rays", [], "imaging"),
     ],
 )
 def test_category(request_text: str, drugs: list[str], expected: str) -> None:
@@ -243,6 +262,11 @@ def test_unknown_product_is_a_medication_when_the_rationale_says_so() -> None:
         ("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG), Mental Illness"
          " & Stress, and the American Psychiatric Association Practice Guideline.",
          ["ODG", "other"]),
+        # A second source with no ';' or ', and' before it: named as such, or a web address.
+        ("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG) Pain and Other"
+         " Medical Treatment Guidelines.", ["ODG", "other"]),
+        ("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG) Knee/DME and"
+         " https://www.example.gov/manuals/ch15.pdf.", ["ODG", "other"]),
     ],
 )
 def test_guidelines(paragraph: str, expected: list[str]) -> None:

@@ -24,6 +24,7 @@ GOLD_DIRS = (
     (FIXTURES / "gold", FIXTURES / "letters"),
     (FIXTURES / "synthetic" / "gold", FIXTURES / "synthetic" / "letters"),
     (FIXTURES / "holdout" / "gold", FIXTURES / "holdout" / "letters"),
+    (FIXTURES / "pdf" / "gold", FIXTURES / "pdf"),
 )
 DATE_FIELDS = (
     "date_of_injury",
@@ -33,7 +34,7 @@ DATE_FIELDS = (
     "decision_date",
 )
 EARLIEST, LATEST = dt.date(1950, 1, 1), dt.date(2030, 12, 31)
-LETTER_SUFFIXES = (".txt", ".md")
+LETTER_SUFFIXES = (".txt", ".md", ".pdf")
 
 
 def gold_files() -> list[tuple[Path, Path]]:
@@ -68,6 +69,15 @@ def fold(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def _letter_text(letter_bytes: bytes) -> str:
+    """The letter as its gold was written from: a PDF's text layer as `imrgold` reads it."""
+    if letter_bytes.startswith(b"%PDF-"):
+        from core.reading import pdf_text
+
+        return pdf_text(letter_bytes)
+    return letter_bytes.decode("utf-8", errors="replace")
+
+
 def problems(data: dict, letter_bytes: bytes) -> list[str]:
     """Everything wrong with a raw gold record (as loaded from JSON) against its letter."""
     try:
@@ -78,7 +88,7 @@ def problems(data: dict, letter_bytes: bytes) -> list[str]:
     found: list[str] = []
     if data["letter_id"] != hashlib.sha256(letter_bytes).hexdigest():
         found.append("letter_id is not the sha256 of the letter's bytes")
-    text = fold(letter_bytes.decode("utf-8", errors="replace"))
+    text = fold(_letter_text(letter_bytes))
     found += date_problems(full)
     found += letter_level_problems(full, text)
     for index, (raw, item) in enumerate(zip(data.get("items", []), full["items"], strict=True)):

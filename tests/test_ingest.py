@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cli.main import main
-from tests.letter_files import pdf_bytes, write
+from tests.letter_files import damaged_pdf, encrypted_pdf, pdf_bytes, write
 
 ROOT = Path(__file__).resolve().parent.parent
 LETTERS = sorted((ROOT / "fixtures" / "letters").glob("*.txt"))
@@ -109,7 +109,13 @@ def bad_files(folder: Path) -> dict[Path, str]:
         ),
         "huge.txt": (text.encode() + b" " * (1024 * 1024), "too large: over the 1 MB limit"),
         "scan.pdf": (pdf_bytes(None), "needs OCR: the PDF has no text layer"),
-        "broken.pdf": (pdf_bytes(ascii_text(LETTERS[1]))[:500], "broken PDF:"),
+        "cut.pdf": (pdf_bytes(ascii_text(LETTERS[1]))[:500], "truncated PDF:"),
+        "damaged.pdf": (damaged_pdf(pdf_bytes(ascii_text(LETTERS[1]))), "broken PDF:"),
+        "locked.pdf": (
+            encrypted_pdf(pdf_bytes(ascii_text(LETTERS[1])), password="s3cret"),
+            "encrypted PDF: needs a password",
+        ),
+        "not-a.pdf": (b"<html><body>Access denied</body></html>\n", "not a PDF:"),
     }
     expected = {}
     for name, (data, problem) in cases.items():
@@ -164,6 +170,9 @@ def test_every_bad_file_gets_its_line_and_the_store_is_untouched(capsys, db, tmp
         "2 truncated letter",
         "1 needs OCR",
         "1 broken PDF",
+        "1 truncated PDF",
+        "1 encrypted PDF",
+        "1 not a PDF",
         "1 too large",
         "1 not an IMR determination letter",
         "1 cannot read",
@@ -176,6 +185,11 @@ def test_a_mixed_folder_adds_the_good_and_reports_the_bad(capsys, db, tmp_path):
     folder = tmp_path / "mixed"
     good = copy_letters(folder / "text", LETTERS[:4])
     pdf = write(folder / "pdf" / "from-pdf.pdf", pdf_bytes(ascii_text(LETTERS[4]), pages=2))
+    # As the state publishes letters: AES, empty user password; it opens without asking.
+    aes = write(
+        folder / "pdf" / "published.pdf",
+        encrypted_pdf(pdf_bytes(ascii_text(LETTERS[5]), pages=3), password=""),
+    )
     renamed = write(folder / "zz-copy-of-first.txt", good[0].read_bytes())
     write(folder / "gold.json", "{}")
     expected = bad_files(folder / "junk")
@@ -184,15 +198,16 @@ def test_a_mixed_folder_adds_the_good_and_reports_the_bad(capsys, db, tmp_path):
 
     assert code == 1
     n_bad = len(expected)
-    total = len(good) + 1 + 1 + n_bad
-    assert summary.startswith(f"{total} files: {len(good) + 1} added, 1 duplicate, {n_bad} skipped")
+    total = len(good) + 2 + 1 + n_bad
+    assert summary.startswith(f"{total} files: {len(good) + 2} added, 1 duplicate, {n_bad} skipped")
     assert summary.endswith("; 1 other file ignored")
     assert f"{renamed}: duplicate of {good[0]}, not added" in lines
     for path, problem in expected.items():
         assert sum(line.startswith(f"{path}: {problem}") for line in lines) == 1, path
     contents = stored(db)
-    assert set(contents) == {sha(p) for p in [*good, pdf]}
+    assert set(contents) == {sha(p) for p in [*good, pdf, aes]}
     assert contents[sha(pdf)] == ("from-pdf.pdf", True)
+    assert contents[sha(aes)] == ("published.pdf", True)
 
 
 def test_same_letters_again_or_renamed_add_nothing(capsys, db, tmp_path):

@@ -11,9 +11,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.reading import LetterError, check_letter_text, decode_text, pdf_text, read_letter
-from tests.letter_files import pdf_bytes, write
+from core.reading import (
+    LetterError,
+    check_letter_text,
+    decode_text,
+    pdf_text,
+    read_letter,
+    strip_page_furniture,
+)
+from tests.letter_files import damaged_pdf, encrypted_pdf, pdf_bytes, write
 
+ROOT = Path(__file__).resolve().parent.parent
+PUBLISHED_PDFS = sorted((ROOT / "fixtures" / "pdf").glob("*.pdf"))
 LETTERS = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "letters").glob("*.txt"))
 
 
@@ -120,8 +129,13 @@ def test_bad_files_each_get_one_line(tmp_path, letter_text):
         "cut.txt": (head.encode(), "truncated letter: no IMR ISSUES"),
         "undecided.txt": (issues_only.encode(), "truncated letter: no Upheld/Overturned"),
         "scan.pdf": (pdf_bytes(None), "needs OCR"),
-        "broken.pdf": (pdf_bytes(ascii_text)[:400], "broken PDF"),
-        "fake.pdf": (letter_text.encode(), "broken PDF: no PDF header"),
+        "cut.pdf": (pdf_bytes(ascii_text)[:400], "truncated PDF: the file ends before"),
+        "damaged.pdf": (damaged_pdf(pdf_bytes(ascii_text)), "broken PDF: damaged structure"),
+        "locked.pdf": (
+            encrypted_pdf(pdf_bytes(ascii_text), password="s3cret", algorithm="AES-256"),
+            "encrypted PDF: needs a password",
+        ),
+        "fake.pdf": (letter_text.encode(), "not a PDF: no %PDF- header"),
     }
     for name, (data, expected) in cases.items():
         problem = _problem(write(tmp_path / name, data))
@@ -188,14 +202,55 @@ def test_a_fifo_is_refused_without_blocking(tmp_path):
 
 
 def test_encrypted_pdf_needs_a_password(tmp_path):
-    from pypdf import PdfReader, PdfWriter
-
     text = LETTERS[0].read_text(encoding="utf-8").encode("ascii", "ignore").decode()
-    writer = PdfWriter(clone_from=PdfReader(write(tmp_path / "plain.pdf", pdf_bytes(text))))
-    writer.encrypt(user_password="secret", algorithm="RC4-128")
-    with (tmp_path / "locked.pdf").open("wb") as fh:
-        writer.write(fh)
-    assert _problem(tmp_path / "locked.pdf") == "encrypted PDF: needs a password"
+    for algorithm in ("RC4-128", "AES-128", "AES-256"):
+        locked = encrypted_pdf(pdf_bytes(text), password="secret", algorithm=algorithm)
+        path = write(tmp_path / f"locked-{algorithm}.pdf", locked)
+        assert _problem(path) == "encrypted PDF: needs a password", algorithm
+
+
+def test_aes_pdf_with_an_empty_password_opens_as_the_state_publishes_it(tmp_path):
+    text = LETTERS[0].read_text(encoding="utf-8").encode("ascii", "ignore").decode()
+    plain = read_letter(write(tmp_path / "plain.pdf", pdf_bytes(text, pages=2)))
+    for algorithm in ("AES-128", "AES-256"):
+        data = encrypted_pdf(pdf_bytes(text, pages=2), password="", algorithm=algorithm)
+        letter = read_letter(write(tmp_path / f"open-{algorithm}.pdf", data))
+        assert letter.text == plain.text
+
+
+def test_real_published_pdfs_are_encrypted_and_read_in_page_order():
+    for path in PUBLISHED_PDFS:
+        data = path.read_bytes()
+        assert b"/Encrypt" in data, path
+        letter = read_letter(path)
+        pages = letter.text.split("\f")
+        assert len(pages) >= 2, path
+        assert pages[0].startswith("Case Number:"), path
+        assert all(page.endswith("\n") for page in pages[:-1]), path
+        assert "\r" not in letter.text and "\x02" not in letter.text, path
+        # Page order: the issues section comes after the summary, the last rationale last.
+        assert letter.text.index("CLINICAL CASE SUMMARY") < letter.text.index("IMR ISSUES")
+        assert "medically necessary" in pages[-1] or "guideline" in pages[-1].lower(), path
+
+
+def test_a_word_hyphenated_at_a_line_end_keeps_its_hyphen():
+    # PDFium marks it with U+0002 and joins the lines; the letter wrote "follow-up".
+    letter = read_letter(ROOT / "fixtures" / "pdf" / "CM16-0249536.pdf")
+    assert "follow-\nup visit" in letter.text
+
+
+def test_page_furniture_is_dropped_and_text_kept():
+    bodies = [[f"page {n} line {i}: is not medically necessary." for i in range(5)] for n in "abcd"]
+    pages = [
+        "\n".join(["MAXIMUS Federal Services  CM16-0000001", *body, f"Page {n} of 4", ""])
+        for n, body in enumerate(bodies, start=1)
+    ]
+    out = strip_page_furniture(pages)
+    for page, body in zip(out, bodies, strict=True):
+        assert page.split("\n") == [*body, ""]
+    # Two pages that merely end alike keep their lines; only a page's own number goes.
+    two = ["a\nis not medically necessary.\n1", "b\nis not medically necessary.\n7"]
+    assert strip_page_furniture(two) == ["a\nis not medically necessary.", two[1]]
 
 
 @settings(max_examples=200, deadline=None)
