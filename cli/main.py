@@ -53,6 +53,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as err:
+        # A store error any command lets through is one line, as the commands' own are; the
+        # store is imported only now, so a command that never opens one does not load TinyDB.
+        from store.errors import StoreError
+
+        if not isinstance(err, StoreError):
+            raise
+        print(f"imrgold {args.command}: error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

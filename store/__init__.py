@@ -12,14 +12,23 @@ Every change is one fsynced journal line before the call returns (`store.journal
 are written atomically at checkpoints (`store.storage`); the layout is in `store.layout`, damage
 and repair in `store.doctor`, schema versions in `store.migrations`.  Errors are `StoreError`s
 whose message is one line: `StoreLocked` (who holds the store, since when), `StoreDamaged` (which
-file, the last good backup, and how to repair), `ReadOnlyStore`, `UnknownLetter`.
+file, the last good backup, and how to repair), `NotAStore` (another file named as the store,
+left untouched), `ReadOnlyStore`, `UnknownLetter`.
 """
 
-from store.errors import ReadOnlyStore, StoreDamaged, StoreError, StoreLocked, UnknownLetter
+from store.errors import (
+    NotAStore,
+    ReadOnlyStore,
+    StoreDamaged,
+    StoreError,
+    StoreLocked,
+    UnknownLetter,
+)
 from store.store import SCHEMA_VERSION, Store
 
 __all__ = [
     "SCHEMA_VERSION",
+    "NotAStore",
     "ReadOnlyStore",
     "Store",
     "StoreDamaged",

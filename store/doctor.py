@@ -25,11 +25,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from core.models import Letter, LetterSummary
-from store.errors import StoreDamaged, StoreError, StoreLocked
+from store.errors import NotAStore, StoreDamaged, StoreError, StoreLocked
 from store.journal import Journal, decode, encode
 from store.layout import Layout
 from store.lock import WriterLock
-from store.migrations import stored_version
+from store.migrations import holds_letters, stored_version
 from store.storage import (
     DIR_MODE,
     FILE_MODE,
@@ -110,12 +110,31 @@ def _scan(layout: Layout, report: Report) -> _Scan:
             report.add(layout.db, "no store here", repairable=False)
             return scan
         report.add(layout.db, "missing (the letters' records are there)")
-    else:
+    elif not _foreign(layout, report):
         scan.catalog = _load_tinydb(layout.db, report, scan)
+    else:
+        return scan
     rows: dict[str, dict[str, Any]] = {}
     if scan.catalog is not None:
-        version = stored_version(scan.catalog)
-        if version is not None and version != _schema():
+        try:
+            version = stored_version(scan.catalog, layout)
+        except NotAStore:
+            report.add(layout.db, _FOREIGN, repairable=False)
+            return scan
+        except StoreDamaged as err:
+            # Rebuilt from the records beside it; its letter rows still give each one's status.
+            report.add(layout.db, str(err).removeprefix(f"{layout.db} is "))
+            scan.damaged_files.append(layout.db)
+            version = _schema()
+        if version is not None and version > _schema():
+            report.add(
+                layout.db,
+                f"written by a newer imrgold (schema {version}, this one reads {_schema()}); "
+                "upgrade imrgold",
+                repairable=False,
+            )
+            return scan
+        if version is not None and version < _schema():
             report.add(layout.db, f"schema {version}, not {_schema()}: --repair migrates it")
             scan.old_schema = True
             return scan
@@ -186,6 +205,30 @@ def _leftovers(layout: Layout) -> list[Path]:
     return found
 
 
+_FOREIGN = "not an imrgold store; doctor leaves it untouched"
+
+
+def _foreign(layout: Layout, report: Report) -> bool:
+    """Whether the file named as the store is some other JSON file (then reported, untouched):
+    one that parses but is neither a catalog nor, with letters beside it, a damaged one."""
+    try:
+        data = load_json(layout.db)
+    except (StoreDamaged, OSError):
+        return False  # unreadable: `_load_tinydb` reports it
+    if tinydb_shaped(data):
+        try:
+            stored_version(data, layout)
+            return False
+        except NotAStore:
+            pass
+        except StoreDamaged:
+            return False
+    elif holds_letters(layout):
+        return False
+    report.add(layout.db, _FOREIGN, repairable=False)
+    return True
+
+
 def _load_tinydb(path: Path, report: Report, scan: _Scan) -> dict[str, Any] | None:
     try:
         data = load_json(path)
@@ -237,6 +280,10 @@ def repair(db: Path) -> Report:
     from store.store import Store
 
     layout = Layout(db)
+    if db.exists() and not layout.dir.exists():
+        report = Report(db)
+        if _foreign(layout, report):
+            return report  # before any folder or lock is made beside it
     ensure_dir(layout.dir)
     lock = WriterLock(layout.lock, db)
     lock.acquire("imrgold doctor")

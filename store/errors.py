@@ -25,6 +25,14 @@ class StoreDamaged(StoreError):
         self.backup = backup
 
 
+class NotAStore(StoreError):
+    """The file named as the store is some other file: it is never written as one."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 class ReadOnlyStore(StoreError):
     """A write was attempted on a store opened read-only."""
 

@@ -137,14 +137,25 @@ class AtomicJSONStorage(Storage):
     """
 
     def __init__(
-        self, path: str | Path, *, buffered: bool = False, read_only: bool = False
+        self,
+        path: str | Path,
+        *,
+        buffered: bool = False,
+        read_only: bool = False,
+        preloaded: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         self.path = Path(path)
         self.buffered = buffered
         self.read_only = read_only
         self.dirty = False
-        self._data: dict[str, dict[str, Any]] | None = None
-        self._loaded = False
+        # The file's content already parsed by the caller (the store vets its catalog first),
+        # so it is not read twice.
+        self._data = preloaded
+        self._loaded = preloaded is not None
+        if preloaded is not None and not tinydb_shaped(preloaded):
+            raise StoreDamaged(
+                f"{self.path} is damaged (not a TinyDB table layout)", path=str(path)
+            )
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         if not self._loaded:

@@ -78,8 +78,10 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def open_db(path: Path, *, read_only: bool) -> TinyDB:
-    return StoreDB(path, storage=AtomicJSONStorage, buffered=True, read_only=read_only)
+def open_db(path: Path, *, read_only: bool, preloaded: dict[str, Any] | None = None) -> TinyDB:
+    return StoreDB(
+        path, storage=AtomicJSONStorage, buffered=True, read_only=read_only, preloaded=preloaded
+    )
 
 
 def storage(db: TinyDB) -> AtomicJSONStorage:
@@ -161,6 +163,14 @@ class Store:
             if not self.path.exists():
                 raise StoreError(f"no store at {self.path}")
         else:
+            if self.path.exists():
+                # Before any folder or lock file is made beside it: a foreign file stays alone.
+                from store.migrations import stored_version
+
+                try:
+                    stored_version(load_json(self.path), self.layout)
+                except StoreDamaged as err:
+                    raise self.damaged(err) from None
             ensure_dir(self.path.parent)
             ensure_dir(self.layout.dir)
             self._lock.acquire(self.annotator)
@@ -176,12 +186,28 @@ class Store:
             self._backup()
 
     def _load(self) -> None:
-        from store.migrations import migrate_if_needed
+        from store.migrations import migrate_if_needed, stored_version
 
-        if not self.read_only:
-            migrate_if_needed(self)
+        # The catalog is vetted before anything is written: a foreign file or a damaged catalog
+        # is refused here, never migrated or overwritten.
+        data = load_json(self.path) if self.path.exists() else None
+        version = stored_version(data, self.layout)
+        if version is not None and version < SCHEMA_VERSION:
+            if self.read_only:
+                raise StoreError(
+                    f"{self.path} is an older store; open it once for writing to upgrade it"
+                )
+            migrate_if_needed(self, data)
+            data = None  # rewritten: read it again
+        elif isinstance(data, dict) and data.get("letters") and not self.layout.records.is_dir():
+            raise StoreDamaged(
+                f"{self.layout.dir} is missing but {self.path} lists "
+                f"{len(data['letters'])} letters (moved or deleted?)",
+                path=str(self.layout.dir),
+            )
         for _attempt in range(5):
-            self._catalog = open_db(self.path, read_only=self.read_only)
+            self._catalog = open_db(self.path, read_only=self.read_only, preloaded=data)
+            data = None  # a second attempt reads the file again
             meta = self._meta_row()
             base, entries = self._journal.read(repair=not self.read_only)
             # A writer's checkpoint between our two reads: the journal moved past our catalog.
@@ -204,10 +230,7 @@ class Store:
         assert self._catalog is not None
         meta = get_one(self._catalog, "meta")
         if meta is None:
-            if self.read_only and storage(self._catalog).read():
-                raise StoreError(
-                    f"{self.path} is an older store; open it once for writing to upgrade it"
-                )
+            # `stored_version` let only a new, empty catalog through without a schema row.
             meta = {"schema_version": SCHEMA_VERSION, "seq": 0, "created_at": now().isoformat()}
             if not self.read_only:
                 put_one(self._catalog, "meta", meta)

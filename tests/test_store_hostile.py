@@ -1,0 +1,169 @@
+"""Hostile states of a store: nothing any file still holds is lost, no foreign file is written.
+
+Each test builds the state an adversarial run found (issue: "Nothing lost, nothing leaked"),
+then checks the one-line refusal, that every file is still there byte for byte, and that
+`imrgold doctor --repair` gives back every letter and gold record.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cli.main import main
+from store import NotAStore, Store, StoreDamaged
+from tests.store_helpers import corrected, fixture_letters, proposal_for
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch) -> Path:
+    """A store of 6 letters, 4 of them gold, with no backups (they could all have rotated)."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("IMRGOLD_ANNOTATOR", "ann")
+    monkeypatch.delenv("IMRGOLD_DB", raising=False)
+    path = tmp_path / "imrgold.json"
+    letters = fixture_letters()[:6]
+    with Store.open(path, annotator="ann") as store:
+        for letter in letters:
+            store.add_letter(letter, proposal_for(letter))
+        for letter in letters[:4]:
+            store.mark_gold(corrected(store.get_proposal(letter.letter_id), "patient.age", 51))
+    shutil.rmtree(path.with_name("imrgold.d") / "backups")
+    return path
+
+
+def _files(db: Path) -> dict[str, bytes]:
+    """Every file of the store but the lock, by path, with its bytes."""
+    folder = db.with_name(db.stem + ".d")
+    found = {
+        str(p.relative_to(db.parent)): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+    found.pop(str((folder / "lock").relative_to(db.parent)), None)
+    return found
+
+
+def _gold(db: Path) -> dict[str, object]:
+    with Store.open(db, read_only=True) as store:
+        return {r.letter_id: r for r in store.gold_records()}
+
+
+def _one_line(capsys) -> str:
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+CATALOG_DAMAGE = {
+    "no meta row": lambda data: {k: v for k, v in data.items() if k != "meta"},
+    "a JSON list": lambda data: [1, 2, 3],
+    "an empty object": lambda data: {},
+    "meta row of another shape": lambda data: {**data, "meta": {"1": {"schema_version": "2"}}},
+}
+
+
+@pytest.mark.parametrize("damage", CATALOG_DAMAGE, ids=list(CATALOG_DAMAGE))
+def test_a_catalog_without_its_schema_row_is_refused_and_repaired_without_loss(
+    db, damage, capsys
+):
+    gold = _gold(db)
+    assert len(gold) == 4
+    data = json.loads(db.read_text())
+    db.write_text(json.dumps(CATALOG_DAMAGE[damage](data)))
+    before = _files(db)
+
+    # Every write-open refuses, in one line, and removes nothing.
+    with pytest.raises(StoreDamaged) as caught:
+        Store.open(db)
+    assert "\n" not in str(caught.value) and "doctor --repair" in str(caught.value)
+    assert main(["ingest", "--db", str(db), str(fixture_letters()[0].source_path)]) != 0
+    _one_line(capsys)
+    assert _files(db) == before
+
+    # The repair doctor recommends keeps every letter and gold record the records hold.
+    assert main(["doctor", "--repair", "--db", str(db)]) == 0
+    capsys.readouterr()
+    assert _gold(db) == gold
+    with Store.open(db, read_only=True) as store:
+        assert len(store.summaries()) == 6
+        assert sum(s.status == "gold" for s in store.summaries()) == 4
+        for letter in fixture_letters()[:6]:
+            assert store.get_letter(letter.letter_id).text == letter.text
+            assert store.get_proposal(letter.letter_id) is not None
+
+
+FOREIGN = {
+    "settings.json": b'{"theme": "dark", "font_size": 12}\n',
+    "tinydb.json": b'{"_default": {"1": {"name": "x"}}}',
+    "list.json": b"[1, 2, 3]",
+    "package.json": b'{"name": "x", "dependencies": {"a": {"version": "1"}}}',
+}
+
+
+@pytest.mark.parametrize("name", FOREIGN, ids=list(FOREIGN))
+def test_db_naming_a_foreign_file_is_refused_and_the_file_untouched(tmp_path, name, capsys):
+    path = tmp_path / name
+    path.write_bytes(FOREIGN[name])
+    path.chmod(0o644)
+    with pytest.raises(NotAStore):
+        Store.open(path)
+    letter = fixture_letters()[0].source_path
+    for args in (
+        ["ingest", "--db", str(path), str(letter)],
+        ["doctor", "--repair", "--db", str(path)],
+        ["export", "--db", str(path), "--out", str(tmp_path / "out.jsonl")],
+        ["stats", "--db", str(path)],
+    ):
+        code = main(args)
+        assert code != 0, args
+        out = capsys.readouterr()
+        assert "Traceback" not in out.err + out.out
+        assert "not an imrgold store" in out.err + out.out, args
+    assert path.read_bytes() == FOREIGN[name]
+    assert (path.stat().st_mode & 0o777) == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+def test_an_interrupted_migration_moves_left_overs_aside_never_deletes(tmp_path):
+    """A schema-1 store whose first migration died: its left-overs are kept in a backup."""
+    letter = fixture_letters()[0]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({"letters": {"1": json.loads(letter.model_dump_json())}}))
+    leftover = tmp_path / "old.d" / "records" / "ab" / "x.json"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_text('{"state": {}}')
+    with Store.open(path) as store:
+        assert store.letter_ids() == [letter.letter_id]
+    kept = list((tmp_path / "old.d" / "backups").glob("*-interrupted-migration/records/ab/x.json"))
+    assert len(kept) == 1 and kept[0].read_text() == '{"state": {}}'
+
+
+def test_the_store_folder_gone_is_an_error_not_an_empty_store(db, capsys):
+    shutil.rmtree(db.with_name("imrgold.d"))
+    for args in (
+        ["ingest", "--db", str(db), str(fixture_letters()[0].source_path)],
+        ["stats", "--db", str(db)],
+    ):
+        assert main(args) != 0
+        assert "imrgold.d is missing" in _one_line(capsys)
+    assert not db.with_name("imrgold.d").exists() or not any(
+        db.with_name("imrgold.d").rglob("*.json")
+    )
+
+
+def test_doctor_on_a_store_from_a_newer_imrgold_says_so_and_changes_nothing(db, capsys):
+    data = json.loads(db.read_text())
+    data["meta"]["1"]["schema_version"] = 99
+    db.write_text(json.dumps(data))
+    before = db.read_bytes(), _files(db)
+    assert main(["doctor", "--db", str(db)]) != 0
+    out = capsys.readouterr().out
+    assert "newer imrgold" in out and "migrates" not in out
+    assert main(["doctor", "--repair", "--db", str(db)]) != 0
+    out = capsys.readouterr().out
+    assert "migrated" not in out
+    assert (db.read_bytes(), _files(db)) == before
