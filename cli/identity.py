@@ -55,12 +55,10 @@ def remembered() -> str | None:
 
 
 def remember(name: str) -> Path:
+    from core.files import atomic_write
+
     path = config_file()
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(name + "\n")
-    os.chmod(path, 0o600)  # an existing file keeps its old mode through O_CREAT
+    atomic_write(path, (name + "\n").encode("utf-8"))
     return path
 
 

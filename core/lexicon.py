@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from core.files import atomic_write
 from core.lexicon_build import (
     ORIGIN_RANK,
     SUPPLEMENT_PATH,
@@ -162,14 +163,8 @@ def learned_path() -> Path:
 
 def _write_private(path: Path, payload: object) -> None:
     """Write JSON readable by its owner only (it records what annotators typed)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.tmp")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
-    os.chmod(partial, 0o600)
-    os.replace(partial, path)
+    text = json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+    atomic_write(path, text.encode("utf-8"))
 
 
 class _LetterContext:

@@ -12,15 +12,18 @@ import bz2
 import gc
 import hashlib
 import importlib.util
+import io
 import json
+import logging
 import os
 import pickle
 import re
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
+from core.files import atomic_write, private_dir
 from core.lexicon_text import (
     compact,
     fold,
@@ -29,6 +32,8 @@ from core.lexicon_text import (
     strip_salts,
     tokens,
 )
+
+log = logging.getLogger(__name__)
 
 BUILD_VERSION = "lexicon-17"
 DICTIONARY_FILE = "drug_ner_dictionary.pkl.bz2"
@@ -372,43 +377,75 @@ def cache_key(dictionary: Path, supplement: Path | None) -> str:
     return digest.hexdigest()[:20]
 
 
-def _unpickle(handle: BinaryIO) -> object:
+class _TablesUnpickler(pickle.Unpickler):
+    """Unpickles `Tables` and the plain containers inside them, nothing else: a cache file
+    someone else crafted can name no other callable, so loading it cannot run code
+    (the "restricting globals" of the `pickle` documentation)."""
+
+    _ALLOWED = frozenset(
+        {
+            (__name__, "Tables"),
+            ("array", "array"),
+            ("array", "_array_reconstructor"),
+            ("builtins", "bytearray"),
+            ("copyreg", "_reconstructor"),
+            ("builtins", "object"),
+        }
+    )
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not part of the lexicon tables")
+        return super().find_class(module, name)
+
+
+def _unpickle(data: bytes) -> object:
     """Unpickle with the cyclic collector paused: the tables are tens of thousands of fresh
     containers, none of them garbage, and collecting while they arrive doubles the load."""
     paused = gc.isenabled()
     gc.disable()
     try:
-        return pickle.load(handle)
+        return _TablesUnpickler(io.BytesIO(data)).load()
     finally:
         if paused:
             gc.enable()
 
 
 def load_tables(dictionary: Path, supplement: Path | None, cache_dir: Path | None) -> Tables:
-    """The tables from the cache when it matches the inputs, else built (and cached)."""
+    """The tables from the cache when it matches the inputs, else built (and cached).
+
+    The cache is read by `_TablesUnpickler`, which builds the tables and nothing else; a file it
+    refuses, or one that does not parse, is rebuilt with a warning.
+    """
     if cache_dir is None:
         return build_tables(dictionary, supplement)
     cached = cache_dir / f"lexicon-{cache_key(dictionary, supplement)}.pkl"
     try:
-        with cached.open("rb") as handle:
-            tables = _unpickle(handle)
-        if isinstance(tables, Tables):
-            return tables
-    except Exception:  # any unreadable cache is rebuilt, never trusted
-        pass
+        data: bytes | None = cached.read_bytes()
+    except FileNotFoundError:
+        data = None
+    except OSError as err:
+        log.warning("lexicon cache %s unreadable (%s); rebuilding", cached, err)
+        data = None
+    if data is not None:
+        try:
+            tables = _unpickle(data)
+        except Exception as err:  # any damage: pickle raises many types; never trusted
+            log.warning("lexicon cache %s refused (%s); rebuilding", cached, err)
+        else:
+            if isinstance(tables, Tables):
+                return tables
+            log.warning("lexicon cache %s holds no tables; rebuilding", cached)
     tables = build_tables(dictionary, supplement)
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(cache_dir)
         for stale in cache_dir.glob("lexicon-*.pkl"):
             if stale != cached:
                 stale.unlink(missing_ok=True)
-        partial = cached.with_suffix(f".{os.getpid()}.tmp")
-        with partial.open("wb") as handle:
-            pickle.dump(tables, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(partial, cached)
-    except OSError:
-        # A read-only cache folder only costs speed.
-        pass
+        body = pickle.dumps(tables, protocol=pickle.HIGHEST_PROTOCOL)
+        atomic_write(cached, body, durable=False)
+    except OSError as err:
+        log.warning("lexicon cache not written to %s (%s); only speed is lost", cache_dir, err)
     return tables
 
 

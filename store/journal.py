@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from core.files import open_private
 from store.errors import StoreDamaged
 from store.storage import FILE_MODE, atomic_write, dumps, fsync_dir
 
@@ -66,7 +67,7 @@ class Journal:
             entries.append(entry)
             good_bytes += len(line)
         if repair and good_bytes < len(raw):
-            fd = os.open(self.path, os.O_WRONLY)
+            fd = open_private(self.path, os.O_WRONLY)
             try:
                 os.ftruncate(fd, good_bytes)
                 os.fsync(fd)
@@ -84,7 +85,7 @@ class Journal:
         if not self.path.exists():
             self.reset(0)
             return
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        self._fd = open_private(self.path, os.O_WRONLY | os.O_APPEND)
         self.size = os.fstat(self._fd).st_size
 
     def append(self, entry: dict[str, Any], *, durable: bool = True) -> None:
@@ -111,7 +112,7 @@ class Journal:
         """Start an empty journal after checkpoint ``base``, atomically."""
         self.close()
         atomic_write(self.path, encode({"base": base}))
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        self._fd = open_private(self.path, os.O_WRONLY | os.O_APPEND)
         os.fchmod(self._fd, FILE_MODE)
         self.size = os.fstat(self._fd).st_size
         self.count = 0

@@ -1,7 +1,8 @@
 """The single-writer lock: one process may write a store; it says who it is and since when.
 
-`fcntl.flock` is released by the kernel when the holder dies, even by SIGKILL, so a crashed
-annotator never leaves a stale lock behind; the lock file's text only tells others who holds it.
+`fcntl.flock` on the store's folder is released by the kernel when the holder dies, even by
+SIGKILL, so a crashed annotator never leaves a stale lock behind; the lock file's text only
+tells others who holds it, and deleting it unlocks nothing.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import threading
 import weakref
 from pathlib import Path
 
-from store.errors import StoreLocked
-from store.storage import FILE_MODE
+from core.files import open_private
+from store.errors import StoreError, StoreLocked
 
 _HELD: weakref.WeakSet[WriterLock] = weakref.WeakSet()
 # A fork from another thread must not land between opening the descriptor and registering it
@@ -30,10 +31,11 @@ def _drop_in_child() -> None:
     """A forked child must not keep the lock alive after its parent dies: the flock belongs to
     the open file, shared by every copy of the descriptor, so the child closes its copy."""
     for lock in list(_HELD):
-        if lock._fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(lock._fd)
-            lock._fd = None
+        for fd in (lock._fd, lock._folder_fd):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        lock._fd = lock._folder_fd = None
     _GUARD.release()
 
 
@@ -47,18 +49,30 @@ class WriterLock:
         self.path = path
         self.store = store
         self._fd: int | None = None
+        self._folder_fd: int | None = None
 
     def acquire(self, annotator: str | None = None) -> None:
         with _GUARD:
             self._acquire(annotator)
 
     def _acquire(self, annotator: str | None) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        # The lock is held on the store folder itself: deleting or replacing the lock file
+        # (which only tells others who holds it) cannot let a second writer in.
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            folder = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError as err:
+            raise StoreError(f"cannot lock {self.path.parent}: {err.strerror or err}") from None
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            os.close(fd)
+            os.close(folder)
             raise self._locked_error() from None
+        try:
+            fd = open_private(self.path, os.O_RDWR | os.O_CREAT)
+        except OSError as err:
+            os.close(folder)
+            raise StoreError(f"cannot lock the store: {err}") from None
+        self._folder_fd = folder
         holder = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
@@ -69,7 +83,10 @@ class WriterLock:
             os.ftruncate(fd, 0)
             os.pwrite(fd, json.dumps(holder).encode(), 0)
         except OSError:
-            os.close(fd)  # a full disk must not leave the lock held by a descriptor nobody has
+            # A full disk must not leave the lock held by a descriptor nobody has.
+            os.close(fd)
+            os.close(folder)
+            self._folder_fd = None
             raise
         self._fd = fd
         _HELD.add(self)
@@ -80,9 +97,12 @@ class WriterLock:
                 return
             with contextlib.suppress(OSError):
                 os.ftruncate(self._fd, 0)
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+            if self._folder_fd is not None:
+                fcntl.flock(self._folder_fd, fcntl.LOCK_UN)
+                os.close(self._folder_fd)
+                self._folder_fd = None
             _HELD.discard(self)
 
     @property

@@ -43,13 +43,15 @@ def export_records(
     statuses: Iterable[str] | None = None,
     annotator: str | None = None,
     with_proposals: bool = False,
+    missing: list[str] | None = None,
 ) -> list[ExportEntry]:
     """The records an export writes, in the store's queue order.
 
     Without ``annotator`` each letter contributes its final record (the adjudicated one when there
     is one, else its latest version), and letters still waiting for adjudication are left out
     unless ``statuses`` asks for them: their record is not settled yet. With ``annotator``, that
-    annotator's own version of every letter they did, whatever its status.
+    annotator's own version of every letter they did, whatever its status.  A gold record the
+    store has lost raises `StoreDamaged`, or with a ``missing`` list is named there.
     """
     wanted = set(statuses or ())
 
@@ -59,7 +61,7 @@ def export_records(
         return annotator is not None or status != "adjudication"
 
     entries = []
-    for status, record in store.gold_entries(keep, annotator):
+    for status, record in store.gold_entries(keep, annotator, missing):
         lid = record.letter_id
         proposal = None
         if with_proposals:  # spans only: reading each letter's record file is the slow part

@@ -2,9 +2,9 @@
 
 TinyDB's default `JSONStorage` rewrites its file in place, so a crash mid-write leaves half a file.
 Here every write goes to a temporary file in the same folder, is fsynced, renamed over the old file
-and the folder is fsynced, so a reader (or a crash) sees the old state or the new, never a mix.
-Files are created 0600 and folders 0700: gold data is weeks of a person's work and may carry
-patient details.
+and the folder is fsynced, so a reader (or a crash) sees the old state or the new, never a mix
+(`core.files.atomic_write`, which also refuses planted links).  Files are created 0600 and
+folders 0700: gold data is weeks of a person's work and may carry patient details.
 """
 
 from __future__ import annotations
@@ -22,59 +22,33 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Table
 
+from core.files import DIR_MODE, FILE_MODE, atomic_write, fsync_dir, open_private, private_dir
 from store.errors import StoreDamaged
 
-FILE_MODE = 0o600
-DIR_MODE = 0o700
-
+__all__ = [
+    "DIR_MODE",
+    "FILE_MODE",
+    "AtomicJSONStorage",
+    "StoreDB",
+    "atomic_write",
+    "copy_private",
+    "dumps",
+    "ensure_dir",
+    "fsync_dir",
+    "load_json",
+    "paused_gc",
+    "tinydb_shaped",
+]
 
 def ensure_dir(path: Path) -> Path:
     """Create ``path`` (and missing parents) 0700; leave existing folders' modes alone."""
-    if not path.is_dir():
-        ensure_dir(path.parent)
-        with contextlib.suppress(FileExistsError):
-            path.mkdir(mode=DIR_MODE)
-            os.chmod(path, DIR_MODE)  # mkdir's mode is masked by the umask
-    return path
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, data: bytes, *, durable: bool = True, sync_dir: bool = True) -> None:
-    """Replace ``path`` with ``data`` so that any crash leaves the old or the new bytes.
-
-    ``sync_dir=False`` leaves fsyncing the folder (which makes the rename durable) to the caller,
-    who may write many files into one folder and sync it once.
-    """
-    ensure_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        if durable:
-            os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    os.close(fd)
-    os.replace(tmp, path)
-    if durable and sync_dir:
-        fsync_dir(path.parent)
+    return private_dir(path)
 
 
 def copy_private(source: Path, target: Path) -> None:
-    """Copy ``source`` to a new 0600 file (never briefly readable by others), keeping its mtime."""
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    """Copy ``source`` to a new 0600 file (never briefly readable by others, never through a
+    link planted at ``target``), keeping its mtime."""
+    fd = open_private(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     with open(source, "rb") as src, os.fdopen(fd, "wb") as dst:
         shutil.copyfileobj(src, dst, 1 << 20)
     stat = source.stat()

@@ -74,6 +74,13 @@ def _serialized(method: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+def os_problem(err: OSError) -> str:
+    """An OS error in words, with the file it concerns: "Read-only file system: /x/y"."""
+    if err.strerror is None:
+        return str(err)
+    return f"{err.strerror}: {err.filename}" if err.filename else err.strerror
+
+
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -144,6 +151,10 @@ class Store:
         store = cls(Path(path).expanduser(), read_only=read_only, annotator=annotator)
         try:
             store._open()
+        except OSError as err:
+            # A read-only disk, a folder one may not write, a planted link: one line.
+            store._release()
+            raise StoreError(f"cannot open the store {store.path}: {os_problem(err)}") from None
         except BaseException:
             store._release()
             raise
@@ -554,10 +565,17 @@ class Store:
 
     @_serialized
     def gold_entries(
-        self, keep: Callable[[str], bool] | None = None, annotator: str | None = None
+        self,
+        keep: Callable[[str], bool] | None = None,
+        annotator: str | None = None,
+        missing: list[str] | None = None,
     ) -> list[tuple[str, GoldRecord]]:
         """``(status, record)`` for every letter whose status ``keep`` accepts and that has a
-        gold record (final, else latest; or ``annotator``'s), queue order, in one pass."""
+        gold record (final, else latest; or ``annotator``'s), queue order, in one pass.
+
+        A letter whose status says it has a gold record but whose gold shard lacks it raises
+        `StoreDamaged` naming it, or, given a ``missing`` list, is named there and left out.
+        """
         assert self._catalog is not None
         out: list[tuple[str, GoldRecord]] = []
         with paused_gc(freeze=True):
@@ -565,6 +583,13 @@ class Store:
                 if keep is not None and not keep(row["status"]):
                     continue
                 doc = self._shard_doc(row["letter_id"])
+                if annotator is None and row["status"] in GOLD_STATUSES and not _has_gold(doc):
+                    shard = self.layout.gold_shard(row["letter_id"])
+                    problem = f"{row['name']}: its gold record is missing from {shard}"
+                    if missing is None:
+                        raise self.damaged(StoreDamaged(problem, path=str(shard)))
+                    missing.append(problem)
+                    continue
                 raw = _pick(doc, annotator) if doc else None
                 if raw is not None:
                     where = functools.partial(self.layout.gold_shard, row["letter_id"])
@@ -976,6 +1001,14 @@ def _apply_record(rec: TinyDB, entry: dict[str, Any]) -> None:
         put_one(rec, "final", entry["final"])
     if entry.get("history"):
         rec.table("history").insert_multiple(entry["history"])
+
+
+# Statuses that a letter reaches only by someone marking it gold.
+GOLD_STATUSES = frozenset({"gold", "in_review", "reviewed", "adjudication"})
+
+
+def _has_gold(doc: dict[str, Any] | None) -> bool:
+    return bool(doc and (doc.get("versions") or doc.get("final")))
 
 
 def _shard_doc_of(lid: str, rec: TinyDB, seq: int) -> dict[str, Any]:

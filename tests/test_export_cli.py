@@ -71,8 +71,12 @@ def test_filters_by_status_and_annotator(store_path, tmp_path):
     assert len(out.read_text().splitlines()) == 1
     out = _export(store_path, tmp_path, "--status", "gold", "--status", "reviewed")
     assert len(out.read_text().splitlines()) == 3
-    out = _export(store_path, tmp_path, "--annotator", "carol")
-    assert out.read_text() == ""  # carol made no version of her own
+    # Carol made no version of her own: nothing selected is said, not written as an empty set.
+    assert main(["export", "--db", str(store_path), "--out", str(tmp_path / "carol.jsonl"),
+                 "--annotator", "carol"]) == 1  # fmt: skip
+    assert not (tmp_path / "carol.jsonl").exists()
+    out = _export(store_path, tmp_path, "--annotator", "carol", "--allow-empty")
+    assert out.read_text() == ""
     out = _export(store_path, tmp_path, "--annotator", "alice")
     assert len(out.read_text().splitlines()) == 3
 

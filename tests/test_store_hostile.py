@@ -8,6 +8,7 @@ then checks the one-line refusal, that every file is still there byte for byte, 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -167,3 +168,112 @@ def test_doctor_on_a_store_from_a_newer_imrgold_says_so_and_changes_nothing(db, 
     out = capsys.readouterr().out
     assert "migrated" not in out
     assert (db.read_bytes(), _files(db)) == before
+
+
+# -- links, devices and modes -------------------------------------------------------------------
+
+
+def _export_args(db: Path, out: Path | str, *extra: str) -> list[str]:
+    return ["export", "--db", str(db), "--out", str(out), *extra]
+
+
+def test_export_never_writes_through_a_planted_link_and_is_private(db, tmp_path, capsys):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    out = tmp_path / "gold.jsonl"
+    out.symlink_to(victim)
+    (tmp_path / "gold.jsonl.part").symlink_to(victim)  # where the old export wrote first
+    old_umask = os.umask(0o022)
+    try:
+        assert main(_export_args(db, out)) == 0
+    finally:
+        os.umask(old_umask)
+    capsys.readouterr()
+    assert victim.read_text() == "precious"
+    assert not out.is_symlink() and len(out.read_text().splitlines()) == 4
+    assert (out.stat().st_mode & 0o777) == 0o600
+    # An existing readable export is replaced by a private one.
+    out.chmod(0o644)
+    assert main(_export_args(db, out)) == 0
+    assert (out.stat().st_mode & 0o777) == 0o600
+    assert not list(tmp_path.glob(".gold.jsonl.*.tmp"))
+
+
+def test_export_to_a_device_fifo_or_folder_is_refused_in_one_line(db, tmp_path, capsys):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    stdout_link = tmp_path / "stdout"
+    stdout_link.symlink_to("/dev/null")
+    for target in (fifo, folder, stdout_link, Path("/dev/null")):
+        assert main(_export_args(db, target)) != 0, target
+        line = _one_line(capsys)
+        assert str(target) in line and ("device" in line or "folder" in line), line
+    assert stdout_link.is_symlink() and Path("/dev/null").is_char_device()
+
+
+def test_export_refuses_an_incomplete_data_set_unless_allowed(db, tmp_path, capsys):
+    shards = sorted((db.with_name("imrgold.d") / "gold").glob("*.json"))
+    victim = shards[0]
+    victim.unlink()
+    out = tmp_path / "gold.jsonl"
+    assert main(_export_args(db, out)) != 0
+    line = _one_line(capsys)
+    assert "gold record is missing" in line and victim.name in line
+    assert not out.exists()
+    assert main(_export_args(db, out, "--allow-missing")) == 0
+    err = capsys.readouterr().err
+    assert "left out 1 letter(s) whose gold record is lost" in err
+    assert len(out.read_text().splitlines()) == 3
+
+
+@pytest.mark.parametrize("name", ["journal", "lock"])
+def test_store_files_that_are_links_are_refused_not_followed(db, tmp_path, name, capsys):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    target = db.with_name("imrgold.d") / name
+    target.unlink(missing_ok=True)
+    target.symlink_to(victim)
+    assert main(["ingest", "--db", str(db), str(fixture_letters()[0].source_path)]) != 0
+    assert "symbolic link" in _one_line(capsys)
+    assert victim.read_text() == "precious\n"
+
+
+def test_deleting_the_lock_file_does_not_let_a_second_writer_in(db):
+    from store import StoreLocked
+
+    with Store.open(db, annotator="first"):
+        (db.with_name("imrgold.d") / "lock").unlink()
+        with pytest.raises(StoreLocked):
+            Store.open(db, annotator="second")
+
+
+class _Planted:
+    """Unpickling this runs ``touch``: what a crafted cache file would do."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_crafted_lexicon_cache_is_refused_without_running_it(tmp_path, caplog):
+    import pickle
+
+    from core.lexicon_build import cache_key, dictionary_path, load_tables
+
+    marker = tmp_path / "pwned"
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    cached = cache / f"lexicon-{cache_key(dictionary_path(), None)}.pkl"
+    cached.write_bytes(pickle.dumps(_Planted(marker)))
+    with caplog.at_level("WARNING"):
+        tables = load_tables(dictionary_path(), None, cache)
+    assert not marker.exists()
+    assert tables.names  # rebuilt from the dictionary
+    assert "refused" in caplog.text and "os" in caplog.text
+    # The rebuilt cache is private and loads again.
+    assert (cached.stat().st_mode & 0o777) == 0o600
+    assert load_tables(dictionary_path(), None, cache).names == tables.names

@@ -37,6 +37,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="export this annotator's version instead of the final one",
     )
     parser.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="write the rest when the store has lost some gold records (they are named)",
+    )
+    parser.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="write an empty data set (exit 0) when nothing matches the filters",
+    )
+    parser.add_argument(
         "--deidentify",
         action="store_true",
         help="pseudonymise case numbers, shift dates per letter, group ages over 89",
@@ -58,13 +68,21 @@ def run(args: argparse.Namespace) -> int:
 
     # The deidentification key is created on first use and kept in the store.
     with open_store(path, read_only=not args.deidentify, annotator=current()) as store:
+        missing: list[str] | None = [] if args.allow_missing else None
         entries = export_records(
             store,
             statuses=args.status,
             annotator=args.annotator,
             with_proposals=args.format == "spans",
+            missing=missing,
         )
+        if not entries and not args.allow_empty:
+            raise UserError(f"nothing to export: no gold record {_filters(args)} (--allow-empty "
+                            "writes an empty data set)", exit_code=1)
         lines, report = _render(store, entries, args)
+        if missing:
+            report.insert(0, f"left out {len(missing)} letter(s) whose gold record is lost: "
+                             + "; ".join(missing))
         if not args.status and not args.annotator and (waiting := awaiting_adjudication(store)):
             report.insert(0, f"left out {waiting} letter(s) awaiting adjudication "
                              "(`imrgold review --adjudicate`, or --status adjudication)")
@@ -105,15 +123,27 @@ def _render(store, entries, args) -> tuple[list[str], list[str]]:
     return lines, deid.summary() if deid is not None else []
 
 
+def _filters(args: argparse.Namespace) -> str:
+    said = [f"with status {' or '.join(args.status)}" if args.status else "",
+            f"by annotator {args.annotator!r}" if args.annotator else ""]  # fmt: skip
+    return " and ".join(s for s in said if s) or "in the store"
+
+
 def _write(out: str, lines: list[str]) -> None:
+    from core.files import UnsafeTarget, atomic_write
+
     body = "".join(line + "\n" for line in lines)
     if out == "-":
         sys.stdout.write(body)
         return
     target = Path(out).expanduser()
-    if target.parent and not target.parent.exists():
+    if target.parent and not target.parent.is_dir():
         raise UserError(f"folder {target.parent} does not exist")
-    # Write then rename so an interrupted export never leaves half a data set behind.
-    tmp = target.with_name(target.name + ".part")
-    tmp.write_text(body, encoding="utf-8")
-    tmp.replace(target)
+    # A new 0600 file under a random name, renamed over the target: an interrupted export never
+    # leaves half a data set, and a link planted in the folder is never written through.
+    try:
+        atomic_write(target, body.encode("utf-8"))
+    except UnsafeTarget as err:
+        raise UserError(f"{err}; give a file name, or --out - for standard output") from None
+    except OSError as err:
+        raise UserError(f"cannot write {target}: {err.strerror or err}") from None
