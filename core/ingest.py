@@ -21,7 +21,7 @@ from typing import Literal, Protocol
 from core.models import Letter, Proposal
 from core.reading import DEFAULT_MAX_BYTES, SUFFIXES, LetterError, read_letter
 
-Status = Literal["added", "duplicate", "skipped"]
+Status = Literal["added", "restored", "duplicate", "skipped"]
 Extractor = Callable[[str, str], Proposal]
 
 _GLOB_MAGIC = frozenset("*?[")
@@ -36,6 +36,9 @@ class Sink(Protocol):
     def save(self, letter: Letter, proposal: Proposal) -> bool:
         """Store both or neither; False if the letter was already there."""
 
+    def restore(self, letter: Letter) -> bool:
+        """Put back the text of a stored letter whose text the store lost; False if it has it."""
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -49,6 +52,8 @@ class Outcome:
 @dataclass
 class Summary:
     added: int = 0
+    restored: int = 0
+    """Letters already stored whose lost text was put back from the file."""
     duplicate: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     ignored: int = 0
@@ -60,11 +65,13 @@ class Summary:
 
     @property
     def total(self) -> int:
-        return self.added + self.duplicate + self.n_skipped
+        return self.added + self.restored + self.duplicate + self.n_skipped
 
     def count(self, outcome: Outcome) -> None:
         if outcome.status == "added":
             self.added += 1
+        elif outcome.status == "restored":
+            self.restored += 1
         elif outcome.status == "duplicate":
             self.duplicate += 1
         else:
@@ -73,7 +80,8 @@ class Summary:
     def line(self) -> str:
         text = (
             f"{self.total} file{'' if self.total == 1 else 's'}: {self.added} added, "
-            f"{self.duplicate} duplicate, {self.n_skipped} skipped"
+            + (f"{self.restored} restored, " if self.restored else "")
+            + f"{self.duplicate} duplicate, {self.n_skipped} skipped"
         )
         if self.skipped:
             reasons = ", ".join(f"{n} {r}" for r, n in sorted(self.skipped.items()))
@@ -338,6 +346,10 @@ def _settle(
             first_seen[letter.letter_id] = work.path
             return Outcome(work.path, "added", letter_id=letter.letter_id)
         stored_as = sink.known_name(letter.letter_id)
+    if stored_as is not None and sink.restore(letter):
+        first_seen[letter.letter_id] = work.path
+        message = f"{work.path}: restored the text of {stored_as}, which the store had lost"
+        return Outcome(work.path, "restored", message, letter_id=letter.letter_id)
     return _duplicate(
         work.path, letter.letter_id, f"{stored_as or 'a letter'}, already in the store"
     )

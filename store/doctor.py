@@ -149,7 +149,12 @@ def _scan(layout: Layout, report: Report) -> _Scan:
         try:
             letter = Letter.model_validate(load_json(path))
         except (StoreDamaged, ValidationError) as err:
-            report.add(path, f"letter text damaged ({_why(err)})", repairable=False)
+            report.add(
+                path,
+                f"letter text damaged ({_why(err)}; `imrgold ingest` of the original file "
+                "restores it)",
+                repairable=False,
+            )
             continue
         if letter.letter_id != path.stem:
             report.add(path, "letter text holds another letter's id", repairable=False)
@@ -167,7 +172,11 @@ def _scan(layout: Layout, report: Report) -> _Scan:
     pending = scan.journal_ids
     for lid in rows.keys() - pending:
         if lid not in scan.texts:
-            report.add(layout.text(lid), "letter text missing", repairable=False)
+            report.add(
+                layout.text(lid),
+                "letter text missing (`imrgold ingest` of the original file restores it)",
+                repairable=False,
+            )
         if lid not in scan.records:
             report.add(layout.record(lid), "record file missing")
     if scan.catalog is not None:

@@ -404,6 +404,7 @@ def finish_adjudication(store, session: AdjudicationSession, adjudicator: str) -
 @dataclass
 class MergeReport:
     letters_added: int = 0
+    proposals_added: int = 0  # to letters an interrupted merge had added without one
     versions_added: int = 0
     versions_same: int = 0
     renamed: list = None  # (letter_id, annotator, new name) when both stores had that name
@@ -453,11 +454,14 @@ def _merge(target, other, source: str) -> MergeReport:
         theirs = other.gold_versions(lid)
         their_times = other.gold_times(lid) if theirs else {}
         if not target.has_letter(lid):
-            target.add_letter(other.get_letter(lid))
-            proposal = other.get_proposal(lid)
-            if proposal is not None:
-                target.put_proposal(proposal)
+            # Letter and proposal in one operation: a merge killed between them cannot leave a
+            # letter without its proposal.
+            target.add_letter(other.get_letter(lid), other.get_proposal(lid))
             report.letters_added += 1
+        elif target.get_proposal(lid) is None and (proposal := other.get_proposal(lid)):
+            # A letter an older, interrupted merge added without its proposal: completed now.
+            target.put_proposal(proposal)
+            report.proposals_added += 1
         if not theirs:
             continue
         old_status = target.status(lid)

@@ -332,6 +332,27 @@ class Store:
         self._commit(op)
         return True
 
+    @_serialized
+    def restore_text(self, letter: Letter) -> bool:
+        """Put back the text of a stored letter whose text file is lost or damaged (from the
+        same file ingested again: same bytes, same id); False when the store has it."""
+        self._writable()
+        self._known(letter.letter_id)
+        if letter.letter_id in self._texts:
+            return False
+        path = self.layout.text(letter.letter_id)
+        try:
+            Letter.model_validate(load_json(path))
+            return False
+        except FileNotFoundError:
+            pass
+        except (OSError, StoreDamaged, ValidationError):
+            # Never overwritten: the damaged file is kept beside, as doctor keeps them.
+            stamp = now().strftime("%Y%m%dT%H%M%SZ")
+            os.replace(path, path.with_name(f"{path.name}.damaged-{stamp}"))
+        self._commit({"letter": letter.letter_id, "text": letter.model_dump(mode="json")})
+        return True
+
     def has_letter(self, letter_id: str) -> bool:
         return letter_id in self._rows
 

@@ -39,6 +39,9 @@ class DictSink:
         self.proposals[letter.letter_id] = proposal
         return True
 
+    def restore(self, letter: Letter) -> bool:
+        return False  # a dictionary loses nothing
+
 
 def _copy(folder: Path, n: int) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)

@@ -221,3 +221,69 @@ def test_a_merged_version_keeps_its_author_and_time(tmp_path):
         gold = [e for e in target.history_entries(lid) if e["track"] == "bob"]
         assert gold and {e["annotator"] for e in gold} == {"bob"}
         assert {e["at"] for e in gold} == {made.isoformat()}
+
+
+class _Killed(BaseException):
+    """A merge dying mid-way, as SIGKILL would end it: no exception handler runs after it."""
+
+
+def test_a_merge_killed_at_any_point_is_completed_by_running_it_again(tmp_path):
+    """Die after each of the merge's operations in turn; re-running the merge always brings
+    every letter with its proposal and every gold version (operations are journaled one by one,
+    so what a death leaves is what those operations wrote)."""
+    letters = _letters(4)
+    other = tmp_path / "other.json"
+    _store(other, "bob", letters)
+    with Store.open(other, read_only=True) as source:
+        total = len(source.summaries())
+    target_fresh = tmp_path / "fresh.json"
+    with Store.open(target_fresh, annotator="alice") as target, \
+            Store.open(other, read_only=True) as source:  # fmt: skip
+        qa.merge(target, source)
+    ops = Store._commit
+    n_ops = 0
+
+    def counting(self, op):
+        nonlocal n_ops
+        n_ops += 1
+        return ops(self, op)
+
+    Store._commit = counting
+    try:
+        with Store.open(tmp_path / "count.json", annotator="alice") as target, \
+                Store.open(other, read_only=True) as source:  # fmt: skip
+            qa.merge(target, source)
+    finally:
+        Store._commit = ops
+    assert n_ops >= 2 * total
+    for kill_after in range(n_ops):
+        db = tmp_path / f"killed-{kill_after}.json"
+        done = 0
+
+        def dying(self, op, kill_after=kill_after):
+            nonlocal done
+            if done == kill_after:
+                raise _Killed
+            done += 1
+            return ops(self, op)
+
+        target = Store.open(db, annotator="alice")
+        source = Store.open(other, read_only=True)
+        Store._commit = dying
+        try:
+            with pytest.raises(_Killed):
+                qa.merge(target, source)
+        finally:
+            Store._commit = ops
+            target._release()  # the process is gone: no checkpoint, only the journal
+            source.close()
+        with Store.open(db, annotator="alice") as target, \
+                Store.open(other, read_only=True) as source:  # fmt: skip
+            qa.merge(target, source)
+        with Store.open(db, read_only=True) as merged, \
+                Store.open(target_fresh, read_only=True) as fresh:  # fmt: skip
+            assert merged.letter_ids() == fresh.letter_ids(), kill_after
+            for lid in fresh.letter_ids():
+                assert merged.get_proposal(lid) == fresh.get_proposal(lid), (kill_after, lid)
+                assert merged.gold_versions(lid) == fresh.gold_versions(lid), (kill_after, lid)
+                assert merged.status(lid) == fresh.status(lid), (kill_after, lid)

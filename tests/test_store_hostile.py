@@ -277,3 +277,33 @@ def test_a_crafted_lexicon_cache_is_refused_without_running_it(tmp_path, caplog)
     # The rebuilt cache is private and loads again.
     assert (cached.stat().st_mode & 0o777) == 0o600
     assert load_tables(dictionary_path(), None, cache).names == tables.names
+
+
+@pytest.mark.parametrize("damage", ["deleted", "garbled"])
+def test_a_lost_letter_text_is_restored_by_ingesting_the_original_again(db, tmp_path, damage,
+                                                                         capsys):
+    letter = fixture_letters()[1]
+    text_file = db.with_name("imrgold.d") / "texts" / letter.letter_id[:2]
+    text_file = text_file / f"{letter.letter_id}.json"
+    if damage == "deleted":
+        text_file.unlink()
+    else:
+        text_file.write_bytes(b'{"letter_id": "trunc')
+    assert main(["doctor", "--db", str(db)]) != 0
+    assert "ingest" in capsys.readouterr().out
+    copy = tmp_path / "again" / "letter.txt"
+    copy.parent.mkdir()
+    copy.write_bytes(Path(letter.source_path).read_bytes())
+    assert main(["ingest", "--db", str(db), str(copy)]) == 0
+    out = capsys.readouterr()
+    assert "restored the text" in out.err
+    assert "0 added, 1 restored, 0 duplicate" in out.out
+    with Store.open(db, read_only=True) as store:
+        assert store.get_letter(letter.letter_id).text == letter.text
+        assert store.status(letter.letter_id) == "gold"
+    assert main(["doctor", "--db", str(db)]) == 0
+    if damage == "garbled":  # kept beside, never overwritten
+        assert len(list(text_file.parent.glob(f"{text_file.name}.damaged-*"))) == 1
+    # A second ingest of the same file is a plain duplicate again.
+    assert main(["ingest", "--db", str(db), str(copy)]) == 0
+    assert "0 restored" not in capsys.readouterr().out

@@ -135,6 +135,9 @@ class StoreSink:
         # One journal entry holds both, so a crash keeps both or neither.
         return self.store.add_letter(letter, proposal)
 
+    def restore(self, letter) -> bool:
+        return self.store.restore_text(letter)
+
 
 @contextlib.contextmanager
 def _open_store(path: Path) -> Iterator[StoreSink]:

@@ -49,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
         f"merged {source} into {target_path}: {report.letters_added} letter(s) added, "
         f"{report.versions_added} gold version(s) added, {report.versions_same} already present, "
         f"{report.finals_added} final record(s) added"
+        + (f", {report.proposals_added} missing proposal(s) completed"
+           if report.proposals_added else "")
     )
     print(
         f"{len(report.to_adjudication)} letter(s) with differing versions -> adjudication; "
