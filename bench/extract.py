@@ -30,11 +30,10 @@ import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def sources() -> list[tuple[str, object]]:
-    from core.models import GoldRecord
+    from imrgold.core.models import GoldRecord
 
     out = []
     for folder in (ROOT / "fixtures", ROOT / "fixtures" / "synthetic"):
@@ -51,7 +50,7 @@ def sources() -> list[tuple[str, object]]:
 
 
 def build_corpus(n: int, seed: int) -> list[tuple[str, object]]:
-    from core.extract_corpus import (
+    from imrgold.core.extract_corpus import (
         HEADER_STYLES,
         LAYOUTS,
         logical_lines,
@@ -84,10 +83,9 @@ def main() -> int:
     args = parser.parse_args()
 
     import ftfy
-
-    import core.extract as extract_mod
-    from core.evaluate import evaluate
-    from core.extract import extract
+    import imrgold.core.extract as extract_mod
+    from imrgold.core.evaluate import evaluate
+    from imrgold.core.extract import extract
 
     t0 = time.perf_counter()
     corpus = build_corpus(args.n, args.seed)
@@ -162,9 +160,9 @@ def main() -> int:
 
 def calibration(corpus: list[tuple[str, object]], rng: random.Random, n: int = 1500) -> None:
     """Confidence against accuracy on letters with OCR slips (where fields do go wrong)."""
-    from core.evaluate import evaluate
-    from core.extract import extract
-    from core.extract_corpus import ocr_damage
+    from imrgold.core.evaluate import evaluate
+    from imrgold.core.extract import extract
+    from imrgold.core.extract_corpus import ocr_damage
 
     pairs = [
         (gold.model_copy(update={"letter_id": "0" * 64}),

@@ -20,13 +20,11 @@ import io
 import os
 import random
 import re
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 CASE = re.compile(r"CM\d{2}-\d{7}")
 
@@ -57,7 +55,7 @@ def cpu_seconds() -> float:
 
 
 def run_cli(argv: list[str]) -> tuple[float, float, int, str]:
-    from cli.main import main
+    from imrgold.cli.main import main
 
     # The store syncs at checkpoints; let it not pay for the corpus or an earlier run's writes.
     os.sync()
@@ -69,7 +67,7 @@ def run_cli(argv: list[str]) -> tuple[float, float, int, str]:
 
 
 def time_reading(paths: list[Path]) -> float:
-    from core.reading import read_letter
+    from imrgold.core.reading import read_letter
 
     start = time.perf_counter()
     for p in paths:
@@ -78,8 +76,8 @@ def time_reading(paths: list[Path]) -> float:
 
 
 def time_read_extract(paths: list[Path]) -> float:
-    from core.extract import extract
-    from core.reading import read_letter
+    from imrgold.core.extract import extract
+    from imrgold.core.reading import read_letter
 
     start = time.perf_counter()
     for p in paths:
@@ -90,9 +88,9 @@ def time_read_extract(paths: list[Path]) -> float:
 
 def time_naive(paths: list[Path], db: Path) -> float:
     """One letter at a time through the store's plain per-letter calls."""
-    from core.extract import extract
-    from core.reading import read_letter
-    from store import Store
+    from imrgold.core.extract import extract
+    from imrgold.core.reading import read_letter
+    from imrgold.store import Store
 
     store = Store.open(db)
     start = time.perf_counter()

@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "letters-pdf"
 
 
@@ -51,8 +50,8 @@ def _stats(times: list[float]) -> tuple[float, float, float]:
 
 
 def bench_pipeline(corpus: list[tuple[str, bytes]]) -> tuple[list[float], list[float]]:
-    from core.extract import extract
-    from core.reading import pdf_text
+    from imrgold.core.extract import extract
+    from imrgold.core.reading import pdf_text
 
     read_times, total_times = [], []
     clock = time.process_time
@@ -113,7 +112,7 @@ def bench_ingest(pdfs: list[Path], jobs: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, XDG_DATA_HOME=tmp, XDG_CACHE_HOME=tmp, XDG_CONFIG_HOME=tmp,
                    IMRGOLD_ANNOTATOR="bench")  # fmt: skip
-        cmd = [sys.executable, "-m", "cli.main", "ingest", "--db", f"{tmp}/store.json", "-q",
+        cmd = [sys.executable, "-m", "imrgold", "ingest", "--db", f"{tmp}/store.json", "-q",
                "--jobs", str(jobs), *map(str, pdfs)]  # fmt: skip
         t0 = time.perf_counter()
         subprocess.run(cmd, check=True, cwd=ROOT, env=env, capture_output=True)

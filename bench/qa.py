@@ -22,23 +22,21 @@ import contextlib
 import hashlib
 import io
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from core import export  # noqa: E402
-from core.agreement import agreement_report  # noqa: E402
-from core.deidentify import Deidentifier  # noqa: E402
-from core.extract import extract  # noqa: E402
-from core.models import Proposal, ProposedField  # noqa: E402
-from core.reading import read_letter  # noqa: E402
-from store import qa  # noqa: E402
-from store.store import Store  # noqa: E402
+from imrgold.core import export  # noqa: E402
+from imrgold.core.agreement import agreement_report  # noqa: E402
+from imrgold.core.deidentify import Deidentifier  # noqa: E402
+from imrgold.core.extract import extract  # noqa: E402
+from imrgold.core.models import Proposal, ProposedField  # noqa: E402
+from imrgold.core.reading import read_letter  # noqa: E402
+from imrgold.store import qa  # noqa: E402
+from imrgold.store.store import Store  # noqa: E402
 
 
 def build(path: Path, annotator: str, n: int, *, every: int = 1, change_every: int = 0) -> None:
@@ -92,7 +90,7 @@ def main() -> None:
               f"{len(report.to_adjudication)} to adjudication")
 
         with Store.open(a, read_only=True) as store:
-            from cli.commands.agreement import gather
+            from imrgold.cli.commands.agreement import gather
 
             def agreement() -> None:
                 letters, machines, gold = gather(store, "stored")
@@ -116,7 +114,7 @@ def main() -> None:
             out = Path(tmp) / "export.jsonl"
 
             def command() -> None:
-                from cli.main import main as imrgold
+                from imrgold.cli.main import main as imrgold
 
                 with contextlib.redirect_stderr(io.StringIO()):
                     imrgold(["export", "--db", str(a), "--out", str(out)])

@@ -33,11 +33,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from core.extract import extract  # noqa: E402
-from core.models import GoldRecord, Letter, Proposal  # noqa: E402
-from core.reading import read_letter  # noqa: E402
+from imrgold.core.extract import extract  # noqa: E402
+from imrgold.core.models import GoldRecord, Letter, Proposal  # noqa: E402
+from imrgold.core.reading import read_letter  # noqa: E402
 
 TARGETS = {"open": 1.0, "save p95": 0.050, "export": 3.0}
 
@@ -93,7 +92,7 @@ def p95(values: list[float], q: float = 0.95) -> float:
 
 
 def build_store(path: Path, data: list[tuple[Letter, Proposal, GoldRecord]]) -> float:
-    from store import Store
+    from imrgold.store import Store
 
     start = time.perf_counter()
     with Store.open(path, annotator="bench") as store, store.batch():
@@ -105,7 +104,7 @@ def build_store(path: Path, data: list[tuple[Letter, Proposal, GoldRecord]]) -> 
 
 
 def run_store(path: Path, data, saves: int, rng: random.Random) -> dict[str, object]:
-    from store import Store
+    from imrgold.store import Store
 
     def open_and_list() -> None:
         with Store.open(path, read_only=True) as store:
@@ -126,7 +125,7 @@ def run_store(path: Path, data, saves: int, rng: random.Random) -> dict[str, obj
         with Store.open(path, read_only=True) as store:
             _export(path.with_suffix(".jsonl"), store.gold_records())
 
-    cli = [sys.executable, "-m", "cli.main", "export", "--format", "jsonl"]
+    cli = [sys.executable, "-m", "imrgold", "export", "--format", "jsonl"]
     cli += ["--out", str(path.with_suffix(".cli.jsonl")), "--db", str(path)]
     return {
         "open": min(opens, key=lambda t: t[0]),

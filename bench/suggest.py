@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 QUERIES = ROOT / "bench" / "data" / "suggest_queries.tsv"
 FIELDS = ("kind", "query", "expected", "generics", "letter")
@@ -203,8 +202,8 @@ def _heavy(name: str, rng: random.Random) -> str:
 
 
 def generate(seed: int = 4) -> list[Query]:
-    from core.lexicon import default_lexicon
-    from core.lexicon_text import name_tokens
+    from imrgold.core.lexicon import default_lexicon
+    from imrgold.core.lexicon_text import name_tokens
 
     lex = default_lexicon()
     rng = random.Random(seed)
@@ -293,7 +292,7 @@ def read(path: Path) -> list[Query]:
 
 
 def _same(a: str, b: str) -> bool:
-    from core.lexicon_text import compact
+    from imrgold.core.lexicon_text import compact
 
     return compact(a) == compact(b)
 
@@ -307,7 +306,7 @@ def measure_lexicon(queries: list[Query], repeat: int = 1) -> dict[str, object]:
     """Accuracy, and latency per query: one pass as a user meets it, and (with ``repeat``)
     the best of several passes, which is what the code costs once the shared machine's other
     work is taken out."""
-    from core.lexicon import default_lexicon
+    from imrgold.core.lexicon import default_lexicon
 
     lex = default_lexicon()
     for q in queries[:20]:  # warm the letter contexts and numpy
@@ -357,10 +356,9 @@ def measure_naive(queries: list[Query], sample: int) -> dict[str, object]:
     import bz2
     import pickle
 
+    from imrgold.core.lexicon import default_lexicon
+    from imrgold.core.lexicon_build import SUPPLEMENT_PATH, dictionary_path, load_supplement
     from rapidfuzz import process, utils
-
-    from core.lexicon import default_lexicon
-    from core.lexicon_build import SUPPLEMENT_PATH, dictionary_path, load_supplement
 
     lex = default_lexicon()
     with bz2.open(dictionary_path(), "rb") as handle:
@@ -393,7 +391,7 @@ def measure_naive(queries: list[Query], sample: int) -> dict[str, object]:
 LOAD_SNIPPET = """
 import json, time
 t0 = time.perf_counter()
-from core.lexicon import Lexicon
+from imrgold.core.lexicon import Lexicon
 t1 = time.perf_counter()
 lex = Lexicon()
 t2 = time.perf_counter()

@@ -33,7 +33,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 TARGETS = {"start -> usable queue": 1.0, "open a letter": 0.100, "next letter": 0.100,
            "keystroke -> suggestions": 0.050}
@@ -42,9 +41,9 @@ QUERIES = ["fexmid", "norco", "terocin", "gabapentin", "tramadol", "lidoderm", "
 
 
 def build(path: Path, n: int) -> None:
-    from core.extract import extract
-    from core.reading import read_letter
-    from store import Store
+    from imrgold.core.extract import extract
+    from imrgold.core.reading import read_letter
+    from imrgold.store import Store
 
     bases = []
     for file in sorted((ROOT / "fixtures" / "letters").iterdir()):
@@ -113,9 +112,9 @@ async def timed(pilot, key: str, condition: Callable[[], bool], timeout: float =
 
 
 async def start_to_queue(db: Path) -> float:
-    from store import Store
-    from tui.app import ImrGoldApp
-    from tui.widgets.queue_table import QueueTable
+    from imrgold.store import Store
+    from imrgold.tui.app import ImrGoldApp
+    from imrgold.tui.widgets.queue_table import QueueTable
 
     t0 = time.perf_counter()
     store = Store.open(db, read_only=True, annotator="bench")
@@ -132,11 +131,10 @@ async def start_to_queue(db: Path) -> float:
 
 async def naive_queue(db: Path) -> float:
     """The queue in Textual's DataTable (the first version): it measures every cell."""
+    from imrgold.store import Store
+    from imrgold.tui.widgets.queue_table import decisions_text
     from textual.app import App
     from textual.widgets import DataTable
-
-    from store import Store
-    from tui.widgets.queue_table import decisions_text
 
     class Naive(App[None]):
         def compose(self):  # type: ignore[no-untyped-def]
@@ -159,11 +157,11 @@ async def naive_queue(db: Path) -> float:
 
 
 async def interactive(db: Path, runs: int) -> dict[str, list[float]]:
-    from store import Store
-    from tui.app import ImrGoldApp
-    from tui.screens.annotate import AnnotateScreen
-    from tui.widgets.drug_suggestions import DrugSuggestions
-    from tui.widgets.queue_table import QueueTable
+    from imrgold.store import Store
+    from imrgold.tui.app import ImrGoldApp
+    from imrgold.tui.screens.annotate import AnnotateScreen
+    from imrgold.tui.widgets.drug_suggestions import DrugSuggestions
+    from imrgold.tui.widgets.queue_table import QueueTable
 
     rng = random.Random(7)
     out: dict[str, list[float]] = {k: [] for k in ("open a letter", "next letter",

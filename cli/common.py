@@ -16,7 +16,7 @@ class UserError(Exception):
 
 def db_path(arg: str | None) -> Path:
     """--db, else $IMRGOLD_DB, else the default store in the user's data folder."""
-    from store.paths import default_db_path
+    from imrgold.store.paths import default_db_path
 
     if arg:
         return Path(arg).expanduser()
@@ -26,6 +26,24 @@ def db_path(arg: str | None) -> Path:
     return default_db_path()
 
 
-def fixtures_dir() -> Path:
-    """The letters bundled with the checkout (the project is installed editable)."""
-    return Path(__file__).resolve().parent.parent / "fixtures"
+def fixtures_dir() -> Path | None:
+    """The repository's ``fixtures/`` when running from a checkout (an editable install)."""
+    folder = Path(__file__).resolve().parent.parent / "fixtures"
+    return folder if folder.is_dir() else None
+
+
+def bundled_letters_dir() -> Path | None:
+    """The real letters shipped with imrgold: the installed `imrgold.letters` package data, or
+    ``fixtures/letters`` of a checkout."""
+    from importlib import resources
+
+    try:
+        shipped = resources.files("imrgold.letters")
+    except ModuleNotFoundError:
+        shipped = None
+    if shipped is not None and shipped.is_dir():
+        folder = Path(str(shipped))
+        if any(folder.glob("*.txt")):
+            return folder
+    checkout = fixtures_dir()
+    return checkout / "letters" if checkout is not None else None

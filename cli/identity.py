@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from cli.common import UserError
+from imrgold.cli.common import UserError
 
 ENV = "IMRGOLD_ANNOTATOR"
 FILE_NAME = "annotator"
@@ -55,7 +55,7 @@ def remembered() -> str | None:
 
 
 def remember(name: str) -> Path:
-    from core.files import atomic_write
+    from imrgold.core.files import atomic_write
 
     path = config_file()
     atomic_write(path, (name + "\n").encode("utf-8"))

@@ -13,19 +13,22 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from cli import commands
-from cli.common import UserError
+from imrgold.cli import commands
+from imrgold.cli.common import UserError
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from imrgold import __version__
+
     parser = argparse.ArgumentParser(
         prog="imrgold",
         description="Turn IMR final determination letters into gold-standard structured data.",
     )
+    parser.add_argument("--version", action="version", version=f"imrgold {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"cli.commands.{info.name}")
+        module = importlib.import_module(f"imrgold.cli.commands.{info.name}")
         if not hasattr(module, "NAME"):
             continue
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
@@ -56,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:
         # A store error any command lets through is one line, as the commands' own are; the
         # store is imported only now, so a command that never opens one does not load TinyDB.
-        from store.errors import StoreError
+        from imrgold.store.errors import StoreError
 
         if not isinstance(err, StoreError):
             raise

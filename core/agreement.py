@@ -25,9 +25,9 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from core.alignment import Pairs
-from core.alignment import align_items as _align
-from core.models import (
+from imrgold.core.alignment import Pairs
+from imrgold.core.alignment import align_items as _align
+from imrgold.core.models import (
     ITEM_FIELDS,
     LETTER_FIELDS,
     GoldRecord,

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.models import GoldRecord
+from imrgold.core.models import GoldRecord
 
 MAX_SHIFT_DAYS = 365
 AGE_CAP = 89

@@ -18,9 +18,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from core.alignment import Pairs, normalize_text
-from core.alignment import align_items as _align
-from core.models import (
+from imrgold.core.alignment import Pairs, normalize_text
+from imrgold.core.alignment import align_items as _align
+from imrgold.core.models import (
     ITEM_FIELDS,
     LETTER_FIELDS,
     GoldRecord,

@@ -3,8 +3,8 @@
 Pure functions over `GoldRecord` (and, for spans, the letter text and the proposal's spans); the
 command in `cli/commands/export.py` picks the records from the store and writes the lines.
 
-- ``jsonl``: one SPEC.md record a line; `pandas.read_json(path, lines=True)` and the datasets
-  library's json loader read it as is.
+- ``jsonl``: one gold record (docs/gold-record.md) a line; `pandas.read_json(path, lines=True)`
+  and the datasets library's json loader read it as is.
 - ``csv``: one row per disputed item, the letter's fields repeated on each row, list values joined
   with ``"; "`` so a spreadsheet shows them in one cell.
 - ``spans``: the letter text with the character span and label of every field, one JSON object a
@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from core.models import (
+from imrgold.core.models import (
     HEADER_FIELDS,
     ITEM_FIELDS,
     PATIENT_FIELDS,

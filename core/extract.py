@@ -20,9 +20,9 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from core import extract_items as items_mod
-from core.extract_dates import DATE, DATE_RE, latest_year, parse_date
-from core.models import (
+from imrgold.core import extract_items as items_mod
+from imrgold.core.extract_dates import DATE, DATE_RE, latest_year, parse_date
+from imrgold.core.models import (
     HEADER_FIELDS,
     LETTER_FIELDS,
     Proposal,
@@ -32,8 +32,8 @@ from core.models import (
     is_list_field,
     item_path,
 )
-from core.sections import ItemBlock, Sections, find_items, find_sections
-from core.text import Repaired, fix_mojibake, fold, repair
+from imrgold.core.sections import ItemBlock, Sections, find_items, find_sections
+from imrgold.core.text import Repaired, fix_mojibake, fold, repair
 
 # ---------------------------------------------------------------------------------------------
 # Field values with their spans in the repaired text.
@@ -707,7 +707,7 @@ def _diagnoses(text: str, lo: int, hi: int) -> tuple[list[tuple[str, int, int]],
 def _generic_ingredients(request: str, letter_text: str) -> list[str] | None:
     """The lexicon engineer's resolver; None while it is not there yet."""
     try:
-        from core.lexicon import generic_ingredients
+        from imrgold.core.lexicon import generic_ingredients
     except ImportError:
         return None
     try:

@@ -12,9 +12,9 @@ import random
 import re
 from collections.abc import Callable
 
-from core.models import GoldRecord
-from core.sections import find_items, find_sections
-from core.text import repair
+from imrgold.core.models import GoldRecord
+from imrgold.core.sections import find_items, find_sections
+from imrgold.core.text import repair
 
 _HEADINGS = re.compile(
     r"^(?:HOW THE IMR FINAL DETERMINATION WAS MADE|CLINICAL CASE SUMMARY"

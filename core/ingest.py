@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-from core.models import Letter, Proposal
-from core.reading import DEFAULT_MAX_BYTES, SUFFIXES, LetterError, read_letter
+from imrgold.core.models import Letter, Proposal
+from imrgold.core.reading import DEFAULT_MAX_BYTES, SUFFIXES, LetterError, read_letter
 
 Status = Literal["added", "restored", "duplicate", "skipped"]
 Extractor = Callable[[str, str], Proposal]
@@ -234,7 +234,7 @@ def _exit_with_parent() -> None:
 
 
 def _default_extract(text: str, letter_id: str) -> Proposal:
-    from core.extract import extract
+    from imrgold.core.extract import extract
 
     return extract(text, letter_id)
 
@@ -268,7 +268,7 @@ def _results(files: Sequence[Path], config: _Config, jobs: int) -> Iterator[Work
     # Not fork: a forked worker would inherit the store's lock and journal descriptors, and
     # keep the store locked if the ingest were killed.  The fork server starts clean.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["core.ingest", "core.extract"])
+    context.set_forkserver_preload(["imrgold.core.ingest", "imrgold.core.extract"])
     # Chunks amortise the pickling round trip; small enough that progress still moves.
     chunksize = max(1, min(32, len(paths) // (jobs * 8) or 1))
     chunks = [paths[i : i + chunksize] for i in range(0, len(paths), chunksize)]

@@ -25,12 +25,8 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
-
-from core.files import atomic_write
-from core.lexicon_build import (
+from imrgold.core.files import atomic_write
+from imrgold.core.lexicon_build import (
     ORIGIN_RANK,
     SUPPLEMENT_PATH,
     Tables,
@@ -42,7 +38,7 @@ from core.lexicon_build import (
     load_tables,
     product_generics,
 )
-from core.lexicon_text import (
+from imrgold.core.lexicon_text import (
     NOISE_WORDS,
     SALT_WORDS,
     fold,
@@ -52,6 +48,9 @@ from core.lexicon_text import (
     name_tokens,
     tokens,
 )
+from pydantic import BaseModel, Field
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 Origin = Literal["dictionary", "supplement", "learned", "letter"]
 
@@ -970,7 +969,7 @@ def reset_default_lexicon() -> None:
 
 def generic_ingredients(request: str, letter_text: str | None = None) -> list[str]:
     """An item request's sorted lowercase generic active ingredients, salts dropped; [] when
-    the item is not a drug or the product is unknown (SPEC.md, GOLD_CONVENTIONS.md)."""
+    the item is not a drug or the product is unknown (docs/gold-record.md, GOLD_CONVENTIONS.md)."""
     return default_lexicon().generic_ingredients(request, letter_text)
 
 

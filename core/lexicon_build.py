@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.files import atomic_write, private_dir
-from core.lexicon_text import (
+from imrgold.core.files import atomic_write, private_dir
+from imrgold.core.lexicon_text import (
     compact,
     fold,
     name_tokens,

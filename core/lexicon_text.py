@@ -19,7 +19,7 @@ def _wordset(text: str) -> frozenset[str]:
 
 
 # Trailing salt and ester words: "diclofenac sodium" and "diclofenac" are the same active
-# ingredient for the gold record (SPEC.md: salts dropped).
+# ingredient for the gold record (docs/gold-record.md: salts dropped).
 SALT_WORDS = _wordset(
     """
     sodium potassium calcium magnesium hcl hydrochloride hydrobromide bitartrate tartrate

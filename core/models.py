@@ -1,4 +1,4 @@
-"""The gold record of SPEC.md and the machine's proposal for it.
+"""The gold record of docs/gold-record.md and the machine's proposal for it.
 
 `GoldRecord` is the single statement of the schema: the export, the JSON Schema printed by
 `imrgold schema`, the evaluation and the store all go through it.  A `Proposal` carries the same
@@ -82,7 +82,7 @@ class DisputedItem(_Strict):
     @field_validator("guidelines")
     @classmethod
     def _guideline_order(cls, value: list[str]) -> list[str]:
-        # SPEC.md fixes the order MTUS, ODG, ACOEM, other; dedupe while we are at it.
+        # docs/gold-record.md fixes the order MTUS, ODG, ACOEM, other; dedupe while we are at it.
         return sorted(set(value), key=GUIDELINES.index)
 
     @field_validator("drugs")
@@ -92,7 +92,7 @@ class DisputedItem(_Strict):
 
 
 class GoldRecord(_Strict):
-    """One IMR final determination letter as gold data (SPEC.md)."""
+    """One IMR final determination letter as gold data (docs/gold-record.md)."""
 
     letter_id: str = Field(
         description="sha256 of the original bytes, hex", pattern=r"^[0-9a-f]{64}$"

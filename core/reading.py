@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from core.models import Letter
+from imrgold.core.models import Letter
 
 SUFFIXES: tuple[str, ...] = (".txt", ".md", ".pdf")
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024

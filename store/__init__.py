@@ -16,7 +16,7 @@ file, the last good backup, and how to repair), `NotAStore` (another file named 
 left untouched), `ReadOnlyStore`, `UnknownLetter`.
 """
 
-from store.errors import (
+from imrgold.store.errors import (
     NotAStore,
     ReadOnlyStore,
     StoreDamaged,
@@ -24,7 +24,7 @@ from store.errors import (
     StoreLocked,
     UnknownLetter,
 )
-from store.store import SCHEMA_VERSION, Store
+from imrgold.store.store import SCHEMA_VERSION, Store
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -22,15 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from core.models import Letter, LetterSummary
-from store.errors import NotAStore, StoreDamaged, StoreError, StoreLocked
-from store.journal import Journal, decode, encode
-from store.layout import Layout
-from store.lock import WriterLock
-from store.migrations import holds_letters, stored_version
-from store.storage import (
+from imrgold.core.models import Letter, LetterSummary
+from imrgold.store.errors import NotAStore, StoreDamaged, StoreError, StoreLocked
+from imrgold.store.journal import Journal, decode, encode
+from imrgold.store.layout import Layout
+from imrgold.store.lock import WriterLock
+from imrgold.store.migrations import holds_letters, stored_version
+from imrgold.store.storage import (
     DIR_MODE,
     FILE_MODE,
     atomic_write,
@@ -39,6 +37,7 @@ from store.storage import (
     load_json,
     tinydb_shaped,
 )
+from pydantic import ValidationError
 
 
 @dataclass
@@ -286,7 +285,7 @@ def _check_modes(layout: Layout, report: Report) -> None:
 
 def repair(db: Path) -> Report:
     """Repair ``db`` in place; the report lists what was found, done and lost."""
-    from store.store import Store
+    from imrgold.store.store import Store
 
     layout = Layout(db)
     if db.exists() and not layout.dir.exists():
@@ -369,10 +368,9 @@ def _record_seq(record: dict[str, Any] | None) -> int:
 
 
 def _row(lid: str, record: dict[str, Any] | None) -> dict[str, Any]:
+    from imrgold.store.store import _row_of
     from tinydb import TinyDB
     from tinydb.storages import MemoryStorage
-
-    from store.store import _row_of
 
     db = TinyDB(storage=MemoryStorage)
     db.storage.write(record or {})
@@ -471,7 +469,7 @@ def _rows(catalog: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
 
 
 def _schema() -> int:
-    from store.store import SCHEMA_VERSION
+    from imrgold.store.store import SCHEMA_VERSION
 
     return SCHEMA_VERSION
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.models import GoldRecord, Proposal, ProposedField, flatten
+from imrgold.core.models import GoldRecord, Proposal, ProposedField, flatten
 
 
 def proposal_values(proposal: Proposal | None) -> dict[str, Any]:

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from core.files import open_private
-from store.errors import StoreDamaged
-from store.storage import FILE_MODE, atomic_write, dumps, fsync_dir
+from imrgold.core.files import open_private
+from imrgold.store.errors import StoreDamaged
+from imrgold.store.storage import FILE_MODE, atomic_write, dumps, fsync_dir
 
 
 def encode(entry: dict[str, Any]) -> bytes:

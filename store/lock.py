@@ -17,8 +17,8 @@ import threading
 import weakref
 from pathlib import Path
 
-from core.files import open_private
-from store.errors import StoreError, StoreLocked
+from imrgold.core.files import open_private
+from imrgold.store.errors import StoreError, StoreLocked
 
 _HELD: weakref.WeakSet[WriterLock] = weakref.WeakSet()
 # A fork from another thread must not land between opening the descriptor and registering it

@@ -17,13 +17,13 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from core.models import GoldRecord, Letter, Proposal
-from store.errors import NotAStore, StoreDamaged
-from store.layout import Layout
-from store.storage import copy_private, ensure_dir, fsync_dir, tinydb_shaped
+from imrgold.core.models import GoldRecord, Letter, Proposal
+from imrgold.store.errors import NotAStore, StoreDamaged
+from imrgold.store.layout import Layout
+from imrgold.store.storage import copy_private, ensure_dir, fsync_dir, tinydb_shaped
 
 if TYPE_CHECKING:
-    from store.store import Store
+    from imrgold.store.store import Store
 
 LEGACY_ANNOTATOR = "legacy"
 
@@ -86,7 +86,7 @@ def _is_schema_1(data: Any) -> bool:
 def migrate_if_needed(store: Store, data: Any) -> int | None:
     """Migrate ``store`` (whose catalog parsed to ``data``) when it is older; the version it
     had, or None."""
-    from store.store import SCHEMA_VERSION
+    from imrgold.store.store import SCHEMA_VERSION
 
     version = stored_version(data, store.layout)
     if version is None or version >= SCHEMA_VERSION:
@@ -111,7 +111,7 @@ def backup_before_migration(store: Store, version: int) -> None:
 
 
 def _v1_to_v2(store: Store, data: dict[str, Any]) -> None:
-    from store.store import SCHEMA_VERSION, now, open_db, put_one, storage
+    from imrgold.store.store import SCHEMA_VERSION, now, open_db, put_one, storage
 
     # Left-overs can only come from an interrupted migration: it starts over, and they are
     # moved into a backup folder, never deleted.

@@ -13,12 +13,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.models import GoldRecord, Proposal
+from imrgold.core.models import GoldRecord, Proposal
 
 
 @contextlib.contextmanager
 def open_store(path: Path, *, read_only: bool = False, annotator: str | None = None) -> Iterator:
-    from store import Store
+    from imrgold.store import Store
 
     store = Store.open(path, read_only=read_only, annotator=annotator)
     try:
@@ -147,7 +147,7 @@ class ReviewSession:
 
     @classmethod
     def start(cls, record: GoldRecord, annotator: str, reviewer: str) -> ReviewSession:
-        from core.models import flatten
+        from imrgold.core.models import flatten
 
         flat = flatten(record)
         return cls(record.letter_id, annotator, reviewer, flat, dict(flat), {})
@@ -176,7 +176,7 @@ class ReviewSession:
         return [p for p, v in self.verdicts.items() if v == "corrected"]
 
     def record(self) -> GoldRecord:
-        from core.models import unflatten
+        from imrgold.core.models import unflatten
 
         return unflatten(self.letter_id, self.values)
 
@@ -287,7 +287,7 @@ class AdjudicationSession:
 
     def record(self) -> GoldRecord:
         """The adjudicated record; every difference must have been chosen."""
-        from core.models import ITEM_FIELDS, LETTER_FIELDS, item_path, unflatten
+        from imrgold.core.models import ITEM_FIELDS, LETTER_FIELDS, item_path, unflatten
 
         if self.pending():
             raise ValueError(f"{len(self.pending())} difference(s) not chosen yet")
@@ -317,8 +317,8 @@ class AdjudicationSession:
 def aligned_versions(records: dict) -> tuple[dict, int]:
     """Each version's flat values with items renumbered to shared slots (see
     `core.agreement.align_items`); an item a version lacks is absent from its values."""
-    from core.agreement import align_items
-    from core.models import ITEM_FIELDS, flatten, item_path, split_item_path
+    from imrgold.core.agreement import align_items
+    from imrgold.core.models import ITEM_FIELDS, flatten, item_path, split_item_path
 
     flats = {a: flatten(r) for a, r in records.items()}
     names = sorted(flats)
@@ -353,7 +353,7 @@ def aligned_versions(records: dict) -> tuple[dict, int]:
 
 
 def _difference_rows(versions: dict, slots: int) -> list[AdjudicationRow]:
-    from core.models import ITEM_FIELDS, LETTER_FIELDS, item_path
+    from imrgold.core.models import ITEM_FIELDS, LETTER_FIELDS, item_path
 
     names = sorted(versions)
     rows = []
@@ -573,7 +573,7 @@ def gather_stats(store, *, period: str = "week", idle_minutes: int = IDLE_MINUTE
     import datetime as dt
     from collections import Counter, defaultdict
 
-    from core.agreement import FIELD_KEYS, flat_of, kind_of, same_value, units
+    from imrgold.core.agreement import FIELD_KEYS, flat_of, kind_of, same_value, units
 
     imported = {tuple(x) for x in store.meta(IMPORTED_KEY, [])}
     by_status = Counter()

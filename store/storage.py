@@ -18,12 +18,18 @@ from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from imrgold.core.files import (
+    DIR_MODE,
+    FILE_MODE,
+    atomic_write,
+    fsync_dir,
+    open_private,
+    private_dir,
+)
+from imrgold.store.errors import StoreDamaged
 from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Table
-
-from core.files import DIR_MODE, FILE_MODE, atomic_write, fsync_dir, open_private, private_dir
-from store.errors import StoreDamaged
 
 __all__ = [
     "DIR_MODE",

@@ -20,11 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
-from tinydb import Query, TinyDB
-from tinydb.table import Document
-
-from core.models import (
+from imrgold.core.models import (
     LETTER_STATUSES,
     Change,
     GoldRecord,
@@ -33,12 +29,12 @@ from core.models import (
     Proposal,
     unflatten,
 )
-from store import history as hist
-from store.errors import ReadOnlyStore, StoreDamaged, StoreError, UnknownLetter
-from store.journal import Journal
-from store.layout import Layout
-from store.lock import WriterLock
-from store.storage import (
+from imrgold.store import history as hist
+from imrgold.store.errors import ReadOnlyStore, StoreDamaged, StoreError, UnknownLetter
+from imrgold.store.journal import Journal
+from imrgold.store.layout import Layout
+from imrgold.store.lock import WriterLock
+from imrgold.store.storage import (
     AtomicJSONStorage,
     StoreDB,
     atomic_write,
@@ -49,6 +45,9 @@ from store.storage import (
     load_json,
     paused_gc,
 )
+from pydantic import BaseModel, ValidationError
+from tinydb import Query, TinyDB
+from tinydb.table import Document
 
 SCHEMA_VERSION = 2
 KEEP_BACKUPS = 5
@@ -176,7 +175,7 @@ class Store:
         else:
             if self.path.exists():
                 # Before any folder or lock file is made beside it: a foreign file stays alone.
-                from store.migrations import stored_version
+                from imrgold.store.migrations import stored_version
 
                 try:
                     stored_version(load_json(self.path), self.layout)
@@ -197,7 +196,7 @@ class Store:
             self._backup()
 
     def _load(self) -> None:
-        from store.migrations import migrate_if_needed, stored_version
+        from imrgold.store.migrations import migrate_if_needed, stored_version
 
         # The catalog is vetted before anything is written: a foreign file or a damaged catalog
         # is refused here, never migrated or overwritten.

@@ -13,9 +13,10 @@ import hashlib
 import os
 import sys
 
-import store.store as store_module
-from core.models import Letter
-from store import Store
+import imrgold.store.store as store_module
+from imrgold.core.models import Letter
+from imrgold.store import Store
+
 from tests.store_helpers import corrected, fixture_letters
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from core.extract import extract
-from core.models import Letter, Proposal
-from core.reading import read_letter
+from imrgold.core.extract import extract
+from imrgold.core.models import Letter, Proposal
+from imrgold.core.reading import read_letter
 
 LETTERS = Path(__file__).resolve().parent.parent / "fixtures" / "letters"
 

@@ -1,7 +1,6 @@
 import pytest
-
-from core import agreement
-from core.agreement import (
+from imrgold.core import agreement
+from imrgold.core.agreement import (
     agreement_report,
     align_items,
     cohen_kappa,
@@ -9,7 +8,7 @@ from core.agreement import (
     krippendorff_alpha,
     token_f1,
 )
-from core.models import DisputedItem, GoldRecord
+from imrgold.core.models import DisputedItem, GoldRecord
 
 
 def _rec(i, priority=None, sex=None, decisions=(), drugs=None, requests=None):

@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-
-from cli.main import main
-from core.evaluate import align_items, evaluate
-from core.extract import extract
-from core.models import GoldRecord
+from imrgold.cli.main import main
+from imrgold.core.evaluate import align_items, evaluate
+from imrgold.core.extract import extract
+from imrgold.core.models import GoldRecord
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 GOLD_DIR = FIXTURES / "gold"
@@ -93,7 +92,7 @@ def test_low_confidence_marks_the_fields_most_often_wrong() -> None:
     under 0.7 are wrong more often than those at 0.9 and above (confidence means something)."""
     import random
 
-    from core.extract_corpus import ocr_damage, variant
+    from imrgold.core.extract_corpus import ocr_damage, variant
 
     pairs = []
     rng = random.Random(11)
@@ -112,8 +111,8 @@ def test_low_confidence_marks_the_fields_most_often_wrong() -> None:
 
 
 def test_eval_finds_letters_in_the_store(tmp_path, capsys) -> None:
-    from core.reading import read_letter
-    from store import Store
+    from imrgold.core.reading import read_letter
+    from imrgold.store import Store
 
     gold_path = sorted(GOLD_DIR.glob("*.json"))[0]
     letter = read_letter(FIXTURES / "letters" / f"{gold_path.stem}.txt", check=False)

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from core import export
-from core.models import DisputedItem, GoldRecord, Proposal, ProposedField, Span
+from imrgold.core import export
+from imrgold.core.models import DisputedItem, GoldRecord, Proposal, ProposedField, Span
 
 LETTERS = Path(__file__).resolve().parent.parent / "fixtures" / "letters"
 

@@ -6,10 +6,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from core import export
-from core.deidentify import Deidentifier, Edit, apply_edits
-from core.models import DisputedItem, GoldRecord
+from imrgold.core import export
+from imrgold.core.deidentify import Deidentifier, Edit, apply_edits
+from imrgold.core.models import DisputedItem, GoldRecord
 
 LETTERS = Path(__file__).resolve().parent.parent / "fixtures" / "letters"
 

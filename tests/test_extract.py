@@ -7,10 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-
-from cli.main import main
-from core.extract import extract
-from core.models import GoldRecord, flatten
+from imrgold.cli.main import main
+from imrgold.core.extract import extract
+from imrgold.core.models import GoldRecord, flatten
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 # The bundled fixtures, the synthetic letters, the held-out letters written blind to the
@@ -107,7 +106,7 @@ def test_extractor_matches_gold(letter: Path, path: str, expected) -> None:
 
 @pytest.mark.parametrize(("letter", "gold"), _gold_files(), ids=lambda p: p.stem)
 def test_drugs_are_the_lexicon_answer_for_medication_requests(letter: Path, gold: Path) -> None:
-    from core.lexicon import generic_ingredients
+    from imrgold.core.lexicon import generic_ingredients
 
     flat = _flat(letter)
     text = letter.read_bytes().decode("utf-8")
@@ -143,7 +142,7 @@ _STRING_FIELDS = ("items.{}.request", "items.{}.rationale")
 def _span_text(original: str, start: int, end: int) -> str:
     """What the interface highlights, read the way values are written (markup and mojibake
     repaired, whitespace folded)."""
-    from core.text import fold, repair
+    from imrgold.core.text import fold, repair
 
     return fold(repair(original[start:end]).text)
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from core.extract import extract
-from core.extract_items import category, drug_detail, guidelines, keyword_category
+from imrgold.core.extract import extract
+from imrgold.core.extract_items import category, drug_detail, guidelines, keyword_category
 
 ID = "0" * 64
 SUMMARY = "CLINICAL CASE SUMMARY\nThe expert reviewer developed the following summary:\n"
@@ -309,7 +308,7 @@ def test_licensure_list_wrapped_after_a_comma_and_an_abbreviated_age() -> None:
     ],
 )
 def test_the_lexicon_is_asked_only_when_a_drug_may_be_named(request_text, asked) -> None:
-    from core.extract_items import might_be_drug
+    from imrgold.core.extract_items import might_be_drug
 
     assert might_be_drug(request_text) is asked
 

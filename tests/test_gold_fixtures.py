@@ -16,8 +16,7 @@ from pathlib import Path
 
 import ftfy
 import pytest
-
-from core.models import GUIDELINES, GoldRecord
+from imrgold.core.models import GUIDELINES, GoldRecord
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 GOLD_DIRS = (
@@ -72,7 +71,7 @@ def fold(text: str) -> str:
 def _letter_text(letter_bytes: bytes) -> str:
     """The letter as its gold was written from: a PDF's text layer as `imrgold` reads it."""
     if letter_bytes.startswith(b"%PDF-"):
-        from core.reading import pdf_text
+        from imrgold.core.reading import pdf_text
 
         return pdf_text(letter_bytes)
     return letter_bytes.decode("utf-8", errors="replace")

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from imrgold.cli.main import main
 
-from cli.main import main
 from tests.letter_files import damaged_pdf, encrypted_pdf, pdf_bytes, write
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +44,7 @@ def ingest(capsys, db: Path, *args: str | Path) -> tuple[int, str, list[str]]:
 
 def stored(db: Path) -> dict[str, tuple[str, bool]]:
     """letter_id -> (name, has a proposal) for every letter in the store."""
-    from store import Store
+    from imrgold.store import Store
 
     if not db.exists():
         return {}
@@ -62,7 +62,7 @@ def stored(db: Path) -> dict[str, tuple[str, bool]]:
 
 def snapshot(db: Path) -> dict[str, tuple[str, str, str]]:
     """Every letter's summary, letter and proposal as JSON: to show a store was left as it was."""
-    from store import Store
+    from imrgold.store import Store
 
     store = Store.open(db, read_only=True)
     try:
@@ -268,10 +268,10 @@ def test_parallel_jobs_store_the_same_letters(capsys, tmp_path):
 def test_an_exception_midway_leaves_whole_letters_and_a_rerun_completes(
     capsys, db, tmp_path, monkeypatch
 ):
-    import core.ingest
+    import imrgold.core.ingest as core_ingest
 
     files = copy_letters(tmp_path / "in", LETTERS[:6])
-    real = core.ingest.process
+    real = core_ingest.process
     calls = []
 
     def interrupted_after_three(path):
@@ -280,7 +280,7 @@ def test_an_exception_midway_leaves_whole_letters_and_a_rerun_completes(
             raise KeyboardInterrupt
         return real(path)
 
-    monkeypatch.setattr(core.ingest, "process", interrupted_after_three)
+    monkeypatch.setattr(core_ingest, "process", interrupted_after_three)
     code, summary, _ = ingest(capsys, db, tmp_path / "in")
     assert code == 130
     assert summary == (
@@ -290,7 +290,7 @@ def test_an_exception_midway_leaves_whole_letters_and_a_rerun_completes(
     assert set(contents) == {sha(p) for p in files[:3]}
     assert all(has for _, has in contents.values())
 
-    monkeypatch.setattr(core.ingest, "process", real)
+    monkeypatch.setattr(core_ingest, "process", real)
     code, summary, _ = ingest(capsys, db, tmp_path / "in")
     assert (code, summary) == (0, "6 files: 3 added, 3 duplicate, 0 skipped")
     assert set(stored(db)) == {sha(p) for p in files}
@@ -299,17 +299,17 @@ def test_an_exception_midway_leaves_whole_letters_and_a_rerun_completes(
 # The ingest command, held (until killed) just before it settles the file named ~stuck.
 _HELD_INGEST = """
 import sys
-import core.ingest
-from cli.main import main
+import imrgold.core.ingest as core_ingest
+from imrgold.cli.main import main
 
-settle = core.ingest._settle
+settle = core_ingest._settle
 
 def held(work, *args):
     if work.path.endswith("~stuck.txt"):
         sys.stdin.read()
     return settle(work, *args)
 
-core.ingest._settle = held
+core_ingest._settle = held
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -350,7 +350,7 @@ def test_a_killed_ingest_leaves_a_consistent_store_and_a_rerun_completes(db, tmp
 
     stuck.unlink()
     result = subprocess.run(
-        [sys.executable, "-m", "cli.main", "ingest", str(folder), "-q"],
+        [sys.executable, "-m", "imrgold", "ingest", str(folder), "-q"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -372,7 +372,7 @@ def _run_on_a_terminal(args: list[str], env: dict[str, str]) -> tuple[int, bytes
 
     leader, follower = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", *args],
+        [sys.executable, "-m", "imrgold", *args],
         cwd=ROOT,
         env={**env, "TERM": "xterm-256color", "COLUMNS": "100"},
         stdout=subprocess.DEVNULL,
@@ -419,7 +419,7 @@ def test_a_folder_without_letters_is_a_user_error(capsys, db, tmp_path):
 
 
 def test_a_store_held_by_another_writer_is_reported_and_left_alone(capsys, db, tmp_path):
-    from store import Store
+    from imrgold.store import Store
 
     copy_letters(tmp_path / "in", LETTERS[:2])
     holder = Store.open(db, annotator="alice")

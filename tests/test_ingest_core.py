@@ -5,8 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from core.ingest import Summary, collect, ingest
-from core.models import Letter, Proposal, ProposedField
+from imrgold.core.ingest import Summary, collect, ingest
+from imrgold.core.models import Letter, Proposal, ProposedField
+
 from tests.letter_files import write
 
 LETTERS = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "letters").glob("*.txt"))

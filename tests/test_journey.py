@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cli.common import fixtures_dir
-from cli.main import main
-from core.models import GoldRecord, flatten
-from store import Store
-from tui.app import ImrGoldApp
-from tui.screens.annotate import AnnotateScreen
+from imrgold.cli.common import bundled_letters_dir
+from imrgold.cli.main import main
+from imrgold.core.models import GoldRecord, flatten
+from imrgold.store import Store
+from imrgold.tui.app import ImrGoldApp
+from imrgold.tui.screens.annotate import AnnotateScreen
 
 
 async def _settle(pilot) -> None:
@@ -25,9 +25,9 @@ async def test_ingest_correct_save_export(tmp_path, monkeypatch, capsys):
         monkeypatch.setenv(var, str(tmp_path / var.lower()))
     monkeypatch.setenv("IMRGOLD_ANNOTATOR", "ana")
     db = tmp_path / "store" / "imrgold.json"
-    letters = sorted((fixtures_dir() / "letters").iterdir())
+    letters = sorted(bundled_letters_dir().iterdir())
 
-    assert main(["ingest", "--db", str(db), str(fixtures_dir() / "letters")]) == 0
+    assert main(["ingest", "--db", str(db), str(bundled_letters_dir())]) == 0
     assert "20" in capsys.readouterr().out
 
     with Store.open(db, annotator="ana") as store:

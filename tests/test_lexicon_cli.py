@@ -8,9 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from cli.main import main
-from core import lexicon
+from imrgold.cli.main import main
+from imrgold.core import lexicon
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

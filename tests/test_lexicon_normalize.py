@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from core import lexicon
-from core.lexicon import Lexicon
+from imrgold.core import lexicon
+from imrgold.core.lexicon import Lexicon
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from core.lexicon_build import SUPPLEMENT_PATH
-from core.lexicon_text import compact
+from imrgold.core.lexicon_build import SUPPLEMENT_PATH
+from imrgold.core.lexicon_text import compact
 
 PRODUCTS = json.loads(SUPPLEMENT_PATH.read_text(encoding="utf-8"))["products"]
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from core.lexicon_text import compact, name_tokens, split_components, strip_salts, tokens
+from imrgold.core.lexicon_text import compact, name_tokens, split_components, strip_salts, tokens
 
 
 @pytest.mark.parametrize(

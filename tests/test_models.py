@@ -1,17 +1,17 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
-
-from core.models import (
+from imrgold.core.models import (
     DisputedItem,
     GoldRecord,
     Proposal,
     flatten,
     unflatten,
 )
+from pydantic import ValidationError
 
 LETTER_ID = "a" * 64
 
@@ -71,8 +71,28 @@ def test_invalid_values_rejected(bad):
 
 def test_schema_command_prints_json_schema():
     out = subprocess.run(
-        [sys.executable, "-m", "cli.main", "schema"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "imrgold", "schema"], capture_output=True, text=True, check=True
     ).stdout
     schema = json.loads(out)
     assert schema["title"] == "GoldRecord"
     assert set(schema["properties"]) >= {"case_number", "items", "reviewer", "patient"}
+
+
+def _schema_fields(schema: dict) -> set[str]:
+    """Every property name the schema declares, nested definitions included."""
+    names = set(schema.get("properties", {}))
+    for definition in schema.get("$defs", {}).values():
+        names |= set(definition.get("properties", {}))
+    return names
+
+
+def test_the_checked_in_contract_agrees_with_the_model():
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    checked_in = json.loads((docs / "gold-record.schema.json").read_text(encoding="utf-8"))
+    out = subprocess.run(
+        [sys.executable, "-m", "imrgold", "schema"], capture_output=True, text=True, check=True
+    ).stdout
+    assert checked_in == json.loads(out), "run `imrgold schema > docs/gold-record.schema.json`"
+    prose = (docs / "gold-record.md").read_text(encoding="utf-8")
+    undocumented = {f for f in _schema_fields(checked_in) if f'"{f}"' not in prose}
+    assert undocumented == set()

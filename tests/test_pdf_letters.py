@@ -14,12 +14,11 @@ import re
 from pathlib import Path
 
 import pytest
-
-from cli.main import main
-from core.models import GoldRecord, Proposal, flatten
-from core.reading import read_letter
-from core.text import fold, repair
-from store import Store
+from imrgold.cli.main import main
+from imrgold.core.models import GoldRecord, Proposal, flatten
+from imrgold.core.reading import read_letter
+from imrgold.core.text import fold, repair
+from imrgold.store import Store
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PDFS = sorted((FIXTURES / "pdf").glob("*.pdf"))

@@ -7,12 +7,11 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from core.extract import _extract, extract
-from core.lexicon_text import fold as lexfold
-from core.lexicon_text import letter_tokens, letter_words, tokens
-from core.models import GoldRecord
-from core.text import repair
+from imrgold.core.extract import _extract, extract
+from imrgold.core.lexicon_text import fold as lexfold
+from imrgold.core.lexicon_text import letter_tokens, letter_words, tokens
+from imrgold.core.models import GoldRecord
+from imrgold.core.text import repair
 
 LETTERS = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "letters").glob("*.txt"))
 # Real lines and the tokens the rules key on, so generated texts reach the deep paths

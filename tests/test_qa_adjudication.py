@@ -1,9 +1,8 @@
 """Adjudication sessions over versions with different items (pure logic, no store)."""
 
 import pytest
-
-from core.models import DisputedItem, GoldRecord
-from store.qa import EDITED, MISSING, AdjudicationSession, ReviewSession
+from imrgold.core.models import DisputedItem, GoldRecord
+from imrgold.store.qa import EDITED, MISSING, AdjudicationSession, ReviewSession
 
 LID = "e" * 64
 

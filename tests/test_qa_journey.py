@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from imrgold.cli.main import main
+from imrgold.core.extract import extract
+from imrgold.core.models import GoldRecord, Proposal, ProposedField, item_path
+from imrgold.core.reading import read_letter
+from imrgold.store.store import Store
+from imrgold.tui.review_app import ReviewApp, plan
 
-from cli.main import main
-from core.extract import extract
-from core.models import GoldRecord, Proposal, ProposedField, item_path
-from core.reading import read_letter
-from store.store import Store
 from tests.store_helpers import isolate
-from tui.review_app import ReviewApp, plan
 
 LETTERS = Path(__file__).resolve().parent.parent / "fixtures" / "letters"
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from imrgold.cli.main import main
+from imrgold.core.extract import extract
+from imrgold.core.reading import read_letter
+from imrgold.store import qa
+from imrgold.store.store import Store
+from imrgold.tui.review_app import ReviewApp, plan
 
-from cli.main import main
-from core.extract import extract
-from core.reading import read_letter
-from store import qa
-from store.store import Store
 from tests.store_helpers import isolate
-from tui.review_app import ReviewApp, plan
 
 LETTERS = Path(__file__).resolve().parent.parent / "fixtures" / "letters"
 

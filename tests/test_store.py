@@ -3,9 +3,9 @@ import os
 import stat
 
 import pytest
+from imrgold.core.models import LETTER_STATUSES
+from imrgold.store import ReadOnlyStore, Store, StoreError, StoreLocked, UnknownLetter
 
-from core.models import LETTER_STATUSES
-from store import ReadOnlyStore, Store, StoreError, StoreLocked, UnknownLetter
 from tests.store_helpers import corrected, fixture_letters, proposal_for
 
 
@@ -215,7 +215,7 @@ def test_backups_at_open_only_when_something_changed(db):
 
 
 def test_reader_retries_when_a_checkpoint_lands_between_its_reads(db, monkeypatch):
-    from store.journal import Journal
+    from imrgold.store.journal import Journal
 
     with Store.open(db, annotator="ann") as writer:
         _ingest(writer, fixture_letters()[:1])

@@ -8,8 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from store import Store
-from store.doctor import check
+from imrgold.store import Store
+from imrgold.store.doctor import check
+
 from tests.store_crash_worker import new_letter, op_kind, op_value
 from tests.store_helpers import fixture_letters, proposal_for
 

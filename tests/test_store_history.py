@@ -4,8 +4,7 @@ import itertools
 
 from hypothesis import given
 from hypothesis import strategies as st
-
-from store import history as hist
+from imrgold.store import history as hist
 
 paths = st.sampled_from(
     ["case_number", "patient.age", "diagnoses", "items.0.request", "items.0.drugs", "items.1.form"]

@@ -13,9 +13,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from imrgold.cli.main import main
+from imrgold.store import NotAStore, Store, StoreDamaged
 
-from cli.main import main
-from store import NotAStore, Store, StoreDamaged
 from tests.store_helpers import corrected, fixture_letters, proposal_for
 
 
@@ -241,7 +241,7 @@ def test_store_files_that_are_links_are_refused_not_followed(db, tmp_path, name,
 
 
 def test_deleting_the_lock_file_does_not_let_a_second_writer_in(db):
-    from store import StoreLocked
+    from imrgold.store import StoreLocked
 
     with Store.open(db, annotator="first"):
         (db.with_name("imrgold.d") / "lock").unlink()
@@ -262,7 +262,7 @@ class _Planted:
 def test_a_crafted_lexicon_cache_is_refused_without_running_it(tmp_path, caplog):
     import pickle
 
-    from core.lexicon_build import cache_key, dictionary_path, load_tables
+    from imrgold.core.lexicon_build import cache_key, dictionary_path, load_tables
 
     marker = tmp_path / "pwned"
     cache = tmp_path / "cache"

@@ -1,10 +1,10 @@
 """Opening a schema-1 store (one plain TinyDB file) migrates it, after writing a backup."""
 
 import pytest
+from imrgold.core.models import Proposal
+from imrgold.store import SCHEMA_VERSION, Store, StoreError
 from tinydb import TinyDB
 
-from core.models import Proposal
-from store import SCHEMA_VERSION, Store, StoreError
 from tests.store_helpers import corrected, fixture_letters, proposal_for
 
 
@@ -75,7 +75,7 @@ def test_newer_store_is_refused(tmp_path):
 
 
 def test_doctor_migrates_an_old_store_instead_of_rebuilding_it(tmp_path, capsys):
-    from cli.main import main
+    from imrgold.cli.main import main
 
     db = tmp_path / "imrgold.json"
     gold = _legacy_store(db, fixture_letters()[:2])

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from core.extract_dates import full_year, parse_date
-from core.text import fix_mojibake, fold, repair
+from imrgold.core.extract_dates import full_year, parse_date
+from imrgold.core.text import fix_mojibake, fold, repair
 
 LETTERS = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "letters").glob("*.txt"))
 
@@ -72,7 +71,7 @@ def test_two_digit_years_follow_the_decision_year() -> None:
 
 
 def test_without_a_four_digit_year_the_latest_two_digit_year_pivots() -> None:
-    from core.extract_dates import latest_year
+    from imrgold.core.extract_dates import latest_year
 
     assert latest_year("injured 10/24/00, seen 7/1/14 and 4/21/14") == 14
     assert latest_year("decided in 2014, injured 10/24/98") == 2014

@@ -6,22 +6,21 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from imrgold.cli.commands.annotate import bundled_letters, ingest_files
+from imrgold.core.lexicon import Candidate
+from imrgold.core.models import Span
+from imrgold.store import Store
+from imrgold.tui.app import ImrGoldApp
+from imrgold.tui.screens.annotate import AnnotateScreen
+from imrgold.tui.screens.comment import CommentScreen
+from imrgold.tui.screens.confirm import ConfirmScreen
+from imrgold.tui.screens.help import HelpScreen, bindings_table, ours
+from imrgold.tui.screens.queue import QueueScreen
+from imrgold.tui.widgets.drug_suggestions import DrugSuggestions
+from imrgold.tui.widgets.field_editor import FieldEditor
+from imrgold.tui.widgets.letter_view import LetterView
+from imrgold.tui.widgets.queue_table import QueueTable
 from rich.console import Console
-
-from cli.commands.annotate import bundled_letters, ingest_files
-from core.lexicon import Candidate
-from core.models import Span
-from store import Store
-from tui.app import ImrGoldApp
-from tui.screens.annotate import AnnotateScreen
-from tui.screens.comment import CommentScreen
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.help import HelpScreen, bindings_table, ours
-from tui.screens.queue import QueueScreen
-from tui.widgets.drug_suggestions import DrugSuggestions
-from tui.widgets.field_editor import FieldEditor
-from tui.widgets.letter_view import LetterView
-from tui.widgets.queue_table import QueueTable
 
 N_LETTERS = 4
 
@@ -431,7 +430,7 @@ def lexicon_cache(tmp_path_factory):
 
 
 async def test_drugs_corrected_then_marked_gold_teach_the_lexicon(store, lexicon_cache, tmp_path):
-    from core.lexicon import Lexicon
+    from imrgold.core.lexicon import Lexicon
 
     lexicon = Lexicon(
         cache_dir=lexicon_cache,
@@ -583,8 +582,8 @@ async def test_empty_store_offers_the_bundled_letters(env):
 
 
 def test_cli_fills_a_fresh_default_store_and_refuses_a_held_one(env, monkeypatch):
-    from cli.main import main
-    from store.paths import default_db_path
+    from imrgold.cli.main import main
+    from imrgold.store.paths import default_db_path
 
     monkeypatch.delenv("IMRGOLD_DB")
     ran = []

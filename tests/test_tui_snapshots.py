@@ -9,13 +9,12 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from imrgold.cli.commands.annotate import bundled_letters, ingest_files
+from imrgold.store import Store
+from imrgold.tui.app import ImrGoldApp
+from imrgold.tui.screens.annotate import AnnotateScreen
+from imrgold.tui.widgets.queue_table import QueueTable
 from textual.widgets import Input, TextArea
-
-from cli.commands.annotate import bundled_letters, ingest_files
-from store import Store
-from tui.app import ImrGoldApp
-from tui.screens.annotate import AnnotateScreen
-from tui.widgets.queue_table import QueueTable
 
 SIZES = [(120, 40), (80, 24)]
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
-from core.models import ITEM_FIELDS, Proposal, ProposedField, Span
-from tui import fields
-from tui.editing import Draft
-from tui.widgets.field_editor import last_part, replace_last_part
-from tui.widgets.letter_view import display_text
-from tui.widgets.queue_table import decisions_text
+from imrgold.core.models import ITEM_FIELDS, Proposal, ProposedField, Span
+from imrgold.tui import fields
+from imrgold.tui.editing import Draft
+from imrgold.tui.widgets.field_editor import last_part, replace_last_part
+from imrgold.tui.widgets.letter_view import display_text
+from imrgold.tui.widgets.queue_table import decisions_text
 
 
 def proposal() -> Proposal:

@@ -13,24 +13,23 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from imrgold.core.models import Letter, LetterSummary, Proposal
+from imrgold.tui.screens.annotate import AnnotateScreen
+from imrgold.tui.screens.confirm import ConfirmScreen
+from imrgold.tui.screens.help import HelpScreen
+from imrgold.tui.screens.queue import QueueScreen
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from core.models import Letter, LetterSummary, Proposal
-from tui.screens.annotate import AnnotateScreen
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.help import HelpScreen
-from tui.screens.queue import QueueScreen
-
 Ingest = Callable[[Any, Sequence[Path]], int]
 
 
 def extract_or_empty(letter: Letter) -> Proposal:
     """The machine's proposal for a letter the store has none for."""
-    from core.extract import extract
+    from imrgold.core.extract import extract
 
     return extract(letter.text, letter.letter_id)
 
@@ -193,7 +192,7 @@ class ImrGoldApp(App[None]):
     def lexicon(self) -> Any:
         if self._lexicon is None:
             try:
-                from core.lexicon import default_lexicon
+                from imrgold.core.lexicon import default_lexicon
 
                 self._lexicon = default_lexicon()
             except Exception as err:  # without a lexicon the annotator types drugs by hand

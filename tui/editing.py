@@ -7,7 +7,7 @@ snapshots make structural edits (removing or reordering items) as easy to undo a
 
 from __future__ import annotations
 
-from core.models import (
+from imrgold.core.models import (
     ITEM_FIELDS,
     Proposal,
     ProposedField,

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from core.models import (
+from imrgold.core.models import (
     CATEGORIES,
     DECISIONS,
     GUIDELINES,

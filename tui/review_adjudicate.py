@@ -8,16 +8,15 @@ version is right; ``ctrl+s`` stores the adjudicated record as final.
 
 from __future__ import annotations
 
+from imrgold.store.qa import EDITED, MISSING, AdjudicationSession
+from imrgold.tui import fields
+from imrgold.tui.review_screen import QAScreen, next_pending, short, value_spans
+from imrgold.tui.widgets.letter_view import LetterView
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Input, Static
-
-from store.qa import EDITED, MISSING, AdjudicationSession
-from tui import fields
-from tui.review_screen import QAScreen, next_pending, short, value_spans
-from tui.widgets.letter_view import LetterView
 
 LETTERS = "abcd"  # letter aliases for the first versions; stops before "e" (write own)
 

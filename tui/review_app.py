@@ -11,13 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from imrgold.core.models import Span
+from imrgold.store import qa
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
-
-from core.models import Span
-from store import qa
 
 
 @dataclass(frozen=True)
@@ -99,14 +98,14 @@ class ReviewApp(App[None]):
         position = f"{self.task_index + 1}/{len(self.task_list)} {name}"
         text = self.store.get_letter(task.letter_id).text
         if task.kind == "review":
-            from tui.review_screen import ReviewScreen
+            from imrgold.tui.review_screen import ReviewScreen
 
             record = self.store.get_gold(task.letter_id, annotator=task.annotator)
             session = qa.ReviewSession.start(record, task.annotator, self.reviewer)
             spans, sources = self._provenance(task)
             screen: Screen = ReviewScreen(session, text, spans, position, sources)
         else:
-            from tui.review_adjudicate import AdjudicateScreen
+            from imrgold.tui.review_adjudicate import AdjudicateScreen
 
             session = qa.AdjudicationSession.start(
                 task.letter_id, self.store.gold_versions(task.letter_id)

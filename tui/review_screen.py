@@ -12,6 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from imrgold.core.export import find_in_text
+from imrgold.core.models import Span
+from imrgold.store.qa import ReviewSession
+from imrgold.tui import fields
+from imrgold.tui.widgets.letter_view import LetterView
 from pydantic import ValidationError
 from textual import on
 from textual.app import ComposeResult
@@ -19,12 +24,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
-
-from core.export import find_in_text
-from core.models import Span
-from store.qa import ReviewSession
-from tui import fields
-from tui.widgets.letter_view import LetterView
 
 VERDICT_MARKS = {"confirmed": "✓ ok", "corrected": "✎ fixed", None: "·"}
 VALUE_WIDTH = 32

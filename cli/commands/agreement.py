@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from cli.common import UserError, db_path
+from imrgold.cli.common import UserError, db_path
 
 NAME = "agreement"
 HELP = "per-field agreement between annotators (kappa, alpha, exact, F1) and machine vs gold"
@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def gather(store, machine: str):
     """(versions by letter, machine flat by letter, gold flat by letter) from a store."""
-    from core.agreement import flat_of
+    from imrgold.core.agreement import flat_of
 
     letters, machines, gold = {}, {}, {}
     for summary in store.summaries():
@@ -46,19 +46,19 @@ def gather(store, machine: str):
             if proposal is not None:
                 machines[lid] = flat_of(proposal)
         elif machine == "current":
-            from core.extract import extract
+            from imrgold.core.extract import extract
 
             machines[lid] = flat_of(extract(store.get_letter(lid).text, lid))
     return letters, machines, gold
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.agreement import agreement_report
+    from imrgold.core.agreement import agreement_report
 
     path = db_path(args.db)
     if not path.exists():
         raise UserError(f"no store at {path}")
-    from store.qa import open_store
+    from imrgold.store.qa import open_store
 
     with open_store(path, read_only=True) as store:
         letters, machines, gold = gather(store, args.machine)

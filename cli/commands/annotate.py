@@ -8,8 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from cli.common import UserError, db_path, fixtures_dir
-from cli.identity import add_annotator_argument, resolve
+from imrgold.cli.common import UserError, bundled_letters_dir, db_path
+from imrgold.cli.identity import add_annotator_argument, resolve
 
 NAME = "annotate"
 HELP = "open the annotation interface on the store's letters"
@@ -25,14 +25,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def bundled_letters() -> list[Path]:
-    folder = fixtures_dir() / "letters"
+    folder = bundled_letters_dir()
+    if folder is None:
+        return []
     return sorted(p for p in folder.glob("*") if p.suffix.lower() in (".txt", ".md", ".pdf"))
 
 
 def ingest_files(store, paths: Sequence[Path]) -> int:  # type: ignore[no-untyped-def]
     """Add letters with their proposals as `imrgold ingest` does; returns how many were new."""
-    from cli.commands.ingest import StoreSink
-    from core.ingest import ingest
+    from imrgold.cli.commands.ingest import StoreSink
+    from imrgold.core.ingest import ingest
 
     outcomes = ingest(list(paths), StoreSink(store), known=store.letter_ids())
     return sum(outcome.status == "added" for outcome in outcomes)
@@ -43,8 +45,8 @@ def _explicit_store(arg: str | None) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from store import Store
-    from store.errors import StoreError, StoreLocked
+    from imrgold.store import Store
+    from imrgold.store.errors import StoreError, StoreLocked
 
     annotator = resolve(args.annotator)
     path = db_path(args.db)
@@ -57,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     except StoreError as err:
         raise UserError(str(err)) from None
 
-    from tui.app import ImrGoldApp
+    from imrgold.tui.app import ImrGoldApp
 
     with store:
         offer: list[Path] = []

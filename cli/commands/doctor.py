@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cli.common import UserError, db_path
+from imrgold.cli.common import UserError, db_path
 
 NAME = "doctor"
 HELP = "check the store for damage; --repair rebuilds what it can without losing gold records"
@@ -17,9 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from store.doctor import check, repair
-    from store.errors import StoreError
-    from store.layout import Layout
+    from imrgold.store.doctor import check, repair
+    from imrgold.store.errors import StoreError
+    from imrgold.store.layout import Layout
 
     path = db_path(args.db)
     if not path.exists() and not Layout(path).dir.exists():

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from cli.common import UserError
+from imrgold.cli.common import UserError
 
 NAME = "drugs"
 HELP = "suggest drug names, normalize requests, learn aliases, add products to your supplement"
@@ -66,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _letter_text(path: str | None) -> str | None:
     if path is None:
         return None
-    from core.reading import LetterError, read_letter
+    from imrgold.core.reading import LetterError, read_letter
 
     if not Path(path).is_file():
         raise UserError(f"no such letter file: {path}")
@@ -77,7 +77,7 @@ def _letter_text(path: str | None) -> str | None:
 
 
 def _suggest(args: argparse.Namespace) -> int:
-    from core.lexicon import default_lexicon
+    from imrgold.core.lexicon import default_lexicon
 
     if args.limit < 1:
         raise UserError("--limit must be at least 1")
@@ -101,14 +101,14 @@ def _suggest(args: argparse.Namespace) -> int:
 
 
 def _normalize(args: argparse.Namespace) -> int:
-    from core.lexicon import generic_ingredients
+    from imrgold.core.lexicon import generic_ingredients
 
     print(json.dumps(generic_ingredients(args.request, _letter_text(args.letter))))
     return 0
 
 
 def _learn(args: argparse.Namespace) -> int:
-    from core.lexicon import default_lexicon
+    from imrgold.core.lexicon import default_lexicon
 
     lexicon = default_lexicon()
     try:
@@ -122,7 +122,7 @@ def _learn(args: argparse.Namespace) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from core.lexicon import default_lexicon, user_supplement_path
+    from imrgold.core.lexicon import default_lexicon, user_supplement_path
 
     if not args.source.strip():
         raise UserError("--source must say where the ingredients come from")

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cli.common import UserError, db_path, fixtures_dir
+from imrgold.cli.common import UserError, bundled_letters_dir, db_path, fixtures_dir
 
 NAME = "eval"
 HELP = "score the extractor against gold records, field by field, with a calibration table"
@@ -36,9 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _load_gold(path: Path) -> list[Any]:
+    from imrgold.core.models import GoldRecord
     from pydantic import ValidationError
-
-    from core.models import GoldRecord
 
     if not path.exists():
         raise UserError(f"{path}: no such file or folder")
@@ -68,7 +67,7 @@ def _load_gold(path: Path) -> list[Any]:
 
 def _letter_index(folders: list[Path]) -> dict[str, tuple[str, Path]]:
     """letter_id -> (name, path) for every letter file in the folders."""
-    from core.reading import SUFFIXES
+    from imrgold.core.reading import SUFFIXES
 
     index: dict[str, tuple[str, Path]] = {}
     for folder in folders:
@@ -84,7 +83,7 @@ def _store_letters(args: argparse.Namespace, letter_ids: list[str]) -> dict[str,
     """The letters the store holds among ``letter_ids`` (none if there is no store)."""
     if not letter_ids:
         return {}
-    from store import Store, StoreError
+    from imrgold.store import Store, StoreError
 
     path = db_path(args.db)
     if not path.exists():
@@ -100,16 +99,19 @@ def _store_letters(args: argparse.Namespace, letter_ids: list[str]) -> dict[str,
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.evaluate import evaluate
-    from core.extract import extract
-    from core.reading import LetterError, read_letter
+    from imrgold.core.evaluate import evaluate
+    from imrgold.core.extract import extract
+    from imrgold.core.reading import LetterError, read_letter
 
     records = _load_gold(Path(args.gold).expanduser())
     if args.letters:
         folders = [Path(p).expanduser() for p in args.letters]
     else:
         root = fixtures_dir()
-        folders = [d for d in (root / "letters", root / "synthetic" / "letters") if d.is_dir()]
+        candidates = [bundled_letters_dir()]
+        if root is not None:
+            candidates.append(root / "synthetic" / "letters")
+        folders = [d for d in candidates if d is not None and d.is_dir()]
     index = _letter_index(folders)
 
     pairs = []

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from cli.common import UserError, db_path
+from imrgold.cli.common import UserError, db_path
 
 NAME = "export"
 HELP = "write the gold data set (jsonl, csv or spans) to a file"
@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--format",
         choices=("jsonl", "csv", "spans"),
         default="jsonl",
-        help="jsonl: one SPEC.md record a line; csv: one row per disputed item; "
+        help="jsonl: one docs/gold-record.md record a line; csv: one row per disputed item; "
         "spans: letter text with labelled character spans (spaCy/Prodigy style)",
     )
     parser.add_argument(
@@ -54,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.models import LETTER_STATUSES
+    from imrgold.core.models import LETTER_STATUSES
 
     for status in args.status or ():
         if status not in LETTER_STATUSES:
@@ -63,8 +63,8 @@ def run(args: argparse.Namespace) -> int:
     if not path.exists():
         raise UserError(f"no store at {path}; run `imrgold ingest` first")
 
-    from cli.identity import current
-    from store.qa import awaiting_adjudication, export_records, open_store
+    from imrgold.cli.identity import current
+    from imrgold.store.qa import awaiting_adjudication, export_records, open_store
 
     # The deidentification key is created on first use and kept in the store.
     with open_store(path, read_only=not args.deidentify, annotator=current()) as store:
@@ -95,12 +95,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _render(store, entries, args) -> tuple[list[str], list[str]]:
-    from core import export
+    from imrgold.core import export
 
     deid = None
     if args.deidentify:
-        from core.deidentify import Deidentifier
-        from store.qa import deidentify_key
+        from imrgold.core.deidentify import Deidentifier
+        from imrgold.store.qa import deidentify_key
 
         deid = Deidentifier(deidentify_key(store))
     records = [e.record for e in entries]
@@ -130,7 +130,7 @@ def _filters(args: argparse.Namespace) -> str:
 
 
 def _write(out: str, lines: list[str]) -> None:
-    from core.files import UnsafeTarget, atomic_write
+    from imrgold.core.files import UnsafeTarget, atomic_write
 
     body = "".join(line + "\n" for line in lines)
     if out == "-":

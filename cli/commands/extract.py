@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _expand(paths: list[str]) -> list[Path]:
     """Files as given; a folder stands for its letter files in name order."""
-    from core.reading import SUFFIXES
+    from imrgold.core.reading import SUFFIXES
 
     out: list[Path] = []
     for raw in paths:
@@ -41,10 +41,9 @@ def _expand(paths: list[str]) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from imrgold.core.extract import extract
+    from imrgold.core.reading import LetterError, read_letter
     from pydantic import ValidationError
-
-    from core.extract import extract
-    from core.reading import LetterError, read_letter
 
     status = 0
     out = sys.stdout

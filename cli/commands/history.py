@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from cli.common import UserError, db_path
+from imrgold.cli.common import UserError, db_path
 
 NAME = "history"
 HELP = "show every change to a letter's record (field, old, new, who, when); restore a point"
@@ -34,9 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cli.identity import current
-    from store import Store
-    from store.errors import StoreError
+    from imrgold.cli.identity import current
+    from imrgold.store import Store
+    from imrgold.store.errors import StoreError
 
     path = db_path(args.db)
     me = current()

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from cli.common import UserError, db_path
+from imrgold.cli.common import UserError, db_path
 
 NAME = "ingest"
 HELP = "add letters (.txt, .md, .pdf files, folders, globs) and their proposals to the store"
@@ -48,8 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.ingest import Summary, collect, ingest
-    from core.reading import DEFAULT_MAX_BYTES
+    from imrgold.core.ingest import Summary, collect, ingest
+    from imrgold.core.reading import DEFAULT_MAX_BYTES
 
     if args.jobs is not None and args.jobs < 0:
         raise UserError("--jobs must be 0 or more")
@@ -141,8 +141,8 @@ class StoreSink:
 
 @contextlib.contextmanager
 def _open_store(path: Path) -> Iterator[StoreSink]:
-    from cli.identity import current
-    from store import Store, StoreError
+    from imrgold.cli.identity import current
+    from imrgold.store import Store, StoreError
 
     try:
         store = Store.open(path, annotator=current())

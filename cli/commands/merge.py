@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli.common import UserError, db_path
-from cli.identity import add_annotator_argument
+from imrgold.cli.common import UserError, db_path
+from imrgold.cli.identity import add_annotator_argument
 
 NAME = "merge"
 HELP = "merge another store's letters and gold versions into this one (differences -> adjudication)"
@@ -23,8 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from store.errors import StoreError
-    from store.qa import merge, open_store
+    from imrgold.store.errors import StoreError
+    from imrgold.store.qa import merge, open_store
 
     target_path = db_path(args.db)
     other_path = Path(args.other).expanduser()
@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     if other_path.resolve() == target_path.resolve():
         raise UserError("cannot merge a store into itself")
     source = args.name or other_path.stem
-    from cli.identity import resolve
+    from imrgold.cli.identity import resolve
 
     # The merge's own status changes are recorded under whoever runs it.
     annotator = resolve(args.annotator, required=False)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from cli.common import UserError, db_path
-from cli.identity import add_annotator_argument
+from imrgold.cli.common import UserError, db_path
+from imrgold.cli.identity import add_annotator_argument
 
 NAME = "review"
 HELP = "QA review of other annotators' gold records, then adjudication of differing versions"
@@ -41,9 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cli.identity import resolve
-    from store.errors import StoreError
-    from store.qa import open_store
+    from imrgold.cli.identity import resolve
+    from imrgold.store.errors import StoreError
+    from imrgold.store.qa import open_store
 
     if args.seed is not None and args.sample is None:
         raise UserError("--seed only makes sense with --sample")
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     if not path.exists():
         raise UserError(f"no store at {path}")
     reviewer = resolve(args.annotator)
-    from tui.review_app import ReviewApp, plan
+    from imrgold.tui.review_app import ReviewApp, plan
 
     try:
         with open_store(path, read_only=args.list, annotator=reviewer) as store:

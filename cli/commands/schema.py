@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from core.models import gold_json_schema
+from imrgold.core.models import gold_json_schema
 
 NAME = "schema"
 HELP = "print the gold record's JSON Schema"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from cli.common import UserError, db_path
+from imrgold.cli.common import UserError, db_path
 
 NAME = "stats"
 HELP = "counts by status and annotator, letters per hour, machine accuracy against gold over time"
@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from store.qa import gather_stats, open_store
+    from imrgold.store.qa import gather_stats, open_store
 
     path = db_path(args.db)
     if not path.exists():
@@ -41,10 +41,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print(stats) -> None:
+    from imrgold.core.agreement import FIELD_KEYS
     from rich.console import Console
     from rich.table import Table
-
-    from core.agreement import FIELD_KEYS
 
     console = Console(highlight=False)
     who = sorted({a for c in stats.by_status_annotator.values() for a in c})

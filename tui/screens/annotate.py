@@ -7,6 +7,16 @@ in thread workers, and every change is queued as a draft straight away.
 
 from __future__ import annotations
 
+from imrgold.core.models import Letter, Proposal, Span, split_item_path
+from imrgold.tui import fields
+from imrgold.tui.editing import Draft
+from imrgold.tui.fields import Row
+from imrgold.tui.screens.comment import CommentScreen
+from imrgold.tui.widgets.drug_suggestions import nothing_added_note
+from imrgold.tui.widgets.field_editor import FieldEditor
+from imrgold.tui.widgets.field_table import FieldTable
+from imrgold.tui.widgets.key_footer import KeyFooter
+from imrgold.tui.widgets.letter_view import LetterView
 from pydantic import ValidationError
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,17 +25,6 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Label
 from textual.worker import get_current_worker
-
-from core.models import Letter, Proposal, Span, split_item_path
-from tui import fields
-from tui.editing import Draft
-from tui.fields import Row
-from tui.screens.comment import CommentScreen
-from tui.widgets.drug_suggestions import nothing_added_note
-from tui.widgets.field_editor import FieldEditor
-from tui.widgets.field_table import FieldTable
-from tui.widgets.key_footer import KeyFooter
-from tui.widgets.letter_view import LetterView
 
 NEEDS_WORK = ("new", "in_progress")
 

@@ -28,7 +28,7 @@ def _key_name(app, key: str) -> str:  # type: ignore[no-untyped-def]
 
 def ours(active) -> bool:  # type: ignore[no-untyped-def]
     """The app's and screens' keys, not the text-editing keys every Input has."""
-    return type(active.node).__module__.startswith("tui.") or active.node is active.node.app
+    return type(active.node).__module__.startswith("imrgold.tui.") or active.node is active.node.app
 
 
 def bindings_table(screen) -> Table:  # type: ignore[no-untyped-def]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from imrgold.core.models import LETTER_STATUSES, LetterSummary
+from imrgold.tui.widgets.key_footer import KeyFooter
+from imrgold.tui.widgets.queue_table import QueueTable
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,10 +14,6 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Input, Label, ProgressBar, Select
 from textual.worker import get_current_worker
-
-from core.models import LETTER_STATUSES, LetterSummary
-from tui.widgets.key_footer import KeyFooter
-from tui.widgets.queue_table import QueueTable
 
 
 def matches(summary: LetterSummary, status: str | None, words: Sequence[str]) -> bool:

@@ -7,11 +7,10 @@ added, removed or reordered.
 
 from __future__ import annotations
 
+from imrgold.tui.fields import Row
+from imrgold.tui.widgets.line_list import LineList
 from rich.text import Text
 from textual.message import Message
-
-from tui.fields import Row
-from tui.widgets.line_list import LineList
 
 STATE_MARKS = {"machine": "·", "confirmed": "✓", "corrected": "✎"}
 STATE_WIDTH, FIELD_WIDTH = 5, 17

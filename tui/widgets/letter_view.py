@@ -11,13 +11,12 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable
 
+from imrgold.core.models import Span
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
-
-from core.models import Span
 
 # str.splitlines() breaks on these too; TextArea would turn each into a line of its own.
 _OTHER_BREAKS = str.maketrans({c: " " for c in "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from imrgold.core.models import LetterSummary
+from imrgold.tui.widgets.line_list import LineList
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
-
-from core.models import LetterSummary
-from tui.widgets.line_list import LineList
 
 STATUS_STYLES = {
     "new": "dim",
