@@ -91,8 +91,10 @@ def main() -> int:
     corpus = build_corpus(args.n, args.seed)
     built = time.perf_counter() - t0
     size = sum(len(t) for t, _ in corpus)
-    print(f"corpus: {len(corpus)} letters, {size / len(corpus) / 1024:.1f} kB average, "
-          f"built in {built:.1f} s")
+    print(
+        f"corpus: {len(corpus)} letters, {size / len(corpus) / 1024:.1f} kB average, "
+        f"built in {built:.1f} s"
+    )
 
     for text, _ in corpus[:50]:  # warm caches (regexes, lexicon) before timing
         extract(text, "0" * 64)
@@ -112,10 +114,12 @@ def main() -> int:
         wall = time.perf_counter() - wall
         per_letter.sort()
         p95 = per_letter[int(0.95 * (len(per_letter) - 1))]
-        print(f"{label}: {len(corpus) / cpu:,.0f} letters/s on one core by CPU time "
-              f"({len(corpus) / wall:,.0f}/s wall clock on a shared machine); per letter "
-              f"median {statistics.median(per_letter) * 1e3:.2f} ms, p95 {p95 * 1e3:.2f} ms, "
-              f"max {per_letter[-1] * 1e3:.1f} ms")
+        print(
+            f"{label}: {len(corpus) / cpu:,.0f} letters/s on one core by CPU time "
+            f"({len(corpus) / wall:,.0f}/s wall clock on a shared machine); per letter "
+            f"median {statistics.median(per_letter) * 1e3:.2f} ms, p95 {p95 * 1e3:.2f} ms, "
+            f"max {per_letter[-1] * 1e3:.1f} ms"
+        )
 
     run("extract")
     real_lexicon = extract_mod._generic_ingredients
@@ -132,8 +136,10 @@ def main() -> int:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"memory: extraction peak {peak / 1024 / 1024:.1f} MB above baseline (tracemalloc), "
-          f"process max RSS {rss:.0f} MB (corpus and proposals held)")
+    print(
+        f"memory: extraction peak {peak / 1024 / 1024:.1f} MB above baseline (tracemalloc), "
+        f"process max RSS {rss:.0f} MB (corpus and proposals held)"
+    )
 
     t = time.perf_counter()
     for text, _ in sample:
@@ -143,17 +149,24 @@ def main() -> int:
     for text, _ in sample:
         extract(text, "0" * 64)
     ours = time.perf_counter() - t
-    print(f"naive (ftfy on the whole letter first): {len(sample) / naive:,.0f} letters/s, "
-          f"{naive / ours:.2f}x the time of ours")
+    print(
+        f"naive (ftfy on the whole letter first): {len(sample) / naive:,.0f} letters/s, "
+        f"{naive / ours:.2f}x the time of ours"
+    )
 
-    scored = [(gold.model_copy(update={"letter_id": "0" * 64}), extract(text, "0" * 64))
-              for text, gold in corpus[:3000] if gold is not None]
+    scored = [
+        (gold.model_copy(update={"letter_id": "0" * 64}), extract(text, "0" * 64))
+        for text, gold in corpus[:3000]
+        if gold is not None
+    ]
     if scored:
         ev = evaluate(scored)
         lists = ev.overall_list
-        print(f"quality on {len(scored)} variants with gold: field accuracy "
-              f"{100 * (ev.overall_accuracy or 0):.2f}%, list F1 {100 * (lists.f1 or 0):.2f}%, "
-              f"items {ev.items_matched}/{ev.items_gold} matched, ECE {100 * (ev.ece or 0):.1f}")
+        print(
+            f"quality on {len(scored)} variants with gold: field accuracy "
+            f"{100 * (ev.overall_accuracy or 0):.2f}%, list F1 {100 * (lists.f1 or 0):.2f}%, "
+            f"items {ev.items_matched}/{ev.items_gold} matched, ECE {100 * (ev.ece or 0):.1f}"
+        )
     calibration(corpus, rng=random.Random(args.seed))
     return 0
 
@@ -165,24 +178,39 @@ def calibration(corpus: list[tuple[str, object]], rng: random.Random, n: int = 1
     from imrgold.core.extract_corpus import ocr_damage
 
     pairs = [
-        (gold.model_copy(update={"letter_id": "0" * 64}),
-         extract(ocr_damage(text, rng, rng.randint(0, 30)), "0" * 64))
-        for text, gold in corpus[:n] if gold is not None
+        (
+            gold.model_copy(update={"letter_id": "0" * 64}),
+            extract(ocr_damage(text, rng, rng.randint(0, 30)), "0" * 64),
+        )
+        for text, gold in corpus[:n]
+        if gold is not None
     ]
     # Slips inside free text change what the letter says, and so the right answer: those
     # fields would be scored against stale gold, so they are left out here.
-    ev = evaluate(pairs, skip=frozenset(
-        {"items.rationale", "items.request", "diagnoses", "reviewer.specialties",
-         "reviewer.subspecialties"}
-    ))
-    print(f"calibration on {len(pairs)} variants with OCR slips (free-text fields left out): "
-          f"field accuracy "
-          f"{100 * (ev.overall_accuracy or 0):.1f}%, ECE {100 * (ev.ece or 0):.1f} points")
+    ev = evaluate(
+        pairs,
+        skip=frozenset(
+            {
+                "items.rationale",
+                "items.request",
+                "diagnoses",
+                "reviewer.specialties",
+                "reviewer.subspecialties",
+            }
+        ),
+    )
+    print(
+        f"calibration on {len(pairs)} variants with OCR slips (free-text fields left out): "
+        f"field accuracy "
+        f"{100 * (ev.overall_accuracy or 0):.1f}%, ECE {100 * (ev.ece or 0):.1f} points"
+    )
     for b in ev.bins:
         if b.n:
-            print(f"  confidence {b.low:.2f}-{min(b.high, 1):.2f}: {b.n:6d} fields, mean "
-                  f"confidence {100 * (b.mean_confidence or 0):5.1f}%, accuracy "
-                  f"{100 * (b.accuracy or 0):5.1f}%")
+            print(
+                f"  confidence {b.low:.2f}-{min(b.high, 1):.2f}: {b.n:6d} fields, mean "
+                f"confidence {100 * (b.mean_confidence or 0):5.1f}%, accuracy "
+                f"{100 * (b.accuracy or 0):5.1f}%"
+            )
 
 
 if __name__ == "__main__":

@@ -137,10 +137,14 @@ def main() -> None:
     read_times, total_times = bench_pipeline(corpus)
     rate, median, p95 = _stats(total_times)
     _, read_median, read_p95 = _stats(read_times)
-    print(f"read + repair + extract: {rate:7.1f} letters/s  median {median:6.2f} ms  "
-          f"p95 {p95:6.2f} ms  (target >= 50 letters/s: {'met' if rate >= 50 else 'MISSED'})")
-    print(f"  of which reading (PDFium): median {read_median:6.2f} ms  p95 {read_p95:6.2f} ms "
-          f"({100 * sum(read_times) / sum(total_times):.0f}% of the time)")
+    print(
+        f"read + repair + extract: {rate:7.1f} letters/s  median {median:6.2f} ms  "
+        f"p95 {p95:6.2f} ms  (target >= 50 letters/s: {'met' if rate >= 50 else 'MISSED'})"
+    )
+    print(
+        f"  of which reading (PDFium): median {read_median:6.2f} ms  p95 {read_p95:6.2f} ms "
+        f"({100 * sum(read_times) / sum(total_times):.0f}% of the time)"
+    )
 
     sample = corpus[: args.naive]
     print(f"naive readers on {len(sample)} letters (text only, no extraction):")
@@ -150,9 +154,11 @@ def main() -> None:
             print(f"  {label:22s} skipped: {result}")
             continue
         _, n_median, n_p95 = _stats(result)
-        print(f"  {label:22s} median {n_median:7.2f} ms  p95 {n_p95:7.2f} ms  "
-              f"= {n_median / read_median:5.1f}x PDFium's median read, "
-              f"{n_median / median:5.1f}x our whole read + extract")
+        print(
+            f"  {label:22s} median {n_median:7.2f} ms  p95 {n_p95:7.2f} ms  "
+            f"= {n_median / read_median:5.1f}x PDFium's median read, "
+            f"{n_median / median:5.1f}x our whole read + extract"
+        )
 
     if not args.skip_ingest:
         print(f"imrgold ingest on the {len(pdfs)} PDFs (wall clock, fresh store):")
@@ -160,8 +166,10 @@ def main() -> None:
         print(f"  --jobs 1  {one:6.2f} s  {len(pdfs) / one:6.1f} letters/s")
         for jobs in range(2, (os.cpu_count() or 1) + 1):
             t = bench_ingest(pdfs, jobs)
-            print(f"  --jobs {jobs}  {t:6.2f} s  {len(pdfs) / t:6.1f} letters/s  "
-                  f"({one / t:.2f}x --jobs 1)")
+            print(
+                f"  --jobs {jobs}  {t:6.2f} s  {len(pdfs) / t:6.1f} letters/s  "
+                f"({one / t:.2f}x --jobs 1)"
+            )
 
 
 if __name__ == "__main__":

@@ -86,8 +86,10 @@ def main() -> None:
         start = time.perf_counter()
         with Store.open(a, annotator="alice") as target, Store.open(b, read_only=True) as other:
             report = qa.merge(target, other, source="bob")
-        print(f"merge: {time.perf_counter() - start:.2f} s, {report.versions_added} versions, "
-              f"{len(report.to_adjudication)} to adjudication")
+        print(
+            f"merge: {time.perf_counter() - start:.2f} s, {report.versions_added} versions, "
+            f"{len(report.to_adjudication)} to adjudication"
+        )
 
         with Store.open(a, read_only=True) as store:
             from imrgold.cli.commands.agreement import gather

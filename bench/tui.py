@@ -34,10 +34,26 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-TARGETS = {"start -> usable queue": 1.0, "open a letter": 0.100, "next letter": 0.100,
-           "keystroke -> suggestions": 0.050}
-QUERIES = ["fexmid", "norco", "terocin", "gabapentin", "tramadol", "lidoderm", "omeprazole",
-           "naproxen", "cyclobenzaprine", "medrox", "flurbiprofen", "ketoprofen"]
+TARGETS = {
+    "start -> usable queue": 1.0,
+    "open a letter": 0.100,
+    "next letter": 0.100,
+    "keystroke -> suggestions": 0.050,
+}
+QUERIES = [
+    "fexmid",
+    "norco",
+    "terocin",
+    "gabapentin",
+    "tramadol",
+    "lidoderm",
+    "omeprazole",
+    "naproxen",
+    "cyclobenzaprine",
+    "medrox",
+    "flurbiprofen",
+    "ketoprofen",
+]
 
 
 def build(path: Path, n: int) -> None:
@@ -54,8 +70,11 @@ def build(path: Path, n: int) -> None:
             letter, proposal = bases[i % len(bases)]
             text = f"{letter.text}\n[bench copy {i}]\n"
             lid = hashlib.sha256(text.encode()).hexdigest()
-            store.add_letter(letter.model_copy(
-                update={"letter_id": lid, "text": text, "name": f"{i:05d}_{letter.name}"}))
+            store.add_letter(
+                letter.model_copy(
+                    update={"letter_id": lid, "text": text, "name": f"{i:05d}_{letter.name}"}
+                )
+            )
             copy = proposal.model_copy(update={"letter_id": lid})
             store.put_proposal(copy)
             if i % 10 == 3:
@@ -120,8 +139,9 @@ async def start_to_queue(db: Path) -> float:
     store = Store.open(db, read_only=True, annotator="bench")
     app = ImrGoldApp(store)
     async with app.run_test(size=(120, 40)) as pilot:
-        while not (app.screen.query(QueueTable)
-                   and len(app.screen.query_one(QueueTable).letter_ids) > 0):
+        while not (
+            app.screen.query(QueueTable) and len(app.screen.query_one(QueueTable).letter_ids) > 0
+        ):
             await asyncio.sleep(0.001)
         await painted(pilot)
         elapsed = time.perf_counter() - t0
@@ -146,8 +166,18 @@ async def naive_queue(db: Path) -> float:
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.query_one(DataTable)
         table.add_columns("status", "case", "items", "decisions", "letter")
-        table.add_rows([(s.status, s.case_number or "—", str(s.n_items),
-                         decisions_text(s.decisions), s.name) for s in store.summaries()])
+        table.add_rows(
+            [
+                (
+                    s.status,
+                    s.case_number or "—",
+                    str(s.n_items),
+                    decisions_text(s.decisions),
+                    s.name,
+                )
+                for s in store.summaries()
+            ]
+        )
         await painted(pilot)
         await pilot.pause()  # DataTable sizes its columns when idle
         await painted(pilot)
@@ -164,10 +194,16 @@ async def interactive(db: Path, runs: int) -> dict[str, list[float]]:
     from imrgold.tui.widgets.queue_table import QueueTable
 
     rng = random.Random(7)
-    out: dict[str, list[float]] = {k: [] for k in ("open a letter", "next letter",
-                                                  "keystroke -> suggestions",
-                                                  "naive: fresh screen per letter",
-                                                  "naive: suggest on the UI thread")}
+    out: dict[str, list[float]] = {
+        k: []
+        for k in (
+            "open a letter",
+            "next letter",
+            "keystroke -> suggestions",
+            "naive: fresh screen per letter",
+            "naive: suggest on the UI thread",
+        )
+    }
     with Store.open(db, annotator="bench") as store:
         app = ImrGoldApp(store)
         async with app.run_test(size=(120, 40)) as pilot:
@@ -179,15 +215,26 @@ async def interactive(db: Path, runs: int) -> dict[str, list[float]]:
                 await pilot.pause()
                 wanted = table.current_id()
                 _current[0] = "open a letter"
-                out["open a letter"].append(await timed(
-                    pilot, "enter", lambda w=wanted: isinstance(app.screen, AnnotateScreen)
-                    and app.screen.letter is not None
-                    and app.screen.letter.letter_id == w and bool(app.screen.rows)))
+                out["open a letter"].append(
+                    await timed(
+                        pilot,
+                        "enter",
+                        lambda w=wanted: (
+                            isinstance(app.screen, AnnotateScreen)
+                            and app.screen.letter is not None
+                            and app.screen.letter.letter_id == w
+                            and bool(app.screen.rows)
+                        ),
+                    )
+                )
                 screen = app.screen
                 following = screen.order[screen.index + 1]
                 _current[0] = "next letter"
-                out["next letter"].append(await timed(
-                    pilot, "alt+right", lambda f=following, s=screen: s.letter.letter_id == f))
+                out["next letter"].append(
+                    await timed(
+                        pilot, "alt+right", lambda f=following, s=screen: s.letter.letter_id == f
+                    )
+                )
 
                 drugs = next((r.key for r in screen.rows if r.key.endswith(".drugs")), None)
                 if drugs is not None:
@@ -199,9 +246,13 @@ async def interactive(db: Path, runs: int) -> dict[str, list[float]]:
                     await until(pilot, lambda: True)
                     suggestions = screen.query_one(DrugSuggestions)
                     _current[0] = "keystroke -> suggestions"
-                    out["keystroke -> suggestions"].append(await timed(
-                        pilot, query[3],
-                        lambda s=suggestions, q=query: s.shown and s.query == q[:4]))
+                    out["keystroke -> suggestions"].append(
+                        await timed(
+                            pilot,
+                            query[3],
+                            lambda s=suggestions, q=query: s.shown and s.query == q[:4],
+                        )
+                    )
                     t0 = time.perf_counter()
                     app.lexicon.suggest(query[:5], screen.letter.text, limit=8)
                     out["naive: suggest on the UI thread"].append(time.perf_counter() - t0)
@@ -216,8 +267,11 @@ async def interactive(db: Path, runs: int) -> dict[str, list[float]]:
                 index = rng.randrange(len(order) - 1)
                 t0 = time.perf_counter()
                 app.push_screen(AnnotateScreen(order, index, id=f"naive-{index}"))
-                while not (isinstance(app.screen, AnnotateScreen) and app.screen.rows
-                           and app.screen.letter.letter_id == order[index]):
+                while not (
+                    isinstance(app.screen, AnnotateScreen)
+                    and app.screen.rows
+                    and app.screen.letter.letter_id == order[index]
+                ):
                     await asyncio.sleep(0.001)
                 await painted(pilot)
                 out["naive: fresh screen per letter"].append(time.perf_counter() - t0)
@@ -246,15 +300,20 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, list[float]] = {"start -> usable queue": []}
     for _ in range(args.starts):
         results["start -> usable queue"].append(asyncio.run(start_to_queue(db)))
-    results["naive: queue in a DataTable"] = [asyncio.run(naive_queue(db))
-                                              for _ in range(max(1, args.starts // 2))]
+    results["naive: queue in a DataTable"] = [
+        asyncio.run(naive_queue(db)) for _ in range(max(1, args.starts // 2))
+    ]
     results.update(asyncio.run(interactive(db, args.runs)))
 
     load = os.getloadavg()[0]
-    print(f"\nimrgold annotate on {db} ({args.letters} letters), headless 120x40, "
-          f"{os.cpu_count()} CPUs, load average {load:.1f}")
-    print("wall clock from the key until painted; cpu = this process's CPU time for the same "
-          "span\n(on a shared machine the wall clock includes waiting for a CPU)")
+    print(
+        f"\nimrgold annotate on {db} ({args.letters} letters), headless 120x40, "
+        f"{os.cpu_count()} CPUs, load average {load:.1f}"
+    )
+    print(
+        "wall clock from the key until painted; cpu = this process's CPU time for the same "
+        "span\n(on a shared machine the wall clock includes waiting for a CPU)"
+    )
     print(f"{'':34} {'median':>9} {'p95':>9} {'target':>9}   {'cpu med':>9} {'cpu p95':>9}")
     for name, samples in results.items():
         if not samples:

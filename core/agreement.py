@@ -43,8 +43,19 @@ Kind = Literal["categorical", "list", "text", "value"]
 
 CATEGORICAL_FIELDS = frozenset({"priority", "patient.sex", "items.decision", "items.category"})
 TEXT_FIELDS = frozenset(
-    {f"items.{n}" for n in ("request", "strength", "form", "amount", "quantity", "route",
-                            "frequency", "rationale")}
+    {
+        f"items.{n}"
+        for n in (
+            "request",
+            "strength",
+            "form",
+            "amount",
+            "quantity",
+            "route",
+            "frequency",
+            "rationale",
+        )
+    }
     | {"case_number"}
 )
 FIELD_KEYS: tuple[str, ...] = LETTER_FIELDS + tuple(f"items.{n}" for n in ITEM_FIELDS)
@@ -169,8 +180,9 @@ def units(versions: Mapping[str, Flat]) -> dict[str, list[dict[str, Any]]]:
     if not raters:
         return out
     for key in LETTER_FIELDS:
-        out[key].append({r: versions[r].get(key, [] if is_list_field(key) else None)
-                         for r in raters})
+        out[key].append(
+            {r: versions[r].get(key, [] if is_list_field(key) else None) for r in raters}
+        )
     requests = {r: _requests(versions[r]) for r in raters}
     reference = max(raters, key=lambda r: (len(requests[r]), -raters.index(r)))
     slots: list[dict[str, int]] = [{reference: i} for i in range(len(requests[reference]))]

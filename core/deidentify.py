@@ -156,8 +156,11 @@ def _date_edits(text: str, shift: Callable[[dt.date], dt.date], pivot: int) -> l
             continue
         moved = shift(day)
         edits.append(
-            Edit(match.start(), match.end(), f"{calendar.month_name[moved.month]} "
-                 f"{moved.day:02d}, {moved.year}")
+            Edit(
+                match.start(),
+                match.end(),
+                f"{calendar.month_name[moved.month]} {moved.day:02d}, {moved.year}",
+            )
         )
     taken = [(e.start, e.end) for e in edits]
     for match in _MONTH_YEAR.finditer(text):
@@ -234,8 +237,9 @@ class Deidentifier:
 
     def free_text(self, text: str, letter_id: str, pivot: int) -> tuple[str, Callable]:
         """Case numbers, dates and old ages in running text, counted in `counts`."""
-        edits = [Edit(m.start(), m.end(), self.pseudonym(m.group(0))) for m in
-                 CASE_NUMBER.finditer(text)]
+        edits = [
+            Edit(m.start(), m.end(), self.pseudonym(m.group(0))) for m in CASE_NUMBER.finditer(text)
+        ]
         self.counts["case numbers in text"] += len(edits)
         dates = _date_edits(text, self._shifter(letter_id), pivot)
         ages = _age_edits(text)
@@ -277,8 +281,13 @@ class Deidentifier:
         ]
         new = self.record(record)
         meta = {**obj.get("meta", {}), "letter_id": new.letter_id}
-        return {**obj, "text": text, "spans": spans, "meta": meta,
-                "record": new.model_dump(mode="json")}
+        return {
+            **obj,
+            "text": text,
+            "spans": spans,
+            "meta": meta,
+            "record": new.model_dump(mode="json"),
+        }
 
     # -- report -------------------------------------------------------------------------------
 

@@ -88,11 +88,21 @@ class FieldScore:
         return right
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"field": self.key, "kind": self.kind, "n": self.n,
-                               "accuracy": self.accuracy}
+        out: dict[str, Any] = {
+            "field": self.key,
+            "kind": self.kind,
+            "n": self.n,
+            "accuracy": self.accuracy,
+        }
         if self.kind == "list":
-            out.update(precision=self.precision, recall=self.recall, f1=self.f1,
-                       tp=self.tp, fp=self.fp, fn=self.fn)
+            out.update(
+                precision=self.precision,
+                recall=self.recall,
+                f1=self.f1,
+                tp=self.tp,
+                fp=self.fp,
+                fn=self.fn,
+            )
         return out
 
 
@@ -135,7 +145,12 @@ class Evaluation:
         return self.fields[key]
 
     def record(
-        self, key: str, gold: Any, machine: Any, confidence: float, where: str,
+        self,
+        key: str,
+        gold: Any,
+        machine: Any,
+        confidence: float,
+        where: str,
         unmatched: bool = False,
     ) -> None:
         """One field instance; a missed or spurious item's fields are all wrong (``unmatched``)."""
@@ -148,8 +163,13 @@ class Evaluation:
                 break
         if not right:
             self.errors.append(
-                {"where": where, "field": key, "gold": gold, "machine": machine,
-                 "confidence": confidence}
+                {
+                    "where": where,
+                    "field": key,
+                    "gold": gold,
+                    "machine": machine,
+                    "confidence": confidence,
+                }
             )
 
     @property
@@ -181,10 +201,17 @@ class Evaluation:
         lists = self.overall_list
         return {
             "letters": self.letters,
-            "items": {"gold": self.items_gold, "machine": self.items_machine,
-                      "matched": self.items_matched},
-            "overall": {"accuracy": self.overall_accuracy, "list_precision": lists.precision,
-                        "list_recall": lists.recall, "list_f1": lists.f1},
+            "items": {
+                "gold": self.items_gold,
+                "machine": self.items_machine,
+                "matched": self.items_matched,
+            },
+            "overall": {
+                "accuracy": self.overall_accuracy,
+                "list_precision": lists.precision,
+                "list_recall": lists.recall,
+                "list_f1": lists.f1,
+            },
             "fields": [f.to_dict() for f in self.fields.values()],
             "calibration": [
                 {**asdict(b), "mean_confidence": b.mean_confidence, "accuracy": b.accuracy}
@@ -196,8 +223,9 @@ class Evaluation:
 
 
 def _new_evaluation() -> Evaluation:
-    ev = Evaluation(bins=[CalibrationBin(lo, hi) for lo, hi in
-                          itertools.pairwise(CALIBRATION_BINS)])
+    ev = Evaluation(
+        bins=[CalibrationBin(lo, hi) for lo, hi in itertools.pairwise(CALIBRATION_BINS)]
+    )
     for key in LETTER_FIELDS:
         ev.score(key)
     for name in ITEM_FIELDS:
@@ -224,8 +252,9 @@ def evaluate(
             if key in skip:
                 continue
             got = m.get(key)
-            ev.record(key, g[key], got.value if got else None, got.confidence if got else 0.0,
-                      where)
+            ev.record(
+                key, g[key], got.value if got else None, got.confidence if got else 0.0, where
+            )
         n_gold, n_machine = len(gold.items), proposal.n_items
         ev.items_gold += n_gold
         ev.items_machine += n_machine
@@ -241,8 +270,14 @@ def evaluate(
                 value = got.value if got is not None else _absent(name)
                 confidence = got.confidence if got is not None else 0.0
                 label = f"{where} item {_index(gi)}/{_index(mi)}"
-                ev.record(f"items.{name}", gold_value, value, confidence, label,
-                          unmatched=gi is None or mi is None)
+                ev.record(
+                    f"items.{name}",
+                    gold_value,
+                    value,
+                    confidence,
+                    label,
+                    unmatched=gi is None or mi is None,
+                )
     return ev
 
 

@@ -134,9 +134,7 @@ def find_in_text(text: str, needle: str, start: int = 0) -> Span | None:
     return Span(start=found.start(), end=found.end()) if found else None
 
 
-def _item_starts(
-    record: GoldRecord, text: str, known: dict[str, list[Span]]
-) -> dict[int, int]:
+def _item_starts(record: GoldRecord, text: str, known: dict[str, list[Span]]) -> dict[int, int]:
     """Where each item's heading is, in order: its fields are looked for from there on, so a
     decision is found under its own heading rather than at the letter's first "Upheld"."""
     starts: dict[int, int] = {}

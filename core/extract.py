@@ -121,13 +121,17 @@ class _Fields:
             if len(_ROUNDED) < 4096 and not float(confidence).is_integer():
                 _ROUNDED[confidence] = rounded
         obj = _NEW(ProposedField)
-        _SETATTR(obj, "__dict__", {
-            "value": value,
-            "spans": mapped,
-            "source": "machine",
-            "confidence": rounded,
-            "confirmed": False,
-        })
+        _SETATTR(
+            obj,
+            "__dict__",
+            {
+                "value": value,
+                "spans": mapped,
+                "source": "machine",
+                "confidence": rounded,
+                "confirmed": False,
+            },
+        )
         _SETATTR(obj, "__pydantic_fields_set__", _FIELD_FIELDS)
         _SETATTR(obj, "__pydantic_extra__", None)
         _SETATTR(obj, "__pydantic_private__", None)
@@ -424,8 +428,9 @@ def _patient(text: str, summary: tuple[int, int], fields: _Fields) -> None:
         group = "n" if age_m.group("n") else "m"
         # The patient's age opens the summary; an age further in may be someone else's.
         early = age_m.start() - lo < 400
-        fields.put("patient.age", int(age_m.group(group)), 0.95 if early else 0.7,
-                   [age_m.span(group)])
+        fields.put(
+            "patient.age", int(age_m.group(group)), 0.95 if early else 0.7, [age_m.span(group)]
+        )
     else:
         # "40-ycar-old": an age the rules could not read is likely there.
         maybe_age = re.search(
@@ -745,9 +750,9 @@ def _item_kind(
 ) -> tuple[str | None, float]:
     """Category and drugs, which decide each other ("Toradol injection" is a medication)."""
     span = [fields.get_span(item_path(i, "request"))]
-    drugs = _generic_ingredients(request, repaired.original) if items_mod.might_be_drug(
-        request
-    ) else []
+    drugs = (
+        _generic_ingredients(request, repaired.original) if items_mod.might_be_drug(request) else []
+    )
     drug_list = drugs or []
     context = " ".join(
         text[r[0] : min(r[1], r[0] + 600)] for r in (block.maximus, block.rationale) if r
@@ -769,8 +774,13 @@ def _item_kind(
 
 
 def _item_detail(
-    heading: str, block: ItemBlock, request: str, r_start: int, category: str | None,
-    i: int, fields: _Fields,
+    heading: str,
+    block: ItemBlock,
+    request: str,
+    r_start: int,
+    category: str | None,
+    i: int,
+    fields: _Fields,
 ) -> None:
     """Strength, form, amount, quantity, route, frequency: from a medication's request only."""
     is_med = category == "medication"
@@ -785,8 +795,12 @@ def _item_detail(
             continue
         span = _locate(heading, r_start, request, found.start, found.end)
         joined = name == "strength" and "/" in found.value and "%" in found.value
-        fields.put(item_path(i, name), found.value, 0.75 if joined else 0.85,
-                   [(h_start + span[0], h_start + span[1])] if span else [])
+        fields.put(
+            item_path(i, name),
+            found.value,
+            0.75 if joined else 0.85,
+            [(h_start + span[0], h_start + span[1])] if span else [],
+        )
 
 
 def _item_guidelines(text: str, block: ItemBlock, i: int, fields: _Fields) -> None:
@@ -820,8 +834,9 @@ def _unexplained_numbers(request: str, detail: dict[str, items_mod.Found | None]
     return count
 
 
-def _locate(heading: str, offset: int, request: str, start: int, end: int
-            ) -> tuple[int, int] | None:
+def _locate(
+    heading: str, offset: int, request: str, start: int, end: int
+) -> tuple[int, int] | None:
     """Map a (start, end) in the folded request back into the heading (whitespace may differ)."""
     needle = request[start:end].strip()
     if not needle:
@@ -874,8 +889,9 @@ def _case_header(clean: str, sections: Sections, fields: _Fields) -> int | None:
         )
         parsed = parse_date(found[0].group(), pivot) if found else None
         if found and parsed:
-            fields.put("date_of_injury", parsed.isoformat(), 0.85 if found[1] else 0.7,
-                       [found[0].span()])
+            fields.put(
+                "date_of_injury", parsed.isoformat(), 0.85 if found[1] else 0.7, [found[0].span()]
+            )
         else:
             fields.put("date_of_injury", None, 0.4)
     return moved
@@ -911,8 +927,10 @@ def extract(text: str, letter_id: str) -> Proposal:
     try:
         return _extract(text, letter_id)
     except Exception:  # a rule tripping on a strange letter must not stop a batch
-        return Proposal(letter_id=letter_id, fields={
-            p: ProposedField(value=[] if is_list_field(p) else None, confidence=0.0)
-            for p in LETTER_FIELDS
-        })
-
+        return Proposal(
+            letter_id=letter_id,
+            fields={
+                p: ProposedField(value=[] if is_list_field(p) else None, confidence=0.0)
+                for p in LETTER_FIELDS
+            },
+        )

@@ -378,8 +378,10 @@ def drug_detail(request: str) -> dict[str, Found | None]:
     route = None
     rm = _ROUTE.search(request)
     if rm:
-        word = _DOTS_SPACES.sub("", rm.group("route").lower()) if len(rm.group()) <= 5 else (
-            rm.group("route").lower()
+        word = (
+            _DOTS_SPACES.sub("", rm.group("route").lower())
+            if len(rm.group()) <= 5
+            else (rm.group("route").lower())
         )
         word = _SPACES.sub(" ", word)
         route = Found(_ROUTE_NORMAL.get(word, word), rm.start(), rm.end())
@@ -486,8 +488,10 @@ def guidelines(paragraph: str) -> tuple[list[str], float]:
             found.add("ACOEM")
         if _ODG_ANY.search(clause):
             found.add("ODG")
-        if len(found) == before and not _NO_SOURCE.match(clause) and re.search(
-            r"[A-Za-z]{3,}", _NOT_MTUS.sub(" ", clause)
+        if (
+            len(found) == before
+            and not _NO_SOURCE.match(clause)
+            and re.search(r"[A-Za-z]{3,}", _NOT_MTUS.sub(" ", clause))
         ):
             unread += 1
     order = ("MTUS", "ODG", "ACOEM", "other")

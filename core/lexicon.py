@@ -925,9 +925,7 @@ class Lexicon:
         near = dict.fromkeys(self._near_names(word))
         if context is not None:
             # Only one-word names can pass below, so the letter's one-word names suffice.
-            near.update(
-                dict.fromkeys(context.one_word_names_near(word, _NORMALIZE_LETTER_CUTOFF))
-            )
+            near.update(dict.fromkeys(context.one_word_names_near(word, _NORMALIZE_LETTER_CUTOFF)))
         best = None
         for entry in near:
             if " " in self._t.keys[entry]:

@@ -257,8 +257,9 @@ def _necessity_items(
         after = text[m.end() : m.end() + 200].lstrip()
         labelled = bool(_BLOCK_LABEL.match(after))
         decision = "upheld" if m.group("not") else "overturned"
-        heads.append((m.start("request"), m.end("request"), m.end(), decision,
-                      m.span("decision"), labelled))
+        heads.append(
+            (m.start("request"), m.end("request"), m.end(), decision, m.span("decision"), labelled)
+        )
     if any(h[5] for h in heads):
         heads = [h for h in heads if h[5]]
     return heads

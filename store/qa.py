@@ -495,7 +495,8 @@ def _merge(target, other, source: str) -> MergeReport:
             continue
         if _needs_adjudication(target, lid):
             target.set_status(
-                lid, "adjudication",
+                lid,
+                "adjudication",
                 f"merged from {source}: versions of {', '.join(target.gold_versions(lid))} differ",
             )
             report.to_adjudication.append(lid)
@@ -562,8 +563,10 @@ class Stats:
             "by_annotator": self.by_annotator,
             "letters_per_hour": self.rates,
             "machine_accuracy": {
-                period: {k: {"correct": c, "total": t, "accuracy": c / t if t else None}
-                         for k, (c, t) in fields.items()}
+                period: {
+                    k: {"correct": c, "total": t, "accuracy": c / t if t else None}
+                    for k, (c, t) in fields.items()
+                }
                 for period, fields in self.accuracy.items()
             },
         }

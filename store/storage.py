@@ -46,6 +46,7 @@ __all__ = [
     "tinydb_shaped",
 ]
 
+
 def ensure_dir(path: Path) -> Path:
     """Create ``path`` (and missing parents) 0700; leave existing folders' modes alone."""
     return private_dir(path)

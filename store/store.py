@@ -486,9 +486,7 @@ class Store:
         before = self._working(lid, annotator)
         changes = hist.diff(hist.proposal_values(before), hist.proposal_values(proposal))
         old_status = self.status(lid)
-        history = self._history(
-            lid, changes, at, kind="gold", track=annotator, annotator=annotator
-        )
+        history = self._history(lid, changes, at, kind="gold", track=annotator, annotator=annotator)
         if old_status != "gold":
             history += self._history(
                 lid,

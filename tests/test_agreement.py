@@ -20,9 +20,7 @@ def _rec(i, priority=None, sex=None, decisions=(), drugs=None, requests=None):
         )
         for k, d in enumerate(decisions)
     ]
-    return GoldRecord(
-        letter_id=f"{i:064x}", priority=priority, patient={"sex": sex}, items=items
-    )
+    return GoldRecord(letter_id=f"{i:064x}", priority=priority, patient={"sex": sex}, items=items)
 
 
 def test_cohen_kappa_hand_computed():
@@ -100,10 +98,15 @@ def test_two_annotator_report_hand_computed():
 
 
 def test_unmatched_items_count_against_exact_and_f1_but_not_kappa():
-    a = _rec(1, decisions=["upheld", "upheld"], requests=["Norco #90", "MRI lumbar spine"],
-             drugs=[["acetaminophen", "hydrocodone"], []])
-    b = _rec(1, decisions=["upheld"], requests=["Norco #90"],
-             drugs=[["acetaminophen", "hydrocodone"]])
+    a = _rec(
+        1,
+        decisions=["upheld", "upheld"],
+        requests=["Norco #90", "MRI lumbar spine"],
+        drugs=[["acetaminophen", "hydrocodone"], []],
+    )
+    b = _rec(
+        1, decisions=["upheld"], requests=["Norco #90"], drugs=[["acetaminophen", "hydrocodone"]]
+    )
     [pair] = agreement_report(flat_versions({a.letter_id: {"a": a, "b": b}}))
     decision = pair.get("items.decision")
     assert decision.n == 2 and decision.exact == pytest.approx(0.5)
@@ -123,7 +126,11 @@ def test_three_annotators_add_alpha_and_machine_vs_gold():
     gold = {lid: flat[lid]["a"] for lid in flat}
     report = agreement_report(flat, machine=machine, gold=gold)
     assert [c.name for c in report] == [
-        "a vs b", "a vs c", "b vs c", "all annotators", "machine vs gold"
+        "a vs b",
+        "a vs c",
+        "b vs c",
+        "all annotators",
+        "machine vs gold",
     ]
     everyone = report[3]
     # units u,u,u / u,u,o / o,o,o / o,o,o: the hand-computed 48/70 of the test above

@@ -124,8 +124,9 @@ def test_eval_finds_letters_in_the_store(tmp_path, capsys) -> None:
         store.close()
     empty = tmp_path / "no-letters"
     empty.mkdir()
-    code = main(["eval", "--db", str(db), "--gold", str(gold_path), "--letters", str(empty),
-                 "--json"])
+    code = main(
+        ["eval", "--db", str(db), "--gold", str(gold_path), "--letters", str(empty), "--json"]
+    )
     report = json.loads(capsys.readouterr().out)
     assert code == 0
     assert report["letters"] == 1

@@ -68,10 +68,15 @@ def test_csv_one_row_per_item_with_letter_fields_repeated():
     two_items = first.model_copy(
         update={
             "items": [
-                DisputedItem(request="Norco 10/325 #90", decision="upheld", drugs=["hydrocodone",
-                             "acetaminophen"], guidelines=["ODG", "MTUS"]),
-                DisputedItem(request="Physical therapy x 8", decision="overturned",
-                             category="therapy"),
+                DisputedItem(
+                    request="Norco 10/325 #90",
+                    decision="upheld",
+                    drugs=["hydrocodone", "acetaminophen"],
+                    guidelines=["ODG", "MTUS"],
+                ),
+                DisputedItem(
+                    request="Physical therapy x 8", decision="overturned", category="therapy"
+                ),
             ]
         }
     )

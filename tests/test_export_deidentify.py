@@ -26,7 +26,8 @@ def _record(**over) -> GoldRecord:
         diagnoses=["fall on 10/20/2016"],
         items=[
             DisputedItem(
-                request="PT 2x4", decision="upheld",
+                request="PT 2x4",
+                decision="upheld",
                 rationale="Seen October 30, 2016 and 11/05/16; a 93-year-old; CM16-0237844.",
             )
         ],
@@ -51,9 +52,9 @@ def test_record_pseudonym_shift_and_age():
     rationale = out.items[0].rationale
     assert "October 30, 2016" not in rationale and "11/05/16" not in rationale
     assert "90+-year-old" in rationale and out.case_number in rationale
-    moved = (dt.date(2016, 10, 30) + dt.timedelta(days=offset))
+    moved = dt.date(2016, 10, 30) + dt.timedelta(days=offset)
     assert moved.strftime("%B %d, %Y") in rationale
-    moved = (dt.date(2016, 11, 5) + dt.timedelta(days=offset))
+    moved = dt.date(2016, 11, 5) + dt.timedelta(days=offset)
     assert moved.strftime("%m/%d/%y") in rationale
     assert (dt.date(2016, 10, 20) + dt.timedelta(days=offset)).strftime("%m/%d/%Y") in (
         out.diagnoses[0]
@@ -77,8 +78,9 @@ def test_age_under_90_kept():
 
 @given(
     st.text(alphabet="ab \n", max_size=40),
-    st.lists(st.tuples(st.integers(0, 40), st.integers(0, 5), st.text("XYZ", max_size=6)),
-             max_size=5),
+    st.lists(
+        st.tuples(st.integers(0, 40), st.integers(0, 5), st.text("XYZ", max_size=6)), max_size=5
+    ),
 )
 def test_apply_edits_maps_untouched_spans_onto_the_same_characters(text, raw):
     edits, taken = [], []
@@ -124,9 +126,14 @@ def test_spans_object_text_and_spans_are_deidentified_together(name):
 
 
 def test_two_digit_years_read_against_the_latest_year_without_a_decision_date():
-    rec = _record(decision_date=None, date_assigned=None, date_of_injury=None,
-                  ur_denial_date=None, diagnoses=[],
-                  items=[DisputedItem(request="x", rationale="On 03/02/99 and in 2001.")])
+    rec = _record(
+        decision_date=None,
+        date_assigned=None,
+        date_of_injury=None,
+        ur_denial_date=None,
+        diagnoses=[],
+        items=[DisputedItem(request="x", rationale="On 03/02/99 and in 2001.")],
+    )
     deid = Deidentifier("k")
     assert deid._pivot(rec) == 2001
     assert deid._pivot(_record()) == 2017  # the decision year
@@ -137,10 +144,15 @@ def test_two_digit_years_read_against_the_latest_year_without_a_decision_date():
 
 def test_month_name_forms_shift_and_other_words_do_not():
     deid = Deidentifier("k")
-    rec = _record(items=[DisputedItem(
-        request="x",
-        rationale="Seen Sept. 5, 2015 and in March 2016; see Section 2016 and Page 111 of 127.",
-    )])
+    rec = _record(
+        items=[
+            DisputedItem(
+                request="x",
+                rationale="Seen Sept. 5, 2015 and in March 2016; see Section 2016"
+                " and Page 111 of 127.",
+            )
+        ]
+    )
     out = deid.record(rec).items[0].rationale
     delta = dt.timedelta(days=deid.offset_days(rec.letter_id))
     assert (dt.date(2015, 9, 5) + delta).strftime("%B %d, %Y") in out

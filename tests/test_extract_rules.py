@@ -29,15 +29,28 @@ def _record(text: str):
     [
         ("TENS unit: Upheld", "TENS unit", "upheld"),
         ("Lumbar support:  Overturned", "Lumbar support", "overturned"),
-        ("Additional physical therapy two times four visits (8) for the lumbar and\nbilateral"
-         " knees:\nUpheld", "Additional physical therapy two times four visits (8) for the lumbar"
-         " and bilateral knees", "upheld"),
-        ("Acupuncture 18 sessions was the original request. Acupuncture 6 sessions was authorized"
-         "\nby the Claims Administrator. The remaining IMR eligible portion of the original"
-         " request,\nAcupuncture 12 sessions is: Upheld", "Acupuncture 12 sessions", "upheld"),
-        ("Norco 10/325mg #120 was the original request. The Claims Administrator authorized"
-         " Norco\n10/325mg #60, leaving the original request IMR eligible. The original request,"
-         " Norco\n10/325mg #120 is: Overturned", "Norco 10/325mg #120", "overturned"),
+        (
+            "Additional physical therapy two times four visits (8) for the lumbar and\nbilateral"
+            " knees:\nUpheld",
+            "Additional physical therapy two times four visits (8) for the lumbar"
+            " and bilateral knees",
+            "upheld",
+        ),
+        (
+            "Acupuncture 18 sessions was the original request. Acupuncture 6"
+            " sessions was authorized"
+            "\nby the Claims Administrator. The remaining IMR eligible portion of the original"
+            " request,\nAcupuncture 12 sessions is: Upheld",
+            "Acupuncture 12 sessions",
+            "upheld",
+        ),
+        (
+            "Norco 10/325mg #120 was the original request. The Claims Administrator authorized"
+            " Norco\n10/325mg #60, leaving the original request IMR eligible. The original request,"
+            " Norco\n10/325mg #120 is: Overturned",
+            "Norco 10/325mg #120",
+            "overturned",
+        ),
         ("Cervical pillow Upheld", "Cervical pillow", "upheld"),
         ("**Baclofen cream #2 120mg:** Upheld", "Baclofen cream #2 120mg", "upheld"),
     ],
@@ -50,8 +63,10 @@ def test_item_headings(heading: str, wanted: str, decision: str) -> None:
 
 
 def test_prose_mentioning_upheld_is_not_an_item() -> None:
-    text = ISSUES + "MRI lumbar spine: Upheld\n" + BLOCK.replace(
-        "The request", "The prior decision to deny was: Upheld\nThe request"
+    text = (
+        ISSUES
+        + "MRI lumbar spine: Upheld\n"
+        + BLOCK.replace("The request", "The prior decision to deny was: Upheld\nThe request")
     )
     assert [i.request for i in _record(text).items] == ["MRI lumbar spine"]
 
@@ -62,8 +77,11 @@ def test_prose_mentioning_upheld_is_not_an_item() -> None:
         ("The injured worker is a 51 year old female who sustained an injury.", 51, "female"),
         ("This 45-year-old gentleman was hurt lifting boxes.", 45, "male"),
         ("The patient, aged 62, reports pain. She uses a cane. Her pain is 6/10.", 62, "female"),
-        ("He/she reviewed it. The patient reports pain. He was seen. His pain is 5/10.", None,
-         "male"),
+        (
+            "He/she reviewed it. The patient reports pain. He was seen. His pain is 5/10.",
+            None,
+            "male",
+        ),
         ("The patient worked there for 10 years and reports pain.", None, None),
         ("He was seen by his wife's doctor; she said he improved.", None, None),
     ],
@@ -79,8 +97,10 @@ def test_age_and_sex(sentence: str, age, sex) -> None:
         ("This patient has a date of injury of 10/24/00. Seen 2014.", "2000-10-24"),
         ("The patient was injured at work on July 14, 2011.", "2011-07-14"),
         ("He sustained an industrial injury to the low back on 2/28/14.", "2014-02-28"),
-        ("A now 42-year-old with a history of an occupational claim from 10/21/2016.",
-         "2016-10-21"),
+        (
+            "A now 42-year-old with a history of an occupational claim from 10/21/2016.",
+            "2016-10-21",
+        ),
         ("She has a DOI of 3-4-2015 and a visit on 4/1/2016.", "2015-03-04"),
     ],
 )
@@ -91,38 +111,68 @@ def test_date_of_injury_from_the_summary(sentence: str, iso: str) -> None:
 @pytest.mark.parametrize(
     ("text", "diagnoses"),
     [
-        ("Diagnoses (paraphrased) included lumbar radiculopathy; thoracic spine pain; and knee"
-         " arthropathy.", ["lumbar radiculopathy", "thoracic spine pain", "knee arthropathy"]),
-        ("The current diagnosis is documented as dislocation, shoulder.",
-         ["dislocation, shoulder"]),
-        ("Diagnoses include neck sprain, dizziness and giddiness, and concussion.",
-         ["neck sprain", "dizziness and giddiness", "concussion"]),
-        ("Diagnoses:\n1. Lumbar disc protrusion\n2. Lumbar radiculopathy, left\nShe was seen.",
-         ["Lumbar disc protrusion", "Lumbar radiculopathy, left"]),
-        ("Diagnoses, 08/14/13:- Lumbago- Pain in joint, shoulder region- Long-term use of"
-         " other medicationsThe review followed.",
-         ["Lumbago", "Pain in joint, shoulder region", "Long-term use of other medications"]),
+        (
+            "Diagnoses (paraphrased) included lumbar radiculopathy; thoracic spine pain; and knee"
+            " arthropathy.",
+            ["lumbar radiculopathy", "thoracic spine pain", "knee arthropathy"],
+        ),
+        (
+            "The current diagnosis is documented as dislocation, shoulder.",
+            ["dislocation, shoulder"],
+        ),
+        (
+            "Diagnoses include neck sprain, dizziness and giddiness, and concussion.",
+            ["neck sprain", "dizziness and giddiness", "concussion"],
+        ),
+        (
+            "Diagnoses:\n1. Lumbar disc protrusion\n2. Lumbar radiculopathy, left\nShe was seen.",
+            ["Lumbar disc protrusion", "Lumbar radiculopathy, left"],
+        ),
+        (
+            "Diagnoses, 08/14/13:- Lumbago- Pain in joint, shoulder region- Long-term use of"
+            " other medicationsThe review followed.",
+            ["Lumbago", "Pain in joint, shoulder region", "Long-term use of other medications"],
+        ),
         ("He complains of low back pain and is being treated with medications.", []),
-        ("The diagnoses have included neck sprain/strain, cervical radiculitis and tinnitus.",
-         ["neck sprain/strain", "cervical radiculitis", "tinnitus"]),
-        ("His diagnoses have been carpal tunnel syndrome, right, and trigger finger.",
-         ["carpal tunnel syndrome, right", "trigger finger"]),
-        ("Diagnoses include: 1) disc protrusion at C5-C6; 2) myelopathy; and 3) neck pain.",
-         ["disc protrusion at C5-C6", "myelopathy", "neck pain"]),
-        ("Diagnoses: 1) Pain in joint, hip 2) Obesity and 3) Insomnia. She was seen.",
-         ["Pain in joint, hip", "Obesity", "Insomnia"]),
-        ("Diagnoses: 1. Pain in joint, hip 2. Obesity\nand sleep apnea. She was seen.",
-         ["Pain in joint, hip", "Obesity and sleep apnea"]),
-        ("Diagnoses: cervicalgia, chronic pain syndrome. She was seen.",
-         ["cervicalgia", "chronic pain syndrome"]),
+        (
+            "The diagnoses have included neck sprain/strain, cervical radiculitis and tinnitus.",
+            ["neck sprain/strain", "cervical radiculitis", "tinnitus"],
+        ),
+        (
+            "His diagnoses have been carpal tunnel syndrome, right, and trigger finger.",
+            ["carpal tunnel syndrome, right", "trigger finger"],
+        ),
+        (
+            "Diagnoses include: 1) disc protrusion at C5-C6; 2) myelopathy; and 3) neck pain.",
+            ["disc protrusion at C5-C6", "myelopathy", "neck pain"],
+        ),
+        (
+            "Diagnoses: 1) Pain in joint, hip 2) Obesity and 3) Insomnia. She was seen.",
+            ["Pain in joint, hip", "Obesity", "Insomnia"],
+        ),
+        (
+            "Diagnoses: 1. Pain in joint, hip 2. Obesity\nand sleep apnea. She was seen.",
+            ["Pain in joint, hip", "Obesity and sleep apnea"],
+        ),
+        (
+            "Diagnoses: cervicalgia, chronic pain syndrome. She was seen.",
+            ["cervicalgia", "chronic pain syndrome"],
+        ),
         ("The diagnostic impression is lumbar facet arthropathy.", ["lumbar facet arthropathy"]),
-        ("The assessment included plantar fasciitis and heel spur.",
-         ["plantar fasciitis", "heel spur"]),
+        (
+            "The assessment included plantar fasciitis and heel spur.",
+            ["plantar fasciitis", "heel spur"],
+        ),
         ("The diagnoses have changed since the last visit.", []),
-        ("Diagnoses:\n- Status post knee arthroplasty\n- Morbid obesity\nHe underwent surgery.",
-         ["Status post knee arthroplasty", "Morbid obesity"]),
-        ("Diagnoses:\n- Lumbar disc displacement without\nmyelopathy\n- Insomnia\n\nHe was seen.",
-         ["Lumbar disc displacement without myelopathy", "Insomnia"]),
+        (
+            "Diagnoses:\n- Status post knee arthroplasty\n- Morbid obesity\nHe underwent surgery.",
+            ["Status post knee arthroplasty", "Morbid obesity"],
+        ),
+        (
+            "Diagnoses:\n- Lumbar disc displacement without\nmyelopathy\n-"
+            " Insomnia\n\nHe was seen.",
+            ["Lumbar disc displacement without myelopathy", "Insomnia"],
+        ),
     ],
 )
 def test_diagnoses(text: str, diagnoses: list[str]) -> None:
@@ -132,48 +182,83 @@ def test_diagnoses(text: str, diagnoses: list[str]) -> None:
 @pytest.mark.parametrize(
     ("text", "specialties", "subspecialties", "licensure"),
     [
-        ("The physician reviewer is Board Certified in Internal Medicine & Emergency Medicine,"
-         " and is licensed to practice in Florida.",
-         ["Internal Medicine", "Emergency Medicine"], [], ["FL"]),
-        ("The expert reviewer is Board Certified in Physical Medicine and Rehabilitation, has a"
-         "\nsubspecialty in Pain Medicine and is licensed to practice in New York and Ohio.",
-         ["Physical Medicine and Rehabilitation"], ["Pain Medicine"], ["NY", "OH"]),
-        ("The physician reviewer is Board Certified in Orthopaedic Surgery. He/she is licensed"
-         " to practice in Ohio and Texas.", ["Orthopaedic Surgery"], [], ["OH", "TX"]),
-        ("The reviewer is Board Certified in Psychiatry, has a subspecialty in Addiction"
-         " Psychiatry and Forensic Psychiatry and is licensed to practice in Texas.",
-         ["Psychiatry"], ["Addiction Psychiatry", "Forensic Psychiatry"], ["TX"]),
-        ("The Expert Reviewer has the following credentials:\nState(s) of Licensure:"
-         " California,Texas\nCertification(s)/Specialty: Preventive Medicine, Public Health &\n"
-         "General Preventive Medicine\n",
-         ["Preventive Medicine", "Public Health & General Preventive Medicine"], [],
-         ["CA", "TX"]),
+        (
+            "The physician reviewer is Board Certified in Internal Medicine & Emergency Medicine,"
+            " and is licensed to practice in Florida.",
+            ["Internal Medicine", "Emergency Medicine"],
+            [],
+            ["FL"],
+        ),
+        (
+            "The expert reviewer is Board Certified in Physical Medicine and Rehabilitation, has a"
+            "\nsubspecialty in Pain Medicine and is licensed to practice in New York and Ohio.",
+            ["Physical Medicine and Rehabilitation"],
+            ["Pain Medicine"],
+            ["NY", "OH"],
+        ),
+        (
+            "The physician reviewer is Board Certified in Orthopaedic Surgery. He/she is licensed"
+            " to practice in Ohio and Texas.",
+            ["Orthopaedic Surgery"],
+            [],
+            ["OH", "TX"],
+        ),
+        (
+            "The reviewer is Board Certified in Psychiatry, has a subspecialty in Addiction"
+            " Psychiatry and Forensic Psychiatry and is licensed to practice in Texas.",
+            ["Psychiatry"],
+            ["Addiction Psychiatry", "Forensic Psychiatry"],
+            ["TX"],
+        ),
+        (
+            "The Expert Reviewer has the following credentials:\nState(s) of Licensure:"
+            " California,Texas\nCertification(s)/Specialty: Preventive Medicine, Public Health &\n"
+            "General Preventive Medicine\n",
+            ["Preventive Medicine", "Public Health & General Preventive Medicine"],
+            [],
+            ["CA", "TX"],
+        ),
     ],
 )
 def test_reviewer_wordings(text, specialties, subspecialties, licensure) -> None:
-    reviewer = _record("HOW THE IMR FINAL DETERMINATION WAS MADE\n" + text + "\n" + SUMMARY
-                       ).reviewer
+    reviewer = _record(
+        "HOW THE IMR FINAL DETERMINATION WAS MADE\n" + text + "\n" + SUMMARY
+    ).reviewer
     assert (reviewer.specialties, reviewer.subspecialties, reviewer.licensure) == (
-        specialties, subspecialties, licensure
+        specialties,
+        subspecialties,
+        licensure,
     )
 
 
 @pytest.mark.parametrize(
     ("request_text", "expected"),
     [
-        ("Fexmid 7.5mg 1 po q8-12 prn #90",
-         {"strength": "7.5 mg", "quantity": "90", "route": "oral", "frequency": "q8-12 prn"}),
-        ("Diclofenac Sodium 1.5% 60 gm qty 1", {"strength": "1.5%", "amount": "60 g",
-                                                "quantity": "1"}),
+        (
+            "Fexmid 7.5mg 1 po q8-12 prn #90",
+            {"strength": "7.5 mg", "quantity": "90", "route": "oral", "frequency": "q8-12 prn"},
+        ),
+        (
+            "Diclofenac Sodium 1.5% 60 gm qty 1",
+            {"strength": "1.5%", "amount": "60 g", "quantity": "1"},
+        ),
         ("Baclofen cream #2 120mg", {"form": "cream", "amount": "120 mg", "quantity": "2"}),
-        ("Voltaren gel 4 times a day, #60 grams with 1 refill",
-         {"form": "gel", "amount": "60 g", "frequency": "4 times a day"}),
-        ("Gabapentin 10%, Cyclobenzaprine 6%, Bupivacaine 5% in cream base",
-         {"strength": "10%/6%/5%", "form": "cream"}),
-        ("Fanatrex 25mg/ml oral suspension 420ml",
-         {"strength": "25 mg/ml", "form": "suspension", "amount": "420 ml", "route": "oral"}),
-        ("Tramadol ER 150mg 1 tab BID #60",
-         {"strength": "150 mg", "form": "tablet", "quantity": "60", "frequency": "BID"}),
+        (
+            "Voltaren gel 4 times a day, #60 grams with 1 refill",
+            {"form": "gel", "amount": "60 g", "frequency": "4 times a day"},
+        ),
+        (
+            "Gabapentin 10%, Cyclobenzaprine 6%, Bupivacaine 5% in cream base",
+            {"strength": "10%/6%/5%", "form": "cream"},
+        ),
+        (
+            "Fanatrex 25mg/ml oral suspension 420ml",
+            {"strength": "25 mg/ml", "form": "suspension", "amount": "420 ml", "route": "oral"},
+        ),
+        (
+            "Tramadol ER 150mg 1 tab BID #60",
+            {"strength": "150 mg", "form": "tablet", "quantity": "60", "frequency": "BID"},
+        ),
     ],
 )
 def test_drug_detail(request_text: str, expected: dict[str, str]) -> None:
@@ -196,10 +281,8 @@ def test_drug_detail(request_text: str, expected: dict[str, str]) -> None:
         ("Home health aide 4 hours a day", [], "other"),
         ("Psychological evaluation", [], "consultation"),
         ("Sit-stand workstation", [], "equipment"),
-        ("Psychiatric medication management visits, once a month for 6 months", [],
-         "consultation"),
-        ("Daily RN for 4 weeks for wound care and home safety, medication management", [],
-         "other"),
+        ("Psychiatric medication management visits, once a month for 6 months", [], "consultation"),
+        ("Daily RN for 4 weeks for wound care and home safety, medication management", [], "other"),
         # Rented or bought: equipment, whatever the thing does.
         ("Hot/cold compression therapy, 14 day rental", [], "equipment"),
         ("Knee wrap, purchase", [], "equipment"),
@@ -235,37 +318,67 @@ def test_unknown_product_is_a_medication_when_the_rationale_says_so() -> None:
 @pytest.mark.parametrize(
     ("paragraph", "expected"),
     [
-        ("Decision based on MTUS Chronic Pain Treatment Guidelines TOPICAL ANALGESICS Page(s):"
-         " 111-113. Decision based on Non-MTUS Citation Official Disability Guidelines (ODG)"
-         " Pain", ["MTUS", "ODG"]),
-        ("The Expert Reviewer based their decision on recommendation(s) outside of the MTUS"
-         " Guidelines. Decision based on Non-MTUS Citation Official Disability Guidelines (ODG)",
-         ["ODG"]),
-        ("Decision based on MTUS Low Back Complaints 2004, Section(s): Special Studies.",
-         ["MTUS"]),
-        ("Decision based on Non-MTUS Citation ACOEM Guidelines, Chapter 7, page 137.",
-         ["ACOEM"]),
-        ("Decision based on MTUS Forearm 2004. Decision based on Non-MTUS Citation Green's"
-         " Operative Hand Surgery.", ["MTUS", "other"]),
+        (
+            "Decision based on MTUS Chronic Pain Treatment Guidelines TOPICAL ANALGESICS Page(s):"
+            " 111-113. Decision based on Non-MTUS Citation Official Disability Guidelines (ODG)"
+            " Pain",
+            ["MTUS", "ODG"],
+        ),
+        (
+            "The Expert Reviewer based their decision on recommendation(s) outside of the MTUS"
+            " Guidelines. Decision based on Non-MTUS Citation Official Disability Guidelines (ODG)",
+            ["ODG"],
+        ),
+        ("Decision based on MTUS Low Back Complaints 2004, Section(s): Special Studies.", ["MTUS"]),
+        ("Decision based on Non-MTUS Citation ACOEM Guidelines, Chapter 7, page 137.", ["ACOEM"]),
+        (
+            "Decision based on MTUS Forearm 2004. Decision based on Non-MTUS Citation Green's"
+            " Operative Hand Surgery.",
+            ["MTUS", "other"],
+        ),
         ("The Expert Reviewer did not cite any medical evidence for its decision.", []),
-        ("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG) Pain, Opioids;"
-         " U.S. Food and Drug Administration, Norco label.", ["ODG", "other"]),
-        ("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG) Low Back;"
-         " Smith AB, et al. Spine J. 2010;10(2):1-9.", ["ODG", "other"]),
-        ("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG) Pain, Opioids,"
-         " and American Society of Anesthesiologists Practice Guidelines.", ["ODG", "other"]),
+        (
+            "Decision based on Non-MTUS Citation Official Disability Guidelines"
+            " (ODG) Pain, Opioids;"
+            " U.S. Food and Drug Administration, Norco label.",
+            ["ODG", "other"],
+        ),
+        (
+            "Decision based on Non-MTUS Citation Official Disability Guidelines (ODG) Low Back;"
+            " Smith AB, et al. Spine J. 2010;10(2):1-9.",
+            ["ODG", "other"],
+        ),
+        (
+            "Decision based on Non-MTUS Citation Official Disability Guidelines"
+            " (ODG) Pain, Opioids,"
+            " and American Society of Anesthesiologists Practice Guidelines.",
+            ["ODG", "other"],
+        ),
         # A topic after a semicolon is still the same source.
-        ("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG) Knee & Leg;"
-         " Knee brace; Criteria for use.", ["ODG"]),
+        (
+            "Decision based on Non-MTUS Citation Official Disability Guidelines (ODG) Knee & Leg;"
+            " Knee brace; Criteria for use.",
+            ["ODG"],
+        ),
         ("Decision based on Non-MTUS Citation ODG Pain; ACOEM Chapter 6.", ["ODG", "ACOEM"]),
-        ("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG), Mental Illness"
-         " & Stress, and the American Psychiatric Association Practice Guideline.",
-         ["ODG", "other"]),
+        (
+            "Decision based on Non-MTUS Citation Official Disability Guidelines"
+            " (ODG), Mental Illness"
+            " & Stress, and the American Psychiatric Association Practice Guideline.",
+            ["ODG", "other"],
+        ),
         # A second source with no ';' or ', and' before it: named as such, or a web address.
-        ("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG) Pain and Other"
-         " Medical Treatment Guidelines.", ["ODG", "other"]),
-        ("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG) Knee/DME and"
-         " https://www.example.gov/manuals/ch15.pdf.", ["ODG", "other"]),
+        (
+            "Decision based on Non-MTUS Citation Official Disability Guidelines"
+            " (ODG) Pain and Other"
+            " Medical Treatment Guidelines.",
+            ["ODG", "other"],
+        ),
+        (
+            "Decision based on Non-MTUS Citation Official Disability Guidelines (ODG) Knee/DME and"
+            " https://www.example.gov/manuals/ch15.pdf.",
+            ["ODG", "other"],
+        ),
     ],
 )
 def test_guidelines(paragraph: str, expected: list[str]) -> None:

@@ -16,21 +16,61 @@ from imrgold.core.text import repair
 LETTERS = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "letters").glob("*.txt"))
 # Real lines and the tokens the rules key on, so generated texts reach the deep paths
 # (headers, item headings, partial certifications, diagnoses blocks) and not only the surface.
-LINES = sorted({
-    line.strip()
-    for p in LETTERS[::3]
-    for line in p.read_text(encoding="utf-8").splitlines()
-    if line.strip()
-})
+LINES = sorted(
+    {
+        line.strip()
+        for p in LETTERS[::3]
+        for line in p.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    }
+)
 TOKENS = [
-    "Upheld", ": Upheld", "is: Overturned", "Overturned", "Decision rationale:",
-    "MAXIMUS guideline:", "Claims Administrator guideline:", "IMR ISSUES, DECISIONS AND RATIONALES",
-    "CLINICAL CASE SUMMARY", "Diagnoses:", "- ", "1. ", "**", "<b>", "</b>", "###", "\f", "\t",
-    "Â§", "Î±", "Case Number:", "CM16-0248471", "12/27/2016", "06/27/00", "Standard",
-    "Application", "Received:", "original request,", "Board Certified in",
+    "Upheld",
+    ": Upheld",
+    "is: Overturned",
+    "Overturned",
+    "Decision rationale:",
+    "MAXIMUS guideline:",
+    "Claims Administrator guideline:",
+    "IMR ISSUES, DECISIONS AND RATIONALES",
+    "CLINICAL CASE SUMMARY",
+    "Diagnoses:",
+    "- ",
+    "1. ",
+    "**",
+    "<b>",
+    "</b>",
+    "###",
+    "\f",
+    "\t",
+    "Â§",
+    "Î±",
+    "Case Number:",
+    "CM16-0248471",
+    "12/27/2016",
+    "06/27/00",
+    "Standard",
+    "Application",
+    "Received:",
+    "original request,",
+    "Board Certified in",
     "licensed to practice in",
-    "State(s) of Licensure:", "Certification(s)/Specialty:", "#90", "5%", "120 grams", "qty 1",
-    "po", "q8-12 prn", "40-year-old", "female", "he", "she", "-\n", "\n", "\n\n", " ",
+    "State(s) of Licensure:",
+    "Certification(s)/Specialty:",
+    "#90",
+    "5%",
+    "120 grams",
+    "qty 1",
+    "po",
+    "q8-12 prn",
+    "40-year-old",
+    "female",
+    "he",
+    "she",
+    "-\n",
+    "\n",
+    "\n\n",
+    " ",
 ]
 FRAGMENTS = st.lists(
     st.one_of(st.sampled_from(LINES), st.sampled_from(TOKENS), st.text(max_size=20)), max_size=60

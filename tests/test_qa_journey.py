@@ -104,7 +104,12 @@ async def test_two_annotators_merge_agree_adjudicate_export(tmp_path, capsys):
         assert store.gold_versions(ids[1])["bob"] == bob[ids[1]]
     # Letter 0 and 3 agree; 1 differs in priority, 2 in sex and one decision.
     assert [statuses[i] for i in ids] == [
-        "gold", "adjudication", "adjudication", "gold", "gold", "gold"
+        "gold",
+        "adjudication",
+        "adjudication",
+        "gold",
+        "gold",
+        "gold",
     ]
 
     # -- agreement, checked against values worked by hand ----------------------------------
@@ -159,8 +164,10 @@ async def test_two_annotators_merge_agree_adjudicate_export(tmp_path, capsys):
     target = tmp_path / "gold.jsonl"
     assert main(["export", "--db", str(alice_path), "--format", "jsonl", "--out", str(target)]) == 0
     frame = pd.read_json(target, lines=True, dtype=False)
-    rows = {r["letter_id"]: {k: _plain(v) for k, v in r.items()} for r in
-            frame.to_dict(orient="records")}
+    rows = {
+        r["letter_id"]: {k: _plain(v) for k, v in r.items()}
+        for r in frame.to_dict(orient="records")
+    }
     assert set(rows) == set(ids)
     expected = {
         ids[0]: alice[ids[0]],

@@ -179,8 +179,11 @@ def test_merging_again_after_adjudication_leaves_it_settled_and_repairs_a_cut_me
 
 def test_three_annotators_get_krippendorff_alpha(tmp_path, capsys):
     letters = _letters(3)
-    sexes = {"ann": ["male", "female", "male"], "ben": ["male", "female", "male"],
-             "cy": ["female", "female", "male"]}
+    sexes = {
+        "ann": ["male", "female", "male"],
+        "ben": ["male", "female", "male"],
+        "cy": ["female", "female", "male"],
+    }
     paths = {name: tmp_path / f"{name}.json" for name in sexes}
     for name, values in sexes.items():
         _store(paths[name], name, letters, {i: {"patient.sex": v} for i, v in enumerate(values)})

@@ -157,8 +157,19 @@ def test_sample_is_reproducible_and_a_share(tmp_path):
 def test_review_list_with_sample_and_seed(tmp_path, capsys):
     path = tmp_path / "s.json"
     _store(path, 6)
-    argv = ["review", "--db", str(path), "--annotator", "carol", "--list",
-            "--sample", "0.5", "--seed", "3", "--no-adjudicate"]
+    argv = [
+        "review",
+        "--db",
+        str(path),
+        "--annotator",
+        "carol",
+        "--list",
+        "--sample",
+        "0.5",
+        "--seed",
+        "3",
+        "--no-adjudicate",
+    ]
     assert main(argv) == 0
     first = capsys.readouterr().out.splitlines()
     assert main(argv) == 0

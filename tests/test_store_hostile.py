@@ -68,9 +68,7 @@ CATALOG_DAMAGE = {
 
 
 @pytest.mark.parametrize("damage", CATALOG_DAMAGE, ids=list(CATALOG_DAMAGE))
-def test_a_catalog_without_its_schema_row_is_refused_and_repaired_without_loss(
-    db, damage, capsys
-):
+def test_a_catalog_without_its_schema_row_is_refused_and_repaired_without_loss(db, damage, capsys):
     gold = _gold(db)
     assert len(gold) == 4
     data = json.loads(db.read_text())
@@ -280,8 +278,9 @@ def test_a_crafted_lexicon_cache_is_refused_without_running_it(tmp_path, caplog)
 
 
 @pytest.mark.parametrize("damage", ["deleted", "garbled"])
-def test_a_lost_letter_text_is_restored_by_ingesting_the_original_again(db, tmp_path, damage,
-                                                                         capsys):
+def test_a_lost_letter_text_is_restored_by_ingesting_the_original_again(
+    db, tmp_path, damage, capsys
+):
     letter = fixture_letters()[1]
     text_file = db.with_name("imrgold.d") / "texts" / letter.letter_id[:2]
     text_file = text_file / f"{letter.letter_id}.json"

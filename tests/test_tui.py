@@ -39,9 +39,17 @@ class FakeLexicon:
 
     def suggest(self, query, letter_text=None, limit=10):
         q = query.lower()
-        return [Candidate(name=n.title(), score=90.0, generics=g, origin="supplement",
-                          source=None if g else "Medical food (GOLD_CONVENTIONS.md: drugs [])")
-                for n, g in self.PRODUCTS.items() if n.startswith(q)][:limit]
+        return [
+            Candidate(
+                name=n.title(),
+                score=90.0,
+                generics=g,
+                origin="supplement",
+                source=None if g else "Medical food (GOLD_CONVENTIONS.md: drugs [])",
+            )
+            for n, g in self.PRODUCTS.items()
+            if n.startswith(q)
+        ][:limit]
 
     def learn(self, alias, name):
         self.learned.append((alias, name))
@@ -249,7 +257,8 @@ async def test_next_prev_field_and_next_low_confidence(store):
     proposal = store.get_proposal(lid)
     fields = dict(proposal.fields)
     fields["reviewer.licensure"] = proposal.get("reviewer.licensure").model_copy(
-        update={"confidence": 0.2})
+        update={"confidence": 0.2}
+    )
     store.put_proposal(proposal.model_copy(update={"fields": fields}))
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -454,7 +463,9 @@ async def test_drugs_corrected_then_marked_gold_teach_the_lexicon(store, lexicon
         assert screen.letter_id != store.gold_records()[0].letter_id  # the next letter is open
         after = (await suggestions_for(pilot, screen, misspelt)).candidates[0]
         assert (after.name, after.generics, after.origin) == (
-            misspelt, ["cyclobenzaprine"], "learned"
+            misspelt,
+            ["cyclobenzaprine"],
+            "learned",
         )
 
 
@@ -598,7 +609,6 @@ def test_cli_fills_a_fresh_default_store_and_refuses_a_held_one(env, monkeypatch
         assert main(["annotate", "--db", str(held)]) == 2
         assert main(["annotate", "--db", str(held), "--read-only"]) == 0
     assert ran[-1].read_only
-
 
 
 async def test_gold_is_refused_while_the_record_is_invalid(store):

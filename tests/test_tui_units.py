@@ -15,10 +15,10 @@ def proposal() -> Proposal:
     return Proposal(
         letter_id="a" * 64,
         fields={
-            "case_number": ProposedField(value="CM1", spans=[Span(start=0, end=3)],
-                                         confidence=0.9),
-            "diagnoses": ProposedField(value=["a", "b", "c"],
-                                       spans=[Span(start=i, end=i + 1) for i in range(3)]),
+            "case_number": ProposedField(value="CM1", spans=[Span(start=0, end=3)], confidence=0.9),
+            "diagnoses": ProposedField(
+                value=["a", "b", "c"], spans=[Span(start=i, end=i + 1) for i in range(3)]
+            ),
             **{f"items.0.{n}": ProposedField(value=f"zero {n}") for n in ("request", "form")},
             **{f"items.1.{n}": ProposedField(value=f"one {n}") for n in ("request", "form")},
         },
@@ -44,8 +44,13 @@ def test_parse_turns_typed_text_into_schema_values(path, text, value):
 
 @pytest.mark.parametrize(
     ("path", "text"),
-    [("decision_date", "11/07/2014"), ("patient.age", "forty"), ("reviewer.licensure", "Cal"),
-     ("items.0.guidelines", "WHO"), ("priority", "urgent")],
+    [
+        ("decision_date", "11/07/2014"),
+        ("patient.age", "forty"),
+        ("reviewer.licensure", "Cal"),
+        ("items.0.guidelines", "WHO"),
+        ("priority", "urgent"),
+    ],
 )
 def test_parse_refuses_what_the_schema_refuses(path, text):
     with pytest.raises(ValueError):

@@ -187,8 +187,11 @@ class Draft:
         items = self._items()
         at = len(items) if after is None else after + 1
         blank = {
-            name: ProposedField(value=[] if name in ("drugs", "guidelines") else None,
-                                source="human", confidence=1.0)
+            name: ProposedField(
+                value=[] if name in ("drugs", "guidelines") else None,
+                source="human",
+                confidence=1.0,
+            )
             for name in ITEM_FIELDS
         }
         blank["request"] = ProposedField(value="", source="human", confidence=1.0)

@@ -164,8 +164,9 @@ def _row(key: str, path: str, index: int | None, field: ProposedField) -> Row:
         values = field.value or []
         value = values[index] if index < len(values) else ""
         spans = (field.spans[index],) if index < len(field.spans) else ()
-    return Row(key, path, index, label(path, index), to_text(value), field.state,
-               field.confidence, spans)
+    return Row(
+        key, path, index, label(path, index), to_text(value), field.state, field.confidence, spans
+    )
 
 
 def rows_for(proposal: Proposal) -> list[Row]:

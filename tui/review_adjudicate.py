@@ -154,12 +154,14 @@ class AdjudicateScreen(QAScreen):
             return
         row = self.session.rows[index]
         if row.whole_item:
-            self.notify("an item only one version has is kept (its version) or dropped",
-                        severity="warning")
+            self.notify(
+                "an item only one version has is kept (its version) or dropped", severity="warning"
+            )
             return
         editor = self.query_one(Input)
-        current = self.session.value_of(index) if row.choice else row.values[
-            self.session.annotators[0]]
+        current = (
+            self.session.value_of(index) if row.choice else row.values[self.session.annotators[0]]
+        )
         editor.value = fields.to_text(current)
         editor.display = True
         editor.focus()

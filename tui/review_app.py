@@ -38,8 +38,10 @@ def plan(
     """Reviews first (the sample, if any), then the adjudication queue as it stood at start."""
     tasks: list[Task] = []
     if review:
-        tasks += [Task("review", lid, a) for lid, a in qa.reviewable(store, reviewer,
-                                                                     share=share, seed=seed)]
+        tasks += [
+            Task("review", lid, a)
+            for lid, a in qa.reviewable(store, reviewer, share=share, seed=seed)
+        ]
     if adjudicate:
         tasks += [Task("adjudicate", lid) for lid in qa.adjudication_queue(store)]
     return tasks
@@ -57,8 +59,7 @@ class DoneScreen(Screen[None]):
         if not self.outcomes:
             body = "Nothing to review or adjudicate."
         else:
-            lines = [f"{kind:<10} {name:<40} -> {outcome}" for kind, name, outcome in
-                     self.outcomes]
+            lines = [f"{kind:<10} {name:<40} -> {outcome}" for kind, name, outcome in self.outcomes]
             body = "Done.\n\n" + "\n".join(lines)
         yield Static(body, id="review-done")
         yield Footer()
@@ -125,8 +126,9 @@ class ReviewApp(App[None]):
         if draft is None:
             return {}, {}
         spans = {p: list(f.spans) for p, f in draft.fields.items() if f.spans}
-        sources = {p: "typed" if f.source == "human" else "machine"
-                   for p, f in draft.fields.items()}
+        sources = {
+            p: "typed" if f.source == "human" else "machine" for p, f in draft.fields.items()
+        }
         return spans, sources
 
     # -- saving (called by the screens) -------------------------------------------------------

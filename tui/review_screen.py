@@ -87,8 +87,14 @@ class ReviewScreen(QAScreen):
         Binding("escape", "cancel_edit", "Cancel", show=False),
     ]
 
-    def __init__(self, session: ReviewSession, text: str, spans: dict[str, list[Span]],
-                 position: str = "", sources: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        session: ReviewSession,
+        text: str,
+        spans: dict[str, list[Span]],
+        position: str = "",
+        sources: dict[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.session = session
         self.text = text
@@ -226,8 +232,11 @@ class ReviewScreen(QAScreen):
         path = self.current_path()
         if path is None:
             return
-        self._open_editor(path, fields.to_text(self.session.values[path]),
-                          "corrected value; enter to save, escape to cancel")
+        self._open_editor(
+            path,
+            fields.to_text(self.session.values[path]),
+            "corrected value; enter to save, escape to cancel",
+        )
 
     def action_flag(self) -> None:
         self._open_editor(FLAG, "", "what is wrong with this record? enter flags it")
@@ -253,8 +262,10 @@ class ReviewScreen(QAScreen):
     def action_finish(self) -> None:
         pending = self.session.pending()
         if pending:
-            self.notify(f"{len(pending)} field(s) not reviewed yet (y confirms, Y confirms the "
-                        "rest)", severity="warning")
+            self.notify(
+                f"{len(pending)} field(s) not reviewed yet (y confirms, Y confirms the rest)",
+                severity="warning",
+            )
             self.query_one(DataTable).move_cursor(row=self.session.paths.index(pending[0]))
             return
         self._save(lambda: self.app.finish_review(self.session))

@@ -80,8 +80,10 @@ def _print_tables(report, all_fields: bool) -> None:
 
     console = Console(highlight=False)
     if not report:
-        console.print("nothing to compare: no letter has two gold versions, nor gold to score "
-                      "the machine against")
+        console.print(
+            "nothing to compare: no letter has two gold versions, nor gold to score "
+            "the machine against"
+        )
         return
     for comparison in report:
         table = Table(title=f"{comparison.name} ({comparison.letters} letter(s))")

@@ -69,8 +69,12 @@ def run(args: argparse.Namespace) -> int:
             else:
                 # The README's first command: a fresh machine's default store gets the examples.
                 letters = bundled_letters()
-                print(f"imrgold: a new store at {path}; adding the {len(letters)} example "
-                      "letters bundled with imrgold ...", file=sys.stderr, flush=True)
+                print(
+                    f"imrgold: a new store at {path}; adding the {len(letters)} example "
+                    "letters bundled with imrgold ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 ingest_files(store, letters)
         label = f"{path}{' (read-only)' if args.read_only else ''} · {store.annotator}"
         app = ImrGoldApp(store, offer=offer, ingest=ingest_files, store_label=label)

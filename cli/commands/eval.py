@@ -50,8 +50,9 @@ def _load_gold(path: Path) -> list[Any]:
         if stripped.startswith("{") and "\n{" not in stripped and path.suffix == ".json":
             sources = [(str(path), text)]
         else:
-            sources = [(f"{path}:{n}", line) for n, line in enumerate(text.splitlines(), 1)
-                       if line.strip()]
+            sources = [
+                (f"{path}:{n}", line) for n, line in enumerate(text.splitlines(), 1) if line.strip()
+            ]
     records = []
     for where, raw in sources:
         try:
@@ -160,20 +161,34 @@ def _print_tables(result: Any, n_errors: int) -> None:
     from rich.table import Table
 
     console = Console()
-    table = Table(title=f"Extraction vs gold: {result.letters} letters, items gold "
-                  f"{result.items_gold} / machine {result.items_machine} / matched "
-                  f"{result.items_matched}")
+    table = Table(
+        title=f"Extraction vs gold: {result.letters} letters, items gold "
+        f"{result.items_gold} / machine {result.items_machine} / matched "
+        f"{result.items_matched}"
+    )
     for col in ("field", "n", "accuracy %", "precision %", "recall %", "F1 %"):
         table.add_column(col, justify="left" if col == "field" else "right")
     for f in result.fields.values():
         lists = f.kind == "list"
-        table.add_row(f.key, str(f.n), _pct(f.accuracy), _pct(f.precision) if lists else "",
-                      _pct(f.recall) if lists else "", _pct(f.f1) if lists else "")
+        table.add_row(
+            f.key,
+            str(f.n),
+            _pct(f.accuracy),
+            _pct(f.precision) if lists else "",
+            _pct(f.recall) if lists else "",
+            _pct(f.f1) if lists else "",
+        )
     lists = result.overall_list
     table.add_section()
-    table.add_row("overall", str(sum(f.n for f in result.fields.values())),
-                  _pct(result.overall_accuracy), _pct(lists.precision), _pct(lists.recall),
-                  _pct(lists.f1), style="bold")
+    table.add_row(
+        "overall",
+        str(sum(f.n for f in result.fields.values())),
+        _pct(result.overall_accuracy),
+        _pct(lists.precision),
+        _pct(lists.recall),
+        _pct(lists.f1),
+        style="bold",
+    )
     console.print(table)
 
     cal = Table(title=f"Confidence calibration (ECE {_pct(result.ece)} points)")
@@ -188,5 +203,6 @@ def _print_tables(result: Any, n_errors: int) -> None:
             f"[red]{err['where']}[/] {err['field']} (conf {err['confidence']:.2f}): "
             f"gold {json.dumps(err['gold'], default=str)[:120]} | "
             f"machine {json.dumps(err['machine'], default=str)[:120]}",
-            markup=True, highlight=False,
+            markup=True,
+            highlight=False,
         )

@@ -77,15 +77,24 @@ def run(args: argparse.Namespace) -> int:
             missing=missing,
         )
         if not entries and not args.allow_empty:
-            raise UserError(f"nothing to export: no gold record {_filters(args)} (--allow-empty "
-                            "writes an empty data set)", exit_code=1)
+            raise UserError(
+                f"nothing to export: no gold record {_filters(args)} (--allow-empty "
+                "writes an empty data set)",
+                exit_code=1,
+            )
         lines, report = _render(store, entries, args)
         if missing:
-            report.insert(0, f"left out {len(missing)} letter(s) whose gold record is lost: "
-                             + "; ".join(missing))
+            report.insert(
+                0,
+                f"left out {len(missing)} letter(s) whose gold record is lost: "
+                + "; ".join(missing),
+            )
         if not args.status and not args.annotator and (waiting := awaiting_adjudication(store)):
-            report.insert(0, f"left out {waiting} letter(s) awaiting adjudication "
-                             "(`imrgold review --adjudicate`, or --status adjudication)")
+            report.insert(
+                0,
+                f"left out {waiting} letter(s) awaiting adjudication "
+                "(`imrgold review --adjudicate`, or --status adjudication)",
+            )
     _write(args.out, lines)
     where = "standard output" if args.out == "-" else args.out
     print(f"exported {len(entries)} letter(s) as {args.format} to {where}", file=sys.stderr)

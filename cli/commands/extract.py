@@ -63,8 +63,9 @@ def run(args: argparse.Namespace) -> int:
                 record = proposal.to_record()
             except ValidationError as err:  # a rule's bug must not end the run
                 problem = err.errors()[0]["msg"]
-                print(f"imrgold extract: error: {path}: invalid proposal ({problem})",
-                      file=sys.stderr)
+                print(
+                    f"imrgold extract: error: {path}: invalid proposal ({problem})", file=sys.stderr
+                )
                 status = 1
                 continue
             out.write(record.model_dump_json() + "\n")

@@ -49,14 +49,19 @@ def run(args: argparse.Namespace) -> int:
         f"merged {source} into {target_path}: {report.letters_added} letter(s) added, "
         f"{report.versions_added} gold version(s) added, {report.versions_same} already present, "
         f"{report.finals_added} final record(s) added"
-        + (f", {report.proposals_added} missing proposal(s) completed"
-           if report.proposals_added else "")
+        + (
+            f", {report.proposals_added} missing proposal(s) completed"
+            if report.proposals_added
+            else ""
+        )
     )
     print(
         f"{len(report.to_adjudication)} letter(s) with differing versions -> adjudication; "
         f"{len(report.agreed)} letter(s) with a single version or agreeing versions"
     )
     for lid, old, new in report.renamed:
-        print(f"  {lid[:12]}: both stores have a different version by {old!r}; "
-                      f"the incoming one is kept as {new!r}")
+        print(
+            f"  {lid[:12]}: both stores have a different version by {old!r}; "
+            f"the incoming one is kept as {new!r}"
+        )
     return 0

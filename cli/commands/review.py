@@ -25,11 +25,16 @@ def _share(text: str) -> float:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_annotator_argument(parser)
     parser.add_argument(
-        "--sample", type=_share, default=None, metavar="SHARE",
+        "--sample",
+        type=_share,
+        default=None,
+        metavar="SHARE",
         help="review only this share of the records, drawn at random (e.g. 0.2)",
     )
     parser.add_argument(
-        "--seed", type=int, default=None,
+        "--seed",
+        type=int,
+        default=None,
         help="seed of the sample: the same store, share and seed give the same letters",
     )
     mode = parser.add_mutually_exclusive_group()
@@ -56,8 +61,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         with open_store(path, read_only=args.list, annotator=reviewer) as store:
             tasks = plan(
-                store, reviewer, share=args.sample, seed=args.seed,
-                review=not args.adjudicate, adjudicate=not args.no_adjudicate,
+                store,
+                reviewer,
+                share=args.sample,
+                seed=args.seed,
+                review=not args.adjudicate,
+                adjudicate=not args.no_adjudicate,
             )
             if args.list:
                 for task in tasks:

@@ -14,11 +14,16 @@ HELP = "counts by status and annotator, letters per hour, machine accuracy again
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument(
-        "--period", choices=("day", "week", "month"), default="week",
+        "--period",
+        choices=("day", "week", "month"),
+        default="week",
         help="time bucket for the machine's accuracy (by when each letter became gold)",
     )
     parser.add_argument(
-        "--idle", type=int, default=30, metavar="MINUTES",
+        "--idle",
+        type=int,
+        default=30,
+        metavar="MINUTES",
         help="a pause longer than this between two edits is a break, not work (default 30)",
     )
 
@@ -69,9 +74,13 @@ def _print(stats) -> None:
         rate = stats.rates.get(annotator, {})
         per_hour = rate.get("per_hour")
         table.add_row(
-            annotator, str(counts.get("gold", 0)), str(counts.get("final", 0)),
-            str(counts.get("changes", 0)), str(rate.get("letters", 0)),
-            f"{rate.get('hours', 0):.2f}", "-" if per_hour is None else f"{per_hour:.1f}",
+            annotator,
+            str(counts.get("gold", 0)),
+            str(counts.get("final", 0)),
+            str(counts.get("changes", 0)),
+            str(rate.get("letters", 0)),
+            f"{rate.get('hours', 0):.2f}",
+            "-" if per_hour is None else f"{per_hour:.1f}",
         )
     console.print(table)
 

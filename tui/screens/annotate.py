@@ -42,29 +42,71 @@ class AnnotateScreen(Screen[None]):
     BINDINGS = [
         Binding("tab,down", "next_field", "Next field", show=False),
         Binding("shift+tab,up", "prev_field", "Prev field", show=False),
-        Binding("ctrl+o", "confirm_field", "Confirm",
-                tooltip="Confirm the field as it stands (Enter also confirms and moves on)"),
-        Binding("ctrl+l", "next_low", "Low-conf",
-                tooltip="Jump to the next field the machine is unsure of"),
-        Binding("ctrl+b", "confirm_all", "Confirm all", show=False,
-                tooltip="Confirm every field not yet checked"),
+        Binding(
+            "ctrl+o",
+            "confirm_field",
+            "Confirm",
+            tooltip="Confirm the field as it stands (Enter also confirms and moves on)",
+        ),
+        Binding(
+            "ctrl+l",
+            "next_low",
+            "Low-conf",
+            tooltip="Jump to the next field the machine is unsure of",
+        ),
+        Binding(
+            "ctrl+b",
+            "confirm_all",
+            "Confirm all",
+            show=False,
+            tooltip="Confirm every field not yet checked",
+        ),
         Binding("ctrl+z", "undo", "Undo", priority=True),
         Binding("ctrl+y", "redo", "Redo", priority=True, show=False),
-        Binding("ctrl+s", "save", "Save", priority=True,
-                tooltip="Save the draft now (every change is saved anyway)"),
-        Binding("ctrl+g", "gold_next", "Gold+next", priority=True,
-                tooltip="Mark the letter gold and open the next one"),
-        Binding("ctrl+n", "skip", "Skip", show=False,
-                tooltip="Leave this letter (its draft is kept) for the next that needs work"),
-        Binding("ctrl+r", "flag", "Flag", show=False,
-                tooltip="Flag the letter for a reviewer, with a comment"),
+        Binding(
+            "ctrl+s",
+            "save",
+            "Save",
+            priority=True,
+            tooltip="Save the draft now (every change is saved anyway)",
+        ),
+        Binding(
+            "ctrl+g",
+            "gold_next",
+            "Gold+next",
+            priority=True,
+            tooltip="Mark the letter gold and open the next one",
+        ),
+        Binding(
+            "ctrl+n",
+            "skip",
+            "Skip",
+            show=False,
+            tooltip="Leave this letter (its draft is kept) for the next that needs work",
+        ),
+        Binding(
+            "ctrl+r",
+            "flag",
+            "Flag",
+            show=False,
+            tooltip="Flag the letter for a reviewer, with a comment",
+        ),
         Binding("alt+right", "next_letter", "Next letter", show=False),
         Binding("alt+left", "prev_letter", "Prev letter", show=False),
         Binding("ctrl+f", "find", "Find", tooltip="Find text in the letter (Enter: next match)"),
-        Binding("ctrl+t", "take", "Take",
-                tooltip="Put the text selected in the letter, with its position, into the field"),
-        Binding("f2", "toggle_letter", "Letter⇄fields", show=False,
-                tooltip="Move into the letter (arrows, Shift+arrows select) and back"),
+        Binding(
+            "ctrl+t",
+            "take",
+            "Take",
+            tooltip="Put the text selected in the letter, with its position, into the field",
+        ),
+        Binding(
+            "f2",
+            "toggle_letter",
+            "Letter⇄fields",
+            show=False,
+            tooltip="Move into the letter (arrows, Shift+arrows select) and back",
+        ),
         Binding("alt+i", "add_item", "Add item", show=False),
         Binding("alt+d", "add_diagnosis", "Add diagnosis", show=False),
         Binding("alt+x", "remove_entry", "Remove item/diagnosis", show=False),
@@ -197,8 +239,12 @@ class AnnotateScreen(Screen[None]):
         self.current = key
         self.query_one(FieldTable).select_key(key)
         editor = self.query_one(FieldEditor)
-        editor.edit(row, choices=fields.choices(row.path), drug=fields.is_drug_field(row.path),
-                    focus=moved and editor.has_focus_within)
+        editor.edit(
+            row,
+            choices=fields.choices(row.path),
+            drug=fields.is_drug_field(row.path),
+            focus=moved and editor.has_focus_within,
+        )
         view = self.query_one(LetterView)
         if row.spans and moved:
             view.move_cursor(view.location(row.spans[0].start))
@@ -208,7 +254,9 @@ class AnnotateScreen(Screen[None]):
         # A plain label: Header re-lays out the screen on every title change.
         self.query_one("#title-bar", Label).update(
             f"{self.title} · {status.replace('_', ' ')} · letter {self.index + 1} of "
-            f"{len(self.order)}", layout=False)
+            f"{len(self.order)}",
+            layout=False,
+        )
 
     def _status(self, message: str) -> None:
         draft = self.draft
@@ -267,8 +315,9 @@ class AnnotateScreen(Screen[None]):
     def _suggest(self, key: str, query: str) -> None:
         candidates = self.app.suggest(query, self.letter.text if self.letter else None)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.query_one(FieldEditor).show_suggestions, key, query,
-                                      candidates)
+            self.app.call_from_thread(
+                self.query_one(FieldEditor).show_suggestions, key, query, candidates
+            )
 
     @on(FieldEditor.SuggestionAccepted)
     def _accepted(self, event: FieldEditor.SuggestionAccepted) -> None:
@@ -475,8 +524,9 @@ class AnnotateScreen(Screen[None]):
             self._title("flagged")
             self._status(f"flagged: {comment}" if comment else "flagged")
 
-        self.app.push_screen(CommentScreen("Flag this letter: why?", "comment for the reviewer"),
-                             flagged)
+        self.app.push_screen(
+            CommentScreen("Flag this letter: why?", "comment for the reviewer"), flagged
+        )
 
     def action_back(self) -> None:
         if self.query_one("#find", Input).display:

@@ -44,8 +44,11 @@ def bindings_table(screen) -> Table:  # type: ignore[no-untyped-def]
         if not binding.description or (binding.action, binding.description) in seen:
             continue
         seen.add((binding.action, binding.description))
-        keys = [k for k, a in screen.active_bindings.items() if a.binding.action == binding.action
-                and a.binding.description == binding.description]
+        keys = [
+            k
+            for k, a in screen.active_bindings.items()
+            if a.binding.action == binding.action and a.binding.description == binding.description
+        ]
         shown = " / ".join(_key_name(screen.app, k) for k in keys)
         table.add_row(shown, Text(binding.description), Text(binding.tooltip))
     return table

@@ -22,8 +22,14 @@ def matches(summary: LetterSummary, status: str | None, words: Sequence[str]) ->
     if not words:
         return True
     haystack = " ".join(
-        [summary.name, summary.case_number or "", summary.status, " ".join(summary.decisions),
-         summary.annotator or "", summary.comment or ""]
+        [
+            summary.name,
+            summary.case_number or "",
+            summary.status,
+            " ".join(summary.decisions),
+            summary.annotator or "",
+            summary.comment or "",
+        ]
     ).lower()
     return all(w in haystack for w in words)
 
@@ -54,8 +60,11 @@ class QueueScreen(Screen[None]):
         yield Label("imrgold", id="queue-title")
         with Horizontal(id="queue-bar"):
             yield Input(placeholder="search case, name, decision, comment", id="search")
-            yield Select([(s.replace("_", " "), s) for s in LETTER_STATUSES],
-                         prompt="all statuses", id="status-filter")
+            yield Select(
+                [(s.replace("_", " "), s) for s in LETTER_STATUSES],
+                prompt="all statuses",
+                id="status-filter",
+            )
             yield Label("", id="progress-label")
             yield ProgressBar(show_eta=False, show_percentage=False, id="progress")
         yield QueueTable(id="queue")
@@ -86,7 +95,8 @@ class QueueScreen(Screen[None]):
         self.query_one(ProgressBar).update(total=max(len(summaries), 1), progress=gold)
         label = self.app.store_label
         self.query_one("#queue-title", Label).update(
-            f"imrgold · {label}" if label else "imrgold", layout=False)
+            f"imrgold · {label}" if label else "imrgold", layout=False
+        )
         self._refilter()
 
     def _status_filter(self) -> str | None:

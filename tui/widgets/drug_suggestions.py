@@ -32,8 +32,11 @@ def nothing_added_note(candidate: Any) -> str | None:
     """The status line's word when accepting ``candidate`` adds nothing to the drugs."""
     if ingredients(candidate):
         return None
-    kind = "a medical food" if "medical food" in str(getattr(candidate, "source", "")).lower() \
+    kind = (
+        "a medical food"
+        if "medical food" in str(getattr(candidate, "source", "")).lower()
         else "without a known drug ingredient"
+    )
     return f"{candidate.name} is {kind}: nothing added to drugs"
 
 

@@ -85,8 +85,14 @@ class FieldEditor(Vertical):
 
     # -- what the screen calls ---------------------------------------------------------------
 
-    def edit(self, row: Row, *, choices: Sequence[str] | None = None, drug: bool = False,
-             focus: bool = False) -> None:
+    def edit(
+        self,
+        row: Row,
+        *,
+        choices: Sequence[str] | None = None,
+        drug: bool = False,
+        focus: bool = False,
+    ) -> None:
         self.row, self._is_drug = row, drug
         self.query_one(DrugSuggestions).reserve(drug)
         self._describe(row)

@@ -42,8 +42,10 @@ class KeyFooter(Static):
         text = Text(no_wrap=True, overflow="ellipsis")
         seen: set[str] = set()
         # Help first: on a narrow terminal the tail is cut, and help leads to everything else.
-        ordered = sorted(screen.active_bindings.values(),
-                         key=lambda a: a.binding.action not in ("help", "app.help"))
+        ordered = sorted(
+            screen.active_bindings.values(),
+            key=lambda a: a.binding.action not in ("help", "app.help"),
+        )
         for active in ordered:
             binding = active.binding
             if not binding.show or not binding.description or binding.action in seen:

@@ -44,8 +44,9 @@ class LetterView(TextArea):
 
     def __init__(self, *, id: str | None = None) -> None:
         # No cursor-line band: it would paint over the mark of the focused field.
-        super().__init__("", read_only=True, soft_wrap=True, show_cursor=True,
-                         highlight_cursor_line=False, id=id)
+        super().__init__(
+            "", read_only=True, soft_wrap=True, show_cursor=True, highlight_cursor_line=False, id=id
+        )
         self._line_starts: list[int] = [0]
         self._styles: dict[int, list[tuple[int, int, Style]]] = {}
         self._mark: Span | None = None
@@ -87,9 +88,7 @@ class LetterView(TextArea):
         last, _ = self.location(end)
         for row in range(first, last + 1):
             row_start = self._line_starts[row]
-            styles.setdefault(row, []).append(
-                (max(start - row_start, 0), end - row_start, style)
-            )
+            styles.setdefault(row, []).append((max(start - row_start, 0), end - row_start, style))
 
     def highlight(self, spans: Iterable[tuple[Span, str]]) -> None:
         """Colour every proposed value by its state (`STATE_STYLES` keys)."""
