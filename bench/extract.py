@@ -83,6 +83,7 @@ def main() -> int:
     args = parser.parse_args()
 
     import ftfy
+
     import imrgold.core.extract as extract_mod
     from imrgold.core.evaluate import evaluate
     from imrgold.core.extract import extract

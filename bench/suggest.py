@@ -356,9 +356,10 @@ def measure_naive(queries: list[Query], sample: int) -> dict[str, object]:
     import bz2
     import pickle
 
+    from rapidfuzz import process, utils
+
     from imrgold.core.lexicon import default_lexicon
     from imrgold.core.lexicon_build import SUPPLEMENT_PATH, dictionary_path, load_supplement
-    from rapidfuzz import process, utils
 
     lex = default_lexicon()
     with bz2.open(dictionary_path(), "rb") as handle:

@@ -151,10 +151,11 @@ async def start_to_queue(db: Path) -> float:
 
 async def naive_queue(db: Path) -> float:
     """The queue in Textual's DataTable (the first version): it measures every cell."""
-    from imrgold.store import Store
-    from imrgold.tui.widgets.queue_table import decisions_text
     from textual.app import App
     from textual.widgets import DataTable
+
+    from imrgold.store import Store
+    from imrgold.tui.widgets.queue_table import decisions_text
 
     class Naive(App[None]):
         def compose(self):  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal, overload
 
 from imrgold.cli.common import UserError
 
@@ -62,6 +63,22 @@ def remember(name: str) -> Path:
     return path
 
 
+@overload
+def resolve(
+    arg: str | None,
+    *,
+    ask: Callable[[str], str] | None = None,
+    interactive: bool | None = None,
+    required: Literal[True] = True,
+) -> str: ...
+@overload
+def resolve(
+    arg: str | None,
+    *,
+    ask: Callable[[str], str] | None = None,
+    interactive: bool | None = None,
+    required: bool,
+) -> str | None: ...
 def resolve(
     arg: str | None,
     *,

@@ -198,7 +198,7 @@ def units(versions: Mapping[str, Flat]) -> dict[str, list[dict[str, Any]]]:
                 slots[i][rater] = j
     for slot in slots:
         for name in ITEM_FIELDS:
-            default = [] if name in ("drugs", "guidelines") else None
+            default: list[str] | None = [] if name in ("drugs", "guidelines") else None
             out[f"items.{name}"].append(
                 {r: versions[r].get(item_path(j, name), default) for r, j in slot.items()}
             )

@@ -142,9 +142,9 @@ def _date_edits(text: str, shift: Callable[[dt.date], dt.date], pivot: int) -> l
             continue
         moved = shift(day)
         year = f"{moved.year:04d}" if len(ys) == 4 else f"{moved.year % 100:02d}"
-        month = f"{moved.month:02d}" if len(match["m"]) == 2 else str(moved.month)
+        mm = f"{moved.month:02d}" if len(match["m"]) == 2 else str(moved.month)
         dd = f"{moved.day:02d}" if len(match["d"]) == 2 else str(moved.day)
-        edits.append(Edit(match.start(), match.end(), f"{month}/{dd}/{year}"))
+        edits.append(Edit(match.start(), match.end(), f"{mm}/{dd}/{year}"))
     for match in _ISO_DATE.finditer(text):
         day = _safe_date(int(match["y"]), int(match["m"]), int(match["d"]))
         if day is not None:
@@ -207,7 +207,8 @@ class Deidentifier:
             raise ValueError("a deidentification key must not be empty")
 
     def _mac(self, kind: str, value: str) -> str:
-        return hmac.new(self.key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+        key = self.key.encode() if isinstance(self.key, str) else self.key
+        return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
     def pseudonym(self, case_number: str) -> str:
         return "CASE-" + self._mac("case", case_number.strip().upper())[:10].upper()

@@ -20,6 +20,8 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from pydantic import BaseModel
+
 from imrgold.core import extract_items as items_mod
 from imrgold.core.extract_dates import DATE, DATE_RE, latest_year, parse_date
 from imrgold.core.models import (
@@ -46,7 +48,7 @@ _FIELD_FIELDS = set(ProposedField.model_fields)
 _PROPOSAL_FIELDS = set(Proposal.model_fields)
 
 
-def _built(cls: type, data: dict[str, Any], fields_set: set[str]) -> Any:
+def _built(cls: type[BaseModel], data: dict[str, Any], fields_set: set[str]) -> Any:
     """What ``cls.model_construct(**data)`` builds, at a fraction of its cost.
 
     The extractor makes ~100 fields and spans a letter and must run ~1,000 letters a second;
@@ -107,12 +109,12 @@ class _Fields:
                     if not mapped:
                         self._raw_spans[path] = (start, end)
                     s, e = span(start, end)
-                    obj = _NEW(Span)
-                    _SETATTR(obj, "__dict__", {"start": s, "end": e})
-                    _SETATTR(obj, "__pydantic_fields_set__", _SPAN_FIELDS)
-                    _SETATTR(obj, "__pydantic_extra__", None)
-                    _SETATTR(obj, "__pydantic_private__", None)
-                    mapped.append(obj)
+                    piece = _NEW(Span)
+                    _SETATTR(piece, "__dict__", {"start": s, "end": e})
+                    _SETATTR(piece, "__pydantic_fields_set__", _SPAN_FIELDS)
+                    _SETATTR(piece, "__pydantic_extra__", None)
+                    _SETATTR(piece, "__pydantic_private__", None)
+                    mapped.append(piece)
         rounded = _ROUNDED.get(confidence)
         if rounded is None:
             rounded = 0.0 if confidence < 0 else 1.0 if confidence > 1 else round(confidence, 3)
@@ -668,11 +670,11 @@ def _listed_diagnoses(
                     found.append((value, *_trim_span(text, s0, s0 + len(raw), 0)))
         elif re.match(r"\(?\d{1,2}[.)]", text[start : start + 4]):
             pos = start
-            while (entry := _DX_NUMBERED_ENTRY.match(text, pos, hi)) is not None:
-                value = _clean_dx(entry.group("d"))
+            while (numbered := _DX_NUMBERED_ENTRY.match(text, pos, hi)) is not None:
+                value = _clean_dx(numbered.group("d"))
                 if value:
-                    found.append((value, *_trim_span(text, *entry.span("d"), 0)))
-                pos = entry.end() + 1
+                    found.append((value, *_trim_span(text, *numbered.span("d"), 0)))
+                pos = numbered.end() + 1
     return found
 
 
@@ -686,7 +688,11 @@ def _diagnoses(text: str, lo: int, hi: int) -> tuple[list[tuple[str, int, int]],
     if found:
         seen: set[str] = set()
         # Several statements count, each diagnosis once (GOLD_CONVENTIONS).
-        unique = [f for f in found if not (f[0] in seen or seen.add(f[0]))]
+        unique = []
+        for f in found:
+            if f[0] not in seen:
+                seen.add(f[0])
+                unique.append(f)
         return unique, 0.8
     statements = 0
     for m in _finditer_at_cues(_DX_PROSE, text, lo, hi, lowered, _DX_CUE):

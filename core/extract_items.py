@@ -154,10 +154,10 @@ def keyword_category(request: str) -> str | None:
     if _CONSULTATION.search(request):
         return "therapy" if _COURSE.search(text) else "consultation"
     best: tuple[int, int, str] | None = None
-    for rank, (name, pattern) in enumerate(_CATEGORY_RULES):
+    for rank, (category_name, pattern) in enumerate(_CATEGORY_RULES):
         m = pattern.search(text)
         if m and (best is None or (m.start(), rank) < best[:2]):
-            best = (m.start(), rank, name)
+            best = (m.start(), rank, category_name)
     name = best[2] if best else None
     if name in ("equipment", "therapy", "other") and _RENTED.search(text):
         return "equipment"

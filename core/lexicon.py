@@ -25,6 +25,10 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+from pydantic import BaseModel, Field
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
 from imrgold.core.files import atomic_write
 from imrgold.core.lexicon_build import (
     ORIGIN_RANK,
@@ -48,9 +52,6 @@ from imrgold.core.lexicon_text import (
     name_tokens,
     tokens,
 )
-from pydantic import BaseModel, Field
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
 
 Origin = Literal["dictionary", "supplement", "learned", "letter"]
 
@@ -622,7 +623,7 @@ class Lexicon:
             if sim < floor:
                 break
             candidates.update(dict.fromkeys(self._entries(where)))
-        scores: dict[int, tuple[float, float]] = {}
+        scores: dict[int, tuple[float, int]] = {}
         for entry in candidates:
             match_key = self._t.keys[entry]
             covered: set[int] = set()

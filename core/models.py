@@ -10,7 +10,7 @@ can highlight, confirm and correct one field at a time without a second copy of 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -23,11 +23,11 @@ Priority = Literal["standard", "expedited"]
 Sex = Literal["male", "female"]
 Source = Literal["machine", "human"]
 
-DECISIONS: tuple[str, ...] = Decision.__args__
-CATEGORIES: tuple[str, ...] = Category.__args__
-GUIDELINES: tuple[str, ...] = Guideline.__args__
-PRIORITIES: tuple[str, ...] = Priority.__args__
-SEXES: tuple[str, ...] = Sex.__args__
+DECISIONS: tuple[str, ...] = get_args(Decision)
+CATEGORIES: tuple[str, ...] = get_args(Category)
+GUIDELINES: tuple[str, ...] = get_args(Guideline)
+PRIORITIES: tuple[str, ...] = get_args(Priority)
+SEXES: tuple[str, ...] = get_args(Sex)
 
 
 class _Strict(BaseModel):
@@ -263,7 +263,7 @@ def gold_json_schema() -> dict[str, Any]:
 LetterStatus = Literal[
     "new", "in_progress", "gold", "in_review", "flagged", "reviewed", "adjudication"
 ]
-LETTER_STATUSES: tuple[str, ...] = LetterStatus.__args__
+LETTER_STATUSES: tuple[str, ...] = get_args(LetterStatus)
 
 
 class Letter(_Strict):

@@ -124,10 +124,11 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
 
 
 def _size(n: int) -> str:
+    size = float(n)
     for unit in ("bytes", "kB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:g} {unit}" if unit == "bytes" else f"{n:.4g} {unit}"
-        n /= 1024
+        if size < 1024 or unit == "GB":
+            return f"{size:g} {unit}" if unit == "bytes" else f"{size:.4g} {unit}"
+        size /= 1024
     raise AssertionError("unreachable")
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from imrgold.core.models import Letter, LetterSummary
 from imrgold.store.errors import NotAStore, StoreDamaged, StoreError, StoreLocked
 from imrgold.store.journal import Journal, decode, encode
@@ -37,7 +39,6 @@ from imrgold.store.storage import (
     load_json,
     tinydb_shaped,
 )
-from pydantic import ValidationError
 
 
 @dataclass
@@ -368,9 +369,10 @@ def _record_seq(record: dict[str, Any] | None) -> int:
 
 
 def _row(lid: str, record: dict[str, Any] | None) -> dict[str, Any]:
-    from imrgold.store.store import _row_of
     from tinydb import TinyDB
     from tinydb.storages import MemoryStorage
+
+    from imrgold.store.store import _row_of
 
     db = TinyDB(storage=MemoryStorage)
     db.storage.write(record or {})

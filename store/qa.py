@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from imrgold.core.models import GoldRecord, Proposal
@@ -407,15 +407,11 @@ class MergeReport:
     proposals_added: int = 0  # to letters an interrupted merge had added without one
     versions_added: int = 0
     versions_same: int = 0
-    renamed: list = None  # (letter_id, annotator, new name) when both stores had that name
+    # (letter_id, annotator, new name) when both stores had that name
+    renamed: list[tuple[str, str, str]] = field(default_factory=list)
     finals_added: int = 0
-    to_adjudication: list = None
-    agreed: list = None
-
-    def __post_init__(self) -> None:
-        self.renamed = self.renamed or []
-        self.to_adjudication = self.to_adjudication or []
-        self.agreed = self.agreed or []
+    to_adjudication: list[str] = field(default_factory=list)
+    agreed: list[str] = field(default_factory=list)
 
 
 def _needs_adjudication(store, letter_id: str) -> bool:
@@ -554,7 +550,8 @@ class Stats:
     by_annotator: dict  # annotator -> {"gold": n, "final": n, "changes": n}
     rates: dict  # annotator -> {"letters": n, "hours": h, "per_hour": r | None}
     accuracy: dict  # period -> field key -> [correct, total]
-    by_status_annotator: dict = None  # status -> {last annotator to touch the letter: n}
+    # status -> {last annotator to touch the letter: n}
+    by_status_annotator: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -579,7 +576,7 @@ def gather_stats(store, *, period: str = "week", idle_minutes: int = IDLE_MINUTE
     from imrgold.core.agreement import FIELD_KEYS, flat_of, kind_of, same_value, units
 
     imported = {tuple(x) for x in store.meta(IMPORTED_KEY, [])}
-    by_status = Counter()
+    by_status: Counter[str] = Counter()
     by_status_annotator: dict[str, Counter] = defaultdict(Counter)
     by_annotator: dict[str, Counter] = defaultdict(Counter)
     events: dict[str, list] = defaultdict(list)

@@ -18,6 +18,10 @@ from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from tinydb import TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Table
+
 from imrgold.core.files import (
     DIR_MODE,
     FILE_MODE,
@@ -27,9 +31,6 @@ from imrgold.core.files import (
     private_dir,
 )
 from imrgold.store.errors import StoreDamaged
-from tinydb import TinyDB
-from tinydb.storages import Storage
-from tinydb.table import Table
 
 __all__ = [
     "DIR_MODE",

@@ -20,6 +20,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
+from tinydb import Query, TinyDB
+from tinydb.table import Document
+
 from imrgold.core.models import (
     LETTER_STATUSES,
     Change,
@@ -45,9 +49,6 @@ from imrgold.store.storage import (
     load_json,
     paused_gc,
 )
-from pydantic import BaseModel, ValidationError
-from tinydb import Query, TinyDB
-from tinydb.table import Document
 
 SCHEMA_VERSION = 2
 KEEP_BACKUPS = 5
@@ -95,7 +96,7 @@ def storage(db: TinyDB) -> AtomicJSONStorage:
 
 
 def get_one(db: TinyDB, table: str) -> dict[str, Any] | None:
-    return db.table(table).get(doc_id=_ONE)  # type: ignore[return-value]
+    return db.table(table).get(doc_id=_ONE)
 
 
 def put_one(db: TinyDB, table: str, doc: dict[str, Any]) -> None:
@@ -271,7 +272,7 @@ class Store:
                 ) from None
             self._rows[summary.letter_id] = doc.doc_id
             self._summaries[summary.letter_id] = summary
-        self._kv = {doc.get("key"): doc.doc_id for doc in self._catalog.table("kv")}
+        self._kv = {str(doc.get("key")): doc.doc_id for doc in self._catalog.table("kv")}
 
     def damaged(self, err: StoreDamaged) -> StoreDamaged:
         """``err`` with the last good backup and the way to repair, still one line."""
@@ -784,7 +785,7 @@ class Store:
         if "kv" in entry:
             self._apply_kv(entry["kv"])
         lid = entry.get("letter")
-        if "text" in entry:  # written at the next checkpoint (again, if replayed: same bytes)
+        if lid and "text" in entry:  # written at the next checkpoint (again, if replayed)
             self._texts[lid] = entry["text"]
         if lid:
             rec = self._record(lid, create=True)
@@ -881,7 +882,7 @@ class Store:
     def _shard_doc(self, letter_id: str) -> dict[str, Any] | None:
         shard = self._shard(letter_id)
         doc_id = self._shard_ids[letter_id[:2]].get(letter_id)
-        return shard.table("gold").get(doc_id=doc_id) if doc_id else None  # type: ignore[return-value]
+        return shard.table("gold").get(doc_id=doc_id) if doc_id else None
 
     def _put_shard_doc(self, lid: str, doc: dict[str, Any]) -> None:
         shard = self._shard(lid)

@@ -16,7 +16,6 @@ import sys
 import imrgold.store.store as store_module
 from imrgold.core.models import Letter
 from imrgold.store import Store
-
 from tests.store_helpers import corrected, fixture_letters
 
 

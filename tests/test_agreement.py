@@ -1,4 +1,5 @@
 import pytest
+
 from imrgold.core import agreement
 from imrgold.core.agreement import (
     agreement_report,

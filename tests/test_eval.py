@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from imrgold.cli.main import main
 from imrgold.core.evaluate import align_items, evaluate
 from imrgold.core.extract import extract

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from imrgold.core import export
 from imrgold.core.models import DisputedItem, GoldRecord, Proposal, ProposedField, Span
 

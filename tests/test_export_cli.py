@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from imrgold.cli.main import main
 from imrgold.core.extract import extract
 from imrgold.core.models import GoldRecord, ProposedField
 from imrgold.core.reading import read_letter
 from imrgold.store.store import Store
-
 from tests.store_helpers import isolate
 
 LETTERS = Path(__file__).resolve().parent.parent / "fixtures" / "letters"

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from imrgold.core import export
 from imrgold.core.deidentify import Deidentifier, Edit, apply_edits
 from imrgold.core.models import DisputedItem, GoldRecord

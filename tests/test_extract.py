@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from imrgold.cli.main import main
 from imrgold.core.extract import extract
 from imrgold.core.models import GoldRecord, flatten

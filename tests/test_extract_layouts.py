@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
+
 from imrgold.core.extract import extract
 from imrgold.core.extract_corpus import (
     HEADER_STYLES,

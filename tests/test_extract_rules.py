@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from imrgold.core.extract import extract
 from imrgold.core.extract_items import category, drug_detail, guidelines, keyword_category
 

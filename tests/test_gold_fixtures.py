@@ -16,6 +16,7 @@ from pathlib import Path
 
 import ftfy
 import pytest
+
 from imrgold.core.models import GUIDELINES, GoldRecord
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

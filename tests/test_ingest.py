@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from imrgold.cli.main import main
 
+from imrgold.cli.main import main
 from tests.letter_files import damaged_pdf, encrypted_pdf, pdf_bytes, write
 
 ROOT = Path(__file__).resolve().parent.parent

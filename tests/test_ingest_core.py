@@ -7,7 +7,6 @@ from pathlib import Path
 
 from imrgold.core.ingest import Summary, collect, ingest
 from imrgold.core.models import Letter, Proposal, ProposedField
-
 from tests.letter_files import write
 
 LETTERS = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "letters").glob("*.txt"))

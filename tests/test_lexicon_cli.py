@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from imrgold.cli.main import main
 from imrgold.core import lexicon
 

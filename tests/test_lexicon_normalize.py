@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from imrgold.core import lexicon
 from imrgold.core.lexicon import Lexicon
 

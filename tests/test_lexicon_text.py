@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from imrgold.core.lexicon_text import compact, name_tokens, split_components, strip_salts, tokens
 
 

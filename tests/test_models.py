@@ -4,6 +4,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
+
 from imrgold.core.models import (
     DisputedItem,
     GoldRecord,
@@ -11,7 +13,6 @@ from imrgold.core.models import (
     flatten,
     unflatten,
 )
-from pydantic import ValidationError
 
 LETTER_ID = "a" * 64
 

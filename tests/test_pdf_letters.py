@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from imrgold.cli.main import main
 from imrgold.core.models import GoldRecord, Proposal, flatten
 from imrgold.core.reading import read_letter

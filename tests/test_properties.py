@@ -7,6 +7,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from imrgold.core.extract import _extract, extract
 from imrgold.core.lexicon_text import fold as lexfold
 from imrgold.core.lexicon_text import letter_tokens, letter_words, tokens

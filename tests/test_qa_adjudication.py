@@ -1,6 +1,7 @@
 """Adjudication sessions over versions with different items (pure logic, no store)."""
 
 import pytest
+
 from imrgold.core.models import DisputedItem, GoldRecord
 from imrgold.store.qa import EDITED, MISSING, AdjudicationSession, ReviewSession
 

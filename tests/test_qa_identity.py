@@ -2,6 +2,7 @@ import os
 import stat
 
 import pytest
+
 from imrgold.cli import identity
 from imrgold.cli.common import UserError
 
@@ -52,7 +53,6 @@ def test_bad_names_refused(bad):
 def test_a_command_that_only_opens_the_store_uses_the_remembered_name(tmp_path, monkeypatch):
     from imrgold.cli.main import main
     from imrgold.store.store import Store
-
     from tests.store_helpers import corrected, fixture_letters, proposal_for
 
     db = tmp_path / "imrgold.json"

@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
+
 from imrgold.cli.main import main
 from imrgold.core.extract import extract
 from imrgold.core.models import ProposedField
 from imrgold.core.reading import read_letter
 from imrgold.store import qa
 from imrgold.store.store import Store
-
 from tests.store_helpers import isolate
 
 LETTERS = Path(__file__).resolve().parent.parent / "fixtures" / "letters"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from imrgold.core.reading import (
     LetterError,
     check_letter_text,
@@ -18,7 +19,6 @@ from imrgold.core.reading import (
     read_letter,
     strip_page_furniture,
 )
-
 from tests.letter_files import damaged_pdf, encrypted_pdf, pdf_bytes, write
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from imrgold.cli.main import main
 from imrgold.core.extract import extract
 from imrgold.core.reading import read_letter
 from imrgold.store import qa
 from imrgold.store.store import Store
 from imrgold.tui.review_app import ReviewApp, plan
-
 from tests.store_helpers import isolate
 
 LETTERS = Path(__file__).resolve().parent.parent / "fixtures" / "letters"

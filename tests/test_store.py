@@ -3,9 +3,9 @@ import os
 import stat
 
 import pytest
+
 from imrgold.core.models import LETTER_STATUSES
 from imrgold.store import ReadOnlyStore, Store, StoreError, StoreLocked, UnknownLetter
-
 from tests.store_helpers import corrected, fixture_letters, proposal_for
 
 

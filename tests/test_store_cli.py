@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from imrgold.cli.main import main
 from imrgold.store import Store, StoreLocked
-
 from tests.store_helpers import corrected, fixture_letters, proposal_for
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from imrgold.store import Store
 from imrgold.store.doctor import check
-
 from tests.store_crash_worker import new_letter, op_kind, op_value
 from tests.store_helpers import fixture_letters, proposal_for
 

@@ -4,10 +4,10 @@ import json
 from pathlib import Path
 
 import pytest
+
 from imrgold.cli.main import main
 from imrgold.store import Store, StoreDamaged
 from imrgold.store.doctor import check
-
 from tests.store_helpers import corrected, fixture_letters, proposal_for
 
 

@@ -4,6 +4,7 @@ import itertools
 
 from hypothesis import given
 from hypothesis import strategies as st
+
 from imrgold.store import history as hist
 
 paths = st.sampled_from(

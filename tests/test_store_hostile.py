@@ -13,9 +13,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from imrgold.cli.main import main
 from imrgold.store import NotAStore, Store, StoreDamaged
-
 from tests.store_helpers import corrected, fixture_letters, proposal_for
 
 

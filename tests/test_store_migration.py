@@ -1,10 +1,10 @@
 """Opening a schema-1 store (one plain TinyDB file) migrates it, after writing a backup."""
 
 import pytest
-from imrgold.core.models import Proposal
-from imrgold.store import SCHEMA_VERSION, Store, StoreError
 from tinydb import TinyDB
 
+from imrgold.core.models import Proposal
+from imrgold.store import SCHEMA_VERSION, Store, StoreError
 from tests.store_helpers import corrected, fixture_letters, proposal_for
 
 

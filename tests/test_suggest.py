@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
+
 from imrgold.core.lexicon import Candidate, Lexicon
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from imrgold.core.extract_dates import full_year, parse_date
 from imrgold.core.text import fix_mojibake, fold, repair
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from rich.console import Console
+
 from imrgold.cli.commands.annotate import bundled_letters, ingest_files
 from imrgold.core.lexicon import Candidate
 from imrgold.core.models import Span
@@ -20,7 +22,6 @@ from imrgold.tui.widgets.drug_suggestions import DrugSuggestions
 from imrgold.tui.widgets.field_editor import FieldEditor
 from imrgold.tui.widgets.letter_view import LetterView
 from imrgold.tui.widgets.queue_table import QueueTable
-from rich.console import Console
 
 N_LETTERS = 4
 

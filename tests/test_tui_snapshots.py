@@ -9,12 +9,13 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from textual.widgets import Input, TextArea
+
 from imrgold.cli.commands.annotate import bundled_letters, ingest_files
 from imrgold.store import Store
 from imrgold.tui.app import ImrGoldApp
 from imrgold.tui.screens.annotate import AnnotateScreen
 from imrgold.tui.widgets.queue_table import QueueTable
-from textual.widgets import Input, TextArea
 
 SIZES = [(120, 40), (80, 24)]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from imrgold.core.models import ITEM_FIELDS, Proposal, ProposedField, Span
 from imrgold.tui import fields
 from imrgold.tui.editing import Draft

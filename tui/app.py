@@ -11,18 +11,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import get_current_worker
 
 from imrgold.core.models import Letter, LetterSummary, Proposal
 from imrgold.tui.screens.annotate import AnnotateScreen
 from imrgold.tui.screens.confirm import ConfirmScreen
 from imrgold.tui.screens.help import HelpScreen
 from imrgold.tui.screens.queue import QueueScreen
-from textual import work
-from textual.app import App, SystemCommand
-from textual.binding import Binding
-from textual.screen import Screen
-from textual.worker import get_current_worker
 
 Ingest = Callable[[Any, Sequence[Path]], int]
 
@@ -269,7 +270,7 @@ class ImrGoldApp(App[None]):
         if not self.is_screen_installed("annotate"):
             self.install_screen(AnnotateScreen(order, index, loaded=loaded), "annotate")
         else:
-            self.get_screen("annotate").open_at(order, index, loaded)
+            cast(AnnotateScreen, self.get_screen("annotate")).open_at(order, index, loaded)
         if self.screen is not self.get_screen("annotate"):
             self.push_screen("annotate")
 

@@ -52,7 +52,7 @@ class Draft:
         self.proposal = self._redo.pop()
         return True
 
-    def _edit(self, change) -> bool:  # type: ignore[no-untyped-def]
+    def _edit(self, change) -> bool:
         self._checkpoint()
         before = self._undo[-1]
         change()

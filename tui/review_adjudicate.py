@@ -8,15 +8,16 @@ version is right; ``ctrl+s`` stores the adjudicated record as final.
 
 from __future__ import annotations
 
-from imrgold.store.qa import EDITED, MISSING, AdjudicationSession
-from imrgold.tui import fields
-from imrgold.tui.review_screen import QAScreen, next_pending, short, value_spans
-from imrgold.tui.widgets.letter_view import LetterView
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from imrgold.store.qa import EDITED, MISSING, AdjudicationSession
+from imrgold.tui import fields
+from imrgold.tui.review_screen import QAScreen, next_pending, short, value_spans
+from imrgold.tui.widgets.letter_view import LetterView
 
 LETTERS = "abcd"  # letter aliases for the first versions; stops before "e" (write own)
 
@@ -192,4 +193,4 @@ class AdjudicateScreen(QAScreen):
             self.notify(f"{len(pending)} difference(s) not chosen yet", severity="warning")
             self.query_one(DataTable).move_cursor(row=pending[0])
             return
-        self._save(lambda: self.app.finish_adjudication(self.session))
+        self._save(lambda: self.typed_app.finish_adjudication(self.session))

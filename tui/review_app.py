@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from imrgold.core.models import Span
-from imrgold.store import qa
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
+
+from imrgold.core.models import Span
+from imrgold.store import qa
 
 
 @dataclass(frozen=True)
@@ -102,16 +103,19 @@ class ReviewApp(App[None]):
             from imrgold.tui.review_screen import ReviewScreen
 
             record = self.store.get_gold(task.letter_id, annotator=task.annotator)
-            session = qa.ReviewSession.start(record, task.annotator, self.reviewer)
+            if record is None or task.annotator is None:
+                self._done(task, "skipped: the version to review is gone")
+                return
+            review = qa.ReviewSession.start(record, task.annotator, self.reviewer)
             spans, sources = self._provenance(task)
-            screen: Screen = ReviewScreen(session, text, spans, position, sources)
+            screen: Screen = ReviewScreen(review, text, spans, position, sources)
         else:
             from imrgold.tui.review_adjudicate import AdjudicateScreen
 
-            session = qa.AdjudicationSession.start(
+            adjudication = qa.AdjudicationSession.start(
                 task.letter_id, self.store.gold_versions(task.letter_id)
             )
-            screen = AdjudicateScreen(session, text, position)
+            screen = AdjudicateScreen(adjudication, text, position)
         self.push_screen(screen, callback=lambda outcome: self._done(task, outcome))
 
     def _done(self, task: Task, outcome: str | None) -> None:

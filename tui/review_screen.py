@@ -10,13 +10,8 @@ adjudication queue with both versions.  ``f`` flags a record a field-by-field re
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from imrgold.core.export import find_in_text
-from imrgold.core.models import Span
-from imrgold.store.qa import ReviewSession
-from imrgold.tui import fields
-from imrgold.tui.widgets.letter_view import LetterView
 from pydantic import ValidationError
 from textual import on
 from textual.app import ComposeResult
@@ -24,6 +19,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from imrgold.core.export import find_in_text
+from imrgold.core.models import Span
+from imrgold.store.qa import ReviewSession
+from imrgold.tui import fields
+from imrgold.tui.widgets.letter_view import LetterView
 
 VERDICT_MARKS = {"confirmed": "✓ ok", "corrected": "✎ fixed", None: "·"}
 VALUE_WIDTH = 32
@@ -50,9 +51,18 @@ def next_pending(pending: list[int], current: int) -> int:
     return next((i for i in pending if i > current), pending[0])
 
 
+if TYPE_CHECKING:
+    from imrgold.tui.review_app import ReviewApp
+
+
 class QAScreen(Screen[str | None]):
     """What review and adjudication share: a table beside the letter, skipped with ctrl+n,
     saved by the app; dismisses with the letter's new status, or None when skipped."""
+
+    @property
+    def typed_app(self) -> ReviewApp:
+        """The review app this screen runs in, with its own methods typed."""
+        return cast("ReviewApp", self.app)
 
     def action_toggle_letter(self) -> None:
         letter = self.query_one(LetterView)
@@ -198,7 +208,7 @@ class ReviewScreen(QAScreen):
                 self.notify("say what is wrong, so the annotator can fix it", severity="warning")
                 return
             self._close_editor()
-            self.dismiss(self.app.flag(self.session, comment))
+            self.dismiss(self.typed_app.flag(self.session, comment))
             return
         try:
             value = fields.parse(path, event.value)
@@ -268,4 +278,4 @@ class ReviewScreen(QAScreen):
             )
             self.query_one(DataTable).move_cursor(row=self.session.paths.index(pending[0]))
             return
-        self._save(lambda: self.app.finish_review(self.session))
+        self._save(lambda: self.typed_app.finish_review(self.session))

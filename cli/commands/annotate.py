@@ -31,7 +31,7 @@ def bundled_letters() -> list[Path]:
     return sorted(p for p in folder.glob("*") if p.suffix.lower() in (".txt", ".md", ".pdf"))
 
 
-def ingest_files(store, paths: Sequence[Path]) -> int:  # type: ignore[no-untyped-def]
+def ingest_files(store, paths: Sequence[Path]) -> int:
     """Add letters with their proposals as `imrgold ingest` does; returns how many were new."""
     from imrgold.cli.commands.ingest import StoreSink
     from imrgold.core.ingest import ingest

@@ -36,8 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _load_gold(path: Path) -> list[Any]:
-    from imrgold.core.models import GoldRecord
     from pydantic import ValidationError
+
+    from imrgold.core.models import GoldRecord
 
     if not path.exists():
         raise UserError(f"{path}: no such file or folder")
@@ -117,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
 
     pairs = []
     names: dict[str, str] = {}
-    missing = []
+    missing: list[str] = []
     stored = _store_letters(args, [r.letter_id for r in records if r.letter_id not in index])
     for record in records:
         found = index.get(record.letter_id)
@@ -128,10 +129,11 @@ def run(args: argparse.Namespace) -> int:
                 raise UserError(str(err)) from None
             names[record.letter_id] = found[0]
         else:
-            letter = stored.get(record.letter_id)
-            if letter is None:
+            known = stored.get(record.letter_id)
+            if known is None:
                 missing.append(record.letter_id)
                 continue
+            letter = known
             names[record.letter_id] = Path(letter.name).stem
         pairs.append((record, extract(letter.text, letter.letter_id)))
     for letter_id in missing:

@@ -41,9 +41,10 @@ def _expand(paths: list[str]) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
     from imrgold.core.extract import extract
     from imrgold.core.reading import LetterError, read_letter
-    from pydantic import ValidationError
 
     status = 0
     out = sys.stdout

@@ -8,8 +8,12 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from imrgold.cli.common import UserError, db_path
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 NAME = "ingest"
 HELP = "add letters (.txt, .md, .pdf files, folders, globs) and their proposals to the store"
@@ -161,7 +165,7 @@ class _Reporter:
     def __init__(self, total: int, *, quiet: bool) -> None:
         self.total = total
         self.quiet = quiet
-        self.progress = None
+        self.progress: Progress | None = None
 
     def __enter__(self) -> _Reporter:
         from rich.console import Console

@@ -46,9 +46,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print(stats) -> None:
-    from imrgold.core.agreement import FIELD_KEYS
     from rich.console import Console
     from rich.table import Table
+
+    from imrgold.core.agreement import FIELD_KEYS
 
     console = Console(highlight=False)
     who = sorted({a for c in stats.by_status_annotator.values() for a in c})

@@ -7,6 +7,17 @@ in thread workers, and every change is queued as a draft straight away.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
+from pydantic import ValidationError
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Input, Label
+from textual.worker import get_current_worker
+
 from imrgold.core.models import Letter, Proposal, Span, split_item_path
 from imrgold.tui import fields
 from imrgold.tui.editing import Draft
@@ -17,14 +28,10 @@ from imrgold.tui.widgets.field_editor import FieldEditor
 from imrgold.tui.widgets.field_table import FieldTable
 from imrgold.tui.widgets.key_footer import KeyFooter
 from imrgold.tui.widgets.letter_view import LetterView
-from pydantic import ValidationError
-from textual import on, work
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
-from textual.widgets import Input, Label
-from textual.worker import get_current_worker
+
+if TYPE_CHECKING:
+    from imrgold.tui.app import ImrGoldApp
+
 
 NEEDS_WORK = ("new", "in_progress")
 
@@ -34,6 +41,11 @@ Loaded = tuple[Letter, Proposal, bool]
 
 class AnnotateScreen(Screen[None]):
     """Correct one letter; next/previous letter reuse the screen."""
+
+    @property
+    def typed_app(self) -> ImrGoldApp:
+        """The app this screen runs in, with its own methods typed."""
+        return cast("ImrGoldApp", self.app)
 
     AUTO_FOCUS = None
 
@@ -166,9 +178,9 @@ class AnnotateScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="load")
     def _load(self, letter_id: str) -> None:
         try:
-            letter, proposal, restored = self.app.load_for_annotation(letter_id)
+            letter, proposal, restored = self.typed_app.load_for_annotation(letter_id)
         except Exception as err:  # a damaged letter file: say so, the annotator moves on
-            self.app.call_from_thread(self.app.report_failure, "cannot open the letter", err)
+            self.app.call_from_thread(self.typed_app.report_failure, "cannot open the letter", err)
             return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, letter, proposal, restored)
@@ -179,14 +191,14 @@ class AnnotateScreen(Screen[None]):
         self.letter, self.draft = letter, Draft(proposal)
         view = self.query_one(LetterView)
         view.show_letter(letter.text)
-        summary = self.app.summary(letter.letter_id)
+        summary = self.typed_app.summary(letter.letter_id)
         status = summary.status if summary else "new"
         self.title = letter.name
         self._title(status)
         self.current = None
         self._render_all()
         notes = ["draft restored"] if restored else []
-        if self.app.read_only:
+        if self.typed_app.read_only:
             notes.append("read-only: nothing is saved")
         self._status(" · ".join(notes))
         self.query_one(FieldEditor).focus_editor()
@@ -277,7 +289,7 @@ class AnnotateScreen(Screen[None]):
 
     def queue_draft(self) -> None:
         if self.draft is not None:
-            self.app.save_draft(self.draft.proposal.model_copy(deep=True))
+            self.typed_app.save_draft(self.draft.proposal.model_copy(deep=True))
 
     def commit_editor(self) -> bool:
         """Apply what the editor holds; False (and the error shown) when it does not parse."""
@@ -313,7 +325,7 @@ class AnnotateScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="suggest")
     def _suggest(self, key: str, query: str) -> None:
-        candidates = self.app.suggest(query, self.letter.text if self.letter else None)
+        candidates = self.typed_app.suggest(query, self.letter.text if self.letter else None)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(
                 self.query_one(FieldEditor).show_suggestions, key, query, candidates
@@ -321,7 +333,7 @@ class AnnotateScreen(Screen[None]):
 
     @on(FieldEditor.SuggestionAccepted)
     def _accepted(self, event: FieldEditor.SuggestionAccepted) -> None:
-        self.app.learn(event.query, event.candidate)
+        self.typed_app.learn(event.query, event.candidate)
         if note := nothing_added_note(event.candidate):
             self._status(note)
 
@@ -491,7 +503,7 @@ class AnnotateScreen(Screen[None]):
 
     def action_skip(self) -> None:
         for index in range(self.index + 1, len(self.order)):
-            summary = self.app.summary(self.order[index])
+            summary = self.typed_app.summary(self.order[index])
             if summary is None or summary.status in NEEDS_WORK:
                 self._go(index)
                 return
@@ -512,7 +524,7 @@ class AnnotateScreen(Screen[None]):
             where = ".".join(str(p) for p in first["loc"])
             self.notify(f"Not gold yet: {where}: {first['msg']}", severity="error")
             return
-        self.app.mark_gold(self.draft.proposal.model_copy(deep=True))
+        self.typed_app.mark_gold(self.draft.proposal.model_copy(deep=True))
         self.notify(f"{self.title} marked gold")
         self.action_skip() if self.index + 1 < len(self.order) else self.action_back()
 
@@ -520,7 +532,7 @@ class AnnotateScreen(Screen[None]):
         def flagged(comment: str | None) -> None:
             if comment is None:
                 return
-            self.app.set_status(self.letter_id, "flagged", comment or None)
+            self.typed_app.set_status(self.letter_id, "flagged", comment or None)
             self._title("flagged")
             self._status(f"flagged: {comment}" if comment else "flagged")
 

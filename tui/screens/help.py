@@ -22,16 +22,16 @@ WORKFLOW = """\
 """
 
 
-def _key_name(app, key: str) -> str:  # type: ignore[no-untyped-def]
+def _key_name(app, key: str) -> str:
     return app.get_key_display(Binding(key, ""))
 
 
-def ours(active) -> bool:  # type: ignore[no-untyped-def]
+def ours(active) -> bool:
     """The app's and screens' keys, not the text-editing keys every Input has."""
     return type(active.node).__module__.startswith("imrgold.tui.") or active.node is active.node.app
 
 
-def bindings_table(screen) -> Table:  # type: ignore[no-untyped-def]
+def bindings_table(screen) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column(style="bold", no_wrap=True)
@@ -57,7 +57,7 @@ def bindings_table(screen) -> Table:  # type: ignore[no-untyped-def]
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,f1,q,question_mark", "dismiss", "Close help")]
 
-    def __init__(self, underneath) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, underneath) -> None:
         super().__init__()
         self._underneath = underneath
 
@@ -70,5 +70,5 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(WORKFLOW, id="help-workflow")
             yield Static("[dim]Escape closes this help · Ctrl+P finds any command by name[/]")
 
-    async def action_dismiss(self, result=None) -> None:  # type: ignore[no-untyped-def]
+    async def action_dismiss(self, result=None) -> None:
         self.dismiss(None)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
 
-from imrgold.core.models import LETTER_STATUSES, LetterSummary
-from imrgold.tui.widgets.key_footer import KeyFooter
-from imrgold.tui.widgets.queue_table import QueueTable
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,6 +12,13 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Input, Label, ProgressBar, Select
 from textual.worker import get_current_worker
+
+from imrgold.core.models import LETTER_STATUSES, LetterSummary
+from imrgold.tui.widgets.key_footer import KeyFooter
+from imrgold.tui.widgets.queue_table import QueueTable
+
+if TYPE_CHECKING:
+    from imrgold.tui.app import ImrGoldApp
 
 
 def matches(summary: LetterSummary, status: str | None, words: Sequence[str]) -> bool:
@@ -42,6 +47,11 @@ def filter_summaries(
 
 
 class QueueScreen(Screen[None]):
+    @property
+    def typed_app(self) -> ImrGoldApp:
+        """The app this screen runs in, with its own methods typed."""
+        return cast("ImrGoldApp", self.app)
+
     AUTO_FOCUS = "#queue"
 
     BINDINGS = [
@@ -83,7 +93,7 @@ class QueueScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="queue")
     def reload(self) -> None:
-        summaries = self.app.load_summaries()
+        summaries = self.typed_app.load_summaries()
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._loaded, summaries)
 
@@ -93,7 +103,7 @@ class QueueScreen(Screen[None]):
         gold = sum(1 for s in summaries if s.status == "gold")
         self.query_one("#progress-label", Label).update(f"{gold} of {len(summaries)} gold")
         self.query_one(ProgressBar).update(total=max(len(summaries), 1), progress=gold)
-        label = self.app.store_label
+        label = self.typed_app.store_label
         self.query_one("#queue-title", Label).update(
             f"imrgold · {label}" if label else "imrgold", layout=False
         )
@@ -141,7 +151,7 @@ class QueueScreen(Screen[None]):
         letter_id = table.current_id()
         if letter_id is None:
             return
-        self.app.open_letters(table.letter_ids, table.cursor_row)
+        self.typed_app.open_letters(table.letter_ids, table.cursor_row)
 
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()

@@ -52,7 +52,8 @@ class DrugSuggestions(OptionList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.candidates: list[Any] = []
-        self.query = ""
+        # What the candidates answer (not `query`: that is every widget's DOM query).
+        self.for_query = ""
         self.display = False
         self.visible = False
 
@@ -67,7 +68,7 @@ class DrugSuggestions(OptionList):
             self.hide()
 
     def show_candidates(self, candidates: Sequence[Any], query: str = "") -> None:
-        self.candidates, self.query = list(candidates), query
+        self.candidates, self.for_query = list(candidates), query
         self.clear_options()
         self.add_options([Option(_prompt(c)) for c in self.candidates])
         self.visible = bool(self.candidates)
@@ -76,7 +77,7 @@ class DrugSuggestions(OptionList):
 
     def hide(self) -> None:
         if self.candidates:
-            self.candidates, self.query = [], ""
+            self.candidates, self.for_query = [], ""
             self.clear_options()
         self.visible = False
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from imrgold.tui.fields import LIST_SEPARATOR, Row
-from imrgold.tui.widgets.drug_suggestions import DrugSuggestions, ingredients
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Select
+
+from imrgold.tui.fields import LIST_SEPARATOR, Row
+from imrgold.tui.widgets.drug_suggestions import DrugSuggestions, ingredients
 
 STATE_WORDS = {"machine": "machine", "confirmed": "confirmed", "corrected": "corrected"}
 

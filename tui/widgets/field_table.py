@@ -7,10 +7,11 @@ added, removed or reordered.
 
 from __future__ import annotations
 
-from imrgold.tui.fields import Row
-from imrgold.tui.widgets.line_list import LineList
 from rich.text import Text
 from textual.message import Message
+
+from imrgold.tui.fields import Row
+from imrgold.tui.widgets.line_list import LineList
 
 STATE_MARKS = {"machine": "·", "confirmed": "✓", "corrected": "✎"}
 STATE_WIDTH, FIELD_WIDTH = 5, 17
@@ -78,7 +79,7 @@ class FieldTable(LineList):
     def line(self, row: int, width: int) -> Text:
         return row_line(self.rows[row], width)
 
-    def on_click(self, event) -> None:  # type: ignore[no-untyped-def]
+    def on_click(self, event) -> None:
         row = self.row_at(event.y)
         if row is not None:
             self.post_message(self.Clicked(self.keys[row]))

@@ -7,6 +7,7 @@ it takes to open a letter).
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.screen import Screen
@@ -51,7 +52,7 @@ class KeyFooter(Static):
             if not binding.show or not binding.description or binding.action in seen:
                 continue
             seen.add(binding.action)
-            style = description_style if active.enabled else description_style + "dim"
+            style = description_style if active.enabled else description_style + Style(dim=True)
             text.append(f" {self.app.get_key_display(binding)} ", key_style)
             text.append(f"{binding.description} ", style)
         if self.app.ENABLE_COMMAND_PALETTE:

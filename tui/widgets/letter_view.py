@@ -11,12 +11,13 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable
 
-from imrgold.core.models import Span
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
+
+from imrgold.core.models import Span
 
 # str.splitlines() breaks on these too; TextArea would turn each into a line of its own.
 _OTHER_BREAKS = str.maketrans({c: " " for c in "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
@@ -69,12 +70,14 @@ class LetterView(TextArea):
         row = bisect.bisect_right(self._line_starts, offset) - 1
         return row, offset - self._line_starts[row]
 
-    def offset(self, location: tuple[int, int]) -> int:
+    def text_offset(self, location: tuple[int, int]) -> int:
         row, column = location
         return self._line_starts[row] + column
 
     def selected_span(self) -> Span | None:
-        start, end = sorted((self.offset(self.selection.start), self.offset(self.selection.end)))
+        start, end = sorted(
+            (self.text_offset(self.selection.start), self.text_offset(self.selection.end))
+        )
         return Span(start=start, end=end) if end > start else None
 
     # -- highlighting ----------------------------------------------------------------------
@@ -124,13 +127,13 @@ class LetterView(TextArea):
             return None
         haystack = self.text.lower()
         needle = query.lower()
-        cursor = self.offset(self.selection.end)
+        cursor = self.text_offset(self.selection.end)
         if forward:
             at = haystack.find(needle, cursor)
             if at < 0:
                 at = haystack.find(needle)
         else:
-            at = haystack.rfind(needle, 0, max(0, self.offset(self.selection.start)))
+            at = haystack.rfind(needle, 0, max(0, self.text_offset(self.selection.start)))
             if at < 0:
                 at = haystack.rfind(needle)
         if at < 0:

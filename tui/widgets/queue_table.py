@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from imrgold.core.models import LetterSummary
-from imrgold.tui.widgets.line_list import LineList
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
+
+from imrgold.core.models import LetterSummary
+from imrgold.tui.widgets.line_list import LineList
 
 STATUS_STYLES = {
     "new": "dim",
@@ -101,7 +102,7 @@ class QueueTable(LineList, can_focus=True):
         if letter_id is not None:
             self.post_message(self.Selected(letter_id, self.cursor_row))
 
-    def on_click(self, event) -> None:  # type: ignore[no-untyped-def]
+    def on_click(self, event) -> None:
         row = self.row_at(event.y)
         if row is not None and row == self.cursor_row and event.chain > 1:
             self.action_select()
