@@ -35,14 +35,15 @@ def fixtures_dir() -> Path | None:
 def bundled_letters_dir() -> Path | None:
     """The real letters shipped with imrgold: the installed `imrgold.letters` package data, or
     ``fixtures/letters`` of a checkout."""
-    from importlib import resources
+    from importlib.util import find_spec
 
     try:
-        shipped = resources.files("imrgold.letters")
+        # A folder of data, no module: its spec names where it was installed.
+        spec = find_spec("imrgold.letters")
     except ModuleNotFoundError:
-        shipped = None
-    if shipped is not None and shipped.is_dir():
-        folder = Path(str(shipped))
+        spec = None
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        folder = Path(location)
         if any(folder.glob("*.txt")):
             return folder
     checkout = fixtures_dir()
