@@ -268,7 +268,10 @@ class Deidentifier:
         if record.patient.age is not None and record.patient.age > AGE_CAP:
             data["patient"]["age"] = GROUPED_AGE
             self.counts["ages over 89"] += 1
-        data["diagnoses"] = [self._string(d, original_id, pivot) for d in record.diagnoses]
+        data["diagnoses"] = [
+            {"text": self._string(d.text, original_id, pivot), "icd10": d.icd10}
+            for d in record.diagnoses
+        ]
         for item in data["items"]:
             item["request"] = self._string(item["request"], original_id, pivot)
             item["rationale"] = self._string(item["rationale"], original_id, pivot)

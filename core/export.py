@@ -56,6 +56,7 @@ LETTER_COLUMNS: tuple[str, ...] = (
     *HEADER_FIELDS,
     *(p.replace(".", "_") for p in REVIEWER_FIELDS + PATIENT_FIELDS),
     "diagnoses",
+    "diagnosis_codes",
 )
 ITEM_COLUMNS: tuple[str, ...] = ("item_index", *(f"item_{n}" for n in ITEM_FIELDS))
 CSV_COLUMNS: tuple[str, ...] = LETTER_COLUMNS + ITEM_COLUMNS
@@ -109,7 +110,7 @@ def _elements(value: Any) -> list[str]:
     if value is None or value == "":
         return []
     if isinstance(value, list):
-        return [str(v) for v in value if str(v)]
+        return [str(v) for v in value if v is not None and str(v)]
     return [str(value)]
 
 
@@ -169,17 +170,20 @@ def field_spans(
                     known[path] = spans
     item_starts = _item_starts(record, text, known)
     out: list[dict[str, Any]] = []
+    codes = flat.get("diagnosis_codes") or []
     for path, value in flat.items():
         elements = _elements(value)
-        if not elements:
-            continue
+        if not elements or path == "diagnosis_codes":
+            continue  # a diagnosis's code is carried on the diagnosis's own span
         split = split_item_path(path)
         start = item_starts.get(split[0], 0) if split else 0
         located = known.get(path) or [
             s for e in elements if (s := find_in_text(text, e, start)) is not None
         ]
-        for span in located:
-            # "item" on every span (None for letter fields): one schema for Arrow-based loaders.
+        aligned = path == "diagnoses" and len(located) == len(elements)
+        for index, span in enumerate(located):
+            # "item" and "icd10" on every span (None where they do not apply): one schema for
+            # Arrow-based loaders.
             out.append(
                 {
                     "start": span.start,
@@ -187,6 +191,7 @@ def field_spans(
                     "label": label_of(path),
                     "path": path,
                     "item": split[0] if split else None,
+                    "icd10": codes[index] if aligned and index < len(codes) else None,
                 }
             )
     out.sort(key=lambda s: (s["start"], s["end"], s["path"]))

@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from imrgold.core import extract_items as items_mod
+from imrgold.core import icd10
 from imrgold.core.extract_dates import DATE, DATE_RE, latest_year, parse_date
 from imrgold.core.models import (
     HEADER_FIELDS,
@@ -915,7 +916,12 @@ def _extract(text: str, letter_id: str) -> Proposal:
     _reviewer(clean, *sections.reviewer, fields)
     _patient(clean, sections.summary, fields)
     dx, dx_conf = _diagnoses(clean, *sections.summary)
-    fields.put("diagnoses", [v for v, _, _ in dx], dx_conf, [(s, e) for _, s, e in dx])
+    dx_spans = [(s, e) for _, s, e in dx]
+    fields.put("diagnoses", [v for v, _, _ in dx], dx_conf, dx_spans)
+    links = [icd10.link(v) for v, _, _ in dx]
+    # The codes are as sure as the diagnoses they code and the weakest link among them.
+    codes_conf = min([dx_conf, *(c for _, c in links)])
+    fields.put("diagnosis_codes", [code for code, _ in links], codes_conf, dx_spans)
 
     blocks = find_items(clean, issues)
     _items(clean, repaired, blocks, fields)

@@ -127,3 +127,28 @@ def open_private(path: Path, flags: int) -> int:
         raise UnsafeTarget(f"{path} is not a regular file")
     os.set_blocking(fd, True)
     return fd
+
+
+APP = "imrgold"
+
+
+def user_data_dir() -> Path:
+    """The user's imrgold data folder (learned drug names, supplements): ``$IMRGOLD_DATA_DIR``,
+    else the platform's data folder."""
+    env = os.environ.get("IMRGOLD_DATA_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP, appauthor=False))
+
+
+def user_cache_dir() -> Path:
+    """Where derived tables are kept between runs: ``$IMRGOLD_CACHE_DIR``, else the platform's
+    cache folder."""
+    env = os.environ.get("IMRGOLD_CACHE_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP, appauthor=False))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import os
 import re
 import threading
 from collections.abc import Iterable
@@ -29,7 +28,7 @@ from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from imrgold.core.files import atomic_write
+from imrgold.core.files import atomic_write, user_cache_dir, user_data_dir
 from imrgold.core.lexicon_build import (
     ORIGIN_RANK,
     SUPPLEMENT_PATH,
@@ -55,7 +54,6 @@ from imrgold.core.lexicon_text import (
 
 Origin = Literal["dictionary", "supplement", "learned", "letter"]
 
-APP = "imrgold"
 USER_SUPPLEMENT_FILE = "drug_supplement.json"
 LEARNED_FILE = "learned_drugs.json"
 
@@ -135,30 +133,12 @@ class Candidate(BaseModel):
     in_letter: bool = Field(default=False, description="The name also appears in the letter")
 
 
-def _user_data_dir() -> Path:
-    env = os.environ.get("IMRGOLD_DATA_DIR")
-    if env:
-        return Path(env)
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir(APP, appauthor=False))
-
-
-def _user_cache_dir() -> Path:
-    env = os.environ.get("IMRGOLD_CACHE_DIR")
-    if env:
-        return Path(env)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir(APP, appauthor=False))
-
-
 def user_supplement_path() -> Path:
-    return _user_data_dir() / USER_SUPPLEMENT_FILE
+    return user_data_dir() / USER_SUPPLEMENT_FILE
 
 
 def learned_path() -> Path:
-    return _user_data_dir() / LEARNED_FILE
+    return user_data_dir() / LEARNED_FILE
 
 
 def _write_private(path: Path, payload: object) -> None:
@@ -288,7 +268,7 @@ class Lexicon:
         self.supplement = supplement
         self.user_supplement = user_supplement or user_supplement_path()
         self.learned_file = learned or learned_path()
-        cache = (cache_dir or _user_cache_dir()) if use_cache else None
+        cache = (cache_dir or user_cache_dir()) if use_cache else None
         self._t: Tables = load_tables(self.dictionary, supplement, cache)
         self._postings = np.frombuffer(self._t.gram_postings, dtype=np.int32)
         # Suggestions, normalization and learning may come from different threads (the

@@ -91,6 +91,26 @@ class DisputedItem(_Strict):
         return sorted({d.strip().lower() for d in value if d.strip()})
 
 
+class Diagnosis(_Strict):
+    """A diagnosis the letter states, in its words, linked to ICD-10-CM."""
+
+    text: str = Field(description="The diagnosis as the letter writes it, line breaks folded")
+    icd10: str | None = Field(
+        default=None,
+        description="Its billable ICD-10-CM code, with the dot; null when no code fits",
+        pattern=r"^[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?$",
+    )
+
+    @field_validator("icd10")
+    @classmethod
+    def _in_code_set(cls, value: str | None) -> str | None:
+        from imrgold.core.icd10 import is_code
+
+        if value is not None and not is_code(value):
+            raise ValueError(f"{value} is not a billable ICD-10-CM code")
+        return value
+
+
 class GoldRecord(_Strict):
     """One IMR final determination letter as gold data (docs/gold-record.md)."""
 
@@ -106,8 +126,16 @@ class GoldRecord(_Strict):
     priority: Priority | None = None
     reviewer: Reviewer = Field(default_factory=Reviewer)
     patient: Patient = Field(default_factory=Patient)
-    diagnoses: list[str] = Field(default_factory=list)
+    diagnoses: list[Diagnosis] = Field(default_factory=list)
     items: list[DisputedItem] = Field(default_factory=list)
+
+    @field_validator("diagnoses", mode="before")
+    @classmethod
+    def _plain_diagnoses(cls, value: Any) -> Any:
+        # Records written before diagnoses were linked to ICD-10-CM hold plain strings.
+        if isinstance(value, list):
+            return [{"text": d, "icd10": None} if isinstance(d, str) else d for d in value]
+        return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -125,9 +153,13 @@ HEADER_FIELDS: tuple[str, ...] = (
 REVIEWER_FIELDS: tuple[str, ...] = tuple(f"reviewer.{n}" for n in Reviewer.model_fields)
 PATIENT_FIELDS: tuple[str, ...] = tuple(f"patient.{n}" for n in Patient.model_fields)
 ITEM_FIELDS: tuple[str, ...] = tuple(DisputedItem.model_fields)
-LETTER_FIELDS: tuple[str, ...] = HEADER_FIELDS + REVIEWER_FIELDS + PATIENT_FIELDS + ("diagnoses",)
+# A record's diagnoses are two flat fields, aligned element by element: their texts and their
+# ICD-10-CM codes (None where no code fits), so each is proposed, confirmed and scored alone.
+DIAGNOSIS_FIELDS: tuple[str, ...] = ("diagnoses", "diagnosis_codes")
+LETTER_FIELDS: tuple[str, ...] = HEADER_FIELDS + REVIEWER_FIELDS + PATIENT_FIELDS + DIAGNOSIS_FIELDS
 LIST_FIELDS = frozenset(
-    {"reviewer.specialties", "reviewer.subspecialties", "reviewer.licensure", "diagnoses"}
+    {"reviewer.specialties", "reviewer.subspecialties", "reviewer.licensure"}
+    | set(DIAGNOSIS_FIELDS)
     | {f for f in ITEM_FIELDS if f in ("drugs", "guidelines")}
 )
 
@@ -162,6 +194,10 @@ def flatten(record: GoldRecord) -> dict[str, Any]:
         split = split_item_path(path)
         if split:
             flat[path] = data["items"][split[0]][split[1]]
+        elif path == "diagnoses":
+            flat[path] = [d["text"] for d in data["diagnoses"]]
+        elif path == "diagnosis_codes":
+            flat[path] = [d["icd10"] for d in data["diagnoses"]]
         elif "." in path:
             group, name = path.split(".")
             flat[path] = data[group][name]
@@ -184,6 +220,10 @@ def unflatten(letter_id: str, flat: dict[str, Any]) -> GoldRecord:
         else:
             data[path] = value
     data["items"] = [items[i] for i in sorted(items)]
+    texts = data.pop("diagnoses", None) or []
+    codes = list(data.pop("diagnosis_codes", None) or [])
+    codes += [None] * (len(texts) - len(codes))
+    data["diagnoses"] = [{"text": t, "icd10": c} for t, c in zip(texts, codes, strict=False)]
     return GoldRecord.model_validate(data)
 
 

@@ -58,7 +58,7 @@ def test_record_pseudonym_shift_and_age():
     moved = dt.date(2016, 11, 5) + dt.timedelta(days=offset)
     assert moved.strftime("%m/%d/%y") in rationale
     assert (dt.date(2016, 10, 20) + dt.timedelta(days=offset)).strftime("%m/%d/%Y") in (
-        out.diagnoses[0]
+        out.diagnoses[0].text
     )
     summary = "\n".join(deid.summary())
     assert "1 in records" in summary and "pseudonym" in summary and "90 or older" in summary

@@ -86,7 +86,9 @@ def _gold_params():
         for path, value in flatten(record).items():
             # Drug names are the lexicon's answer for the request; that the extractor asks it
             # about the right request is checked below, the lexicon itself by its own tests.
-            if not path.endswith(".drugs"):
+            # ICD-10-CM codes are the linker's answer for each diagnosis: scored as a whole
+            # below, as a linker is (it is right on most, not all).
+            if not path.endswith(".drugs") and path != "diagnosis_codes":
                 params.append(pytest.param(letter, path, value, id=f"{letter.stem}:{path}"))
     return params
 
@@ -166,3 +168,29 @@ def test_spans_highlight_the_values_in_the_original(letter: Path, gold: Path) ->
             assert [_span_text(original, s.start, s.end).lower() for s in field.spans] == [
                 v.lower() for v in value
             ]
+
+
+def test_diagnosis_codes_link_most_gold_diagnoses_to_their_gold_code() -> None:
+    """Over every gold diagnosis the extractor finds, its proposed ICD-10-CM code is the gold
+    code for most, and it proposes no code rather than a wrong one when unsure."""
+    right = wrong = unsure = 0
+    for letter, gold in _gold_files():
+        record = GoldRecord.model_validate_json(gold.read_text(encoding="utf-8"))
+        flat = _flat(letter)
+        proposed = dict(
+            zip(flat.get("diagnoses", []), flat.get("diagnosis_codes", []), strict=True)
+        )
+        for diagnosis in record.diagnoses:
+            if diagnosis.icd10 is None or diagnosis.text not in proposed:
+                continue
+            code = proposed[diagnosis.text]
+            if code == diagnosis.icd10:
+                right += 1
+            elif code is None:
+                unsure += 1
+            else:
+                wrong += 1
+    total = right + wrong + unsure
+    assert total >= 150
+    assert right / total >= 0.7, (right, wrong, unsure)
+    assert wrong / total <= 0.25, (right, wrong, unsure)

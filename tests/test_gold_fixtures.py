@@ -176,9 +176,46 @@ def letter_level_problems(data: dict, text: str) -> list[str]:
     if age is not None and not re.search(rf"\b{age}[- ]year[- ]old|\baged {age}\b", text):
         found.append(f"patient.age {age} is not written as an age in the letter")
     for diagnosis in data["diagnoses"]:
-        if _SPACE.sub(" ", diagnosis).strip().lower() not in lowered:
-            found.append(f"diagnosis {diagnosis!r} is not in the letter")
+        written = diagnosis["text"]
+        if _SPACE.sub(" ", written).strip().lower() not in lowered:
+            found.append(f"diagnosis {written!r} is not in the letter")
+        code = diagnosis["icd10"]
+        if code is not None and not code_fits(code, written):
+            found.append(f"diagnosis {written!r}: {code} ({code_terms(code)[0]}) does not fit it")
     return found
+
+
+def code_terms(code: str) -> list[str]:
+    """What the code set says a code covers: its description, its inclusion terms, and those of
+    the categories above it; and the curated phrases of its subcategory (the linker's own
+    supplement, each phrase with its source)."""
+    import simple_icd_10_cm as cm
+
+    from imrgold.core.icd10 import SUPPLEMENT_PATH
+
+    supplement = json.loads(SUPPLEMENT_PATH.read_text(encoding="utf-8"))
+    terms = [p["phrase"] for p in supplement["phrases"] if p["code"][:5] == code[:5]]
+    for item in [code, *cm.get_ancestors(code)]:
+        if cm.is_chapter_or_block(item):
+            continue
+        terms.append(cm.get_description(item))
+        terms += cm.get_inclusion_term(item)
+    return terms
+
+
+def _stems(text: str) -> set[str]:
+    from imrgold.core.icd10 import normalize_words
+
+    return {w[:5] for w in normalize_words(text) if len(w) > 2}
+
+
+def code_fits(code: str, text: str) -> bool:
+    """A code fits a diagnosis when it names something the diagnosis names: a word of the
+    diagnosis (abbreviations expanded, first five letters) is a word of what the code covers."""
+    if re.match(r"(?i)status post\b|s/p\b", text) and code.startswith("Z9"):
+        return True  # a "status post" diagnosis is coded by its Z9 status code
+    covered = set().union(*(_stems(t) for t in code_terms(code)))
+    return bool(_stems(text) & covered)
 
 
 def detail_problems(where: str, item: dict) -> list[str]:
@@ -436,7 +473,9 @@ def test_checks_accept_the_unbroken_headed_record(headed_case):
         ("reviewer.licensure", lambda v: [*v, "HI"], "licensure HI"),
         ("reviewer.licensure", lambda v: [*v, "XX"], "licensure XX"),
         ("patient.age", lambda v: v + 1, "patient.age"),
-        ("diagnoses", lambda v: [v[0] + "s"], "diagnosis"),
+        ("diagnoses", lambda v: [{**v[0], "text": v[0]["text"] + "s"}], "diagnosis"),
+        # A valid code of another condition (Z00.00 is a general adult examination).
+        ("diagnoses", lambda v: [{**v[0], "icd10": "Z00.00"}], "does not fit"),
     ],
 )
 def test_checks_catch_a_letter_level_value_the_letter_does_not_write(

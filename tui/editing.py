@@ -121,28 +121,39 @@ class Draft:
 
     # -- list elements (diagnoses) -------------------------------------------------------------
 
+    def _aligned(self, path: str) -> tuple[str, ...]:
+        """A list field and those kept element by element beside it: a diagnosis's code moves,
+        goes and comes with the diagnosis."""
+        if path == "diagnoses" and "diagnosis_codes" in self.proposal.fields:
+            return ("diagnoses", "diagnosis_codes")
+        return (path,)
+
     def add_element(self, path: str, after: int | None, text: str = "") -> bool:
         def change() -> None:
-            field = self._field(path)
-            values = list(field.value or [])
-            at = len(values) if after is None else after + 1
-            values.insert(at, text)
-            if len(field.spans) >= at:
-                field.spans = [*field.spans[:at], Span(start=0, end=0), *field.spans[at:]]
-            field.value, field.source = values, "human"
-            self.proposal.fields[path] = field
+            for name in self._aligned(path):
+                field = self._field(name)
+                values = list(field.value or [])
+                at = len(values) if after is None else after + 1
+                values.insert(at, text if name == path else None)
+                if len(field.spans) >= at:
+                    field.spans = [*field.spans[:at], Span(start=0, end=0), *field.spans[at:]]
+                field.value, field.source = values, "human"
+                self.proposal.fields[name] = field
 
         return self._edit(change)
 
     def remove_element(self, path: str, index: int) -> bool:
         def change() -> None:
-            field = self._field(path)
-            values = list(field.value or [])
-            del values[index]
-            if index < len(field.spans):
-                field.spans = [s for i, s in enumerate(field.spans) if i != index]
-            field.value, field.source = values, "human"
-            self.proposal.fields[path] = field
+            for name in self._aligned(path):
+                field = self._field(name)
+                values = list(field.value or [])
+                if index >= len(values):
+                    continue
+                del values[index]
+                if index < len(field.spans):
+                    field.spans = [s for i, s in enumerate(field.spans) if i != index]
+                field.value, field.source = values, "human"
+                self.proposal.fields[name] = field
 
         return self._edit(change)
 
@@ -153,15 +164,18 @@ class Draft:
             return False
 
         def change() -> None:
-            moved = self._field(path)
-            values = list(moved.value)
-            values[index], values[target] = values[target], values[index]
-            if len(moved.spans) == len(values):
-                spans = list(moved.spans)
-                spans[index], spans[target] = spans[target], spans[index]
-                moved.spans = spans
-            moved.value, moved.source = values, "human"
-            self.proposal.fields[path] = moved
+            for name in self._aligned(path):
+                moved = self._field(name)
+                values = list(moved.value or [])
+                if max(index, target) >= len(values):
+                    continue
+                values[index], values[target] = values[target], values[index]
+                if len(moved.spans) == len(values):
+                    spans = list(moved.spans)
+                    spans[index], spans[target] = spans[target], spans[index]
+                    moved.spans = spans
+                moved.value, moved.source = values, "human"
+                self.proposal.fields[name] = moved
 
         return self._edit(change)
 

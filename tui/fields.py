@@ -84,7 +84,10 @@ LABELS = {
     "reviewer.licensure": "licensure",
     "patient.age": "patient age",
     "patient.sex": "patient sex",
+    "diagnosis_codes": "ICD-10-CM codes",
 }
+NO_CODE = "—"
+"""How a diagnosis without an ICD-10-CM code shows among the codes (and may be typed)."""
 
 
 def label(path: str, index: int | None = None) -> str:
@@ -109,7 +112,7 @@ def to_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
-        return LIST_SEPARATOR.join(str(v) for v in value)
+        return LIST_SEPARATOR.join(NO_CODE if v is None else str(v) for v in value)
     return str(value)
 
 
@@ -121,6 +124,8 @@ def parse(path: str, text: str) -> Any:
     """What the annotator typed for ``path`` as a schema value; ValueError says what is wrong."""
     name = path.split(".")[-1]
     text = " ".join(text.split())
+    if name == "diagnosis_codes":
+        return _codes(text)
     if is_list_field(path):
         parts = _split_list(text) if name != "diagnoses" else [text] if text else []
         if name == "licensure":
@@ -155,6 +160,26 @@ def parse(path: str, text: str) -> Any:
             raise ValueError("age is a whole number of years, 0-130")
         return int(text)
     return text
+
+
+def _codes(text: str) -> list[str | None]:
+    """ICD-10-CM codes typed one per diagnosis, ';' between them, '—' or '-' for none."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from imrgold.core.models import Diagnosis
+
+    codes: list[str | None] = []
+    for part in text.split(";"):
+        code = part.strip().upper()
+        if code in ("", "-", NO_CODE, "NONE", "NULL"):
+            codes.append(None)
+            continue
+        try:
+            # Through the schema's own statement of a code: format and code set.
+            codes.append(TypeAdapter(Diagnosis).validate_python({"text": "-", "icd10": code}).icd10)
+        except ValidationError as err:
+            raise ValueError(f"{code}: {err.errors()[0]['msg']}") from None
+    return codes
 
 
 def _row(key: str, path: str, index: int | None, field: ProposedField) -> Row:

@@ -1,0 +1,120 @@
+"""Diagnoses linked to ICD-10-CM: the linker, its cache, the command and older records."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from imrgold.cli.main import main
+from imrgold.core import icd10
+from imrgold.core.models import Diagnosis, GoldRecord
+
+
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [
+        # Phrases of the curated supplement, with the side and encounter applied.
+        ("lumbar strain", "S39.012A"),
+        ("cervical sprain, subsequent encounter", "S13.4XXD"),
+        ("right carpal tunnel syndrome", "G56.01"),
+        ("bilateral CTS", "G56.03"),
+        ("left shoulder impingement syndrome", "M75.42"),
+        ("pain in right arm", "M79.601"),
+        # Abbreviations and spinal levels spelled out.
+        ("L/S radiculopathy", "M54.17"),
+        ("disc protrusion at L4-L5", "M51.26"),
+        # The code set's own wording, read through the index.
+        ("strain of muscle, fascia and tendon of lower back", "S39.012A"),
+        ("contusion of right hand", "S60.221A"),
+    ],
+)
+def test_link_reads_diagnoses_as_letters_write_them(written, code):
+    assert icd10.link(written)[0] == code
+
+
+def test_link_proposes_nothing_rather_than_a_stretch():
+    for vague in ("industrial injury", "status post right knee arthroscopy", "multiple complaints"):
+        assert icd10.link(vague) == (None, 0.5), vague
+
+
+def test_suggest_ranks_billable_codes_with_descriptions():
+    found = icd10.suggest("right knee medial meniscus tear", limit=5)
+    assert len(found) == 5
+    assert all(icd10.is_code(c.code) for c in found)
+    assert [c.score for c in found] == sorted((c.score for c in found), reverse=True)
+    assert any(c.code.startswith("S83.2") and "right" in c.description.lower() for c in found)
+
+
+def test_a_damaged_code_cache_is_rebuilt_loudly(tmp_path, monkeypatch, caplog):
+    from importlib.metadata import version
+
+    monkeypatch.setenv("IMRGOLD_CACHE_DIR", str(tmp_path))
+    icd10._codes.cache_clear()
+    cached = tmp_path / f"icd10cm-{version('simple-icd-10-cm')}.json"
+    cached.write_text("[1, 2")
+    try:
+        with caplog.at_level("WARNING"):
+            assert icd10._codes()["M54.2"] == "Cervicalgia"
+        assert "unreadable" in caplog.text
+        assert json.loads(cached.read_text())["M54.2"] == "Cervicalgia"
+        assert (cached.stat().st_mode & 0o777) == 0o600
+    finally:
+        icd10._codes.cache_clear()
+
+
+def test_the_model_accepts_billable_codes_only():
+    assert Diagnosis(text="neck pain", icd10="M54.2").icd10 == "M54.2"
+    for bad in ("M54", "m54.2", "M54.5", "ZZZ.99", "M542"):
+        with pytest.raises(ValueError):
+            Diagnosis(text="x", icd10=bad)
+
+
+def test_a_record_written_before_codes_reads_with_null_codes():
+    record = GoldRecord.model_validate(
+        {"letter_id": "a" * 64, "diagnoses": ["lumbar strain", "insomnia"]}
+    )
+    assert [d.model_dump() for d in record.diagnoses] == [
+        {"text": "lumbar strain", "icd10": None},
+        {"text": "insomnia", "icd10": None},
+    ]
+
+
+def test_diagnoses_suggest_command(capsys):
+    assert main(["diagnoses", "suggest", "lumbar strain", "--json", "--limit", "3"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(lines) == 3 and set(lines[0]) == {"code", "description", "score"}
+    assert lines[0]["code"] == "S39.012A"
+    assert main(["diagnoses", "suggest", "  "]) == 2
+    assert "give a diagnosis" in capsys.readouterr().err
+
+
+def test_a_store_of_plain_diagnoses_exports_them_as_objects(tmp_path, monkeypatch):
+    """A store written before the change keeps every record and exports the new shape."""
+    from imrgold.core.reading import read_letter
+    from imrgold.store import Store
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    letters = Path(__file__).resolve().parent.parent / "fixtures" / "letters"
+    letter = read_letter(next(letters.glob("*.txt")))
+    record = GoldRecord.model_validate(
+        {"letter_id": letter.letter_id, "diagnoses": ["lumbar strain"]}
+    )
+    db = tmp_path / "old.json"
+    with Store.open(db, annotator="ann") as store:
+        store.add_letter(letter)
+        store.put_gold(record, "ann")
+    # As the older imrgold wrote them: plain strings in the record and the gold shard.
+    for path in (tmp_path / "old.d").rglob("*.json"):
+        if not path.is_file():
+            continue
+        raw = path.read_text()
+        old = raw.replace('{"text":"lumbar strain","icd10":null}', '"lumbar strain"')
+        path.write_text(old)
+    stored = [p.read_text() for p in (tmp_path / "old.d").rglob("*.json") if p.is_file()]
+    assert any('"lumbar strain"]' in raw for raw in stored)
+    out = tmp_path / "gold.jsonl"
+    assert main(["export", "--db", str(db), "--out", str(out)]) == 0
+    exported = json.loads(out.read_text())
+    assert exported["diagnoses"] == [{"text": "lumbar strain", "icd10": None}]
