@@ -44,7 +44,10 @@ _CATEGORY_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"\burine\b|\bdrug\s+(?:screen|test)|toxicolog|\blab(?:oratory|s)?\b|\bblood\s+(?:test|work)"
             r"|\bfunctional\s+capacity|\bFCE\b|\bhome\s+health|(?-i:\bRN\b|\bLVN\b)|\bnurs(?:e|ing)\b"
             r"|\bgym\b|membership|transportation|\bhome\s+care\b|\baide\b|genetic|\bDNA\b"
-            r"|\bpanel\b|\bCBC\b|weight\s+(?:loss|management)|\bdetox|housekeep|\bchores?\b",
+            r"|\bpanel\b|\bCBC\b|weight\s+(?:loss|management)|\bdetox|housekeep|\bchores?\b"
+            r"|(?-i:\bCMP\b|\bBMP\b|\bPTT?\b(?=\s*/|\s*,|\s*$)|\bINR\b|\bUA\b)|PT\s*/\s*PTT"
+            r"|urinalysis|metabolic\s+panel|(?:liver|renal|kidney|thyroid)\s+function|\blipid"
+            r"|\bhemoglobin\b|\bA1C\b|coagulation|\bserum\b",
         ),
         (
             "equipment",
@@ -77,6 +80,7 @@ _CATEGORY_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"|hospitali[sz]ation|rehabilitation\s+program|(?-i:\bHELP\b)|manipulation\b(?!\s+under)"
             r"|\btreatments?\b|shockwave|(?-i:\bESWT\b)|\bprogram\b|counsel"
             r"|electrical\s+(?:muscle\s+)?stimulation|\bE-?stim\b|(?-i:\bEMS\b)|infrared|diathermy"
+            r"|myofascial\s+release|soft\s+tissue\s+mobili[sz]ation"
             r"|(?:pulsed|therapeutic)\s+ultrasound",
         ),
         (
@@ -117,6 +121,7 @@ _COURSE = re.compile(
 )
 # An evaluation or re-examination is a consultation even by a therapist ("Chiropractic
 # evaluation", "Re-exam with chiropractor"), unless it comes with a course of visits.
+_SURGICAL_EVALUATION = re.compile(r"\bsurg\w*\s+(?:evaluation|eval|assessment)\b", re.I)
 _EVALUATION = re.compile(r"\bevaluations?\b|\beval\b|\bre-?exam(?:ination)?s?\b", re.I)
 # A drug injected at a site or by a technique is a procedure ("Lidocaine trigger point injection").
 _SITE_PROCEDURE = re.compile(
@@ -165,6 +170,8 @@ def keyword_category(request: str) -> str | None:
         return "therapy"
     if name == "therapy" and _EVALUATION.search(text) and not _COURSE.search(text):
         return "consultation"
+    if name == "procedure" and _SURGICAL_EVALUATION.search(text):
+        return "consultation"  # "Spine surgery evaluation": a surgeon sees the patient
     return name
 
 

@@ -303,6 +303,16 @@ def test_drug_detail(request_text: str, expected: dict[str, str]) -> None:
         # What a prefix lists decides: "Labs to include: X" is X.
         ("Pre-op labs to include: CBC", [], "other"),
         ("Labs to include: lumbar spine x-rays", [], "imaging"),
+        # Laboratory tests are "other", whatever their abbreviation.
+        ("Pre-operative PT/PTT", [], "other"),
+        ("CMP and INR", [], "other"),
+        ("Urinalysis", [], "other"),
+        ("Comprehensive metabolic panel", [], "other"),
+        # Heat and cold: a pad or unit is equipment, sessions are therapy.
+        ("Custom touch back heat therapy pad", [], "equipment"),
+        ("Infrared heat to the low back, 6 sessions", [], "therapy"),
+        ("Myofascial release 2 times a week for 3 weeks", [], "therapy"),
+        ("Spine surgery evaluation", [], "consultation"),
     ],
 )
 def test_category(request_text: str, drugs: list[str], expected: str) -> None:
