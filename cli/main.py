@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import re
 import sys
 from collections.abc import Sequence
 
@@ -49,13 +50,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except UserError as err:
-        print(f"imrgold {args.command}: error: {err}", file=sys.stderr)
+        _error(args.command, str(err))
         return err.exit_code
     except KeyboardInterrupt:
         print(f"imrgold {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as err:
+        # A full disk, a read-only file system, a folder one may not write: one line, no trace.
+        _error(args.command, _os_problem(err))
+        return 1
     except Exception as err:
         # A store error any command lets through is one line, as the commands' own are; the
         # store is imported only now, so a command that never opens one does not load TinyDB.
@@ -63,8 +68,29 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if not isinstance(err, StoreError):
             raise
-        print(f"imrgold {args.command}: error: {err}", file=sys.stderr)
+        _error(args.command, str(err))
         return 2
+
+
+# Control characters (a newline or an escape sequence in a file name) would break the
+# one-line-a-problem output or reach the terminal raw.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character written as an escape (``\\n``, ``\\x1b``)."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def _error(command: str, message: str) -> None:
+    print(f"imrgold {command}: error: {printable(message)}", file=sys.stderr)
+
+
+def _os_problem(err: OSError) -> str:
+    what = err.strerror or type(err).__name__
+    if err.filename is not None:
+        return f"{err.filename}: {what}"
+    return str(err) if err.strerror is None else what
 
 
 if __name__ == "__main__":

@@ -306,3 +306,38 @@ def test_a_lost_letter_text_is_restored_by_ingesting_the_original_again(
     # A second ingest of the same file is a plain duplicate again.
     assert main(["ingest", "--db", str(db), str(copy)]) == 0
     assert "0 restored" not in capsys.readouterr().out
+
+
+def test_os_errors_are_one_line_naming_the_file(tmp_path, capsys, monkeypatch):
+    """A full disk or a read-only file system while writing: one line, the file, no trace."""
+    import errno
+
+    from imrgold.core import files
+
+    db = tmp_path / "store.json"
+    assert main(["ingest", "--db", str(db), str(fixture_letters()[0].source_path)]) == 0
+    capsys.readouterr()
+
+    def full(path, data, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(files, "atomic_write", full)
+    monkeypatch.setattr("imrgold.cli.commands.export.atomic_write", full, raising=False)
+    out = tmp_path / "gold\nname\x1b[31m.jsonl"
+    code = main(["export", "--db", str(db), "--out", str(out), "--allow-empty"])
+    assert code != 0
+    line = _one_line(capsys)
+    assert "No space left on device" in line
+    assert "\x1b" not in line and "\\x1b" in line and "\\n" in line
+    assert not out.exists()
+
+
+def test_a_file_name_with_control_characters_stays_on_its_line(tmp_path, capsys):
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "bad\nname\x1b[2J.txt").write_bytes(b"")
+    assert main(["ingest", "--db", str(tmp_path / "s.json"), str(folder)]) != 0
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "empty file" in lines[0]
+    assert "\x1b" not in err and "\\x1b[2J" in lines[0]

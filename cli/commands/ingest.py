@@ -197,6 +197,9 @@ class _Reporter:
             self.progress.stop()
 
     def line(self, text: str) -> None:
+        from imrgold.cli.main import printable
+
+        text = printable(text)  # a file name with a newline or an escape stays one line
         if self.progress is not None:
             self.progress.console.print(text, markup=False, highlight=False, soft_wrap=True)
         else:
