@@ -70,7 +70,8 @@ def main() -> None:
     n = len(phrases)
     print(f"{n} labelled phrases (gold diagnoses with a code)")
     print(f"imrgold.core.icd10: top-1 {100 * top1 / n:.1f}%  top-5 {100 * top5 / n:.1f}%  "
-          f"no code proposed {100 * unlinked / n:.1f}%  median {p50:.2f} ms  p95 {p95:.2f} ms")  # fmt: skip
+          f"no code proposed {100 * unlinked / n:.1f}%  "
+          f"median {p50:.2f} ms  p95 {p95:.2f} ms")  # fmt: skip
 
     from rapidfuzz import fuzz, process
 

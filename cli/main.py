@@ -13,9 +13,16 @@ import pkgutil
 import re
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from imrgold.cli import commands
 from imrgold.cli.common import UserError
+
+FIRST_STEPS = """first steps:
+  imrgold annotate                 open the bundled letters in the annotation interface
+  imrgold ingest PATH...           add your own letters (.txt, .md, .pdf) to the store
+"""
+_DB_HELP = "store file (default: $IMRGOLD_DB, else the store in the user's data folder)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,29 +31,76 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="imrgold",
         description="Turn IMR final determination letters into gold-standard structured data.",
+        epilog=FIRST_STEPS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"imrgold {__version__}")
+    parser.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=_DB_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"imrgold.cli.commands.{info.name}")
-        if not hasattr(module, "NAME"):
-            continue
-        p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
-        p.add_argument(
-            "--db",
-            metavar="PATH",
-            default=None,
-            help="store file (default: $IMRGOLD_DB, else the store in the user's data folder)",
+    for module in command_modules():
+        p = sub.add_parser(
+            module.NAME,
+            help=module.HELP,
+            description=module.HELP,
+            epilog=module.EXAMPLES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(p)
+        if p.epilog != module.EXAMPLES:  # the command wrote an epilog of its own: keep both
+            p.epilog = f"{p.epilog}\n\n{module.EXAMPLES}"
         p.set_defaults(_run=module.run)
+        _everywhere(p, module.EXAMPLES)
     return parser
+
+
+def command_modules() -> list[ModuleType]:
+    """Every command module of `imrgold.cli.commands`, by name."""
+    found = []
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"imrgold.cli.commands.{info.name}")
+        if hasattr(module, "NAME"):
+            found.append(module)
+    return found
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[tuple[argparse.ArgumentParser, str]]:
+    """(sub-action parser, its one-line help) under ``parser``."""
+    return [
+        (action.choices[choice.dest], choice.help or "")
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for choice in action._choices_actions
+    ]
+
+
+def _everywhere(parser: argparse.ArgumentParser, examples: str) -> None:
+    """``--db`` accepted at every level, before or after a subcommand (a value given at one
+    level is not overwritten by another's default), and each sub-action's help showing the
+    command's examples for it."""
+    if not any("--db" in a.option_strings for a in parser._actions):
+        parser.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=_DB_HELP)
+    for child, summary in _subparsers(parser):
+        child.description = child.description or summary
+        name = child.prog.split()[-1]
+        own = [line for line in examples.splitlines()[1:] if f" {name}" in line]
+        child.epilog = child.epilog or "examples:\n" + "\n".join(own or [f"  {child.prog} --help"])
+        child.formatter_class = argparse.RawDescriptionHelpFormatter
+        _everywhere(child, examples)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:
+        # `imrgold` alone: what there is, and where to start.
+        print(parser.format_usage().strip())
+        print()
+        for module in command_modules():
+            print(f"  {module.NAME:<11} {module.HELP}")
+        print()
+        print(FIRST_STEPS.rstrip())
+        return 0
+    args.db = getattr(args, "db", None)
     try:
         return int(args._run(args) or 0)
     except UserError as err:

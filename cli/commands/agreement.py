@@ -9,6 +9,10 @@ from imrgold.cli.common import UserError, db_path
 
 NAME = "agreement"
 HELP = "per-field agreement between annotators (kappa, alpha, exact, F1) and machine vs gold"
+EXAMPLES = """examples:
+  imrgold agreement
+  imrgold agreement --json > agreement.json
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

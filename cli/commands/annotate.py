@@ -13,6 +13,11 @@ from imrgold.cli.identity import add_annotator_argument, resolve
 
 NAME = "annotate"
 HELP = "open the annotation interface on the store's letters"
+EXAMPLES = """examples:
+  imrgold annotate
+  imrgold annotate --db team/ana.json --annotator ana
+  imrgold annotate --read-only
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

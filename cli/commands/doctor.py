@@ -8,6 +8,10 @@ from imrgold.cli.common import UserError, db_path
 
 NAME = "doctor"
 HELP = "check the store for damage; --repair rebuilds what it can without losing gold records"
+EXAMPLES = """examples:
+  imrgold doctor
+  imrgold doctor --repair --db store.json
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,6 +10,12 @@ from imrgold.cli.common import UserError
 
 NAME = "drugs"
 HELP = "suggest drug names, normalize requests, learn aliases, add products to your supplement"
+EXAMPLES = """examples:
+  imrgold drugs suggest "Norco 10/325 #60"
+  imrgold drugs normalize "Medi-derm 0.035% cream"
+  imrgold drugs add Lidothol --generic lidocaine --generic menthol --source "DailyMed label"
+  imrgold drugs learn Cyclopean Cyclophene
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "normalize",
         help="an item request's generic active ingredients (as the gold record's drugs field)",
     )
-    normalize.add_argument("request", help='the item request, e.g. "Medi-derm 0.035% cream"')
+    normalize.add_argument("request", help='the item request, e.g. "Medi-derm 0.035%% cream"')
     normalize.add_argument("--letter", metavar="FILE", help="the letter the request comes from")
 
     learn = sub.add_parser(

@@ -13,6 +13,10 @@ from imrgold.cli.common import UserError, bundled_letters_dir, db_path, fixtures
 
 NAME = "eval"
 HELP = "score the extractor against gold records, field by field, with a calibration table"
+EXAMPLES = """examples:
+  imrgold eval --gold fixtures/gold
+  imrgold eval --gold fixtures/pdf/gold --letters fixtures/pdf --errors 20
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,6 +11,11 @@ from imrgold.cli.common import UserError, db_path
 
 NAME = "export"
 HELP = "write the gold data set (jsonl, csv or spans) to a file"
+EXAMPLES = """examples:
+  imrgold export --format jsonl --out gold.jsonl
+  imrgold export --format csv --status reviewed --out reviewed.csv
+  imrgold export --format spans --deidentify --out spans.jsonl
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -8,6 +8,10 @@ from pathlib import Path
 
 NAME = "extract"
 HELP = "print the machine's proposal for each letter as JSON Lines (gold-record shape)"
+EXAMPLES = """examples:
+  imrgold extract letter.pdf --json
+  imrgold extract inbox/ --proposal > proposals.jsonl
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

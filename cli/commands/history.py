@@ -10,6 +10,10 @@ from imrgold.cli.common import UserError, db_path
 
 NAME = "history"
 HELP = "show every change to a letter's record (field, old, new, who, when); restore a point"
+EXAMPLES = """examples:
+  imrgold history CM16-0237844
+  imrgold history CM16-0237844 --restore 3
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -84,10 +88,10 @@ def _restore(store, summary, at: str, annotator: str | None) -> int:
         raise UserError(str(err).splitlines()[0]) from None
     where = f"entry {point}" if isinstance(point, int) else point
     if "items" in type(result).model_fields:
-        kind = "final record"
+        saved_as = "the final record"
     else:
-        kind = f"{store.restored_track}'s draft"
-    print(f"restored {summary.name} to {where}; saved as the {kind}")
+        saved_as = f"{store.restored_track}'s draft"
+    print(f"restored {summary.name} to {where}; saved as {saved_as}")
     return 0
 
 

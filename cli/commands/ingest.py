@@ -17,6 +17,11 @@ if TYPE_CHECKING:
 
 NAME = "ingest"
 HELP = "add letters (.txt, .md, .pdf files, folders, globs) and their proposals to the store"
+EXAMPLES = """examples:
+  imrgold ingest inbox/
+  imrgold ingest "scans/**/*.pdf" --jobs 2
+  imrgold ingest letter.txt --db team/ana.json
+"""
 
 EXIT_SKIPPED = 1
 PARALLEL_FROM = 200

@@ -10,6 +10,10 @@ from imrgold.cli.identity import add_annotator_argument
 
 NAME = "merge"
 HELP = "merge another store's letters and gold versions into this one (differences -> adjudication)"
+EXAMPLES = """examples:
+  imrgold merge team/bob.json
+  imrgold merge team/bob.json --db team/ana.json --annotator ana
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

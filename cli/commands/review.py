@@ -10,6 +10,11 @@ from imrgold.cli.identity import add_annotator_argument
 
 NAME = "review"
 HELP = "QA review of other annotators' gold records, then adjudication of differing versions"
+EXAMPLES = """examples:
+  imrgold review
+  imrgold review --sample 0.2 --seed 7
+  imrgold review --list
+"""
 
 
 def _share(text: str) -> float:

@@ -9,6 +9,9 @@ from imrgold.core.models import gold_json_schema
 
 NAME = "schema"
 HELP = "print the gold record's JSON Schema"
+EXAMPLES = """examples:
+  imrgold schema > gold-record.schema.json
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -9,6 +9,10 @@ from imrgold.cli.common import UserError, db_path
 
 NAME = "stats"
 HELP = "counts by status and annotator, letters per hour, machine accuracy against gold over time"
+EXAMPLES = """examples:
+  imrgold stats
+  imrgold stats --json
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
