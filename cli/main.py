@@ -22,6 +22,8 @@ FIRST_STEPS = """first steps:
   imrgold annotate                 open the bundled letters in the annotation interface
   imrgold ingest PATH...           add your own letters (.txt, .md, .pdf) to the store
 """
+# Options a command takes that may also stand before it, with their value when not given.
+_BEFORE_OR_AFTER = {"db": None, "annotator": None, "read_only": False}
 _DB_HELP = "store file (default: $IMRGOLD_DB, else the store in the user's data folder)"
 
 
@@ -36,6 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"imrgold {__version__}")
     parser.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=_DB_HELP)
+    # Accepted here too for the commands that take them (checked in `main`).
+    parser.add_argument(
+        "--annotator", metavar="NAME", default=argparse.SUPPRESS, help="who is working"
+    )
+    parser.add_argument(
+        "--read-only", action="store_true", default=argparse.SUPPRESS, help="open read-only"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in command_modules():
         p = sub.add_parser(
@@ -51,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(_run=module.run)
         _everywhere(p, module.EXAMPLES)
     return parser
+
+
+def _command_parser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    return next(child for child, _ in _subparsers(parser) if child.prog.split()[-1] == name)
 
 
 def command_modules() -> list[ModuleType]:
@@ -79,6 +92,9 @@ def _everywhere(parser: argparse.ArgumentParser, examples: str) -> None:
     command's examples for it."""
     if not any("--db" in a.option_strings for a in parser._actions):
         parser.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=_DB_HELP)
+    for action in parser._actions:
+        if action.dest in _BEFORE_OR_AFTER:
+            action.default = argparse.SUPPRESS
     for child, summary in _subparsers(parser):
         child.description = child.description or summary
         name = child.prog.split()[-1]
@@ -100,7 +116,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         print(FIRST_STEPS.rstrip())
         return 0
-    args.db = getattr(args, "db", None)
+    command = _command_parser(parser, args.command)
+    for dest, default in _BEFORE_OR_AFTER.items():
+        if hasattr(args, dest):
+            if not any(a.dest == dest for a in command._actions):
+                parser.error(f"--{dest.replace('_', '-')} does not apply to {args.command}")
+        else:
+            setattr(args, dest, default)
     try:
         return int(args._run(args) or 0)
     except UserError as err:

@@ -403,6 +403,7 @@ def finish_adjudication(store, session: AdjudicationSession, adjudicator: str) -
 
 @dataclass
 class MergeReport:
+    selected: int = 0  # letters the other store holds
     letters_added: int = 0
     proposals_added: int = 0  # to letters an interrupted merge had added without one
     versions_added: int = 0
@@ -446,6 +447,7 @@ def _merge(target, other, source: str) -> MergeReport:
     report = MergeReport()
     imported = {tuple(x) for x in target.meta(IMPORTED_KEY, [])}
     for summary in other.summaries():
+        report.selected += 1
         lid = summary.letter_id
         theirs = other.gold_versions(lid)
         their_times = other.gold_times(lid) if theirs else {}

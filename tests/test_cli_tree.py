@@ -85,3 +85,58 @@ def test_user_facing_messages_read_as_english():
     assert found == []
     assert _BAD_ENGLISH.search("saved as the {kind}'s draft")
     assert _BAD_ENGLISH.search("a the letter")
+
+
+def test_merge_and_review_that_select_nothing_say_so(tmp_path, capsys, monkeypatch):
+    from imrgold.store import Store
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    ours, empty = tmp_path / "ours.json", tmp_path / "empty.json"
+    Store.open(empty, annotator="bob").close()
+    Store.open(ours, annotator="ana").close()
+    argv = ["merge", str(empty), "--db", str(ours), "--annotator", "ana"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "nothing to merge" in err and str(empty) in err
+    assert main([*argv, "--allow-empty"]) == 0
+    capsys.readouterr()
+    review = ["review", "--db", str(ours), "--annotator", "ana"]
+    assert main(review) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "nothing for ana to review or adjudicate" in err
+    assert main([*review, "--allow-empty"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "dest", "value"),
+    [
+        (["--annotator", "ana", "annotate"], "annotator", "ana"),
+        (["annotate", "--annotator", "ana"], "annotator", "ana"),
+        (["--read-only", "annotate"], "read_only", True),
+        (["annotate", "--read-only"], "read_only", True),
+        (["annotate"], "read_only", False),
+        (["--annotator", "ana", "merge", "other.json"], "annotator", "ana"),
+    ],
+)
+def test_annotator_and_read_only_before_or_after_where_they_apply(argv, dest, value):
+    import imrgold.cli.main as cli_main
+
+    seen = {}
+    parser = build_parser()
+    for child, _ in cli_main._subparsers(parser):
+        child.set_defaults(_run=lambda args: seen.update(vars(args)) or 0)
+    monkey = cli_main.build_parser
+    cli_main.build_parser = lambda: parser
+    try:
+        assert main(argv) == 0
+    finally:
+        cli_main.build_parser = monkey
+    assert seen[dest] == value
+
+
+def test_an_option_before_a_command_it_does_not_apply_to_is_refused(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--read-only", "ingest", "x.txt"])
+    assert done.value.code == 2
+    assert "--read-only does not apply to ingest" in capsys.readouterr().err

@@ -130,3 +130,23 @@ def test_a_pdf_letter_reads_cleanly_in_the_interface_text():
     for pdf in PDFS:
         letter = read_letter(pdf)
         assert not re.search(r"[\x00-\x08\x0b\x0d-\x1f\ufffe]", letter.text), pdf.name
+
+
+SHARED = FIXTURES.parent.parent / "shared" / "letters-pdf"
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="the shared published letters are not beside")
+def test_every_real_published_letter_ingests_with_every_item_decided(tmp_path, monkeypatch, capsys):
+    """All 75 real PDFs the project was given (15 with gold, 60 unlabeled) are added, exit 0."""
+    from imrgold.core.extract import extract
+
+    pdfs = sorted(SHARED.glob("*.pdf")) + sorted((SHARED / "unlabeled").glob("*.pdf"))
+    assert len(pdfs) >= 75
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("IMRGOLD_ANNOTATOR", "test")
+    assert main(["ingest", "--db", str(tmp_path / "s.json"), "-q", *map(str, pdfs)]) == 0
+    assert capsys.readouterr().out.startswith(f"{len(pdfs)} files: {len(pdfs)} added")
+    for pdf in pdfs:
+        letter = read_letter(pdf)
+        record = extract(letter.text, letter.letter_id).to_record()
+        assert record.items and all(i.decision for i in record.items), pdf.name

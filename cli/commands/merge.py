@@ -17,6 +17,9 @@ EXAMPLES = """examples:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-empty", action="store_true", help="exit 0 when the other store holds no letters"
+    )
     parser.add_argument("other", metavar="OTHER_STORE", help="the other annotator's store file")
     add_annotator_argument(parser)
     parser.add_argument(
@@ -49,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
             report = merge(target, other, source=source)
     except StoreError as err:
         raise UserError(str(err)) from None
+    if not report.selected and not args.allow_empty:
+        raise UserError(f"{other_path} holds no letters: nothing to merge (--allow-empty exits 0)",
+                        exit_code=1)  # fmt: skip
     print(
         f"merged {source} into {target_path}: {report.letters_added} letter(s) added, "
         f"{report.versions_added} gold version(s) added, {report.versions_same} already present, "

@@ -28,6 +28,11 @@ def _share(text: str) -> float:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="exit 0 when there is nothing to review or adjudicate",
+    )
     add_annotator_argument(parser)
     parser.add_argument(
         "--sample",
@@ -79,8 +84,16 @@ def run(args: argparse.Namespace) -> int:
                     print(f"{task.kind}\t{store.summary(task.letter_id).name}{by}")
                 return 0
             if not tasks:
-                print(f"nothing for {reviewer} to review or adjudicate")
-                return 0
+                kinds = [k for k, on in (("review", not args.adjudicate),
+                                         ("adjudicate", not args.no_adjudicate)) if on]  # fmt: skip
+                message = f"nothing for {reviewer} to {' or '.join(kinds)}"
+                if args.allow_empty:
+                    print(message)
+                    return 0
+                raise UserError(
+                    f"{message}: no other annotator's gold record (--allow-empty exits 0)",
+                    exit_code=1,
+                )
             app = ReviewApp(store, reviewer, tasks)
             app.run()
     except StoreError as err:
