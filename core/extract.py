@@ -592,8 +592,7 @@ def _split_list(text: str, base: int) -> list[tuple[str, int, int]]:
         chunk = text[s:e]
         cuts = list(re.finditer(r"\s+and\s+", chunk))
         if i == len(pieces) - 1 and cuts and not re.match(r"\s*and\s", chunk):
-            cut = cuts[-1]
-            bounds += [(s, s + cut.start()), (s + cut.end(), e)]
+            bounds += [(s + a, s + b) for a, b in _and_split(chunk, cuts)]
         else:
             bounds.append((s, e))
     out: list[tuple[str, int, int]] = []
@@ -602,6 +601,46 @@ def _split_list(text: str, base: int) -> list[tuple[str, int, int]]:
         if value:
             out.append((value, *_trim_span(text, bs, be, base)))
     return out
+
+
+_AND_SPLIT_LEAD = 15.0
+"""How much better (in ICD-10-CM match score) another split at 'and' must read than the split at
+the last 'and' to be taken."""
+
+
+def _and_split(chunk: str, cuts: list[re.Match[str]]) -> list[tuple[int, int]]:
+    """Where the last list piece splits at 'and': at the last 'and' (the list's own), unless
+    another choice of 'and's leaves parts that each read clearly better as diagnoses of the
+    code set ("pain in the left upper arm and sprain of the other part of the left hand and
+    wrist" is two, split at the first 'and'; "right and left shoulder sprain" is one)."""
+
+    def parts(chosen: tuple[re.Match[str], ...]) -> list[tuple[int, int]]:
+        edges = [0, *(x for c in chosen for x in (c.start(), c.end())), len(chunk)]
+        return list(itertools.pairwise(edges))[::2]
+
+    def reads(bounds: list[tuple[int, int]]) -> float:
+        scores = [_dx_score(chunk[a:b]) for a, b in bounds]
+        return min(scores) if scores else 0.0
+
+    default = parts((cuts[-1],))
+    if len(cuts) > 3:
+        return default
+    best, best_score = default, reads(default) + _AND_SPLIT_LEAD
+    # Left whole only when the last 'and' would cut off a bare qualifier ("right and left
+    # shoulder sprain"): two conditions joined by 'and' are two diagnoses however they score.
+    whole_allowed = any(_is_qualifier(chunk[a:b]) for a, b in default)
+    for n in range(0 if whole_allowed else 1, len(cuts) + 1):
+        for chosen in itertools.combinations(cuts, n):
+            option = parts(chosen)
+            if option != default and (score := reads(option)) > best_score:
+                best, best_score = option, score
+    return best
+
+
+def _dx_score(text: str) -> float:
+    """How well a phrase reads as one diagnosis of ICD-10-CM (0-100)."""
+    found = icd10.suggest(_clean_dx(text), limit=1)
+    return found[0].score if found else 0.0
 
 
 _DX_LEAD = re.compile(r"(?:\s|-|and\s|\(?\d{1,2}[.)]|\(paraphrased\))*", re.I)

@@ -100,6 +100,7 @@ _CONSULTATION = re.compile(
     r"|\bvisits?\s+(?:with|to)\b",
     re.I,
 )
+_WITH = re.compile(r"\S\s+with\s", re.I)
 # "Associated surgical service: Physical therapy" is physical therapy; "Labs to include: Chest
 # X-ray" is the X-ray.
 _SERVICE_PREFIX = re.compile(
@@ -156,7 +157,10 @@ def keyword_category(request: str) -> str | None:
     """The category whose words come first in the request (rule order breaks ties)."""
     prefix = _SERVICE_PREFIX.match(request)
     text = request[prefix.end() :] if prefix and prefix.end() < len(request) else request
-    if _CONSULTATION.search(request):
+    consult = _CONSULTATION.search(request)
+    # "Lumbar epidural steroid injection with pain interventionist consult": what comes with
+    # the thing named first does not make it a consultation.
+    if consult and not _WITH.search(request, 0, consult.start()):
         return "therapy" if _COURSE.search(text) else "consultation"
     best: tuple[int, int, str] | None = None
     for rank, (category_name, pattern) in enumerate(_CATEGORY_RULES):

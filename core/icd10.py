@@ -306,7 +306,7 @@ def suggest(text: str, limit: int = 10) -> list[Candidate]:
     if phrase is not None:
         code = _sided(_with_encounter(phrase[0], encounter), side)
         if is_code(code):
-            out[code] = 100.0 - 5.0 * phrase[1]
+            out[code] = 100.0 - 10.0 * phrase[1]
     postings, weight, totals = _index()
     descriptions = _codes()
     # The side is applied to the best codes afterwards; as a word it only blurs the ranking.
@@ -327,7 +327,7 @@ def suggest(text: str, limit: int = 10) -> list[Candidate]:
         extra = totals[code] - hit
         # What the query says that the code explains, less what the code adds unasked; injuries
         # prefer the encounter as written (initial by default).
-        fit = hit / query_weight - 0.08 * extra / query_weight
+        fit = hit / query_weight - 0.15 * extra / query_weight
         if code[0] in "ST" and len(code) == 8 and code[-1] != encounter:
             fit -= 0.5
         if hit < query_weight - 1e-9:

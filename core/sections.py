@@ -149,6 +149,27 @@ def _heading_start(text: str, last_line_start: int, floor: int) -> int:
     return start
 
 
+# A partial certification's heading ("The remaining IMR eligible portion of the original request,
+# Z, is: Upheld") comes after a preamble of whole sentences ("X was the original request. Y was
+# authorized by the Claims Administrator."), which the walk up the lines stops inside.
+_REMAINING = re.compile(r"\bremaining\b|\bIMR\s+eligible\b", re.I)
+_ORIGINAL_SENTENCE = re.compile(r"\bwas\s+the\s+original\s+request\b", re.I)
+_PREAMBLE_REACH = 600
+
+
+def _preamble_start(text: str, start: int, heading_end: int, floor: int) -> int:
+    """Where a partial certification's heading starts: at the line of its "was the original
+    request" sentence when the heading found so far has the remaining portion but not it."""
+    heading = text[start:heading_end]
+    if not _REMAINING.search(heading) or _ORIGINAL_SENTENCE.search(heading):
+        return start
+    reach = max(floor, start - _PREAMBLE_REACH)
+    sentences = list(_ORIGINAL_SENTENCE.finditer(text, reach, start))
+    if not sentences:
+        return start
+    return _heading_start(text, _line_start(text, sentences[-1].start()), floor)
+
+
 def _heading_end(text: str, decision_at: int, floor: int) -> tuple[int, bool]:
     """Where the heading before a decision word ends, and whether a ':' or 'is' introduces
     the decision (without one, only a label right after makes it a heading)."""
@@ -184,7 +205,7 @@ def find_items(text: str, issues: tuple[int, int]) -> list[ItemBlock]:
         labelled = bool(_LABEL.match(after))
         if not (introduced or labelled):
             continue
-        start = _heading_start(text, last_line, floor)
+        start = _preamble_start(text, _heading_start(text, last_line, floor), heading_end, floor)
         heads.append(
             (start, heading_end, m.end(), m.group("decision").lower(), m.span("decision"), labelled)
         )

@@ -313,6 +313,9 @@ def test_drug_detail(request_text: str, expected: dict[str, str]) -> None:
         ("Infrared heat to the low back, 6 sessions", [], "therapy"),
         ("Myofascial release 2 times a week for 3 weeks", [], "therapy"),
         ("Spine surgery evaluation", [], "consultation"),
+        # What comes with the thing named first does not change what it is.
+        ("Cervical facet injection with anesthesiology consultation", [], "procedure"),
+        ("Consultation with a spine surgeon", [], "consultation"),
     ],
 )
 def test_category(request_text: str, drugs: list[str], expected: str) -> None:

@@ -52,6 +52,9 @@ async def test_ingest_correct_save_export(tmp_path, monkeypatch, capsys):
             await _settle(pilot)
             await pilot.press("ctrl+g")  # mark gold, open the next letter
             await _settle(pilot)
+            # The gate asks about the fields left unchecked: yes, the rest is right.
+            await pilot.press("y")
+            await _settle(pilot)
             assert store.status(letter_id) == "gold"
 
     out = tmp_path / "gold.jsonl"

@@ -15,7 +15,7 @@ from imrgold.store import Store
 from imrgold.tui.app import ImrGoldApp
 from imrgold.tui.screens.annotate import AnnotateScreen
 from imrgold.tui.screens.comment import CommentScreen
-from imrgold.tui.screens.confirm import ConfirmScreen
+from imrgold.tui.screens.confirm import ConfirmScreen, StrictConfirmScreen
 from imrgold.tui.screens.help import HelpScreen, bindings_table, ours
 from imrgold.tui.screens.queue import QueueScreen
 from imrgold.tui.widgets.drug_suggestions import DrugSuggestions
@@ -309,13 +309,53 @@ async def test_decision_is_a_choice(store):
         await go_to(pilot, screen, "items.0.decision")
         old = screen.draft.proposal.get("items.0.decision").value
         other = "overturned" if old != "overturned" else "upheld"
-        await pilot.press("enter")  # opens the choices
+        await pilot.press("space")  # opens the choices
         await pilot.pause()
         await pilot.press(*other[:2])  # type to search
         await pilot.press("enter")
         await settle(pilot)
         assert screen.draft.proposal.get("items.0.decision").value == other
         assert store.get_draft(screen.letter_id).get("items.0.decision").value == other
+
+
+async def test_enter_on_a_choice_field_confirms_it_and_moves_on(store):
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        await go_to(pilot, screen, "items.0.decision")
+        before = screen.draft.proposal.get("items.0.decision")
+        await pilot.press("enter")
+        await settle(pilot)
+        after = screen.draft.proposal.get("items.0.decision")
+        assert after.value == before.value and after.confirmed and after.source == "machine"
+        assert screen.current == "items.0.category"
+        assert not app.screen.query("SelectOverlay").filter(".-expanded")
+
+
+@pytest.mark.parametrize("burst", [10, 25, 100])
+async def test_a_burst_of_enters_confirms_each_row_passed_and_changes_no_value(store, burst):
+    """Enters sent all at once, faster than the screen moves on: each confirms the row it
+    lands on and moves one row; no row gets another row's text."""
+    from textual import events
+
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_letter(pilot)
+        keys = [r.key for r in screen.rows]
+        start = keys[1]
+        await go_to(pilot, screen, start)
+        before = {p: f.value for p, f in screen.draft.proposal.fields.items()}
+        for _ in range(burst):
+            app.post_message(events.Key("enter", "\r"))
+        await settle(pilot)
+        after = screen.draft.proposal.fields
+        assert {p: f.value for p, f in after.items()} == before
+        walked = keys[1 : 1 + burst] if burst < len(keys) - 1 else keys[1:]
+        for key in walked:
+            path = key.partition("#")[0]
+            assert after[path].confirmed, key
+        if 1 + burst < len(keys):
+            assert screen.current == keys[1 + burst]
 
 
 async def test_add_remove_and_reorder_items_and_diagnoses(store):
@@ -459,7 +499,7 @@ async def test_drugs_corrected_then_marked_gold_teach_the_lexicon(store, lexicon
         await type_value(pilot, f"{misspelt} 5% PLO gel 120 g")
         await go_to(pilot, screen, "case_number")
         assert screen.draft.proposal.get("items.0.drugs").value == ["cyclobenzaprine"]
-        await pilot.press("ctrl+g")
+        await pilot.press("ctrl+g", "y")  # gold, though fields are left unchecked
         await settle(pilot)
         assert screen.letter_id != store.gold_records()[0].letter_id  # the next letter is open
         after = (await suggestions_for(pilot, screen, misspelt)).candidates[0]
@@ -489,6 +529,14 @@ async def test_mark_gold_stores_the_record_and_opens_the_next(store):
         await go_to(pilot, screen, "case_number")
         await type_value(pilot, "CM99-0000001")
         await pilot.press("ctrl+g")
+        await settle(pilot)
+        # The gate asks about the unchecked fields; Enter (pressed on at speed) is no.
+        assert isinstance(app.screen, StrictConfirmScreen)
+        assert "unchecked" in str(app.screen.query_one("#dialog-title").render())
+        await pilot.press("enter")
+        await settle(pilot)
+        assert store.get_gold(lid) is None and screen.letter_id == lid
+        await pilot.press("ctrl+g", "y")
         await settle(pilot)
         gold = store.get_gold(lid)
         assert gold is not None and gold.case_number == "CM99-0000001"
@@ -661,3 +709,20 @@ async def test_queue_cursor_keys(store):
         assert table.cursor_row == N_LETTERS - 1
         await pilot.press("pageup", "up")
         assert table.cursor_row == 0
+
+
+async def test_gold_is_refused_for_an_item_without_a_decision_and_the_cursor_goes_there(store):
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_letter(pilot)
+        lid = screen.letter_id
+        await pilot.press("alt+i")  # a blank item at the end
+        await settle(pilot)
+        blank = screen.draft.proposal.n_items - 1
+        await go_to(pilot, screen, f"items.{blank}.request")
+        await type_value(pilot, "Norco 10/325 #60")
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert store.get_gold(lid) is None and not isinstance(app.screen, StrictConfirmScreen)
+        assert screen.current == f"items.{blank}.decision"
+        assert any(f"item {blank + 1} has no decision" in n.message for n in app._notifications)

@@ -169,6 +169,8 @@ def _codes(text: str) -> list[str | None]:
     from imrgold.core.models import Diagnosis
 
     codes: list[str | None] = []
+    if not text.strip():
+        return codes
     for part in text.split(";"):
         code = part.strip().upper()
         if code in ("", "-", NO_CODE, "NONE", "NULL"):
@@ -210,3 +212,26 @@ def rows_for(proposal: Proposal) -> list[Row]:
             path = item_path(i, name)
             rows.append(_row(path, path, None, proposal.get(path)))
     return rows
+
+
+def gold_blockers(proposal: Proposal) -> list[tuple[str, str]]:
+    """(field path, why) for what stops a record from being gold, in reading order: an item
+    without a request or a decision, then any value the schema refuses."""
+    from pydantic import ValidationError
+
+    found = []
+    for i in range(proposal.n_items):
+        request = proposal.get(item_path(i, "request")).value
+        if not (request or "").strip():
+            found.append((item_path(i, "request"), f"item {i + 1} has no request"))
+        if proposal.get(item_path(i, "decision")).value is None:
+            found.append((item_path(i, "decision"), f"item {i + 1} has no decision"))
+    if not found:
+        try:
+            proposal.to_record()
+        except ValidationError as err:
+            first = err.errors()[0]
+            loc = [str(p) for p in first["loc"]]
+            path = ".".join(loc[:3]) if loc and loc[0] == "items" else ".".join(loc[:2])
+            found.append((path, f"{'.'.join(loc)}: {first['msg']}"))
+    return found

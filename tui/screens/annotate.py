@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from pydantic import ValidationError
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -23,6 +22,7 @@ from imrgold.tui import fields
 from imrgold.tui.editing import Draft
 from imrgold.tui.fields import Row
 from imrgold.tui.screens.comment import CommentScreen
+from imrgold.tui.screens.confirm import StrictConfirmScreen
 from imrgold.tui.widgets.drug_suggestions import nothing_added_note
 from imrgold.tui.widgets.field_editor import FieldEditor
 from imrgold.tui.widgets.field_table import FieldTable
@@ -316,6 +316,19 @@ class AnnotateScreen(Screen[None]):
 
     @on(FieldEditor.Committed)
     def _committed(self, event: FieldEditor.Committed) -> None:
+        if event.key != self.current:
+            # An Enter handled before the screen moved on: it was pressed on the row the screen
+            # is on now if it carries its old row's text unchanged, so it confirms this row;
+            # text typed into the old row goes to that row, and nothing moves.
+            old = self._row(event.key)
+            if old is None or event.text != old.text:
+                if old is not None:
+                    self._apply(event.key, event.text)
+                return
+            editor = self.query_one(FieldEditor)
+            if editor.row is None or editor.row.key != self.current:
+                return
+            event = FieldEditor.Committed(self.current, editor.text, event.advance)
         if self._apply(event.key, event.text) and event.advance:
             self._step(1)
 
@@ -515,14 +528,32 @@ class AnnotateScreen(Screen[None]):
             self._status("draft saved")
 
     def action_gold_next(self) -> None:
+        """Mark gold behind a gate: a record with an empty item, a missing decision or an
+        invalid value is refused (the cursor goes there); unchecked fields are asked about
+        once, with how many of them the machine was unsure of."""
         if self.draft is None or not self.commit_editor():
             return
-        try:
-            self.draft.proposal.to_record()
-        except ValidationError as err:
-            first = err.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            self.notify(f"Not gold yet: {where}: {first['msg']}", severity="error")
+        blockers = fields.gold_blockers(self.draft.proposal)
+        if blockers:
+            path, why = blockers[0]
+            self.notify(f"Not gold yet: {why}", severity="error")
+            if self._row(path) is not None:
+                self.focus_field(path)
+            return
+        unchecked = [r for r in self.rows if r.state == "machine"]
+        if not unchecked:
+            self._mark_gold()
+            return
+        low = sum(1 for r in unchecked if r.low)
+        question = (
+            f"{len(unchecked)} field(s) unchecked, {low} of them low-confidence: mark gold anyway?"
+        )
+        self.app.push_screen(
+            StrictConfirmScreen(question), lambda yes: self._mark_gold() if yes else None
+        )
+
+    def _mark_gold(self) -> None:
+        if self.draft is None:
             return
         self.typed_app.mark_gold(self.draft.proposal.model_copy(deep=True))
         self.notify(f"{self.title} marked gold")

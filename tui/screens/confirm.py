@@ -26,3 +26,18 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
+
+
+class StrictConfirmScreen(ConfirmScreen):
+    """A yes/no question only `y` answers yes: an Enter meant for the field list, pressed at full
+    speed, must not say yes to it."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n,escape,enter", "answer(False)", "No"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(self._question, id="dialog-title")
+            yield Label("[b]y[/b]: yes · [b]n[/b]/Escape/Enter: no", classes="hint")

@@ -37,10 +37,44 @@ def last_part(text: str) -> str:
     return text.rpartition(";")[2].strip()
 
 
-class ChoiceSelect(Select[str], inherit_bindings=False):
-    """A Select that leaves Up/Down to the screen (previous/next field); Enter or Space opens it."""
+class RowInput(Input):
+    """The editor's text box, which knows whose text it holds.
 
-    BINDINGS = [Binding("enter,space", "show_overlay", "Choose", show=False)]
+    Enter posts `Entered` with the row the text was loaded for, read when the key is handled:
+    Enters pressed faster than the screen moves on still name the row their text belongs to,
+    never the row the screen has reached meanwhile.
+    """
+
+    class Entered(Message):
+        def __init__(self, row_key: str | None, value: str) -> None:
+            super().__init__()
+            self.row_key, self.value = row_key, value
+
+    row_key: str | None = None
+
+    async def action_submit(self) -> None:
+        self.post_message(self.Entered(self.row_key, self.value))
+
+
+class ChoiceSelect(Select[str], inherit_bindings=False):
+    """A Select that leaves Up/Down to the screen (previous/next field): Enter confirms the
+    choice and moves on, as in a text field; Space or Ctrl+O opens the list."""
+
+    BINDINGS = [
+        Binding("enter", "enter", "Confirm", show=False),
+        Binding("space,ctrl+o", "show_overlay", "Choose", show=False),
+    ]
+
+    class Entered(Message):
+        def __init__(self, row_key: str | None, value: str) -> None:
+            super().__init__()
+            self.row_key, self.value = row_key, value
+
+    row_key: str | None = None
+
+    def action_enter(self) -> None:
+        value = "" if self.value is Select.NULL else str(self.value)
+        self.post_message(self.Entered(self.row_key, value))
 
 
 class FieldEditor(Vertical):
@@ -77,7 +111,7 @@ class FieldEditor(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Label("", id="editor-label")
-        yield Input(id="editor-input", placeholder="value (empty = null)")
+        yield RowInput(id="editor-input", placeholder="value (empty = null)")
         yield ChoiceSelect([], id="editor-select", prompt="(null)")
         yield DrugSuggestions(id="suggestions")
 
@@ -97,7 +131,7 @@ class FieldEditor(Vertical):
         self.row, self._is_drug = row, drug
         self.query_one(DrugSuggestions).reserve(drug)
         self._describe(row)
-        text_input, select = self.query_one(Input), self.query_one(Select)
+        text_input, select = self.query_one(RowInput), self.query_one(ChoiceSelect)
         # Toggling display re-lays out the screen: only when the kind of field changes.
         if text_input.display != (choices is None):
             text_input.display, select.display = choices is None, choices is not None
@@ -105,10 +139,12 @@ class FieldEditor(Vertical):
             with text_input.prevent(Input.Changed):
                 text_input.value = row.text
             text_input.cursor_position = len(row.text)
+            text_input.row_key = row.key  # with the text: an Enter names the row it confirms
         else:
             with select.prevent(Select.Changed):
                 select.set_options([(c, c) for c in choices])
                 select.value = row.text if row.text in choices else Select.NULL
+            select.row_key = row.key
         if focus:
             self.focus_editor()
 
@@ -166,15 +202,21 @@ class FieldEditor(Vertical):
         if self._is_drug and self.row is not None:
             self.post_message(self.QueryChanged(self.row.key, last_part(event.value)))
 
-    @on(Input.Submitted, "#editor-input")
-    def _submitted(self, event: Input.Submitted) -> None:
+    @on(RowInput.Entered)
+    def _submitted(self, event: RowInput.Entered) -> None:
         event.stop()
-        if self.row is None:
+        if self.row is None or event.row_key is None:
             return
-        if self.suggestions_shown:
+        if self.suggestions_shown and event.row_key == self.row.key:
             self.accept_suggestion()
             return
-        self.post_message(self.Committed(self.row.key, event.value, advance=True))
+        self.post_message(self.Committed(event.row_key, event.value, advance=True))
+
+    @on(ChoiceSelect.Entered)
+    def _choice_entered(self, event: ChoiceSelect.Entered) -> None:
+        event.stop()
+        if event.row_key is not None:
+            self.post_message(self.Committed(event.row_key, event.value, advance=True))
 
     @on(Select.Changed, "#editor-select")
     def _chosen(self, event: Select.Changed) -> None:
