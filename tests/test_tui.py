@@ -726,3 +726,24 @@ async def test_gold_is_refused_for_an_item_without_a_decision_and_the_cursor_goe
         assert store.get_gold(lid) is None and not isinstance(app.screen, StrictConfirmScreen)
         assert screen.current == f"items.{blank}.decision"
         assert any(f"item {blank + 1} has no decision" in n.message for n in app._notifications)
+
+
+@pytest.mark.parametrize("as_sent", ["alt key", "esc then key"])
+async def test_alt_keys_act_and_type_nothing_however_the_terminal_sends_them(store, as_sent):
+    """tmux and xterm send Alt+I as ESC followed by i, which Textual reads as a printable
+    "alt+i": the field being typed in must not get the letter."""
+    from textual import events
+
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_letter(pilot)
+        await go_to(pilot, screen, "items.0.strength")
+        await type_value(pilot, "5%")
+        n_items = screen.draft.proposal.n_items
+        if as_sent == "alt key":
+            await pilot.press("alt+i")
+        else:
+            app.post_message(events.Key("alt+i", "i"))  # what the parser makes of ESC i
+        await settle(pilot)
+        assert screen.draft.proposal.n_items == n_items + 1
+        assert screen.draft.proposal.get("items.0.strength").value == "5%"

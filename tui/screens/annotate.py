@@ -103,8 +103,10 @@ class AnnotateScreen(Screen[None]):
             show=False,
             tooltip="Flag the letter for a reviewer, with a comment",
         ),
-        Binding("alt+right", "next_letter", "Next letter", show=False),
-        Binding("alt+left", "prev_letter", "Prev letter", show=False),
+        # Alt keys are priority bindings: terminals that send Alt as ESC+key (tmux, xterm) make
+        # "alt+i" a printable "i", which the field's Input would otherwise type.
+        Binding("alt+right", "next_letter", "Next letter", show=False, priority=True),
+        Binding("alt+left", "prev_letter", "Prev letter", show=False, priority=True),
         Binding("ctrl+f", "find", "Find", tooltip="Find text in the letter (Enter: next match)"),
         Binding(
             "ctrl+t",
@@ -119,11 +121,11 @@ class AnnotateScreen(Screen[None]):
             show=False,
             tooltip="Move into the letter (arrows, Shift+arrows select) and back",
         ),
-        Binding("alt+i", "add_item", "Add item", show=False),
-        Binding("alt+d", "add_diagnosis", "Add diagnosis", show=False),
-        Binding("alt+x", "remove_entry", "Remove item/diagnosis", show=False),
-        Binding("alt+up", "move_entry(-1)", "Move item/diagnosis up", show=False),
-        Binding("alt+down", "move_entry(1)", "Move item/diagnosis down", show=False),
+        Binding("alt+i", "add_item", "Add item", show=False, priority=True),
+        Binding("alt+d", "add_diagnosis", "Add diagnosis", show=False, priority=True),
+        Binding("alt+x", "remove_entry", "Remove item/diagnosis", show=False, priority=True),
+        Binding("alt+up", "move_entry(-1)", "Move item/diagnosis up", show=False, priority=True),
+        Binding("alt+down", "move_entry(1)", "Move item/diagnosis down", show=False, priority=True),
         Binding("escape", "back", "Queue", tooltip="Back to the queue (the draft is kept)"),
     ]
 
