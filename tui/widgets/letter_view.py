@@ -3,7 +3,8 @@
 A read-only `TextArea` gives the annotator a cursor, selection with shift+arrows and search
 without the mouse.  Spans index into the original text, so the text shown here keeps one
 character per original character: line breaks that are not ``\\n`` (``\\r``, form feeds) become
-spaces rather than extra lines, and offsets convert to rows and columns with a bisect.
+spaces rather than extra lines, so do the breaks that only wrap a PDF's paragraph
+(`core.text.soft_breaks`), and offsets convert to rows and columns with a bisect.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
 
 from imrgold.core.models import Span
+from imrgold.core.text import soft_breaks
 
 # str.splitlines() breaks on these too; TextArea would turn each into a line of its own.
 _OTHER_BREAKS = str.maketrans({c: " " for c in "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
@@ -32,7 +34,13 @@ MARK_STYLE = Style(bgcolor="#d7875f", color="black", bold=True)
 
 
 def display_text(text: str) -> str:
-    return text.translate(_OTHER_BREAKS)
+    """The letter as shown: other line breaks as spaces, and the breaks that only wrap a PDF's
+    paragraph as spaces too, so the pane re-wraps paragraphs to its own width (one character
+    for one, so spans need no mapping)."""
+    shown = list(text.translate(_OTHER_BREAKS))
+    for offset in soft_breaks(text):
+        shown[offset] = " "
+    return "".join(shown)
 
 
 class LetterView(TextArea):
