@@ -9,9 +9,9 @@ and a letter reaches the sink only together with its proposal.
 from __future__ import annotations
 
 import datetime as dt
-import glob
 import itertools
 import os
+import re
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -145,7 +145,7 @@ def collect(args: Iterable[str | Path]) -> Inputs:
             else:
                 found.skipped.append(_unsupported(path))
         else:
-            matches = sorted(glob.glob(os.path.expanduser(text), recursive=True))
+            matches = _glob(os.path.expanduser(text))
             if not matches:
                 found.skipped.append(
                     Outcome(text, "skipped", f"{text}: matches no file", "matches no file")
@@ -167,19 +167,103 @@ def _unsupported(path: Path) -> Outcome:
 
 
 def _walk(folder: Path) -> tuple[list[Path], int]:
-    """Letter files under ``folder`` in path order; hidden files and folders are left out."""
+    """Letter files under ``folder`` in path order; hidden files and folders are left out, and
+    so are FIFOs, devices and sockets (counted as ignored with other files)."""
     files: list[Path] = []
     ignored = 0
-    for root, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(names):
-            if name.startswith("."):
-                continue
-            if Path(name).suffix.lower() in SUFFIXES:
-                files.append(Path(root) / name)
-            else:
-                ignored += 1
+    for path, kind in _entries(folder):
+        if kind == "file" and path.suffix.lower() in SUFFIXES:
+            files.append(path)
+        elif kind != "dir":
+            ignored += 1
     return sorted(files), ignored
+
+
+def _entries(root: Path, max_depth: int | None = None) -> Iterator[tuple[Path, str]]:
+    """Every entry under ``root`` as (path, "dir" | "file" | "other"), hidden ones left out.
+
+    Iterative (a tree thousands of folders deep needs no stack), and each folder is entered
+    once, known by its device and inode: a symbolic link back up the tree is not followed
+    round again.
+    """
+    seen: set[tuple[int, int]] = set()
+    stack: list[tuple[Path, int]] = [(root, 0)]
+    while stack:
+        folder, depth = stack.pop()
+        try:
+            info = folder.stat()
+        except OSError:
+            continue
+        if (info.st_dev, info.st_ino) in seen:
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        try:
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda e: e.name, reverse=True)
+        except OSError:
+            if folder != root:
+                yield folder, "other"  # a folder that cannot be read: counted, not entered
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            try:
+                if entry.is_dir():
+                    yield path, "dir"
+                    if max_depth is None or depth + 1 < max_depth:
+                        stack.append((path, depth + 1))
+                elif entry.is_file():
+                    yield path, "file"
+                else:
+                    yield path, "other"  # a FIFO, device or socket: never opened
+            except OSError:
+                yield path, "other"
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """A glob as a regular expression over '/'-separated paths: ``**`` any depth, ``*`` and
+    ``?`` within one name, ``[...]`` a class."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and (close := pattern.find("]", i + 2)) != -1:
+            body = pattern[i + 1 : close].replace("\\", "\\\\")
+            out.append("[^" + body[1:] + "]" if body.startswith("!") else "[" + body + "]")
+            i = close + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def _glob(pattern: str) -> list[str]:
+    """Paths matching a glob, sorted, found by a loop-safe walk from the pattern's literal
+    folder (`glob.glob` with ``**`` follows symbolic links round a loop forever)."""
+    parts = pattern.split("/")
+    literal = next((i for i, p in enumerate(parts) if _GLOB_MAGIC & set(p)), len(parts))
+    root = "/".join(parts[:literal]) or ("/" if pattern.startswith("/") else ".")
+    rest = parts[literal:]
+    depth = None if any("**" in p for p in rest) else len(rest)
+    regex = _glob_regex("/".join(rest))
+    prefix = root.rstrip("/") + "/" if root not in (".", "/") else ("/" if root == "/" else "")
+    found = []
+    for path, _kind in _entries(Path(root), depth):
+        relative = path.relative_to(root).as_posix()
+        if regex.match(relative):
+            found.append(prefix + relative)
+    return sorted(found)
 
 
 # ---------------------------------------------------------------------------------------------

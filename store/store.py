@@ -34,7 +34,13 @@ from imrgold.core.models import (
     unflatten,
 )
 from imrgold.store import history as hist
-from imrgold.store.errors import ReadOnlyStore, StoreDamaged, StoreError, UnknownLetter
+from imrgold.store.errors import (
+    NotAStore,
+    ReadOnlyStore,
+    StoreDamaged,
+    StoreError,
+    UnknownLetter,
+)
 from imrgold.store.journal import Journal
 from imrgold.store.layout import Layout
 from imrgold.store.lock import WriterLock
@@ -170,18 +176,13 @@ class Store:
                     path=str(self.path),
                 )
             )
+        if self.path.exists():
+            # Before any folder or lock file is made beside it: a foreign file stays alone.
+            self._vet_catalog()
         if self.read_only:
             if not self.path.exists():
                 raise StoreError(f"no store at {self.path}")
         else:
-            if self.path.exists():
-                # Before any folder or lock file is made beside it: a foreign file stays alone.
-                from imrgold.store.migrations import stored_version
-
-                try:
-                    stored_version(load_json(self.path), self.layout)
-                except StoreDamaged as err:
-                    raise self.damaged(err) from None
             ensure_dir(self.path.parent)
             ensure_dir(self.layout.dir)
             self._lock.acquire(self.annotator)
@@ -195,6 +196,22 @@ class Store:
                 self.checkpoint()
             self._journal.open_for_append()
             self._backup()
+
+    def _vet_catalog(self) -> None:
+        """Refuse a file that is not this store's catalog: `NotAStore` for another file (some
+        JSON, or not JSON and nothing of a store beside it), `StoreDamaged` for a catalog whose
+        letters lie beside it."""
+        from imrgold.store.migrations import holds_letters, stored_version
+
+        try:
+            stored_version(load_json(self.path), self.layout)
+        except StoreDamaged as err:
+            if not holds_letters(self.layout) and not self.layout.backups.is_dir():
+                problem = str(err.args[0]).rpartition("(")[2].rstrip(")")
+                raise NotAStore(
+                    f"{self.path} is not an imrgold store ({problem})", path=str(self.path)
+                ) from None
+            raise self.damaged(err) from None
 
     def _load(self) -> None:
         from imrgold.store.migrations import migrate_if_needed, stored_version

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from imrgold.core.ingest import Summary, collect, ingest
 from imrgold.core.models import Letter, Proposal, ProposedField
 from tests.letter_files import write
@@ -131,3 +133,91 @@ def test_summary_line():
         "7 files: 3 added, 1 duplicate, 3 skipped (2 empty file, 1 needs OCR); "
         "2 other files ignored"
     )
+
+
+# -- walking folders and globs: loops, depth, FIFOs -------------------------------------------
+
+
+def _tree(root: Path) -> None:
+    for rel in ("a/x.txt", "a/b/y.txt", "a/b/c/z.md", "a/b/c/d.pdf", "a/n.json", "e/f/g/h.txt",
+                "top.txt", "a/.hidden/q.txt", "a/b/[x].txt"):  # fmt: skip
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "**/*.txt",
+        "a/*.txt",
+        "a/**/*.md",
+        "*/b/*",
+        "**",
+        "a/b/?.txt",
+        "**/[xy].txt",
+        "e/**/h.*",
+        "a/b/c/*.pdf",
+        "a/**/*",
+        "nothing/**/*.txt",
+    ],
+)
+def test_the_loop_safe_glob_matches_the_standard_one_on_a_plain_tree(
+    tmp_path, monkeypatch, pattern
+):
+    import glob
+
+    from imrgold.core.ingest import _glob
+
+    _tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    expected = sorted(
+        p
+        for p in glob.glob(pattern, recursive=True)
+        if not any(s.startswith(".") for s in p.split("/"))
+    )
+    assert _glob(pattern) == expected
+
+
+def test_a_recursive_glob_through_symlink_loops_ends_and_finds_each_file_once(tmp_path):
+    from imrgold.core.ingest import collect
+
+    _tree(tmp_path)
+    (tmp_path / "a" / "b" / "loop").symlink_to(tmp_path / "a")
+    (tmp_path / "e" / "f" / "up").symlink_to(tmp_path)
+    found = collect([str(tmp_path / "**" / "*.txt")])
+    names = sorted(p.name for p in found.files)
+    assert names.count("x.txt") >= 1 and len(found.files) < 20
+    folder = collect([tmp_path])
+    assert len({p.resolve() for p in folder.files}) == len(folder.files)
+
+
+def test_a_tree_thousands_of_folders_deep_is_walked(tmp_path):
+    from imrgold.core.ingest import collect
+
+    # Deeper than the interpreter's recursion limit, shallower than the OS's path limit.
+    deep = tmp_path
+    for _ in range(1500):
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "letter.txt").write_text("x")
+    try:
+        found = collect([tmp_path])
+        assert [p.name for p in found.files] == ["letter.txt"]
+    finally:
+        # Removed from the bottom up: pytest's own clean-up (shutil.rmtree) recurses.
+        (deep / "letter.txt").unlink()
+        while deep != tmp_path:
+            deep.rmdir()
+            deep = deep.parent
+
+
+def test_fifos_in_a_folder_are_ignored_not_opened(tmp_path):
+    import os
+
+    from imrgold.core.ingest import collect
+
+    (tmp_path / "letter.txt").write_text("x")
+    os.mkfifo(tmp_path / "pipe.txt")
+    found = collect([tmp_path])
+    assert [p.name for p in found.files] == ["letter.txt"] and found.ignored == 1

@@ -341,3 +341,34 @@ def test_a_file_name_with_control_characters_stays_on_its_line(tmp_path, capsys)
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and "empty file" in lines[0]
     assert "\x1b" not in err and "\\x1b[2J" in lines[0]
+
+
+@pytest.mark.parametrize("limit", ["nan", "inf", "-inf", "1e300", "0", "-1"])
+def test_a_max_size_that_is_no_size_is_one_line(tmp_path, capsys, limit):
+    letter = str(fixture_letters()[0].source_path)
+    assert main(["ingest", "--db", str(tmp_path / "s.json"), f"--max-size={limit}", letter]) == 2
+    assert "--max-size must be" in _one_line(capsys)
+
+
+def test_db_naming_a_text_file_or_a_folder_is_refused(tmp_path, capsys):
+    text = tmp_path / "notes.txt"
+    text.write_text("Linux version 6.1 (gcc) #1 SMP\n")
+    letter = str(fixture_letters()[0].source_path)
+    for args in (["stats", "--db", str(text)], ["ingest", "--db", str(text), letter]):
+        assert main(args) != 0
+        assert "not an imrgold store" in _one_line(capsys)
+    assert text.read_text() == "Linux version 6.1 (gcc) #1 SMP\n"
+    assert main(["stats", "--db", str(tmp_path)]) != 0
+    assert "is a folder" in _one_line(capsys)
+
+
+def test_eval_gold_that_cannot_be_read_is_one_line_and_never_blocks(tmp_path, capsys):
+    fifo = tmp_path / "gold.json"
+    os.mkfifo(fifo)
+    assert main(["eval", "--gold", str(fifo)]) != 0
+    assert "not a regular file" in _one_line(capsys)
+    folder = tmp_path / "gold"
+    (folder / "x.json").mkdir(parents=True)
+    (folder / "latin1.json").write_bytes(b'{"letter_id": "\xe9"}')
+    assert main(["eval", "--gold", str(folder)]) != 0
+    assert "not UTF-8" in _one_line(capsys)

@@ -39,6 +39,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not UTF-8 text, not a gold record") from None
+
+
 def _load_gold(path: Path) -> list[Any]:
     from pydantic import ValidationError
 
@@ -48,7 +55,11 @@ def _load_gold(path: Path) -> list[Any]:
         raise UserError(f"{path}: no such file or folder")
     sources: list[tuple[str, str]] = []
     if path.is_dir():
-        sources = [(str(p), p.read_text(encoding="utf-8")) for p in sorted(path.glob("*.json"))]
+        # Plain files only: a folder named x.json is skipped, a FIFO would block the read.
+        gold_files = sorted(p for p in path.glob("*.json") if p.is_file())
+        sources = [(str(p), _read_text(p)) for p in gold_files]
+    elif not path.is_file():
+        raise UserError(f"{path}: not a regular file (a FIFO or device is not read)")
     else:
         text = path.read_text(encoding="utf-8", errors="replace")
         stripped = text.lstrip()

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 NAME = "ingest"
 HELP = "add letters (.txt, .md, .pdf files, folders, globs) and their proposals to the store"
+MAX_SIZE_MB = 1024
+"""No letter is a gigabyte; a larger limit (or inf, nan) is a typing slip."""
 EXAMPLES = """examples:
   imrgold ingest inbox/
   imrgold ingest "scans/**/*.pdf" --jobs 2
@@ -62,8 +64,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.jobs is not None and args.jobs < 0:
         raise UserError("--jobs must be 0 or more")
-    if args.max_size is not None and args.max_size <= 0:
-        raise UserError("--max-size must be more than 0")
+    if args.max_size is not None and not 0 < args.max_size <= MAX_SIZE_MB:
+        raise UserError(f"--max-size must be a number of megabytes from 0 to {MAX_SIZE_MB}")
     max_bytes = int(args.max_size * 1024 * 1024) if args.max_size else DEFAULT_MAX_BYTES
 
     inputs = collect(args.paths)
