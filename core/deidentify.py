@@ -7,10 +7,20 @@ What it does (and `Deidentifier.summary` says so after an export):
   export of that store, and without the key a pseudonym cannot be turned back into a case number
   by trying all 10^9 of them;
 - every date of a letter (the five header dates, and dates written in the letter text, requests,
-  rationales and diagnoses) moves by the same per-letter offset of 1 to `MAX_SHIFT_DAYS` days, back
+  rationales and diagnoses) moves by the same per-letter offset of 31 to `MAX_SHIFT_DAYS` days, back
   or forward, derived from the key and the letter: intervals within a letter are kept, alignment
   across letters is not;
-- ages over 89 become 90, meaning "90 or older" (HIPAA safe harbour), in the record and the text;
+- ages over 89 become 90, meaning "90 or older" (HIPAA safe harbour), in the record and the text,
+  in digits ("93-year-old", "93 y/o", "aged 93") or words ("ninety-three-year-old"); a birth date
+  that shows an age over 89 is removed whole;
+- names: the values of the labelled header fields (Employee, Claimant, Applicant, Patient,
+  Injured Worker, Employer, Claims Administrator, Insurer, Provider, Physician, Attorney), names
+  after an honorific (Mr., Mrs., Ms., Dr.), and every later mention of any of their words, become
+  ``[NAME]``;
+- street addresses, cities and ZIP codes (the state is kept), phone and fax numbers, e-mail
+  addresses, URLs, IP addresses, social security numbers, medical record, claim, policy, account
+  and WCAB ADJ numbers become ``[ADDRESS]``, ``[CITY]``, ``[ZIP]``, ``[PHONE]``, ``[EMAIL]``,
+  ``[URL]``, ``[IP]``, ``[SSN]``, ``[ID]``; case numbers in any spacing get their pseudonym;
 - the letter id (the sha256 of the original file, which identifies it) becomes an HMAC of it.
 
 Pure: no store, no files. The key comes from the caller.
@@ -32,6 +42,7 @@ from typing import Any
 from imrgold.core.models import GoldRecord
 
 MAX_SHIFT_DAYS = 365
+MIN_SHIFT_DAYS = 31
 AGE_CAP = 89
 GROUPED_AGE = 90
 DATE_FIELDS: tuple[str, ...] = (
@@ -48,8 +59,15 @@ _MONTHS["sept"] = 9
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 CASE_NUMBER = re.compile(r"\bCM\d{2}-\d{7}\b", re.IGNORECASE)
-_NUMERIC_DATE = re.compile(r"\b(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4}|\d{2})(?!\d)")
-_ISO_DATE = re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b")
+# Month/day/year with '/', '-' or '.' between (the separator used twice), and year first.
+_NUMERIC_DATE = re.compile(
+    r"(?<![\d/.-])(?P<m>\d{1,2})(?P<sep>[/.-])(?P<d>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})(?![\d/-])"
+)
+_ISO_DATE = re.compile(
+    r"(?<![\d/-])(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})\b"
+)
+# Month and year only: 03/2016.
+_NUMERIC_MONTH = re.compile(r"(?<![\d/.-])(?P<m>0?[1-9]|1[0-2])/(?P<y>(?:19|20)\d\d)(?![\d/])")
 # Any word then a day and year; the word is checked against `_MONTHS` afterwards, which is far
 # faster than a 25-way alternation tried at every position of a long rationale.
 _LONG_DATE = re.compile(
@@ -57,8 +75,101 @@ _LONG_DATE = re.compile(
 )
 _MONTH_YEAR = re.compile(r"\b(?P<mon>[A-Za-z]{3,9}+)\.?,?\s+(?P<y>\d{4})\b")
 _AGE = re.compile(
-    r"\b(?P<n>\d{2,3})(?P<rest>(?:\s*|-)years?(?:\s*|-)old\b)|\b(?P<aged>aged\s+)(?P<n2>\d{2,3})\b",
+    r"\b(?P<n>\d{2,3})(?P<rest>(?:\s*|-)(?:years?(?:\s*|-)old\b|y/?o\b|yrs?\b))"
+    r"|\b(?P<aged>aged\s+)(?P<n2>\d{2,3})\b",
     re.IGNORECASE,
+)
+_TENS = {"ninety": 90, "one hundred": 100}
+_UNITS = {
+    "": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9,
+}  # fmt: skip
+_AGE_WORDS = re.compile(
+    r"\b(?P<words>(?:ninety|one hundred)(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?)"
+    r"(?=[\s-]+years?[\s-]+old\b)",
+    re.IGNORECASE,
+)
+
+
+# Identifiers a letter a party receives carries (the published copies are redacted), each
+# replaced by a bracketed kind.  Case numbers in any spacing get the record's pseudonym.
+CASE_NUMBER_ANY = re.compile(r"\bCM\s?(?P<yy>\d{2})\s?[- ]?\s?(?P<n>\d{7})\b", re.IGNORECASE)
+# A pattern's group "v", when it has one, is what goes (its label stays: "Claim #: [ID]").
+_CASED = frozenset({"ADDRESS", "CITY", "ZIP"})  # capitals tell a street or city from prose
+_IDENTIFIERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern, 0 if kind in _CASED else re.IGNORECASE))
+    for kind, pattern in (
+        ("EMAIL", r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"),
+        ("URL", r"\b(?:https?://|www\.)[^\s<>\"')]+"),
+        # Four octets, not a section number ("Section 3.3.8.2").
+        (
+            "IP",
+            r"(?<!section )(?<!§ )(?<!§)\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}"
+            r"(?:25[0-5]|2[0-4]\d|1?\d?\d)\b",
+        ),
+        ("SSN", r"\b\d{3}-\d{2}-\d{4}\b"),
+        (
+            "SSN",
+            r"\b(?:SSN|social\s+security(?:\s+(?:number|no\.?))?)[\s:#.]*(?P<v>\d[\d -]{7,10}\d)",
+        ),
+        ("ID", r"\bADJ\s?\d{6,8}\b"),
+        (
+            "ID",
+            r"\b(?:MRN|medical\s+record\s+(?:number|no\.?)|claim(?:\s+(?:number|no\.?|#))?"
+            r"|policy(?:\s+(?:number|no\.?|#))?|member\s+id|account\s+(?:number|no\.?))"
+            r"[\s:#.]*(?P<v>(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,})",
+        ),
+        ("PHONE", r"(?<![\d-])(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}(?![\d-])"),
+        (
+            "ADDRESS",
+            r"\b\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z]+\s+){1,4}"
+            r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Way|Court|Ct|Place|Pl"
+            r"|Parkway|Pkwy|Circle|Cir|Highway|Hwy|Terrace|Ter)\b\.?(?:,?\s+(?:Suite|Ste|Apt|Unit|#)"
+            r"\.?\s*[\w-]+)?",
+        ),
+        (
+            "CITY",
+            r"\b(?P<v>[A-Z][a-z]+(?:\s[A-Z][a-z]+){0,2}),\s*(?:CA|California)\.?\s+\d{5}",
+        ),
+        ("ZIP", r"\b(?:CA|California)\.?\s+(?P<v>\d{5}(?:-\d{4})?)\b"),
+    )
+)
+# Labelled header fields that name a person or an organisation of the case.
+_NAME_LABEL = re.compile(
+    r"^[ \t]*(?:Employee|Claimant|Applicant|Patient|Injured Worker|Employer|Claims Administrator"
+    r"|Insurer|Requesting Provider|Provider|Treating Physician|Physician|Attorney"
+    r"|Applicant'?s Attorney|Defense Attorney)(?:\s+Name)?\s*:[ \t]*(?P<value>[^\n]+?)[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_HONORIFIC = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Miss|Dr|Mx)\.?\s+(?P<name>[A-Z][a-zA-Z'-]+(?:\s+[A-Z][a-zA-Z'-]+)?)"
+)
+_DOB = re.compile(r"\b(?:DOB|D\.O\.B\.|date of birth|born(?: on)?)[\s:]*", re.IGNORECASE)
+_CLINICAL_WORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "and",
+        "md",
+        "do",
+        "pa",
+        "np",
+        "rn",
+        "dc",
+        "inc",
+        "llc",
+        "corp",
+        "company",
+        "insurance",
+        "services",
+        "group",
+        "medical",
+        "center",
+        "hospital",
+        "clinic",
+    ]
 )
 
 
@@ -136,7 +247,7 @@ def _safe_date(y: int, m: int, d: int) -> dt.date | None:
 def _date_edits(text: str, shift: Callable[[dt.date], dt.date], pivot: int) -> list[Edit]:
     edits: list[Edit] = []
     for match in _NUMERIC_DATE.finditer(text):
-        ys = match["y"]
+        ys, sep = match["y"], match["sep"]
         day = _safe_date(_year(ys, pivot), int(match["m"]), int(match["d"]))
         if day is None:
             continue
@@ -144,11 +255,15 @@ def _date_edits(text: str, shift: Callable[[dt.date], dt.date], pivot: int) -> l
         year = f"{moved.year:04d}" if len(ys) == 4 else f"{moved.year % 100:02d}"
         mm = f"{moved.month:02d}" if len(match["m"]) == 2 else str(moved.month)
         dd = f"{moved.day:02d}" if len(match["d"]) == 2 else str(moved.day)
-        edits.append(Edit(match.start(), match.end(), f"{mm}/{dd}/{year}"))
+        edits.append(Edit(match.start(), match.end(), f"{mm}{sep}{dd}{sep}{year}"))
     for match in _ISO_DATE.finditer(text):
         day = _safe_date(int(match["y"]), int(match["m"]), int(match["d"]))
         if day is not None:
-            edits.append(Edit(match.start(), match.end(), shift(day).isoformat()))
+            moved, sep = shift(day), match["sep"]
+            edits.append(Edit(match.start(), match.end(), moved.strftime(f"%Y{sep}%m{sep}%d")))
+    for match in _NUMERIC_MONTH.finditer(text):
+        moved = shift(dt.date(int(match["y"]), int(match["m"]), 15))
+        edits.append(Edit(match.start(), match.end(), f"{moved.month:02d}/{moved.year}"))
     for match in _LONG_DATE.finditer(text):
         month = _MONTHS.get(match["mon"].lower())
         day = _safe_date(int(match["y"]), month, int(match["d"])) if month else None
@@ -175,16 +290,77 @@ def _date_edits(text: str, shift: Callable[[dt.date], dt.date], pivot: int) -> l
     return edits
 
 
+def names_in(text: str) -> frozenset[str]:
+    """The name words of the people and organisations the letter's header labels (Employee,
+    Claimant, Provider, Employer, Claims Administrator, ...) and of every honorific."""
+    words: set[str] = set()
+    for match in _NAME_LABEL.finditer(text):
+        words.update(_name_words(match["value"]))
+    for match in _HONORIFIC.finditer(text):
+        words.update(_name_words(match["name"]))
+    return frozenset(words)
+
+
+def _name_words(value: str) -> list[str]:
+    return [
+        w
+        for w in re.findall(r"[A-Z][a-zA-Z'-]+", value)
+        if len(w) > 1 and w.lower() not in _CLINICAL_WORDS and w.lower() not in _MONTHS
+    ]
+
+
+def _name_edits(text: str, names: frozenset[str]) -> list[Edit]:
+    """Labelled header values, honorifics with their names, and every later mention of a name
+    word, as [NAME]."""
+    edits = [Edit(*m.span("value"), "[NAME]") for m in _NAME_LABEL.finditer(text)]
+    edits += [Edit(*m.span("name"), "[NAME]") for m in _HONORIFIC.finditer(text)]
+    found = names | names_in(text)
+    if found:
+        pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(found))) + r")\b")
+        edits += [Edit(*m.span(), "[NAME]") for m in pattern.finditer(text)]
+    return edits
+
+
+def _identifier_edits(text: str, counts: Counter) -> list[Edit]:
+    edits = []
+    for kind, pattern in _IDENTIFIERS:
+        for match in pattern.finditer(text):
+            span = match.span("v") if "v" in pattern.groupindex else match.span()
+            edits.append(Edit(*span, f"[{kind}]"))
+            counts[f"{kind.lower()}s"] += 1
+    return edits
+
+
+def _birth_edits(text: str, pivot: int) -> list[Edit]:
+    """A birth date that shows an age over 89 goes whole (a shifted one would still show it)."""
+    edits = []
+    for label in _DOB.finditer(text):
+        window = text[label.end() : label.end() + 40]
+        date = _NUMERIC_DATE.match(window) or _LONG_DATE.match(window) or _ISO_DATE.match(window)
+        if date is None:
+            continue
+        years = [int(y) for y in re.findall(r"\d{4}", date.group())] or [_year(date["y"], pivot)]
+        if pivot - years[0] > AGE_CAP:
+            edits.append(
+                Edit(label.end() + date.start(), label.end() + date.end(), "[DATE, AGE 90+]")
+            )
+    return edits
+
+
 def _age_edits(text: str) -> list[Edit]:
     lowered = text.lower()
-    if "old" not in lowered and "aged" not in lowered:
+    if not any(w in lowered for w in ("old", "aged", "y/o", "yo", "yr")):
         return []
     edits = []
+    for match in _AGE_WORDS.finditer(text):
+        edits.append(Edit(*match.span("words"), f"{GROUPED_AGE}+"))
     for match in _AGE.finditer(text):
         number = match["n"] or match["n2"]
         if int(number) <= AGE_CAP:
             continue
         start, end = match.span("n") if match["n"] else match.span("n2")
+        if any(e.start <= start < e.end for e in edits):
+            continue
         edits.append(Edit(start, end, f"{GROUPED_AGE}+"))
     return edits
 
@@ -217,9 +393,11 @@ class Deidentifier:
         return self._mac("letter", letter_id)
 
     def offset_days(self, letter_id: str) -> int:
-        """Never zero: every date of every letter moves."""
+        """At least `MIN_SHIFT_DAYS` either way: every date of every letter moves, and a month
+        written without its day ("03/2016", moved from its middle) lands in another month."""
         n = int(self._mac("shift", letter_id)[:12], 16)
-        days = 1 + n % self.max_shift_days
+        span = max(1, self.max_shift_days - MIN_SHIFT_DAYS + 1)
+        days = min(MIN_SHIFT_DAYS, self.max_shift_days) + n % span
         return days if (n >> 47) & 1 else -days
 
     # -- records ------------------------------------------------------------------------------
@@ -236,25 +414,40 @@ class Deidentifier:
         years = [int(y) for y in _YEAR.findall(record.model_dump_json(exclude={"letter_id"}))]
         return max(years, default=dt.date.today().year)
 
-    def free_text(self, text: str, letter_id: str, pivot: int) -> tuple[str, Callable]:
-        """Case numbers, dates and old ages in running text, counted in `counts`."""
+    def free_text(
+        self, text: str, letter_id: str, pivot: int, names: frozenset[str] = frozenset()
+    ) -> tuple[str, Callable]:
+        """Every identifier in running text, counted in `counts`: case numbers (a pseudonym),
+        names, addresses, contact details and numbers (a bracketed kind), dates (shifted),
+        birth dates of people over 89 and ages over 89 (grouped).  ``names`` are the name
+        words of the letter's labelled header (`names_in`), removed wherever they stand."""
         edits = [
-            Edit(m.start(), m.end(), self.pseudonym(m.group(0))) for m in CASE_NUMBER.finditer(text)
+            Edit(m.start(), m.end(), self.pseudonym(f"CM{m['yy']}-{m['n']}"))
+            for m in CASE_NUMBER_ANY.finditer(text)
         ]
         self.counts["case numbers in text"] += len(edits)
+        birth = _birth_edits(text, pivot)
+        self.counts["birth dates of people over 89"] += len(birth)
+        found = [*edits, *birth, *_identifier_edits(text, self.counts), *_name_edits(text, names)]
+        self.counts["names"] += sum(1 for e in found if e.new == "[NAME]")
         dates = _date_edits(text, self._shifter(letter_id), pivot)
         ages = _age_edits(text)
         self.counts["dates in text"] += len(dates)
         self.counts["ages over 89 in text"] += len(ages)
-        return apply_edits(text, [*edits, *dates, *ages])
+        return apply_edits(text, [*found, *dates, *ages])
 
-    def _string(self, value: str | None, letter_id: str, pivot: int) -> str | None:
-        return None if value is None else self.free_text(value, letter_id, pivot)[0]
+    def _string(
+        self, value: str | None, letter_id: str, pivot: int, names: frozenset[str] = frozenset()
+    ) -> str | None:
+        return None if value is None else self.free_text(value, letter_id, pivot, names)[0]
 
-    def record(self, record: GoldRecord) -> GoldRecord:
+    def record(self, record: GoldRecord, letter_text: str | None = None) -> GoldRecord:
+        """The record de-identified; with its letter's text, the names its header labels are
+        also removed from the record's strings."""
         data = record.model_dump()
         original_id = record.letter_id
         pivot = self._pivot(record)
+        names = names_in(letter_text) if letter_text else frozenset()
         shift = self._shifter(original_id)
         self.counts["letters"] += 1
         data["letter_id"] = self.letter_id(original_id)
@@ -269,21 +462,22 @@ class Deidentifier:
             data["patient"]["age"] = GROUPED_AGE
             self.counts["ages over 89"] += 1
         data["diagnoses"] = [
-            {"text": self._string(d.text, original_id, pivot), "icd10": d.icd10}
+            {"text": self._string(d.text, original_id, pivot, names), "icd10": d.icd10}
             for d in record.diagnoses
         ]
         for item in data["items"]:
-            item["request"] = self._string(item["request"], original_id, pivot)
-            item["rationale"] = self._string(item["rationale"], original_id, pivot)
+            item["request"] = self._string(item["request"], original_id, pivot, names)
+            item["rationale"] = self._string(item["rationale"], original_id, pivot, names)
         return GoldRecord.model_validate(data)
 
     def spans_object(self, obj: dict[str, Any], record: GoldRecord) -> dict[str, Any]:
         """A ``core.export.spans_object`` made from ``record``, with its text and spans moved."""
-        text, mapper = self.free_text(obj["text"], record.letter_id, self._pivot(record))
+        names = names_in(obj["text"])
+        text, mapper = self.free_text(obj["text"], record.letter_id, self._pivot(record), names)
         spans = [
             {**s, "start": mapper(s["start"]), "end": mapper(s["end"], True)} for s in obj["spans"]
         ]
-        new = self.record(record)
+        new = self.record(record, obj["text"])
         meta = {**obj.get("meta", {}), "letter_id": new.letter_id}
         return {
             **obj,
@@ -301,11 +495,29 @@ class Deidentifier:
             f"deidentified {c['letters']} letter(s):",
             f"  case numbers replaced by stable pseudonyms (CASE-...): {c['case numbers']} "
             f"in records, {c['case numbers in text']} in text",
-            f"  dates shifted by a per-letter offset of 1-{self.max_shift_days} days "
+            f"  dates shifted by a per-letter offset of {MIN_SHIFT_DAYS}-{self.max_shift_days}"
+            " days "
             f"(intervals within a letter kept): {c['dates']} in records, "
             f"{c['dates in text']} in text",
             f"  ages over {AGE_CAP} grouped as {GROUPED_AGE} (meaning {GROUPED_AGE} or older): "
             f"{c['ages over 89']} in records, {c['ages over 89 in text']} in text",
             "  letter ids (sha256 of the original file) replaced by a keyed hash",
+            f"  names {c['names']}, birth dates of people over 89 "
+            f"{c['birth dates of people over 89']}, and "
+            + ", ".join(
+                f"{c[k + 's']} {k}"
+                for k in (
+                    "address",
+                    "city",
+                    "zip",
+                    "phone",
+                    "email",
+                    "url",
+                    "ip",
+                    "ssn",
+                    "id",
+                )
+            )
+            + " replaced by their kind in brackets",
         ]
         return lines

@@ -54,7 +54,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--deidentify",
         action="store_true",
-        help="pseudonymise case numbers, shift dates per letter, group ages over 89",
+        help="remove what identifies a person (HIPAA Safe Harbor as far as letters hold it): "
+        "names of the labelled header and every later mention, honorifics' names, street "
+        "addresses, cities, ZIP codes, phone and fax numbers, e-mail, URLs, IP addresses, SSN, "
+        "MRN, claim, policy and WCAB ADJ numbers (each as [KIND]); case numbers in any spacing "
+        "as a stable pseudonym; every date shifted by a per-letter offset (31-365 days); ages "
+        "over 89 (digits or words) as 90 and such birth dates removed; letter ids hashed",
     )
 
 
@@ -129,12 +134,22 @@ def _render(store, entries, args) -> tuple[list[str], list[str]]:
             lines.append(json.dumps(obj, ensure_ascii=False))
     else:
         if deid is not None:
-            records = [deid.record(r) for r in records]
+            # With each letter's text: the names its header labels leave the record too.
+            records = [deid.record(r, _text_of(store, r.letter_id)) for r in records]
         if args.format == "jsonl":
             lines = list(export.jsonl_lines(records))
         else:
             lines = [export.csv_text(records).rstrip("\n")]
     return lines, deid.summary() if deid is not None else []
+
+
+def _text_of(store, letter_id: str) -> str | None:
+    from imrgold.store import StoreError
+
+    try:
+        return store.get_letter(letter_id).text
+    except StoreError:
+        return None  # a lost letter text: the record's own patterns still apply
 
 
 def _filters(args: argparse.Namespace) -> str:
