@@ -747,3 +747,20 @@ async def test_alt_keys_act_and_type_nothing_however_the_terminal_sends_them(sto
         await settle(pilot)
         assert screen.draft.proposal.n_items == n_items + 1
         assert screen.draft.proposal.get("items.0.strength").value == "5%"
+
+
+async def test_a_multi_line_paste_comes_in_whole_with_its_breaks_folded(store):
+    from textual import events
+
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_letter(pilot)
+        await go_to(pilot, screen, "items.0.rationale")
+        await type_value(pilot, "")
+        app.screen.focused.post_message(
+            events.Paste("The request is not\nmedically necessary.\r\nSee MTUS.")
+        )
+        await pilot.press("enter")
+        await settle(pilot)
+        value = screen.draft.proposal.get("items.0.rationale").value
+        assert value == "The request is not medically necessary. See MTUS."

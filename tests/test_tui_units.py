@@ -46,7 +46,7 @@ def test_parse_turns_typed_text_into_schema_values(path, text, value):
 @pytest.mark.parametrize(
     ("path", "text"),
     [
-        ("decision_date", "11/07/2014"),
+        ("decision_date", "11/31/2014"),  # November has 30 days
         ("patient.age", "forty"),
         ("reviewer.licensure", "Cal"),
         ("items.0.guidelines", "WHO"),
@@ -63,7 +63,19 @@ def test_rows_give_each_diagnosis_its_own_row_and_span():
     diagnoses = [r for r in rows if r.path == "diagnoses"]
     assert [r.text for r in diagnoses] == ["a", "b", "c"]
     assert [r.spans[0].start for r in diagnoses] == [0, 1, 2]
-    assert len([r for r in rows if r.path.startswith("items.")]) == 2 * len(ITEM_FIELDS)
+    # Two items with no category: of their drug rows only the form, which holds a value (to
+    # be cleared), is walked.
+    per_item = len(ITEM_FIELDS) - len(fields.DRUG_FIELDS) + 1
+    assert len([r for r in rows if r.path.startswith("items.")]) == 2 * per_item
+
+
+def test_drug_rows_appear_when_an_item_becomes_a_medication():
+    draft = Draft(proposal())
+    assert "items.0.strength" not in [r.key for r in fields.rows_for(draft.proposal)]
+    draft.set_value("items.0.category", "medication")
+    keys = [r.key for r in fields.rows_for(draft.proposal)]
+    assert {f"items.0.{n}" for n in fields.DRUG_FIELDS} <= set(keys)
+    assert "items.1.strength" not in keys
 
 
 def test_low_confidence_only_while_the_machine_value_stands():
@@ -131,3 +143,26 @@ def test_display_text_keeps_offsets():
 
 def test_decisions_summarised():
     assert decisions_text(["upheld", "overturned", "upheld"]) == "2 upheld, 1 overturned"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("2011-07-14", "2011-07-14"),
+        ("7/14/2011", "2011-07-14"),
+        ("07/14/11", "2011-07-14"),
+        ("July 14, 2011", "2011-07-14"),
+        ("Jul 4, 2016", "2016-07-04"),
+    ],
+)
+def test_dates_typed_as_letters_write_them_are_stored_iso(typed, stored):
+    from imrgold.tui.fields import parse
+
+    assert parse("date_of_injury", typed) == stored
+
+
+def test_a_date_that_is_no_date_is_refused_with_the_forms_it_takes():
+    from imrgold.tui.fields import parse
+
+    with pytest.raises(ValueError, match="MM/DD/YYYY"):
+        parse("decision_date", "13/45/2016")

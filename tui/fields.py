@@ -32,6 +32,8 @@ LOW_CONFIDENCE = 0.8
 (core.extract's confidence scale): the row stands out and `next low` stops there."""
 
 LIST_SEPARATOR = "; "
+DRUG_FIELDS = frozenset({"drugs", "strength", "form", "amount", "quantity", "route", "frequency"})
+"""An item's fields that only a medication has."""
 
 DATE_FIELDS = frozenset(
     {"date_assigned", "date_of_injury", "decision_date", "ur_denial_date", "application_received"}
@@ -151,15 +153,29 @@ def parse(path: str, text: str) -> Any:
             raise ValueError(f"{name} is one of {', '.join(options)}")
         return lowered
     if name in DATE_FIELDS:
-        try:
-            return dt.date.fromisoformat(text).isoformat()
-        except ValueError:
-            raise ValueError(f"{name.replace('_', ' ')} is a date, YYYY-MM-DD") from None
+        return _date(name, text)
     if path == "patient.age":
         if not text.isdigit() or int(text) > 130:
             raise ValueError("age is a whole number of years, 0-130")
         return int(text)
     return text
+
+
+def _date(name: str, text: str) -> str:
+    """A date as annotators type it, stored ISO: 2011-07-14, 7/14/2011, 07/14/11, July 14, 2011
+    (two-digit years as the gold conventions read them)."""
+    from imrgold.core.extract_dates import parse_date
+
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        pass
+    found = parse_date(text, dt.date.today().year)
+    if found is None or len(text) > 30:
+        raise ValueError(
+            f"{name.replace('_', ' ')} is a date: YYYY-MM-DD, MM/DD/YYYY or Month D, YYYY"
+        )
+    return found.isoformat()
 
 
 def _codes(text: str) -> list[str | None]:
@@ -208,9 +224,15 @@ def rows_for(proposal: Proposal) -> list[Row]:
             continue
         rows.append(_row(path, path, None, field))
     for i in range(proposal.n_items):
+        medication = proposal.get(item_path(i, "category")).value == "medication"
         for name in ITEM_FIELDS:
             path = item_path(i, name)
-            rows.append(_row(path, path, None, proposal.get(path)))
+            field = proposal.get(path)
+            # Drug rows only where they apply: a therapy or an MRI has no strength to check
+            # (they appear when the category becomes medication, or hold a value to clear).
+            if name in DRUG_FIELDS and not medication and field.value in (None, [], ""):
+                continue
+            rows.append(_row(path, path, None, field))
     return rows
 
 

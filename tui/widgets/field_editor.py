@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -54,6 +54,19 @@ class RowInput(Input):
 
     async def action_submit(self) -> None:
         self.post_message(self.Entered(self.row_key, self.value))
+
+    def _on_paste(self, event: events.Paste) -> None:
+        # Input keeps a paste's first line only; a rationale copied from the letter comes in
+        # whole, its line breaks folded into spaces (as gold values are written).
+        if event.text:
+            text = " ".join(event.text.split())
+            selection = self.selection
+            if selection.is_empty:
+                self.insert_text_at_cursor(text)
+            else:
+                self.replace(text, *selection)
+        event.stop()
+        event.prevent_default()  # Input's own handler would add the first line again
 
 
 class ChoiceSelect(Select[str], inherit_bindings=False):
