@@ -132,6 +132,11 @@ def collect(args: Iterable[str | Path]) -> Inputs:
 
     for arg in args:
         text = str(arg)
+        if not text.strip():
+            # Path("") is the current folder: an empty argument (an unset variable) must not
+            # ingest whatever folder the command was run from.
+            found.skipped.append(Outcome(repr(text), "skipped", "'': empty path", "empty path"))
+            continue
         path = Path(text).expanduser()
         if path.is_dir():
             walk(path)

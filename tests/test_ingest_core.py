@@ -221,3 +221,10 @@ def test_fifos_in_a_folder_are_ignored_not_opened(tmp_path):
     os.mkfifo(tmp_path / "pipe.txt")
     found = collect([tmp_path])
     assert [p.name for p in found.files] == ["letter.txt"] and found.ignored == 1
+
+
+def test_an_empty_argument_is_not_the_current_folder(tmp_path, monkeypatch):
+    (tmp_path / "letter.txt").write_text("x")
+    monkeypatch.chdir(tmp_path)
+    found = collect(["", "  "])
+    assert found.files == [] and [o.reason for o in found.skipped] == ["empty path"] * 2
