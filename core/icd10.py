@@ -230,6 +230,23 @@ def _with_encounter(code: str, encounter: str) -> str:
     return code
 
 
+def _side_of(code: str) -> str | None:
+    """ "right" or "left" when the code's description names that side, else None."""
+    sides = _sides()
+    return sides.get(code)
+
+
+@cache
+def _sides() -> dict[str, str]:
+    out = {}
+    for code, desc in _codes().items():
+        found = _SIDED.search(desc)
+        if found:
+            out[code] = found.group().lower()
+    return out
+
+
+@lru_cache(maxsize=65536)
 def _sideless(desc: str) -> str:
     """A description's content words but its side: "Pain in right arm" ~ "Pain in arm,
     unspecified", "bilateral upper limbs" ~ "right upper limb"."""
@@ -308,7 +325,6 @@ def suggest(text: str, limit: int = 10) -> list[Candidate]:
         if is_code(code):
             out[code] = 100.0 - 10.0 * phrase[1]
     postings, weight, totals = _index()
-    descriptions = _codes()
     # The side is applied to the best codes afterwards; as a word it only blurs the ranking.
     query = {_stem(w) for w in words if w not in _STOP and w not in _ENCOUNTER and w not in _SIDES}
     known = sorted((w for w in query if w in postings), key=lambda w: -weight[w])
@@ -332,10 +348,10 @@ def suggest(text: str, limit: int = 10) -> list[Candidate]:
             fit -= 0.5
         if hit < query_weight - 1e-9:
             fit = min(fit, 0.85)  # a word of the diagnosis the code does not explain
-        sided = _SIDED.search(descriptions[code])
+        sided = _side_of(code)
         if side is None and sided:
             fit -= 0.1  # a side the letter did not write
-        elif side in ("right", "left") and sided and sided.group().lower() != side:
+        elif side in ("right", "left") and sided and sided != side:
             fit -= 0.3  # the other side
         ranked.append((fit, code))
     ranked.sort(key=lambda t: (-t[0], len(t[1]), t[1]))
