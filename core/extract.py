@@ -619,7 +619,8 @@ def _and_split(chunk: str, cuts: list[re.Match[str]]) -> list[tuple[int, int]]:
         return list(itertools.pairwise(edges))[::2]
 
     def reads(bounds: list[tuple[int, int]]) -> float:
-        scores = [_dx_score(chunk[a:b]) for a, b in bounds]
+        # A bare site or side ("foot", "left") is no diagnosis, however a code reads it.
+        scores = [0.0 if _is_qualifier(chunk[a:b]) else _dx_score(chunk[a:b]) for a, b in bounds]
         return min(scores) if scores else 0.0
 
     default = parts((cuts[-1],))

@@ -444,3 +444,11 @@ def test_a_drug_named_before_a_surgery_is_the_item() -> None:
     assert category("Norco after knee surgery", ["acetaminophen", "hydrocodone"])[0] == (
         "medication"
     )
+
+
+def test_a_diagnosis_over_several_sites_stays_whole():
+    """'strain in right hip, ankle, and foot' names one strain at three sites: the last 'and'
+    would cut off a bare site, which is no diagnosis."""
+    record = _record(SUMMARY + "The current diagnoses are documented as strain in right hip, "
+                     "ankle, and foot. He was seen.\n")  # fmt: skip
+    assert [d.text for d in record.diagnoses] == ["strain in right hip, ankle, and foot"]
