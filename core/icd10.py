@@ -205,9 +205,17 @@ def _index() -> tuple[dict[str, list[str]], dict[str, float], dict[str, float]]:
     weigh more), and each code's total word weight."""
     postings: dict[str, list[str]] = defaultdict(list)
     code_words: dict[str, frozenset[str]] = {}
+    # ~600,000 words over ~15,000 distinct ones: each is stemmed once.
+    stem_of: dict[str, str] = {}
     for code, desc in _codes().items():
-        words = frozenset(_stem(w) for w in _words(desc.lower()) if w not in _STOP)
-        code_words[code] = words
+        words = set()
+        for word in _WORD.findall(desc.lower()):
+            stem = stem_of.get(word)
+            if stem is None:
+                stem = stem_of[word] = "" if word in _STOP else _stem(word)
+            if stem:
+                words.add(stem)
+        code_words[code] = frozenset(words)
         for word in words:
             postings[word].append(code)
     n = len(code_words)
