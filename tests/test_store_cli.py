@@ -118,3 +118,22 @@ def test_a_forked_child_does_not_keep_a_dead_writers_lock(db):
             assert store.annotator == "me"
     finally:
         os.kill(child, signal.SIGKILL)
+
+
+def test_history_hides_no_ops_shows_list_changes_whole_and_takes_a_name_prefix(tmp_path, capsys):
+    from imrgold.cli.commands.history import _change, _no_op
+
+    assert _no_op({"old": None, "new": None}) and not _no_op({"old": None, "new": "x"})
+    long = [f"diagnosis number {i}" for i in range(12)]
+    assert _change(long, [*long[:11], "lumbar strain"]) == (
+        '-"diagnosis number 11" +"lumbar strain"'
+    )
+    assert _change(["a", "b"], ["b", "a"]).endswith("reordered")
+    from imrgold.cli.commands.history import resolve
+    from imrgold.core.models import LetterSummary
+
+    summaries = [
+        LetterSummary(letter_id="a" * 64, name="000_fa2635f264c99a6e.txt"),
+        LetterSummary(letter_id="b" * 64, name="001_67b9d8348e81d7a3.txt"),
+    ]
+    assert resolve(summaries, "000").name == "000_fa2635f264c99a6e.txt"

@@ -65,6 +65,8 @@ def resolve(summaries: list, query: str):
         lambda s: (s.case_number or "").lower() == low,
         lambda s: s.name.lower() == low or s.name.rsplit(".", 1)[0].lower() == low,
         lambda s: len(low) >= 4 and s.letter_id.startswith(low),
+        # A unique beginning of a file name: "000" for 000_fa2635f264c99a6e.txt.
+        lambda s: len(low) >= 3 and s.name.lower().startswith(low),
     ]
     for test in tests:
         found = [s for s in summaries if test(s)]
@@ -98,6 +100,8 @@ def _restore(store, summary, at: str, annotator: str | None) -> int:
 def _print(entries: list[dict[str, Any]], summary, *, as_json: bool) -> None:
     if as_json:
         for i, e in enumerate(entries):
+            if _no_op(e):
+                continue
             keep = ("path", "old", "new", "source", "annotator", "at", "kind")
             print(json.dumps({"index": i, **{k: e.get(k) for k in keep}}, ensure_ascii=False))
         return
@@ -108,10 +112,29 @@ def _print(entries: list[dict[str, Any]], summary, *, as_json: bool) -> None:
         print("no changes yet")
         return
     for i, e in enumerate(entries):
+        if _no_op(e):
+            continue  # its number stays: --restore N counts every entry
         when = e["at"][:19].replace("T", " ")
         who = f"{e.get('annotator') or '-'} ({e.get('source') or '-'})"
-        change = f"{_short(e.get('old'))} -> {_short(e.get('new'))}"
-        print(f"{i:>4}  {when}  {who:<20} {e['path']}: {change}")
+        print(f"{i:>4}  {when}  {who:<20} {e['path']}: {_change(e.get('old'), e.get('new'))}")
+
+
+def _no_op(entry: dict[str, Any]) -> bool:
+    """An entry that changes no value (null -> null, a confirmation of the same value)."""
+    return entry.get("old") == entry.get("new")
+
+
+def _change(old: Any, new: Any) -> str:
+    """A change as one line; list values as the elements removed and added, so a change deep
+    in a long list is not cut off."""
+    if isinstance(old, list) and isinstance(new, list):
+        gone = [v for v in old if v not in new]
+        added = [v for v in new if v not in old]
+        if gone or added:
+            parts = [f"-{_short(v, 40)}" for v in gone] + [f"+{_short(v, 40)}" for v in added]
+            return " ".join(parts)
+        return f"{_short(old)} reordered"
+    return f"{_short(old)} -> {_short(new)}"
 
 
 def _short(value: Any, width: int = 60) -> str:
