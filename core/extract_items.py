@@ -120,9 +120,11 @@ _COURSE = re.compile(
     r"|\b(?:sessions|visits|treatments)\s*(?:,|x|of|:)?\s*#?\d",
     re.I,
 )
+# A surgeon's evaluation is a consultation, whatever surgery it names ("Spine surgery
+# evaluation").
+_SURGICAL_EVALUATION = re.compile(r"\bsurg\w*\s+(?:evaluation|eval|assessment)\b", re.I)
 # An evaluation or re-examination is a consultation even by a therapist ("Chiropractic
 # evaluation", "Re-exam with chiropractor"), unless it comes with a course of visits.
-_SURGICAL_EVALUATION = re.compile(r"\bsurg\w*\s+(?:evaluation|eval|assessment)\b", re.I)
 _EVALUATION = re.compile(r"\bevaluations?\b|\beval\b|\bre-?exam(?:ination)?s?\b", re.I)
 # A drug injected at a site or by a technique is a procedure ("Lidocaine trigger point injection").
 _SITE_PROCEDURE = re.compile(

@@ -255,3 +255,25 @@ async def test_the_table_says_which_values_the_annotator_typed(tmp_path):
             table = app.screen.query_one("#review-fields")
             assert table.get_cell("priority", "by") == "typed"
             assert table.get_cell("case_number", "by") == "machine"
+
+
+async def test_values_with_brackets_show_as_written_and_never_break_the_screen(tmp_path):
+    """A request holding "[sic]" or "[/]" is letter text, not markup."""
+    path = tmp_path / "s.json"
+    [lid] = _store(path, 1)
+    with Store.open(path, annotator="alice") as store:
+        record = store.get_gold(lid)
+        odd = "Norco 10/325 [sic] #60 [/] [otc]"
+        items = [record.items[0].model_copy(update={"request": odd}), *record.items[1:]]
+        store.put_gold(record.model_copy(update={"items": items}), "alice")
+    with Store.open(path, annotator="carol") as store:
+        tasks = plan(store, "carol", adjudicate=False)
+        app = ReviewApp(store, "carol", tasks)
+        async with app.run_test(size=(160, 50)) as pilot:
+            await pilot.pause()
+            session = app.screen.session
+            app.screen._show("items.0.request")
+            await pilot.pause()
+            detail = str(app.screen.query_one("#review-detail").render())
+            assert odd in detail
+            assert session.values["items.0.request"] == odd

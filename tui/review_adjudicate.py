@@ -8,6 +8,7 @@ version is right; ``ctrl+s`` stores the adjudicated record as final.
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -50,11 +51,10 @@ class AdjudicateScreen(QAScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        names = "  ".join(f"[b]{i + 1}[/b] {a}" for i, a in enumerate(self.session.annotators))
-        yield Static(
-            f"Adjudicate {self.position}: {len(self.session.rows)} difference(s) between {names}",
-            id="adjudicate-title",
-        )
+        title = Text(f"Adjudicate {self.position}: {len(self.session.rows)} difference(s) between")
+        for i, annotator in enumerate(self.session.annotators):
+            title.append_text(Text.assemble("  ", (str(i + 1), "bold"), " ", annotator))
+        yield Static(title, id="adjudicate-title")
         with Horizontal(id="adjudicate-body"):
             with Vertical(id="adjudicate-side"):
                 yield DataTable(id="adjudicate-rows", cursor_type="row", zebra_stripes=True)
@@ -95,14 +95,22 @@ class AdjudicateScreen(QAScreen):
         if index is None or index >= len(self.session.rows):
             return
         row = self.session.rows[index]
+        # Values from the letter as plain text, never markup: "[sic]" stays, "[/]" is harmless.
         for i, annotator in enumerate(self.session.annotators):
-            chosen = " [reverse] chosen [/reverse]" if row.choice == annotator else ""
+            chosen = (" chosen ", "reverse") if row.choice == annotator else ""
             self.query_one(f"#version-{i}", Static).update(
-                f"[b]{i + 1} {annotator}[/b]{chosen}\n{row.path}\n\n{_text(row.values[annotator])}"
+                Text.assemble(
+                    (f"{i + 1} {annotator}", "bold"),
+                    chosen,
+                    f"\n{row.path}\n\n",
+                    _text(row.values[annotator]),
+                )
             )
         if row.choice == EDITED:
             self.query_one("#version-0", Static).update(
-                f"[b]written by the adjudicator[/b]\n{row.path}\n\n{_text(row.edited)}"
+                Text.assemble(
+                    ("written by the adjudicator", "bold"), f"\n{row.path}\n\n", _text(row.edited)
+                )
             )
         blank = (None, "", MISSING)
         self.query_one(LetterView).mark(
@@ -114,10 +122,10 @@ class AdjudicateScreen(QAScreen):
         if row.choice is None:
             label = "·"
         elif row.choice == EDITED:
-            label = f"✎ {short(_text(row.edited), 24)}"
+            label = f"✎ {short(_text(row.edited), 24).plain}"
         else:
             label = f"{self.session.annotators.index(row.choice) + 1} {row.choice}"
-        self.query_one(DataTable).update_cell(str(index), "chosen", label)
+        self.query_one(DataTable).update_cell(str(index), "chosen", Text(label))
 
     # -- events and actions -------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ValidationError
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -31,9 +32,10 @@ VALUE_WIDTH = 32
 FLAG = "\0flag"  # the editor's mode when it takes a flag comment rather than a value
 
 
-def short(text: str, width: int = VALUE_WIDTH) -> str:
+def short(text: str, width: int = VALUE_WIDTH) -> Text:
+    """A value cut to a table cell, as plain text: a DataTable would read a `str` as markup."""
     text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return Text(text if len(text) <= width else text[: width - 1] + "…")
 
 
 def value_spans(text: str, value: Any, blank: tuple = (None, "")) -> list[Span]:
@@ -168,10 +170,13 @@ class ReviewScreen(QAScreen):
             return
         value = self.session.values[path]
         original = self.session.original[path]
-        lines = [f"[b]{path}[/b]", fields.to_text(value) or "(empty)"]
+        # Values from the letter as plain text, never markup: "[sic]" stays, "[/]" is harmless.
+        shown = Text.assemble((path, "bold"), "\n", fields.to_text(value) or "—")
         if value != original:
-            lines.append(f"[dim]annotator wrote:[/dim] {fields.to_text(original) or '(empty)'}")
-        detail.update("\n".join(lines))
+            shown.append_text(
+                Text.assemble("\n", ("annotator wrote: ", "dim"), fields.to_text(original) or "—")
+            )
+        detail.update(shown)
         self.query_one(LetterView).mark(self._spans(path))
 
     def _spans(self, path: str) -> list[Span]:
