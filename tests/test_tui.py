@@ -764,3 +764,15 @@ async def test_a_multi_line_paste_comes_in_whole_with_its_breaks_folded(store):
         await settle(pilot)
         value = screen.draft.proposal.get("items.0.rationale").value
         assert value == "The request is not medically necessary. See MTUS."
+
+
+async def test_gold_on_the_last_letter_opens_the_first_that_still_needs_work(store):
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot, row=N_LETTERS - 1)
+        last = screen.letter_id
+        first = screen.order[0]
+        await pilot.press("ctrl+g", "y")
+        await settle(pilot)
+        assert store.status(last) == "gold"
+        assert isinstance(app.screen, AnnotateScreen) and screen.letter_id == first

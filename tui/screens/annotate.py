@@ -517,12 +517,22 @@ class AnnotateScreen(Screen[None]):
         self._go(self.index - 1)
 
     def action_skip(self) -> None:
-        for index in range(self.index + 1, len(self.order)):
+        found = self._next_needing_work()
+        if found is None:
+            self._status("no other letter needs work")
+        else:
+            self._go(found)
+
+    def _next_needing_work(self) -> int | None:
+        """The next letter that still needs work after this one, going round to the start of
+        the queue (a letter left behind is not forgotten); None when none does."""
+        n = len(self.order)
+        for step in range(1, n):
+            index = (self.index + step) % n
             summary = self.typed_app.summary(self.order[index])
             if summary is None or summary.status in NEEDS_WORK:
-                self._go(index)
-                return
-        self._status("no letter after this one needs work")
+                return index
+        return None
 
     def action_save(self) -> None:
         if self.commit_editor():
@@ -559,7 +569,11 @@ class AnnotateScreen(Screen[None]):
             return
         self.typed_app.mark_gold(self.draft.proposal.model_copy(deep=True))
         self.notify(f"{self.title} marked gold")
-        self.action_skip() if self.index + 1 < len(self.order) else self.action_back()
+        found = self._next_needing_work()
+        if found is None:
+            self.action_back()  # every letter is done: the queue shows it
+        else:
+            self._go(found)
 
     def action_flag(self) -> None:
         def flagged(comment: str | None) -> None:
