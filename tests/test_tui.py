@@ -776,3 +776,16 @@ async def test_gold_on_the_last_letter_opens_the_first_that_still_needs_work(sto
         await settle(pilot)
         assert store.status(last) == "gold"
         assert isinstance(app.screen, AnnotateScreen) and screen.letter_id == first
+
+
+async def test_escape_returns_to_the_queue_on_the_letter_last_open(store):
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot, row=0)
+        await pilot.press("alt+right")  # next letter
+        await settle(pilot)
+        second = screen.letter_id
+        await pilot.press("escape")
+        await settle(pilot)
+        table = app.screen.query_one(QueueTable)
+        assert table.current_id() == second

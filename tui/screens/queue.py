@@ -47,6 +47,9 @@ def filter_summaries(
 
 
 class QueueScreen(Screen[None]):
+    _return_to: str | None = None
+    """The letter the annotate screen had open when it was left: the cursor goes there."""
+
     @property
     def typed_app(self) -> ImrGoldApp:
         """The app this screen runs in, with its own methods typed."""
@@ -86,6 +89,9 @@ class QueueScreen(Screen[None]):
         self.reload()
 
     def on_screen_resume(self) -> None:
+        # Back from a letter: the cursor goes to the letter last open, not the one first opened.
+        if self.app.is_screen_installed("annotate"):
+            self._return_to = getattr(self.app.get_screen("annotate"), "letter_id", None)
         if self.summaries:
             self.reload()
 
@@ -124,7 +130,8 @@ class QueueScreen(Screen[None]):
 
     def _show(self, shown: list[LetterSummary]) -> None:
         table = self.query_one(QueueTable)
-        keep = table.current_id()
+        keep = self._return_to or table.current_id()
+        self._return_to = None
         self.shown = shown
         table.show(shown, keep)
 
