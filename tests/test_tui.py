@@ -587,10 +587,19 @@ async def test_flag_with_a_comment(store):
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert isinstance(app.screen, CommentScreen)
-        await pilot.press(*"two letters in one", "enter")
+        await pilot.press(*"two letters in one [sic]", "enter")
         await settle(pilot)
         summary = store.summary(screen.letter_id)
-        assert summary.status == "flagged" and summary.comment == "two letters in one"
+        assert summary.status == "flagged" and summary.comment == "two letters in one [sic]"
+        # Reopened later, the letter says why it was flagged.
+        flagged = screen.letter_id
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.letter_id == flagged
+        status = str(app.screen.query_one("#status-line").render())
+        assert "flagged: two letters in one [sic]" in status
 
 
 async def test_help_screen_and_command_palette_list_the_bindings(store):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -200,6 +201,9 @@ class AnnotateScreen(Screen[None]):
         self.current = None
         self._render_all()
         notes = ["draft restored"] if restored else []
+        if summary is not None and summary.comment:
+            # Why it was flagged (or what a reviewer said), where the annotator looks first.
+            notes.append(f"{summary.status.replace('_', ' ')}: {summary.comment}")
         if self.typed_app.read_only:
             notes.append("read-only: nothing is saved")
         self._status(" · ".join(notes))
@@ -278,8 +282,9 @@ class AnnotateScreen(Screen[None]):
         done = sum(1 for r in self.rows if r.state != "machine")
         low = sum(1 for r in self.rows if r.low)
         counts = f"{done}/{total} checked · {low} low-confidence" if draft else ""
+        # Plain text: a comment or a value in the message is the annotator's words, not markup.
         self.query_one("#status-line", Label).update(
-            f"{counts}{' · ' + message if message else ''}", layout=False
+            Text(f"{counts}{' · ' + message if message else ''}"), layout=False
         )
 
     # -- changes ---------------------------------------------------------------------------
