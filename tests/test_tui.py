@@ -798,3 +798,15 @@ async def test_escape_returns_to_the_queue_on_the_letter_last_open(store):
         await settle(pilot)
         table = app.screen.query_one(QueueTable)
         assert table.current_id() == second
+
+
+async def test_the_gold_count_keeps_reviewed_letters(store):
+    """A letter that went through review is still gold: the count never goes back."""
+    lid = store.summaries()[0].letter_id
+    store.mark_gold(store.get_proposal(lid))
+    store.set_status(lid, "reviewed")
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        label = str(app.screen.query_one("#progress-label").render())
+        assert label == f"1 of {N_LETTERS} gold"

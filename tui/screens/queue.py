@@ -46,6 +46,10 @@ def filter_summaries(
     return [s for s in summaries if matches(s, status, words)]
 
 
+DONE = frozenset({"gold", "in_review", "reviewed"})
+"""Statuses of a letter whose gold record stands."""
+
+
 class QueueScreen(Screen[None]):
     _return_to: str | None = None
     """The letter the annotate screen had open when it was left: the cursor goes there."""
@@ -106,7 +110,8 @@ class QueueScreen(Screen[None]):
     def _loaded(self, summaries: list[LetterSummary]) -> None:
         self.summaries = summaries
         self.query_one(QueueTable).loading = False
-        gold = sum(1 for s in summaries if s.status == "gold")
+        # A reviewed letter is still gold (it went through review): the count never goes back.
+        gold = sum(1 for s in summaries if s.status in DONE)
         self.query_one("#progress-label", Label).update(f"{gold} of {len(summaries)} gold")
         self.query_one(ProgressBar).update(total=max(len(summaries), 1), progress=gold)
         label = self.typed_app.store_label
