@@ -139,7 +139,7 @@ _DOSE = re.compile(
     r"\d\s*(?:%|percent\b|mg\b|mcg\b|ml\b|mls\b|cc\b|gm?s?\b|grams?\b|units?/)", re.I
 )
 FORM_WORDS = (
-    r"cream|gel|patch(?:es)?|tablets?|tabs?|capsules?|caps?|solution|suspension|injection"
+    r"cream|gel|patch(?:es)?|pads?|tablets?|tabs?|capsules?|caps?|solution|suspension|injection"
     r"|ointment|lotion|spray|powder|liquid"
 )
 _FORM = re.compile(rf"\b(?P<form>{FORM_WORDS})\b", re.I)
@@ -262,6 +262,8 @@ _FORM_NORMAL = {
     "caps": "capsule",
     "capsules": "capsule",
     "patches": "patch",
+    "pad": "patch",  # "Salonpas pad": a medicated pad is a patch
+    "pads": "patch",
 }
 
 

@@ -104,8 +104,8 @@ def test_ocr_damage_resolves_through_the_letter(lex: Lexicon) -> None:
 
 
 def test_a_product_the_letter_names_but_nobody_knows_stays_unknown(lex: Lexicon) -> None:
-    letter = "Ketophene (unknown quantity): Upheld\nthe request for Ketophene is not necessary."
-    assert lexicon.generic_ingredients("Ketophene (unknown quantity)", letter) == []
+    letter = "Zorvalex (unknown quantity): Upheld\nthe request for Zorvalex is not necessary."
+    assert lexicon.generic_ingredients("Zorvalex (unknown quantity)", letter) == []
 
 
 @pytest.mark.skipif(not GOLD_ITEMS, reason="no gold records yet")
@@ -140,3 +140,15 @@ def test_a_misspelling_read_before_its_name_was_learned_resolves_after(lex: Lexi
     assert lex.generic_ingredients("Zorbaflx 10mg #30") == []
     lex.learn_generics("Zorbaflex", ["cyclobenzaprine"])
     assert lex.generic_ingredients("Zorbaflx 10mg #30") == ["cyclobenzaprine"]
+
+
+@pytest.mark.parametrize(
+    ("item_request", "generics"),
+    [
+        ("Ketophene 20% cream 120 g", ["ketoprofen"]),
+        ("Anecream 4% 30 g", ["lidocaine"]),
+        ("Salonpas pad #30", ["menthol", "methyl salicylate"]),
+    ],
+)
+def test_products_real_letters_request_resolve_to_their_ingredients(item_request, generics):
+    assert lexicon.generic_ingredients(item_request) == generics

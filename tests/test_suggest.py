@@ -176,10 +176,11 @@ def test_letter_names_rank_first_when_they_fit(lex: Lexicon) -> None:
 
 
 def test_unknown_product_of_the_letter_is_offered_as_written(lex: Lexicon) -> None:
-    letter = "Ketophene (unknown quantity): Upheld. The request for Ketophene is denied."
-    found = lex.suggest("Ketophen", letter, limit=10)
+    # A compounded product no dictionary or supplement knows (the name is made up).
+    letter = "Zorvalex (unknown quantity): Upheld. The request for Zorvalex is denied."
+    found = lex.suggest("Zorvale", letter, limit=10)
     from_letter = [c for c in found if c.origin == "letter"]
-    assert from_letter and from_letter[0].name == "Ketophene"
+    assert from_letter and from_letter[0].name == "Zorvalex"
     assert from_letter[0].generics == []
 
 
@@ -209,9 +210,9 @@ def test_picking_a_completion_teaches_nothing(shared_cache: Path, tmp_path: Path
 
 def test_learning_a_name_the_lexicon_does_not_know(shared_cache: Path, tmp_path: Path) -> None:
     lex = _fresh(shared_cache, tmp_path)
-    lex.learn("Ketophen", "Ketophene")
-    top = lex.suggest("Ketophen")[0]
-    assert (top.name, top.generics, top.origin) == ("Ketophene", [], "learned")
+    lex.learn("Zorvale", "Zorvalex")  # a made-up product name
+    top = lex.suggest("Zorvale")[0]
+    assert (top.name, top.generics, top.origin) == ("Zorvalex", [], "learned")
 
 
 def test_user_supplement_product(shared_cache: Path, tmp_path: Path) -> None:
