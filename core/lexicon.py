@@ -15,13 +15,16 @@ query in the low milliseconds over the whole dictionary.
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import json
+import logging
+import os
 import re
 import threading
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -53,6 +56,8 @@ from imrgold.core.lexicon_text import (
 )
 
 Origin = Literal["dictionary", "supplement", "learned", "letter"]
+
+log = logging.getLogger(__name__)
 
 USER_SUPPLEMENT_FILE = "drug_supplement.json"
 LEARNED_FILE = "learned_drugs.json"
@@ -139,6 +144,30 @@ def user_supplement_path() -> Path:
 
 def learned_path() -> Path:
     return user_data_dir() / LEARNED_FILE
+
+
+def _read_learned(path: Path) -> dict[str, Any] | None:
+    """The learned names file; a damaged one is moved aside (with a warning) so the next name
+    learned starts a new file instead of overwriting it; None when there is nothing to use."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        log.warning("learned drug names %s cannot be read (%s); not used", path, err)
+        return None
+    except ValueError as err:
+        _move_aside(path, err)
+        return None
+    if not isinstance(data, dict):
+        _move_aside(path, ValueError("not a JSON object"))
+        return None
+    return data
+
+
+def _move_aside(path: Path, err: Exception) -> None:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    os.replace(path, aside)
+    log.warning("%s is damaged (%s): kept as %s, a new one is started", path, err, aside.name)
 
 
 def _write_private(path: Path, payload: object) -> None:
@@ -311,7 +340,11 @@ class Lexicon:
             return
         try:
             products = load_supplement(path)
-        except (OSError, ValueError):
+        except OSError as err:
+            log.warning("your drug supplement %s cannot be read (%s); not used", path, err)
+            return
+        except ValueError as err:
+            _move_aside(path, err)
             return
         # The user's own products come before the shipped ones for the same name.
         self._index_extra(add_products(self._t, products, "supplement", first=True))
@@ -320,11 +353,8 @@ class Lexicon:
         path = self.learned_file
         if path is None or not path.exists():
             return
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return
-        if not isinstance(data, dict):
+        data = _read_learned(path)
+        if data is None:
             return
         aliases = data.get("aliases", {})
         for alias, name in aliases.items() if isinstance(aliases, dict) else ():
@@ -373,14 +403,14 @@ class Lexicon:
     def _persist(self, section: str, alias: str, value: object) -> None:
         data: dict[str, dict[str, object]] = {"aliases": {}, "ingredients": {}}
         if self.learned_file.exists():
-            try:
-                loaded = json.loads(self.learned_file.read_text(encoding="utf-8"))
-                if isinstance(loaded, dict):
-                    for key in data:
-                        if isinstance(loaded.get(key), dict):
-                            data[key] = loaded[key]
-            except (OSError, ValueError):
-                pass
+            loaded = _read_learned(self.learned_file)
+            if loaded is None and self.learned_file.exists():
+                # Unreadable, not damaged: never overwrite what could not be read.
+                log.warning("%s not updated: it cannot be read", self.learned_file)
+                return
+            for key in data:
+                if isinstance((loaded or {}).get(key), dict):
+                    data[key] = (loaded or {})[key]
         data[section][alias.strip()] = value
         _write_private(self.learned_file, data)
 

@@ -46,3 +46,17 @@ def test_medical_foods_name_no_drug_ingredient() -> None:
     assert foods
     assert all(p["generics"] == [] for p in foods)
     assert all(p["generics"] for p in PRODUCTS if p["kind"] != "medical food")
+
+
+def test_a_damaged_learned_file_is_kept_aside_and_never_overwritten(tmp_path, caplog):
+    from imrgold.core.lexicon import Lexicon
+
+    learned = tmp_path / "learned_drugs.json"
+    learned.write_text('{"aliases": {"Cyclopean": "Cyclophene"}, "ingred')  # cut short
+    with caplog.at_level("WARNING"):
+        lex = Lexicon(learned=learned, user_supplement=tmp_path / "none.json", use_cache=False)
+        lex.learn("Norko", "Norco")
+    kept = list(tmp_path.glob("learned_drugs.json.damaged-*"))
+    assert len(kept) == 1 and kept[0].read_text().startswith('{"aliases": {"Cyclopean"')
+    assert "damaged" in caplog.text
+    assert json.loads(learned.read_text())["aliases"] == {"Norko": "Norco"}
