@@ -135,7 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except OSError as err:
         # A full disk, a read-only file system, a folder one may not write: one line, no trace.
-        _error(args.command, _os_problem(err))
+        from imrgold.core.files import os_problem
+
+        _error(args.command, os_problem(err))
         return 1
     except Exception as err:
         # A store error any command lets through is one line, as the commands' own are; the
@@ -160,13 +162,6 @@ def printable(text: str) -> str:
 
 def _error(command: str, message: str) -> None:
     print(f"imrgold {command}: error: {printable(message)}", file=sys.stderr)
-
-
-def _os_problem(err: OSError) -> str:
-    what = err.strerror or type(err).__name__
-    if err.filename is not None:
-        return f"{err.filename}: {what}"
-    return str(err) if err.strerror is None else what
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ itself is replaced, never followed.  A target that is a device, FIFO or folder i
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import secrets
 import stat
@@ -127,6 +128,23 @@ def open_private(path: Path, flags: int) -> int:
         raise UnsafeTarget(f"{path} is not a regular file")
     os.set_blocking(fd, True)
     return fd
+
+
+def os_problem(err: OSError) -> str:
+    """An OS error in words, with the file it concerns: "/x/y: Read-only file system"."""
+    what = err.strerror or type(err).__name__
+    if err.filename is not None:
+        return f"{err.filename}: {what}"
+    return str(err) if err.strerror is None else what
+
+
+def move_aside(path: Path) -> Path:
+    """Rename a damaged file to ``<name>.damaged-<UTC time>`` beside it, so nothing writes over
+    it and it can still be read; the new path."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    os.replace(path, aside)
+    return aside
 
 
 APP = "imrgold"

@@ -15,10 +15,8 @@ query in the low milliseconds over the whole dictionary.
 from __future__ import annotations
 
 import bisect
-import datetime as dt
 import json
 import logging
-import os
 import re
 import threading
 from collections.abc import Iterable
@@ -31,7 +29,7 @@ from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from imrgold.core.files import atomic_write, user_cache_dir, user_data_dir
+from imrgold.core.files import atomic_write, move_aside, user_cache_dir, user_data_dir
 from imrgold.core.lexicon_build import (
     ORIGIN_RANK,
     SUPPLEMENT_PATH,
@@ -164,9 +162,7 @@ def _read_learned(path: Path) -> dict[str, Any] | None:
 
 
 def _move_aside(path: Path, err: Exception) -> None:
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    aside = path.with_name(f"{path.name}.damaged-{stamp}")
-    os.replace(path, aside)
+    aside = move_aside(path)
     log.warning("%s is damaged (%s): kept as %s, a new one is started", path, err, aside.name)
 
 

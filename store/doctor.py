@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from imrgold.core.files import move_aside
 from imrgold.core.models import Letter, LetterSummary
 from imrgold.store.errors import NotAStore, StoreDamaged, StoreError, StoreLocked
 from imrgold.store.journal import Journal, decode, encode
@@ -326,8 +327,7 @@ def _rebuild(layout: Layout, scan: _Scan, report: Report) -> None:
     backup = _newest_backup(layout)
     old_rows = _rows(scan.catalog) or _rows(backup.get("catalog")) or {}
     for path in scan.damaged_files:
-        aside = path.with_name(f"{path.name}.damaged-{stamp}")
-        os.replace(path, aside)
+        aside = move_aside(path)
         report.repaired.append(f"moved damaged {path} to {aside.name}")
     shard_docs = {**backup.get("shards", {}), **scan.shards}
     # Every letter anything still knows of: a gold version alone is reason enough to keep one.

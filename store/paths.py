@@ -6,12 +6,8 @@ from pathlib import Path
 
 import platformdirs
 
-APP = "imrgold"
+from imrgold.core.files import APP
 
 
 def default_db_path() -> Path:
     return Path(platformdirs.user_data_dir(APP, appauthor=False)) / "imrgold.json"
-
-
-def cache_dir() -> Path:
-    return Path(platformdirs.user_cache_dir(APP, appauthor=False))

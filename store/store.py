@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from tinydb import Query, TinyDB
 from tinydb.table import Document
 
+from imrgold.core.files import move_aside, os_problem
 from imrgold.core.models import (
     LETTER_STATUSES,
     Change,
@@ -78,13 +79,6 @@ def _serialized(method: Callable[..., T]) -> Callable[..., T]:
             return method(self, *args, **kwargs)
 
     return wrapper
-
-
-def os_problem(err: OSError) -> str:
-    """An OS error in words, with the file it concerns: "Read-only file system: /x/y"."""
-    if err.strerror is None:
-        return str(err)
-    return f"{err.strerror}: {err.filename}" if err.filename else err.strerror
 
 
 def now() -> dt.datetime:
@@ -176,9 +170,10 @@ class Store:
                     path=str(self.path),
                 )
             )
+        vetted = None
         if self.path.exists():
             # Before any folder or lock file is made beside it: a foreign file stays alone.
-            self._vet_catalog()
+            vetted = self._vet_catalog()
         if self.read_only:
             if not self.path.exists():
                 raise StoreError(f"no store at {self.path}")
@@ -188,7 +183,9 @@ class Store:
             self._lock.acquire(self.annotator)
         try:
             with paused_gc(freeze=True):
-                self._load()
+                # A reader uses the catalog as vetted; a writer reads it again under the lock
+                # (another writer may have checkpointed between the two).
+                self._load(vetted if self.read_only else None)
         except StoreDamaged as err:
             raise self.damaged(err) from None
         if not self.read_only:
@@ -197,14 +194,15 @@ class Store:
             self._journal.open_for_append()
             self._backup()
 
-    def _vet_catalog(self) -> None:
-        """Refuse a file that is not this store's catalog: `NotAStore` for another file (some
-        JSON, or not JSON and nothing of a store beside it), `StoreDamaged` for a catalog whose
-        letters lie beside it."""
+    def _vet_catalog(self) -> tuple[Any, int | None]:
+        """The catalog parsed and its schema version; refuses a file that is not this store's
+        catalog: `NotAStore` for another file (some JSON, or not JSON and nothing of a store
+        beside it), `StoreDamaged` for a catalog whose letters lie beside it."""
         from imrgold.store.migrations import holds_letters, stored_version
 
         try:
-            stored_version(load_json(self.path), self.layout)
+            data = load_json(self.path)
+            return data, stored_version(data, self.layout)
         except StoreDamaged as err:
             if not holds_letters(self.layout) and not self.layout.backups.is_dir():
                 problem = str(err.args[0]).rpartition("(")[2].rstrip(")")
@@ -213,13 +211,16 @@ class Store:
                 ) from None
             raise self.damaged(err) from None
 
-    def _load(self) -> None:
+    def _load(self, vetted: tuple[Any, int | None] | None = None) -> None:
         from imrgold.store.migrations import migrate_if_needed, stored_version
 
         # The catalog is vetted before anything is written: a foreign file or a damaged catalog
         # is refused here, never migrated or overwritten.
-        data = load_json(self.path) if self.path.exists() else None
-        version = stored_version(data, self.layout)
+        if vetted is not None:
+            data, version = vetted
+        else:
+            data = load_json(self.path) if self.path.exists() else None
+            version = stored_version(data, self.layout)
         if version is not None and version < SCHEMA_VERSION:
             if self.read_only:
                 raise StoreError(
@@ -364,9 +365,7 @@ class Store:
         except FileNotFoundError:
             pass
         except (OSError, StoreDamaged, ValidationError):
-            # Never overwritten: the damaged file is kept beside, as doctor keeps them.
-            stamp = now().strftime("%Y%m%dT%H%M%SZ")
-            os.replace(path, path.with_name(f"{path.name}.damaged-{stamp}"))
+            move_aside(path)  # never overwritten: the damaged file is kept beside, as doctor does
         self._commit({"letter": letter.letter_id, "text": letter.model_dump(mode="json")})
         return True
 
