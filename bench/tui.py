@@ -191,8 +191,8 @@ async def interactive(db: Path, runs: int) -> dict[str, list[float]]:
     from imrgold.store import Store
     from imrgold.tui.app import ImrGoldApp
     from imrgold.tui.screens.annotate import AnnotateScreen
-    from imrgold.tui.widgets.drug_suggestions import DrugSuggestions
     from imrgold.tui.widgets.queue_table import QueueTable
+    from imrgold.tui.widgets.suggestions import Suggestions
 
     rng = random.Random(7)
     out: dict[str, list[float]] = {
@@ -245,7 +245,7 @@ async def interactive(db: Path, runs: int) -> dict[str, list[float]]:
                     query = rng.choice(QUERIES)
                     await pilot.press(*query[:3])
                     await until(pilot, lambda: True)
-                    suggestions = screen.query_one(DrugSuggestions)
+                    suggestions = screen.query_one(Suggestions)
                     _current[0] = "keystroke -> suggestions"
                     out["keystroke -> suggestions"].append(
                         await timed(

@@ -21,14 +21,14 @@ carnitine deficiency).  Instead:
 
 from __future__ import annotations
 
-import bisect
+import heapq
 import json
 import logging
 import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 
 from imrgold.core.files import atomic_write, user_cache_dir
@@ -93,43 +93,180 @@ class Candidate:
     score: float
 
 
-@cache
-def _codes() -> dict[str, str]:
-    """Every billable (leaf) code with its description.
+CACHE_FORMAT = 2
+"""Bump when `_Table`'s cached shape changes: an older cache is rebuilt, not misread."""
 
-    `simple_icd_10_cm` parses the CMS tables at import (three seconds); the billable codes are
-    kept in the user's cache folder as JSON, keyed by the package's version, and read back in a
-    few tens of milliseconds.
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Table:
+    """The billable codes and the inverted index over their descriptions, by code number.
+
+    ``postings``: word stem -> numbers of the codes whose description holds it; ``totals``: each
+    code's summed word weight; ``sides``: one character a code, ``R``/``L`` when its description
+    names that side, else ``-``.
+    """
+
+    codes: list[str]
+    descriptions: list[str]
+    postings: dict[str, list[int]]
+    totals: list[float]
+    sides: str
+    groups: list[int]
+    sided: list[list[int]]
+    weight: dict[str, float]
+    """Not cached: rare words weigh more (inverse document frequency), from ``postings``."""
+    number: dict[str, int]
+    """Not cached: code -> its number."""
+
+    CACHED = ("codes", "descriptions", "postings", "totals", "sides", "groups", "sided")
+
+
+def _weights(n: int, postings: dict[str, list[int]]) -> dict[str, float]:
+    return {w: math.log(n / len(ids)) + 1.0 for w, ids in postings.items()}
+
+
+def _build(codes: dict[str, str]) -> _Table:
+    """The table from the code set; ~0.5 s, so its result is cached (`_table`)."""
+    names, descriptions = list(codes), list(codes.values())
+    postings: dict[str, list[int]] = defaultdict(list)
+    code_words: list[frozenset[str]] = []
+    # ~600,000 words over ~15,000 distinct ones: each is stemmed once.
+    stem_of: dict[str, str] = {}
+    for number, desc in enumerate(descriptions):
+        words = set()
+        for word in _WORD.findall(desc.lower()):
+            stem = stem_of.get(word)
+            if stem is None:
+                stem = stem_of[word] = "" if word in _STOP else _stem(word)
+            if stem:
+                words.add(stem)
+        code_words.append(frozenset(words))
+        for word in words:
+            postings[word].append(number)
+    weight = _weights(len(names), postings)
+    # Rounded: the cache is read at every start, and six decimals decide no ranking.
+    totals = [round(sum(weight[w] for w in words), 6) for words in code_words]
+    sides = "".join(
+        found.group()[0].upper() if (found := _SIDED.search(d)) else "-" for d in descriptions
+    )
+    groups, sided = _side_groups(names, descriptions)
+    numbers = {code: i for i, code in enumerate(names)}
+    return _Table(
+        names, descriptions, dict(postings), totals, sides, groups, sided, weight, numbers
+    )
+
+
+_SIDE_SLOT = {"right": 0, "left": 1, "bilateral": 2}
+
+
+def _side_groups(codes: list[str], descriptions: list[str]) -> tuple[list[int], list[list[int]]]:
+    """`_Table.groups` and `_Table.sided`, in code order so each side's first code wins."""
+    group_of: dict[tuple[str, str, str], int] = {}
+    groups, sided = [-1] * len(codes), list[list[int]]()
+    for number in sorted(range(len(codes)), key=codes.__getitem__):
+        code, desc = codes[number], descriptions[number]
+        key = (code[:4], _sideless(desc), code[-1] if code[0] in "ST" else "")
+        group = groups[number] = group_of.setdefault(key, len(sided))
+        if group == len(sided):
+            sided.append([-1, -1, -1])
+        lowered = desc.lower()
+        named = (
+            ["bilateral"]
+            if "bilateral" in lowered
+            else [s for s in ("right", "left") if re.search(rf"\b{s}\b", lowered)]
+        )
+        for side in named:
+            if sided[group][_SIDE_SLOT[side]] < 0:
+                sided[group][_SIDE_SLOT[side]] = number
+    return groups, sided
+
+
+def _valid(data: object) -> _Table | None:
+    """The cached table if it has the shape this version writes, else None."""
+    if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
+        return None
+    codes, descriptions = data.get("codes"), data.get("descriptions")
+    postings, totals, sides = data.get("postings"), data.get("totals"), data.get("sides")
+    groups, sided = data.get("groups"), data.get("sided")
+    if not (
+        isinstance(codes, list)
+        and codes
+        and isinstance(descriptions, list)
+        and isinstance(postings, dict)
+        and isinstance(totals, list)
+        and isinstance(sides, str)
+        and isinstance(groups, list)
+        and isinstance(sided, list)
+        and all(isinstance(t, list) and len(t) == 3 for t in sided)
+        and len(codes) == len(descriptions) == len(totals) == len(sides) == len(groups)
+        and set(map(type, codes)) == set(map(type, descriptions)) == {str}
+        and set(map(type, postings.values())) == {list}
+    ):
+        return None
+    # A code number out of range would fail a later query: check the whole index once.
+    numbers = [i for ids in postings.values() for i in ids]
+    numbers += [i for triple in sided for i in triple if i != -1]
+    if not _in_range(numbers, len(codes)) or not _in_range(groups, len(sided)):
+        return None
+    weight = _weights(len(codes), postings)
+    number = {code: i for i, code in enumerate(codes)}
+    return _Table(codes, descriptions, postings, totals, sides, groups, sided, weight, number)
+
+
+def _in_range(numbers: list[int], n: int) -> bool:
+    return not numbers or (
+        set(map(type, numbers)) == {int} and 0 <= min(numbers) <= max(numbers) < n
+    )
+
+
+@cache
+def _table() -> _Table:
+    """The code set and its index.
+
+    `simple_icd_10_cm` parses the CMS tables at import (three seconds) and the index takes half a
+    second more: both are kept in the user's cache folder as JSON (0600), keyed by the package's
+    version, and read back in under 200 ms.  A cache that does not read as this version's table
+    is rebuilt with a warning.
     """
     from importlib.metadata import version
 
     cached = user_cache_dir() / f"icd10cm-{version('simple-icd-10-cm')}.json"
     try:
-        data = json.loads(cached.read_bytes())
-        if isinstance(data, dict) and data and all(isinstance(v, str) for v in data.values()):
-            return data
-        log.warning("ICD-10-CM cache %s holds no code table; rebuilding", cached)
+        table = _valid(json.loads(cached.read_bytes()))
+        if table is not None:
+            return table
+        log.warning("ICD-10-CM cache %s is not this version's code table; rebuilding", cached)
     except FileNotFoundError:
         pass
     except (OSError, ValueError) as err:
         log.warning("ICD-10-CM cache %s unreadable (%s); rebuilding", cached, err)
     import simple_icd_10_cm as cm
 
-    codes = {
-        code: cm.get_description(code)
-        for code in cm.get_all_codes(with_dots=True)
-        if cm.is_leaf(code)
-    }
+    table = _build(
+        {
+            code: cm.get_description(code)
+            for code in cm.get_all_codes(with_dots=True)
+            if cm.is_leaf(code)
+        }
+    )
+    data = {"format": CACHE_FORMAT, **{f: getattr(table, f) for f in _Table.CACHED}}
     try:
-        atomic_write(cached, json.dumps(codes, separators=(",", ":")).encode(), durable=False)
+        atomic_write(cached, json.dumps(data, separators=(",", ":")).encode(), durable=False)
     except OSError as err:
         log.warning("ICD-10-CM cache not written to %s (%s); only speed is lost", cached, err)
-    return codes
+    return table
 
 
 @cache
-def _sorted_codes() -> list[str]:
-    return sorted(_codes())
+def _codes() -> dict[str, str]:
+    """Every billable (leaf) code with its description."""
+    table = _table()
+    return dict(zip(table.codes, table.descriptions, strict=True))
+
+
+def warm() -> None:
+    """Load the code table and its index now (an app does it before the first keystroke)."""
+    _table()
 
 
 def is_code(code: str) -> bool:
@@ -199,31 +336,6 @@ def _stem(word: str) -> str:
     return word
 
 
-@cache
-def _index() -> tuple[dict[str, list[str]], dict[str, float], dict[str, float]]:
-    """Inverted index over the billable descriptions: word -> codes, word -> weight (rare words
-    weigh more), and each code's total word weight."""
-    postings: dict[str, list[str]] = defaultdict(list)
-    code_words: dict[str, frozenset[str]] = {}
-    # ~600,000 words over ~15,000 distinct ones: each is stemmed once.
-    stem_of: dict[str, str] = {}
-    for code, desc in _codes().items():
-        words = set()
-        for word in _WORD.findall(desc.lower()):
-            stem = stem_of.get(word)
-            if stem is None:
-                stem = stem_of[word] = "" if word in _STOP else _stem(word)
-            if stem:
-                words.add(stem)
-        code_words[code] = frozenset(words)
-        for word in words:
-            postings[word].append(code)
-    n = len(code_words)
-    weight = {w: math.log(n / len(codes)) + 1.0 for w, codes in postings.items()}
-    totals = {code: sum(weight[w] for w in words) for code, words in code_words.items()}
-    return dict(postings), weight, totals
-
-
 def _side_and_encounter(words: list[str]) -> tuple[str | None, str]:
     side = next((_SIDES[w] for w in words if w in _SIDES), None)
     encounter = next((_ENCOUNTER[w] for w in words if w in _ENCOUNTER), "A")
@@ -238,23 +350,6 @@ def _with_encounter(code: str, encounter: str) -> str:
     return code
 
 
-def _side_of(code: str) -> str | None:
-    """ "right" or "left" when the code's description names that side, else None."""
-    sides = _sides()
-    return sides.get(code)
-
-
-@cache
-def _sides() -> dict[str, str]:
-    out = {}
-    for code, desc in _codes().items():
-        found = _SIDED.search(desc)
-        if found:
-            out[code] = found.group().lower()
-    return out
-
-
-@lru_cache(maxsize=65536)
 def _sideless(desc: str) -> str:
     """A description's content words but its side: "Pain in right arm" ~ "Pain in arm,
     unspecified", "bilateral upper limbs" ~ "right upper limb"."""
@@ -271,30 +366,9 @@ def _sided(code: str, side: str | None) -> str:
     desc = description(code) or ""
     if side in desc.lower():
         return code
-    target = _sideless(desc)
-    for sibling, sibling_desc in _siblings(code[:4]):
-        if sibling[0] in "ST" and sibling[-1] != code[-1]:
-            continue
-        lowered = sibling_desc.lower()
-        named = (
-            "bilateral" in lowered
-            if side == "bilateral"
-            else (re.search(rf"\b{side}\b", lowered) is not None and "bilateral" not in lowered)
-        )
-        if named and _sideless(sibling_desc) == target:
-            return sibling
-    return code
-
-
-@lru_cache(maxsize=4096)
-def _siblings(stem: str) -> tuple[tuple[str, str], ...]:
-    """The billable codes under ``stem``, found by bisection in the sorted codes."""
-    codes, found = _sorted_codes(), []
-    for code in codes[bisect.bisect_left(codes, stem) :]:
-        if not code.startswith(stem):
-            break
-        found.append((code, _codes()[code]))
-    return tuple(found)
+    table = _table()
+    sibling = table.sided[table.groups[table.number[code]]][_SIDE_SLOT[side]]
+    return code if sibling < 0 else table.codes[sibling]
 
 
 def _content(text: str) -> str:
@@ -332,38 +406,48 @@ def suggest(text: str, limit: int = 10) -> list[Candidate]:
         code = _sided(_with_encounter(phrase[0], encounter), side)
         if is_code(code):
             out[code] = 100.0 - 10.0 * phrase[1]
-    postings, weight, totals = _index()
+    table = _table()
+    postings, weight, totals, sides, codes = (
+        table.postings,
+        table.weight,
+        table.totals,
+        table.sides,
+        table.codes,
+    )
     # The side is applied to the best codes afterwards; as a word it only blurs the ranking.
     query = {_stem(w) for w in words if w not in _STOP and w not in _ENCOUNTER and w not in _SIDES}
     known = sorted((w for w in query if w in postings), key=lambda w: -weight[w])
     query_weight = sum(weight.get(w, 0.0) for w in query) or 1.0
-    scores: dict[str, float] = defaultdict(float)
+    scores: dict[int, float] = {}
     # Only codes holding one of the two rarest words are candidates: the common words ("pain",
     # "strain") then only add to their scores, instead of touching thousands of codes.
-    for code in {c for w in known[:2] for c in postings[w]}:
-        scores[code] = 0.0
+    for word in known[:2]:
+        scores.update(dict.fromkeys(postings[word], 0.0))
     for word in known:
-        for code in postings[word]:
-            if code in scores:
-                scores[code] += weight[word]
+        w = weight[word]
+        for number in postings[word]:
+            if number in scores:
+                scores[number] += w
+    # What the side costs a code: an unwritten side, the other side (see below).
+    side_cost = {"R": 0.1, "L": 0.1, "-": 0.0}
+    if side in ("right", "left"):
+        side_cost = {"R": 0.0 if side == "right" else 0.3, "L": 0.0 if side == "left" else 0.3}
+        side_cost["-"] = 0.0
+    elif side is not None:
+        side_cost = {"R": 0.0, "L": 0.0, "-": 0.0}
     ranked = []
-    for code, hit in scores.items():
-        extra = totals[code] - hit
+    for number, hit in scores.items():
+        code = codes[number]
         # What the query says that the code explains, less what the code adds unasked; injuries
-        # prefer the encounter as written (initial by default).
-        fit = hit / query_weight - 0.15 * extra / query_weight
-        if code[0] in "ST" and len(code) == 8 and code[-1] != encounter:
+        # prefer the encounter as written (initial by default); a side the letter did not write
+        # costs a little, the other side more.
+        fit = (hit - 0.15 * (totals[number] - hit)) / query_weight
+        if len(code) == 8 and code[-1] != encounter and code[0] in "ST":
             fit -= 0.5
         if hit < query_weight - 1e-9:
             fit = min(fit, 0.85)  # a word of the diagnosis the code does not explain
-        sided = _side_of(code)
-        if side is None and sided:
-            fit -= 0.1  # a side the letter did not write
-        elif side in ("right", "left") and sided and sided != side:
-            fit -= 0.3  # the other side
-        ranked.append((fit, code))
-    ranked.sort(key=lambda t: (-t[0], len(t[1]), t[1]))
-    for fit, code in ranked[: limit * 3]:
+        ranked.append((fit - side_cost[sides[number]], code))
+    for fit, code in heapq.nsmallest(limit * 3, ranked, key=lambda t: (-t[0], len(t[1]), t[1])):
         out.setdefault(_sided(code, side), round(max(0.0, min(99.0, 100.0 * fit)), 1))
     best = sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     return [Candidate(code, description(code) or "", score) for code, score in best]

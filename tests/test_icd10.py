@@ -47,21 +47,56 @@ def test_suggest_ranks_billable_codes_with_descriptions():
     assert any(c.code.startswith("S83.2") and "right" in c.description.lower() for c in found)
 
 
-def test_a_damaged_code_cache_is_rebuilt_loudly(tmp_path, monkeypatch, caplog):
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "[1, 2",  # cut short
+        "[1, 2]",  # not the table
+        '{"format": 1}',  # an older version's cache
+        "out of range",  # the right shape, an index pointing past the codes
+    ],
+)
+def test_a_damaged_code_cache_is_rebuilt_loudly(tmp_path, monkeypatch, caplog, damage):
     from importlib.metadata import version
 
-    monkeypatch.setenv("IMRGOLD_CACHE_DIR", str(tmp_path))
-    icd10._codes.cache_clear()
     cached = tmp_path / f"icd10cm-{version('simple-icd-10-cm')}.json"
-    cached.write_text("[1, 2")
+    if damage == "out of range":
+        table = icd10._table()
+        data = {"format": icd10.CACHE_FORMAT, **{f: getattr(table, f) for f in table.CACHED}}
+        data["postings"] = {**data["postings"], "pain": [len(table.codes) + 5]}
+        damage = json.dumps(data)
+    monkeypatch.setenv("IMRGOLD_CACHE_DIR", str(tmp_path))
+    cached.write_text(damage)
+    icd10._table.cache_clear()
+    icd10._codes.cache_clear()
     try:
         with caplog.at_level("WARNING"):
             assert icd10._codes()["M54.2"] == "Cervicalgia"
-        assert "unreadable" in caplog.text
-        assert json.loads(cached.read_text())["M54.2"] == "Cervicalgia"
+        assert "rebuilding" in caplog.text
+        assert json.loads(cached.read_text())["format"] == icd10.CACHE_FORMAT
         assert (cached.stat().st_mode & 0o777) == 0o600
     finally:
+        icd10._table.cache_clear()
         icd10._codes.cache_clear()
+
+
+def test_the_cached_table_reads_back_as_built():
+    """The cache is a faster way to the same table: built afresh and read back, alike."""
+    built = icd10._build(icd10._codes())
+    data = {"format": icd10.CACHE_FORMAT, **{f: getattr(built, f) for f in built.CACHED}}
+    read = icd10._valid(json.loads(json.dumps(data)))
+    assert read is not None
+    for name in (*built.CACHED, "weight", "number"):
+        assert getattr(read, name) == getattr(built, name), name
+
+
+def test_the_side_a_letter_names_picks_the_sibling_code():
+    assert icd10.suggest("right knee medial meniscus tear", limit=1)[0].description.count("right")
+    assert "left" in icd10.suggest("left shoulder sprain", limit=1)[0].description.lower()
+    assert (
+        "bilateral"
+        in icd10.suggest("bilateral carpal tunnel syndrome", limit=1)[0].description.lower()
+    )
 
 
 def test_the_model_accepts_billable_codes_only():

@@ -9,6 +9,7 @@ import pytest
 from rich.console import Console
 
 from imrgold.cli.commands.annotate import bundled_letters, ingest_files
+from imrgold.core import icd10
 from imrgold.core.lexicon import Candidate
 from imrgold.core.models import Span
 from imrgold.store import Store
@@ -18,10 +19,10 @@ from imrgold.tui.screens.comment import CommentScreen
 from imrgold.tui.screens.confirm import ConfirmScreen, StrictConfirmScreen
 from imrgold.tui.screens.help import HelpScreen, bindings_table, ours
 from imrgold.tui.screens.queue import QueueScreen
-from imrgold.tui.widgets.drug_suggestions import DrugSuggestions
 from imrgold.tui.widgets.field_editor import FieldEditor
 from imrgold.tui.widgets.letter_view import LetterView
 from imrgold.tui.widgets.queue_table import QueueTable
+from imrgold.tui.widgets.suggestions import Suggestions
 
 N_LETTERS = 4
 
@@ -119,12 +120,12 @@ async def type_value(pilot, text: str) -> None:
     await pilot.press("ctrl+u", *text) if text else await pilot.press("ctrl+u")
 
 
-async def suggestions_for(pilot, screen: AnnotateScreen, typed: str) -> DrugSuggestions:
+async def suggestions_for(pilot, screen: AnnotateScreen, typed: str) -> Suggestions:
     """Type into the first item's drugs and wait for the suggestions."""
     await go_to(pilot, screen, "items.0.drugs")
     await type_value(pilot, typed)
     await settle(pilot)
-    return screen.query_one(DrugSuggestions)
+    return screen.query_one(Suggestions)
 
 
 def with_machine_rows(screen: AnnotateScreen):
@@ -691,7 +692,8 @@ async def test_suggestion_keys_move_and_dismiss(store):
         screen = await open_letter(pilot)
         suggestions = await suggestions_for(pilot, screen, "n")
         assert [c.name for c in suggestions.candidates] == ["Norco", "Naproxen"]
-        await pilot.press("down")  # moves in the list, not to the next field
+        assert suggestions.chosen() is None  # a tie: nothing for a fast Enter to take
+        await pilot.press("down", "down")  # moves in the list, not to the next field
         assert screen.current == "items.0.drugs"
         await pilot.press("enter")
         assert screen.query_one(FieldEditor).text == "naproxen"
@@ -810,3 +812,72 @@ async def test_the_gold_count_keeps_reviewed_letters(store):
         await settle(pilot)
         label = str(app.screen.query_one("#progress-label").render())
         assert label == f"1 of {N_LETTERS} gold"
+
+
+# -- ICD-10-CM suggestions -------------------------------------------------------------------
+
+
+async def _diagnosis_row(pilot, screen: AnnotateScreen) -> tuple[str, int]:
+    """The first diagnosis of the letter (one is added when it has none)."""
+    found = [r for r in screen.rows if r.path == "diagnoses"]
+    if not found:
+        await pilot.press("alt+d")
+        await settle(pilot)
+        found = [r for r in screen.rows if r.path == "diagnoses"]
+    assert found and found[0].index is not None
+    return found[0].key, found[0].index
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_a_diagnosis_typed_gets_icd10_codes_and_enter_takes_a_clear_lead(store, size):
+    app = make_app(store)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_letter(pilot)
+        key, index = await _diagnosis_row(pilot, screen)
+        await go_to(pilot, screen, key)
+        before = screen.draft.proposal.model_copy(deep=True)
+        await type_value(pilot, "lumbar strain")
+        await settle(pilot)
+        suggestions = screen.query_one(Suggestions)
+        assert suggestions.shown and suggestions.region.height > 0
+        assert suggestions.candidates[0].code == "S39.012A"
+        shown = str(suggestions.get_option_at_index(0).prompt)
+        assert "S39.012A" in shown and "lower back" in shown
+        await pilot.press("enter")
+        await settle(pilot)
+        proposal = screen.draft.proposal
+        assert proposal.get("diagnoses").value[index] == "lumbar strain"
+        assert proposal.get("diagnosis_codes").value[index] == "S39.012A"
+        assert screen.current != key  # moved on, as Enter does
+        assert "S39.012A" in str(screen.query_one("#status-line").render())
+        await pilot.press("ctrl+z")  # text and code were one step
+        await settle(pilot)
+        assert screen.draft.proposal.get("diagnoses") == before.get("diagnoses")
+        assert screen.draft.proposal.get("diagnosis_codes") == before.get("diagnosis_codes")
+
+
+async def test_a_diagnosis_with_no_clear_code_keeps_its_code_unless_one_is_picked(store):
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        key, index = await _diagnosis_row(pilot, screen)
+        await go_to(pilot, screen, key)
+        code_before = screen.draft.proposal.get("diagnosis_codes").value[index]
+        await type_value(pilot, "lumbar")  # several codes score alike
+        await settle(pilot)
+        suggestions = screen.query_one(Suggestions)
+        assert suggestions.shown and suggestions.chosen() is None
+        await pilot.press("enter")  # a fast Enter keeps the words and takes no code
+        await settle(pilot)
+        proposal = screen.draft.proposal
+        assert proposal.get("diagnoses").value[index] == "lumbar"
+        assert proposal.get("diagnosis_codes").value[index] == code_before
+        await go_to(pilot, screen, key)
+        await pilot.press("ctrl+u", *"lumbar")
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")  # the second candidate, picked
+        await settle(pilot)
+        second = suggestions.candidates[1].code if suggestions.candidates else None
+        codes = screen.draft.proposal.get("diagnosis_codes").value
+        assert codes[index] == icd10.suggest("lumbar", limit=8)[1].code
+        assert second is None  # the list is gone once a candidate is taken

@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
+from imrgold.core import icd10
 from imrgold.core.models import Letter, LetterSummary, Proposal
 from imrgold.tui.screens.annotate import AnnotateScreen
 from imrgold.tui.screens.confirm import ConfirmScreen
@@ -68,6 +69,7 @@ class ImrGoldApp(App[None]):
         self.push_screen(QueueScreen())
         if self._lexicon is None:
             self._warm_lexicon()
+        self._warm_codes()
 
     # -- the store (called from thread workers) -------------------------------------------------
 
@@ -214,6 +216,26 @@ class ImrGoldApp(App[None]):
             return list(lexicon.suggest(query, letter_text, limit=8))
         except Exception as err:  # a suggestion must never cost the annotator their work
             self.log.error(f"drug suggestions failed: {err!r}")
+            return []
+
+    # -- ICD-10-CM ---------------------------------------------------------------------------
+
+    @work(thread=True, group="codes")
+    def _warm_codes(self) -> None:
+        # The code table loads in a fifth of a second from the cache (seconds the first time).
+        try:
+            icd10.warm()
+        except Exception as err:  # suggestions then come later, loading on first use
+            self.log.error(f"ICD-10-CM table not loaded: {err!r}")
+
+    def suggest_codes(self, query: str) -> list[icd10.Candidate]:
+        """ICD-10-CM candidates for a diagnosis as typed (called from a worker)."""
+        if not query.strip():
+            return []
+        try:
+            return icd10.suggest(query, limit=8)
+        except Exception as err:  # a suggestion must never cost the annotator their work
+            self.log.error(f"ICD-10-CM suggestions failed: {err!r}")
             return []
 
     def learn(self, query: str, candidate: Any) -> None:

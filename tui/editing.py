@@ -101,6 +101,22 @@ class Draft:
 
         return self._edit(change)
 
+    def set_diagnosis(self, index: int, text: str, code: str | None) -> bool:
+        """A diagnosis and its ICD-10-CM code together, as one step to undo."""
+
+        def change() -> None:
+            for path, value in (("diagnoses", text), ("diagnosis_codes", code)):
+                field = self._field(path)
+                values = list(field.value or [])
+                if index >= len(values):
+                    continue
+                if values[index] != value:
+                    values[index], field.value, field.source = value, values, "human"
+                field.confirmed = True
+                self.proposal.fields[path] = field
+
+        return self._edit(change)
+
     def confirm(self, path: str) -> bool:
         def change() -> None:
             field = self._field(path)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from imrgold.core.models import (
     CATEGORIES,
@@ -108,6 +108,15 @@ def choices(path: str) -> tuple[str, ...] | None:
 
 def is_drug_field(path: str) -> bool:
     return short_name(path) == "drugs"
+
+
+def suggestion_kind(row: Row) -> Literal["drugs", "diagnosis"] | None:
+    """What the editor suggests while ``row`` is typed in: drug names, ICD-10-CM codes, none."""
+    if is_drug_field(row.path):
+        return "drugs"
+    if row.path == "diagnoses" and row.index is not None:
+        return "diagnosis"
+    return None
 
 
 def to_text(value: Any) -> str:

@@ -24,11 +24,11 @@ from imrgold.tui.editing import Draft
 from imrgold.tui.fields import Row
 from imrgold.tui.screens.comment import CommentScreen
 from imrgold.tui.screens.confirm import StrictConfirmScreen
-from imrgold.tui.widgets.drug_suggestions import nothing_added_note
 from imrgold.tui.widgets.field_editor import FieldEditor
 from imrgold.tui.widgets.field_table import FieldTable
 from imrgold.tui.widgets.key_footer import KeyFooter
 from imrgold.tui.widgets.letter_view import LetterView
+from imrgold.tui.widgets.suggestions import nothing_added_note
 
 if TYPE_CHECKING:
     from imrgold.tui.app import ImrGoldApp
@@ -260,7 +260,7 @@ class AnnotateScreen(Screen[None]):
         editor.edit(
             row,
             choices=fields.choices(row.path),
-            drug=fields.is_drug_field(row.path),
+            suggest=fields.suggestion_kind(row),
             focus=moved and editor.has_focus_within,
         )
         view = self.query_one(LetterView)
@@ -341,11 +341,16 @@ class AnnotateScreen(Screen[None]):
 
     @on(FieldEditor.QueryChanged)
     def _query(self, event: FieldEditor.QueryChanged) -> None:
-        self._suggest(event.key, event.query)
+        self._suggest(event.key, event.query, event.kind)
 
     @work(thread=True, exclusive=True, group="suggest")
-    def _suggest(self, key: str, query: str) -> None:
-        candidates = self.typed_app.suggest(query, self.letter.text if self.letter else None)
+    def _suggest(self, key: str, query: str, kind: str) -> None:
+        app = self.typed_app
+        candidates = (
+            app.suggest_codes(query)
+            if kind == "diagnosis"
+            else app.suggest(query, self.letter.text if self.letter else None)
+        )
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(
                 self.query_one(FieldEditor).show_suggestions, key, query, candidates
@@ -353,6 +358,16 @@ class AnnotateScreen(Screen[None]):
 
     @on(FieldEditor.SuggestionAccepted)
     def _accepted(self, event: FieldEditor.SuggestionAccepted) -> None:
+        path, index = fields.parse_key(event.key)
+        if path == "diagnoses" and index is not None:
+            # The letter's words stay the diagnosis; the code chosen for them is its code.
+            assert self.draft is not None
+            code = event.candidate.code
+            if self.draft.set_diagnosis(index, " ".join(event.text.split()), code):
+                self._changed()
+            self._step(1)
+            self._status(f"{code} {event.candidate.description}")
+            return
         self.typed_app.learn(event.query, event.candidate)
         if note := nothing_added_note(event.candidate):
             self._status(note)

@@ -14,7 +14,9 @@ WORKFLOW = """\
 [b]Correcting a letter[/b]
   Up/Down or Tab/Shift+Tab walk the fields; the letter scrolls to each value and marks it.
   Type to correct, Enter to keep it (confirmed) and move on; an empty value means null.
-  Lists are separated by ';'. In a drugs field pick a suggestion with Up/Down, Enter takes it.
+  Lists are separated by ';'. A drugs field suggests drug names, a diagnosis ICD-10-CM codes:
+  Up/Down pick one, Enter takes it (a diagnosis keeps your words and takes the code). Only a
+  clear best is picked for you; otherwise Enter keeps what you typed.
   To take text from the letter: Ctrl+F to find it (or F2 and Shift+arrows to select it),
   then Ctrl+T (or Enter, in the letter) puts the selection and its position into the field.
   Alt+I adds an item, Alt+D a diagnosis; Alt+X removes, Alt+Up/Down reorder the one you are on.

@@ -1,14 +1,14 @@
 """The editor for the field under the table's cursor.
 
-A text field gets an `Input` (with drug suggestions for a drugs field), a field with fixed
-choices a `Select`.  The editor never touches the record: it posts `Committed` and `QueryChanged`
-and the screen decides.
+A text field gets an `Input` (with suggestions while typing: drugs in a drugs field, ICD-10-CM
+codes in a diagnosis), a field with fixed choices a `Select`.  The editor never touches the
+record: it posts `Committed` and `QueryChanged` and the screen decides.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -18,7 +18,9 @@ from textual.message import Message
 from textual.widgets import Input, Label, Select
 
 from imrgold.tui.fields import LIST_SEPARATOR, Row
-from imrgold.tui.widgets.drug_suggestions import DrugSuggestions, ingredients
+from imrgold.tui.widgets.suggestions import Suggestions, ingredients
+
+SuggestionKind = Literal["drugs", "diagnosis"]
 
 STATE_WORDS = {"machine": "machine", "confirmed": "confirmed", "corrected": "corrected"}
 
@@ -106,27 +108,32 @@ class FieldEditor(Vertical):
             self.key, self.text, self.advance = key, text, advance
 
     class QueryChanged(Message):
-        """The drug being typed changed: the screen fetches suggestions."""
+        """What is being typed changed (the last drug of a drugs field, a diagnosis): the screen
+        fetches suggestions of that ``kind``."""
 
-        def __init__(self, key: str, query: str) -> None:
+        def __init__(self, key: str, query: str, kind: SuggestionKind) -> None:
             super().__init__()
-            self.key, self.query = key, query
+            self.key, self.query, self.kind = key, query, kind
 
     class SuggestionAccepted(Message):
-        def __init__(self, query: str, candidate: Any) -> None:
+        """A candidate taken for row ``key``: a drug's ingredients are already in the editor; a
+        diagnosis keeps its typed words and takes the candidate's code (the screen applies both
+        and moves on)."""
+
+        def __init__(self, key: str, text: str, query: str, candidate: Any) -> None:
             super().__init__()
-            self.query, self.candidate = query, candidate
+            self.key, self.text, self.query, self.candidate = key, text, query, candidate
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.row: Row | None = None
-        self._is_drug = False
+        self._kind: SuggestionKind | None = None
 
     def compose(self) -> ComposeResult:
         yield Label("", id="editor-label")
         yield RowInput(id="editor-input", placeholder="value (empty = null)")
         yield ChoiceSelect([], id="editor-select", prompt="(null)")
-        yield DrugSuggestions(id="suggestions")
+        yield Suggestions(id="suggestions")
 
     def on_mount(self) -> None:
         self.query_one(Select).display = False
@@ -138,11 +145,11 @@ class FieldEditor(Vertical):
         row: Row,
         *,
         choices: Sequence[str] | None = None,
-        drug: bool = False,
+        suggest: SuggestionKind | None = None,
         focus: bool = False,
     ) -> None:
-        self.row, self._is_drug = row, drug
-        self.query_one(DrugSuggestions).reserve(drug)
+        self.row, self._kind = row, suggest
+        self.query_one(Suggestions).reserve(suggest is not None)
         self._describe(row)
         text_input, select = self.query_one(RowInput), self.query_one(ChoiceSelect)
         # Toggling display re-lays out the screen: only when the kind of field changes.
@@ -190,13 +197,17 @@ class FieldEditor(Vertical):
         label.add_class("-error")
 
     def show_suggestions(self, key: str, query: str, candidates: Sequence[Any]) -> None:
-        if self.row is None or self.row.key != key or query != last_part(self.text):
+        if self.row is None or self.row.key != key or query != self._query(self.text):
             return  # the annotator has typed on since: a newer answer is coming
-        self.query_one(DrugSuggestions).show_candidates(candidates, query)
+        self.query_one(Suggestions).show_candidates(candidates, query)
 
     @property
     def suggestions_shown(self) -> bool:
-        return self.query_one(DrugSuggestions).shown
+        return self.query_one(Suggestions).shown
+
+    def _query(self, text: str) -> str:
+        """What the suggestions answer: the drug after the last ';', or the whole diagnosis."""
+        return last_part(text) if self._kind == "drugs" else " ".join(text.split())
 
     # -- internals -------------------------------------------------------------------------
 
@@ -212,8 +223,8 @@ class FieldEditor(Vertical):
     @on(Input.Changed, "#editor-input")
     def _typed(self, event: Input.Changed) -> None:
         event.stop()
-        if self._is_drug and self.row is not None:
-            self.post_message(self.QueryChanged(self.row.key, last_part(event.value)))
+        if self._kind is not None and self.row is not None:
+            self.post_message(self.QueryChanged(self.row.key, self._query(event.value), self._kind))
 
     @on(RowInput.Entered)
     def _submitted(self, event: RowInput.Entered) -> None:
@@ -221,8 +232,9 @@ class FieldEditor(Vertical):
         if self.row is None or event.row_key is None:
             return
         if self.suggestions_shown and event.row_key == self.row.key:
-            self.accept_suggestion()
-            return
+            if self.accept_suggestion():
+                return
+            self.query_one(Suggestions).hide()  # none highlighted: Enter keeps the typed text
         self.post_message(self.Committed(event.row_key, event.value, advance=True))
 
     @on(ChoiceSelect.Entered)
@@ -238,24 +250,26 @@ class FieldEditor(Vertical):
             self.post_message(self.Committed(self.row.key, self.text, advance=False))
 
     def accept_suggestion(self) -> bool:
-        suggestions = self.query_one(DrugSuggestions)
+        """Take the highlighted candidate; False when none is highlighted."""
+        suggestions = self.query_one(Suggestions)
         candidate = suggestions.chosen()
-        if candidate is None:
+        if candidate is None or self.row is None:
             return False
         text_input = self.query_one(Input)
-        query = last_part(text_input.value)
-        with text_input.prevent(Input.Changed):
-            text_input.value = replace_last_part(text_input.value, ingredients(candidate))
-        text_input.cursor_position = len(text_input.value)
+        query = self._query(text_input.value)
+        if self._kind == "drugs":
+            with text_input.prevent(Input.Changed):
+                text_input.value = replace_last_part(text_input.value, ingredients(candidate))
+            text_input.cursor_position = len(text_input.value)
         suggestions.hide()
-        self.post_message(self.SuggestionAccepted(query, candidate))
+        self.post_message(self.SuggestionAccepted(self.row.key, text_input.value, query, candidate))
         return True
 
     def action_suggestion(self, delta: int) -> None:
-        self.query_one(DrugSuggestions).move(delta)
+        self.query_one(Suggestions).move(delta)
 
     def action_dismiss_suggestions(self) -> None:
-        self.query_one(DrugSuggestions).hide()
+        self.query_one(Suggestions).hide()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("suggestion", "dismiss_suggestions"):

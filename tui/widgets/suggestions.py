@@ -1,4 +1,6 @@
-"""Drug candidates under the drugs editor: name, generic ingredients, where it came from."""
+"""Candidates under the editor while the annotator types: drugs (name, generic ingredients,
+where it came from) in a drugs field, ICD-10-CM codes (code, official description, score) in a
+diagnosis."""
 
 from __future__ import annotations
 
@@ -9,8 +11,33 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from imrgold.core import icd10
+
+CLEAR_SCORE = 90.0
+CLEAR_MARGIN = 5.0
+"""A candidate is highlighted (so Enter takes it) only when it scores at least CLEAR_SCORE and
+leads the next by CLEAR_MARGIN: a near-tie left highlighted is how a fast Enter records the
+wrong drug.  Otherwise Down highlights the first and Enter keeps what was typed."""
+
+
+def clearly_leads(scores: Sequence[float]) -> bool:
+    return (
+        bool(scores)
+        and scores[0] >= CLEAR_SCORE
+        and (len(scores) == 1 or scores[0] - scores[1] >= CLEAR_MARGIN)
+    )
+
+
+def _code_prompt(candidate: icd10.Candidate) -> Text:
+    text = Text(f"{candidate.code:<8}", style="bold")
+    text.append(f" {candidate.description}")
+    text.append(f"  {candidate.score:.0f}", style="dim")
+    return text
+
 
 def _prompt(candidate: Any) -> Text:
+    if isinstance(candidate, icd10.Candidate):
+        return _code_prompt(candidate)
     text = Text(str(candidate.name), style="bold")
     generics = list(getattr(candidate, "generics", []) or [])
     if generics and [g.lower() for g in generics] != [str(candidate.name).lower()]:
@@ -40,11 +67,13 @@ def nothing_added_note(candidate: Any) -> str | None:
     return f"{candidate.name} is {kind}: nothing added to drugs"
 
 
-class DrugSuggestions(OptionList):
+class Suggestions(OptionList):
     """Never focused: the editor keeps the keyboard, Up/Down move the highlight.
 
-    Its room is reserved while a drugs field is edited (`reserve`) and candidates only toggle
-    its visibility: re-laying out the screen on every keystroke would cost more than the search.
+    Its room is reserved while a field with suggestions is edited (`reserve`) and candidates
+    only toggle its visibility: re-laying out the screen on every keystroke would cost more than
+    the search.  Values come from the letter and the dictionaries: they are shown as `Text`,
+    never as markup.
     """
 
     can_focus = False
@@ -72,8 +101,8 @@ class DrugSuggestions(OptionList):
         self.clear_options()
         self.add_options([Option(_prompt(c)) for c in self.candidates])
         self.visible = bool(self.candidates)
-        if self.candidates:
-            self.highlighted = 0
+        scores = [float(c.score) for c in self.candidates]
+        self.highlighted = 0 if clearly_leads(scores) else None
 
     def hide(self) -> None:
         if self.candidates:
@@ -82,10 +111,15 @@ class DrugSuggestions(OptionList):
         self.visible = False
 
     def move(self, delta: int) -> None:
-        if self.candidates:
-            self.highlighted = ((self.highlighted or 0) + delta) % len(self.candidates)
+        if not self.candidates:
+            return
+        if self.highlighted is None:
+            self.highlighted = 0 if delta > 0 else len(self.candidates) - 1
+        else:
+            self.highlighted = (self.highlighted + delta) % len(self.candidates)
 
     def chosen(self) -> Any | None:
-        if not self.shown:
+        """The highlighted candidate; None when none is (Enter then keeps the typed text)."""
+        if not self.shown or self.highlighted is None:
             return None
-        return self.candidates[self.highlighted or 0]
+        return self.candidates[self.highlighted]
