@@ -93,7 +93,7 @@ class Candidate:
     score: float
 
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 """Bump when `_Table`'s cached shape changes: an older cache is rebuilt, not misread."""
 
 
@@ -157,6 +157,9 @@ def _build(codes: dict[str, str]) -> _Table:
 
 
 _SIDE_SLOT = {"right": 0, "left": 1, "bilateral": 2}
+_OTHER_COST = 0.04
+"""What an "other ..." code costs when the diagnosis does not say "other": enough to put the
+unspecified code first on a near-tie ("sleep disorder": G47.9, not G47.8)."""
 
 
 def _side_groups(codes: list[str], descriptions: list[str]) -> tuple[list[int], list[list[int]]]:
@@ -266,7 +269,17 @@ def _codes() -> dict[str, str]:
 
 def warm() -> None:
     """Load the code table and its index now (an app does it before the first keystroke)."""
-    _table()
+    _others()
+
+
+_OTHER = re.compile(r"\bother\b", re.I)
+
+
+@cache
+def _others() -> frozenset[int]:
+    """Codes for "other" forms of a condition: the residual code for a specified variant the
+    code set does not name, not what a letter means by the bare condition."""
+    return frozenset(i for i, d in enumerate(_table().descriptions) if _OTHER.search(d))
 
 
 def is_code(code: str) -> bool:
@@ -352,9 +365,13 @@ def _with_encounter(code: str, encounter: str) -> str:
 
 def _sideless(desc: str) -> str:
     """A description's content words but its side: "Pain in right arm" ~ "Pain in arm,
-    unspecified", "bilateral upper limbs" ~ "right upper limb"."""
+    unspecified", "bilateral upper limbs" ~ "right upper limb".  "Other" stays: "Other internal
+    derangements of right knee" is not the right side of "Unspecified internal derangement of
+    unspecified knee"."""
     return " ".join(
-        _stem(w) for w in _words(desc.lower()) if w not in _STOP and w not in _SIDE_WORDS
+        _stem(w)
+        for w in _words(desc.lower())
+        if (w not in _STOP or w == "other") and w not in _SIDE_WORDS
     )
 
 
@@ -387,11 +404,13 @@ def _phrases() -> tuple[tuple[str, str], ...]:
 def _phrase_code(normalized: str) -> tuple[str, int] | None:
     """The curated code of the longest phrase of the supplement the text contains, with the
     number of the text's content words that phrase leaves unexplained."""
-    content = f" {_content(normalized)} "
+    # Side and encounter are applied to the phrase's code: "status post right total knee
+    # arthroplasty" reads as the phrase without "right".
+    words = [w for w in _content(normalized).split() if w not in _SIDES and w not in _ENCOUNTER]
+    content = f" {' '.join(words)} "
     for phrase, code in _phrases():
         if f" {phrase} " in content:
-            rest = set(content.split()) - set(phrase.split()) - set(_SIDES) - set(_ENCOUNTER)
-            return code, len(rest - {"encounter"})
+            return code, len(set(words) - set(phrase.split()) - {"encounter"})
     return None
 
 
@@ -414,8 +433,15 @@ def suggest(text: str, limit: int = 10) -> list[Candidate]:
         table.sides,
         table.codes,
     )
+    # What the diagnosis rules out ("without myelopathy") names no word to look for: a code
+    # that has it (and does not say "without") is marked down instead.
+    negated = _negated(words)
     # The side is applied to the best codes afterwards; as a word it only blurs the ranking.
-    query = {_stem(w) for w in words if w not in _STOP and w not in _ENCOUNTER and w not in _SIDES}
+    query = {
+        _stem(w)
+        for w in words
+        if w not in _STOP and w not in _ENCOUNTER and w not in _SIDES and _stem(w) not in negated
+    }
     known = sorted((w for w in query if w in postings), key=lambda w: -weight[w])
     query_weight = sum(weight.get(w, 0.0) for w in query) or 1.0
     scores: dict[int, float] = {}
@@ -435,6 +461,13 @@ def suggest(text: str, limit: int = 10) -> list[Candidate]:
         side_cost["-"] = 0.0
     elif side is not None:
         side_cost = {"R": 0.0, "L": 0.0, "-": 0.0}
+    others, asks_other = _others(), "other" in words
+    contradicts = {
+        n
+        for word in negated
+        for n in postings.get(word, ())
+        if n in scores and "without" not in table.descriptions[n].lower()
+    }
     ranked = []
     for number, hit in scores.items():
         code = codes[number]
@@ -446,11 +479,28 @@ def suggest(text: str, limit: int = 10) -> list[Candidate]:
             fit -= 0.5
         if hit < query_weight - 1e-9:
             fit = min(fit, 0.85)  # a word of the diagnosis the code does not explain
+        if number in others and not asks_other:
+            fit -= _OTHER_COST
+        if number in contradicts:
+            fit -= 0.3
         ranked.append((fit - side_cost[sides[number]], code))
     for fit, code in heapq.nsmallest(limit * 3, ranked, key=lambda t: (-t[0], len(t[1]), t[1])):
         out.setdefault(_sided(code, side), round(max(0.0, min(99.0, 100.0 * fit)), 1))
     best = sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     return [Candidate(code, description(code) or "", score) for code, score in best]
+
+
+def _negated(words: list[str]) -> set[str]:
+    """Stems of the words a diagnosis rules out: after "without"/"no", up to "and"/"with"."""
+    found, negating = set(), False
+    for word in words:
+        if word in ("without", "no"):
+            negating = True
+        elif word in ("and", "with", "or"):
+            negating = False
+        elif negating and word not in _STOP:
+            found.add(_stem(word))
+    return found
 
 
 LINK_THRESHOLD = 70.0

@@ -153,3 +153,29 @@ def test_a_store_of_plain_diagnoses_exports_them_as_objects(tmp_path, monkeypatc
     assert main(["export", "--db", str(db), "--out", str(out)]) == 0
     exported = json.loads(out.read_text())
     assert exported["diagnoses"] == [{"text": "lumbar strain", "icd10": None}]
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        # an "other ..." code is for a variant the code set does not name: the bare condition
+        # is the unspecified code on a near-tie
+        ("sleep disorder", "G47.9"),
+        ("unspecified internal derangement of the left knee", "M23.92"),
+        # the side a letter writes goes to the phrase's code, wherever it stands
+        ("status post left total knee arthroplasty", "Z96.652"),
+        ("right shoulder full-thickness rotator cuff tear", "M75.121"),
+        ("left shoulder partial thickness rotator cuff tear", "M75.112"),
+        # "X sprain/strain" is the strain (GOLD_CONVENTIONS.md)
+        ("cervical sprain/strain", "S16.1XXA"),
+    ],
+)
+def test_linking_rules(text, code):
+    assert icd10.link(text)[0] == code
+
+
+def test_what_a_diagnosis_rules_out_is_not_its_code():
+    found = icd10.suggest("displacement of lumbar intervertebral disc without myelopathy", 3)
+    assert found[0].code == "M51.26"
+    assert all("with myelopathy" not in c.description for c in found[:1])
+    assert icd10.suggest("lumbar disc disorder with myelopathy", 1)[0].code == "M51.06"
