@@ -12,7 +12,12 @@ repeats (median and p95 in seconds):
 - `export spans` and `export jsonl --deidentify`;
 - `imrgold export` as a user runs it (open the store, gather the records, write the file).
 
-Usage: python bench/qa.py [--letters 2000] [--repeats 5]
+With `--scale`, instead: each command as a user runs it (a fresh process), on stores of 1,000
+and 10,000 letters, with its wall time and peak RSS at both sizes and the growth from one to the
+other (10x the letters should cost at most 10x the time; memory should stay flat where the
+command streams).  Targets at 10,000 letters: <= 3 s and <= 400 MB each.
+
+Usage: python bench/qa.py [--letters 2000] [--repeats 5] | --scale [--sizes 1000,10000]
 """
 
 from __future__ import annotations
@@ -21,7 +26,10 @@ import argparse
 import contextlib
 import hashlib
 import io
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -71,11 +79,81 @@ def timed(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
     return statistics.median(times), p95
 
 
+# The child reports its own high-water mark (VmHWM is the process's, reset by exec; the rusage
+# of a forked child also counts the parent's pages it was forked with).
+_CHILD = """
+import atexit, os, runpy, sys
+def report():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                os.write(int(os.environ["BENCH_FD"]), line.split()[1].encode())
+atexit.register(report)
+sys.argv = ["imrgold", *sys.argv[1:]]
+runpy.run_module("imrgold", run_name="__main__", alter_sys=True)
+"""
+
+
+def run_command(argv: list[str]) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS in MB, exit code) of one `imrgold` process."""
+    read, write = os.pipe()
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD, *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        pass_fds=(write,),
+        env={**os.environ, "BENCH_FD": str(write)},
+        check=False,
+    )
+    wall = time.perf_counter() - start
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        peak_kb = int(pipe.read() or 0)
+    return wall, peak_kb / 1024, proc.returncode
+
+
+def scale(sizes: list[int]) -> None:
+    commands = {
+        "stats": ["stats"],
+        "agreement": ["agreement"],
+        "doctor": ["doctor"],
+        "export jsonl": ["export", "--format", "jsonl"],
+        "export csv": ["export", "--format", "csv"],
+        "export spans": ["export", "--format", "spans"],
+        "export jsonl --deidentify": ["export", "--format", "jsonl", "--deidentify"],
+        "export spans --deidentify": ["export", "--format", "spans", "--deidentify"],
+    }
+    found: dict[str, dict[int, tuple[float, float, int]]] = {name: {} for name in commands}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            db = Path(tmp) / f"s{n}" / "imrgold.json"
+            start = time.perf_counter()
+            build(db, "alice", n)
+            print(f"built a store of {n} letters in {time.perf_counter() - start:.1f} s")
+            for name, argv in commands.items():
+                out = ["--out", str(Path(tmp) / f"out-{n}")] if argv[0] == "export" else []
+                found[name][n] = run_command([*argv, "--db", str(db), *out])
+    small, large = sizes[0], sizes[-1]
+    head = [f"s @{small}", f"MB @{small}", f"s @{large}", f"MB @{large}"]
+    print(f"{'command':<28}" + "".join(f"{h:>10}" for h in head) + f"{'time x':>8}{'MB x':>6}")
+    for name, by_size in found.items():
+        (t0, m0, rc0), (t1, m1, rc1) = by_size[small], by_size[large]
+        flag = "" if rc0 == rc1 == 0 else f"  exit {rc0}/{rc1}"
+        print(f"{name:<28}{t0:>10.2f}{m0:>10.0f}{t1:>10.2f}{m1:>10.0f}"
+              f"{t1 / t0:>8.1f}{m1 / m0:>6.1f}{flag}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--letters", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--scale", action="store_true", help="commands at 1,000 and 10,000")
+    parser.add_argument("--sizes", default="1000,10000")
     args = parser.parse_args()
+    if args.scale:
+        scale([int(n) for n in args.sizes.split(",")])
+        return
     with tempfile.TemporaryDirectory() as tmp:
         a, b = Path(tmp) / "alice.json", Path(tmp) / "bob.json"
         start = time.perf_counter()

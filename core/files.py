@@ -161,6 +161,17 @@ def user_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP, appauthor=False))
 
 
+def user_config_dir() -> Path:
+    """The user's settings (the keymap): ``$IMRGOLD_CONFIG_DIR``, else the platform's config
+    folder."""
+    env = os.environ.get("IMRGOLD_CONFIG_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP, appauthor=False))
+
+
 def user_cache_dir() -> Path:
     """Where derived tables are kept between runs: ``$IMRGOLD_CACHE_DIR``, else the platform's
     cache folder."""

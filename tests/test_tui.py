@@ -155,7 +155,7 @@ async def test_queue_lists_every_letter_with_progress_filter_and_search(store):
         assert len(table.letter_ids) == N_LETTERS
 
         store.set_status(summaries[0].letter_id, "flagged", "odd layout")
-        await pilot.press("ctrl+r")
+        await pilot.press("f5")  # reload (Ctrl+R is Flag, in a letter)
         await settle(pilot)
         for _ in ("new", "in_progress", "gold", "in_review", "flagged"):
             await pilot.press("s")

@@ -9,7 +9,7 @@ is not thread-safe.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -21,6 +21,7 @@ from textual.worker import get_current_worker
 
 from imrgold.core import icd10
 from imrgold.core.models import Letter, LetterSummary, Proposal
+from imrgold.tui.keymap import load_keymap
 from imrgold.tui.screens.annotate import AnnotateScreen
 from imrgold.tui.screens.confirm import ConfirmScreen
 from imrgold.tui.screens.help import HelpScreen
@@ -42,8 +43,9 @@ class ImrGoldApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS = [
-        Binding("f1", "help", "Help"),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        # `?` reaches here only when no text field has the focus (an Input types it).
+        Binding("f1,question_mark", "help", "Help", id="app.help"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
     ]
 
     def __init__(
@@ -54,8 +56,14 @@ class ImrGoldApp(App[None]):
         offer: Sequence[Path] = (),
         ingest: Ingest | None = None,
         store_label: str = "",
+        keymap: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
+        if keymap is None:
+            loaded, self._keymap_problems = load_keymap()
+        else:
+            loaded, self._keymap_problems = dict(keymap), []
+        self._user_keymap = loaded
         self.store = store
         self.store_lock = threading.Lock()
         self.store_label = store_label
@@ -66,6 +74,9 @@ class ImrGoldApp(App[None]):
         self._drafts: dict[str, Proposal] = {}
 
     def on_mount(self) -> None:
+        self.set_keymap(self._user_keymap)
+        for problem in self._keymap_problems:
+            self.notify(problem, title="keymap", severity="warning", markup=False)
         self.push_screen(QueueScreen())
         if self._lexicon is None:
             self._warm_lexicon()

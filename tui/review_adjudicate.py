@@ -33,14 +33,25 @@ class AdjudicateScreen(QAScreen):
     AUTO_FOCUS = "#adjudicate-rows"
 
     BINDINGS = [
-        *(Binding(str(i + 1), f"choose({i})", f"Take {i + 1}", show=i < 2) for i in range(9)),
-        *(Binding(c, f"choose({i})", show=False) for i, c in enumerate(LETTERS)),
-        *(Binding(c.upper(), f"choose_rest({i})", show=False) for i, c in enumerate(LETTERS)),
-        Binding("e", "edit", "Write own"),
-        Binding("ctrl+s", "finish", "Save final", priority=True),
-        Binding("ctrl+n", "skip", "Skip letter"),
-        Binding("f2", "toggle_letter", "Letter⇄table"),
-        Binding("escape", "cancel_edit", "Cancel", show=False),
+        *(
+            Binding(
+                ",".join([str(i + 1), *LETTERS[i : i + 1]]),
+                f"choose({i})",
+                f"Take {i + 1}",
+                show=i < 2,
+                id=f"adjudicate.take_{i + 1}",
+            )
+            for i in range(9)
+        ),
+        *(
+            Binding(c.upper(), f"choose_rest({i})", show=False, id=f"adjudicate.take_rest_{i + 1}")
+            for i, c in enumerate(LETTERS)
+        ),
+        Binding("e", "edit", "Write own", id="adjudicate.edit"),
+        Binding("ctrl+s", "finish", "Save final", priority=True, id="adjudicate.finish"),
+        Binding("ctrl+n", "skip", "Skip letter", id="adjudicate.skip"),
+        Binding("f2", "toggle_letter", "Letter⇄table", id="adjudicate.toggle_letter"),
+        Binding("escape", "cancel_edit", "Cancel", show=False, id="adjudicate.cancel_edit"),
     ]
 
     def __init__(self, session: AdjudicationSession, text: str, position: str = "") -> None:

@@ -49,7 +49,7 @@ def plan(
 
 
 class DoneScreen(Screen[None]):
-    BINDINGS = [Binding("q,escape,enter", "app.quit", "Quit")]
+    BINDINGS = [Binding("q,escape,enter", "app.quit", "Quit", id="review.done_quit")]
 
     def __init__(self, outcomes: list[tuple[str, str, str]]) -> None:
         super().__init__()
@@ -71,7 +71,7 @@ class ReviewApp(App[None]):
 
     CSS_PATH = "review.tcss"
     TITLE = "imrgold review"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, id="review.quit")]
 
     def __init__(self, store: Any, reviewer: str, tasks: list[Task]) -> None:
         super().__init__()
@@ -82,6 +82,12 @@ class ReviewApp(App[None]):
         self.outcomes: list[tuple[str, str, str]] = []
 
     def on_mount(self) -> None:
+        from imrgold.tui.keymap import load_keymap
+
+        keymap, problems = load_keymap()
+        self.set_keymap(keymap)
+        for problem in problems:
+            self.notify(problem, title="keymap", severity="warning", markup=False)
         self.sub_title = f"reviewer: {self.reviewer}"
         self.next_task()
 

@@ -89,14 +89,14 @@ class ReviewScreen(QAScreen):
     AUTO_FOCUS = "#review-fields"
 
     BINDINGS = [
-        Binding("y", "confirm", "Confirm"),
-        Binding("e", "edit", "Correct"),
-        Binding("Y", "confirm_rest", "Confirm rest"),
-        Binding("ctrl+s", "finish", "Finish letter", priority=True),
-        Binding("ctrl+n", "skip", "Skip letter"),
-        Binding("f", "flag", "Flag"),
-        Binding("f2", "toggle_letter", "Letter⇄fields"),
-        Binding("escape", "cancel_edit", "Cancel", show=False),
+        Binding("y", "confirm", "Confirm", id="review.confirm"),
+        Binding("e", "edit", "Correct", id="review.edit"),
+        Binding("Y", "confirm_rest", "Confirm rest", id="review.confirm_rest"),
+        Binding("ctrl+s", "finish", "Finish letter", priority=True, id="review.finish"),
+        Binding("ctrl+n", "skip", "Skip letter", id="review.skip"),
+        Binding("f", "flag", "Flag", id="review.flag"),
+        Binding("f2", "toggle_letter", "Letter⇄fields", id="review.toggle_letter"),
+        Binding("escape", "cancel_edit", "Cancel", show=False, id="review.cancel_edit"),
     ]
 
     def __init__(

@@ -50,22 +50,32 @@ class AnnotateScreen(Screen[None]):
 
     AUTO_FOCUS = None
 
-    # The footer shows the few keys of every minute (each key shown costs rendering on every
-    # focus change); the help screen and the command palette list them all.
+    # The footer shows the few keys of every minute, most used first (80 columns cut the tail;
+    # each key shown costs rendering on every focus change); help and the palette list them all.
     BINDINGS = [
-        Binding("tab,down", "next_field", "Next field", show=False),
-        Binding("shift+tab,up", "prev_field", "Prev field", show=False),
+        Binding("tab,down", "next_field", "Next field", show=False, id="annotate.next_field"),
+        Binding("shift+tab,up", "prev_field", "Prev field", show=False, id="annotate.prev_field"),
+        Binding(
+            "ctrl+g",
+            "gold_next",
+            "Gold+next",
+            priority=True,
+            tooltip="Mark the letter gold and open the next one",
+            id="annotate.gold_next",
+        ),
         Binding(
             "ctrl+o",
             "confirm_field",
             "Confirm",
             tooltip="Confirm the field as it stands (Enter also confirms and moves on)",
+            id="annotate.confirm_field",
         ),
         Binding(
             "ctrl+l",
             "next_low",
             "Low-conf",
             tooltip="Jump to the next field the machine is unsure of",
+            id="annotate.next_low",
         ),
         Binding(
             "ctrl+b",
@@ -73,22 +83,17 @@ class AnnotateScreen(Screen[None]):
             "Confirm all",
             show=False,
             tooltip="Confirm every field not yet checked",
+            id="annotate.confirm_all",
         ),
-        Binding("ctrl+z", "undo", "Undo", priority=True),
-        Binding("ctrl+y", "redo", "Redo", priority=True, show=False),
+        Binding("ctrl+z", "undo", "Undo", priority=True, id="annotate.undo"),
+        Binding("ctrl+y", "redo", "Redo", priority=True, show=False, id="annotate.redo"),
         Binding(
             "ctrl+s",
             "save",
             "Save",
             priority=True,
             tooltip="Save the draft now (every change is saved anyway)",
-        ),
-        Binding(
-            "ctrl+g",
-            "gold_next",
-            "Gold+next",
-            priority=True,
-            tooltip="Mark the letter gold and open the next one",
+            id="annotate.save",
         ),
         Binding(
             "ctrl+n",
@@ -96,6 +101,7 @@ class AnnotateScreen(Screen[None]):
             "Skip",
             show=False,
             tooltip="Leave this letter (its draft is kept) for the next that needs work",
+            id="annotate.skip",
         ),
         Binding(
             "ctrl+r",
@@ -103,17 +109,39 @@ class AnnotateScreen(Screen[None]):
             "Flag",
             show=False,
             tooltip="Flag the letter for a reviewer, with a comment",
+            id="annotate.flag",
         ),
         # Alt keys are priority bindings: terminals that send Alt as ESC+key (tmux, xterm) make
         # "alt+i" a printable "i", which the field's Input would otherwise type.
-        Binding("alt+right", "next_letter", "Next letter", show=False, priority=True),
-        Binding("alt+left", "prev_letter", "Prev letter", show=False, priority=True),
-        Binding("ctrl+f", "find", "Find", tooltip="Find text in the letter (Enter: next match)"),
+        Binding(
+            "alt+right",
+            "next_letter",
+            "Next letter",
+            show=False,
+            priority=True,
+            id="annotate.next_letter",
+        ),
+        Binding(
+            "alt+left",
+            "prev_letter",
+            "Prev letter",
+            show=False,
+            priority=True,
+            id="annotate.prev_letter",
+        ),
+        Binding(
+            "ctrl+f",
+            "find",
+            "Find",
+            tooltip="Find text in the letter (Enter: next match)",
+            id="annotate.find",
+        ),
         Binding(
             "ctrl+t",
             "take",
             "Take",
             tooltip="Put the text selected in the letter, with its position, into the field",
+            id="annotate.take",
         ),
         Binding(
             "f2",
@@ -121,13 +149,48 @@ class AnnotateScreen(Screen[None]):
             "Letter⇄fields",
             show=False,
             tooltip="Move into the letter (arrows, Shift+arrows select) and back",
+            id="annotate.toggle_letter",
         ),
-        Binding("alt+i", "add_item", "Add item", show=False, priority=True),
-        Binding("alt+d", "add_diagnosis", "Add diagnosis", show=False, priority=True),
-        Binding("alt+x", "remove_entry", "Remove item/diagnosis", show=False, priority=True),
-        Binding("alt+up", "move_entry(-1)", "Move item/diagnosis up", show=False, priority=True),
-        Binding("alt+down", "move_entry(1)", "Move item/diagnosis down", show=False, priority=True),
-        Binding("escape", "back", "Queue", tooltip="Back to the queue (the draft is kept)"),
+        Binding("alt+i", "add_item", "Add item", show=False, priority=True, id="annotate.add_item"),
+        Binding(
+            "alt+d",
+            "add_diagnosis",
+            "Add diagnosis",
+            show=False,
+            priority=True,
+            id="annotate.add_diagnosis",
+        ),
+        Binding(
+            "alt+x",
+            "remove_entry",
+            "Remove item/diagnosis",
+            show=False,
+            priority=True,
+            id="annotate.remove_entry",
+        ),
+        Binding(
+            "alt+up",
+            "move_entry(-1)",
+            "Move item/diagnosis up",
+            show=False,
+            priority=True,
+            id="annotate.move_entry_prev",
+        ),
+        Binding(
+            "alt+down",
+            "move_entry(1)",
+            "Move item/diagnosis down",
+            show=False,
+            priority=True,
+            id="annotate.move_entry_next",
+        ),
+        Binding(
+            "escape",
+            "back",
+            "Queue",
+            tooltip="Back to the queue (the draft is kept)",
+            id="annotate.back",
+        ),
     ]
 
     def __init__(

@@ -11,7 +11,7 @@ from textual.widgets import Input, Label
 
 
 class CommentScreen(ModalScreen[str | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="comment.cancel")]
 
     def __init__(self, title: str, placeholder: str = "comment") -> None:
         super().__init__()

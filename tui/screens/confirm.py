@@ -11,8 +11,8 @@ from textual.widgets import Label
 
 class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [
-        Binding("y,enter", "answer(True)", "Yes"),
-        Binding("n,escape", "answer(False)", "No"),
+        Binding("y,enter", "answer(True)", "Yes", id="confirm.answer_yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.answer_no"),
     ]
 
     def __init__(self, question: str) -> None:
@@ -33,8 +33,8 @@ class StrictConfirmScreen(ConfirmScreen):
     speed, must not say yes to it."""
 
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n,escape,enter", "answer(False)", "No"),
+        Binding("y", "answer(True)", "Yes", id="confirm_strict.answer_yes"),
+        Binding("n,escape,enter", "answer(False)", "No", id="confirm_strict.answer_no"),
     ]
 
     def compose(self) -> ComposeResult:

@@ -57,7 +57,7 @@ def bindings_table(screen) -> Table:
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,f1,q,question_mark", "dismiss", "Close help")]
+    BINDINGS = [Binding("escape,f1,q,question_mark", "dismiss", "Close help", id="help.dismiss")]
 
     def __init__(self, underneath) -> None:
         super().__init__()

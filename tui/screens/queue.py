@@ -62,10 +62,10 @@ class QueueScreen(Screen[None]):
     AUTO_FOCUS = "#queue"
 
     BINDINGS = [
-        Binding("slash,ctrl+f", "search", "Search"),
-        Binding("s", "cycle_status", "Status filter"),
-        Binding("ctrl+r", "reload", "Reload"),
-        Binding("escape", "clear", "Clear search", show=False),
+        Binding("slash,ctrl+f", "search", "Search", id="queue.search"),
+        Binding("s", "cycle_status", "Status filter", id="queue.cycle_status"),
+        Binding("f5", "reload", "Reload", id="queue.reload"),
+        Binding("escape", "clear", "Clear search", show=False, id="queue.clear"),
     ]
 
     def __init__(self) -> None:

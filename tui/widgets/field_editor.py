@@ -76,8 +76,8 @@ class ChoiceSelect(Select[str], inherit_bindings=False):
     choice and moves on, as in a text field; Space or Ctrl+O opens the list."""
 
     BINDINGS = [
-        Binding("enter", "enter", "Confirm", show=False),
-        Binding("space,ctrl+o", "show_overlay", "Choose", show=False),
+        Binding("enter", "enter", "Confirm", show=False, id="choice.enter"),
+        Binding("space,ctrl+o", "show_overlay", "Choose", show=False, id="choice.show_overlay"),
     ]
 
     class Entered(Message):
@@ -95,9 +95,19 @@ class ChoiceSelect(Select[str], inherit_bindings=False):
 class FieldEditor(Vertical):
     BINDINGS = [
         # Only while suggestions show (check_action); otherwise Up/Down reach the screen.
-        Binding("down", "suggestion(1)", "Next suggestion", show=False),
-        Binding("up", "suggestion(-1)", "Previous suggestion", show=False),
-        Binding("escape", "dismiss_suggestions", "Hide suggestions", show=False),
+        Binding(
+            "down", "suggestion(1)", "Next suggestion", show=False, id="editor.suggestion_next"
+        ),
+        Binding(
+            "up", "suggestion(-1)", "Previous suggestion", show=False, id="editor.suggestion_prev"
+        ),
+        Binding(
+            "escape",
+            "dismiss_suggestions",
+            "Hide suggestions",
+            show=False,
+            id="editor.dismiss_suggestions",
+        ),
     ]
 
     class Committed(Message):

@@ -42,10 +42,17 @@ class KeyFooter(Static):
         description_style = self.get_component_rich_style("key-footer--description")
         text = Text(no_wrap=True, overflow="ellipsis")
         seen: set[str] = set()
-        # Help first: on a narrow terminal the tail is cut, and help leads to everything else.
+        # Help first: on a narrow terminal the tail is cut, and help leads to everything else;
+        # then the screen's keys in the order it declares them (most used first).
+        declared = {
+            b.id: i for i, b in enumerate(getattr(type(screen), "BINDINGS", ())) if hasattr(b, "id")
+        }
         ordered = sorted(
             screen.active_bindings.values(),
-            key=lambda a: a.binding.action not in ("help", "app.help"),
+            key=lambda a: (
+                a.binding.action not in ("help", "app.help"),
+                declared.get(a.binding.id, len(declared)),
+            ),
         )
         for active in ordered:
             binding = active.binding

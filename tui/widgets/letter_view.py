@@ -47,8 +47,8 @@ class LetterView(TextArea):
     """Read-only letter; `highlight` and `mark` take spans of the original text."""
 
     BINDINGS = [
-        Binding("slash", "screen.find", "Find", show=False),
-        Binding("enter", "screen.take", "Take", show=False),
+        Binding("slash", "screen.find", "Find", show=False, id="letter.find"),
+        Binding("enter", "screen.take", "Take", show=False, id="letter.take"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:

@@ -47,13 +47,13 @@ class QueueTable(LineList, can_focus=True):
     """Up/Down/PageUp/PageDown/Home/End move the cursor; Enter posts `Selected`."""
 
     BINDINGS = [
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("down", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "cursor_to(0)", "First", show=False),
-        Binding("end", "cursor_to(-1)", "Last", show=False),
-        Binding("enter", "select", "Open"),
+        Binding("up", "cursor(-1)", "Up", show=False, id="queue.up"),
+        Binding("down", "cursor(1)", "Down", show=False, id="queue.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="queue.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="queue.page_down"),
+        Binding("home", "cursor_to(0)", "First", show=False, id="queue.first"),
+        Binding("end", "cursor_to(-1)", "Last", show=False, id="queue.last"),
+        Binding("enter", "select", "Open", id="queue.select"),
     ]
 
     class Selected(Message):
