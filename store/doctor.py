@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from imrgold.core.files import move_aside
+from imrgold.core.files import move_aside, user_cache_dir, user_config_dir, user_data_dir
 from imrgold.core.models import Letter, LetterSummary
 from imrgold.store.errors import NotAStore, StoreDamaged, StoreError, StoreLocked
 from imrgold.store.journal import Journal, decode, encode
@@ -280,6 +280,26 @@ def _check_modes(layout: Layout, report: Report) -> None:
                 report.add(path, f"file mode {stat.S_IMODE(path.stat().st_mode):o}, not 600")
     if layout.db.exists() and stat.S_IMODE(layout.db.stat().st_mode) != FILE_MODE:
         report.add(layout.db, f"file mode {stat.S_IMODE(layout.db.stat().st_mode):o}, not 600")
+    for path, wanted in _user_files():
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode != wanted:
+            kind = "folder" if wanted == DIR_MODE else "file"
+            report.add(path, f"{kind} mode {mode:o}, not {wanted:o} (others may read it)")
+
+
+def _user_files() -> list[tuple[Path, int]]:
+    """The user's own imrgold folders (learned drug names, caches, keymap) and the files directly
+    in them, with the mode each should have: an older version, or a command run before the
+    first store, may have made them with the umask's 0755."""
+    found = []
+    for folder in {user_data_dir(), user_cache_dir(), user_config_dir()}:
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        found.append((folder, DIR_MODE))
+        for entry in folder.iterdir():
+            if entry.is_file() and not entry.is_symlink():
+                found.append((entry, FILE_MODE))
+    return sorted(found)
 
 
 # -- repair ---------------------------------------------------------------------------------------
@@ -438,6 +458,10 @@ def _fix_modes(layout: Layout, report: Report) -> None:
     os.chmod(layout.dir, DIR_MODE)
     if layout.db.exists():
         os.chmod(layout.db, FILE_MODE)
+    for path, wanted in _user_files():
+        if stat.S_IMODE(path.stat().st_mode) != wanted:
+            os.chmod(path, wanted)
+            report.repaired.append(f"{path}: mode {wanted:o}")
 
 
 def _newest_backup(layout: Layout) -> dict[str, Any]:

@@ -372,3 +372,54 @@ def test_eval_gold_that_cannot_be_read_is_one_line_and_never_blocks(tmp_path, ca
     (folder / "latin1.json").write_bytes(b'{"letter_id": "\xe9"}')
     assert main(["eval", "--gold", str(folder)]) != 0
     assert "not UTF-8" in _one_line(capsys)
+
+
+def test_doctor_flags_user_folders_others_can_read_and_repair_closes_them(
+    db, tmp_path, monkeypatch, capsys
+):
+    """`drugs learn` before the first store (an older version) made the data folder 0755."""
+    data, cache = tmp_path / "data", tmp_path / "cache"
+    monkeypatch.setenv("IMRGOLD_DATA_DIR", str(data))
+    monkeypatch.setenv("IMRGOLD_CACHE_DIR", str(cache))
+    monkeypatch.setenv("IMRGOLD_CONFIG_DIR", str(tmp_path / "config"))
+    data.mkdir(mode=0o755)
+    os.chmod(data, 0o755)
+    learned = data / "learned_drugs.json"
+    learned.write_text("{}")
+    os.chmod(learned, 0o644)
+    cache.mkdir(mode=0o700)
+    assert main(["doctor", "--db", str(db)]) != 0
+    out = capsys.readouterr().out
+    assert str(data) in out and "755" in out and "learned_drugs.json" in out
+    assert str(cache) not in out
+    assert main(["doctor", "--repair", "--db", str(db)]) == 0
+    assert (data.stat().st_mode & 0o777, learned.stat().st_mode & 0o777) == (0o700, 0o600)
+    assert main(["doctor", "--db", str(db)]) == 0
+
+
+def test_a_full_disk_midway_through_ingest_prints_what_was_added_first(
+    tmp_path, capsys, monkeypatch
+):
+    import errno
+
+    letters = fixture_letters()[:6]
+    db = tmp_path / "store.json"
+    real = Store.add_letter
+    calls = []
+
+    def filling(self, letter, proposal=None):
+        calls.append(letter.letter_id)
+        if len(calls) > 3:
+            raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
+        return real(self, letter, proposal)
+
+    monkeypatch.setattr(Store, "add_letter", filling)
+    code = main(["ingest", "--db", str(db), "--jobs", "1", *(str(p.source_path) for p in letters)])
+    assert code != 0
+    captured = capsys.readouterr()
+    assert "3 added" in captured.out and "stopped by the error below" in captured.out
+    problems = [line for line in captured.err.splitlines() if "No space left" in line]
+    assert len(problems) == 1 and "Traceback" not in captured.err
+    monkeypatch.setattr(Store, "add_letter", real)
+    with Store.open(db, read_only=True) as store:
+        assert set(store.letter_ids()) == set(calls[:3])

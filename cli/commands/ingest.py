@@ -61,6 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from imrgold.core.ingest import Summary, collect, ingest
     from imrgold.core.reading import DEFAULT_MAX_BYTES
+    from imrgold.store import StoreError
 
     if args.jobs is not None and args.jobs < 0:
         raise UserError("--jobs must be 0 or more")
@@ -95,6 +96,11 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         # What was added is stored whole; say so, since a rerun picks up from there.
         print(f"{summary.line()}; interrupted, run again to add the rest")
+        raise
+    except (OSError, StoreError):
+        # A full disk or a store gone bad midway: what was added before it is kept; the summary
+        # says how much, then the error's own line (cli.main) says why it stopped.
+        print(f"{summary.line()}; stopped by the error below, run again to add the rest")
         raise
     print(summary.line())
     return EXIT_SKIPPED if summary.n_skipped else 0
