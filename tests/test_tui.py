@@ -20,6 +20,7 @@ from imrgold.tui.screens.confirm import ConfirmScreen, StrictConfirmScreen
 from imrgold.tui.screens.help import HelpScreen, bindings_table, ours
 from imrgold.tui.screens.queue import QueueScreen
 from imrgold.tui.widgets.field_editor import FieldEditor
+from imrgold.tui.widgets.field_table import FieldTable
 from imrgold.tui.widgets.letter_view import LetterView
 from imrgold.tui.widgets.queue_table import QueueTable
 from imrgold.tui.widgets.suggestions import Suggestions
@@ -881,3 +882,52 @@ async def test_a_diagnosis_with_no_clear_code_keeps_its_code_unless_one_is_picke
         codes = screen.draft.proposal.get("diagnosis_codes").value
         assert codes[index] == icd10.suggest("lumbar", limit=8)[1].code
         assert second is None  # the list is gone once a candidate is taken
+
+
+def _cursor_in_view(screen: AnnotateScreen) -> bool:
+    table = screen.query_one(FieldTable)
+    top = table.scroll_offset.y
+    return top <= table.cursor_row < top + table.page_size() and table.current_key() == (
+        screen.current
+    )
+
+
+async def test_the_field_list_pages_jumps_and_keeps_the_edited_row_in_view_at_80x24(store):
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_letter(pilot)
+        keys = [r.key for r in screen.rows]
+        await pilot.press("ctrl+end")
+        assert screen.current == keys[-1] and _cursor_in_view(screen)
+        await pilot.press("ctrl+home")
+        assert screen.current == keys[0] and _cursor_in_view(screen)
+        for key, sign in (("pagedown", 1), ("pagedown", 1), ("pageup", -1)):
+            # A page is what the list shows now (a drugs field's suggestion room shortens it).
+            at, page = keys.index(screen.current), screen.query_one(FieldTable).page_size()
+            await pilot.press(key)
+            assert screen.current == keys[max(0, min(at + sign * page, len(keys) - 1))]
+            assert _cursor_in_view(screen) and page > 1
+        # Items: ctrl+down / alt+n to the next request, ctrl+up / alt+p back.
+        requests = [r.key for r in screen.rows if r.path.endswith(".request")]
+        await pilot.press("ctrl+home", "ctrl+down")
+        assert screen.current == requests[0]
+        await pilot.press("alt+n")
+        expected = requests[1] if len(requests) > 1 else requests[0]
+        assert screen.current == expected and _cursor_in_view(screen)
+        await pilot.press("down", "down", "ctrl+up")
+        assert screen.current == expected
+        # A drugs field makes room for suggestions below the list: the row stays in view.
+        drugs = next(r.key for r in reversed(screen.rows) if r.path.endswith(".drugs"))
+        await go_to(pilot, screen, drugs)
+        await settle(pilot)
+        assert _cursor_in_view(screen)
+
+
+async def test_home_and_end_stay_in_a_text_field(store):
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_letter(pilot)
+        await go_to(pilot, screen, "items.0.request")
+        await pilot.press("ctrl+u", *"abc", "home", "x")
+        assert screen.current == "items.0.request"
+        assert screen.query_one(FieldEditor).text == "xabc"

@@ -64,6 +64,29 @@ class AnnotateScreen(Screen[None]):
             id="annotate.gold_next",
         ),
         Binding(
+            "ctrl+down,alt+n",
+            "next_item",
+            "Next item",
+            show=False,
+            priority=True,
+            tooltip="Jump to the next disputed item's request",
+            id="annotate.next_item",
+        ),
+        Binding(
+            "ctrl+up,alt+p",
+            "prev_item",
+            "Prev item",
+            show=False,
+            priority=True,
+            tooltip="Jump to the previous item's request (from the letter's fields: the last)",
+            id="annotate.prev_item",
+        ),
+        Binding("pagedown", "page_fields(1)", "Page down", show=False, id="annotate.page_down"),
+        Binding("pageup", "page_fields(-1)", "Page up", show=False, id="annotate.page_up"),
+        # Home/End move in a text field; in a choice field, and with Ctrl anywhere, the list.
+        Binding("ctrl+home,home", "edge_field(0)", "First field", show=False, id="annotate.first"),
+        Binding("ctrl+end,end", "edge_field(-1)", "Last field", show=False, id="annotate.last"),
+        Binding(
             "ctrl+o",
             "confirm_field",
             "Confirm",
@@ -461,6 +484,49 @@ class AnnotateScreen(Screen[None]):
         self._focus(key)
         self.query_one(FieldEditor).focus_editor()
         return True
+
+    def _jump(self, index: int) -> None:
+        """Put the cursor on row ``index`` (clamped), keeping what the editor held."""
+        if not self.rows or not self.commit_editor():
+            return
+        row = self.rows[max(0, min(index, len(self.rows) - 1))]
+        self._focus(row.key)
+        self.query_one(FieldEditor).focus_editor()
+
+    def _index(self) -> int:
+        keys = [r.key for r in self.rows]
+        return keys.index(self.current) if self.current in keys else 0
+
+    def action_page_fields(self, delta: int) -> None:
+        self._jump(self._index() + delta * self.query_one(FieldTable).page_size())
+
+    def action_edge_field(self, where: int) -> None:
+        self._jump(0 if where == 0 else len(self.rows) - 1)
+
+    def _item_starts(self) -> list[int]:
+        return [
+            i
+            for i, r in enumerate(self.rows)
+            if (s := split_item_path(r.path)) and s[1] == "request"
+        ]
+
+    def action_next_item(self) -> None:
+        starts = self._item_starts()
+        later = [i for i in starts if i > self._index()]
+        if later:
+            self._jump(later[0])
+        else:
+            self._status("no item after this one" if starts else "this letter has no items")
+
+    def action_prev_item(self) -> None:
+        starts = self._item_starts()
+        here = self._index()
+        # From inside an item its own request comes first, as in an editor's previous paragraph.
+        earlier = [i for i in starts if i < here]
+        if earlier:
+            self._jump(earlier[-1])
+        else:
+            self._status("no item before this one" if starts else "this letter has no items")
 
     def action_next_field(self) -> None:
         self._step(1)

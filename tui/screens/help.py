@@ -13,6 +13,8 @@ from textual.widgets import Static
 WORKFLOW = """\
 [b]Correcting a letter[/b]
   Up/Down or Tab/Shift+Tab walk the fields; the letter scrolls to each value and marks it.
+  Ctrl+Down/Ctrl+Up (Alt+N/Alt+P) jump to the next/previous item; PageUp/PageDown page the
+  list, Ctrl+Home/Ctrl+End go to its first and last field.
   Type to correct, Enter to keep it (confirmed) and move on; an empty value means null.
   Lists are separated by ';'. A drugs field suggests drug names, a diagnosis ICD-10-CM codes:
   Up/Down pick one, Enter takes it (a diagnosis keeps your words and takes the code). Only a

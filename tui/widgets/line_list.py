@@ -57,6 +57,10 @@ class LineList(ScrollView):
         self.refresh_row(old)
         self.refresh_row(new)
 
+    def on_resize(self, event: events.Resize) -> None:
+        # Shorter now (the editor's suggestion room appeared below): the cursor stays in view.
+        self.scroll_to_cursor()
+
     def refresh_row(self, row: int) -> None:
         y = row - self.scroll_offset.y + 1
         if 1 <= y < self.size.height:
