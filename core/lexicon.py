@@ -15,8 +15,10 @@ query in the low milliseconds over the whole dictionary.
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 import logging
+import math
 import re
 import threading
 from collections.abc import Iterable
@@ -59,6 +61,13 @@ log = logging.getLogger(__name__)
 
 USER_SUPPLEMENT_FILE = "drug_supplement.json"
 LEARNED_FILE = "learned_drugs.json"
+PRIOR_PATH = Path(__file__).resolve().parent / "data" / "drug_prior.json"
+"""How many real IMR letters name each drug (scripts/make_drug_prior.py)."""
+_PRIOR_WEIGHT = 1.0
+_PRIOR_CAP = 3.0
+"""A name two or more real letters use gains log2(letters) points, at most _PRIOR_CAP: enough to
+win a near-tie ("norko": Norco over Norkotral), never to lift a poor match over a good one; a
+name only one letter uses says little (and would part "Ultram" from "Ultram ER")."""
 
 # Candidate search: terms (name words) within this similarity of a query word, at most this
 # many per word and overall, each bringing at most this many names; trigram counting reads at
@@ -274,6 +283,20 @@ def _form_fit(entry_words: Iterable[str], query_words: set[str]) -> int:
     "Terocin"."""
     own = {w for w in entry_words if w in NOISE_WORDS}
     return len(own & query_words) - len(own - query_words)
+
+
+@functools.cache
+def _prior() -> dict[str, float]:
+    """Folded name -> its bonus, from `PRIOR_PATH` (none when the file is absent)."""
+    try:
+        counts = json.loads(PRIOR_PATH.read_text(encoding="utf-8"))["counts"]
+    except FileNotFoundError:
+        return {}
+    return {
+        fold(name): min(_PRIOR_CAP, _PRIOR_WEIGHT * math.log2(count))
+        for name, count in counts.items()
+        if count >= 2
+    }
 
 
 class Lexicon:
@@ -695,13 +718,20 @@ class Lexicon:
         raw_words = {form_word(t) or t for t in tokens(query)}
         learned = " ".join(words) in self._learned or "".join(words) in self._learned
 
+        # The prior settles which name one misspelt word means; in a longer query the order
+        # the names are written in says more (a compound's first ingredient first).
+        prior = _prior() if len(words) == 1 else {}
+
         def weighed(entry: int, score: float) -> float:
             """The score with the tie-breakers that make one spelling likelier than another:
-            a main name, a drug in everyday use, forms that agree with the query's."""
+            a main name, a drug in everyday use, one real letters name, forms that agree with
+            the query's."""
             return (
                 score
                 + _PREFERRED_BONUS * self._t.preferred[entry]
                 + _COMMON_BONUS * self._common(entry)
+                # Only between inexact readings: an exact name needs no prior to win.
+                + (prior.get(fold(self._t.names[entry]), 0.0) if score < 100 else 0.0)
                 + _FORM_WEIGHT * _form_fit(tokens(self._t.names[entry]), raw_words)
             )
 
@@ -747,7 +777,8 @@ class Lexicon:
             if marker in seen or by_name in seen:
                 continue
             seen.update((marker, by_name))
-            shown = max(0.0, min(100.0, weighed(entry, score)))
+            # 100 says the name was written exactly: tie-breakers never claim it for a typo.
+            shown = max(0.0, min(100.0 if score >= 100 else 99.0, weighed(entry, score)))
             if origin == "dictionary" and not self._t.preferred[entry] and score < 100:
                 # A damaged "Tizaniclinc" is as near the foreign spelling "Tizanidin" as the
                 # name people write; show the latter.
@@ -799,6 +830,13 @@ class Lexicon:
         with self._lock:
             return self._generic_ingredients(request, letter_text)
 
+    def read_drugs(self, text: str) -> tuple[list[str], list[str]]:
+        """(generic ingredients of the names ``text`` spells exactly, words none explains): how
+        a drug typed by hand is resolved, with no guess at a misspelling."""
+        with self._lock:
+            found, unknown = self._read_names(text)
+        return sorted(found), unknown
+
     def _generic_ingredients(self, request: str, letter_text: str | None) -> list[str]:
         found, unknown = self._read_names(request)
         capitalized = {fold(w) for w in _CAPITALIZED.findall(request)}
@@ -848,6 +886,14 @@ class Lexicon:
                 unknown.append(words[i])
                 i += 1
         return spelled, unknown
+
+    def spelled_entries(self, text: str) -> list[int]:
+        """The entries whose names ``text`` spells exactly, left to right."""
+        with self._lock:
+            return self._spelled_names(text)[0]
+
+    def name_of(self, entry: int) -> str:
+        return self._t.names[entry]
 
     def _combination(self, query: str) -> Candidate | None:
         """One candidate for a compound written as its ingredients ("Flurbiprofen 20%,

@@ -342,3 +342,17 @@ def test_a_compound_written_as_ingredients_is_offered_whole(lex: Lexicon) -> Non
     assert lex.suggest(query)[1].generics == ["flurbiprofen"]
     # One product is not a combination of itself.
     assert lex.suggest("Hydrocodone/APAP 10/325")[0].name == "Hydrocodone/APAP"
+
+
+def test_a_near_tie_goes_to_the_drug_real_letters_name(lex: Lexicon) -> None:
+    """ "norko" is as near the temazepam brand "Norkotral" as it is to Norco; workers'
+    compensation letters name Norco (core/data/drug_prior.json), so it comes first, and the
+    two stay too close for the interface to pick either for a fast Enter."""
+    from imrgold.tui.widgets.suggestions import clearly_leads
+
+    found = lex.suggest("norko 10/325", limit=3)
+    assert found[0].name == "Norco"
+    assert not clearly_leads([c.score for c in found])
+    # An exact name gains nothing from the prior and a typo never shows 100.
+    assert lex.suggest("Norkotral tema")[0].generics == ["temazepam"]
+    assert all(c.score < 100 for c in lex.suggest("norko"))

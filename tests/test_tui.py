@@ -57,6 +57,13 @@ class FakeLexicon:
     def learn(self, alias, name):
         self.learned.append((alias, name))
 
+    def read_drugs(self, text):
+        q = text.lower().strip()
+        if q in self.PRODUCTS:
+            return list(self.PRODUCTS[q]), []
+        generics = {g for gs in self.PRODUCTS.values() for g in gs}
+        return ([q], []) if q in generics else ([], q.split())
+
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
@@ -931,3 +938,36 @@ async def test_home_and_end_stay_in_a_text_field(store):
         await pilot.press("ctrl+u", *"abc", "home", "x")
         assert screen.current == "items.0.request"
         assert screen.query_one(FieldEditor).text == "xabc"
+
+
+async def test_drugs_typed_by_hand_are_read_through_the_lexicon_or_marked(store):
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_letter(pilot)
+        await go_to(pilot, screen, "items.0.drugs")
+        await pilot.press("ctrl+u", *"Norco; gabapentn; theramine", "escape", "enter")
+        await settle(pilot)
+        assert screen.draft.proposal.get("items.0.drugs").value == [
+            "acetaminophen",
+            "gabapentn",
+            "hydrocodone",
+        ]
+        status = str(screen.query_one("#status-line").render())
+        assert "not in the lexicon, kept as typed: gabapentn" in status
+        assert "no drug ingredient: theramine" in status
+        await go_to(pilot, screen, "items.0.drugs")  # back on the row, the mark is still there
+        label = str(screen.query_one("#editor-label").render())
+        assert "not in the lexicon: gabapentn" in label
+
+
+def test_resolving_typed_drugs_is_one_rule():
+    from imrgold.tui.fields import resolve_drugs
+
+    table = {"norco": (["acetaminophen", "hydrocodone"], []), "theramine": ([], [])}
+
+    def read(text):
+        return table.get(text, ([], text.split()))
+
+    resolved = resolve_drugs(["norco", "foo bar", "theramine"], read)
+    assert resolved.drugs == ["acetaminophen", "foo bar", "hydrocodone"]
+    assert resolved.unknown == ["foo bar"] and resolved.no_ingredient == ["theramine"]

@@ -21,6 +21,7 @@ from textual.worker import get_current_worker
 
 from imrgold.core import icd10
 from imrgold.core.models import Letter, LetterSummary, Proposal
+from imrgold.tui import fields
 from imrgold.tui.keymap import load_keymap
 from imrgold.tui.screens.annotate import AnnotateScreen
 from imrgold.tui.screens.confirm import ConfirmScreen
@@ -228,6 +229,22 @@ class ImrGoldApp(App[None]):
         except Exception as err:  # a suggestion must never cost the annotator their work
             self.log.error(f"drug suggestions failed: {err!r}")
             return []
+
+    def drug_reader(self) -> fields.DrugReader | None:
+        """How typed drugs are read (`Lexicon.read_drugs`); None before the lexicon is loaded
+        (the typed names are then stored as typed)."""
+        if self._lexicon is None:
+            return None
+        read = self._lexicon.read_drugs
+
+        def guarded(text: str) -> tuple[list[str], list[str]]:
+            try:
+                return read(text)
+            except Exception as err:  # the annotator's text is kept whatever the lexicon does
+                self.log.error(f"reading drugs {text!r} failed: {err!r}")
+                return [], [text]
+
+        return guarded
 
     # -- ICD-10-CM ---------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ be added, removed, reordered and tied to their own span in the letter.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -168,6 +169,38 @@ def parse(path: str, text: str) -> Any:
             raise ValueError("age is a whole number of years, 0-130")
         return int(text)
     return text
+
+
+DrugReader = Callable[[str], tuple[list[str], list[str]]]
+"""`Lexicon.read_drugs`: (generics a text spells exactly, words nothing explains)."""
+
+
+@dataclass(frozen=True)
+class ResolvedDrugs:
+    drugs: list[str]
+    """What the field stores: generic ingredients, and what the lexicon did not know as typed."""
+    unknown: list[str]
+    """Typed names the lexicon does not know: kept as typed, and said so."""
+    no_ingredient: list[str]
+    """Typed names the lexicon knows as having no drug ingredient (a medical food)."""
+
+
+def resolve_drugs(parts: list[str], read: DrugReader) -> ResolvedDrugs:
+    """Drugs typed by hand, each read through the lexicon: a brand or a combination becomes its
+    generic ingredients ("norco" -> acetaminophen, hydrocodone); a name it does not know stays as
+    typed and is named in ``unknown``, never silently stored as if it were a drug name."""
+    drugs: set[str] = set()
+    unknown, no_ingredient = [], []
+    for part in parts:
+        generics, unexplained = read(part)
+        if generics and not unexplained:
+            drugs.update(generics)
+        elif not generics and not unexplained:
+            no_ingredient.append(part)
+        else:
+            drugs.add(part)
+            unknown.append(part)
+    return ResolvedDrugs(sorted(drugs), unknown, no_ingredient)
 
 
 def _date(name: str, text: str) -> str:

@@ -348,11 +348,22 @@ class AnnotateScreen(Screen[None]):
             choices=fields.choices(row.path),
             suggest=fields.suggestion_kind(row),
             focus=moved and editor.has_focus_within,
+            note=self._drug_note(row),
         )
         view = self.query_one(LetterView)
         if row.spans and moved:
             view.move_cursor(view.location(row.spans[0].start))
         view.mark(row.spans)
+
+    def _drug_note(self, row: Row) -> str:
+        """ "not in the lexicon: x" for a drugs row holding a name the lexicon does not know."""
+        if not fields.is_drug_field(row.path) or not row.text:
+            return ""
+        reader = self.typed_app.drug_reader()
+        if reader is None:
+            return ""
+        unknown = fields.resolve_drugs(row.text.split(fields.LIST_SEPARATOR), reader).unknown
+        return f"not in the lexicon: {', '.join(unknown)}" if unknown else ""
 
     def _title(self, status: str) -> None:
         # A plain label: Header re-lays out the screen on every title change.
@@ -398,7 +409,10 @@ class AnnotateScreen(Screen[None]):
             if index is not None:
                 changed = self.draft.set_element(path, index, " ".join(text.split()), span)
             else:
-                changed = self.draft.set_value(path, fields.parse(path, text), span)
+                value = fields.parse(path, text)
+                if fields.is_drug_field(path):
+                    value = self._resolved_drugs(value)
+                changed = self.draft.set_value(path, value, span)
         except ValueError as err:
             self.query_one(FieldEditor).show_error(str(err))
             self.app.bell()
@@ -406,6 +420,21 @@ class AnnotateScreen(Screen[None]):
         if changed:
             self._changed()
         return True
+
+    def _resolved_drugs(self, typed: list[str]) -> list[str]:
+        """Typed drugs through the lexicon; what it does not know is kept and said so."""
+        reader = self.typed_app.drug_reader()
+        if reader is None:
+            return typed
+        resolved = fields.resolve_drugs(typed, reader)
+        said = []
+        if resolved.unknown:
+            said.append(f"not in the lexicon, kept as typed: {', '.join(resolved.unknown)}")
+        if resolved.no_ingredient:
+            said.append(f"no drug ingredient: {', '.join(resolved.no_ingredient)}")
+        if said:
+            self.call_after_refresh(self._status, "; ".join(said))
+        return resolved.drugs
 
     @on(FieldEditor.Committed)
     def _committed(self, event: FieldEditor.Committed) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -157,10 +158,12 @@ class FieldEditor(Vertical):
         choices: Sequence[str] | None = None,
         suggest: SuggestionKind | None = None,
         focus: bool = False,
+        note: str = "",
     ) -> None:
+        """Edit ``row``; ``note`` is a warning shown with its label (a drug not in the lexicon)."""
         self.row, self._kind = row, suggest
         self.query_one(Suggestions).reserve(suggest is not None)
-        self._describe(row)
+        self._describe(row, note)
         text_input, select = self.query_one(RowInput), self.query_one(ChoiceSelect)
         # Toggling display re-lays out the screen: only when the kind of field changes.
         if text_input.display != (choices is None):
@@ -221,14 +224,19 @@ class FieldEditor(Vertical):
 
     # -- internals -------------------------------------------------------------------------
 
-    def _describe(self, row: Row) -> None:
+    def _describe(self, row: Row, note: str = "") -> None:
         label = self.query_one("#editor-label", Label)
         label.remove_class("-error")
         state = STATE_WORDS.get(row.state, row.state)
-        confidence = f" · confidence {row.confidence:.2f}" if row.state == "machine" else ""
-        low = " · [b]LOW[/b]" if row.low else ""
-        label.update(f"[b]{row.label}[/b] · {state}{confidence}{low}", layout=False)
-        label.set_class(row.low, "-low")
+        text = Text.assemble((row.label, "bold"), f" · {state}")
+        if row.state == "machine":
+            text.append(f" · confidence {row.confidence:.2f}")
+        if row.low:
+            text.append(" · LOW", "bold")
+        if note:
+            text.append(f" · {note}", "bold")  # a value from the letter: Text, not markup
+        label.update(text, layout=False)
+        label.set_class(row.low or bool(note), "-low")
 
     @on(Input.Changed, "#editor-input")
     def _typed(self, event: Input.Changed) -> None:
