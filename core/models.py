@@ -330,6 +330,10 @@ class LetterSummary(_Strict):
     annotator: str | None = None
     updated_at: dt.datetime | None = None
     comment: str | None = None
+    edited: bool = Field(
+        default=False,
+        description="A letter with a gold record whose draft has changed since (not yet gold)",
+    )
 
 
 class Change(_Strict):

@@ -190,7 +190,8 @@ def _scan(layout: Layout, report: Report) -> _Scan:
     for lid, record in scan.records.items():
         if record is None or lid in pending:
             continue
-        if lid in rows and _row(lid, record) != rows[lid]:
+        # A row written before "edited" existed lacks it: read as not edited.
+        if lid in rows and _row(lid, record) != {"edited": False, **rows[lid]}:
             report.add(layout.db, f"queue row of {lid[:12]} disagrees with its record")
         versions = {d.get("annotator") for d in (record.get("gold") or {}).values()}
         shard_versions = set((scan.shards.get(lid) or {}).get("versions", {}))

@@ -458,7 +458,11 @@ class Store:
         op: dict[str, Any] = {
             "letter": lid,
             "draft": self._draft_doc(proposal, at, owner),
-            "state": self._touch(at, status="in_progress" if status == "new" else status),
+            "state": self._touch(
+                at,
+                status="in_progress" if status == "new" else status,
+                edited=self._differs_from_gold(lid, owner, proposal, status),
+            ),
             "history": self._history(lid, changes, at, kind="draft", track=owner),
         }
         if status == "new":
@@ -466,6 +470,36 @@ class Store:
                 lid, [{"path": "status", "old": status, "new": "in_progress"}], at, kind="status"
             )
         self._commit(op)
+
+    def _differs_from_gold(self, lid: str, owner: str, proposal: Proposal, status: str) -> bool:
+        """A gold letter's draft that no longer says what its gold record says: "gold, edited"
+        until it is marked gold again or the edits are dropped (the export keeps the gold)."""
+        if status not in GOLD_STATUSES:
+            return False
+        gold = self.get_gold(lid, owner) or self.get_gold(lid)
+        return gold is not None and hist.record_values(gold) != hist.proposal_values(proposal)
+
+    @_serialized
+    def drop_edits(self, letter_id: str) -> Proposal | None:
+        """This annotator's draft of a gold letter back to its gold record's values (spans kept
+        where a value is unchanged); returns the draft, None when there is no gold record."""
+        lid = letter_id
+        gold = self.get_gold(lid, self.annotator) or self.get_gold(lid)
+        if gold is None:
+            return None
+        before = self._working(lid, self.annotator)
+        restored = hist.with_values(before, lid, hist.record_values(gold))
+        at = now()
+        changes = hist.diff(hist.proposal_values(before), hist.proposal_values(restored))
+        self._commit(
+            {
+                "letter": lid,
+                "draft": self._draft_doc(restored, at),
+                "state": self._touch(at, edited=False),
+                "history": self._history(lid, changes, at, kind="draft", track=self.annotator),
+            }
+        )
+        return restored
 
     @_serialized
     def get_draft(self, letter_id: str, annotator: str | None = None) -> Proposal | None:
@@ -521,7 +555,7 @@ class Store:
                     "record": record.model_dump(mode="json"),
                     "at": at.isoformat(),
                 },
-                "state": self._touch(at, status="gold", annotator=annotator),
+                "state": self._touch(at, status="gold", annotator=annotator, edited=False),
                 "history": history,
             }
         )
@@ -1064,6 +1098,7 @@ def _row_of(lid: str, rec: TinyDB) -> dict[str, Any]:
         "annotator": state.get("annotator"),
         "updated_at": state.get("updated_at"),
         "comment": state.get("comment"),
+        "edited": bool(state.get("edited")),
     }
 
 

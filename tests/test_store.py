@@ -4,6 +4,7 @@ import stat
 
 import pytest
 
+from imrgold.cli.main import main
 from imrgold.core.models import LETTER_STATUSES
 from imrgold.store import ReadOnlyStore, Store, StoreError, StoreLocked, UnknownLetter
 from tests.store_helpers import corrected, fixture_letters, proposal_for
@@ -235,3 +236,29 @@ def test_reader_retries_when_a_checkpoint_lands_between_its_reads(db, monkeypatc
         with Store.open(db, read_only=True) as reader:
             assert reader.meta("k") == 2 and len(reader) == 1
         assert calls["n"] == 2
+
+
+def test_a_gold_letter_edited_since_is_gold_edited_until_gold_again_or_dropped(tmp_path):
+    letter = fixture_letters()[0]
+    with Store.open(tmp_path / "s.json", annotator="ann") as store:
+        store.add_letter(letter, proposal_for(letter))
+        lid = letter.letter_id
+        gold = store.mark_gold(corrected(store.get_proposal(lid), "patient.age", 51))
+        assert not store.summary(lid).edited
+        store.save_draft(corrected(store.working_copy(lid), "patient.age", 52))
+        summary = store.summary(lid)
+        assert (summary.status, summary.edited) == ("gold", True)
+        assert store.get_gold(lid) == gold  # the export keeps the gold record
+        store.save_draft(corrected(store.working_copy(lid), "patient.age", 51))
+        assert not store.summary(lid).edited  # back to what the gold record says
+        store.save_draft(corrected(store.working_copy(lid), "patient.age", 53))
+        restored = store.drop_edits(lid)
+        assert restored.get("patient.age").value == 51
+        assert store.working_copy(lid).get("patient.age").value == 51
+        assert not store.summary(lid).edited
+        store.save_draft(corrected(store.working_copy(lid), "patient.age", 54))
+        store.mark_gold(store.working_copy(lid))
+        assert not store.summary(lid).edited and store.get_gold(lid).patient.age == 54
+    with Store.open(tmp_path / "s.json", read_only=True) as store:
+        assert not store.summary(lid).edited
+    assert main(["doctor", "--db", str(tmp_path / "s.json")]) == 0

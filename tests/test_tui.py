@@ -21,6 +21,7 @@ from imrgold.tui.screens.help import HelpScreen, bindings_table, ours
 from imrgold.tui.screens.queue import QueueScreen
 from imrgold.tui.widgets.field_editor import FieldEditor
 from imrgold.tui.widgets.field_table import FieldTable
+from imrgold.tui.widgets.key_footer import KeyFooter
 from imrgold.tui.widgets.letter_view import LetterView
 from imrgold.tui.widgets.queue_table import QueueTable
 from imrgold.tui.widgets.suggestions import Suggestions
@@ -971,3 +972,37 @@ def test_resolving_typed_drugs_is_one_rule():
     resolved = resolve_drugs(["norco", "foo bar", "theramine"], read)
     assert resolved.drugs == ["acetaminophen", "foo bar", "hydrocodone"]
     assert resolved.unknown == ["foo bar"] and resolved.no_ingredient == ["theramine"]
+
+
+async def test_a_gold_letter_edited_shows_gold_edited_until_gold_again_or_edits_dropped(store):
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_letter(pilot)
+        lid = screen.letter_id
+        store.mark_gold(screen.draft.proposal)
+        gold = store.get_gold(lid)
+        await pilot.press("escape")
+        screen = await open_letter(pilot)
+        assert screen.letter_id == lid
+        title = screen.query_one("#title-bar")
+        assert "gold ·" in str(title.render()) and "edited" not in str(title.render())
+        await go_to(pilot, screen, "patient.age")
+        await pilot.press("ctrl+u", *"77", "enter")
+        await settle(pilot)
+        assert "gold, edited" in str(title.render())
+        assert store.get_gold(lid) == gold  # exported as it was
+        footer = str(screen.query_one(KeyFooter).render())
+        assert "Drop edits" in footer
+        await pilot.press("escape")
+        await settle(pilot)
+        queue = app.screen.query_one(QueueTable)
+        assert any("gold, edited" in str(queue.line(i, 100)) for i in range(N_LETTERS))
+        screen = await open_letter(pilot)
+        await pilot.press("alt+z")
+        await settle(pilot)
+        assert isinstance(app.screen, StrictConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert screen.draft.proposal.get("patient.age").value == gold.patient.age
+        assert "edited" not in str(screen.query_one("#title-bar").render())
+        assert not store.summary(lid).edited

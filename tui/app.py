@@ -131,26 +131,50 @@ class ImrGoldApp(App[None]):
     @work(thread=True, group="store")
     def _write_drafts(self) -> None:
         try:
-            self.flush_drafts()
+            written = self.flush_drafts()
+            # The store says whether a gold letter's draft now differs from its gold record.
+            with self.store_lock:
+                summaries = [self.store.summary(lid) for lid in written]
         except Exception as err:
             self.call_from_thread(self.report_failure, "draft not saved", err)
+            return
+        for summary in summaries:
+            self.call_from_thread(self.summary_changed, summary)
+
+    def summary_changed(self, summary: LetterSummary) -> None:
+        self._summaries[summary.letter_id] = summary
+        if isinstance(self.screen, AnnotateScreen):
+            self.screen.summary_changed(summary)
+
+    def drop_edits(self, letter_id: str) -> Proposal | None:
+        """A gold letter's draft back to its gold record (called from a worker)."""
+        with self.store_lock:
+            self._drafts.pop(letter_id, None)
+            restored = self.store.drop_edits(letter_id)
+            summary = self.store.summary(letter_id)
+        self.call_from_thread(self.summary_changed, summary)
+        return restored
 
     def report_failure(self, what: str, err: Exception) -> None:
         self.notify(f"{what}: {err}", severity="error", timeout=10)
 
-    def flush_drafts(self) -> None:
+    def flush_drafts(self) -> list[str]:
+        """Write the drafts waiting; returns their letters' ids."""
         # Popping under the lock means a worker that runs late finds nothing and writes nothing.
+        written = []
         with self.store_lock:
             while self._drafts:
-                _, proposal = self._drafts.popitem()
+                lid, proposal = self._drafts.popitem()
                 self.store.save_draft(proposal)
+                written.append(lid)
+        return written
 
     def mark_gold(self, proposal: Proposal) -> None:
         if self.read_only:
             self.notify("Store is open read-only: nothing saved", severity="warning")
             return
         self._drafts.pop(proposal.letter_id, None)
-        self._note(proposal.letter_id, status="gold")
+        self._note(proposal.letter_id, status="gold", edited=False)
         self._store_call("mark_gold", proposal)
         self._learn_from_gold(proposal)
 

@@ -278,6 +278,13 @@ def rows_for(proposal: Proposal) -> list[Row]:
     return rows
 
 
+def status_label(status: str, edited: bool = False) -> str:
+    """A letter's status as the header and the queue show it: a gold letter changed since it
+    was marked gold is "gold, edited" until it is marked gold again or the edits are dropped."""
+    words = status.replace("_", " ")
+    return f"{words}, edited" if edited else words
+
+
 def gold_blockers(proposal: Proposal) -> list[tuple[str, str]]:
     """(field path, why) for what stops a record from being gold, in reading order: an item
     without a request or a decision, then any value the schema refuses."""

@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Label
 from textual.worker import get_current_worker
 
-from imrgold.core.models import Letter, Proposal, Span, split_item_path
+from imrgold.core.models import Letter, LetterSummary, Proposal, Span, split_item_path
 from imrgold.tui import fields
 from imrgold.tui.editing import Draft
 from imrgold.tui.fields import Row
@@ -62,6 +62,14 @@ class AnnotateScreen(Screen[None]):
             priority=True,
             tooltip="Mark the letter gold and open the next one",
             id="annotate.gold_next",
+        ),
+        Binding(
+            "alt+z",
+            "drop_edits",
+            "Drop edits",
+            priority=True,
+            tooltip="A gold letter edited since: back to its gold record (the edits are dropped)",
+            id="annotate.drop_edits",
         ),
         Binding(
             "ctrl+down,alt+n",
@@ -283,7 +291,7 @@ class AnnotateScreen(Screen[None]):
         summary = self.typed_app.summary(letter.letter_id)
         status = summary.status if summary else "new"
         self.title = letter.name
-        self._title(status)
+        self._title(status, summary.edited if summary else False)
         self.current = None
         self._render_all()
         notes = ["draft restored"] if restored else []
@@ -365,10 +373,16 @@ class AnnotateScreen(Screen[None]):
         unknown = fields.resolve_drugs(row.text.split(fields.LIST_SEPARATOR), reader).unknown
         return f"not in the lexicon: {', '.join(unknown)}" if unknown else ""
 
-    def _title(self, status: str) -> None:
+    def summary_changed(self, summary: LetterSummary) -> None:
+        """The store's word on this letter after a save (is it "gold, edited"?)."""
+        if summary.letter_id == self.letter_id:
+            self._title(summary.status, summary.edited)
+            self.refresh_bindings()  # Drop edits applies only to an edited gold letter
+
+    def _title(self, status: str, edited: bool = False) -> None:
         # A plain label: Header re-lays out the screen on every title change.
         self.query_one("#title-bar", Label).update(
-            f"{self.title} · {status.replace('_', ' ')} · letter {self.index + 1} of "
+            f"{self.title} · {fields.status_label(status, edited)} · letter {self.index + 1} of "
             f"{len(self.order)}",
             layout=False,
         )
@@ -764,6 +778,32 @@ class AnnotateScreen(Screen[None]):
         self.app.push_screen(
             CommentScreen("Flag this letter: why?", "comment for the reviewer"), flagged
         )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "drop_edits":
+            summary = self.typed_app.summary(self.letter_id) if self.letter_id else None
+            return bool(summary and summary.edited)
+        return True
+
+    def action_drop_edits(self) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._drop_edits(self.letter_id)
+
+        self.app.push_screen(
+            StrictConfirmScreen("Drop the edits and go back to the gold record?"), answered
+        )
+
+    @work(thread=True, exclusive=True, group="drop")
+    def _drop_edits(self, letter_id: str) -> None:
+        try:
+            restored = self.typed_app.drop_edits(letter_id)
+        except Exception as err:
+            self.app.call_from_thread(self.typed_app.report_failure, "edits not dropped", err)
+            return
+        if restored is not None and self.letter is not None:
+            self.app.call_from_thread(self._show, self.letter, restored, False)
+            self.app.call_from_thread(self._status, "edits dropped: back to the gold record")
 
     def action_back(self) -> None:
         if self.query_one("#find", Input).display:

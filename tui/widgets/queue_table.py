@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.message import Message
 
 from imrgold.core.models import LetterSummary
+from imrgold.tui.fields import status_label
 from imrgold.tui.widgets.line_list import LineList
 
 STATUS_STYLES = {
@@ -36,7 +37,8 @@ def cell(text: str, width: int) -> str:
 
 def row_text(s: LetterSummary) -> Text:
     line = Text(" ")
-    line.append(cell(s.status.replace("_", " "), COLUMNS[0][1]), STATUS_STYLES.get(s.status, ""))
+    status = status_label(s.status, s.edited)
+    line.append(cell(status, COLUMNS[0][1]), STATUS_STYLES.get(s.status, ""))
     values = (s.case_number or "—", str(s.n_items), decisions_text(s.decisions), s.name)
     for value, (_, width) in zip(values, COLUMNS[1:], strict=True):
         line.append(" " + cell(value, width))
