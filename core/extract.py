@@ -77,6 +77,7 @@ def _field(value: Any, spans: list[Span], confidence: float) -> ProposedField:
         "source": "machine",
         "confidence": confidence,
         "confirmed": False,
+        "elements": [],
     }
     return _built(ProposedField, data, _FIELD_FIELDS)
 
@@ -133,6 +134,7 @@ class _Fields:
                 "source": "machine",
                 "confidence": rounded,
                 "confirmed": False,
+                "elements": [],
             },
         )
         _SETATTR(obj, "__pydantic_fields_set__", _FIELD_FIELDS)

@@ -238,6 +238,9 @@ class Span(_Strict):
     end: int = Field(ge=0)
 
 
+FieldState = Literal["machine", "confirmed", "corrected"]
+
+
 class ProposedField(_Strict):
     value: Any = None
     spans: list[Span] = Field(
@@ -247,12 +250,22 @@ class ProposedField(_Strict):
     source: Source = "machine"
     confidence: float = Field(default=0.0, ge=0.0, le=1.0)
     confirmed: bool = Field(default=False, description="A person has checked this value")
+    elements: list[FieldState] = Field(
+        default_factory=list,
+        description="A list checked element by element (diagnoses): each element's state, "
+        "aligned with value; empty while the field is checked as a whole",
+    )
 
     @property
-    def state(self) -> Literal["machine", "confirmed", "corrected"]:
+    def state(self) -> FieldState:
         if self.source == "human":
             return "corrected"
         return "confirmed" if self.confirmed else "machine"
+
+    def element_state(self, index: int) -> FieldState:
+        """One element's state: its own once the list was checked element by element, else
+        the field's."""
+        return self.elements[index] if index < len(self.elements) else self.state
 
 
 class Proposal(_Strict):

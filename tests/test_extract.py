@@ -194,3 +194,21 @@ def test_diagnosis_codes_link_most_gold_diagnoses_to_their_gold_code() -> None:
     assert total >= 150
     assert right / total >= 0.7, (right, wrong, unsure)
     assert wrong / total <= 0.25, (right, wrong, unsure)
+
+
+def test_the_fast_built_models_equal_what_pydantic_builds():
+    """core.extract writes models' __dict__ for speed: every field of the schema must be there,
+    as `model_validate` would make it (a field added to the model and not to the extractor
+    failed equality only where proposals were compared)."""
+    from imrgold.core.extract import extract
+    from imrgold.core.models import Proposal, ProposedField, Span
+    from tests.store_helpers import fixture_letters
+
+    letter = fixture_letters()[0]
+    proposal = extract(letter.text, letter.letter_id)
+    assert proposal == Proposal.model_validate(proposal.model_dump())
+    for field in proposal.fields.values():
+        assert set(vars(field)) == set(ProposedField.model_fields)
+        assert field == ProposedField.model_validate(field.model_dump())
+        for span in field.spans:
+            assert set(vars(span)) == set(Span.model_fields)

@@ -1006,3 +1006,30 @@ async def test_a_gold_letter_edited_shows_gold_edited_until_gold_again_or_edits_
         assert screen.draft.proposal.get("patient.age").value == gold.patient.age
         assert "edited" not in str(screen.query_one("#title-bar").render())
         assert not store.summary(lid).edited
+
+
+async def test_enter_on_one_diagnosis_confirms_that_one_only(store):
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_letter(pilot)
+        for _ in range(2 - len([r for r in screen.rows if r.path == "diagnoses"])):
+            await pilot.press("alt+d")  # make sure there are two
+            await settle(pilot)
+        draft = screen.draft
+        field = draft.proposal.get("diagnoses")
+        draft.proposal.fields["diagnoses"] = field.model_copy(
+            update={"source": "machine", "confirmed": False, "elements": [], "confidence": 0.5}
+        )
+        screen._render_all()
+        first, second = [r.key for r in screen.rows if r.path == "diagnoses"][:2]
+        await go_to(pilot, screen, first)
+        await pilot.press("enter")
+        await settle(pilot)
+        rows = {r.key: r for r in screen.rows}
+        assert rows[first].state == "confirmed"
+        assert rows[second].state == "machine" and rows[second].low
+        await go_to(pilot, screen, second)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert {r.key: r for r in screen.rows}[second].state == "confirmed"
+        assert screen.draft.proposal.get("diagnoses").confirmed

@@ -166,3 +166,36 @@ def test_a_date_that_is_no_date_is_refused_with_the_forms_it_takes():
 
     with pytest.raises(ValueError, match="MM/DD/YYYY"):
         parse("decision_date", "13/45/2016")
+
+
+def _diagnosis_rows(draft: Draft) -> list[fields.Row]:
+    return [r for r in fields.rows_for(draft.proposal) if r.path == "diagnoses"]
+
+
+def test_each_diagnosis_is_confirmed_on_its_own_and_keeps_its_own_flag():
+    draft = Draft(proposal())  # diagnoses a, b, c at confidence 0.0: each flagged
+    assert [r.low for r in _diagnosis_rows(draft)] == [True, True, True]
+    assert draft.confirm("diagnoses", 1)
+    assert [r.state for r in _diagnosis_rows(draft)] == ["machine", "confirmed", "machine"]
+    assert [r.low for r in _diagnosis_rows(draft)] == [True, False, True]
+    assert not draft.proposal.get("diagnoses").confirmed  # two still unchecked
+    assert draft.set_element("diagnoses", 2, "c2")  # a correction checks that one only
+    assert [r.state for r in _diagnosis_rows(draft)] == ["machine", "confirmed", "corrected"]
+    assert draft.set_element("diagnoses", 0, "a")  # Enter on an unchanged one confirms it
+    assert [r.state for r in _diagnosis_rows(draft)] == ["confirmed", "confirmed", "corrected"]
+    assert draft.proposal.get("diagnoses").confirmed
+
+
+def test_element_states_follow_their_diagnosis_when_added_moved_and_removed():
+    draft = Draft(proposal())
+    draft.confirm("diagnoses", 0)
+    draft.move_element("diagnoses", 0, 1)
+    assert [r.state for r in _diagnosis_rows(draft)] == ["machine", "confirmed", "machine"]
+    draft.add_element("diagnoses", 0, "new")
+    states = [r.state for r in _diagnosis_rows(draft)]
+    assert states == ["machine", "corrected", "confirmed", "machine"]
+    draft.remove_element("diagnoses", 2)
+    assert [r.text for r in _diagnosis_rows(draft)] == ["b", "new", "c"]
+    assert [r.state for r in _diagnosis_rows(draft)] == ["machine", "corrected", "machine"]
+    assert draft.confirm_all()
+    assert {r.state for r in _diagnosis_rows(draft)} == {"confirmed", "corrected"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from imrgold.core.models import (
     ITEM_FIELDS,
+    FieldState,
     Proposal,
     ProposedField,
     Span,
@@ -17,6 +18,21 @@ from imrgold.core.models import (
 )
 
 UNDO_LIMIT = 200
+
+
+def _states(field: ProposedField, n: int) -> list[FieldState]:
+    """A list field's element states, ``n`` long: those not yet checked on their own take
+    the field's state."""
+    return (list(field.elements) + [field.state] * n)[:n]
+
+
+def _set_states(field: ProposedField, states: list[FieldState]) -> None:
+    field.elements = states
+    field.confirmed = "machine" not in states
+
+
+def _checked(states: list[FieldState]) -> list[FieldState]:
+    return ["confirmed" if s == "machine" else s for s in states]
 
 
 class Draft:
@@ -70,10 +86,12 @@ class Draft:
             field = self._field(path)
             if field.value == value and span is None:
                 field.confirmed = True
+                field.elements = _checked(field.elements)
             else:
                 field.value = value
                 field.source = "human"
                 field.confirmed = True
+                field.elements = []  # the whole list was written at once
                 if span is not None:
                     field.spans = [span]
             self.proposal.fields[path] = field
@@ -81,22 +99,25 @@ class Draft:
         return self._edit(change)
 
     def set_element(self, path: str, index: int, text: str, span: Span | None = None) -> bool:
-        """One element of a list field (a diagnosis), keeping its span aligned."""
+        """One element of a list field (a diagnosis), keeping its span aligned; only that
+        element counts as checked."""
 
         def change() -> None:
             field = self._field(path)
             values = list(field.value or [])
+            states = _states(field, len(values))
             if values[index] == text and span is None:
-                field.confirmed = True
+                states[index] = "confirmed" if states[index] == "machine" else states[index]
             else:
                 values[index] = text
                 field.value = values
                 field.source = "human"
-                field.confirmed = True
+                states[index] = "corrected"
                 if span is not None:
                     spans = list(field.spans) + [span] * max(0, index + 1 - len(field.spans))
                     spans[index] = span
                     field.spans = spans
+            _set_states(field, states)
             self.proposal.fields[path] = field
 
         return self._edit(change)
@@ -110,17 +131,30 @@ class Draft:
                 values = list(field.value or [])
                 if index >= len(values):
                     continue
+                states = _states(field, len(values))
                 if values[index] != value:
                     values[index], field.value, field.source = value, values, "human"
-                field.confirmed = True
+                    states[index] = "corrected"
+                elif states[index] == "machine":
+                    states[index] = "confirmed"
+                _set_states(field, states)
                 self.proposal.fields[path] = field
 
         return self._edit(change)
 
-    def confirm(self, path: str) -> bool:
+    def confirm(self, path: str, index: int | None = None) -> bool:
+        """Mark a field checked as it stands; with ``index``, only that element of a list."""
+
         def change() -> None:
             field = self._field(path)
-            field.confirmed = True
+            if index is None:
+                field.confirmed = True
+                field.elements = _checked(field.elements)
+            else:
+                states = _states(field, len(field.value or []))
+                if index < len(states) and states[index] == "machine":
+                    states[index] = "confirmed"
+                _set_states(field, states)
             self.proposal.fields[path] = field
 
         return self._edit(change)
@@ -129,8 +163,9 @@ class Draft:
         def change() -> None:
             for path in self.proposal.paths():
                 field = self._field(path)
-                if not field.confirmed:
+                if not field.confirmed or "machine" in field.elements:
                     field.confirmed = True
+                    field.elements = _checked(field.elements)
                     self.proposal.fields[path] = field
 
         return self._edit(change)
@@ -150,7 +185,10 @@ class Draft:
                 field = self._field(name)
                 values = list(field.value or [])
                 at = len(values) if after is None else after + 1
+                states = _states(field, len(values))
+                states.insert(at, "corrected")  # a person added it
                 values.insert(at, text if name == path else None)
+                field.elements = states
                 if len(field.spans) >= at:
                     field.spans = [*field.spans[:at], Span(start=0, end=0), *field.spans[at:]]
                 field.value, field.source = values, "human"
@@ -165,7 +203,9 @@ class Draft:
                 values = list(field.value or [])
                 if index >= len(values):
                     continue
-                del values[index]
+                states = _states(field, len(values))
+                del values[index], states[index]
+                field.elements = states
                 if index < len(field.spans):
                     field.spans = [s for i, s in enumerate(field.spans) if i != index]
                 field.value, field.source = values, "human"
@@ -186,6 +226,9 @@ class Draft:
                 if max(index, target) >= len(values):
                     continue
                 values[index], values[target] = values[target], values[index]
+                states = _states(moved, len(values))
+                states[index], states[target] = states[target], states[index]
+                moved.elements = states
                 if len(moved.spans) == len(values):
                     spans = list(moved.spans)
                     spans[index], spans[target] = spans[target], spans[index]

@@ -244,14 +244,13 @@ def _codes(text: str) -> list[str | None]:
 
 def _row(key: str, path: str, index: int | None, field: ProposedField) -> Row:
     if index is None:
-        value, spans = field.value, tuple(field.spans)
+        value, spans, state = field.value, tuple(field.spans), field.state
     else:
         values = field.value or []
         value = values[index] if index < len(values) else ""
         spans = (field.spans[index],) if index < len(field.spans) else ()
-    return Row(
-        key, path, index, label(path, index), to_text(value), field.state, field.confidence, spans
-    )
+        state = field.element_state(index)  # each diagnosis is checked on its own
+    return Row(key, path, index, label(path, index), to_text(value), state, field.confidence, spans)
 
 
 def rows_for(proposal: Proposal) -> list[Row]:

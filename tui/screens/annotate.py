@@ -585,7 +585,7 @@ class AnnotateScreen(Screen[None]):
         if editor.dirty:
             self.commit_editor()
             return
-        if self.draft and self.current and self.draft.confirm(fields.parse_key(self.current)[0]):
+        if self.draft and self.current and self.draft.confirm(*fields.parse_key(self.current)):
             self._changed("confirmed")
 
     def action_confirm_all(self) -> None:
