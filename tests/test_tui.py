@@ -509,6 +509,7 @@ async def test_drugs_corrected_then_marked_gold_teach_the_lexicon(store, lexicon
         await type_value(pilot, f"{misspelt} 5% PLO gel 120 g")
         await go_to(pilot, screen, "case_number")
         assert screen.draft.proposal.get("items.0.drugs").value == ["cyclobenzaprine"]
+        assert screen.draft.proposal.get("items.0.request").value == f"{misspelt} 5% PLO gel 120 g"
         await pilot.press("ctrl+g", "y")  # gold, though fields are left unchecked
         await settle(pilot)
         assert screen.letter_id != store.gold_records()[0].letter_id  # the next letter is open
@@ -1033,3 +1034,33 @@ async def test_enter_on_one_diagnosis_confirms_that_one_only(store):
         await settle(pilot)
         assert {r.key: r for r in screen.rows}[second].state == "confirmed"
         assert screen.draft.proposal.get("diagnoses").confirmed
+
+
+async def test_request_and_rationale_are_edited_in_a_wrapped_box_that_walks_like_a_field(store):
+    from textual import events
+
+    from imrgold.tui.widgets.field_editor import RowTextArea
+
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_letter(pilot)
+        await go_to(pilot, screen, "items.0.rationale")
+        area = screen.query_one(RowTextArea)
+        assert area.display and app.focused is area
+        assert area.wrapped_document.height > 1  # a rationale wraps over several lines
+        await pilot.press("ctrl+u", *"Not supported. ")
+        area.post_message(events.Paste("See MTUS\nchronic pain\r\nguidelines."))
+        await pilot.press("enter")
+        await settle(pilot)
+        value = screen.draft.proposal.get("items.0.rationale").value
+        assert value == "Not supported. See MTUS chronic pain guidelines."
+        assert screen.current != "items.0.rationale"
+        # Up on the first wrapped line leaves for the field above; Down on the last, below.
+        keys = [r.key for r in screen.rows]
+        await go_to(pilot, screen, "items.0.request")
+        area.move_cursor((0, 0))
+        await pilot.press("up")
+        assert screen.current == keys[keys.index("items.0.request") - 1]
+        await go_to(pilot, screen, "items.0.request")
+        await pilot.press("down")  # the cursor starts at the end: the last line
+        assert screen.current == keys[keys.index("items.0.request") + 1]

@@ -107,6 +107,14 @@ def choices(path: str) -> tuple[str, ...] | None:
     return CHOICES.get(short_name(path)) or CHOICES.get(path)
 
 
+PROSE_FIELDS = frozenset({"request", "rationale"})
+"""An item's fields written as sentences: edited in a wrapped, multi-line box."""
+
+
+def is_prose(path: str) -> bool:
+    return short_name(path) in PROSE_FIELDS
+
+
 def is_drug_field(path: str) -> bool:
     return short_name(path) == "drugs"
 

@@ -49,7 +49,7 @@ def _classes() -> list[tuple[str, type]]:
     from imrgold.tui.screens.confirm import ConfirmScreen, StrictConfirmScreen
     from imrgold.tui.screens.help import HelpScreen
     from imrgold.tui.screens.queue import QueueScreen
-    from imrgold.tui.widgets.field_editor import ChoiceSelect, FieldEditor
+    from imrgold.tui.widgets.field_editor import ChoiceSelect, FieldEditor, RowTextArea
     from imrgold.tui.widgets.letter_view import LetterView
     from imrgold.tui.widgets.queue_table import QueueTable
 
@@ -60,6 +60,7 @@ def _classes() -> list[tuple[str, type]]:
         ("letter", AnnotateScreen),
         ("letter: field editor", FieldEditor),
         ("letter: choice field", ChoiceSelect),
+        ("letter: request, rationale", RowTextArea),
         ("letter: letter text", LetterView),
         ("question", ConfirmScreen),
         ("question (y only)", StrictConfirmScreen),

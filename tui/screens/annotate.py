@@ -89,8 +89,18 @@ class AnnotateScreen(Screen[None]):
             tooltip="Jump to the previous item's request (from the letter's fields: the last)",
             id="annotate.prev_item",
         ),
-        Binding("pagedown", "page_fields(1)", "Page down", show=False, id="annotate.page_down"),
-        Binding("pageup", "page_fields(-1)", "Page up", show=False, id="annotate.page_up"),
+        # Priority: the prose editor would page its own few lines instead.
+        Binding(
+            "pagedown",
+            "page_fields(1)",
+            "Page down",
+            show=False,
+            priority=True,
+            id="annotate.page_down",
+        ),
+        Binding(
+            "pageup", "page_fields(-1)", "Page up", show=False, priority=True, id="annotate.page_up"
+        ),
         # Home/End move in a text field; in a choice field, and with Ctrl anywhere, the list.
         Binding("ctrl+home,home", "edge_field(0)", "First field", show=False, id="annotate.first"),
         Binding("ctrl+end,end", "edge_field(-1)", "Last field", show=False, id="annotate.last"),
@@ -467,6 +477,10 @@ class AnnotateScreen(Screen[None]):
             event = FieldEditor.Committed(self.current, editor.text, event.advance)
         if self._apply(event.key, event.text) and event.advance:
             self._step(1)
+
+    @on(FieldEditor.Step)
+    def _editor_step(self, event: FieldEditor.Step) -> None:
+        self._step(event.delta)
 
     @on(FieldEditor.QueryChanged)
     def _query(self, event: FieldEditor.QueryChanged) -> None:

@@ -16,6 +16,8 @@ WORKFLOW = """\
   Ctrl+Down/Ctrl+Up (Alt+N/Alt+P) jump to the next/previous item; PageUp/PageDown page the
   list, Ctrl+Home/Ctrl+End go to its first and last field.
   Type to correct, Enter to keep it (confirmed) and move on; an empty value means null.
+  A request or a rationale wraps in a taller box: Up/Down move in it, and leave it from its
+  first or last line; line breaks (pasted ones too) become spaces.
   Lists are separated by ';'. A drugs field suggests drug names, a diagnosis ICD-10-CM codes:
   Up/Down pick one, Enter takes it (a diagnosis keeps your words and takes the code). Only a
   clear best is picked for you; otherwise Enter keeps what you typed.

@@ -16,9 +16,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Input, Label, Select
+from textual.widgets import Input, Label, Select, TextArea
 
-from imrgold.tui.fields import LIST_SEPARATOR, Row
+from imrgold.tui.fields import LIST_SEPARATOR, Row, is_prose
 from imrgold.tui.widgets.suggestions import Suggestions, ingredients
 
 SuggestionKind = Literal["drugs", "diagnosis"]
@@ -72,6 +72,64 @@ class RowInput(Input):
         event.prevent_default()  # Input's own handler would add the first line again
 
 
+class RowTextArea(TextArea):
+    """The editor for long prose (a request, a rationale): wrapped over a few lines.
+
+    It walks like the one-line box: Enter keeps the text and moves on (a gold value has no
+    line breaks: they fold into spaces, pasted ones too), Up on its first line and Down on its
+    last leave for the previous or next field; in between they move through the text.
+    """
+
+    BINDINGS = [
+        # As in the one-line box: everything before the cursor, not one wrapped line of it.
+        Binding(
+            "ctrl+u", "delete_to_start", "Clear to start", show=False, id="editor.clear_to_start"
+        ),
+    ]
+
+    class Leave(Message):
+        def __init__(self, delta: int) -> None:
+            super().__init__()
+            self.delta = delta
+
+    row_key: str | None = None
+
+    def action_delete_to_start(self) -> None:
+        self.delete((0, 0), self.cursor_location)
+
+    def _visual_row(self) -> tuple[int, int]:
+        """(the cursor's wrapped line, how many wrapped lines there are)."""
+        wrapped = self.wrapped_document
+        return wrapped.location_to_offset(self.cursor_location).y, wrapped.height
+
+    def action_cursor_up(self, select: bool = False) -> None:
+        if not select and self._visual_row()[0] == 0:
+            self.post_message(self.Leave(-1))
+            return
+        super().action_cursor_up(select)
+
+    def action_cursor_down(self, select: bool = False) -> None:
+        row, height = self._visual_row()
+        if not select and row >= height - 1:
+            self.post_message(self.Leave(1))
+            return
+        super().action_cursor_down(select)
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self.post_message(RowInput.Entered(self.row_key, " ".join(self.text.split())))
+            return
+        await super()._on_key(event)
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        if event.text:
+            self.replace(" ".join(event.text.split()), *self.selection)
+        event.stop()
+        event.prevent_default()
+
+
 class ChoiceSelect(Select[str], inherit_bindings=False):
     """A Select that leaves Up/Down to the screen (previous/next field): Enter confirms the
     choice and moves on, as in a text field; Space or Ctrl+O opens the list."""
@@ -118,6 +176,13 @@ class FieldEditor(Vertical):
             super().__init__()
             self.key, self.text, self.advance = key, text, advance
 
+    class Step(Message):
+        """Move to the next (1) or previous (-1) field: the arrow left the prose editor."""
+
+        def __init__(self, delta: int) -> None:
+            super().__init__()
+            self.delta = delta
+
     class QueryChanged(Message):
         """What is being typed changed (the last drug of a drugs field, a diagnosis): the screen
         fetches suggestions of that ``kind``."""
@@ -143,11 +208,13 @@ class FieldEditor(Vertical):
     def compose(self) -> ComposeResult:
         yield Label("", id="editor-label")
         yield RowInput(id="editor-input", placeholder="value (empty = null)")
+        yield RowTextArea(id="editor-text", soft_wrap=True, tab_behavior="focus")
         yield ChoiceSelect([], id="editor-select", prompt="(null)")
         yield Suggestions(id="suggestions")
 
     def on_mount(self) -> None:
         self.query_one(Select).display = False
+        self.query_one(RowTextArea).display = False
 
     # -- what the screen calls ---------------------------------------------------------------
 
@@ -165,15 +232,23 @@ class FieldEditor(Vertical):
         self.query_one(Suggestions).reserve(suggest is not None)
         self._describe(row, note)
         text_input, select = self.query_one(RowInput), self.query_one(ChoiceSelect)
+        area = self.query_one(RowTextArea)
+        kind = "choice" if choices is not None else "prose" if is_prose(row.path) else "line"
         # Toggling display re-lays out the screen: only when the kind of field changes.
-        if text_input.display != (choices is None):
-            text_input.display, select.display = choices is None, choices is not None
-        if choices is None:
+        for widget, shown in ((text_input, "line"), (area, "prose"), (select, "choice")):
+            if widget.display != (kind == shown):
+                widget.display = kind == shown
+        if kind == "line":
             with text_input.prevent(Input.Changed):
                 text_input.value = row.text
             text_input.cursor_position = len(row.text)
             text_input.row_key = row.key  # with the text: an Enter names the row it confirms
+        elif kind == "prose":
+            area.load_text(row.text)
+            area.move_cursor(area.document.end)
+            area.row_key = row.key
         else:
+            assert choices is not None
             with select.prevent(Select.Changed):
                 select.set_options([(c, c) for c in choices])
                 select.value = row.text if row.text in choices else Select.NULL
@@ -182,8 +257,10 @@ class FieldEditor(Vertical):
             self.focus_editor()
 
     def focus_editor(self) -> None:
-        target = self.query_one(Select) if self.query_one(Select).display else self.query_one(Input)
-        target.focus()
+        for widget in (self.query_one(Select), self.query_one(RowTextArea), self.query_one(Input)):
+            if widget.display:
+                widget.focus()
+                return
 
     @property
     def text(self) -> str:
@@ -191,6 +268,9 @@ class FieldEditor(Vertical):
         select = self.query_one(Select)
         if select.display:
             return "" if select.value is Select.NULL else str(select.value)
+        area = self.query_one(RowTextArea)
+        if area.display:
+            return " ".join(area.text.split())
         return self.query_one(Input).value
 
     @property
@@ -198,9 +278,12 @@ class FieldEditor(Vertical):
         return self.row is not None and self.text != self.row.text
 
     def set_text(self, text: str) -> None:
-        select = self.query_one(Select)
+        select, area = self.query_one(Select), self.query_one(RowTextArea)
         if select.display:
             select.value = text if text else Select.NULL
+        elif area.display:
+            area.load_text(text)
+            area.move_cursor(area.document.end)
         else:
             self.query_one(Input).value = text
 
@@ -254,6 +337,11 @@ class FieldEditor(Vertical):
                 return
             self.query_one(Suggestions).hide()  # none highlighted: Enter keeps the typed text
         self.post_message(self.Committed(event.row_key, event.value, advance=True))
+
+    @on(RowTextArea.Leave)
+    def _leave(self, event: RowTextArea.Leave) -> None:
+        event.stop()
+        self.post_message(self.Step(event.delta))
 
     @on(ChoiceSelect.Entered)
     def _choice_entered(self, event: ChoiceSelect.Entered) -> None:
