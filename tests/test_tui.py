@@ -1064,3 +1064,24 @@ async def test_request_and_rationale_are_edited_in_a_wrapped_box_that_walks_like
         await go_to(pilot, screen, "items.0.request")
         await pilot.press("down")  # the cursor starts at the end: the last line
         assert screen.current == keys[keys.index("items.0.request") + 1]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_one_key_picks_a_choice_and_moves_on(store, size):
+    app = make_app(store)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_letter(pilot)
+        await go_to(pilot, screen, "items.0.decision")
+        # A burst: o on the decision, then the category's row gets t, sex stays as it was.
+        await pilot.press("o", "t")
+        await settle(pilot)
+        proposal = screen.draft.proposal
+        assert proposal.get("items.0.decision").value == "overturned"
+        assert proposal.get("items.0.category").value == "therapy"
+        assert proposal.get("items.0.decision").state == "corrected"
+        assert screen.current not in ("items.0.decision", "items.0.category")
+        await go_to(pilot, screen, "items.0.decision")
+        await pilot.press("x")  # no choice starts with x: nothing changes
+        await settle(pilot)
+        assert screen.current == "items.0.decision"
+        assert screen.draft.proposal.get("items.0.decision").value == "overturned"

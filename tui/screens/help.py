@@ -18,6 +18,8 @@ WORKFLOW = """\
   Type to correct, Enter to keep it (confirmed) and move on; an empty value means null.
   A request or a rationale wraps in a taller box: Up/Down move in it, and leave it from its
   first or last line; line breaks (pasted ones too) become spaces.
+  A choice (decision, category, priority, sex): one key picks it and moves on (u/o for
+  upheld/overturned, else the first letter); Enter keeps it; Space or Ctrl+O opens the list.
   Lists are separated by ';'. A drugs field suggests drug names, a diagnosis ICD-10-CM codes:
   Up/Down pick one, Enter takes it (a diagnosis keeps your words and takes the code). Only a
   clear best is picked for you; otherwise Enter keeps what you typed.

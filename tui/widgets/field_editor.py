@@ -150,6 +150,23 @@ class ChoiceSelect(Select[str], inherit_bindings=False):
         value = "" if self.value is Select.NULL else str(self.value)
         self.post_message(self.Entered(self.row_key, value))
 
+    choice_values: tuple[str, ...] = ()
+
+    def set_choices(self, choices: Sequence[str]) -> None:
+        self.choice_values = tuple(choices)
+        self.set_options([(c, c) for c in choices])
+
+    async def _on_key(self, event: events.Key) -> None:
+        # One key picks: u/o for a decision, the first letter for a category, priority or sex
+        # (each choice set has distinct first letters); the pick is kept and the walk moves on.
+        if not self.expanded and event.character and event.character.isalpha():
+            picked = [c for c in self.choice_values if c[:1].lower() == event.character.lower()]
+            if len(picked) == 1:
+                event.stop()
+                event.prevent_default()
+                self.post_message(self.Entered(self.row_key, picked[0]))
+                return
+
 
 class FieldEditor(Vertical):
     BINDINGS = [
@@ -250,7 +267,7 @@ class FieldEditor(Vertical):
         else:
             assert choices is not None
             with select.prevent(Select.Changed):
-                select.set_options([(c, c) for c in choices])
+                select.set_choices(choices)
                 select.value = row.text if row.text in choices else Select.NULL
             select.row_key = row.key
         if focus:
