@@ -16,7 +16,7 @@ from imrgold.store import Store
 from imrgold.tui.app import ImrGoldApp
 from imrgold.tui.screens.annotate import AnnotateScreen
 from imrgold.tui.screens.comment import CommentScreen
-from imrgold.tui.screens.confirm import ConfirmScreen, StrictConfirmScreen
+from imrgold.tui.screens.confirm import ConfirmScreen
 from imrgold.tui.screens.help import HelpScreen, bindings_table, ours
 from imrgold.tui.screens.queue import QueueScreen
 from imrgold.tui.widgets.field_editor import FieldEditor
@@ -24,6 +24,7 @@ from imrgold.tui.widgets.field_table import FieldTable
 from imrgold.tui.widgets.key_footer import KeyFooter
 from imrgold.tui.widgets.letter_view import LetterView
 from imrgold.tui.widgets.queue_table import QueueTable
+from imrgold.tui.widgets.status_line import StatusLine
 from imrgold.tui.widgets.suggestions import Suggestions
 
 N_LETTERS = 4
@@ -541,12 +542,17 @@ async def test_mark_gold_stores_the_record_and_opens_the_next(store):
         await type_value(pilot, "CM99-0000001")
         await pilot.press("ctrl+g")
         await settle(pilot)
-        # The gate asks about the unchecked fields; Enter (pressed on at speed) is no.
-        assert isinstance(app.screen, StrictConfirmScreen)
-        assert "unchecked" in str(app.screen.query_one("#dialog-title").render())
+        # The gate asks about the unchecked fields, in place; Enter (pressed on at speed) is no,
+        # and keys meant for the field are not typed into it meanwhile.
+        status = screen.query_one(StatusLine)
+        assert status.asking and app.focused is status
+        assert "unchecked" in str(status.render())
+        await pilot.press("x", "Y", "1")
+        assert status.asking and screen.query_one(FieldEditor).text == "CM99-0000001"
         await pilot.press("enter")
         await settle(pilot)
         assert store.get_gold(lid) is None and screen.letter_id == lid
+        assert not status.asking and app.focused is not status
         await pilot.press("ctrl+g", "y")
         await settle(pilot)
         gold = store.get_gold(lid)
@@ -744,7 +750,7 @@ async def test_gold_is_refused_for_an_item_without_a_decision_and_the_cursor_goe
         await type_value(pilot, "Norco 10/325 #60")
         await pilot.press("ctrl+g")
         await settle(pilot)
-        assert store.get_gold(lid) is None and not isinstance(app.screen, StrictConfirmScreen)
+        assert store.get_gold(lid) is None and not screen.query_one(StatusLine).asking
         assert screen.current == f"items.{blank}.decision"
         assert any(f"item {blank + 1} has no decision" in n.message for n in app._notifications)
 
@@ -1001,7 +1007,7 @@ async def test_a_gold_letter_edited_shows_gold_edited_until_gold_again_or_edits_
         screen = await open_letter(pilot)
         await pilot.press("alt+z")
         await settle(pilot)
-        assert isinstance(app.screen, StrictConfirmScreen)
+        assert screen.query_one(StatusLine).asking
         await pilot.press("y")
         await settle(pilot)
         assert screen.draft.proposal.get("patient.age").value == gold.patient.age

@@ -52,6 +52,7 @@ def _classes() -> list[tuple[str, type]]:
     from imrgold.tui.widgets.field_editor import ChoiceSelect, FieldEditor, RowTextArea
     from imrgold.tui.widgets.letter_view import LetterView
     from imrgold.tui.widgets.queue_table import QueueTable
+    from imrgold.tui.widgets.status_line import StatusLine
 
     return [
         ("everywhere", ImrGoldApp),
@@ -62,6 +63,7 @@ def _classes() -> list[tuple[str, type]]:
         ("letter: choice field", ChoiceSelect),
         ("letter: request, rationale", RowTextArea),
         ("letter: letter text", LetterView),
+        ("letter: question in the status line", StatusLine),
         ("question", ConfirmScreen),
         ("question (y only)", StrictConfirmScreen),
         ("comment", CommentScreen),

@@ -23,11 +23,11 @@ from imrgold.tui import fields
 from imrgold.tui.editing import Draft
 from imrgold.tui.fields import Row
 from imrgold.tui.screens.comment import CommentScreen
-from imrgold.tui.screens.confirm import StrictConfirmScreen
 from imrgold.tui.widgets.field_editor import FieldEditor
 from imrgold.tui.widgets.field_table import FieldTable
 from imrgold.tui.widgets.key_footer import KeyFooter
 from imrgold.tui.widgets.letter_view import LetterView
+from imrgold.tui.widgets.status_line import StatusLine
 from imrgold.tui.widgets.suggestions import nothing_added_note
 
 if TYPE_CHECKING:
@@ -254,7 +254,7 @@ class AnnotateScreen(Screen[None]):
             with Vertical(id="fields-pane"):
                 yield FieldTable(id="fields")
                 yield FieldEditor(id="editor")
-        yield Label("", id="status-line")
+        yield StatusLine(id="status-line")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -404,9 +404,7 @@ class AnnotateScreen(Screen[None]):
         low = sum(1 for r in self.rows if r.low)
         counts = f"{done}/{total} checked · {low} low-confidence" if draft else ""
         # Plain text: a comment or a value in the message is the annotator's words, not markup.
-        self.query_one("#status-line", Label).update(
-            Text(f"{counts}{' · ' + message if message else ''}"), layout=False
-        )
+        self.query_one(StatusLine).show(Text(f"{counts}{' · ' + message if message else ''}"))
 
     # -- changes ---------------------------------------------------------------------------
 
@@ -766,9 +764,7 @@ class AnnotateScreen(Screen[None]):
         question = (
             f"{len(unchecked)} field(s) unchecked, {low} of them low-confidence: mark gold anyway?"
         )
-        self.app.push_screen(
-            StrictConfirmScreen(question), lambda yes: self._mark_gold() if yes else None
-        )
+        self.query_one(StatusLine).ask(question, lambda yes: self._mark_gold() if yes else None)
 
     def _mark_gold(self) -> None:
         if self.draft is None:
@@ -804,9 +800,7 @@ class AnnotateScreen(Screen[None]):
             if yes:
                 self._drop_edits(self.letter_id)
 
-        self.app.push_screen(
-            StrictConfirmScreen("Drop the edits and go back to the gold record?"), answered
-        )
+        self.query_one(StatusLine).ask("Drop the edits and go back to the gold record?", answered)
 
     @work(thread=True, exclusive=True, group="drop")
     def _drop_edits(self, letter_id: str) -> None:
