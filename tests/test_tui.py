@@ -3,6 +3,7 @@ store in tmp_path."""
 
 from __future__ import annotations
 
+import itertools
 import shutil
 
 import pytest
@@ -205,7 +206,41 @@ async def test_focusing_a_field_marks_its_span_and_scrolls_it_into_view(store):
         y = view.wrapped_document.location_to_offset(view.location(row.spans[0].start)).y
         top = view.scroll_offset.y
         assert top <= y < top + view.scrollable_content_region.height
+        await pilot.press("f2")  # into the letter: the cursor starts at the field's value
         assert view.cursor_location == view.location(row.spans[0].start)
+
+
+def _marked_lines(view: LetterView) -> set[int]:
+    """Visible lines drawn with the focused field's mark, as the screen shows them."""
+    from imrgold.tui.widgets.letter_view import MARK_STYLE
+
+    found = set()
+    for y in range(view.scrollable_content_region.height):
+        strip = view.render_line(y)
+        if any(seg.style and seg.style.bgcolor == MARK_STYLE.bgcolor for seg in strip):
+            found.add(view.scroll_offset.y + y)
+    return found
+
+
+async def test_the_mark_moves_with_the_field_and_leaves_nothing_behind(store):
+    """Only the lines whose mark changes are drawn again: the one left must lose it."""
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        view = screen.query_one(LetterView)
+        rows = [r for r in with_machine_rows(screen) if len(r.spans) == 1][:6]
+        for before, after in itertools.pairwise(rows):
+            await go_to(pilot, screen, before.key)
+            await pilot.pause()
+            line = view.wrapped_document.location_to_offset(view.location(before.spans[0].start)).y
+            assert line in _marked_lines(view)
+            await go_to(pilot, screen, after.key)
+            await pilot.pause()
+            target = view.wrapped_document.location_to_offset(view.location(after.spans[0].start))
+            marked = _marked_lines(view)
+            assert target.y in marked
+            same = view.location(before.spans[0].start)[0] == view.location(after.spans[0].start)[0]
+            assert same or line not in marked
 
 
 async def test_edit_keeps_a_draft_at_once_and_reopening_restores_it(db):

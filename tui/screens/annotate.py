@@ -368,10 +368,7 @@ class AnnotateScreen(Screen[None]):
             focus=moved and editor.has_focus_within,
             note=self._drug_note(row),
         )
-        view = self.query_one(LetterView)
-        if row.spans and moved:
-            view.move_cursor(view.location(row.spans[0].start))
-        view.mark(row.spans)
+        self.query_one(LetterView).mark(row.spans)
 
     def _drug_note(self, row: Row) -> str:
         """ "not in the lexicon: x" for a drugs row holding a name the lexicon does not know."""
@@ -666,6 +663,9 @@ class AnnotateScreen(Screen[None]):
     # -- actions: the letter ---------------------------------------------------------------
 
     def action_find(self) -> None:
+        view = self.query_one(LetterView)
+        if not view.has_focus:
+            view.place_cursor_at_mark()  # find from the field's value on
         find = self.query_one("#find", Input)
         find.display = True
         find.focus()
@@ -683,6 +683,7 @@ class AnnotateScreen(Screen[None]):
         if view.has_focus:
             self.query_one(FieldEditor).focus_editor()
         else:
+            view.place_cursor_at_mark()
             view.focus()
 
     def action_take(self) -> None:

@@ -66,6 +66,7 @@ class LetterView(TextArea):
         self._line_starts = [0] + [i + 1 for i, c in enumerate(shown) if c == "\n"]
         self._styles, self._marks, self._mark = {}, {}, None
         self.load_text(shown)
+        self._line_cache.clear()  # its keys name lines by position, not by letter
 
     @property
     def marked(self) -> Span | None:
@@ -106,19 +107,46 @@ class LetterView(TextArea):
         styles: dict[int, list[tuple[int, int, Style]]] = {}
         for span, state in spans:
             self._add(styles, span, STATE_STYLES.get(state, STATE_STYLES["machine"]))
-        self._styles = styles
-        self._redraw()
+        before, self._styles = self._styles, styles
+        self._forget_rows({r for r in set(before) | set(styles) if before.get(r) != styles.get(r)})
+        self.refresh()
 
     def mark(self, spans: Iterable[Span]) -> None:
         """Mark the focused field's spans and scroll the first into view."""
         spans = [s for s in spans if s.end > s.start]
         self._mark = spans[0] if spans else None
-        self._marks = {}
+        before, self._marks = self._marks, {}
         for span in spans:
             self._add(self._marks, span, MARK_STYLE)
-        self._redraw()
+        # Only the lines whose mark came or went are drawn again: the walk moves the mark on
+        # every key, and redrawing the whole letter was most of a step's time.
+        self._forget_rows(set(before) | set(self._marks))
+        self.refresh()
         if self._mark is not None:
             self.scroll_to_line(self.location(self._mark.start)[0])
+
+    def place_cursor_at_mark(self) -> None:
+        """Put the cursor where the focused field's value starts (entering the letter, or
+        finding from there); the walk itself leaves the cursor alone, since moving it makes
+        TextArea draw every line again."""
+        if self._mark is not None:
+            self.move_cursor(self.location(self._mark.start))
+
+    def _forget_rows(self, rows: set[int]) -> None:
+        """Drop TextArea's cached drawing of these document lines (their styles changed)."""
+        if not rows:
+            return
+        wrapped, last = self.wrapped_document, self.document.line_count
+        visual: set[int] = set()
+        for row in rows:
+            if row >= last:
+                continue
+            top = wrapped.location_to_offset((row, 0)).y
+            bottom = wrapped.location_to_offset((row + 1, 0)).y if row + 1 < last else top + 1
+            visual.update(range(top, max(bottom, top + 1)))
+        cache = self._line_cache
+        for key in [k for k in cache.keys() if k[2] in visual]:  # noqa: SIM118 (no __iter__)
+            cache.discard(key)
 
     def scroll_to_line(self, row: int) -> None:
         # Centre the span so the annotator sees the sentence around it.
@@ -149,10 +177,6 @@ class LetterView(TextArea):
         span = Span(start=at, end=at + len(needle))
         self.select_span(span)
         return span
-
-    def _redraw(self) -> None:
-        self._line_cache.clear()  # TextArea caches rendered lines; our styles are not in its key
-        self.refresh()
 
     def get_line(self, line_index: int) -> Text:
         line = super().get_line(line_index)
