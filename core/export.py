@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -87,13 +88,23 @@ def csv_rows(record: GoldRecord) -> list[dict[str, Any]]:
     return rows
 
 
-def csv_text(records: Iterable[GoldRecord]) -> str:
+def csv_lines(records: Iterable[GoldRecord]) -> Iterator[str]:
+    """The CSV a record at a time (header first), each yield one or more lines without the
+    last newline: what an export streams to its file."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
     writer.writeheader()
-    for record in records:
-        writer.writerows(csv_rows(record))
-    return out.getvalue()
+    for record in itertools.chain([None], records):
+        if record is not None:
+            writer.writerows(csv_rows(record))
+        if text := out.getvalue():
+            yield text.removesuffix("\n")
+        out.seek(0)
+        out.truncate()
+
+
+def csv_text(records: Iterable[GoldRecord]) -> str:
+    return "".join(chunk + "\n" for chunk in csv_lines(records))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import datetime as dt
 import os
 import secrets
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 FILE_MODE = 0o600
@@ -74,19 +75,28 @@ def new_private_file(folder: Path, name: str) -> tuple[int, Path]:
     raise FileExistsError(f"{folder}: no free temporary name")
 
 
-def atomic_write(path: Path, data: bytes, *, durable: bool = True, sync_dir: bool = True) -> None:
+def atomic_write(
+    path: Path,
+    data: bytes | Iterable[bytes],
+    *,
+    durable: bool = True,
+    sync_dir: bool = True,
+) -> None:
     """Replace ``path`` with ``data`` (0600) so that any crash leaves the old or the new bytes.
 
-    ``sync_dir=False`` leaves fsyncing the folder (which makes the rename durable) to the caller,
-    who may write many files into one folder and sync it once.
+    ``data`` may come in chunks (an export streams its lines): if producing them fails, the
+    temporary file goes and ``path`` is untouched.  ``sync_dir=False`` leaves fsyncing the folder
+    (which makes the rename durable) to the caller, who may write many files into one folder and
+    sync it once.
     """
     check_target(path)
     private_dir(path.parent)
     fd, tmp = new_private_file(path.parent, path.name)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        for chunk in [data] if isinstance(data, bytes | bytearray) else data:
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view) :]
         if durable:
             os.fsync(fd)
     except BaseException:

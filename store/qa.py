@@ -44,8 +44,8 @@ def export_records(
     annotator: str | None = None,
     with_proposals: bool = False,
     missing: list[str] | None = None,
-) -> list[ExportEntry]:
-    """The records an export writes, in the store's queue order.
+) -> Iterator[ExportEntry]:
+    """The records an export writes, in the store's queue order, one at a time.
 
     Without ``annotator`` each letter contributes its final record (the adjudicated one when there
     is one, else its latest version), and letters still waiting for adjudication are left out
@@ -60,7 +60,6 @@ def export_records(
             return status in wanted
         return annotator is not None or status != "adjudication"
 
-    entries = []
     for status, record in store.gold_entries(keep, annotator, missing):
         lid = record.letter_id
         proposal = None
@@ -68,8 +67,7 @@ def export_records(
             who = annotator or store.final_annotator(lid) or store.summary(lid).annotator
             proposal = store.get_draft(lid, annotator=who) if who else None
             proposal = proposal or store.get_proposal(lid)
-        entries.append(ExportEntry(lid, record, status, proposal))
-    return entries
+        yield ExportEntry(lid, record, status, proposal)
 
 
 def awaiting_adjudication(store) -> int:

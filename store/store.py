@@ -630,7 +630,8 @@ class Store:
     ) -> list[GoldRecord]:
         """Every letter's gold record (final, else latest; or ``annotator``'s), queue order."""
         keep = None if status is None else status.__eq__
-        return [record for _, record in self.gold_entries(keep, annotator)]
+        with paused_gc(freeze=True):
+            return [record for _, record in self.gold_entries(keep, annotator)]
 
     @_serialized
     def gold_entries(
@@ -638,33 +639,32 @@ class Store:
         keep: Callable[[str], bool] | None = None,
         annotator: str | None = None,
         missing: list[str] | None = None,
-    ) -> list[tuple[str, GoldRecord]]:
+    ) -> Iterator[tuple[str, GoldRecord]]:
         """``(status, record)`` for every letter whose status ``keep`` accepts and that has a
-        gold record (final, else latest; or ``annotator``'s), queue order, in one pass.
+        gold record (final, else latest; or ``annotator``'s), queue order, in one pass, one at
+        a time (an export streams them: memory stays flat however many letters there are).
 
         A letter whose status says it has a gold record but whose gold shard lacks it raises
         `StoreDamaged` naming it, or, given a ``missing`` list, is named there and left out.
         """
         assert self._catalog is not None
-        out: list[tuple[str, GoldRecord]] = []
-        with paused_gc(freeze=True):
-            for row in self._catalog.table("letters"):
-                if keep is not None and not keep(row["status"]):
-                    continue
-                doc = self._shard_doc(row["letter_id"])
-                if annotator is None and row["status"] in GOLD_STATUSES and not _has_gold(doc):
-                    shard = self.layout.gold_shard(row["letter_id"])
-                    problem = f"{row['name']}: its gold record is missing from {shard}"
-                    if missing is None:
-                        raise self.damaged(StoreDamaged(problem, path=str(shard)))
-                    missing.append(problem)
-                    continue
-                raw = _pick(doc, annotator) if doc else None
-                if raw is not None:
-                    where = functools.partial(self.layout.gold_shard, row["letter_id"])
-                    record = self._valid(GoldRecord, {"record": raw}, "record", where)
-                    out.append((row["status"], record))
-        return out
+        # A copy of the rows: the caller may write to the store between two records.
+        for row in list(self._catalog.table("letters")):
+            if keep is not None and not keep(row["status"]):
+                continue
+            doc = self._shard_doc(row["letter_id"])
+            if annotator is None and row["status"] in GOLD_STATUSES and not _has_gold(doc):
+                shard = self.layout.gold_shard(row["letter_id"])
+                problem = f"{row['name']}: its gold record is missing from {shard}"
+                if missing is None:
+                    raise self.damaged(StoreDamaged(problem, path=str(shard)))
+                missing.append(problem)
+                continue
+            raw = _pick(doc, annotator) if doc else None
+            if raw is not None:
+                where = functools.partial(self.layout.gold_shard, row["letter_id"])
+                record = self._valid(GoldRecord, {"record": raw}, "record", where)
+                yield row["status"], record
 
     # -- status -----------------------------------------------------------------------------
 
@@ -883,6 +883,9 @@ class Store:
             rec.storage.read()
         except StoreDamaged as err:
             raise self.damaged(err) from None
+        # Readers too keep at most _CACHE_RECORDS records: an export of every letter's spans
+        # would otherwise hold the whole store in memory.
+        self._evict()
         self._records[letter_id] = rec
         return rec
 

@@ -262,3 +262,18 @@ def test_a_gold_letter_edited_since_is_gold_edited_until_gold_again_or_dropped(t
     with Store.open(tmp_path / "s.json", read_only=True) as store:
         assert not store.summary(lid).edited
     assert main(["doctor", "--db", str(tmp_path / "s.json")]) == 0
+
+
+def test_reading_every_letter_keeps_only_a_bounded_number_of_records(tmp_path, monkeypatch):
+    """An export reads each letter's record once: a reader must not keep them all."""
+    from imrgold.store import store as store_module
+
+    letters = fixture_letters()[:8]
+    with Store.open(tmp_path / "s.json", annotator="ann") as store:
+        for letter in letters:
+            store.add_letter(letter, proposal_for(letter))
+    monkeypatch.setattr(store_module, "_CACHE_RECORDS", 3)
+    with Store.open(tmp_path / "s.json", read_only=True) as store:
+        for letter in letters:
+            assert store.get_proposal(letter.letter_id) is not None
+            assert len(store._records) <= 4

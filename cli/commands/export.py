@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from imrgold.cli.common import UserError, db_path
+
+if TYPE_CHECKING:
+    from imrgold.core.deidentify import Deidentifier
+    from imrgold.core.models import GoldRecord
+    from imrgold.store.qa import ExportEntry
 
 NAME = "export"
 HELP = "write the gold data set (jsonl, csv or spans) to a file"
@@ -86,13 +94,19 @@ def run(args: argparse.Namespace) -> int:
             with_proposals=args.format == "spans",
             missing=missing,
         )
-        if not entries and not args.allow_empty:
+        # Streamed: one record read, rendered and written at a time (memory stays flat at any
+        # size); the first is read before anything is written, to refuse an empty data set.
+        first = next(entries, None)
+        if first is None and not args.allow_empty:
             raise UserError(
                 f"nothing to export: no gold record {_filters(args)} (--allow-empty "
                 "writes an empty data set)",
                 exit_code=1,
             )
-        lines, report = _render(store, entries, args)
+        counted = _Counted(itertools.chain([first] if first else [], entries))
+        lines, deid = _render(store, counted, args)
+        _write(args.out, lines)
+        report = deid.summary() if deid is not None else []
         if missing:
             report.insert(
                 0,
@@ -105,15 +119,30 @@ def run(args: argparse.Namespace) -> int:
                 f"left out {waiting} letter(s) awaiting adjudication "
                 "(`imrgold review --adjudicate`, or --status adjudication)",
             )
-    _write(args.out, lines)
     where = "standard output" if args.out == "-" else args.out
-    print(f"exported {len(entries)} letter(s) as {args.format} to {where}", file=sys.stderr)
+    print(f"exported {counted.n} letter(s) as {args.format} to {where}", file=sys.stderr)
     for line in report:
         print(line, file=sys.stderr)
     return 0
 
 
-def _render(store, entries, args) -> tuple[list[str], list[str]]:
+class _Counted:
+    """The entries, counted as they pass."""
+
+    def __init__(self, entries: Iterable[ExportEntry]) -> None:
+        self._entries, self.n = entries, 0
+
+    def __iter__(self) -> Iterator[ExportEntry]:
+        for entry in self._entries:
+            self.n += 1
+            yield entry
+
+
+def _render(
+    store, entries: Iterable[ExportEntry], args
+) -> tuple[Iterator[str], Deidentifier | None]:
+    """The export's lines, produced as they are written, and the de-identifier (its summary is
+    complete once the lines are)."""
     from imrgold.core import export
 
     deid = None
@@ -122,25 +151,25 @@ def _render(store, entries, args) -> tuple[list[str], list[str]]:
         from imrgold.store.qa import deidentify_key
 
         deid = Deidentifier(deidentify_key(store))
-    records = [e.record for e in entries]
-    if args.format == "spans":
-        lines = []
+
+    def spans() -> Iterator[str]:
         for entry in entries:
             letter = store.get_letter(entry.letter_id)
             text = letter.text if letter is not None else ""
             obj = export.spans_object(entry.record, text, entry.proposal, {"status": entry.status})
             if deid is not None:
                 obj = deid.spans_object(obj, entry.record)
-            lines.append(json.dumps(obj, ensure_ascii=False))
-    else:
-        if deid is not None:
-            # With each letter's text: the names its header labels leave the record too.
-            records = [deid.record(r, _text_of(store, r.letter_id)) for r in records]
-        if args.format == "jsonl":
-            lines = list(export.jsonl_lines(records))
-        else:
-            lines = [export.csv_text(records).rstrip("\n")]
-    return lines, deid.summary() if deid is not None else []
+            yield json.dumps(obj, ensure_ascii=False)
+
+    records: Iterable[GoldRecord] = (e.record for e in entries)
+    if deid is not None and args.format != "spans":
+        # With each letter's text: the names its header labels leave the record too.
+        records = (deid.record(r, _text_of(store, r.letter_id)) for r in records)
+    if args.format == "spans":
+        return spans(), deid
+    if args.format == "jsonl":
+        return export.jsonl_lines(records), deid
+    return export.csv_lines(records), deid
 
 
 def _text_of(store, letter_id: str) -> str | None:
@@ -158,12 +187,26 @@ def _filters(args: argparse.Namespace) -> str:
     return " and ".join(s for s in said if s) or "in the store"
 
 
-def _write(out: str, lines: list[str]) -> None:
+def _chunks(lines: Iterable[str], size: int = 256) -> Iterator[bytes]:
+    """Lines as UTF-8 in batches: one write a few hundred lines, not one a line."""
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= size:
+            yield ("\n".join(batch) + "\n").encode("utf-8")
+            batch = []
+    if batch:
+        yield ("\n".join(batch) + "\n").encode("utf-8")
+
+
+def _write(out: str, lines: Iterable[str]) -> None:
     from imrgold.core.files import UnsafeTarget, atomic_write
 
-    body = "".join(line + "\n" for line in lines)
     if out == "-":
-        sys.stdout.write(body)
+        for chunk in _chunks(lines):
+            # Text, not bytes: a caller may have swapped stdout for a StringIO.
+            sys.stdout.write(chunk.decode("utf-8"))
+        sys.stdout.flush()
         return
     target = Path(out).expanduser()
     if target.parent and not target.parent.is_dir():
@@ -171,7 +214,7 @@ def _write(out: str, lines: list[str]) -> None:
     # A new 0600 file under a random name, renamed over the target: an interrupted export never
     # leaves half a data set, and a link planted in the folder is never written through.
     try:
-        atomic_write(target, body.encode("utf-8"))
+        atomic_write(target, _chunks(lines))
     except UnsafeTarget as err:
         raise UserError(f"{err}; give a file name, or --out - for standard output") from None
     except OSError as err:
