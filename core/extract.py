@@ -960,7 +960,7 @@ def _extract(text: str, letter_id: str) -> Proposal:
     dx, dx_conf = _diagnoses(clean, *sections.summary)
     dx_spans = [(s, e) for _, s, e in dx]
     fields.put("diagnoses", [v for v, _, _ in dx], dx_conf, dx_spans)
-    links = [icd10.link(v) for v, _, _ in dx]
+    links = [icd10.link(v, context=clean) for v, _, _ in dx]
     # The codes are as sure as the diagnoses they code and the weakest link among them.
     codes_conf = min([dx_conf, *(c for _, c in links)])
     fields.put("diagnosis_codes", [code for code, _ in links], codes_conf, dx_spans)

@@ -414,8 +414,14 @@ def _phrase_code(normalized: str) -> tuple[str, int] | None:
     return None
 
 
-def suggest(text: str, limit: int = 10) -> list[Candidate]:
-    """Billable codes for a diagnosis as written, best first, scored 0-100."""
+def suggest(text: str, limit: int = 10, context: str | None = None) -> list[Candidate]:
+    """Billable codes for a diagnosis as written, best first, scored 0-100; with ``context``
+    (its letter), a side the diagnosis leaves open is taken from the letter (see `link`)."""
+    found = _ranked(text, limit)
+    return _with_context_sides(text, found, context) if context else found
+
+
+def _ranked(text: str, limit: int) -> list[Candidate]:
     normalized = _normalize(text)
     words = _words(normalized)
     side, encounter = _side_and_encounter(words)
@@ -507,11 +513,51 @@ LINK_THRESHOLD = 70.0
 """Below this score `link` proposes no code: a wrong code is worse than none."""
 
 
-def link(text: str) -> tuple[str | None, float]:
-    """(code or None, confidence) for one diagnosis as written."""
-    found = suggest(text, limit=2)
+def link(text: str, context: str | None = None) -> tuple[str | None, float]:
+    """(code or None, confidence) for one diagnosis as written.
+
+    With ``context`` (the letter), a diagnosis written without a side ("shoulder impingement")
+    whose code has sided siblings takes the side the letter gives that body part, when it gives
+    only one ("right shoulder arthroscopy" in the request): coders code laterality from the
+    record, not from the diagnosis line alone.
+    """
+    found = suggest(text, limit=2, context=context)
     if not found or found[0].score < LINK_THRESHOLD:
         return None, 0.5
     margin = found[0].score - (found[1].score if len(found) > 1 else 0.0)
     confidence = 0.9 if found[0].score >= 95 else 0.75 if margin >= 10 else 0.6
     return found[0].code, confidence
+
+
+def _with_context_sides(text: str, found: list[Candidate], context: str) -> list[Candidate]:
+    """``found`` with the side the letter gives each code's body part, where the diagnosis
+    leaves it open (see `link`); candidates that become the same code are kept once."""
+    words = _words(_normalize(text))
+    # "pain in unspecified knee" says the side is not known: the letter's context stays out.
+    if _side_and_encounter(words)[0] is not None or "unspecified" in words:
+        return found
+    out: dict[str, Candidate] = {}
+    for candidate in found:
+        side = side_in_context(candidate.code, context)
+        code = _sided(candidate.code, side) if side else candidate.code
+        if code not in out:
+            out[code] = Candidate(code, description(code) or "", candidate.score)
+    return list(out.values())
+
+
+def side_in_context(code: str, context: str) -> str | None:
+    """ "right" or "left" when ``context`` writes only that side before a body part the code's
+    description names (and the code has a sibling on that side); else None."""
+    desc = description(code) or ""
+    if _SIDED.search(desc) or "bilateral" in desc.lower():
+        return None  # the code already has a side
+    parts = {w for w in _words(desc.lower()) if len(w) > 3 and w not in _STOP} - _SIDE_WORDS
+    if not parts or all(_sided(code, side) == code for side in ("right", "left")):
+        return None
+    lowered = context.lower()
+    found = {
+        side
+        for side in ("right", "left", "bilateral")
+        if re.search(rf"\b{side}\s+(?:{'|'.join(map(re.escape, sorted(parts)))})", lowered)
+    }
+    return found.pop() if len(found) == 1 and "bilateral" not in found else None

@@ -179,3 +179,15 @@ def test_what_a_diagnosis_rules_out_is_not_its_code():
     assert found[0].code == "M51.26"
     assert all("with myelopathy" not in c.description for c in found[:1])
     assert icd10.suggest("lumbar disc disorder with myelopathy", 1)[0].code == "M51.06"
+
+
+def test_a_side_the_diagnosis_leaves_open_comes_from_the_letter_when_it_gives_one():
+    letter = "Diagnoses: shoulder impingement. Request: Right shoulder arthroscopy."
+    assert icd10.link("shoulder impingement")[0] == "M75.40"
+    assert icd10.link("shoulder impingement", context=letter)[0] == "M75.41"
+    both = letter + " The left shoulder also hurts."
+    assert icd10.link("shoulder impingement", context=both)[0] == "M75.40"
+    # Written as unspecified, it stays unspecified whatever else the letter says.
+    assert icd10.link("pain in unspecified knee", context="right knee pain")[0] == "M25.569"
+    # A side written in the diagnosis wins over the letter's.
+    assert icd10.link("left shoulder impingement", context=letter)[0] == "M75.42"

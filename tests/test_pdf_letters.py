@@ -85,7 +85,7 @@ def test_extraction_from_the_pdf_equals_gold(pdf: Path, stored):
     gold_path = _gold_file(pdf)
     gold = GoldRecord.model_validate_json(gold_path.read_text(encoding="utf-8"))
     gold = gold.model_copy(update={"letter_id": proposal.letter_id})
-    expected, got = linked(flatten(gold)), flatten(proposal.to_record())
+    expected, got = linked(flatten(gold), text), flatten(proposal.to_record())
     from_text_copy = gold_path.parent == FIXTURES / "gold"
     wrong = {}
     for path in sorted(set(expected) | set(got)):

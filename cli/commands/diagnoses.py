@@ -33,8 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     suggest.add_argument(
         "--letter",
         metavar="FILE",
-        help="the letter it comes from: a side the query leaves out is taken from a letter "
-        "that names only one",
+        help="the letter it comes from: a side the query leaves out is taken from the letter "
+        "when it writes only one side before that body part",
     )
     suggest.add_argument("--limit", type=int, default=10, help="how many candidates (default 10)")
     suggest.add_argument(
@@ -50,9 +50,8 @@ def run(args: argparse.Namespace) -> int:
     query = " ".join(args.query.split())
     if not query:
         raise UserError("give a diagnosis to look up")
-    if args.letter:
-        query = _with_letter_side(query, args.letter)
-    for candidate in icd10.suggest(query, limit=args.limit):
+    context = _letter_text(args.letter) if args.letter else None
+    for candidate in icd10.suggest(query, limit=args.limit, context=context):
         if args.json:
             print(json.dumps({"code": candidate.code, "description": candidate.description,
                               "score": candidate.score}))  # fmt: skip
@@ -61,17 +60,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _with_letter_side(query: str, path: str) -> str:
-    """The query with the side the letter names, when it names one side only."""
-    import re
-
+def _letter_text(path: str) -> str:
     from imrgold.core.reading import LetterError, read_letter
 
     try:
-        text = read_letter(path, check=False).text.lower()
+        return read_letter(path, check=False).text
     except LetterError as err:
         raise UserError(str(err)) from None
-    if re.search(r"\b(?:right|left|bilateral)\b", query, re.I):
-        return query
-    sides = {s for s in ("right", "left") if re.search(rf"\b{s}\b", text)}
-    return f"{sides.pop()} {query}" if len(sides) == 1 else query
