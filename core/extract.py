@@ -15,6 +15,7 @@ the extractor missed has no proposal, so its fields count at 0 in the calibratio
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterable, Iterator
@@ -521,16 +522,17 @@ _DX_PROSE = re.compile(
     r"includ))\s*(?:\([^()\n]{1,30}\)\s*)?(?:that\s+)?"
     # Helper verbs: "have included", "have been", "has also included", "were".
     r"(?:(?:(?:have|has|had)\s+(?:also\s+)?(?:been|included)|include[sd]?"
-    r"|are|is|was|were|consist(?:s|ed)?\s+of)\b\s*:?"
+    r"|are|is|was|were|consist(?:s|ed)?\s+of|of)\b\s*:?"
     # A bare colon opens prose or an inline "1) ... 2) ..." list; blocks on their own lines are
     # `_listed_diagnoses`'.
     r"|:(?![ \t]*(?:-|\n[ \t]*(?:-|\(?\d{1,2}[.)]))))\s*"
     r"(?:(?:documented|noted|listed|reported|recorded|given|identified)\s+)?(?:as\s+)?(?::\s*)?"
     # The sentence ends at a full stop that is not an inline list number ("1. Obesity 2. ...").
     r"(?P<list>[^\s:].+?)(?<!\s\d)(?<!\s\d\d)(?=\.(?:\s|$)|\n\n|$)"
-    r"|\bdiagnosed\s+with\s+(?P<list2>.+?)(?=\.(?:\s|$)|\n\n|$)",
+    r"|\bdiagnosed\s+(?:with|as\s+having)\s+(?P<list2>.+?)(?=\.(?:\s|$)|\n\n|$)",
     re.I | re.S,
 )
+_DX_OF = re.compile(r"diagnos(?:es|is)\s+of\b", re.I)
 # A sentence run on to the last entry of a listed block: "medicationsThe utilization review".
 _RUN_TOGETHER = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])|\.\s")
 # Words that only qualify or locate: after a comma they continue an ICD-style term
@@ -588,7 +590,7 @@ def _split_list(text: str, base: int) -> list[tuple[str, int, int]]:
                 merged[-1][1] = piece[1]
             else:
                 merged.append(piece)
-        pieces = merged
+        pieces = _icd_names_whole(text, merged)
     bounds: list[tuple[int, int]] = []
     for i, (s, e) in enumerate(pieces):
         chunk = text[s:e]
@@ -602,6 +604,35 @@ def _split_list(text: str, base: int) -> list[tuple[str, int, int]]:
         value = _clean_dx(text[bs:be])
         if value:
             out.append((value, *_trim_span(text, bs, be, base)))
+    return out
+
+
+_MERGE_LEAD = 5.0
+_MERGE_FLOOR = 90.0
+
+
+def _icd_names_whole(text: str, pieces: list[list[int]]) -> list[list[int]]:
+    """Comma pieces joined back where they are one ICD-10-CM name with commas inside ("strain
+    of unspecified muscle, fascia and tendon at upper arm level, right arm"): a piece takes the
+    next one or two when together they read as a code's description clearly better (by
+    _MERGE_LEAD, and at least _MERGE_FLOOR) than each part alone.  A piece that starts with
+    "and" starts a new diagnosis."""
+    out: list[list[int]] = []
+    i = 0
+    while i < len(pieces):
+        current = list(pieces[i])
+        i += 1
+        for take in (2, 1):
+            following = pieces[i : i + take]
+            if len(following) < take or any(re.match(r"\s*and\s", text[s:e]) for s, e in following):
+                continue
+            joined = text[current[0] : following[-1][1]]
+            alone = max(_dx_score(text[s:e]) for s, e in [current, *following])
+            if _dx_score(joined) >= max(alone + _MERGE_LEAD, _MERGE_FLOOR):
+                current[1] = following[-1][1]
+                i += take
+                break
+        out.append(current)
     return out
 
 
@@ -640,6 +671,7 @@ def _and_split(chunk: str, cuts: list[re.Match[str]]) -> list[tuple[int, int]]:
     return best
 
 
+@functools.lru_cache(maxsize=4096)
 def _dx_score(text: str) -> float:
     """How well a phrase reads as one diagnosis of ICD-10-CM (0-100)."""
     found = icd10.suggest(_clean_dx(text), limit=1)
@@ -738,13 +770,18 @@ def _diagnoses(text: str, lo: int, hi: int) -> tuple[list[tuple[str, int, int]],
                 unique.append(f)
         return unique, 0.8
     statements = 0
-    for m in _finditer_at_cues(_DX_PROSE, text, lo, hi, lowered, _DX_CUE):
+    matches = [
+        m
+        for m in _finditer_at_cues(_DX_PROSE, text, lo, hi, lowered, _DX_CUE)
+        if len(m.group("list") or m.group("list2")) <= 600
+    ]
+    # "a diagnosis of X" also names past conditions ("a history of a diagnosis of autism"):
+    # it counts only where the summary has no statement of the current diagnoses.
+    strong = [m for m in matches if not _DX_OF.match(m.group())]
+    for m in strong or matches:
         group = "list" if m.group("list") is not None else "list2"
-        chunk = m.group(group)
-        if len(chunk) > 600:
-            continue
         statements += 1
-        for value, s, e in _split_list(chunk, m.start(group)):
+        for value, s, e in _split_list(m.group(group), m.start(group)):
             if value not in {v for v, _, _ in found}:
                 found.append((value, s, e))
     if found:

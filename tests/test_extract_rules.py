@@ -165,6 +165,36 @@ def test_date_of_injury_from_the_summary(sentence: str, iso: str) -> None:
             ["plantar fasciitis", "heel spur"],
         ),
         ("The diagnoses have changed since the last visit.", []),
+        # Prose forms real letters use (the 60 unlabeled published letters).
+        (
+            "The injured worker was diagnosed as having lumbar radiculitis and lumbar sprain.",
+            ["lumbar radiculitis", "lumbar sprain"],
+        ),
+        ("She has a diagnosis of neck sprain. This request is for an MRI.", ["neck sprain"]),
+        (
+            "The records show diagnoses of low back pain and lumbar muscle strain, subsequent.",
+            ["low back pain", "lumbar muscle strain, subsequent"],
+        ),
+        # "a diagnosis of" is a past condition where the current diagnoses are stated.
+        (
+            "Diagnoses include neck sprain and insomnia. He has a history of a diagnosis of"
+            " asthma.",
+            ["neck sprain", "insomnia"],
+        ),
+        # An ICD-10-CM name with commas inside stays whole; the list's own commas split.
+        (
+            "His diagnoses include strain of unspecified muscle, fascia and tendon at upper arm"
+            " level, right arm, and strain of muscle, fascia and tendon at neck level.",
+            [
+                "strain of unspecified muscle, fascia and tendon at upper arm level, right arm",
+                "strain of muscle, fascia and tendon at neck level",
+            ],
+        ),
+        (
+            "The injured worker was diagnosed as having cervical strain, lumbar strain, lumbar"
+            " disc protrusion, and insomnia.",
+            ["cervical strain", "lumbar strain", "lumbar disc protrusion", "insomnia"],
+        ),
         (
             "Diagnoses:\n- Status post knee arthroplasty\n- Morbid obesity\nHe underwent surgery.",
             ["Status post knee arthroplasty", "Morbid obesity"],
