@@ -532,6 +532,11 @@ _DX_PROSE = re.compile(
     r"|\bdiagnosed\s+(?:with|as\s+having)\s+(?P<list2>.+?)(?=\.(?:\s|$)|\n\n|$)",
     re.I | re.S,
 )
+_CLAUSE = re.compile(
+    r"\b(?:reveal(?:s|ed)?|show(?:s|ed)?|indicat(?:es|ed)|document(?:s|ed)|report(?:s|ed)"
+    r"|underwent|was|were|has|had|have)\b",
+    re.I,
+)
 _DX_OF = re.compile(r"diagnos(?:es|is)\s+of\b", re.I)
 # A sentence run on to the last entry of a listed block: "medicationsThe utilization review".
 _RUN_TOGETHER = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])|\.\s")
@@ -602,6 +607,10 @@ def _split_list(text: str, base: int) -> list[tuple[str, int, int]]:
     out: list[tuple[str, int, int]] = []
     for bs, be in bounds:
         value = _clean_dx(text[bs:be])
+        if _CLAUSE.search(value):
+            # "diagnosed with a contusion and initial x-rays reveal signs of ...": the sentence
+            # went on past the diagnoses; a part with a verb of its own ends the list.
+            break
         if value:
             out.append((value, *_trim_span(text, bs, be, base)))
     return out

@@ -175,6 +175,12 @@ def test_date_of_injury_from_the_summary(sentence: str, iso: str) -> None:
             "The records show diagnoses of low back pain and lumbar muscle strain, subsequent.",
             ["low back pain", "lumbar muscle strain, subsequent"],
         ),
+        # The sentence goes on past the diagnoses: a part with a verb of its own ends them.
+        (
+            "The patient is diagnosed with a contusion and initial x-rays reveal signs of"
+            " degeneration.",
+            ["a contusion"],
+        ),
         # "a diagnosis of" is a past condition where the current diagnoses are stated.
         (
             "Diagnoses include neck sprain and insomnia. He has a history of a diagnosis of"
