@@ -322,7 +322,15 @@ def _normalize(text: str) -> str:
         if pattern.search(text) and region not in text.lower():
             text = f"{region} {pattern.sub(' ', text)}"
     lowered = _abbreviation_pattern().sub(lambda m: abbreviations[m.group()], text.lower())
+    # A sprain is of ligaments; of a muscle or tendon the code set calls it a strain ("sprain
+    # of the muscle, fascia, and tendon of the left hip" is S76.012-).
+    if _MUSCLE.search(lowered) and "ligament" not in lowered:
+        lowered = _SPRAIN.sub("strain", lowered)
     return " ".join(lowered.split())
+
+
+_MUSCLE = re.compile(r"\b(?:muscles?|tendons?|fascia)\b")
+_SPRAIN = re.compile(r"\bsprain\b")
 
 
 @cache

@@ -168,6 +168,9 @@ def test_a_store_of_plain_diagnoses_exports_them_as_objects(tmp_path, monkeypatc
         ("left shoulder partial thickness rotator cuff tear", "M75.112"),
         # "X sprain/strain" is the strain (GOLD_CONVENTIONS.md)
         ("cervical sprain/strain", "S16.1XXA"),
+        # a sprain is of ligaments: of a muscle or tendon it is coded as the strain
+        ("sprain of the muscle, fascia, and tendon of the left hip", "S76.012A"),
+        ("sprain of ligaments of lumbar spine", "S33.5XXA"),
     ],
 )
 def test_linking_rules(text, code):
