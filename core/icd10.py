@@ -104,7 +104,10 @@ class _Table:
 
     ``postings``: word stem -> numbers of the codes whose description holds it; ``totals``: each
     code's summed word weight; ``sides``: one character a code, ``R``/``L`` when its description
-    names that side, else ``-``.
+    names that side, else ``-``; ``groups``: each code's group of codes under the same four
+    characters that read alike but for the side (an injury's with the same encounter);
+    ``sided``: each group's first code naming the right, left and both sides (-1: none), what
+    `_sided` looks up.
     """
 
     codes: list[str]
@@ -151,10 +154,14 @@ def _build(codes: dict[str, str]) -> _Table:
         found.group()[0].upper() if (found := _SIDED.search(d)) else "-" for d in descriptions
     )
     groups, sided = _side_groups(names, descriptions)
-    numbers = {code: i for i, code in enumerate(names)}
     return _Table(
-        names, descriptions, dict(postings), totals, sides, groups, sided, weight, numbers
+        names, descriptions, dict(postings), totals, sides, groups, sided, weight, _numbers(names)
     )
+
+
+def _numbers(codes: list[str]) -> dict[str, int]:
+    """Code -> its number in the table."""
+    return dict(zip(codes, range(len(codes)), strict=True))
 
 
 _SIDE_SLOT = {"right": 0, "left": 1, "bilateral": 2}
@@ -173,11 +180,10 @@ def _side_groups(codes: list[str], descriptions: list[str]) -> tuple[list[int], 
         group = groups[number] = group_of.setdefault(key, len(sided))
         if group == len(sided):
             sided.append([-1, -1, -1])
-        lowered = desc.lower()
         named = (
-            ["bilateral"]
-            if "bilateral" in lowered
-            else [s for s in ("right", "left") if re.search(rf"\b{s}\b", lowered)]
+            {"bilateral"}
+            if "bilateral" in desc.lower()
+            else {m.lower() for m in _SIDED.findall(desc)}
         )
         for side in named:
             if sided[group][_SIDE_SLOT[side]] < 0:
@@ -219,8 +225,9 @@ def _valid(data: object) -> _Table | None:
     ):
         return None
     weight = _weights(n, postings)
-    number = dict(zip(codes, range(n), strict=True))
-    return _Table(codes, descriptions, postings, totals, sides, groups, sided, weight, number)
+    return _Table(
+        codes, descriptions, postings, totals, sides, groups, sided, weight, _numbers(codes)
+    )
 
 
 def _in_range(numbers: list[int], low: int, high: int) -> bool:
@@ -236,8 +243,8 @@ def _table() -> _Table:
 
     `simple_icd_10_cm` parses the CMS tables at import (three seconds) and the index takes half a
     second more: both are kept in the user's cache folder as JSON (0600), keyed by the package's
-    version, and read back in under 200 ms.  A cache that does not read as this version's table
-    is rebuilt with a warning.
+    version, and read back in about a fifth of a second.  A cache that does not read as this
+    version's table is rebuilt with a warning.
     """
     from importlib.metadata import version
 

@@ -187,16 +187,16 @@ def _filters(args: argparse.Namespace) -> str:
     return " and ".join(s for s in said if s) or "in the store"
 
 
-def _chunks(lines: Iterable[str], size: int = 256) -> Iterator[bytes]:
-    """Lines as UTF-8 in batches: one write a few hundred lines, not one a line."""
+def _chunks(lines: Iterable[str], size: int = 256) -> Iterator[str]:
+    """Lines in batches: one write a few hundred lines, not one a line."""
     batch: list[str] = []
     for line in lines:
         batch.append(line)
         if len(batch) >= size:
-            yield ("\n".join(batch) + "\n").encode("utf-8")
+            yield "\n".join(batch) + "\n"
             batch = []
     if batch:
-        yield ("\n".join(batch) + "\n").encode("utf-8")
+        yield "\n".join(batch) + "\n"
 
 
 def _write(out: str, lines: Iterable[str]) -> None:
@@ -204,8 +204,7 @@ def _write(out: str, lines: Iterable[str]) -> None:
 
     if out == "-":
         for chunk in _chunks(lines):
-            # Text, not bytes: a caller may have swapped stdout for a StringIO.
-            sys.stdout.write(chunk.decode("utf-8"))
+            sys.stdout.write(chunk)
         sys.stdout.flush()
         return
     target = Path(out).expanduser()
@@ -214,7 +213,7 @@ def _write(out: str, lines: Iterable[str]) -> None:
     # A new 0600 file under a random name, renamed over the target: an interrupted export never
     # leaves half a data set, and a link planted in the folder is never written through.
     try:
-        atomic_write(target, _chunks(lines))
+        atomic_write(target, (chunk.encode("utf-8") for chunk in _chunks(lines)))
     except UnsafeTarget as err:
         raise UserError(f"{err}; give a file name, or --out - for standard output") from None
     except OSError as err:
