@@ -221,7 +221,7 @@ async def interactive(db: Path, runs: int) -> dict[str, list[float]]:
         )
     }
     with Store.open(db, annotator="bench") as store:
-        app = ImrGoldApp(store)
+        app = ImrGoldApp(store, settle_heap=True)  # as `imrgold annotate` runs it
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: len(app.screen.query_one(QueueTable).letter_ids) > 0)
             app.lexicon  # noqa: B018  (loaded before the first keystroke, as the app warms it)
@@ -252,7 +252,7 @@ async def interactive(db: Path, runs: int) -> dict[str, list[float]]:
                     )
                 )
 
-                drugs = next((r.key for r in screen.rows if r.key.endswith(".drugs")), None)
+                drugs = next((r.key for r in screen.rows if r.path.endswith(".drugs")), None)
                 if drugs is not None:
                     screen._focus(drugs)
                     screen.query_one("#editor-input").value = ""

@@ -16,6 +16,7 @@ from imrgold.core.models import Span
 from imrgold.store import Store
 from imrgold.tui.app import ImrGoldApp
 from imrgold.tui.screens.annotate import AnnotateScreen
+from imrgold.tui.screens.choice_menu import ChoiceMenu
 from imrgold.tui.screens.comment import CommentScreen
 from imrgold.tui.screens.confirm import ConfirmScreen
 from imrgold.tui.screens.help import HelpScreen, bindings_table, ours
@@ -124,7 +125,8 @@ async def go_to(pilot, screen: AnnotateScreen, key: str) -> None:
     """Walking there key by key is tested once; elsewhere jump, to keep the suite quick."""
     assert screen.focus_field(key)
     await pilot.pause()
-    assert screen.current == key
+    # A list walked element by element (drugs) is reached at its first element.
+    assert screen.current in (key, f"{key}#0")
 
 
 async def type_value(pilot, text: str) -> None:
@@ -375,7 +377,7 @@ async def test_enter_on_a_choice_field_confirms_it_and_moves_on(store):
         after = screen.draft.proposal.get("items.0.decision")
         assert after.value == before.value and after.confirmed and after.source == "machine"
         assert screen.current == "items.0.category"
-        assert not app.screen.query("SelectOverlay").filter(".-expanded")
+        assert not isinstance(app.screen, ChoiceMenu)
 
 
 @pytest.mark.parametrize("burst", [10, 25, 100])
@@ -745,7 +747,7 @@ async def test_suggestion_keys_move_and_dismiss(store):
         assert [c.name for c in suggestions.candidates] == ["Norco", "Naproxen"]
         assert suggestions.chosen() is None  # a tie: nothing for a fast Enter to take
         await pilot.press("down", "down")  # moves in the list, not to the next field
-        assert screen.current == "items.0.drugs"
+        assert screen.current == "items.0.drugs#0"
         await pilot.press("enter")
         assert screen.query_one(FieldEditor).text == "naproxen"
         await pilot.press(*"; n")
@@ -998,7 +1000,9 @@ async def test_drugs_typed_by_hand_are_read_through_the_lexicon_or_marked(store)
         status = str(screen.query_one("#status-line").render())
         assert "not in the lexicon, kept as typed: gabapentn" in status
         assert "no drug ingredient: theramine" in status
-        await go_to(pilot, screen, "items.0.drugs")  # back on the row, the mark is still there
+        # Back on that drug's own row, the mark is still there.
+        await go_to(pilot, screen, "items.0.drugs#1")
+        assert screen.query_one(FieldEditor).text == "gabapentn"
         label = str(screen.query_one("#editor-label").render())
         assert "not in the lexicon: gabapentn" in label
 
@@ -1126,3 +1130,101 @@ async def test_one_key_picks_a_choice_and_moves_on(store, size):
         await settle(pilot)
         assert screen.current == "items.0.decision"
         assert screen.draft.proposal.get("items.0.decision").value == "overturned"
+
+
+async def test_each_drug_is_a_row_confirmed_added_and_removed_on_its_own(store):
+    from textual import events
+
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_letter(pilot)
+        await go_to(pilot, screen, "items.0.drugs")
+        assert screen.current == "items.0.drugs#0"
+        first = screen.query_one(FieldEditor).text
+        # Alt+D on a drug adds a drug (as tmux sends it: ESC d, parsed as a printable alt+d),
+        # typed as a brand.
+        app.post_message(events.Key("alt+d", "d"))
+        await settle(pilot)
+        assert screen.current == "items.0.drugs#1"
+        await pilot.press(*"norco", "escape", "enter")  # no suggestion taken: read as typed
+        await settle(pilot)
+        drugs = sorted({first, "acetaminophen", "hydrocodone"})
+        assert screen.draft.proposal.get("items.0.drugs").value == drugs
+        rows = [r for r in screen.rows if r.path == "items.0.drugs"]
+        assert [r.text for r in rows] == drugs
+        # The machine's drug is still unchecked while the typed ones count as corrected.
+        states = {r.text: r.state for r in rows}
+        assert states[first] == "machine"
+        assert {states["acetaminophen"], states["hydrocodone"]} == {"corrected"}
+        # Enter on the machine's drug confirms that drug only, then moves on.
+        await go_to(pilot, screen, f"items.0.drugs#{drugs.index(first)}")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert {r.text: r.state for r in screen.rows if r.path == "items.0.drugs"}[first] == (
+            "confirmed"
+        )
+        assert screen.draft.proposal.get("items.0.drugs").confirmed
+        # Alt+X removes the drug under the cursor; the cursor stays at that place in the list.
+        await go_to(pilot, screen, "items.0.drugs#0")
+        await pilot.press("alt+x")
+        await settle(pilot)
+        assert screen.draft.proposal.get("items.0.drugs").value == drugs[1:]
+        assert screen.current == "items.0.drugs#0"
+        await pilot.press("alt+up")  # drugs keep their order
+        await settle(pilot)
+        assert screen.draft.proposal.get("items.0.drugs").value == drugs[1:]
+        assert "alphabetical" in str(screen.query_one("#status-line").render())
+
+
+async def test_choice_keys_in_a_burst_each_go_to_their_own_row(store):
+    """Keys sent all at once, as a fast typist or a paste of keystrokes does: the second key
+    belongs to the row the first one moved to, even when it is read before the move."""
+    from textual import events
+
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_letter(pilot)
+        await go_to(pilot, screen, "items.0.decision")
+        for key in ("o", "t"):
+            app.post_message(events.Key(key, key))
+        await settle(pilot)
+        proposal = screen.draft.proposal
+        assert proposal.get("items.0.decision").value == "overturned"
+        assert proposal.get("items.0.category").value == "therapy"
+        assert screen.current not in ("items.0.decision", "items.0.category")
+
+
+async def test_a_choice_field_steps_clears_and_lists_from_the_keyboard(store):
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_letter(pilot)
+        await go_to(pilot, screen, "items.0.category")
+        editor = screen.query_one(FieldEditor)
+        start = editor.text
+        await pilot.press("right")  # the next choice, kept in the box until Enter
+        assert editor.text != start and screen.current == "items.0.category"
+        await pilot.press("left")
+        assert editor.text == start
+        await pilot.press("backspace")  # cleared: no category
+        assert editor.text == ""
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.draft.proposal.get("items.0.category").value is None
+        await go_to(pilot, screen, "items.0.category")
+        await pilot.press("ctrl+o")  # the list
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceMenu)
+        await pilot.press(*"imag", "enter")
+        await settle(pilot)
+        assert app.screen is screen and screen.current == "items.0.category"
+        assert screen.draft.proposal.get("items.0.category").value == "imaging"
+        await pilot.press("space", "escape")  # opened and left: nothing changes
+        await settle(pilot)
+        assert screen.draft.proposal.get("items.0.category").value == "imaging"
+        await pilot.press("end")  # Home/End in a choice field move in the field list
+        assert screen.current == screen.rows[-1].key
+        await go_to(pilot, screen, "case_number")
+        await pilot.press("ctrl+o")  # in a text field Ctrl+O confirms
+        await settle(pilot)
+        assert not isinstance(app.screen, ChoiceMenu)
+        assert screen.draft.proposal.get("case_number").state == "confirmed"

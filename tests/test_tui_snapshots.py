@@ -80,3 +80,22 @@ def test_annotate_screen(snap_compare, store, size):
 
     app = ImrGoldApp(store, lexicon=NoLexicon(), store_label="test store")
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_a_choice_field_and_its_list(snap_compare, store, size):
+    """A decision in the one-line box with its keys on the border, then its list opened."""
+
+    async def run_before(pilot) -> None:
+        await _steady(pilot)
+        await pilot.press("enter")
+        await _steady(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, AnnotateScreen)
+        screen.focus_field("items.0.decision")
+        await _steady(pilot)
+        await pilot.press("space")
+        await _steady(pilot)
+
+    app = ImrGoldApp(store, lexicon=NoLexicon(), store_label="test store")
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

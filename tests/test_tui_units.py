@@ -199,3 +199,75 @@ def test_element_states_follow_their_diagnosis_when_added_moved_and_removed():
     assert [r.state for r in _diagnosis_rows(draft)] == ["machine", "corrected", "machine"]
     assert draft.confirm_all()
     assert {r.state for r in _diagnosis_rows(draft)} == {"confirmed", "corrected"}
+
+
+def _medication(drugs: list[str]) -> Draft:
+    base = proposal()
+    base.fields["items.0.category"] = ProposedField(value="medication", confidence=0.9)
+    base.fields["items.0.drugs"] = ProposedField(
+        value=drugs, spans=[Span(start=5, end=9)], confidence=0.5
+    )
+    return Draft(base)
+
+
+def _drug_rows(draft: Draft) -> list[fields.Row]:
+    return [r for r in fields.rows_for(draft.proposal) if r.path == "items.0.drugs"]
+
+
+def test_each_drug_has_its_own_row_state_and_flag():
+    draft = _medication(["acetaminophen", "hydrocodone"])
+    rows = _drug_rows(draft)
+    assert [(r.key, r.label, r.text) for r in rows] == [
+        ("items.0.drugs#0", "1 drug 1", "acetaminophen"),
+        ("items.0.drugs#1", "1 drug 2", "hydrocodone"),
+    ]
+    assert all(r.low for r in rows)
+    assert all(r.spans == (Span(start=5, end=9),) for r in rows)  # the request they came from
+    assert fields.suggestion_kind(rows[1]) == "drugs"
+    assert draft.confirm("items.0.drugs", 1)
+    states = [(r.state, r.low) for r in _drug_rows(draft)]
+    assert states == [("machine", True), ("confirmed", False)]
+    assert not draft.proposal.get("items.0.drugs").confirmed
+
+
+def test_an_empty_list_of_drugs_is_one_row_to_type_into():
+    draft = _medication([])
+    assert [r.key for r in _drug_rows(draft)] == ["items.0.drugs"]
+
+
+def test_a_drug_retyped_is_replaced_in_order_and_the_others_keep_their_states():
+    draft = _medication(["cyclobenzaprine", "naproxen"])
+    draft.confirm("items.0.drugs", 1)
+    # A brand read as two ingredients: the list stays sorted and each keeps its own state.
+    assert draft.replace_element("items.0.drugs", 0, ["acetaminophen", "hydrocodone"])
+    assert [(r.text, r.state) for r in _drug_rows(draft)] == [
+        ("acetaminophen", "corrected"),
+        ("hydrocodone", "corrected"),
+        ("naproxen", "confirmed"),
+    ]
+    assert draft.proposal.get("items.0.drugs").confirmed
+    assert draft.replace_element("items.0.drugs", 2, ["hydrocodone"])  # a repeat: one stays
+    assert [r.text for r in _drug_rows(draft)] == ["acetaminophen", "hydrocodone"]
+    assert draft.replace_element("items.0.drugs", 0, [])  # emptied: removed
+    assert [r.text for r in _drug_rows(draft)] == ["hydrocodone"]
+    assert draft.undo() and draft.undo()
+    assert len(_drug_rows(draft)) == 3
+
+
+def test_the_same_drug_retyped_confirms_it():
+    draft = _medication(["naproxen", "omeprazole"])
+    assert draft.replace_element("items.0.drugs", 1, ["omeprazole"])
+    assert [r.state for r in _drug_rows(draft)] == ["machine", "confirmed"]
+    assert draft.proposal.get("items.0.drugs").spans == [Span(start=5, end=9)]
+
+
+def test_a_drug_added_or_removed_leaves_the_shared_span_alone():
+    draft = _medication(["naproxen"])
+    assert draft.add_element("items.0.drugs", 0)
+    assert [(r.text, r.state) for r in _drug_rows(draft)] == [
+        ("naproxen", "machine"),
+        ("", "corrected"),
+    ]
+    assert draft.proposal.get("items.0.drugs").spans == [Span(start=5, end=9)]
+    assert draft.remove_element("items.0.drugs", 0)
+    assert draft.proposal.get("items.0.drugs").spans == [Span(start=5, end=9)]

@@ -16,6 +16,7 @@ from imrgold.core.models import (
     item_path,
     split_item_path,
 )
+from imrgold.tui.fields import spans_aligned
 
 UNDO_LIMIT = 200
 
@@ -122,6 +123,33 @@ class Draft:
 
         return self._edit(change)
 
+    def replace_element(self, path: str, index: int, values: list[str]) -> bool:
+        """One drug of a list typed again: it becomes ``values`` (a brand read as its
+        ingredients, none to remove it); the list stays sorted and without repeats, as the
+        schema keeps drugs.  Retyping the same drug confirms it; the others keep their states."""
+
+        def change() -> None:
+            field = self._field(path)
+            old = list(field.value or [])
+            states = _states(field, len(old))
+            if index >= len(old):
+                return
+            if values == [old[index]]:
+                if states[index] == "machine":
+                    states[index] = "confirmed"
+                _set_states(field, states)
+            else:
+                pairs = zip(old, states, strict=True)
+                kept = {v: s for j, (v, s) in enumerate(pairs) if j != index}
+                for value in values:
+                    kept.setdefault(value, "corrected")  # a drug already listed keeps its state
+                ordered = sorted(kept)
+                field.value, field.source = ordered, "human"
+                _set_states(field, [kept[v] for v in ordered])
+            self.proposal.fields[path] = field
+
+        return self._edit(change)
+
     def set_diagnosis(self, index: int, text: str, code: str | None) -> bool:
         """A diagnosis and its ICD-10-CM code together, as one step to undo."""
 
@@ -170,7 +198,7 @@ class Draft:
 
         return self._edit(change)
 
-    # -- list elements (diagnoses) -------------------------------------------------------------
+    # -- list elements (diagnoses, drugs) -----------------------------------------------------
 
     def _aligned(self, path: str) -> tuple[str, ...]:
         """A list field and those kept element by element beside it: a diagnosis's code moves,
@@ -189,7 +217,7 @@ class Draft:
                 states.insert(at, "corrected")  # a person added it
                 values.insert(at, text if name == path else None)
                 field.elements = states
-                if len(field.spans) >= at:
+                if spans_aligned(name) and len(field.spans) >= at:
                     field.spans = [*field.spans[:at], Span(start=0, end=0), *field.spans[at:]]
                 field.value, field.source = values, "human"
                 self.proposal.fields[name] = field
@@ -206,7 +234,7 @@ class Draft:
                 states = _states(field, len(values))
                 del values[index], states[index]
                 field.elements = states
-                if index < len(field.spans):
+                if spans_aligned(name) and index < len(field.spans):
                     field.spans = [s for i, s in enumerate(field.spans) if i != index]
                 field.value, field.source = values, "human"
                 self.proposal.fields[name] = field

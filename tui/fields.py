@@ -1,8 +1,9 @@
-"""The rows the annotator walks through: one per field, one per diagnosis.
+"""The rows the annotator walks through: one per field, one per diagnosis, one per drug.
 
 Pure functions over a `Proposal`: the screen turns these rows into a table and an editor, and
-parses what the annotator typed back into a schema value.  Diagnoses get a row each so they can
-be added, removed, reordered and tied to their own span in the letter.
+parses what the annotator typed back into a schema value.  Diagnoses and an item's drugs get a
+row each so each is checked (and flagged) on its own; diagnoses can also be reordered and are
+tied to their own span in the letter.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class Row:
-    """One editable thing: a field path, or one diagnosis (``index`` set)."""
+    """One editable thing: a field path, or one element of a list (``index`` set): a diagnosis,
+    a drug."""
 
     key: str
     path: str
@@ -65,8 +67,12 @@ class Row:
         return self.state == "machine" and self.confidence < LOW_CONFIDENCE
 
 
+def element_key(path: str, index: int) -> str:
+    return f"{path}#{index}"
+
+
 def diagnosis_key(index: int) -> str:
-    return f"diagnoses#{index}"
+    return element_key("diagnoses", index)
 
 
 def parse_key(key: str) -> tuple[str, int | None]:
@@ -95,9 +101,9 @@ NO_CODE = "—"
 
 def label(path: str, index: int | None = None) -> str:
     """At most 16 characters: the table's field column."""
-    if index is not None:
-        return f"diagnosis {index + 1}"
     split = split_item_path(path)
+    if index is not None:
+        return f"{split[0] + 1} drug {index + 1}" if split else f"diagnosis {index + 1}"
     if split:
         return f"{split[0] + 1} {split[1]}"
     return LABELS.get(path, path.replace("_", " "))
@@ -119,9 +125,20 @@ def is_drug_field(path: str) -> bool:
     return short_name(path) == "drugs"
 
 
+def has_element_rows(path: str) -> bool:
+    """A list walked element by element: the diagnoses, an item's drugs."""
+    return path == "diagnoses" or is_drug_field(path)
+
+
+def spans_aligned(path: str) -> bool:
+    """A list whose spans go element by element (a diagnosis and where the letter states it);
+    an item's drugs share the span of the request they were read from."""
+    return path in ("diagnoses", "diagnosis_codes")
+
+
 def suggestion_kind(row: Row) -> Literal["drugs", "diagnosis"] | None:
     """What the editor suggests while ``row`` is typed in: drug names, ICD-10-CM codes, none."""
-    if is_drug_field(row.path):
+    if is_drug_field(row.path):  # the whole list while it is empty, or one drug
         return "drugs"
     if row.path == "diagnoses" and row.index is not None:
         return "diagnosis"
@@ -256,13 +273,17 @@ def _row(key: str, path: str, index: int | None, field: ProposedField) -> Row:
     else:
         values = field.value or []
         value = values[index] if index < len(values) else ""
-        spans = (field.spans[index],) if index < len(field.spans) else ()
-        state = field.element_state(index)  # each diagnosis is checked on its own
+        if spans_aligned(path):
+            spans = (field.spans[index],) if index < len(field.spans) else ()
+        else:
+            spans = tuple(field.spans)
+        state = field.element_state(index)  # each element is checked on its own
     return Row(key, path, index, label(path, index), to_text(value), state, field.confidence, spans)
 
 
 def rows_for(proposal: Proposal) -> list[Row]:
-    """Every row in reading order: header, reviewer, patient, diagnoses, then each item."""
+    """Every row in reading order: header, reviewer, patient, diagnoses, then each item; a
+    list of drugs a row a drug (one row to type them into while it is empty)."""
     rows: list[Row] = []
     for path in LETTER_FIELDS:
         field = proposal.get(path)
@@ -280,6 +301,10 @@ def rows_for(proposal: Proposal) -> list[Row]:
             # Drug rows only where they apply: a therapy or an MRI has no strength to check
             # (they appear when the category becomes medication, or hold a value to clear).
             if name in DRUG_FIELDS and not medication and field.value in (None, [], ""):
+                continue
+            if name == "drugs" and field.value:
+                n = len(field.value)
+                rows.extend(_row(element_key(path, j), path, j, field) for j in range(n))
                 continue
             rows.append(_row(path, path, None, field))
     return rows

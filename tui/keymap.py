@@ -45,11 +45,12 @@ def _classes() -> list[tuple[str, type]]:
     from imrgold.tui.review_app import DoneScreen, ReviewApp
     from imrgold.tui.review_screen import ReviewScreen
     from imrgold.tui.screens.annotate import AnnotateScreen
+    from imrgold.tui.screens.choice_menu import ChoiceMenu
     from imrgold.tui.screens.comment import CommentScreen
     from imrgold.tui.screens.confirm import ConfirmScreen, StrictConfirmScreen
     from imrgold.tui.screens.help import HelpScreen
     from imrgold.tui.screens.queue import QueueScreen
-    from imrgold.tui.widgets.field_editor import ChoiceSelect, FieldEditor, RowTextArea
+    from imrgold.tui.widgets.field_editor import FieldEditor, RowInput, RowTextArea
     from imrgold.tui.widgets.letter_view import LetterView
     from imrgold.tui.widgets.queue_table import QueueTable
     from imrgold.tui.widgets.status_line import StatusLine
@@ -60,7 +61,8 @@ def _classes() -> list[tuple[str, type]]:
         ("queue", QueueTable),
         ("letter", AnnotateScreen),
         ("letter: field editor", FieldEditor),
-        ("letter: choice field", ChoiceSelect),
+        ("letter: field box", RowInput),
+        ("letter: choice list", ChoiceMenu),
         ("letter: request, rationale", RowTextArea),
         ("letter: letter text", LetterView),
         ("letter: question in the status line", StatusLine),

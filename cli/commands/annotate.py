@@ -82,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
                 )
                 ingest_files(store, letters)
         label = f"{path}{' (read-only)' if args.read_only else ''} · {store.annotator}"
-        app = ImrGoldApp(store, offer=offer, ingest=ingest_files, store_label=label)
+        app = ImrGoldApp(
+            store, offer=offer, ingest=ingest_files, store_label=label, settle_heap=True
+        )
         app.run()
     return 0

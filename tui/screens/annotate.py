@@ -14,7 +14,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.reactive import Reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Input, Label
 from textual.worker import get_current_worker
 
@@ -22,8 +24,9 @@ from imrgold.core.models import Letter, LetterSummary, Proposal, Span, split_ite
 from imrgold.tui import fields
 from imrgold.tui.editing import Draft
 from imrgold.tui.fields import Row
+from imrgold.tui.screens.choice_menu import ChoiceMenu
 from imrgold.tui.screens.comment import CommentScreen
-from imrgold.tui.widgets.field_editor import FieldEditor
+from imrgold.tui.widgets.field_editor import FieldEditor, RowInput
 from imrgold.tui.widgets.field_table import FieldTable
 from imrgold.tui.widgets.key_footer import KeyFooter
 from imrgold.tui.widgets.letter_view import LetterView
@@ -49,6 +52,12 @@ class AnnotateScreen(Screen[None]):
         return cast("ImrGoldApp", self.app)
 
     AUTO_FOCUS = None
+
+    # Screen's own `focused` repaints the whole screen whenever focus moves, which the walk
+    # does at every change of editor (a text box, a choice list, the prose box): the widgets
+    # that gain and lose focus repaint themselves, so the whole screen need not be composed
+    # again (about 20 ms a move).
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     # The footer shows the few keys of every minute, most used first (80 columns cut the tail;
     # each key shown costs rendering on every focus change); help and the palette list them all.
@@ -196,7 +205,7 @@ class AnnotateScreen(Screen[None]):
         Binding(
             "alt+d",
             "add_diagnosis",
-            "Add diagnosis",
+            "Add diagnosis/drug",
             show=False,
             priority=True,
             id="annotate.add_diagnosis",
@@ -317,11 +326,15 @@ class AnnotateScreen(Screen[None]):
 
     def _render_all(self, focus_key: str | None = None) -> None:
         assert self.draft is not None
+        before = [r.key for r in self.rows]
         self.rows = fields.rows_for(self.draft.proposal)
         keys = [r.key for r in self.rows]
         key = focus_key if focus_key in keys else (self.current if self.current in keys else None)
         if key is None and keys:
-            key = keys[0]
+            # The row under the cursor went (a drug removed, or read as two): the cursor stays
+            # where it was in the list, not back at the top.
+            at = before.index(self.current) if self.current in before else 0
+            key = keys[min(at, len(keys) - 1)]
         self.query_one(FieldTable).show_rows(self.rows, key)
         self._highlight()
         if key is not None:
@@ -425,7 +438,11 @@ class AnnotateScreen(Screen[None]):
         assert self.draft is not None
         path, index = fields.parse_key(key)
         try:
-            if index is not None:
+            if index is not None and fields.is_drug_field(path):
+                # One drug retyped: read through the lexicon as a whole list would be.
+                typed = fields.parse(path, text)
+                changed = self.draft.replace_element(path, index, self._resolved_drugs(typed))
+            elif index is not None:
                 changed = self.draft.set_element(path, index, " ".join(text.split()), span)
             else:
                 value = fields.parse(path, text)
@@ -457,6 +474,14 @@ class AnnotateScreen(Screen[None]):
 
     @on(FieldEditor.Committed)
     def _committed(self, event: FieldEditor.Committed) -> None:
+        try:
+            self._commit(event)
+        finally:
+            # Keys typed after a choice was picked waited for this: they go to the row the
+            # screen is on now, whatever happened to the pick.
+            self.query_one(FieldEditor).replay_deferred()
+
+    def _commit(self, event: FieldEditor.Committed) -> None:
         if event.key != self.current:
             # An Enter handled before the screen moved on: it was pressed on the row the screen
             # is on now if it carries its old row's text unchanged, so it confirms this row;
@@ -510,6 +535,18 @@ class AnnotateScreen(Screen[None]):
         if note := nothing_added_note(event.candidate):
             self._status(note)
 
+    @on(RowInput.MenuRequested)
+    def _choice_menu(self, event: RowInput.MenuRequested) -> None:
+        editor = self.query_one(FieldEditor)
+        row = editor.row
+        if row is None or not editor.choices:
+            return
+        current = editor.text or None
+        self.app.push_screen(
+            ChoiceMenu(f"{row.label}: choose", editor.choices, current),
+            lambda value: editor.choose(row.key, value) if value is not None else None,
+        )
+
     @on(FieldTable.Clicked)
     def _row_clicked(self, event: FieldTable.Clicked) -> None:
         self.focus_field(event.key)
@@ -530,7 +567,10 @@ class AnnotateScreen(Screen[None]):
         self._status("no low-confidence field left")
 
     def focus_field(self, key: str) -> bool:
-        """Put the cursor on a field (by `Row.key`), keeping what the editor held."""
+        """Put the cursor on a field (by `Row.key`, or a field's path: its first row), keeping
+        what the editor held."""
+        if self._row(key) is None:
+            key = next((r.key for r in self.rows if r.path == key), key)
         if self._row(key) is None or not self.commit_editor():
             return False
         self._focus(key)
@@ -624,13 +664,17 @@ class AnnotateScreen(Screen[None]):
         self.query_one(FieldEditor).focus_editor()
 
     def action_add_diagnosis(self) -> None:
+        """A blank diagnosis after the one under the cursor; on an item's drugs, a blank drug."""
         if self.draft is None or not self.commit_editor():
             return
-        _, index = fields.parse_key(self.current or "")
-        if self.draft.add_element("diagnoses", index):
-            at = len(self.draft.proposal.get("diagnoses").value) - 1 if index is None else index + 1
-            self.current = fields.diagnosis_key(at)
-            self._changed("diagnosis added")
+        path, index = fields.parse_key(self.current or "")
+        if not fields.is_drug_field(path):
+            path = "diagnoses"
+            index = index if self.current and self.current.startswith("diagnoses#") else None
+        if self.draft.add_element(path, index):
+            at = len(self.draft.proposal.get(path).value) - 1 if index is None else index + 1
+            self.current = fields.element_key(path, at)
+            self._changed("drug added" if path != "diagnoses" else "diagnosis added")
             self.query_one(FieldEditor).focus_editor()
 
     def action_remove_entry(self) -> None:
@@ -640,7 +684,7 @@ class AnnotateScreen(Screen[None]):
         item = self._current_item()
         if index is not None:
             self.draft.remove_element(path, index)
-            self._changed("diagnosis removed")
+            self._changed("drug removed" if fields.is_drug_field(path) else "diagnosis removed")
         elif item is not None:
             self.draft.remove_item(item)
             self._changed(f"item {item + 1} removed")
@@ -652,7 +696,9 @@ class AnnotateScreen(Screen[None]):
             return
         path, index = fields.parse_key(self.current)
         item = self._current_item()
-        if index is not None and self.draft.move_element(path, index, delta):
+        if index is not None and fields.is_drug_field(path):
+            self._status("drugs keep alphabetical order; Alt+Up/Down on another row moves the item")
+        elif index is not None and self.draft.move_element(path, index, delta):
             self.current = fields.diagnosis_key(index + delta)
             self._changed("diagnosis moved")
         elif item is not None and self.draft.move_item(item, delta):

@@ -1,8 +1,9 @@
 """The editor for the field under the table's cursor.
 
-A text field gets an `Input` (with suggestions while typing: drugs in a drugs field, ICD-10-CM
-codes in a diagnosis), a field with fixed choices a `Select`.  The editor never touches the
-record: it posts `Committed` and `QueryChanged` and the screen decides.
+A field gets a one-line box (with suggestions while typing: drugs in a drugs field, ICD-10-CM
+codes in a diagnosis; in choice mode for a field with fixed choices), a request or rationale a
+wrapped prose box.  The editor never touches the record: it posts `Committed` and
+`QueryChanged` and the screen decides.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.geometry import Size
 from textual.message import Message
-from textual.widgets import Input, Label, Select, TextArea
+from textual.widget import Widget
+from textual.widgets import Input, Label, TextArea
 
 from imrgold.tui.fields import LIST_SEPARATOR, Row, is_prose
 from imrgold.tui.widgets.suggestions import Suggestions, ingredients
@@ -36,24 +39,159 @@ def replace_last_part(text: str, replacement: Sequence[str]) -> str:
     return LIST_SEPARATOR.join(parts)
 
 
+def choice_keys(choices: Sequence[str]) -> str:
+    """The keys of a choice field, for the box's border: "u upheld · o overturned · ␣ list",
+    or only the letters where the words would not fit a narrow pane ("m/t/i/p/e/c/o · ␣ list")."""
+    words = " · ".join(f"{c[0]} {c}" for c in choices)
+    keys = words if len(words) <= 26 else "/".join(c[0] for c in choices)
+    return f"{keys} · ␣ list"
+
+
 def last_part(text: str) -> str:
     return text.rpartition(";")[2].strip()
 
 
 class RowInput(Input):
-    """The editor's text box, which knows whose text it holds.
+    """The editor's one-line box, which knows whose text it holds.
 
     Enter posts `Entered` with the row the text was loaded for, read when the key is handled:
     Enters pressed faster than the screen moves on still name the row their text belongs to,
     never the row the screen has reached meanwhile.
+
+    A field with fixed choices (decision, category, priority, sex) is edited in the same box
+    in choice mode: one key picks (u/o for a decision, the first letter otherwise: each set
+    has distinct first letters) and moves on, Left/Right step through the choices, Backspace
+    or Delete clears, Space or Ctrl+O asks for the list (`MenuRequested`).  One box for both
+    means the walk never swaps widgets between a text and a choice field, which re-laid out
+    and repainted the whole screen at every such step.
     """
+
+    BINDINGS = [
+        Binding("ctrl+o", "choice_menu", "Choose from the list", show=False, id="editor.choices"),
+    ]
 
     class Entered(Message):
         def __init__(self, row_key: str | None, value: str) -> None:
             super().__init__()
             self.row_key, self.value = row_key, value
 
+    class MenuRequested(Message):
+        """Space or Ctrl+O on a choice field: show the list of its values."""
+
     row_key: str | None = None
+    choices: tuple[str, ...] = ()
+    """Not empty: the box holds a choice field's value, one of these (or nothing)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Keys typed after a pick, read before the screen has moved to the next row: they
+        # belong to that row, so they wait for it (`take_deferred`).
+        self._leaving = False
+        self._deferred: list[events.Key] = []
+
+    def take_deferred(self) -> list[events.Key]:
+        """The keys held since the last pick (the screen has moved on: they are for the row
+        it is on now)."""
+        held, self._deferred, self._leaving = self._deferred, [], False
+        return held
+
+    # What a key does to text that a choice is not: these keys go on to the screen instead
+    # (Home/End then move in the field list, as they do from a choice field).
+    _TEXT_ONLY = frozenset(
+        {
+            "home",
+            "end",
+            "cursor_left_word",
+            "cursor_right_word",
+            "delete_right_word",
+            "delete_left_word",
+            "cut",
+            "paste",
+            "select_all",
+        }
+    )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "choice_menu":
+            return bool(self.choices)
+        if self.choices and action in self._TEXT_ONLY:
+            return False
+        return super().check_action(action, parameters)
+
+    def action_choice_menu(self) -> None:
+        self.post_message(self.MenuRequested())
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self._leaving and event.is_printable:
+            event.stop()
+            event.prevent_default()
+            self._deferred.append(event)
+            return
+        if not self.choices or not event.is_printable:
+            await super()._on_key(event)
+            return
+        event.stop()
+        event.prevent_default()
+        character = (event.character or "").lower()
+        if character == " ":
+            self.post_message(self.MenuRequested())
+            return
+        picked = [c for c in self.choices if c[:1] == character]
+        if len(picked) != 1:
+            self.app.bell()
+            return
+        self.value = picked[0]
+        self._leaving = True
+        self.post_message(self.Entered(self.row_key, picked[0]))
+
+    def _step_choice(self, delta: int) -> None:
+        if self.value in self.choices:
+            at = self.choices.index(self.value)
+        else:  # from nothing, Right goes to the first choice and Left to the last
+            at = -1 if delta > 0 else 0
+        self.value = self.choices[(at + delta) % len(self.choices)]
+
+    def action_cursor_left(self, select: bool = False) -> None:
+        if self.choices:
+            self._step_choice(-1)
+        else:
+            super().action_cursor_left(select)
+
+    def action_cursor_right(self, select: bool = False) -> None:
+        if self.choices:
+            self._step_choice(1)
+        else:
+            super().action_cursor_right(select)
+
+    def _clear_choice(self) -> bool:
+        if self.choices:
+            self.value = ""
+        return bool(self.choices)
+
+    def action_delete_left(self) -> None:
+        if not self._clear_choice():
+            super().action_delete_left()
+
+    def action_delete_right(self) -> None:
+        if not self._clear_choice():
+            super().action_delete_right()
+
+    def action_delete_left_all(self) -> None:
+        if not self._clear_choice():
+            super().action_delete_left_all()
+
+    def action_delete_right_all(self) -> None:
+        if not self._clear_choice():
+            super().action_delete_right_all()
+
+    def _watch_value(self, value: str) -> None:
+        # Input resizes its virtual width to the text on every change, and `virtual_size` is a
+        # layout reactive: every keystroke and every field loaded re-laid out the whole screen
+        # (tens of ms).  A one-line box's width never depends on its text, so the new size is
+        # set without a layout (scrolling reads it directly) and Input's own assignment is a
+        # no-op.
+        self.set_reactive(Widget.virtual_size, Size(self.content_width, 1))
+        super()._watch_value(value)
 
     async def action_submit(self) -> None:
         self.post_message(self.Entered(self.row_key, self.value))
@@ -61,7 +199,9 @@ class RowInput(Input):
     def _on_paste(self, event: events.Paste) -> None:
         # Input keeps a paste's first line only; a rationale copied from the letter comes in
         # whole, its line breaks folded into spaces (as gold values are written).
-        if event.text:
+        if self.choices:
+            self.app.bell()  # a choice is picked, not typed
+        elif event.text:
             text = " ".join(event.text.split())
             selection = self.selection
             if selection.is_empty:
@@ -93,6 +233,14 @@ class RowTextArea(TextArea):
             self.delta = delta
 
     row_key: str | None = None
+
+    def _refresh_size(self) -> None:
+        # As in `RowInput`: the box's height is fixed, so a new text's wrapped height only
+        # changes how far it scrolls; setting it as a layout reactive re-laid out the screen
+        # for every field loaded (a scrollbar coming or going still asks for a layout).
+        self.set_reactive(Widget.virtual_size, Size(0, self.wrapped_document.height))
+        self._refresh_scrollbars()
+        self.refresh()
 
     def action_delete_to_start(self) -> None:
         self.delete((0, 0), self.cursor_location)
@@ -128,44 +276,6 @@ class RowTextArea(TextArea):
             self.replace(" ".join(event.text.split()), *self.selection)
         event.stop()
         event.prevent_default()
-
-
-class ChoiceSelect(Select[str], inherit_bindings=False):
-    """A Select that leaves Up/Down to the screen (previous/next field): Enter confirms the
-    choice and moves on, as in a text field; Space or Ctrl+O opens the list."""
-
-    BINDINGS = [
-        Binding("enter", "enter", "Confirm", show=False, id="choice.enter"),
-        Binding("space,ctrl+o", "show_overlay", "Choose", show=False, id="choice.show_overlay"),
-    ]
-
-    class Entered(Message):
-        def __init__(self, row_key: str | None, value: str) -> None:
-            super().__init__()
-            self.row_key, self.value = row_key, value
-
-    row_key: str | None = None
-
-    def action_enter(self) -> None:
-        value = "" if self.value is Select.NULL else str(self.value)
-        self.post_message(self.Entered(self.row_key, value))
-
-    choice_values: tuple[str, ...] = ()
-
-    def set_choices(self, choices: Sequence[str]) -> None:
-        self.choice_values = tuple(choices)
-        self.set_options([(c, c) for c in choices])
-
-    async def _on_key(self, event: events.Key) -> None:
-        # One key picks: u/o for a decision, the first letter for a category, priority or sex
-        # (each choice set has distinct first letters); the pick is kept and the walk moves on.
-        if not self.expanded and event.character and event.character.isalpha():
-            picked = [c for c in self.choice_values if c[:1].lower() == event.character.lower()]
-            if len(picked) == 1:
-                event.stop()
-                event.prevent_default()
-                self.post_message(self.Entered(self.row_key, picked[0]))
-                return
 
 
 class FieldEditor(Vertical):
@@ -226,11 +336,9 @@ class FieldEditor(Vertical):
         yield Label("", id="editor-label")
         yield RowInput(id="editor-input", placeholder="value (empty = null)")
         yield RowTextArea(id="editor-text", soft_wrap=True, tab_behavior="focus")
-        yield ChoiceSelect([], id="editor-select", prompt="(null)")
         yield Suggestions(id="suggestions")
 
     def on_mount(self) -> None:
-        self.query_one(Select).display = False
         self.query_one(RowTextArea).display = False
 
     # -- what the screen calls ---------------------------------------------------------------
@@ -248,43 +356,33 @@ class FieldEditor(Vertical):
         self.row, self._kind = row, suggest
         self.query_one(Suggestions).reserve(suggest is not None)
         self._describe(row, note)
-        text_input, select = self.query_one(RowInput), self.query_one(ChoiceSelect)
-        area = self.query_one(RowTextArea)
-        kind = "choice" if choices is not None else "prose" if is_prose(row.path) else "line"
-        # Toggling display re-lays out the screen: only when the kind of field changes.
-        for widget, shown in ((text_input, "line"), (area, "prose"), (select, "choice")):
-            if widget.display != (kind == shown):
-                widget.display = kind == shown
-        if kind == "line":
-            with text_input.prevent(Input.Changed):
-                text_input.value = row.text
-            text_input.cursor_position = len(row.text)
-            text_input.row_key = row.key  # with the text: an Enter names the row it confirms
-        elif kind == "prose":
+        text_input, area = self.query_one(RowInput), self.query_one(RowTextArea)
+        prose = is_prose(row.path)
+        # Toggling display re-lays out the screen: only between prose and the one-line box.
+        if area.display != prose:
+            area.display, text_input.display = prose, not prose
+        if prose:
             area.load_text(row.text)
             area.move_cursor(area.document.end)
             area.row_key = row.key
         else:
-            assert choices is not None
-            with select.prevent(Select.Changed):
-                select.set_choices(choices)
-                select.value = row.text if row.text in choices else Select.NULL
-            select.row_key = row.key
+            text_input.choices = tuple(choices or ())
+            text_input.placeholder = "(null)" if choices else "value (empty = null)"
+            text_input.border_subtitle = choice_keys(choices) if choices else ""
+            with text_input.prevent(Input.Changed):
+                text_input.value = row.text
+            text_input.cursor_position = len(row.text)
+            text_input.row_key = row.key  # with the text: an Enter names the row it confirms
         if focus:
             self.focus_editor()
 
     def focus_editor(self) -> None:
-        for widget in (self.query_one(Select), self.query_one(RowTextArea), self.query_one(Input)):
-            if widget.display:
-                widget.focus()
-                return
+        area = self.query_one(RowTextArea)
+        (area if area.display else self.query_one(RowInput)).focus()
 
     @property
     def text(self) -> str:
         """What the editor holds now, as text."""
-        select = self.query_one(Select)
-        if select.display:
-            return "" if select.value is Select.NULL else str(select.value)
         area = self.query_one(RowTextArea)
         if area.display:
             return " ".join(area.text.split())
@@ -295,10 +393,8 @@ class FieldEditor(Vertical):
         return self.row is not None and self.text != self.row.text
 
     def set_text(self, text: str) -> None:
-        select, area = self.query_one(Select), self.query_one(RowTextArea)
-        if select.display:
-            select.value = text if text else Select.NULL
-        elif area.display:
+        area = self.query_one(RowTextArea)
+        if area.display:
             area.load_text(text)
             area.move_cursor(area.document.end)
         else:
@@ -306,7 +402,8 @@ class FieldEditor(Vertical):
 
     def show_error(self, message: str) -> None:
         label = self.query_one("#editor-label", Label)
-        label.update(f"[b red]{message}[/]", layout=False)
+        # Text, not markup: the message quotes what was typed.
+        label.update(Text(message, style="bold red"), layout=False)
         label.add_class("-error")
 
     def show_suggestions(self, key: str, query: str, candidates: Sequence[Any]) -> None:
@@ -360,17 +457,27 @@ class FieldEditor(Vertical):
         event.stop()
         self.post_message(self.Step(event.delta))
 
-    @on(ChoiceSelect.Entered)
-    def _choice_entered(self, event: ChoiceSelect.Entered) -> None:
-        event.stop()
-        if event.row_key is not None:
-            self.post_message(self.Committed(event.row_key, event.value, advance=True))
+    def replay_deferred(self) -> None:
+        """Keys typed after a choice was picked and before the screen moved on go to the
+        field the screen is on now (the screen calls this once it has handled the pick)."""
+        held = self.query_one(RowInput).take_deferred()
+        area = self.query_one(RowTextArea)
+        target: Widget = area if area.display else self.query_one(RowInput)
+        for key in held:
+            target.post_message(events.Key(key.key, key.character))
 
-    @on(Select.Changed, "#editor-select")
-    def _chosen(self, event: Select.Changed) -> None:
-        event.stop()
-        if self.row is not None and self.text != self.row.text:
-            self.post_message(self.Committed(self.row.key, self.text, advance=False))
+    def choose(self, key: str, value: str) -> None:
+        """A value picked from a choice field's list (the screen shows it on `MenuRequested`):
+        kept for row ``key`` if the editor is still on it; Enter then moves on."""
+        text_input = self.query_one(RowInput)
+        if self.row is not None and self.row.key == key and value in text_input.choices:
+            text_input.value = value
+            self.post_message(self.Committed(key, value, advance=False))
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """The choices of the field being edited; empty for a text field."""
+        return self.query_one(RowInput).choices
 
     def accept_suggestion(self) -> bool:
         """Take the highlighted candidate; False when none is highlighted."""

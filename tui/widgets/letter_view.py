@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
 
@@ -108,8 +109,7 @@ class LetterView(TextArea):
         for span, state in spans:
             self._add(styles, span, STATE_STYLES.get(state, STATE_STYLES["machine"]))
         before, self._styles = self._styles, styles
-        self._forget_rows({r for r in set(before) | set(styles) if before.get(r) != styles.get(r)})
-        self.refresh()
+        self._redraw_rows({r for r in set(before) | set(styles) if before.get(r) != styles.get(r)})
 
     def mark(self, spans: Iterable[Span]) -> None:
         """Mark the focused field's spans and scroll the first into view."""
@@ -118,12 +118,12 @@ class LetterView(TextArea):
         before, self._marks = self._marks, {}
         for span in spans:
             self._add(self._marks, span, MARK_STYLE)
-        # Only the lines whose mark came or went are drawn again: the walk moves the mark on
-        # every key, and redrawing the whole letter was most of a step's time.
-        self._forget_rows(set(before) | set(self._marks))
-        self.refresh()
+        # Only the lines whose mark came or went are drawn again, and the letter scrolls only
+        # when the mark is out of comfortable view: the walk moves the mark on every key, and
+        # a whole letter repainted made the whole screen's lines be composed again each step.
+        self._redraw_rows(set(before) | set(self._marks))
         if self._mark is not None:
-            self.scroll_to_line(self.location(self._mark.start)[0])
+            self.scroll_to_line(self.location(self._mark.start)[0], only_if_hidden=True)
 
     def place_cursor_at_mark(self) -> None:
         """Put the cursor where the focused field's value starts (entering the letter, or
@@ -132,10 +132,19 @@ class LetterView(TextArea):
         if self._mark is not None:
             self.move_cursor(self.location(self._mark.start))
 
-    def _forget_rows(self, rows: set[int]) -> None:
-        """Drop TextArea's cached drawing of these document lines (their styles changed)."""
+    def _redraw_rows(self, rows: set[int]) -> None:
+        """Draw these document lines again (their styles changed), and only them."""
+        visual = self._forget_rows(rows)
+        top, height, width = self.scroll_offset.y, self.size.height, self.size.width
+        for y in sorted(visual):
+            if 0 <= y - top < height:
+                self.refresh(Region(0, y - top, width, 1))
+
+    def _forget_rows(self, rows: set[int]) -> set[int]:
+        """Drop TextArea's cached drawing of these document lines (their styles changed);
+        returns the wrapped (visual) lines they cover."""
         if not rows:
-            return
+            return set()
         wrapped, last = self.wrapped_document, self.document.line_count
         visual: set[int] = set()
         for row in rows:
@@ -147,11 +156,18 @@ class LetterView(TextArea):
         cache = self._line_cache
         for key in [k for k in cache.keys() if k[2] in visual]:  # noqa: SIM118 (no __iter__)
             cache.discard(key)
+        return visual
 
-    def scroll_to_line(self, row: int) -> None:
-        # Centre the span so the annotator sees the sentence around it.
+    def scroll_to_line(self, row: int, *, only_if_hidden: bool = False) -> None:
+        """Bring document line ``row`` a third of the way down the pane, so the annotator sees
+        the sentence around it; ``only_if_hidden``: leave the pane where it is when the line
+        already shows with a few lines of context (scrolling repaints the whole letter)."""
         y = self.wrapped_document.location_to_offset((row, 0)).y
         height = self.scrollable_content_region.height or 1
+        top = self.scroll_offset.y
+        context = min(3, height // 4)
+        if only_if_hidden and top + context <= y < top + height - context:
+            return
         self.scroll_to(y=max(0, y - height // 3), animate=False)
 
     def select_span(self, span: Span) -> None:

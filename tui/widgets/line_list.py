@@ -25,7 +25,9 @@ class LineList(ScrollView):
     LineList:focus > .line-list--cursor { background: $accent; }
     """
 
-    cursor_row: reactive[int] = reactive(0, init=False)
+    # No repaint of its own: the watcher redraws the two rows the cursor left and reached
+    # (a whole list drawn again on every cursor move was most of a step's drawing).
+    cursor_row: reactive[int] = reactive(0, init=False, repaint=False)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
