@@ -253,6 +253,7 @@ class AnnotateScreen(Screen[None]):
         self.draft: Draft | None = None
         self.rows: list[Row] = []
         self.current: str | None = None
+        self.letter_name = ""
 
     def compose(self) -> ComposeResult:
         yield Label("", id="title-bar")
@@ -309,7 +310,8 @@ class AnnotateScreen(Screen[None]):
         view.show_letter(letter.text)
         summary = self.typed_app.summary(letter.letter_id)
         status = summary.status if summary else "new"
-        self.title = letter.name
+        # Not the screen's `title`: a reactive of the screen, it repainted the whole screen.
+        self.letter_name = letter.name
         self._title(status, summary.edited if summary else False)
         self.current = None
         self._render_all()
@@ -402,8 +404,8 @@ class AnnotateScreen(Screen[None]):
     def _title(self, status: str, edited: bool = False) -> None:
         # A plain label: Header re-lays out the screen on every title change.
         self.query_one("#title-bar", Label).update(
-            f"{self.title} · {fields.status_label(status, edited)} · letter {self.index + 1} of "
-            f"{len(self.order)}",
+            f"{self.letter_name} · {fields.status_label(status, edited)} · "
+            f"letter {self.index + 1} of {len(self.order)}",
             layout=False,
         )
 
@@ -817,7 +819,7 @@ class AnnotateScreen(Screen[None]):
         if self.draft is None:
             return
         self.typed_app.mark_gold(self.draft.proposal.model_copy(deep=True))
-        self.notify(f"{self.title} marked gold")
+        self.notify(f"{self.letter_name} marked gold")
         found = self._next_needing_work()
         if found is None:
             self.action_back()  # every letter is done: the queue shows it

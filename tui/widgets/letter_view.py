@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.geometry import Region
+from textual.geometry import Region, Size
+from textual.widget import Widget
 from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
 
@@ -61,6 +62,15 @@ class LetterView(TextArea):
         self._styles: dict[int, list[tuple[int, int, Style]]] = {}
         self._mark: Span | None = None
         self._marks: dict[int, list[tuple[int, int, Style]]] = {}
+        self._fresh = False  # shown but not drawn yet: every line will be drawn
+
+    def _refresh_size(self) -> None:
+        # The pane's size never depends on the letter: a new letter's wrapped height only
+        # changes how far it scrolls, and setting it as the layout reactive it is re-laid out
+        # the whole screen for every letter opened (a scrollbar coming or going still does).
+        self.set_reactive(Widget.virtual_size, Size(0, self.wrapped_document.height))
+        self._refresh_scrollbars()
+        self.refresh()
 
     def show_letter(self, text: str) -> None:
         shown = display_text(text)
@@ -68,6 +78,11 @@ class LetterView(TextArea):
         self._styles, self._marks, self._mark = {}, {}, None
         self.load_text(shown)
         self._line_cache.clear()  # its keys name lines by position, not by letter
+        self._fresh = True
+        self.call_after_refresh(self._drawn)
+
+    def _drawn(self) -> None:
+        self._fresh = False
 
     @property
     def marked(self) -> Span | None:
@@ -109,6 +124,8 @@ class LetterView(TextArea):
         for span, state in spans:
             self._add(styles, span, STATE_STYLES.get(state, STATE_STYLES["machine"]))
         before, self._styles = self._styles, styles
+        if self._fresh:
+            return  # a letter just shown is drawn whole anyway: nothing cached to forget
         self._redraw_rows({r for r in set(before) | set(styles) if before.get(r) != styles.get(r)})
 
     def mark(self, spans: Iterable[Span]) -> None:
@@ -121,7 +138,8 @@ class LetterView(TextArea):
         # Only the lines whose mark came or went are drawn again, and the letter scrolls only
         # when the mark is out of comfortable view: the walk moves the mark on every key, and
         # a whole letter repainted made the whole screen's lines be composed again each step.
-        self._redraw_rows(set(before) | set(self._marks))
+        if not self._fresh:
+            self._redraw_rows(set(before) | set(self._marks))
         if self._mark is not None:
             self.scroll_to_line(self.location(self._mark.start)[0], only_if_hidden=True)
 

@@ -13,6 +13,7 @@ from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 
 class LineList(ScrollView):
@@ -46,8 +47,14 @@ class LineList(ScrollView):
 
     def set_rows(self, count: int, cursor: int = 0, content_width: int = 0) -> None:
         self.row_count, self._content_width = count, content_width
-        self.virtual_size = Size(content_width, count + 1)
+        # Not through the layout reactive: the list's size never depends on its rows, and a
+        # layout of the whole screen for every letter's fields cost more than drawing them (a
+        # scrollbar coming or going still asks for one).
+        self.set_reactive(Widget.virtual_size, Size(content_width, count + 1))
+        self._refresh_scrollbars()
         self.set_reactive(LineList.cursor_row, max(0, min(cursor, count - 1)))
+        if self.scroll_offset.y > self.max_scroll_y:  # fewer rows than before: none past the end
+            self.scroll_to(y=self.max_scroll_y, animate=False)
         self.scroll_to_cursor()
         self.refresh()
 
