@@ -1228,3 +1228,24 @@ async def test_a_choice_field_steps_clears_and_lists_from_the_keyboard(store):
         await settle(pilot)
         assert not isinstance(app.screen, ChoiceMenu)
         assert screen.draft.proposal.get("case_number").state == "confirmed"
+
+
+@pytest.mark.parametrize("move", ["down", "tab", "enter"])
+async def test_typing_right_after_a_move_goes_to_the_row_moved_to(store, move):
+    """A key that moves on, then typing, all sent at once (a terminal delivers them so): the
+    typing lands in the next row, never appended to the row being left."""
+    from textual import events
+
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_letter(pilot)
+        await go_to(pilot, screen, "items.0.amount")
+        await type_value(pilot, "60")
+        await settle(pilot)
+        following = screen.rows[[r.key for r in screen.rows].index("items.0.amount") + 1].key
+        for key, character in [(move, None), ("ctrl+u", None), *[(c, c) for c in "abc"]]:
+            app.post_message(events.Key(key, character))
+        await settle(pilot)
+        assert screen.draft.proposal.get("items.0.amount").value == "60"
+        assert screen.current == following
+        assert screen.query_one(FieldEditor).text == "abc"

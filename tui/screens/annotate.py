@@ -31,7 +31,7 @@ from imrgold.tui.widgets.field_table import FieldTable
 from imrgold.tui.widgets.key_footer import KeyFooter
 from imrgold.tui.widgets.letter_view import LetterView
 from imrgold.tui.widgets.status_line import StatusLine
-from imrgold.tui.widgets.suggestions import nothing_added_note
+from imrgold.tui.widgets.suggestions import Suggestions, nothing_added_note
 
 if TYPE_CHECKING:
     from imrgold.tui.app import ImrGoldApp
@@ -374,12 +374,16 @@ class AnnotateScreen(Screen[None]):
             return
         moved = key != self.current
         self.current = key
-        self.query_one(FieldTable).select_key(key)
+        suggest = fields.suggestion_kind(row)
+        table = self.query_one(FieldTable)
+        # Suggestions float over the list's last lines: the row being typed in stays above.
+        table.select_key(key)
+        table.keep_clear(Suggestions.ROOM if suggest is not None else 0)
         editor = self.query_one(FieldEditor)
         editor.edit(
             row,
             choices=fields.choices(row.path),
-            suggest=fields.suggestion_kind(row),
+            suggest=suggest,
             focus=moved and editor.has_focus_within,
             note=self._drug_note(row),
         )
@@ -479,9 +483,9 @@ class AnnotateScreen(Screen[None]):
         try:
             self._commit(event)
         finally:
-            # Keys typed after a choice was picked waited for this: they go to the row the
-            # screen is on now, whatever happened to the pick.
-            self.query_one(FieldEditor).replay_deferred()
+            # Keys typed after the Enter or the pick waited for this: they go to the row the
+            # screen is on now, whatever happened to the commit.
+            self.query_one(FieldEditor).moved()
 
     def _commit(self, event: FieldEditor.Committed) -> None:
         if event.key != self.current:
@@ -502,7 +506,10 @@ class AnnotateScreen(Screen[None]):
 
     @on(FieldEditor.Step)
     def _editor_step(self, event: FieldEditor.Step) -> None:
-        self._step(event.delta)
+        try:
+            self._step(event.delta)
+        finally:
+            self.query_one(FieldEditor).moved()
 
     @on(FieldEditor.QueryChanged)
     def _query(self, event: FieldEditor.QueryChanged) -> None:
@@ -523,6 +530,12 @@ class AnnotateScreen(Screen[None]):
 
     @on(FieldEditor.SuggestionAccepted)
     def _accepted(self, event: FieldEditor.SuggestionAccepted) -> None:
+        try:
+            self._accept(event)
+        finally:
+            self.query_one(FieldEditor).moved()
+
+    def _accept(self, event: FieldEditor.SuggestionAccepted) -> None:
         path, index = fields.parse_key(event.key)
         if path == "diagnoses" and index is not None:
             # The letter's words stay the diagnosis; the code chosen for them is its code.

@@ -22,6 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, TextArea
 
 from imrgold.tui.fields import LIST_SEPARATOR, Row, is_prose
+from imrgold.tui.widgets.key_order import HoldsKeys
 from imrgold.tui.widgets.suggestions import Suggestions, ingredients
 
 SuggestionKind = Literal["drugs", "diagnosis"]
@@ -51,7 +52,7 @@ def last_part(text: str) -> str:
     return text.rpartition(";")[2].strip()
 
 
-class RowInput(Input):
+class RowInput(HoldsKeys, Input):
     """The editor's one-line box, which knows whose text it holds.
 
     Enter posts `Entered` with the row the text was loaded for, read when the key is handled:
@@ -82,19 +83,6 @@ class RowInput(Input):
     choices: tuple[str, ...] = ()
     """Not empty: the box holds a choice field's value, one of these (or nothing)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Keys typed after a pick, read before the screen has moved to the next row: they
-        # belong to that row, so they wait for it (`take_deferred`).
-        self._leaving = False
-        self._deferred: list[events.Key] = []
-
-    def take_deferred(self) -> list[events.Key]:
-        """The keys held since the last pick (the screen has moved on: they are for the row
-        it is on now)."""
-        held, self._deferred, self._leaving = self._deferred, [], False
-        return held
-
     # What a key does to text that a choice is not: these keys go on to the screen instead
     # (Home/End then move in the field list, as they do from a choice field).
     _TEXT_ONLY = frozenset(
@@ -122,10 +110,7 @@ class RowInput(Input):
         self.post_message(self.MenuRequested())
 
     async def _on_key(self, event: events.Key) -> None:
-        if self._leaving and event.is_printable:
-            event.stop()
-            event.prevent_default()
-            self._deferred.append(event)
+        if await self.walk_key(event):
             return
         if not self.choices or not event.is_printable:
             await super()._on_key(event)
@@ -141,7 +126,7 @@ class RowInput(Input):
             self.app.bell()
             return
         self.value = picked[0]
-        self._leaving = True
+        self.leaving()
         self.post_message(self.Entered(self.row_key, picked[0]))
 
     def _step_choice(self, delta: int) -> None:
@@ -194,6 +179,7 @@ class RowInput(Input):
         super()._watch_value(value)
 
     async def action_submit(self) -> None:
+        self.leaving()
         self.post_message(self.Entered(self.row_key, self.value))
 
     def _on_paste(self, event: events.Paste) -> None:
@@ -212,7 +198,7 @@ class RowInput(Input):
         event.prevent_default()  # Input's own handler would add the first line again
 
 
-class RowTextArea(TextArea):
+class RowTextArea(HoldsKeys, TextArea):
     """The editor for long prose (a request, a rationale): wrapped over a few lines.
 
     It walks like the one-line box: Enter keeps the text and moves on (a gold value has no
@@ -252,6 +238,7 @@ class RowTextArea(TextArea):
 
     def action_cursor_up(self, select: bool = False) -> None:
         if not select and self._visual_row()[0] == 0:
+            self.leaving()
             self.post_message(self.Leave(-1))
             return
         super().action_cursor_up(select)
@@ -259,15 +246,19 @@ class RowTextArea(TextArea):
     def action_cursor_down(self, select: bool = False) -> None:
         row, height = self._visual_row()
         if not select and row >= height - 1:
+            self.leaving()
             self.post_message(self.Leave(1))
             return
         super().action_cursor_down(select)
 
     async def _on_key(self, event: events.Key) -> None:
-        if event.key == "enter":
+        if event.key == "enter" and self.app.focused is self and not self.holding:
             event.stop()
             event.prevent_default()
+            self.leaving()
             self.post_message(RowInput.Entered(self.row_key, " ".join(self.text.split())))
+            return
+        if await self.walk_key(event):
             return
         await super()._on_key(event)
 
@@ -354,7 +345,7 @@ class FieldEditor(Vertical):
     ) -> None:
         """Edit ``row``; ``note`` is a warning shown with its label (a drug not in the lexicon)."""
         self.row, self._kind = row, suggest
-        self.query_one(Suggestions).reserve(suggest is not None)
+        self.query_one(Suggestions).hide()
         self._describe(row, note)
         text_input, area = self.query_one(RowInput), self.query_one(RowTextArea)
         prose = is_prose(row.path)
@@ -445,6 +436,7 @@ class FieldEditor(Vertical):
     def _submitted(self, event: RowInput.Entered) -> None:
         event.stop()
         if self.row is None or event.row_key is None:
+            self.moved()  # nothing will move: what was typed meanwhile stays here
             return
         if self.suggestions_shown and event.row_key == self.row.key:
             if self.accept_suggestion():
@@ -457,14 +449,11 @@ class FieldEditor(Vertical):
         event.stop()
         self.post_message(self.Step(event.delta))
 
-    def replay_deferred(self) -> None:
-        """Keys typed after a choice was picked and before the screen moved on go to the
-        field the screen is on now (the screen calls this once it has handled the pick)."""
-        held = self.query_one(RowInput).take_deferred()
-        area = self.query_one(RowTextArea)
-        target: Widget = area if area.display else self.query_one(RowInput)
-        for key in held:
-            target.post_message(events.Key(key.key, key.character))
+    def moved(self) -> None:
+        """The screen has handled a move the editor asked for (Enter, a choice picked, an
+        arrow leaving the prose box): typing held meanwhile goes to the field it is on now."""
+        self.query_one(RowInput).moved()
+        self.query_one(RowTextArea).moved()
 
     def choose(self, key: str, value: str) -> None:
         """A value picked from a choice field's list (the screen shows it on `MenuRequested`):

@@ -67,7 +67,7 @@ class LineList(ScrollView):
         self.refresh_row(new)
 
     def on_resize(self, event: events.Resize) -> None:
-        # Shorter now (the editor's suggestion room appeared below): the cursor stays in view.
+        # Shorter now (a smaller terminal): the cursor stays in view.
         self.scroll_to_cursor()
 
     def refresh_row(self, row: int) -> None:
@@ -78,8 +78,17 @@ class LineList(ScrollView):
     def page_size(self) -> int:
         return max(1, self.scrollable_content_region.height - 1)
 
+    clear_bottom = 0
+    """Lines at the bottom the cursor keeps out of (something floats over them)."""
+
+    def keep_clear(self, lines: int) -> None:
+        """Keep the cursor out of the bottom ``lines`` (0: the whole list is in view)."""
+        self.clear_bottom = lines
+        self.scroll_to_cursor()
+
     def scroll_to_cursor(self) -> None:
-        top, page = self.scroll_offset.y, self.page_size()
+        top = self.scroll_offset.y
+        page = max(1, self.page_size() - self.clear_bottom)
         if self.cursor_row < top:
             self.scroll_to(y=self.cursor_row, animate=False)
         elif self.cursor_row >= top + page:

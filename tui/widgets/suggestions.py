@@ -70,11 +70,15 @@ def nothing_added_note(candidate: Any) -> str | None:
 class Suggestions(OptionList):
     """Never focused: the editor keeps the keyboard, Up/Down move the highlight.
 
-    Its room is reserved while a field with suggestions is edited (`reserve`) and candidates
-    only toggle its visibility: re-laying out the screen on every keystroke would cost more than
-    the search.  Values come from the letter and the dictionaries: they are shown as `Text`,
-    never as markup.
+    It floats over the bottom of the field list, just above the editor (see annotate.tcss), and
+    candidates only toggle its visibility: making room for it in the layout re-laid out the
+    whole screen, twice, whenever the walk came to or left a drug or a diagnosis.  The field
+    list keeps the row being edited clear of it.  Values come from the letter and the
+    dictionaries: they are shown as `Text`, never as markup.
     """
+
+    ROOM = 6
+    """Lines it covers above the editor (annotate.tcss sets the same height)."""
 
     can_focus = False
 
@@ -83,18 +87,11 @@ class Suggestions(OptionList):
         self.candidates: list[Any] = []
         # What the candidates answer (not `query`: that is every widget's DOM query).
         self.for_query = ""
-        self.display = False
         self.visible = False
 
     @property
     def shown(self) -> bool:
         return self.display and self.visible and bool(self.candidates)
-
-    def reserve(self, room: bool) -> None:
-        if self.display != room:
-            self.display = room
-        if not room:
-            self.hide()
 
     def show_candidates(self, candidates: Sequence[Any], query: str = "") -> None:
         self.candidates, self.for_query = list(candidates), query
