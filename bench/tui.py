@@ -403,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
         "wall clock from the key until painted; cpu = this process's CPU time for the same "
         "span\n(on a shared machine the wall clock includes waiting for a CPU)"
     )
-    print("targets: start, open, next letter and drug suggestions on the median; the walk on p95")
+    print("targets: start and opening from the queue on the median; every key of the walk on p95")
     print(f"{'':34} {'median':>9} {'p95':>9} {'target':>9}   {'cpu med':>9} {'cpu p95':>9}")
     for name, samples in results.items():
         if not samples:
