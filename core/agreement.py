@@ -12,6 +12,9 @@ Measures, per field (items' fields pooled as ``items.decision`` and so on):
   letter does not say" is an answer annotators can disagree on);
 - Krippendorff's alpha (nominal, the `krippendorff` package) for the categorical fields over all
   annotators when there are more than two;
+- Gwet's AC1 for the categorical fields, for every comparison: IMR decisions are heavily skewed
+  (most are upheld), and there kappa is small even at high agreement (kappa's paradox) while AC1
+  is not;
 - F1: for list fields micro-averaged over elements, for text fields the mean token F1.
 """
 
@@ -127,6 +130,26 @@ def krippendorff_alpha(units: Sequence[Mapping[str, Any]], raters: Sequence[str]
     return float(krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal"))
 
 
+def gwet_ac1(units: Sequence[Mapping[str, Any]]) -> float | None:
+    """Gwet's AC1 (nominal) over ``units`` mapping rater -> label, any number of raters, missing
+    ratings allowed (Gwet 2014, Handbook of Inter-Rater Reliability, ch. 4): observed agreement
+    over the units two or more raters labelled, chance agreement from the labels' prevalence.
+    None when undefined (no unit with two ratings, or a single label used throughout)."""
+    counted = [Counter(_label(v) for v in unit.values()) for unit in units if unit]
+    labels = {label for counts in counted for label in counts}
+    paired = [c for c in counted if c.total() >= 2]
+    if len(labels) < 2 or not paired:
+        return None
+    observed = sum(
+        sum(n * (n - 1) for n in c.values()) / (c.total() * (c.total() - 1)) for c in paired
+    ) / len(paired)
+    prevalence = {
+        label: sum(c[label] / c.total() for c in counted) / len(counted) for label in labels
+    }
+    chance = sum(p * (1 - p) for p in prevalence.values()) / (len(labels) - 1)
+    return (observed - chance) / (1 - chance)
+
+
 def _norm_text(value: Any) -> str:
     return " ".join(str(value).split()).lower() if value is not None else ""
 
@@ -217,6 +240,7 @@ class FieldAgreement:
     exact: float | None = None
     kappa: float | None = None
     alpha: float | None = None
+    ac1: float | None = None
     f1: float | None = None
 
 
@@ -250,6 +274,7 @@ def _pair_field(
     result.exact = sum(same_value(a, b, kind) for a, b in pairs) / n
     if kind == "categorical":
         result.kappa = cohen_kappa(pairs)
+        result.ac1 = gwet_ac1([{"a": a, "b": b} for a, b in pairs])
     elif kind == "list":
         tp = fp = fn = 0
         for a, b in pairs + misses:
@@ -302,6 +327,7 @@ def compare_all(letters: Mapping[str, Mapping[str, Flat]], raters: Sequence[str]
                 ) / len(rows)
             if kind == "categorical":
                 result.alpha = krippendorff_alpha(rows, raters)
+                result.ac1 = gwet_ac1(rows)
         fields.append(result)
     return Comparison("all annotators", ", ".join(raters), None, used, fields)
 

@@ -148,3 +148,60 @@ def test_kinds():
     assert agreement.kind_of("reviewer.licensure") == "list"
     assert agreement.kind_of("items.rationale") == "text"
     assert agreement.kind_of("date_assigned") == "value"
+
+
+def _irrcac_ac1(units, raters):
+    import numpy as np
+    import pandas as pd
+    from irrCAC.raw import CAC
+
+    frame = pd.DataFrame([{r: unit.get(r, np.nan) for r in raters} for unit in units])
+    return CAC(frame).gwet()["est"]["coefficient_value"]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_gwet_ac1_equals_irrcac_with_missing_ratings_and_skewed_labels(seed):
+    import random
+
+    from imrgold.core.agreement import gwet_ac1
+
+    rng = random.Random(seed)
+    raters = ["a", "b", "c", "d"][: rng.randint(2, 4)]
+    labels = ["upheld", "overturned", "none"][: rng.randint(2, 3)]
+    weights = [0.9, 0.08, 0.02][: len(labels)]  # IMR decisions are mostly upheld
+    units = []
+    for _ in range(rng.randint(5, 60)):
+        unit = {r: rng.choices(labels, weights)[0] for r in raters if rng.random() > 0.2}
+        units.append(unit)
+    ours = gwet_ac1(units)
+    if ours is None:  # a single label, or no unit rated twice: irrCAC has no value either
+        return
+    assert ours == pytest.approx(_irrcac_ac1(units, raters), abs=1e-5)  # irrCAC rounds to 5
+
+
+def test_ac1_stays_high_where_kappa_collapses_on_skewed_decisions():
+    """Kappa's paradox: 19 of 20 decisions upheld by both, one disagreement."""
+    from imrgold.core.agreement import gwet_ac1
+
+    pairs = [("upheld", "upheld")] * 19 + [("upheld", "overturned")]
+    assert cohen_kappa(pairs) == pytest.approx(0.0)
+    ac1 = gwet_ac1([{"a": a, "b": b} for a, b in pairs])
+    oracle = _irrcac_ac1([{"a": a, "b": b} for a, b in pairs], ["a", "b"])
+    assert ac1 == pytest.approx(oracle, abs=1e-5)
+    assert ac1 > 0.9
+    assert gwet_ac1([{"a": "upheld", "b": "upheld"}]) is None  # one label: undefined
+    assert gwet_ac1([{"a": "upheld"}, {"b": "overturned"}]) is None  # nothing rated twice
+
+
+def test_comparisons_carry_ac1_for_categorical_fields():
+    from imrgold.core.agreement import agreement_report
+
+    a = {"priority": "standard", "items.0.request": "x", "items.0.decision": "upheld"}
+    b = {"priority": "standard", "items.0.request": "x", "items.0.decision": "overturned"}
+    c = {"priority": "expedited", "items.0.request": "x", "items.0.decision": "upheld"}
+    report = agreement_report({"L1": {"a": a, "b": b, "c": c}, "L2": {"a": b, "b": b, "c": b}})
+    pair = next(r for r in report if r.name == "a vs b")
+    assert pair.get("items.decision").ac1 is not None
+    assert pair.get("items.request").ac1 is None  # text: F1, no chance-corrected coefficient
+    everyone = next(r for r in report if r.b is None)
+    assert everyone.get("priority").ac1 is not None

@@ -271,3 +271,13 @@ def test_a_drug_added_or_removed_leaves_the_shared_span_alone():
     assert draft.proposal.get("items.0.drugs").spans == [Span(start=5, end=9)]
     assert draft.remove_element("items.0.drugs", 0)
     assert draft.proposal.get("items.0.drugs").spans == [Span(start=5, end=9)]
+
+
+@pytest.mark.parametrize(
+    ("confidence", "badge"), [(0.75, "!75"), (0.799, "!79"), (0.7999999, "!79"), (0.0, "!0")]
+)
+def test_a_low_confidence_badge_never_shows_the_threshold(confidence, badge):
+    from imrgold.tui.widgets.field_table import confidence_badge
+
+    assert confidence_badge(confidence) == badge
+    assert int(confidence_badge(confidence)[1:]) < fields.LOW_CONFIDENCE * 100

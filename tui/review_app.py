@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -62,7 +63,8 @@ class DoneScreen(Screen[None]):
         else:
             lines = [f"{kind:<10} {name:<40} -> {outcome}" for kind, name, outcome in self.outcomes]
             body = "Done.\n\n" + "\n".join(lines)
-        yield Static(body, id="review-done")
+        # Text, not markup: a letter's file name may hold brackets ("letter [copy].pdf").
+        yield Static(Text(body), id="review-done")
         yield Footer()
 
 

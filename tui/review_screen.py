@@ -120,8 +120,11 @@ class ReviewScreen(QAScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(
-            f"Review {self.position}: {self.session.annotator}'s record, reviewed by "
-            f"{self.session.reviewer}",
+            # Text, not markup: annotators name themselves.
+            Text(
+                f"Review {self.position}: {self.session.annotator}'s record, reviewed by "
+                f"{self.session.reviewer}"
+            ),
             id="review-title",
         )
         with Horizontal(id="review-body"):

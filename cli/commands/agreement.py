@@ -8,7 +8,10 @@ import json
 from imrgold.cli.common import UserError, db_path
 
 NAME = "agreement"
-HELP = "per-field agreement between annotators (kappa, alpha, exact, F1) and machine vs gold"
+HELP = (
+    "per-field agreement between annotators (kappa, alpha, Gwet's AC1, exact, F1) and machine "
+    "vs gold"
+)
 EXAMPLES = """examples:
   imrgold agreement
   imrgold agreement --json > agreement.json
@@ -97,10 +100,13 @@ def _print_tables(report, all_fields: bool) -> None:
         table.add_column("exact", justify="right")
         coefficient = "alpha" if comparison.b is None else "kappa"
         table.add_column(coefficient, justify="right")
+        table.add_column("AC1", justify="right")
         table.add_column("F1", justify="right")
         for f in comparison.fields:
             if not all_fields and not f.n:
                 continue
             value = f.alpha if comparison.b is None else f.kappa
-            table.add_row(f.field, f.kind, str(f.n), _fmt(f.exact), _fmt(value), _fmt(f.f1))
+            table.add_row(
+                f.field, f.kind, str(f.n), _fmt(f.exact), _fmt(value), _fmt(f.ac1), _fmt(f.f1)
+            )
         console.print(table)

@@ -8,6 +8,7 @@ wrapped prose box.  The editor never touches the record: it posts `Committed` an
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -418,7 +419,9 @@ class FieldEditor(Vertical):
         state = STATE_WORDS.get(row.state, row.state)
         text = Text.assemble((row.label, "bold"), f" · {state}")
         if row.state == "machine":
-            text.append(f" · confidence {row.confidence:.2f}")
+            # As the field list shows it: a whole percentage rounded down (never at the
+            # threshold for a value below it).
+            text.append(f" · confidence {math.floor(row.confidence * 100)}%")
         if row.low:
             text.append(" · LOW", "bold")
         if note:

@@ -7,6 +7,9 @@ added, removed or reordered.
 
 from __future__ import annotations
 
+import math
+
+from rich.style import Style
 from rich.text import Text
 from textual.message import Message
 
@@ -17,16 +20,23 @@ STATE_MARKS = {"machine": "·", "confirmed": "✓", "corrected": "✎"}
 STATE_WIDTH, FIELD_WIDTH = 5, 17
 
 
-def state_cell(row: Row) -> Text:
+def confidence_badge(confidence: float) -> str:
+    """A low confidence as a whole percentage, rounded down: 0.75 shows "!75" and 0.799 "!79",
+    never a figure at or above the threshold for a value that is below it (0.75 once showed
+    as "!0.8", the threshold itself)."""
+    return f"!{math.floor(confidence * 100)}"
+
+
+def state_cell(row: Row, low_style: Style | str = "bold reverse") -> Text:
     if row.low:
-        return Text(f"!{row.confidence:.1f}".ljust(STATE_WIDTH - 1), style="bold black on #d7af00")
+        return Text(confidence_badge(row.confidence).ljust(STATE_WIDTH - 1), style=low_style)
     style = {"confirmed": "green", "corrected": "cyan"}.get(row.state, "dim")
     return Text(STATE_MARKS.get(row.state, "?").center(STATE_WIDTH - 1), style=style)
 
 
-def row_line(row: Row, width: int) -> Text:
+def row_line(row: Row, width: int, low_style: Style | str = "bold reverse") -> Text:
     line = Text(" ")
-    line.append_text(state_cell(row))
+    line.append_text(state_cell(row, low_style))
     label = row.label[: FIELD_WIDTH - 1].ljust(FIELD_WIDTH)
     line.append(" " + label, style="bold" if row.low else "")
     room = max(1, width - STATE_WIDTH - FIELD_WIDTH - 2)
@@ -42,6 +52,10 @@ class FieldTable(LineList):
     """Cursor row = the field being edited; a click posts `Clicked`."""
 
     can_focus = False
+    COMPONENT_CLASSES = LineList.COMPONENT_CLASSES | {"field-table--low"}
+    DEFAULT_CSS = """
+    FieldTable > .field-table--low { background: $warning; color: $text; text-style: bold; }
+    """
 
     class Clicked(Message):
         def __init__(self, key: str) -> None:
@@ -77,7 +91,7 @@ class FieldTable(LineList):
         return Text(" " + "".ljust(STATE_WIDTH) + "field".ljust(FIELD_WIDTH + 1) + "value")
 
     def line(self, row: int, width: int) -> Text:
-        return row_line(self.rows[row], width)
+        return row_line(self.rows[row], width, self.get_component_rich_style("field-table--low"))
 
     def on_click(self, event) -> None:
         row = self.row_at(event.y)
