@@ -1249,3 +1249,31 @@ async def test_typing_right_after_a_move_goes_to_the_row_moved_to(store, move):
         assert screen.draft.proposal.get("items.0.amount").value == "60"
         assert screen.current == following
         assert screen.query_one(FieldEditor).text == "abc"
+
+
+async def test_the_letter_pane_widens_narrows_and_either_pane_shows_alone(store):
+    from textual import events
+
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        letter, fields_pane = screen.query_one("#letter-pane"), screen.query_one("#fields-pane")
+        before = letter.size.width
+        await pilot.press("alt+full_stop")
+        app.post_message(events.Key("alt+full_stop", "."))  # as tmux sends it: ESC .
+        await settle(pilot)
+        assert letter.size.width > before + 10
+        assert screen.query_one(FieldEditor).text == screen._row(screen.current).text  # no "."
+        await pilot.press("alt+comma", "alt+comma", "alt+comma", "alt+comma")
+        await settle(pilot)
+        assert letter.size.width < before
+        await pilot.press("f3")  # the letter alone, with the keyboard
+        await settle(pilot)
+        assert not fields_pane.display and letter.size.width >= 118
+        assert isinstance(app.focused, LetterView)
+        await pilot.press("f3")  # the fields alone
+        await settle(pilot)
+        assert not letter.display and fields_pane.size.width >= 118
+        await pilot.press("f3")  # side by side again
+        await settle(pilot)
+        assert letter.display and fields_pane.display

@@ -201,6 +201,30 @@ class AnnotateScreen(Screen[None]):
             tooltip="Move into the letter (arrows, Shift+arrows select) and back",
             id="annotate.toggle_letter",
         ),
+        Binding(
+            "f3",
+            "cycle_panes",
+            "Letter/fields",
+            show=False,
+            tooltip="The letter and the fields side by side, the letter alone, the fields alone",
+            id="annotate.cycle_panes",
+        ),
+        Binding(
+            "alt+full_stop",
+            "letter_width(1)",
+            "Wider letter",
+            show=False,
+            priority=True,
+            id="annotate.wider_letter",
+        ),
+        Binding(
+            "alt+comma",
+            "letter_width(-1)",
+            "Narrower letter",
+            show=False,
+            priority=True,
+            id="annotate.narrower_letter",
+        ),
         Binding("alt+i", "add_item", "Add item", show=False, priority=True, id="annotate.add_item"),
         Binding(
             "alt+d",
@@ -746,6 +770,39 @@ class AnnotateScreen(Screen[None]):
         else:
             view.place_cursor_at_mark()
             view.focus()
+
+    # The letter pane's share of the width, in steps; F3 shows one pane alone.
+    LETTER_WIDTHS = (25, 35, 45, 55, 65, 75)
+    PANES = ("both", "letter", "fields")
+
+    letter_width_step = 2
+    panes = "both"
+
+    def action_letter_width(self, delta: int) -> None:
+        step = max(0, min(self.letter_width_step + delta, len(self.LETTER_WIDTHS) - 1))
+        self.letter_width_step = step
+        if self.panes != "both":
+            self.panes = "both"
+        self._lay_out_panes()
+        self._status(f"letter {self.LETTER_WIDTHS[step]}% of the width")
+
+    def action_cycle_panes(self) -> None:
+        self.panes = self.PANES[(self.PANES.index(self.panes) + 1) % len(self.PANES)]
+        self._lay_out_panes()
+        if self.panes == "letter":
+            view = self.query_one(LetterView)
+            view.place_cursor_at_mark()
+            view.focus()
+        else:
+            self.query_one(FieldEditor).focus_editor()
+
+    def _lay_out_panes(self) -> None:
+        letter, fields_pane = self.query_one("#letter-pane"), self.query_one("#fields-pane")
+        share = self.LETTER_WIDTHS[self.letter_width_step]
+        letter.display = self.panes != "fields"
+        fields_pane.display = self.panes != "letter"
+        letter.styles.width = f"{share}%" if self.panes == "both" else "1fr"
+        fields_pane.styles.width = f"{100 - share}%" if self.panes == "both" else "1fr"
 
     def action_take(self) -> None:
         view = self.query_one(LetterView)
