@@ -1259,12 +1259,14 @@ async def test_the_letter_pane_widens_narrows_and_either_pane_shows_alone(store)
         screen = await open_letter(pilot)
         letter, fields_pane = screen.query_one("#letter-pane"), screen.query_one("#fields-pane")
         before = letter.size.width
-        await pilot.press("alt+full_stop")
-        app.post_message(events.Key("alt+full_stop", "."))  # as tmux sends it: ESC .
+        await pilot.press("alt+w")
+        app.post_message(events.Key("alt+w", "w"))  # what Textual reads from ESC w (tmux)
         await settle(pilot)
         assert letter.size.width > before + 10
-        assert screen.query_one(FieldEditor).text == screen._row(screen.current).text  # no "."
-        await pilot.press("alt+comma", "alt+comma", "alt+comma", "alt+comma")
+        assert screen.query_one(FieldEditor).text == screen._row(screen.current).text  # no "w"
+        for _ in range(3):
+            await pilot.press("alt+shift+w")
+        app.post_message(events.Key("alt+shift+w", "W"))  # ESC W
         await settle(pilot)
         assert letter.size.width < before
         await pilot.press("f3")  # the letter alone, with the keyboard

@@ -209,8 +209,10 @@ class AnnotateScreen(Screen[None]):
             tooltip="The letter and the fields side by side, the letter alone, the fields alone",
             id="annotate.cycle_panes",
         ),
+        # Letters, not "," and ".": a terminal sends Alt as ESC+key, and Textual reads ESC and a
+        # punctuation mark as the bare mark (it would be typed into the field).
         Binding(
-            "alt+full_stop",
+            "alt+w",
             "letter_width(1)",
             "Wider letter",
             show=False,
@@ -218,7 +220,7 @@ class AnnotateScreen(Screen[None]):
             id="annotate.wider_letter",
         ),
         Binding(
-            "alt+comma",
+            "alt+shift+w",
             "letter_width(-1)",
             "Narrower letter",
             show=False,
