@@ -125,11 +125,6 @@ def is_drug_field(path: str) -> bool:
     return short_name(path) == "drugs"
 
 
-def has_element_rows(path: str) -> bool:
-    """A list walked element by element: the diagnoses, an item's drugs."""
-    return path == "diagnoses" or is_drug_field(path)
-
-
 def spans_aligned(path: str) -> bool:
     """A list whose spans go element by element (a diagnosis and where the letter states it);
     an item's drugs share the span of the request they were read from."""

@@ -401,10 +401,10 @@ class AnnotateScreen(Screen[None]):
         moved = key != self.current
         self.current = key
         suggest = fields.suggestion_kind(row)
-        table = self.query_one(FieldTable)
         # Suggestions float over the list's last lines: the row being typed in stays above.
-        table.select_key(key)
-        table.keep_clear(Suggestions.ROOM if suggest is not None else 0)
+        self.query_one(FieldTable).select_key(
+            key, clear_bottom=Suggestions.ROOM if suggest is not None else 0
+        )
         editor = self.query_one(FieldEditor)
         editor.edit(
             row,

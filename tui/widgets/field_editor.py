@@ -24,6 +24,7 @@ from textual.widgets import Input, Label, TextArea
 
 from imrgold.tui.fields import LIST_SEPARATOR, Row, is_prose
 from imrgold.tui.widgets.key_order import HoldsKeys
+from imrgold.tui.widgets.sizing import set_content_size
 from imrgold.tui.widgets.suggestions import Suggestions, ingredients
 
 SuggestionKind = Literal["drugs", "diagnosis"]
@@ -171,11 +172,10 @@ class RowInput(HoldsKeys, Input):
             super().action_delete_right_all()
 
     def _watch_value(self, value: str) -> None:
-        # Input resizes its virtual width to the text on every change, and `virtual_size` is a
-        # layout reactive: every keystroke and every field loaded re-laid out the whole screen
-        # (tens of ms).  A one-line box's width never depends on its text, so the new size is
-        # set without a layout (scrolling reads it directly) and Input's own assignment is a
-        # no-op.
+        # Input sets its virtual width to the text's on every change, through the layout
+        # reactive (see sizing.py): set here first, without a layout, Input's own assignment
+        # is a no-op.  Only the value: Input repaints itself for a new value, and its
+        # scrollbars are its own business as before.
         self.set_reactive(Widget.virtual_size, Size(self.content_width, 1))
         super()._watch_value(value)
 
@@ -222,12 +222,8 @@ class RowTextArea(HoldsKeys, TextArea):
     row_key: str | None = None
 
     def _refresh_size(self) -> None:
-        # As in `RowInput`: the box's height is fixed, so a new text's wrapped height only
-        # changes how far it scrolls; setting it as a layout reactive re-laid out the screen
-        # for every field loaded (a scrollbar coming or going still asks for a layout).
-        self.set_reactive(Widget.virtual_size, Size(0, self.wrapped_document.height))
-        self._refresh_scrollbars()
-        self.refresh()
+        # The box's height is fixed: a text's wrapped height only changes how far it scrolls.
+        set_content_size(self, Size(0, self.wrapped_document.height))
 
     def action_delete_to_start(self) -> None:
         self.delete((0, 0), self.cursor_location)

@@ -27,14 +27,15 @@ def confidence_badge(confidence: float) -> str:
     return f"!{math.floor(confidence * 100)}"
 
 
-def state_cell(row: Row, low_style: Style | str = "bold reverse") -> Text:
+def state_cell(row: Row, low_style: Style) -> Text:
     if row.low:
         return Text(confidence_badge(row.confidence).ljust(STATE_WIDTH - 1), style=low_style)
     style = {"confirmed": "green", "corrected": "cyan"}.get(row.state, "dim")
     return Text(STATE_MARKS.get(row.state, "?").center(STATE_WIDTH - 1), style=style)
 
 
-def row_line(row: Row, width: int, low_style: Style | str = "bold reverse") -> Text:
+def row_line(row: Row, width: int, low_style: Style) -> Text:
+    """``low_style``: the badge of a low confidence (the table's theme gives it)."""
     line = Text(" ")
     line.append_text(state_cell(row, low_style))
     label = row.label[: FIELD_WIDTH - 1].ljust(FIELD_WIDTH)
@@ -83,9 +84,13 @@ class FieldTable(LineList):
             return self.keys[self.cursor_row]
         return None
 
-    def select_key(self, key: str) -> None:
+    def select_key(self, key: str, clear_bottom: int = 0) -> None:
+        """Put the cursor on ``key``'s row, kept out of the bottom ``clear_bottom`` lines
+        (suggestions float over them): one scroll at most, whether the cursor moves or not."""
+        self.clear_bottom = clear_bottom
         if key in self.keys:
             self.move_cursor(row=self.keys.index(key))
+        self.scroll_to_cursor()
 
     def header_line(self, width: int) -> Text:
         return Text(" " + "".ljust(STATE_WIDTH) + "field".ljust(FIELD_WIDTH + 1) + "value")

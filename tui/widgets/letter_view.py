@@ -16,12 +16,12 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Region, Size
-from textual.widget import Widget
 from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
 
 from imrgold.core.models import Span
 from imrgold.core.text import soft_breaks
+from imrgold.tui.widgets.sizing import set_content_size
 
 # str.splitlines() breaks on these too; TextArea would turn each into a line of its own.
 _OTHER_BREAKS = str.maketrans({c: " " for c in "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
@@ -62,15 +62,11 @@ class LetterView(TextArea):
         self._styles: dict[int, list[tuple[int, int, Style]]] = {}
         self._mark: Span | None = None
         self._marks: dict[int, list[tuple[int, int, Style]]] = {}
-        self._fresh = False  # shown but not drawn yet: every line will be drawn
 
     def _refresh_size(self) -> None:
-        # The pane's size never depends on the letter: a new letter's wrapped height only
-        # changes how far it scrolls, and setting it as the layout reactive it is re-laid out
-        # the whole screen for every letter opened (a scrollbar coming or going still does).
-        self.set_reactive(Widget.virtual_size, Size(0, self.wrapped_document.height))
-        self._refresh_scrollbars()
-        self.refresh()
+        # The pane's size never depends on the letter: its wrapped height is only how far it
+        # scrolls (sizing.py).
+        set_content_size(self, Size(0, self.wrapped_document.height))
 
     def show_letter(self, text: str) -> None:
         shown = display_text(text)
@@ -78,11 +74,6 @@ class LetterView(TextArea):
         self._styles, self._marks, self._mark = {}, {}, None
         self.load_text(shown)
         self._line_cache.clear()  # its keys name lines by position, not by letter
-        self._fresh = True
-        self.call_after_refresh(self._drawn)
-
-    def _drawn(self) -> None:
-        self._fresh = False
 
     @property
     def marked(self) -> Span | None:
@@ -124,8 +115,6 @@ class LetterView(TextArea):
         for span, state in spans:
             self._add(styles, span, STATE_STYLES.get(state, STATE_STYLES["machine"]))
         before, self._styles = self._styles, styles
-        if self._fresh:
-            return  # a letter just shown is drawn whole anyway: nothing cached to forget
         self._redraw_rows({r for r in set(before) | set(styles) if before.get(r) != styles.get(r)})
 
     def mark(self, spans: Iterable[Span]) -> None:
@@ -138,8 +127,7 @@ class LetterView(TextArea):
         # Only the lines whose mark came or went are drawn again, and the letter scrolls only
         # when the mark is out of comfortable view: the walk moves the mark on every key, and
         # a whole letter repainted made the whole screen's lines be composed again each step.
-        if not self._fresh:
-            self._redraw_rows(set(before) | set(self._marks))
+        self._redraw_rows(set(before) | set(self._marks))
         if self._mark is not None:
             self.scroll_to_line(self.location(self._mark.start)[0], only_if_hidden=True)
 
@@ -152,6 +140,8 @@ class LetterView(TextArea):
 
     def _redraw_rows(self, rows: set[int]) -> None:
         """Draw these document lines again (their styles changed), and only them."""
+        if not self._line_cache:
+            return  # nothing drawn since the letter was shown: it is drawn whole anyway
         visual = self._forget_rows(rows)
         top, height, width = self.scroll_offset.y, self.size.height, self.size.width
         for y in sorted(visual):

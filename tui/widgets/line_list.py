@@ -13,7 +13,8 @@ from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widget import Widget
+
+from imrgold.tui.widgets.sizing import set_content_size
 
 
 class LineList(ScrollView):
@@ -47,11 +48,8 @@ class LineList(ScrollView):
 
     def set_rows(self, count: int, cursor: int = 0, content_width: int = 0) -> None:
         self.row_count, self._content_width = count, content_width
-        # Not through the layout reactive: the list's size never depends on its rows, and a
-        # layout of the whole screen for every letter's fields cost more than drawing them (a
-        # scrollbar coming or going still asks for one).
-        self.set_reactive(Widget.virtual_size, Size(content_width, count + 1))
-        self._refresh_scrollbars()
+        # The list's size never depends on its rows: they are only how far it scrolls.
+        set_content_size(self, Size(content_width, count + 1))
         self.set_reactive(LineList.cursor_row, max(0, min(cursor, count - 1)))
         if self.scroll_offset.y > self.max_scroll_y:  # fewer rows than before: none past the end
             self.scroll_to(y=self.max_scroll_y, animate=False)
@@ -80,11 +78,6 @@ class LineList(ScrollView):
 
     clear_bottom = 0
     """Lines at the bottom the cursor keeps out of (something floats over them)."""
-
-    def keep_clear(self, lines: int) -> None:
-        """Keep the cursor out of the bottom ``lines`` (0: the whole list is in view)."""
-        self.clear_bottom = lines
-        self.scroll_to_cursor()
 
     def scroll_to_cursor(self) -> None:
         top = self.scroll_offset.y
