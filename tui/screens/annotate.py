@@ -773,7 +773,8 @@ class AnnotateScreen(Screen[None]):
             view.place_cursor_at_mark()
             view.focus()
 
-    # The letter pane's share of the width, in steps; F3 shows one pane alone.
+    # The letter pane's share of the width, in steps (the step it starts at is annotate.tcss's
+    # width); F3 shows one pane alone.
     LETTER_WIDTHS = (25, 35, 45, 55, 65, 75)
     PANES = ("both", "letter", "fields")
 
@@ -782,9 +783,7 @@ class AnnotateScreen(Screen[None]):
 
     def action_letter_width(self, delta: int) -> None:
         step = max(0, min(self.letter_width_step + delta, len(self.LETTER_WIDTHS) - 1))
-        self.letter_width_step = step
-        if self.panes != "both":
-            self.panes = "both"
+        self.letter_width_step, self.panes = step, "both"
         self._lay_out_panes()
         self._status(f"letter {self.LETTER_WIDTHS[step]}% of the width")
 
