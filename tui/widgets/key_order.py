@@ -81,16 +81,11 @@ class HoldsKeys(_Box):
     async def on_holds_keys__drain(self, message: HoldsKeys._Drain) -> None:
         message.stop()
         self._draining = False
+        # The box's own handler, as if each key came now: one for a box the focus has moved to
+        # is passed there (walk_key); a held Enter that moves on again leaves the rest held
+        # until that move is made.
         while self._held and not self._leaving:
-            key = self._held.pop(0)
-            await self._on_key(key)  # the box's own handler, as if the key came now
-        if self._leaving:
-            return  # a held Enter moved on again: the rest wait for that move
-        for key in self._held:  # the focus left this box meanwhile
-            target = self.app.focused
-            if target is not None:
-                target.post_message(events.Key(key.key, key.character))
-        self._held.clear()
+            await self._on_key(self._held.pop(0))
 
     @staticmethod
     def _stop(event: events.Key) -> None:
