@@ -13,7 +13,6 @@ running it on a whole letter costs milliseconds and the extractor must do ~1,000
 
 from __future__ import annotations
 
-import itertools
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -293,42 +292,3 @@ def fold(text: str) -> str:
     if "-\n" in text:
         text = _HYPHEN_BREAK.sub("", text)
     return " ".join(text.split())
-
-
-# What starts a new paragraph of a letter even right after a long line: its labels and
-# headings ("Decision rationale:", "MAXIMUS guideline:", "IMR ISSUES, DECISIONS ...").
-_PARAGRAPH_START = re.compile(
-    r"[ \t]*(?:[A-Z][A-Za-z()/ .'&-]{0,40}:|[A-Z][A-Z ,&/]{6,}$|\d{1,2}[.)]\s|[-*•]\s)"
-)
-_WRAPPED_MIN, _WRAPPED_MAX = 50, 110
-
-
-def soft_breaks(text: str) -> list[int]:
-    """Offsets of the line breaks that only wrap a paragraph (a PDF's lines are cut at ~95
-    columns), so a narrow pane can show the paragraph re-wrapped to its own width.
-
-    A break is soft when the letter is hard-wrapped (most of its long lines are 50-110
-    characters), the line before it is one such line and does not end in ':', and the line
-    after it continues the paragraph rather than starting a label, heading or list entry.
-    """
-    lines = text.split("\n")
-    long_lines = [len(line.rstrip()) for line in lines if len(line.rstrip()) >= 40]
-    if not long_lines:
-        return []
-    wrapped = sum(1 for n in long_lines if n <= _WRAPPED_MAX)
-    if wrapped < 0.8 * len(long_lines):
-        return []  # one paragraph a line already (a markdown copy): nothing to re-wrap
-    found, offset = [], 0
-    for line, following in itertools.pairwise(lines):
-        offset += len(line)
-        body = line.rstrip()
-        if (
-            _WRAPPED_MIN <= len(body) <= _WRAPPED_MAX
-            and not body.endswith(":")
-            and following.strip()
-            and not following.startswith("\f")
-            and not _PARAGRAPH_START.match(following)
-        ):
-            found.append(offset)
-        offset += 1
-    return found

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from imrgold.core.extract_dates import full_year, parse_date
-from imrgold.core.text import fix_mojibake, fold, repair, soft_breaks
+from imrgold.core.text import fix_mojibake, fold, repair
 
 LETTERS = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "letters").glob("*.txt"))
 
@@ -78,29 +78,3 @@ def test_without_a_four_digit_year_the_latest_two_digit_year_pivots() -> None:
     assert latest_year("decided in 2014, injured 10/24/98") == 2014
     assert full_year(98, 14) == 1998
     assert full_year(98, None) == 1998  # never a year still to come
-
-
-def test_soft_breaks_rewrap_a_pdf_letters_paragraphs_and_keep_its_structure():
-    from imrgold.core.reading import read_letter
-
-    pdf = Path(__file__).resolve().parent.parent / "fixtures" / "pdf" / "CM17-0003284.pdf"
-    text = read_letter(pdf).text
-    breaks = soft_breaks(text)
-    assert all(text[i] == "\n" for i in breaks)
-    joined = list(text)
-    for i in breaks:
-        joined[i] = " "
-    lines = "".join(joined).split("\n")
-    assert len(lines) < len(text.split("\n")) / 2
-    # Labels, headings and the header block still start their own lines.
-    for start in ("Decision rationale:", "MAXIMUS guideline:", "CLINICAL CASE SUMMARY",
-                  "IMR ISSUES", "Case Number:"):  # fmt: skip
-        assert any(line.lstrip("\f").startswith(start) for line in lines), start
-    # Each rationale is one line: its paragraph re-wraps to the pane.
-    assert all(len(line) < 2000 for line in lines)
-
-
-def test_soft_breaks_leave_one_paragraph_a_line_copies_alone():
-    paragraph = "The patient reports pain. " * 12
-    text = "\n".join([paragraph.strip()] * 6)
-    assert soft_breaks(text) == []

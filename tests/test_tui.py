@@ -4,6 +4,7 @@ store in tmp_path."""
 from __future__ import annotations
 
 import itertools
+import re
 import shutil
 
 import pytest
@@ -1279,3 +1280,77 @@ async def test_the_letter_pane_widens_narrows_and_either_pane_shows_alone(store)
         await pilot.press("f3")  # side by side again
         await settle(pilot)
         assert letter.display and fields_pane.display
+
+
+async def _open_named(pilot, prefix: str) -> AnnotateScreen:
+    await settle(pilot)
+    names = [s.name for s in pilot.app.screen.query_one(QueueTable).summaries]
+    return await open_letter(pilot, next(i for i, n in enumerate(names) if n.startswith(prefix)))
+
+
+def _shown_at(view: LetterView, offset: int, length: int) -> str:
+    row, column = view.location(offset)
+    return view.document.get_line(row)[column : column + length]
+
+
+async def test_the_letter_shows_clean_and_alt_r_shows_it_raw_with_marks_in_place(store):
+    """A copy with markup: `<b>`, `###` and `**` hidden, the value marked on its own text."""
+    from textual import events
+
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_named(pilot, "003_")
+        view = screen.query_one(LetterView)
+        text = screen.letter.text
+        assert "<b>" in text and "<b>" not in view.text and "###" not in view.text
+        row = next(r for r in with_machine_rows(screen) if r.path == "case_number")
+        await go_to(pilot, screen, row.key)
+        span = row.spans[0]
+        assert _shown_at(view, span.start, span.end - span.start) == text[span.start : span.end]
+        assert view.marked == span
+        await pilot.press("alt+r")
+        await settle(pilot)
+        assert "<b>Case Number:</b>" in view.text and view.marked == span
+        assert _shown_at(view, span.start, span.end - span.start) == text[span.start : span.end]
+        app.post_message(events.Key("alt+r", "r"))  # ESC r, as tmux sends it
+        await settle(pilot)
+        assert "<b>" not in view.text
+        assert screen.query_one(FieldEditor).text == row.text  # no "r" typed into the field
+
+
+async def test_find_steps_through_every_hit_both_ways_and_takes_the_exact_span(store):
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_named(pilot, "000_")  # double spaced: a phrase across a line break
+        view, status = screen.query_one(LetterView), screen.query_one(StatusLine)
+        text = screen.letter.text
+        assert "has no \n\naffiliation" in text
+        await go_to(pilot, screen, "items.0.frequency")
+        await pilot.press("ctrl+f", *"NO AFFILIATION", "enter")
+        await settle(pilot)
+        assert "hit 1 of 1" in str(status.render())
+        span = view.selected_span()
+        assert span is not None and text[span.start : span.end] == "no \n\naffiliation"
+        hits = len(re.findall("the", view.text, re.I))
+        await pilot.press("ctrl+u", *"the", "enter")  # from the selection on
+        await settle(pilot)
+        first = int(re.search(r"hit (\d+) of", str(status.render())).group(1))
+        assert first > 1 and f"hit {first} of {hits}" in str(status.render())
+        await pilot.press("enter", "down", "up", "down")  # keys in a burst
+        await settle(pilot)
+        assert f"hit {first + 2} of {hits}" in str(status.render())
+        await pilot.press(*["up"] * (first + 2))  # before the first: round to the last
+        await settle(pilot)
+        assert f"hit {hits} of {hits}" in str(status.render())
+        await pilot.press("escape", "f2", "n")  # in the letter, n: the next hit
+        await settle(pilot)
+        assert "hit 1 of" in str(status.render())
+        await pilot.press("N")
+        await settle(pilot)
+        assert f"hit {hits} of" in str(status.render())
+        span = view.selected_span()
+        assert span is not None and text[span.start : span.end].lower() == "the"
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        field = screen.draft.proposal.get("items.0.frequency")
+        assert field.spans == [span] and field.value.lower() == "the"

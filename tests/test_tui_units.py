@@ -8,7 +8,6 @@ from imrgold.core.models import ITEM_FIELDS, Proposal, ProposedField, Span
 from imrgold.tui import fields
 from imrgold.tui.editing import Draft
 from imrgold.tui.widgets.field_editor import last_part, replace_last_part
-from imrgold.tui.widgets.letter_view import display_text
 from imrgold.tui.widgets.queue_table import decisions_text
 
 
@@ -133,12 +132,6 @@ def test_accepting_a_drug_replaces_only_what_is_being_typed():
     assert replace_last_part("nor", ["acetaminophen", "hydrocodone"]) == (
         "acetaminophen; hydrocodone"
     )
-
-
-def test_display_text_keeps_offsets():
-    text = "a\r\nb\fc\nd"
-    shown = display_text(text)
-    assert len(shown) == len(text) and shown.count("\n") == text.count("\n")
 
 
 def test_decisions_summarised():

@@ -51,6 +51,7 @@ def _classes() -> list[tuple[str, type]]:
     from imrgold.tui.screens.help import HelpScreen
     from imrgold.tui.screens.queue import QueueScreen
     from imrgold.tui.widgets.field_editor import FieldEditor, RowInput, RowTextArea
+    from imrgold.tui.widgets.find_bar import FindBar
     from imrgold.tui.widgets.letter_view import LetterView
     from imrgold.tui.widgets.queue_table import QueueTable
     from imrgold.tui.widgets.status_line import StatusLine
@@ -65,6 +66,7 @@ def _classes() -> list[tuple[str, type]]:
         ("letter: choice list", ChoiceMenu),
         ("letter: request, rationale", RowTextArea),
         ("letter: letter text", LetterView),
+        ("letter: find", FindBar),
         ("letter: question in the status line", StatusLine),
         ("question", ConfirmScreen),
         ("question (y only)", StrictConfirmScreen),

@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Input, Label
+from textual.widgets import Label
 from textual.worker import get_current_worker
 
 from imrgold.core.models import Letter, LetterSummary, Proposal, Span, split_item_path
@@ -28,6 +28,7 @@ from imrgold.tui.screens.choice_menu import ChoiceMenu
 from imrgold.tui.screens.comment import CommentScreen
 from imrgold.tui.widgets.field_editor import FieldEditor, RowInput
 from imrgold.tui.widgets.field_table import FieldTable
+from imrgold.tui.widgets.find_bar import FindBar
 from imrgold.tui.widgets.key_footer import KeyFooter
 from imrgold.tui.widgets.letter_view import LetterView
 from imrgold.tui.widgets.status_line import StatusLine
@@ -183,8 +184,17 @@ class AnnotateScreen(Screen[None]):
             "ctrl+f",
             "find",
             "Find",
-            tooltip="Find text in the letter (Enter: next match)",
+            tooltip="Find in the letter (Enter or ↓: next hit, ↑: previous; in the letter n, N)",
             id="annotate.find",
+        ),
+        Binding(
+            "alt+r",
+            "raw_letter",
+            "Raw letter",
+            show=False,
+            priority=True,
+            tooltip="The letter as ingested (line breaks, markup) or reflowed and clean",
+            id="annotate.raw_letter",
         ),
         Binding(
             "ctrl+t",
@@ -286,7 +296,7 @@ class AnnotateScreen(Screen[None]):
         with Horizontal(id="panes"):
             with Vertical(id="letter-pane"):
                 yield LetterView(id="letter")
-                yield Input(placeholder="find in letter: Enter next · Escape done", id="find")
+                yield FindBar(id="find")
             with Vertical(id="fields-pane"):
                 yield FieldTable(id="fields")
                 yield FieldEditor(id="editor")
@@ -294,7 +304,7 @@ class AnnotateScreen(Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#find", Input).display = False
+        self.query_one(FindBar).display = False
         if self._loaded is not None:
             self._show(*self._loaded)
             self._loaded = None
@@ -753,17 +763,36 @@ class AnnotateScreen(Screen[None]):
         view = self.query_one(LetterView)
         if not view.has_focus:
             view.place_cursor_at_mark()  # find from the field's value on
-        find = self.query_one("#find", Input)
+        find = self.query_one(FindBar)
         find.display = True
         find.focus()
 
-    @on(Input.Submitted, "#find")
-    def _find_next(self, event: Input.Submitted) -> None:
+    @on(FindBar.Step)
+    def _find_step(self, event: FindBar.Step) -> None:
         event.stop()
-        if self.query_one(LetterView).find(event.value) is None:
-            self._status(f"{event.value!r} not found")
+        self._find(event.query, event.forward)
+
+    def action_find_step(self, forward: bool) -> None:
+        """n / N in the letter: the last search's next or previous hit."""
+        query = self.query_one(FindBar).value
+        if query.strip():
+            self._find(query, forward)
         else:
-            self._status("found: Ctrl+T takes it into the field")
+            self.action_find()
+
+    def _find(self, query: str, forward: bool) -> None:
+        found = self.query_one(LetterView).find(query, forward=forward)
+        if found is None:
+            self._status(f"{query!r} not found")
+        else:
+            self._status(f"hit {found.hit} of {found.hits}: Ctrl+T takes it into the field")
+
+    def action_raw_letter(self) -> None:
+        view = self.query_one(LetterView)
+        view.set_clean(not view.clean)
+        self._status(
+            "the letter reflowed, markup hidden" if view.clean else "the letter as ingested"
+        )
 
     def action_toggle_letter(self) -> None:
         view = self.query_one(LetterView)
@@ -811,7 +840,7 @@ class AnnotateScreen(Screen[None]):
         if span is None or self.current is None or self.letter is None:
             self._status("select text in the letter first (Ctrl+F or F2 + Shift+arrows)")
             return
-        text = " ".join(self.letter.text[span.start : span.end].split())
+        text = view.selected_words()
         row = self._row(self.current)
         path, index = fields.parse_key(self.current)
         if row is not None and index is None and fields.is_list_field(path) and row.text:
@@ -821,7 +850,8 @@ class AnnotateScreen(Screen[None]):
             self.query_one(FieldEditor).focus_editor()
 
     def _hide_find(self) -> None:
-        self.query_one("#find", Input).display = False
+        self.query_one(FindBar).display = False
+        self.query_one(LetterView).clear_hits()
 
     # -- actions: the letter as a whole ----------------------------------------------------
 
@@ -934,7 +964,7 @@ class AnnotateScreen(Screen[None]):
             self.app.call_from_thread(self._status, "edits dropped: back to the gold record")
 
     def action_back(self) -> None:
-        if self.query_one("#find", Input).display:
+        if self.query_one(FindBar).display:
             self._hide_find()
             self.query_one(FieldEditor).focus_editor()
             return

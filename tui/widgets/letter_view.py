@@ -1,16 +1,18 @@
 """The letter as it was ingested, with every proposed value highlighted.
 
 A read-only `TextArea` gives the annotator a cursor, selection with shift+arrows and search
-without the mouse.  Spans index into the original text, so the text shown here keeps one
-character per original character: line breaks that are not ``\\n`` (``\\r``, form feeds) become
-spaces rather than extra lines, so do the breaks that only wrap a PDF's paragraph
-(`core.text.soft_breaks`), and offsets convert to rows and columns with a bisect.
+without the mouse.  It shows the letter as `core.shown.shown_text` makes it readable (paragraphs
+reflowed, double spacing and markup gone; the raw text one key away), and every offset in or out
+goes through that text's map, so spans still name exactly the letter's characters; rows and
+columns come from the shown offsets with a bisect.
 """
 
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from rich.style import Style
 from rich.text import Text
@@ -20,11 +22,8 @@ from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
 
 from imrgold.core.models import Span
-from imrgold.core.text import soft_breaks
+from imrgold.core.shown import ShownText, shown_text
 from imrgold.tui.widgets.sizing import set_content_size
-
-# str.splitlines() breaks on these too; TextArea would turn each into a line of its own.
-_OTHER_BREAKS = str.maketrans({c: " " for c in "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
 
 STATE_STYLES = {
     "machine": Style(bgcolor="#3a3a00"),
@@ -33,16 +32,15 @@ STATE_STYLES = {
     "corrected": Style(bgcolor="#1f2f5f"),
 }
 MARK_STYLE = Style(bgcolor="#d7875f", color="black", bold=True)
+HIT_STYLE = Style(underline=True, bold=True)
 
 
-def display_text(text: str) -> str:
-    """The letter as shown: other line breaks as spaces, and the breaks that only wrap a PDF's
-    paragraph as spaces too, so the pane re-wraps paragraphs to its own width (one character
-    for one, so spans need no mapping)."""
-    shown = list(text.translate(_OTHER_BREAKS))
-    for offset in soft_breaks(text):
-        shown[offset] = " "
-    return "".join(shown)
+class Found(NamedTuple):
+    """A search's occurrence selected in the letter: its span, and which of how many it is."""
+
+    span: Span
+    hit: int
+    hits: int
 
 
 class LetterView(TextArea):
@@ -51,6 +49,8 @@ class LetterView(TextArea):
     BINDINGS = [
         Binding("slash", "screen.find", "Find", show=False, id="letter.find"),
         Binding("enter", "screen.take", "Take", show=False, id="letter.take"),
+        Binding("n", "screen.find_step(True)", "Next hit", show=False, id="letter.next_hit"),
+        Binding("N", "screen.find_step(False)", "Previous hit", show=False, id="letter.prev_hit"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -58,22 +58,44 @@ class LetterView(TextArea):
         super().__init__(
             "", read_only=True, soft_wrap=True, show_cursor=True, highlight_cursor_line=False, id=id
         )
+        self._letter = ""
+        self._shown: ShownText = shown_text("")
         self._line_starts: list[int] = [0]
+        self._highlighted: list[tuple[Span, str]] = []
+        self._mark_spans: list[Span] = []
         self._styles: dict[int, list[tuple[int, int, Style]]] = {}
         self._mark: Span | None = None
         self._marks: dict[int, list[tuple[int, int, Style]]] = {}
+        self._hits: dict[int, list[tuple[int, int, Style]]] = {}
 
     def _refresh_size(self) -> None:
         # The pane's size never depends on the letter: its wrapped height is only how far it
         # scrolls (sizing.py).
         set_content_size(self, Size(0, self.wrapped_document.height))
 
+    clean = True
+    """Show the letter reflowed and without markup (False: every character as ingested)."""
+
     def show_letter(self, text: str) -> None:
-        shown = display_text(text)
-        self._line_starts = [0] + [i + 1 for i, c in enumerate(shown) if c == "\n"]
-        self._styles, self._marks, self._mark = {}, {}, None
-        self.load_text(shown)
+        self._letter = text
+        self._shown = shown = shown_text(text, clean=self.clean)
+        self._line_starts = [0] + [i + 1 for i, c in enumerate(shown.text) if c == "\n"]
+        self._styles, self._marks, self._hits, self._mark = {}, {}, {}, None
+        self._highlighted, self._mark_spans = [], []
+        self.load_text(shown.text)
         self._line_cache.clear()  # its keys name lines by position, not by letter
+
+    def set_clean(self, clean: bool) -> None:
+        """Switch between the clean and the raw letter, keeping highlights, mark and place."""
+        if clean == self.clean:
+            return
+        anchor = self.text_offset(self.cursor_location)
+        highlighted, marks = self._highlighted, self._mark_spans
+        self.clean = clean
+        self.show_letter(self._letter)
+        self.highlight(highlighted)
+        self.mark(marks)
+        self.move_cursor(self.location(anchor))
 
     @property
     def marked(self) -> Span | None:
@@ -82,44 +104,72 @@ class LetterView(TextArea):
 
     # -- offsets <-> locations -------------------------------------------------------------
 
-    def location(self, offset: int) -> tuple[int, int]:
-        row = bisect.bisect_right(self._line_starts, offset) - 1
-        return row, offset - self._line_starts[row]
+    # Offsets in and out are the letter's; "shown" offsets index the text on screen.
 
-    def text_offset(self, location: tuple[int, int]) -> int:
+    def location(self, offset: int) -> tuple[int, int]:
+        """Row and column where the letter's ``offset`` shows."""
+        return self._shown_location(self._shown.to_shown(offset))
+
+    def _shown_location(self, shown: int) -> tuple[int, int]:
+        row = bisect.bisect_right(self._line_starts, shown) - 1
+        return row, shown - self._line_starts[row]
+
+    def _shown_offset(self, location: tuple[int, int]) -> int:
         row, column = location
         return self._line_starts[row] + column
 
+    def text_offset(self, location: tuple[int, int]) -> int:
+        """The letter's offset of the character shown at ``location``."""
+        return self._shown.to_letter(self._shown_offset(location))
+
     def selected_span(self) -> Span | None:
+        """The selection as a span of the letter."""
         start, end = sorted(
-            (self.text_offset(self.selection.start), self.text_offset(self.selection.end))
+            (self._shown_offset(self.selection.start), self._shown_offset(self.selection.end))
         )
-        return Span(start=start, end=end) if end > start else None
+        return self._letter_span(start, end) if end > start else None
+
+    def _letter_span(self, start: int, end: int) -> Span:
+        letter_start, letter_end = self._shown.span_to_letter(start, end)
+        return Span(start=letter_start, end=letter_end)
+
+    def selected_words(self) -> str:
+        """The selection as shown (markup and line breaks left out), one space between words."""
+        start, end = sorted(
+            (self._shown_offset(self.selection.start), self._shown_offset(self.selection.end))
+        )
+        return " ".join(self._shown.text[start:end].split())
 
     # -- highlighting ----------------------------------------------------------------------
 
     def _add(self, styles: dict[int, list[tuple[int, int, Style]]], span: Span, style: Style):
-        text_end = self._line_starts[-1] + len(self.document.get_line(len(self._line_starts) - 1))
-        start, end = min(span.start, text_end), min(span.end, text_end)
+        self._add_shown(
+            styles, self._shown.to_shown(span.start), self._shown.to_shown(span.end), style
+        )
+
+    def _add_shown(
+        self, styles: dict[int, list[tuple[int, int, Style]]], start: int, end: int, style: Style
+    ) -> None:
         if end <= start:
             return
-        first, _ = self.location(start)
-        last, _ = self.location(end)
+        first, _ = self._shown_location(start)
+        last, _ = self._shown_location(end)
         for row in range(first, last + 1):
             row_start = self._line_starts[row]
             styles.setdefault(row, []).append((max(start - row_start, 0), end - row_start, style))
 
     def highlight(self, spans: Iterable[tuple[Span, str]]) -> None:
         """Colour every proposed value by its state (`STATE_STYLES` keys)."""
+        self._highlighted = list(spans)
         styles: dict[int, list[tuple[int, int, Style]]] = {}
-        for span, state in spans:
+        for span, state in self._highlighted:
             self._add(styles, span, STATE_STYLES.get(state, STATE_STYLES["machine"]))
         before, self._styles = self._styles, styles
         self._redraw_rows({r for r in set(before) | set(styles) if before.get(r) != styles.get(r)})
 
     def mark(self, spans: Iterable[Span]) -> None:
         """Mark the focused field's spans and scroll the first into view."""
-        spans = [s for s in spans if s.end > s.start]
+        spans = self._mark_spans = [s for s in spans if s.end > s.start]
         self._mark = spans[0] if spans else None
         before, self._marks = self._marks, {}
         for span in spans:
@@ -178,33 +228,53 @@ class LetterView(TextArea):
             return
         self.scroll_to(y=max(0, y - height // 3), animate=False)
 
-    def select_span(self, span: Span) -> None:
-        self.selection = Selection(self.location(span.start), self.location(span.end))
-
-    def find(self, query: str, *, forward: bool = True) -> Span | None:
-        """Select the next occurrence of ``query`` (case-insensitive) after the cursor."""
-        if not query:
+    def find(self, query: str, *, forward: bool = True) -> Found | None:
+        """Select the next (or previous) occurrence of ``query`` from the selection on, going
+        round the letter's end; case and spacing do not matter (a phrase a PDF broke across
+        lines is found).  Every occurrence is underlined until `clear_hits`."""
+        starts, length = self._find_all(query)
+        if not starts:
+            self.clear_hits()
             return None
-        haystack = self.text.lower()
-        needle = query.lower()
-        cursor = self.text_offset(self.selection.end)
         if forward:
-            at = haystack.find(needle, cursor)
-            if at < 0:
-                at = haystack.find(needle)
+            cursor = self._shown_offset(self.selection.end)
+            index = bisect.bisect_left(starts, cursor) % len(starts)
         else:
-            at = haystack.rfind(needle, 0, max(0, self.text_offset(self.selection.start)))
-            if at < 0:
-                at = haystack.rfind(needle)
-        if at < 0:
-            return None
-        span = Span(start=at, end=at + len(needle))
-        self.select_span(span)
-        return span
+            cursor = self._shown_offset(self.selection.start)
+            index = (bisect.bisect_left(starts, cursor) - 1) % len(starts)
+        shown_start = starts[index]
+        shown_end = shown_start + length[index]
+        span = self._letter_span(shown_start, shown_end)
+        self.selection = Selection(
+            self._shown_location(shown_start), self._shown_location(shown_end)
+        )
+        self.scroll_to_line(self.selection.start[0], only_if_hidden=True)
+        return Found(span, index + 1, len(starts))
+
+    def _find_all(self, query: str) -> tuple[list[int], list[int]]:
+        """Where ``query`` shows, and each occurrence's length; underlines them all."""
+        words = query.split()
+        if not words:
+            return [], []
+        pattern = re.compile(r"\s+".join(map(re.escape, words)), re.IGNORECASE)
+        found = [(m.start(), m.end() - m.start()) for m in pattern.finditer(self._shown.text)]
+        hits: dict[int, list[tuple[int, int, Style]]] = {}
+        for start, length in found:
+            self._add_shown(hits, start, start + length, HIT_STYLE)
+        before, self._hits = self._hits, hits
+        self._redraw_rows(set(before) | set(hits))
+        return [start for start, _ in found], [length for _, length in found]
+
+    def clear_hits(self) -> None:
+        """Stop underlining the last search's occurrences."""
+        before, self._hits = self._hits, {}
+        self._redraw_rows(set(before))
 
     def get_line(self, line_index: int) -> Text:
         line = super().get_line(line_index)
         for start, end, style in self._styles.get(line_index, ()):
+            line.stylize(style, start, end)
+        for start, end, style in self._hits.get(line_index, ()):
             line.stylize(style, start, end)
         for start, end, style in self._marks.get(line_index, ()):
             line.stylize(style, start, end)
