@@ -215,12 +215,11 @@ async def test_focusing_a_field_marks_its_span_and_scrolls_it_into_view(store):
 
 def _marked_lines(view: LetterView) -> set[int]:
     """Visible lines drawn with the focused field's mark, as the screen shows them."""
-    from imrgold.tui.widgets.letter_view import MARK_STYLE
-
+    mark = view.style_of("mark").bgcolor
     found = set()
     for y in range(view.scrollable_content_region.height):
         strip = view.render_line(y)
-        if any(seg.style and seg.style.bgcolor == MARK_STYLE.bgcolor for seg in strip):
+        if any(seg.style and seg.style.bgcolor == mark for seg in strip):
             found.add(view.scroll_offset.y + y)
     return found
 

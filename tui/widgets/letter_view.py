@@ -25,14 +25,8 @@ from imrgold.core.models import Span
 from imrgold.core.shown import ShownText, shown_text
 from imrgold.tui.widgets.sizing import set_content_size
 
-STATE_STYLES = {
-    "machine": Style(bgcolor="#3a3a00"),
-    "low": Style(bgcolor="#5f1f1f"),
-    "confirmed": Style(bgcolor="#1f3f1f"),
-    "corrected": Style(bgcolor="#1f2f5f"),
-}
-MARK_STYLE = Style(bgcolor="#d7875f", color="black", bold=True)
-HIT_STYLE = Style(underline=True, bold=True)
+# A value's colour says its state; the component classes take theirs from the theme.
+STATES = ("machine", "low", "confirmed", "corrected")
 
 
 class Found(NamedTuple):
@@ -52,6 +46,20 @@ class LetterView(TextArea):
         Binding("n", "screen.find_step(True)", "Next hit", show=False, id="letter.next_hit"),
         Binding("N", "screen.find_step(False)", "Previous hit", show=False, id="letter.prev_hit"),
     ]
+
+    COMPONENT_CLASSES = {
+        *(f"letter-view--{state}" for state in STATES),
+        "letter-view--mark",
+        "letter-view--hit",
+    }
+    DEFAULT_CSS = """
+    LetterView > .letter-view--machine { background: $warning 20%; }
+    LetterView > .letter-view--low { background: $error 35%; }
+    LetterView > .letter-view--confirmed { background: $success 25%; }
+    LetterView > .letter-view--corrected { background: $primary 35%; }
+    LetterView > .letter-view--mark { background: $accent; color: $text-accent; text-style: bold; }
+    LetterView > .letter-view--hit { text-style: bold underline; }
+    """
 
     def __init__(self, *, id: str | None = None) -> None:
         # No cursor-line band: it would paint over the mark of the focused field.
@@ -142,6 +150,11 @@ class LetterView(TextArea):
 
     # -- highlighting ----------------------------------------------------------------------
 
+    def style_of(self, part: str) -> Style:
+        """The theme's style for a state, the mark or a search hit (a hit only restyles the
+        text: the colour of the value under it stays)."""
+        return self.get_component_rich_style(f"letter-view--{part}", partial=part == "hit")
+
     def _add(self, styles: dict[int, list[tuple[int, int, Style]]], span: Span, style: Style):
         self._add_shown(
             styles, self._shown.to_shown(span.start), self._shown.to_shown(span.end), style
@@ -159,11 +172,11 @@ class LetterView(TextArea):
             styles.setdefault(row, []).append((max(start - row_start, 0), end - row_start, style))
 
     def highlight(self, spans: Iterable[tuple[Span, str]]) -> None:
-        """Colour every proposed value by its state (`STATE_STYLES` keys)."""
+        """Colour every proposed value by its state (one of `STATES`)."""
         self._highlighted = list(spans)
         styles: dict[int, list[tuple[int, int, Style]]] = {}
         for span, state in self._highlighted:
-            self._add(styles, span, STATE_STYLES.get(state, STATE_STYLES["machine"]))
+            self._add(styles, span, self.style_of(state if state in STATES else "machine"))
         before, self._styles = self._styles, styles
         self._redraw_rows({r for r in set(before) | set(styles) if before.get(r) != styles.get(r)})
 
@@ -173,7 +186,7 @@ class LetterView(TextArea):
         self._mark = spans[0] if spans else None
         before, self._marks = self._marks, {}
         for span in spans:
-            self._add(self._marks, span, MARK_STYLE)
+            self._add(self._marks, span, self.style_of("mark"))
         # Only the lines whose mark came or went are drawn again, and the letter scrolls only
         # when the mark is out of comfortable view: the walk moves the mark on every key, and
         # a whole letter repainted made the whole screen's lines be composed again each step.
@@ -260,7 +273,7 @@ class LetterView(TextArea):
         found = [(m.start(), m.end() - m.start()) for m in pattern.finditer(self._shown.text)]
         hits: dict[int, list[tuple[int, int, Style]]] = {}
         for start, length in found:
-            self._add_shown(hits, start, start + length, HIT_STYLE)
+            self._add_shown(hits, start, start + length, self.style_of("hit"))
         before, self._hits = self._hits, hits
         self._redraw_rows(set(before) | set(hits))
         return [start for start, _ in found], [length for _, length in found]
