@@ -21,7 +21,8 @@ import logging
 import math
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -63,49 +64,71 @@ USER_SUPPLEMENT_FILE = "drug_supplement.json"
 LEARNED_FILE = "learned_drugs.json"
 PRIOR_PATH = Path(__file__).resolve().parent / "data" / "drug_prior.json"
 """How many real IMR letters name each drug (scripts/make_drug_prior.py)."""
-_PRIOR_WEIGHT = 1.0
-_PRIOR_CAP = 3.0
-"""A name two or more real letters use gains log2(letters) points, at most _PRIOR_CAP: enough to
-win a near-tie ("norko": Norco over Norkotral), never to lift a poor match over a good one; a
-name only one letter uses says little (and would part "Ultram" from "Ultram ER")."""
 
-# Candidate search: terms (name words) within this similarity of a query word, at most this
-# many per word and overall, each bringing at most this many names; trigram counting reads at
-# most this many terms; terms far below the best one bring nothing.
-_TERM_CUTOFF = 62.0
-_MAX_QUERY_WORDS = 12
-_MAX_TERMS = 40
-_MAX_TERMS_TOTAL = 60
-_MAX_ENTRIES_PER_TERM = 60
-_MAX_GRAM_CANDIDATES = 400
-_TERM_SPREAD = 40.0
-# A query word counts as accounted for by a name from this similarity on.
-_COVER_CUTOFF = 75.0
-# A name the letter uses elsewhere gains this much once it fits this well; the letter's own
-# names are compared whole with a damaged query from this similarity on; an unknown word of
-# the letter is offered from this similarity on.
-_LETTER_FIT = 70.0
-_LETTER_BOOST = 12.0
-_LETTER_NAME_CUTOFF = 55.0
-_WORD_CUTOFF = 85.0
-# Tie-breakers (points): a drug's main name, a drug in everyday use, forms that agree with
-# the query's; a foreign synonym gives way to the main name this close behind it.
-_PREFERRED_BONUS = 1.0
-_COMMON_BONUS = 2.0
-_FORM_WEIGHT = 1.5
-_SYNONYM_SLACK = 6.0
-# Completion of a name being typed: from this many letters, reading this many completions.
-_PREFIX_MIN = 4
-_MAX_COMPLETIONS = 150
+
+@dataclass(frozen=True)
+class Weights:
+    """Every knob of the lexicon's search and scoring, in one place (similarities are 0-100,
+    bonuses are points added to a score).  `bench/suggest.py` measures a change to any of them."""
+
+    # A name two or more real letters use gains log2(letters) points, at most `prior_cap`:
+    # enough to win a near-tie ("norko": Norco over Norkotral), never to lift a poor match over
+    # a good one; a name only one letter uses says little (and would part "Ultram" from
+    # "Ultram ER").
+    prior_weight: float = 1.0
+    prior_cap: float = 3.0
+    # Candidate search: terms (name words) within `term_cutoff` of a query word, at most
+    # `max_terms` per word and `max_terms_total` overall, each bringing at most
+    # `max_entries_per_term` names; trigram counting reads at most `max_gram_candidates` terms;
+    # terms `term_spread` below the best one bring nothing.  A pasted paragraph is not a name:
+    # its first `max_query_words` words decide.
+    term_cutoff: float = 62.0
+    max_query_words: int = 12
+    max_terms: int = 40
+    max_terms_total: int = 60
+    max_entries_per_term: int = 60
+    max_gram_candidates: int = 400
+    term_spread: float = 40.0
+    # A query word counts as accounted for by a name from this similarity on.
+    cover_cutoff: float = 75.0
+    # How a name's fit becomes its score: `coverage_floor` of it for any match, the rest in
+    # proportion to the share of the query's words the name accounts for.
+    coverage_floor: float = 0.8
+    # A name's words under three letters are not indexed; they weigh this much of a word, and
+    # count `short_word_similarity` when the query has them too ("Senokot S" is not "Senokot").
+    short_word_weight: float = 0.5
+    short_word_similarity: float = 50.0
+    # A name the letter uses elsewhere gains `letter_boost` once it fits `letter_fit`; the
+    # letter's own names are compared whole with a damaged query from `letter_name_cutoff` on;
+    # an unknown word of the letter is offered from `word_cutoff` on.
+    letter_fit: float = 70.0
+    letter_boost: float = 12.0
+    letter_name_cutoff: float = 55.0
+    word_cutoff: float = 85.0
+    # Tie-breakers: a drug's main name, a drug in everyday use, forms that agree with the
+    # query's; a foreign synonym gives way to the main name `synonym_slack` behind it.
+    preferred_bonus: float = 1.0
+    common_bonus: float = 2.0
+    form_weight: float = 1.5
+    synonym_slack: float = 6.0
+    # Completion of a name being typed: from `prefix_min` letters, reading `max_completions`.
+    prefix_min: int = 4
+    max_completions: int = 150
+    # Below `clear_match` a word is tried again as OCR may have misread it, `ocr_penalty` below
+    # a direct match (the misreading is a guess).
+    clear_match: float = 90.0
+    ocr_penalty: float = 2.0
+    # generic_ingredients accepts a fuzzy name only this close (`normalize_strict_cutoff` when
+    # the letter is known but does not name it; `normalize_letter_cutoff` when it does): a wrong
+    # drug in a gold record is worse than none.
+    normalize_cutoff: float = 94.0
+    normalize_strict_cutoff: float = 95.0
+    normalize_letter_cutoff: float = 78.0
+
+
+WEIGHTS = Weights()
 _MAX_READ_CACHE = 4096
-# Below this, a word is tried again as OCR may have misread it.
-_CLEAR_MATCH = 90.0
 _OCR_MISREADS = (("rn", "m"), ("cl", "d"), ("ii", "u"), ("ri", "n"), ("vv", "w"), ("li", "h"))
-# generic_ingredients accepts a fuzzy name only when it is this close (or closer, given the
-# letter names it elsewhere): a wrong drug in a gold record is worse than none.
-_NORMALIZE_CUTOFF = 94.0
-_NORMALIZE_STRICT_CUTOFF = 95.0
-_NORMALIZE_LETTER_CUTOFF = 78.0
 _CAPITALIZED = re.compile(r"\b[A-Z][A-Za-z]+")
 
 
@@ -129,6 +152,46 @@ def _ocr_readings(unit: str) -> set[str]:
     readings.add(undone)
     readings.discard(unit)
     return readings
+
+
+_TermMatch = tuple[str, float, "int | list[int]"]
+"""A term near a query unit: (term, similarity, where its entries are: a slot of the fuzzy
+index, or for user additions and the letter's names a list of entries)."""
+_TermSim = tuple[float, frozenset[int], "int | list[int]"]
+"""A term's best similarity to the query, the query words it covers, where its entries are."""
+
+
+def _best_few(
+    scores: dict[int, tuple[float, int]], room: int
+) -> list[tuple[int, tuple[float, int]]]:
+    """The entries scoring at least the ``room``-th best score, best first."""
+    ordered = sorted(scores.items(), key=lambda kv: -kv[1][0])
+    if len(ordered) > room:
+        floor = ordered[room][1][0]
+        ordered = [kv for kv in ordered if kv[1][0] >= floor]
+    return ordered
+
+
+def _word_fit(
+    match_key: str, words: list[str], term_sim: dict[str, _TermSim]
+) -> tuple[float, set[int]]:
+    """The mean similarity of a name's words to the query's, and the query words they cover.
+    Short words are not indexed: they count, at a part of a word's weight, only when the query
+    has them too."""
+    covered: set[int] = set()
+    total_sim = weight = 0.0
+    for w in match_key.split():
+        if len(w) < 3:
+            weight += WEIGHTS.short_word_weight
+            total_sim += WEIGHTS.short_word_similarity if w in words else 0.0
+            continue
+        weight += 1.0
+        hit = term_sim.get(w)
+        if hit:
+            total_sim += hit[0]
+            if hit[0] >= WEIGHTS.cover_cutoff:
+                covered |= hit[1]
+    return total_sim / weight, covered
 
 
 class Candidate(BaseModel):
@@ -243,6 +306,14 @@ class _LetterContext:
     def key_list(self) -> list[str]:
         return list(self.keys)
 
+    def names_near(self, unit: str) -> list[_TermMatch]:
+        """The letter's own names near ``unit``, compared whole: they are few, so however
+        damaged the query is ("Efdex0r" where the letter says Effexor)."""
+        near = process.extract(
+            unit, self.key_list, scorer=fuzz.ratio, limit=5, score_cutoff=WEIGHTS.letter_name_cutoff
+        )
+        return [(key, sim, self.keys[key]) for key, sim, _ in near]
+
     @cached_property
     def words(self) -> list[str]:
         return sorted({w for w in self._tokens if len(w) >= 4 and w.isalpha()})
@@ -293,7 +364,7 @@ def _prior() -> dict[str, float]:
     except FileNotFoundError:
         return {}
     return {
-        fold(name): min(_PRIOR_CAP, _PRIOR_WEIGHT * math.log2(count))
+        fold(name): min(WEIGHTS.prior_cap, WEIGHTS.prior_weight * math.log2(count))
         for name, count in counts.items()
         if count >= 2
     }
@@ -535,24 +606,28 @@ class Lexicon:
         if chunks:
             tally = np.bincount(np.concatenate(chunks))
             slots = np.flatnonzero(tally >= max(1, min(3, len(unit) // 3)))
-            if len(slots) > _MAX_GRAM_CANDIDATES:
-                top = np.argpartition(-tally[slots], _MAX_GRAM_CANDIDATES)
-                slots = slots[top[:_MAX_GRAM_CANDIDATES]]
+            if len(slots) > WEIGHTS.max_gram_candidates:
+                top = np.argpartition(-tally[slots], WEIGHTS.max_gram_candidates)
+                slots = slots[top[: WEIGHTS.max_gram_candidates]]
             slot_list = slots.tolist()
             found = process.extract(
                 unit,
                 [t.terms[s] for s in slot_list],
                 scorer=fuzz.ratio,
-                limit=_MAX_TERMS,
-                score_cutoff=_TERM_CUTOFF,
+                limit=WEIGHTS.max_terms,
+                score_cutoff=WEIGHTS.term_cutoff,
             )
             out = [(term, _similarity(unit, term, r), slot_list[pos]) for term, r, pos in found]
-        complete = complete and len(unit) >= _PREFIX_MIN
+        complete = complete and len(unit) >= WEIGHTS.prefix_min
         if complete:
             out += self._completions(unit)
         if self._extra_terms:
             for term, score, pos in process.extract(
-                unit, self._extra_terms, scorer=fuzz.ratio, limit=10, score_cutoff=_TERM_CUTOFF
+                unit,
+                self._extra_terms,
+                scorer=fuzz.ratio,
+                limit=10,
+                score_cutoff=WEIGHTS.term_cutoff,
             ):
                 out.append((term, score, self._extra_term_entries[pos]))
             out += [
@@ -570,7 +645,7 @@ class Lexicon:
         order = t.term_order
         start = bisect.bisect_left(order, unit, key=t.terms.__getitem__)
         out: list[tuple[str, float, int | list[int]]] = []
-        for i in range(start, min(start + _MAX_COMPLETIONS, len(order))):
+        for i in range(start, min(start + WEIGHTS.max_completions, len(order))):
             slot = order[i]
             term = t.terms[slot]
             if not term.startswith(unit):
@@ -581,8 +656,8 @@ class Lexicon:
 
     def _entries(self, where: int | list[int]) -> Iterable[int]:
         if isinstance(where, int):
-            return self._t.term_entries(where)[:_MAX_ENTRIES_PER_TERM]
-        return where[:_MAX_ENTRIES_PER_TERM]
+            return self._t.term_entries(where)[: WEIGHTS.max_entries_per_term]
+        return where[: WEIGHTS.max_entries_per_term]
 
     @staticmethod
     def _units(words: list[str]) -> list[tuple[str, frozenset[int]]]:
@@ -602,84 +677,100 @@ class Lexicon:
         An entry's fit is the mean similarity of its words to the query's (or of its whole
         name to joined query words); the score scales the fit by how much of the query the
         entry accounts for, and lifts names the letter uses elsewhere."""
-        total = float(len(words))
-        term_sim: dict[str, tuple[float, frozenset[int], int | list[int]]] = {}
+        term_sim = self._term_similarities(words, context)
+        return {
+            entry: self._entry_score(entry, words, term_sim, context)
+            for entry in self._candidate_entries(term_sim)
+        }
+
+    def _term_similarities(
+        self, words: list[str], context: _LetterContext | None
+    ) -> dict[str, _TermSim]:
+        """Each term near a unit of the query (a word, or neighbours joined): its best
+        similarity, the query words that unit covers, and where its entries are."""
+        term_sim: dict[str, _TermSim] = {}
         known = {w for w in words if len(w) >= 4 and self._t.exact(w)}
         for unit, positions in self._units(words):
             if len(unit) < 3 and len(words) > 1:
                 continue
-            exact = self._t.exact(unit)
-            if len(positions) > 1:
-                exact = exact or self._t.compact(unit)
-                if not exact and all(words[i] in known for i in positions):
-                    # Known names side by side ("Flurbiprofen 20%, Baclofen 5%") are a
-                    # list, not one name split apart.
-                    continue
-            found: list[tuple[str, float, int | list[int]]]
-            if exact and len(words) > 1:
-                found = [(unit, 100.0, exact)]
-            else:
-                # Only the last word can be a name still being typed.
-                last = max(positions) == len(words) - 1
-                found = self._similar_terms(unit, complete=last) if len(unit) >= 3 else []
-                if exact and (not found or found[0][0] != unit):
-                    found.insert(0, (unit, 100.0, exact))
-                if len(unit) >= 4 and (not found or found[0][1] < _CLEAR_MATCH):
-                    for reading in _ocr_readings(unit):
-                        # A little below a direct match: the misreading is a guess.
-                        found += [(t, sim - 2.0, e) for t, sim, e in self._similar_terms(reading)]
-            if context is not None and len(unit) >= 4:
-                # The letter's own names are few: compare them whole, however damaged the
-                # query is ("Efdex0r" where the letter says Effexor).
-                near = process.extract(
-                    unit,
-                    context.key_list,
-                    scorer=fuzz.ratio,
-                    limit=5,
-                    score_cutoff=_LETTER_NAME_CUTOFF,
-                )
-                found += [(key, sim, context.keys[key]) for key, sim, _ in near]
-            for term, sim, where in found:
+            for term, sim, where in self._unit_matches(unit, positions, words, known, context):
                 best = term_sim.get(term)
                 if best is None or (sim, len(positions)) > (best[0], len(best[1])):
                     term_sim[term] = (sim, positions, where)
-        # Only the closest terms bring candidates: a long tail of 60-ish lookalikes costs
-        # time and never wins.
-        ranked = sorted(term_sim.values(), key=lambda v: -v[0])[:_MAX_TERMS_TOTAL]
-        floor = ranked[0][0] - _TERM_SPREAD if ranked else 0.0
+        return term_sim
+
+    def _unit_matches(
+        self,
+        unit: str,
+        positions: frozenset[int],
+        words: list[str],
+        known: set[str],
+        context: _LetterContext | None,
+    ) -> list[_TermMatch]:
+        """Terms matching one unit of the query: spelled exactly, near it (or near what OCR
+        may have misread), or a name of the letter near it."""
+        exact = self._t.exact(unit)
+        if len(positions) > 1:
+            exact = exact or self._t.compact(unit)
+            if not exact and all(words[i] in known for i in positions):
+                # Known names side by side ("Flurbiprofen 20%, Baclofen 5%") are a list, not
+                # one name split apart.
+                return []
+        found: list[_TermMatch]
+        if exact and len(words) > 1:
+            found = [(unit, 100.0, exact)]
+        else:
+            # Only the last word can be a name still being typed.
+            last = max(positions) == len(words) - 1
+            found = self._similar_terms(unit, complete=last) if len(unit) >= 3 else []
+            if exact and (not found or found[0][0] != unit):
+                found.insert(0, (unit, 100.0, exact))
+            if len(unit) >= 4 and (not found or found[0][1] < WEIGHTS.clear_match):
+                found += self._misread_matches(unit)
+        if context is not None and len(unit) >= 4:
+            found += context.names_near(unit)
+        return found
+
+    def _misread_matches(self, unit: str) -> list[_TermMatch]:
+        """Terms near what OCR may have misread as ``unit``, a little below a direct match
+        (the misreading is a guess)."""
+        return [
+            (term, sim - WEIGHTS.ocr_penalty, where)
+            for reading in _ocr_readings(unit)
+            for term, sim, where in self._similar_terms(reading)
+        ]
+
+    def _candidate_entries(self, term_sim: dict[str, _TermSim]) -> dict[int, None]:
+        """The entries of the closest terms, in order: a long tail of 60-ish lookalikes costs
+        time and never wins."""
+        ranked = sorted(term_sim.values(), key=lambda v: -v[0])[: WEIGHTS.max_terms_total]
+        floor = ranked[0][0] - WEIGHTS.term_spread if ranked else 0.0
         candidates: dict[int, None] = {}
         for sim, _positions, where in ranked:
             if sim < floor:
                 break
             candidates.update(dict.fromkeys(self._entries(where)))
-        scores: dict[int, tuple[float, int]] = {}
-        for entry in candidates:
-            match_key = self._t.keys[entry]
-            covered: set[int] = set()
-            total_sim = weight = 0.0
-            for w in match_key.split():
-                if len(w) < 3:
-                    # Short words are not indexed: they count, at half weight, only when the
-                    # query has them too ("Senokot S" is not quite "Senokot").
-                    weight += 0.5
-                    total_sim += 50.0 if w in words else 0.0
-                    continue
-                weight += 1.0
-                hit = term_sim.get(w)
-                if hit:
-                    total_sim += hit[0]
-                    if hit[0] >= _COVER_CUTOFF:
-                        covered |= hit[1]
-            fit = total_sim / weight
-            whole = term_sim.get(match_key.replace(" ", ""))
-            if whole and whole[0] >= fit:
-                fit = whole[0]
-                covered = set(whole[1]) if whole[0] >= _COVER_CUTOFF else covered
-            score = fit * (0.8 + 0.2 * len(covered) / total)
-            if context is not None and entry in context.entries and fit >= _LETTER_FIT:
-                score += _LETTER_BOOST
-            scores[entry] = (min(score, 100.0), min(covered, default=len(words)))
-        return scores
+        return candidates
+
+    def _entry_score(
+        self,
+        entry: int,
+        words: list[str],
+        term_sim: dict[str, _TermSim],
+        context: _LetterContext | None,
+    ) -> tuple[float, int]:
+        """(score, first query word it accounts for) of one entry."""
+        match_key = self._t.keys[entry]
+        fit, covered = _word_fit(match_key, words, term_sim)
+        whole = term_sim.get(match_key.replace(" ", ""))
+        if whole and whole[0] >= fit:
+            fit = whole[0]
+            covered = set(whole[1]) if whole[0] >= WEIGHTS.cover_cutoff else covered
+        share = WEIGHTS.coverage_floor
+        score = fit * (share + (1 - share) * len(covered) / len(words))
+        if context is not None and entry in context.entries and fit >= WEIGHTS.letter_fit:
+            score += WEIGHTS.letter_boost
+        return min(score, 100.0), min(covered, default=len(words))
 
     def _common(self, entry: int) -> bool:
         """A drug in everyday US use (it has a MedlinePlus page) or a curated product."""
@@ -704,7 +795,7 @@ class Lexicon:
         Strength, form, count and route words do not take part in the match; a name learned
         for this spelling comes first, then names the letter uses elsewhere when they fit."""
         # A pasted paragraph is not a drug name: its first words decide, in bounded time.
-        words = name_tokens(query)[:_MAX_QUERY_WORDS]
+        words = name_tokens(query)[: WEIGHTS.max_query_words]
         if not words or limit <= 0:
             return []
         with self._lock:
@@ -715,32 +806,15 @@ class Lexicon:
     ) -> list[Candidate]:
         context = self._letter(letter_text)
         scores = self._score(words, context)
-        raw_words = {form_word(t) or t for t in tokens(query)}
+        weigh = self._weigher(query, words)
         learned = " ".join(words) in self._learned or "".join(words) in self._learned
-
-        # The prior settles which name one misspelt word means; in a longer query the order
-        # the names are written in says more (a compound's first ingredient first).
-        prior = _prior() if len(words) == 1 else {}
-
-        def weighed(entry: int, score: float) -> float:
-            """The score with the tie-breakers that make one spelling likelier than another:
-            a main name, a drug in everyday use, one real letters name, forms that agree with
-            the query's."""
-            return (
-                score
-                + _PREFERRED_BONUS * self._t.preferred[entry]
-                + _COMMON_BONUS * self._common(entry)
-                # Only between inexact readings: an exact name needs no prior to win.
-                + (prior.get(fold(self._t.names[entry]), 0.0) if score < 100 else 0.0)
-                + _FORM_WEIGHT * _form_fit(tokens(self._t.names[entry]), raw_words)
-            )
 
         def rank(item: tuple[int, tuple[float, int]]) -> tuple[float, ...]:
             entry, (score, first) = item
             origin = self._t.origin(entry)
             return (
                 0 if learned and origin == "learned" and score >= 100 else 1,
-                -round(weighed(entry, score), 4),
+                -round(weigh(entry, score), 4),
                 first,
                 ORIGIN_RANK[origin],
                 len(self._t.keys[entry]),
@@ -748,48 +822,86 @@ class Lexicon:
             )
 
         out: list[Candidate] = []
-        seen: set[tuple[str, object]] = set()
         if len(words) > 1 and (combined := self._combination(query)) is not None:
             out.append(combined)
         extra = self._letter_words(words, context, limit) if context is not None else []
-        # Only the best few need the full ranking key (it tokenizes names).
-        ordered = sorted(scores.items(), key=lambda kv: -kv[1][0])
-        if len(ordered) > 4 * limit:
-            floor = ordered[4 * limit][1][0]
-            ordered = [kv for kv in ordered if kv[1][0] >= floor]
+        ordered = _best_few(scores, 4 * limit)  # only they need the full ranking key
+        main_names = self._main_names(ordered)
+        seen: set[tuple[str, object]] = set()
+        for entry, (score, _first) in sorted(ordered, key=rank):
+            if len(out) >= limit:
+                break
+            while extra and extra[0].score > weigh(entry, score):
+                out.append(extra.pop(0))
+            shown_entry = self._distinct(entry, score, main_names, seen)
+            if shown_entry is not None:
+                # 100 says the name was written exactly: tie-breakers never claim it for a typo.
+                shown = max(0.0, min(100.0 if score >= 100 else 99.0, weigh(entry, score)))
+                in_letter = context is not None and shown_entry in context.entries
+                out.append(self._candidate(shown_entry, shown, in_letter))
+        out.extend(extra)
+        return out[:limit]
+
+    def _weigher(self, query: str, words: list[str]) -> Callable[[int, float], float]:
+        """A score with the tie-breakers that make one spelling likelier than another: a main
+        name, a drug in everyday use, one real letters name, forms that agree with the
+        query's."""
+        raw_words = {form_word(t) or t for t in tokens(query)}
+        # The prior settles which name one misspelt word means; in a longer query the order
+        # the names are written in says more (a compound's first ingredient first).
+        prior = _prior() if len(words) == 1 else {}
+
+        def weigh(entry: int, score: float) -> float:
+            name = self._t.names[entry]
+            return (
+                score
+                + WEIGHTS.preferred_bonus * self._t.preferred[entry]
+                + WEIGHTS.common_bonus * self._common(entry)
+                # Only between inexact readings: an exact name needs no prior to win.
+                + (prior.get(fold(name), 0.0) if score < 100 else 0.0)
+                + WEIGHTS.form_weight * _form_fit(tokens(name), raw_words)
+            )
+
+        return weigh
+
+    def _main_names(
+        self, ordered: list[tuple[int, tuple[float, int]]]
+    ) -> dict[tuple[str, ...], tuple[float, int]]:
+        """Ingredients -> (score, entry) of the best-scoring main name of a dictionary drug."""
         main_names: dict[tuple[str, ...], tuple[float, int]] = {}
         for entry, (score, _first) in ordered:
             if self._t.preferred[entry] and self._t.origin(entry) == "dictionary":
                 generics = self._t.generics(entry)
                 if generics not in main_names or main_names[generics][0] < score:
                     main_names[generics] = (score, entry)
-        for entry, (score, _first) in sorted(ordered, key=rank):
-            if len(out) >= limit:
-                break
-            while extra and extra[0].score > weighed(entry, score):
-                out.append(extra.pop(0))
-            generics = self._t.generics(entry)
-            origin = self._t.origin(entry)
-            # Every spelling of a dictionary drug is the same suggestion; distinct products
-            # with the same ingredients (Medrox, Medi-Derm) are not.
-            by_name = ("n", fold(self._t.names[entry]))
-            marker = ("g", generics) if origin == "dictionary" else by_name
-            if marker in seen or by_name in seen:
-                continue
-            seen.update((marker, by_name))
-            # 100 says the name was written exactly: tie-breakers never claim it for a typo.
-            shown = max(0.0, min(100.0 if score >= 100 else 99.0, weighed(entry, score)))
-            if origin == "dictionary" and not self._t.preferred[entry] and score < 100:
-                # A damaged "Tizaniclinc" is as near the foreign spelling "Tizanidin" as the
-                # name people write; show the latter.
-                near = main_names.get(generics)
-                if near is not None and near[0] >= score - _SYNONYM_SLACK:
-                    entry = near[1]
-                    seen.add(("n", fold(self._t.names[entry])))
-            in_letter = context is not None and entry in context.entries
-            out.append(self._candidate(entry, shown, in_letter))
-        out.extend(extra)
-        return out[:limit]
+        return main_names
+
+    def _distinct(
+        self,
+        entry: int,
+        score: float,
+        main_names: dict[tuple[str, ...], tuple[float, int]],
+        seen: set[tuple[str, object]],
+    ) -> int | None:
+        """The entry to show for ``entry`` (its main name for a near foreign synonym), or None
+        when an earlier suggestion already stands for it: every spelling of a dictionary drug
+        is the same suggestion; distinct products with the same ingredients (Medrox,
+        Medi-Derm) are not."""
+        generics = self._t.generics(entry)
+        origin = self._t.origin(entry)
+        by_name = ("n", fold(self._t.names[entry]))
+        marker = ("g", generics) if origin == "dictionary" else by_name
+        if marker in seen or by_name in seen:
+            return None
+        seen.update((marker, by_name))
+        if origin == "dictionary" and not self._t.preferred[entry] and score < 100:
+            # A damaged "Tizaniclinc" is as near the foreign spelling "Tizanidin" as the name
+            # people write; show the latter.
+            near = main_names.get(generics)
+            if near is not None and near[0] >= score - WEIGHTS.synonym_slack:
+                entry = near[1]
+                seen.add(("n", fold(self._t.names[entry])))
+        return entry
 
     def _letter_words(
         self, words: list[str], context: _LetterContext, room: int
@@ -803,7 +915,7 @@ class Lexicon:
             context.words,
             scorer=fuzz.ratio,
             limit=room + 3,
-            score_cutoff=_WORD_CUTOFF,
+            score_cutoff=WEIGHTS.word_cutoff,
         ):
             if word == query or self._t.exact(word) or self._t.compact(word):
                 continue
@@ -950,7 +1062,7 @@ class Lexicon:
         if hit is None:
             near: dict[int, None] = {}
             for term, sim, where in self._similar_terms(word):
-                if sim >= _NORMALIZE_LETTER_CUTOFF - 10:
+                if sim >= WEIGHTS.normalize_letter_cutoff - 10:
                     near.update(
                         dict.fromkeys(e for e in self._entries(where) if self._t.keys[e] == term)
                     )
@@ -978,7 +1090,9 @@ class Lexicon:
         near = dict.fromkeys(self._near_names(word))
         if context is not None:
             # Only one-word names can pass below, so the letter's one-word names suffice.
-            near.update(dict.fromkeys(context.one_word_names_near(word, _NORMALIZE_LETTER_CUTOFF)))
+            near.update(
+                dict.fromkeys(context.one_word_names_near(word, WEIGHTS.normalize_letter_cutoff))
+            )
         best = None
         for entry in near:
             if " " in self._t.keys[entry]:
@@ -986,9 +1100,11 @@ class Lexicon:
             sim = fuzz.ratio(word, self._t.keys[entry])
             in_letter = context is not None and context.names_one_word(entry)
             if in_letter:
-                ok = sim >= _NORMALIZE_LETTER_CUTOFF
+                ok = sim >= WEIGHTS.normalize_letter_cutoff
             else:
-                cutoff = _NORMALIZE_CUTOFF if context is None else _NORMALIZE_STRICT_CUTOFF
+                cutoff = (
+                    WEIGHTS.normalize_cutoff if context is None else WEIGHTS.normalize_strict_cutoff
+                )
                 ok = capitalized and sim >= cutoff
             if not ok:
                 continue
