@@ -99,3 +99,19 @@ def test_a_choice_field_and_its_list(snap_compare, store, size):
 
     app = ImrGoldApp(store, lexicon=NoLexicon(), store_label="test store")
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_find_in_the_letter(snap_compare, store, size):
+    """The letter reflowed, a search's hits underlined, the second selected, the bar below."""
+
+    async def run_before(pilot) -> None:
+        await _steady(pilot)
+        await pilot.press("enter")
+        await _steady(pilot)
+        assert isinstance(pilot.app.screen, AnnotateScreen)
+        await pilot.press("ctrl+f", *"reviewer", "enter", "enter")
+        await _steady(pilot)
+
+    app = ImrGoldApp(store, lexicon=NoLexicon(), store_label="test store")
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
