@@ -7,6 +7,7 @@ every letter) drawing the visible lines straight from `Text` is many times cheap
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.geometry import Region, Size
@@ -98,10 +99,22 @@ class LineList(ScrollView):
 
     # -- rendering -------------------------------------------------------------------------
 
+    _base: Style | None = None
+
+    def _base_style(self) -> Style:
+        # `rich_style` walks every ancestor's styles; a refill draws thirty-odd lines at once.
+        if self._base is None:
+            self._base = self.rich_style
+        return self._base
+
+    def notify_style_update(self) -> None:
+        self._base = None  # a theme, class or focus change: read it again
+        super().notify_style_update()
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._base_style()
         if y == 0:
             text = self.header_line(max(width, self._content_width))
             style = base + self.get_component_rich_style("line-list--header")
