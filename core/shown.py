@@ -29,6 +29,7 @@ _PARAGRAPH_START = re.compile(
 # A hard-wrapped letter's lines (PDF text, typed copies of it) run 50-110 characters.
 _WRAPPED_MIN, _WRAPPED_MAX = 50, 110
 # Markup a text copy may carry: HTML emphasis and breaks, markdown headings and emphasis.
+_LINE_BREAK = re.compile("\n")
 _MARKUP = re.compile(r"</?(?:b|i|u|em|strong)>|<br\s*/?>|^#{1,6}[ \t]+|\*\*|__", re.I | re.M)
 
 
@@ -43,6 +44,8 @@ class ShownText:
     letter_starts: tuple[int, ...]
     lengths: tuple[int, ...]
     letter_length: int
+    line_starts: tuple[int, ...]
+    """Where each line of the shown text starts."""
 
     def to_letter(self, offset: int) -> int:
         """The letter's offset of the shown character at ``offset`` (the end maps to the end)."""
@@ -197,10 +200,12 @@ class _Builder:
         self.joined = False
 
     def done(self) -> ShownText:
+        text = "".join(self.pieces)
         return ShownText(
-            "".join(self.pieces),
+            text,
             tuple(self.shown_starts),
             tuple(self.letter_starts),
             tuple(self.lengths),
             self.letter_length,
+            (0, *(found.end() for found in _LINE_BREAK.finditer(text))),
         )

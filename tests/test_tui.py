@@ -1353,3 +1353,33 @@ async def test_find_steps_through_every_hit_both_ways_and_takes_the_exact_span(s
         await settle(pilot)
         field = screen.draft.proposal.get("items.0.frequency")
         assert field.spans == [span] and field.value.lower() == "the"
+
+
+async def test_the_next_letter_is_read_ahead_and_any_change_since_makes_it_read_again(store):
+    app = make_app(store)
+    loads: list[str] = []
+    real = app.load_for_annotation
+
+    def counting(letter_id: str):
+        loads.append(letter_id)
+        return real(letter_id)
+
+    app.load_for_annotation = counting  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        following = screen.order[screen.index + 1]
+        assert loads.count(following) == 1  # read while this letter is shown
+        await pilot.press("alt+right")
+        await settle(pilot)
+        assert screen.letter.letter_id == following and loads.count(following) == 1
+        # Its draft changes behind the prepared copy (a save landing late): read again.
+        await pilot.press("alt+left")
+        await settle(pilot)
+        assert loads.count(following) == 2
+        changed = store.get_proposal(following).model_copy(deep=True)
+        changed.get("case_number").value = "CM99-0000042"
+        app.save_draft(changed)
+        await pilot.press("alt+right")
+        await settle(pilot)
+        assert screen.letter.letter_id == following and loads.count(following) == 3
+        assert screen.draft.proposal.get("case_number").value == "CM99-0000042"

@@ -81,6 +81,7 @@ class ImrGoldApp(App[None]):
         self._ingest = ingest
         self._summaries: dict[str, LetterSummary] = {}
         self._drafts: dict[str, Proposal] = {}
+        self._changes: dict[str, int] = {}
 
     def on_mount(self) -> None:
         self.set_keymap(self._user_keymap)
@@ -114,7 +115,16 @@ class ImrGoldApp(App[None]):
     def summary(self, letter_id: str) -> LetterSummary | None:
         return self._summaries.get(letter_id)
 
+    def change_count(self, letter_id: str) -> int:
+        """How many times this session has changed the letter's record or status (a letter
+        prepared ahead of showing is stale once it changed)."""
+        return self._changes.get(letter_id, 0)
+
+    def _touch(self, letter_id: str) -> None:
+        self._changes[letter_id] = self._changes.get(letter_id, 0) + 1
+
     def _note(self, letter_id: str, **update: Any) -> None:
+        self._touch(letter_id)
         known = self._summaries.get(letter_id)
         if known is not None:
             self._summaries[letter_id] = known.model_copy(update=update)
@@ -156,6 +166,7 @@ class ImrGoldApp(App[None]):
             self.call_from_thread(self.summary_changed, summary)
 
     def summary_changed(self, summary: LetterSummary) -> None:
+        self._touch(summary.letter_id)
         self._summaries[summary.letter_id] = summary
         if isinstance(self.screen, AnnotateScreen):
             self.screen.summary_changed(summary)

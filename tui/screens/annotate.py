@@ -24,6 +24,7 @@ from imrgold.core.models import Letter, LetterSummary, Proposal, Span, split_ite
 from imrgold.tui import fields
 from imrgold.tui.editing import Draft
 from imrgold.tui.fields import Row
+from imrgold.tui.prepared import Prepared, prepare
 from imrgold.tui.screens.choice_menu import ChoiceMenu
 from imrgold.tui.screens.comment import CommentScreen
 from imrgold.tui.widgets.field_editor import FieldEditor, RowInput
@@ -290,6 +291,8 @@ class AnnotateScreen(Screen[None]):
         self.rows: list[Row] = []
         self.current: str | None = None
         self.letter_name = ""
+        self._ahead: dict[str, Prepared] = {}
+        self._wanted_ahead: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield Label("", id="title-bar")
@@ -326,24 +329,78 @@ class AnnotateScreen(Screen[None]):
             self.open_letter(order[index])
 
     def open_letter(self, letter_id: str) -> None:
-        self._load(letter_id)
+        ahead = self._ahead.pop(letter_id, None)
+        if ahead is not None and ahead.stamp == self.typed_app.change_count(letter_id):
+            self._show_prepared(ahead)  # read while the last letter was worked on
+        else:
+            self._load(letter_id)
+
+    def _prepare(self, letter_id: str) -> Prepared:
+        """Read and lay out a letter (in a worker): the change count is read first, so a change
+        made while it is read makes it stale rather than lost."""
+        app = self.typed_app
+        stamp = app.change_count(letter_id)
+        letter, proposal, restored = app.load_for_annotation(letter_id)
+        return prepare(letter, proposal, restored, stamp=stamp, clean=self._letter_clean)
 
     @work(thread=True, exclusive=True, group="load")
     def _load(self, letter_id: str) -> None:
         try:
-            letter, proposal, restored = self.typed_app.load_for_annotation(letter_id)
+            prepared = self._prepare(letter_id)
         except Exception as err:  # a damaged letter file: say so, the annotator moves on
             self.app.call_from_thread(self.typed_app.report_failure, "cannot open the letter", err)
             return
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show, letter, proposal, restored)
+            self.app.call_from_thread(self._show_prepared, prepared)
+
+    @work(thread=True, exclusive=True, group="ahead")
+    def _read_ahead(self, letter_ids: list[str]) -> None:
+        """Prepare the letters the next keys would open (the next in order, the next needing
+        work), so they show without waiting for the store."""
+        worker = get_current_worker()
+        for letter_id in letter_ids:
+            if worker.is_cancelled:
+                return
+            try:
+                prepared = self._prepare(letter_id)
+            except Exception:
+                # Not read ahead: opening it reads it again and says what is wrong there.
+                continue
+            self.app.call_from_thread(self._keep_ahead, prepared)
+
+    def _keep_ahead(self, prepared: Prepared) -> None:
+        if prepared.letter.letter_id in self._wanted_ahead:
+            self._ahead[prepared.letter.letter_id] = prepared
+
+    def _after_show(self) -> None:
+        """Start reading ahead the letters the next keys would open."""
+        wanted = [self.order[self.index + 1]] if self.index + 1 < len(self.order) else []
+        needing = self._next_needing_work()
+        if needing is not None and self.order[needing] not in wanted:
+            wanted.append(self.order[needing])
+        self._wanted_ahead = set(wanted)
+        self._ahead = {lid: p for lid, p in self._ahead.items() if lid in self._wanted_ahead}
+        todo = [lid for lid in wanted if lid not in self._ahead]
+        if todo:
+            self._read_ahead(todo)
+
+    @property
+    def _letter_clean(self) -> bool:
+        return self.query_one(LetterView).clean
 
     def _show(self, letter: Letter, proposal: Proposal, restored: bool) -> None:
+        stamp = self.typed_app.change_count(letter.letter_id)
+        self._show_prepared(
+            prepare(letter, proposal, restored, stamp=stamp, clean=self._letter_clean)
+        )
+
+    def _show_prepared(self, prepared: Prepared) -> None:
+        letter, restored = prepared.letter, prepared.restored
         if letter.letter_id != self.letter_id:
             return
-        self.letter, self.draft = letter, Draft(proposal)
+        self.letter, self.draft = letter, prepared.draft
         view = self.query_one(LetterView)
-        view.show_letter(letter.text)
+        view.show_letter(letter.text, prepared.shown if prepared.clean == view.clean else None)
         summary = self.typed_app.summary(letter.letter_id)
         status = summary.status if summary else "new"
         # Not the screen's `title`: a reactive of the screen, it repainted the whole screen.
@@ -359,6 +416,7 @@ class AnnotateScreen(Screen[None]):
             notes.append("read-only: nothing is saved")
         self._status(" · ".join(notes))
         self.query_one(FieldEditor).focus_editor()
+        self._after_show()
 
     # -- rendering -------------------------------------------------------------------------
 

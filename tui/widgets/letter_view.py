@@ -68,7 +68,7 @@ class LetterView(TextArea):
         )
         self._letter = ""
         self._shown: ShownText = shown_text("")
-        self._line_starts: list[int] = [0]
+        self._line_starts: tuple[int, ...] = (0,)
         self._highlighted: list[tuple[Span, str]] = []
         self._mark_spans: list[Span] = []
         self._styles: dict[int, list[tuple[int, int, Style]]] = {}
@@ -84,10 +84,13 @@ class LetterView(TextArea):
     clean = True
     """Show the letter reflowed and without markup (False: every character as ingested)."""
 
-    def show_letter(self, text: str) -> None:
-        self._letter = text
-        self._shown = shown = shown_text(text, clean=self.clean)
-        self._line_starts = [0] + [i + 1 for i, c in enumerate(shown.text) if c == "\n"]
+    def show_letter(self, text: str, shown: ShownText | None = None) -> None:
+        """Show a letter; ``shown`` is its text as `shown_text` lays it out for this pane's
+        current view, when already made (a letter prepared ahead)."""
+        if shown is None or shown.letter_length != len(text):
+            shown = shown_text(text, clean=self.clean)
+        self._letter, self._shown = text, shown
+        self._line_starts = shown.line_starts
         self._styles, self._marks, self._hits, self._mark = {}, {}, {}, None
         self._highlighted, self._mark_spans = [], []
         self.load_text(shown.text)
