@@ -14,13 +14,16 @@ the new store.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import secrets
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from imrgold.core.assign import Assignment
 from imrgold.core.files import DIR_MODE, fsync_dir, private_dir
+from imrgold.core.models import GoldRecord, Letter, Proposal
 from imrgold.store.errors import StoreError
 from imrgold.store.qa import IMPORTED_KEY
 from imrgold.store.store import Store
@@ -101,31 +104,61 @@ def _fill(source: Store, assignment: Assignment, folder: Path, by: str | None) -
         imported: dict[str, list[list[str]]] = {name: [] for name in stores}
         # The source's queue order, each letter read once for the one or two stores it goes to.
         for lid in source.letter_ids():
-            for name in holders.get(lid, ()):
-                imported[name] += copy_letter(source, stores[name], lid)
+            if lid in holders:
+                standing = Standing.read(source, lid)
+                for name in holders[lid]:
+                    imported[name] += standing.write(stores[name])
         for name, pairs in imported.items():
             if pairs:
                 stores[name].set_meta(IMPORTED_KEY, sorted(pairs))
+        for store in stores.values():
+            # Inside the batch the checkpoint writes the letters' files without one fsync each
+            # and syncs once; left to close() it would fsync every file.
+            store.checkpoint()
 
 
-def copy_letter(source: Store, target: Store, letter_id: str) -> list[list[str]]:
-    """Copy one letter as it stands; returns the (letter, annotator) of each gold version."""
-    lid = letter_id
-    target.add_letter(source.get_letter(lid), source.get_proposal(lid))
-    versions = source.gold_versions(lid)
-    times = source.gold_times(lid) if versions else {}
-    for annotator, record in versions.items():
-        target.put_gold(record, annotator, times.get(annotator))
-    final_by = source.final_annotator(lid)
-    if final_by:
-        final = source.get_gold(lid)
-        assert final is not None  # final_annotator names the final record's author
-        target.set_final(lid, final, final_by)
-    # After the gold versions: marking gold replaces its author's draft with the record, and a
-    # draft edited since ("gold, edited") must win.
-    for annotator, draft in source.drafts(lid).items():
-        target.save_draft(draft, annotator=annotator)
-    summary = source.summary(lid)
-    if target.status(lid) != summary.status or summary.comment:
-        target.set_status(lid, summary.status, summary.comment)
-    return [[lid, annotator] for annotator in versions]
+@dataclass(frozen=True)
+class Standing:
+    """A letter as it stands in a store: everything a copy of it needs."""
+
+    letter: Letter
+    proposal: Proposal | None
+    versions: dict[str, GoldRecord]
+    times: dict[str, dt.datetime]
+    final: tuple[str, GoldRecord] | None
+    drafts: dict[str, Proposal]
+    status: str
+    comment: str | None
+
+    @classmethod
+    def read(cls, store: Store, letter_id: str) -> Standing:
+        versions = store.gold_versions(letter_id)
+        final_by = store.final_annotator(letter_id)
+        final = store.get_gold(letter_id) if final_by else None
+        summary = store.summary(letter_id)
+        return cls(
+            store.get_letter(letter_id),
+            store.get_proposal(letter_id),
+            versions,
+            store.gold_times(letter_id) if versions else {},
+            (final_by, final) if final_by and final else None,
+            store.drafts(letter_id),
+            summary.status,
+            summary.comment,
+        )
+
+    def write(self, target: Store) -> list[list[str]]:
+        """Add the letter to ``target``; returns the (letter, annotator) of each gold version."""
+        lid = self.letter.letter_id
+        target.add_letter(self.letter, self.proposal)
+        for annotator, record in self.versions.items():
+            target.put_gold(record, annotator, self.times.get(annotator))
+        if self.final is not None:
+            target.set_final(lid, self.final[1], self.final[0])
+        # After the gold versions: marking gold replaces its author's draft with the record, and
+        # a draft edited since ("gold, edited") must win.
+        for annotator, draft in self.drafts.items():
+            target.save_draft(draft, annotator=annotator)
+        if target.status(lid) != self.status or self.comment:
+            target.set_status(lid, self.status, self.comment)
+        return [[lid, annotator] for annotator in self.versions]

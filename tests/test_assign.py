@@ -281,7 +281,7 @@ def test_bad_input_gets_one_line(source, tmp_path, capsys, argv, message):
 def test_a_failure_midway_leaves_nothing(source, tmp_path, capsys, monkeypatch):
     import imrgold.store.assign as assign_store
 
-    real = assign_store.copy_letter
+    real = assign_store.Standing.write
     calls = []
 
     def fail_on_the_third(*args):
@@ -290,7 +290,7 @@ def test_a_failure_midway_leaves_nothing(source, tmp_path, capsys, monkeypatch):
             raise OSError(28, "No space left on device")
         return real(*args)
 
-    monkeypatch.setattr(assign_store, "copy_letter", fail_on_the_third)
+    monkeypatch.setattr(assign_store.Standing, "write", fail_on_the_third)
     assert _assign(source, tmp_path / "team", "--overlap", "0.2", "--seed", "1") == 1
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "No space left on device" in err
