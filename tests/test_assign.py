@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from imrgold.cli.commands.annotate import bundled_letters
+from imrgold.cli.identity import remember
 from imrgold.cli.main import main
 from imrgold.core.models import item_path
 from imrgold.store.assign import assignee
@@ -99,8 +100,10 @@ async def test_assign_annotate_merge_agreement_adjudicate(source, tmp_path, caps
     }
     shared["ann2", "ann3"] = (letters["ann2"] & letters["ann3"]).pop()
 
-    # Each store says whose it is, and `imrgold annotate` works as that annotator.
+    # Each store says whose it is, and `imrgold annotate` works as that annotator, even on an
+    # account that remembers another name.
     assert {name: assignee(path) for name, path in stores.items()} == {n: n for n in TEAM}
+    remember("lead")
     opened = []
     monkeypatch.setattr(ImrGoldApp, "run", lambda app: opened.append(app.store.annotator))
     assert main(["annotate", "--db", str(stores["ann2"])]) == 0
