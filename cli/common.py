@@ -14,6 +14,15 @@ class UserError(Exception):
         self.exit_code = exit_code
 
 
+def check_statuses(statuses: list[str] | None) -> None:
+    """Refuse a ``--status`` that names no letter status."""
+    from imrgold.core.models import LETTER_STATUSES
+
+    for status in statuses or ():
+        if status not in LETTER_STATUSES:
+            raise UserError(f"unknown status {status!r}; one of {', '.join(LETTER_STATUSES)}")
+
+
 def db_path(arg: str | None) -> Path:
     """--db, else $IMRGOLD_DB, else the default store in the user's data folder."""
     from imrgold.store.paths import default_db_path

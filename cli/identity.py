@@ -1,5 +1,6 @@
-"""Who is annotating: ``--annotator``, else ``$IMRGOLD_ANNOTATOR``, else the name remembered in
-the user's config folder, else asked once (on a terminal) and remembered there.
+"""Who is annotating: ``--annotator``, else ``$IMRGOLD_ANNOTATOR``, else the annotator the store
+was made for (`imrgold assign`), else the name remembered in the user's config folder, else asked
+once (on a terminal) and remembered there.
 
 The file is created 0600 in a 0700 folder: a name is personal data, and on a shared machine it
 is nobody else's business who annotated what.
@@ -69,6 +70,7 @@ def resolve(
     *,
     ask: Callable[[str], str] | None = None,
     interactive: bool | None = None,
+    assigned: str | None = None,
     required: Literal[True] = True,
 ) -> str: ...
 @overload
@@ -77,6 +79,7 @@ def resolve(
     *,
     ask: Callable[[str], str] | None = None,
     interactive: bool | None = None,
+    assigned: str | None = None,
     required: bool,
 ) -> str | None: ...
 def resolve(
@@ -84,14 +87,20 @@ def resolve(
     *,
     ask: Callable[[str], str] | None = None,
     interactive: bool | None = None,
+    assigned: str | None = None,
     required: bool = True,
 ) -> str | None:
-    """The annotator's name; asks (and remembers the answer) only on a terminal."""
+    """The annotator's name; asks (and remembers the answer) only on a terminal. ``assigned``:
+    whom the store being opened was made for."""
     if arg:
         return clean(arg)
     env = os.environ.get(ENV, "").strip()
     if env:
         return clean(env)
+    if assigned:
+        # A store made for one annotator is theirs: on a shared account the remembered name
+        # may be someone else's.
+        return clean(assigned)
     known = remembered()
     if known:
         return clean(known)

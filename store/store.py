@@ -511,6 +511,13 @@ class Store:
         return self._valid(Proposal, doc, "proposal", lambda: self.layout.record(letter_id))
 
     @_serialized
+    def drafts(self, letter_id: str) -> dict[str, Proposal]:
+        """Every annotator's working copy of a letter, by annotator."""
+        where = functools.partial(self.layout.record, letter_id)
+        docs = sorted(self._record(letter_id).table("drafts"), key=lambda d: str(d["annotator"]))
+        return {d["annotator"]: self._valid(Proposal, d, "proposal", where) for d in docs}
+
+    @_serialized
     def working_copy(self, letter_id: str) -> Proposal | None:
         """This annotator's draft, else the machine's proposal."""
         return self._working(letter_id, self.annotator)

@@ -50,11 +50,15 @@ def _explicit_store(arg: str | None) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    from imrgold.cli.identity import ENV
     from imrgold.store import Store
+    from imrgold.store.assign import assignee
     from imrgold.store.errors import StoreError, StoreLocked
 
-    annotator = resolve(args.annotator)
     path = db_path(args.db)
+    # Whom the store was made for is read only when no name is given outright: a second open.
+    named = args.annotator or os.environ.get(ENV, "").strip()
+    annotator = resolve(args.annotator, assigned=None if named else assignee(path))
     if args.read_only and not path.exists():
         raise UserError(f"no store at {path}")
     try:

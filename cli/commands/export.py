@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from imrgold.cli.common import UserError, db_path
+from imrgold.cli.common import UserError, check_statuses, db_path
 
 if TYPE_CHECKING:
     from imrgold.core.deidentify import Deidentifier
@@ -72,11 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from imrgold.core.models import LETTER_STATUSES
-
-    for status in args.status or ():
-        if status not in LETTER_STATUSES:
-            raise UserError(f"unknown status {status!r}; one of {', '.join(LETTER_STATUSES)}")
+    check_statuses(args.status)
     path = db_path(args.db)
     if not path.exists():
         raise UserError(f"no store at {path}; run `imrgold ingest` first")
