@@ -448,20 +448,8 @@ def _ranked(text: str, limit: int) -> list[Candidate]:
     normalized = _normalize(text)
     words = _words(normalized)
     side, encounter = _side_and_encounter(words)
-    out: dict[str, float] = {}
-    phrase = _phrase_code(normalized)
-    if phrase is not None:
-        code = _sided(_with_encounter(phrase[0], encounter), side)
-        if is_code(code):
-            out[code] = 100.0 - 10.0 * phrase[1]
+    out = _phrase_candidates(normalized, side, encounter)
     table = _table()
-    postings, weight, totals, sides, codes = (
-        table.postings,
-        table.weight,
-        table.totals,
-        table.sides,
-        table.codes,
-    )
     # What the diagnosis rules out ("without myelopathy") names no word to look for: a code
     # that has it (and does not say "without") is marked down instead.
     negated = _negated(words)
@@ -471,11 +459,48 @@ def _ranked(text: str, limit: int) -> list[Candidate]:
         for w in words
         if w not in _STOP and w not in _ENCOUNTER and w not in _SIDES and _stem(w) not in negated
     }
+    scores = _word_hits(table, query)
+    contradicts = {
+        n
+        for word in negated
+        for n in table.postings.get(word, ())
+        if n in scores and "without" not in table.descriptions[n].lower()
+    }
+    asked = _Asked(
+        weight=sum(table.weight.get(w, 0.0) for w in query) or 1.0,
+        encounter=encounter,
+        side_cost=_side_costs(side),
+        contradicts=contradicts,
+        other="other" in words,
+        others=_others(),
+    )
+    ranked = [
+        (_fit(table, number, hit, asked), table.codes[number]) for number, hit in scores.items()
+    ]
+    for fit, code in heapq.nsmallest(limit * 3, ranked, key=lambda t: (-t[0], len(t[1]), t[1])):
+        out.setdefault(_sided(code, side), round(max(0.0, min(99.0, 100.0 * fit)), 1))
+    best = sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return [Candidate(code, description(code) or "", score) for code, score in best]
+
+
+def _phrase_candidates(normalized: str, side: str | None, encounter: str) -> dict[str, float]:
+    """The code a known phrase of the letters names ("CTS"), first, if it is a code."""
+    out: dict[str, float] = {}
+    phrase = _phrase_code(normalized)
+    if phrase is not None:
+        code = _sided(_with_encounter(phrase[0], encounter), side)
+        if is_code(code):
+            out[code] = 100.0 - 10.0 * phrase[1]
+    return out
+
+
+def _word_hits(table: _Table, query: set[str]) -> dict[int, float]:
+    """Code number -> the summed weight of the query's words it holds.  Only codes holding one
+    of the two rarest words are candidates: the common words ("pain", "strain") then only add
+    to their scores, instead of touching thousands of codes."""
+    postings, weight = table.postings, table.weight
     known = sorted((w for w in query if w in postings), key=lambda w: -weight[w])
-    query_weight = sum(weight.get(w, 0.0) for w in query) or 1.0
     scores: dict[int, float] = {}
-    # Only codes holding one of the two rarest words are candidates: the common words ("pain",
-    # "strain") then only add to their scores, instead of touching thousands of codes.
     for word in known[:2]:
         scores.update(dict.fromkeys(postings[word], 0.0))
     for word in known:
@@ -483,40 +508,46 @@ def _ranked(text: str, limit: int) -> list[Candidate]:
         for number in postings[word]:
             if number in scores:
                 scores[number] += w
-    # What the side costs a code: an unwritten side, the other side (see below).
-    side_cost = {"R": 0.1, "L": 0.1, "-": 0.0}
+    return scores
+
+
+def _side_costs(side: str | None) -> dict[str, float]:
+    """What a code's side ("R", "L", or "-" for none written) costs: an unwritten side a
+    little, the other side more; a side the diagnosis gives as both or bilateral, nothing."""
     if side in ("right", "left"):
-        side_cost = {"R": 0.0 if side == "right" else 0.3, "L": 0.0 if side == "left" else 0.3}
-        side_cost["-"] = 0.0
-    elif side is not None:
-        side_cost = {"R": 0.0, "L": 0.0, "-": 0.0}
-    others, asks_other = _others(), "other" in words
-    contradicts = {
-        n
-        for word in negated
-        for n in postings.get(word, ())
-        if n in scores and "without" not in table.descriptions[n].lower()
-    }
-    ranked = []
-    for number, hit in scores.items():
-        code = codes[number]
-        # What the query says that the code explains, less what the code adds unasked; injuries
-        # prefer the encounter as written (initial by default); a side the letter did not write
-        # costs a little, the other side more.
-        fit = (hit - 0.15 * (totals[number] - hit)) / query_weight
-        if len(code) == 8 and code[-1] != encounter and code[0] in "ST":
-            fit -= 0.5
-        if hit < query_weight - 1e-9:
-            fit = min(fit, 0.85)  # a word of the diagnosis the code does not explain
-        if number in others and not asks_other:
-            fit -= _OTHER_COST
-        if number in contradicts:
-            fit -= 0.3
-        ranked.append((fit - side_cost[sides[number]], code))
-    for fit, code in heapq.nsmallest(limit * 3, ranked, key=lambda t: (-t[0], len(t[1]), t[1])):
-        out.setdefault(_sided(code, side), round(max(0.0, min(99.0, 100.0 * fit)), 1))
-    best = sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-    return [Candidate(code, description(code) or "", score) for code, score in best]
+        return {"R": 0.0 if side == "right" else 0.3, "L": 0.0 if side == "left" else 0.3, "-": 0.0}
+    if side is not None:
+        return {"R": 0.0, "L": 0.0, "-": 0.0}
+    return {"R": 0.1, "L": 0.1, "-": 0.0}
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """What a diagnosis asks of a code, beyond its words."""
+
+    weight: float  # the query words' summed weight
+    encounter: str
+    side_cost: dict[str, float]
+    contradicts: set[int]  # codes holding a word the diagnosis rules out
+    other: bool  # the diagnosis says "other"
+    others: frozenset[int]  # the "other ..." codes
+
+
+def _fit(table: _Table, number: int, hit: float, asked: _Asked) -> float:
+    """What the query says that the code explains, less what the code adds unasked; injuries
+    prefer the encounter as written (initial by default); a side the letter did not write costs
+    a little, the other side more."""
+    code = table.codes[number]
+    fit = (hit - 0.15 * (table.totals[number] - hit)) / asked.weight
+    if len(code) == 8 and code[-1] != asked.encounter and code[0] in "ST":
+        fit -= 0.5
+    if hit < asked.weight - 1e-9:
+        fit = min(fit, 0.85)  # a word of the diagnosis the code does not explain
+    if number in asked.others and not asked.other:
+        fit -= _OTHER_COST
+    if number in asked.contradicts:
+        fit -= 0.3
+    return fit - asked.side_cost[table.sides[number]]
 
 
 def _negated(words: list[str]) -> set[str]:
