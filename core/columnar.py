@@ -172,3 +172,29 @@ def datasets_features() -> dict[str, Any]:
     """The JSONL export's features in ``datasets.Features.to_dict()`` form: load it with
     ``Features.from_dict(json.load(f))`` and pass it to ``load_dataset("json", ...)``."""
     return {n: _feature(c) for n, c in model_columns().items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# In words (docs/exports.md shows this listing; a test keeps the two the same)
+
+
+def _type_words(column: Column) -> str:
+    if column.kind == "list":
+        assert column.item is not None
+        return f"list<{_type_words(column.item)}>"
+    return column.kind
+
+
+def column_lines(columns: dict[str, Column] | None = None, indent: str = "") -> list[str]:
+    """One line a column, nested fields indented under their list or struct: its type, ``null``
+    where allowed, the choices of a choice."""
+    lines = []
+    for name, column in (model_columns() if columns is None else columns).items():
+        words = _type_words(column) + (", null" if column.nullable else "")
+        if column.choices:
+            words += f" ({' | '.join(column.choices)})"
+        lines.append(f"{indent}{name}: {words}")
+        inner = column.item if column.kind == "list" else column
+        if inner is not None and inner.kind == "struct":
+            lines += column_lines(inner.fields, indent + "  ")
+    return lines

@@ -249,3 +249,13 @@ def test_jsonl_to_standard_output_writes_no_features_file(gold_store, tmp_path, 
     assert main(["export", "--db", str(gold_store)]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 20
     assert not list(tmp_path.glob("*.features.json"))
+
+
+def test_schema_prints_the_columns_docs_show_and_the_features(capsys):
+    assert main(["schema", "--columns"]) == 0
+    printed = capsys.readouterr().out
+    doc = (FIXTURES.parent / "docs" / "exports.md").read_text()
+    assert "```text\n" + printed + "```" in doc
+    assert "items: list<struct>\n  request: string\n" in printed
+    assert main(["schema", "--features"]) == 0
+    assert json.loads(capsys.readouterr().out) == datasets_features()
