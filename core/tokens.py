@@ -22,7 +22,6 @@ and a span of whitespace alone is left out.
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -31,14 +30,18 @@ _PIECE = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+|\S")
 
 
 def _pieces(text: str, cuts: list[int]) -> list[tuple[int, int]]:
-    """The non-space tokens as (start, end), each cut at every position in ``cuts`` inside it."""
+    """The non-space tokens as (start, end), each cut at every position of the sorted ``cuts``
+    inside it."""
     out: list[tuple[int, int]] = []
+    next_cut, n_cuts = 0, len(cuts)
     for found in _PIECE.finditer(text):
         start, end = found.span()
-        first = bisect.bisect_right(cuts, start)
-        for cut in cuts[first : bisect.bisect_left(cuts, end)]:
-            out.append((start, cut))
-            start = cut
+        while next_cut < n_cuts and cuts[next_cut] <= start:
+            next_cut += 1
+        while next_cut < n_cuts and cuts[next_cut] < end:
+            out.append((start, cuts[next_cut]))
+            start = cuts[next_cut]
+            next_cut += 1
         out.append((start, end))
     return out
 
@@ -46,30 +49,28 @@ def _pieces(text: str, cuts: list[int]) -> list[tuple[int, int]]:
 def tokenize(text: str, cuts: Iterable[int] = ()) -> list[dict[str, Any]]:
     """``text`` as Prodigy tokens, with a token boundary at every position of ``cuts`` that is
     not inside whitespace."""
-    tokens: list[dict[str, Any]] = []
-
-    def add(start: int, end: int) -> None:
-        tokens.append(
-            {"text": text[start:end], "start": start, "end": end, "id": len(tokens), "ws": False}
-        )
-
+    # (start, end, ws) first, dicts at the end: a letter has thousands of tokens.
+    spans: list[list[Any]] = []
     position = 0
     for start, end in _pieces(text, sorted(set(cuts))):
         if start > position:  # whitespace since the last token
-            if tokens and text[position] == " ":
-                tokens[-1]["ws"] = True
+            if spans and text[position] == " ":
+                spans[-1][2] = True
                 position += 1
             if start > position:
-                add(position, start)
-        add(start, end)
+                spans.append([position, start, False])
+        spans.append([start, end, False])
         position = end
     if position < len(text):
-        if tokens and text[position] == " ":
-            tokens[-1]["ws"] = True
+        if spans and text[position] == " ":
+            spans[-1][2] = True
             position += 1
         if position < len(text):
-            add(position, len(text))
-    return tokens
+            spans.append([position, len(text), False])
+    return [
+        {"text": text[start:end], "start": start, "end": end, "id": index, "ws": ws}
+        for index, (start, end, ws) in enumerate(spans)
+    ]
 
 
 def _trimmed(text: str, span: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -142,6 +142,21 @@ def test_every_gold_span_is_on_spacy_token_boundaries(gold_store, tmp_path):
     assert aligned == total
 
 
+def test_deidentified_spans_are_tokenized_after_the_text_changed(gold_store, tmp_path):
+    plain = {
+        o["meta"]["letter_id"]: o for o in _objects(_export(gold_store, tmp_path / "p", "spans"))
+    }
+    objects = _objects(_export(gold_store, tmp_path / "d", "spans", "--deidentify"))
+    assert len(objects) == len(plain) == 20
+    for obj in objects:
+        assert obj["meta"]["letter_id"] not in plain  # hashed
+        tokens = obj["tokens"]
+        assert "".join(t["text"] + " " * t["ws"] for t in tokens) == obj["text"]
+        for span in obj["spans"]:
+            assert tokens[span["token_start"]]["start"] == span["start"]
+            assert tokens[span["token_end"]]["end"] == span["end"]
+
+
 def test_docbin_loads_back_with_every_span_and_non_overlapping_entities(gold_store, tmp_path):
     objects = _objects(_export(gold_store, tmp_path / "spans.jsonl", "spans"))
     out = _export(gold_store, tmp_path / "train.spacy", "docbin")
