@@ -176,7 +176,10 @@ def _render(
     if args.format == "docbin":
         from imrgold.core.docbin import docbin_bytes
 
-        return iter([docbin_bytes(spans())]), deid
+        def docbin() -> Iterator[bytes]:
+            yield docbin_bytes(spans())  # one piece: a DocBin is serialized whole
+
+        return docbin(), deid
     records: Iterable[GoldRecord] = (e.record for e in entries)
     if deid is not None:
         # With each letter's text: the names its header labels leave the record too.
