@@ -40,6 +40,20 @@ def gold_store(tmp_path_factory) -> Path:
     return db
 
 
+@pytest.fixture(scope="module")
+def machine_store(tmp_path_factory) -> Path:
+    """fixtures/letters ingested and every machine proposal marked gold as it stands (the
+    proposals' own spans, some with whitespace at their edges, are exported)."""
+    db = tmp_path_factory.mktemp("machine") / "s.json"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("IMRGOLD_ANNOTATOR", "ana")
+        assert main(["ingest", "--db", str(db), str(FIXTURES / "letters")]) == 0
+    with Store.open(db, annotator="ana") as store:
+        for letter_id in store.letter_ids():
+            store.mark_gold(store.get_proposal(letter_id))
+    return db
+
+
 @pytest.fixture(autouse=True)
 def _env(tmp_path, monkeypatch):
     monkeypatch.setenv("IMRGOLD_ANNOTATOR", "ana")
@@ -123,8 +137,9 @@ def test_non_overlapping_keeps_the_short_values():
 # The spans export on the fixtures' gold
 
 
-def test_every_gold_span_is_on_spacy_token_boundaries(gold_store, tmp_path):
-    objects = _objects(_export(gold_store, tmp_path / "spans.jsonl", "spans"))
+@pytest.mark.parametrize("which", ["gold_store", "machine_store"])
+def test_every_gold_span_is_on_spacy_token_boundaries(request, tmp_path, which):
+    objects = _objects(_export(request.getfixturevalue(which), tmp_path / "spans.jsonl", "spans"))
     assert len(objects) == 20
     nlp = spacy.blank("en")
     total = aligned = 0
