@@ -8,7 +8,8 @@ command in `cli/commands/export.py` picks the records from the store and writes 
 - ``csv``: one row per disputed item, the letter's fields repeated on each row, list values joined
   with ``"; "`` so a spreadsheet shows them in one cell.
 - ``spans``: the letter text with the character span and label of every field, one JSON object a
-  line, in the ``{"text", "spans": [{"start", "end", "label"}]}`` form spaCy and Prodigy read.
+  line, in the ``{"text", "spans": [{"start", "end", "label"}]}`` form spaCy and Prodigy read;
+  the export adds Prodigy's tokens and token ranges (``core.tokens.with_tokens``).
 """
 
 from __future__ import annotations

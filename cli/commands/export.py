@@ -1,4 +1,5 @@
-"""`imrgold export`: write the gold data set as JSON Lines, CSV or text-plus-spans."""
+"""`imrgold export`: write the gold data set as JSON Lines, CSV, text-plus-spans, a spaCy
+DocBin or Parquet."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from imrgold.cli.common import UserError, check_statuses, db_path
 
@@ -18,21 +19,27 @@ if TYPE_CHECKING:
     from imrgold.store.qa import ExportEntry
 
 NAME = "export"
-HELP = "write the gold data set (jsonl, csv or spans) to a file"
+HELP = "write the gold data set (jsonl, csv, spans, docbin or parquet) to a file"
 EXAMPLES = """examples:
   imrgold export --format jsonl --out gold.jsonl
   imrgold export --format csv --status reviewed --out reviewed.csv
   imrgold export --format spans --deidentify --out spans.jsonl
+  imrgold export --format docbin --out train.spacy      # needs imrgold[spacy]
+  imrgold export --format parquet --out gold.parquet    # needs imrgold[parquet]
 """
+# Written as one binary file, never to standard output.
+BINARY_FORMATS = ("docbin", "parquet")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format",
-        choices=("jsonl", "csv", "spans"),
+        choices=("jsonl", "csv", "spans", *BINARY_FORMATS),
         default="jsonl",
-        help="jsonl: one docs/gold-record.md record a line; csv: one row per disputed item; "
-        "spans: letter text with labelled character spans (spaCy/Prodigy style)",
+        help="jsonl: one docs/gold-record.md record a line (and FILE.features.json, its "
+        "datasets features); csv: one row per disputed item; spans: letter text, tokens and "
+        "labelled spans (Prodigy's format); docbin: the spans as a spaCy DocBin; parquet: one "
+        "row a record with a fixed Arrow schema",
     )
     parser.add_argument(
         "--out", metavar="FILE", default="-", help="file to write (default: standard output)"
@@ -73,6 +80,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_statuses(args.status)
+    if args.format in BINARY_FORMATS and args.out == "-":
+        raise UserError(f"--format {args.format} writes a binary file: give --out FILE")
+    _check_extra(args.format)
     path = db_path(args.db)
     if not path.exists():
         raise UserError(f"no store at {path}; run `imrgold ingest` first")
@@ -87,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
             store,
             statuses=args.status,
             annotator=args.annotator,
-            with_proposals=args.format == "spans",
+            with_proposals=args.format in ("spans", "docbin"),
             missing=missing,
         )
         # Streamed: one record read, rendered and written at a time (memory stays flat at any
@@ -100,8 +110,10 @@ def run(args: argparse.Namespace) -> int:
                 exit_code=1,
             )
         counted = _Counted(itertools.chain([first] if first else [], entries))
-        lines, deid = _render(store, counted, args)
-        _write(args.out, lines)
+        chunks, deid = _render(store, counted, args)
+        _write(args.out, chunks, binary=args.format in BINARY_FORMATS)
+        if args.format == "jsonl" and args.out != "-":
+            _write_features(Path(args.out).expanduser())
         report = deid.summary() if deid is not None else []
         if missing:
             report.insert(
@@ -136,10 +148,11 @@ class _Counted:
 
 def _render(
     store, entries: Iterable[ExportEntry], args
-) -> tuple[Iterator[str], Deidentifier | None]:
-    """The export's lines, produced as they are written, and the de-identifier (its summary is
-    complete once the lines are)."""
+) -> tuple[Iterator[str] | Iterator[bytes], Deidentifier | None]:
+    """The export's lines (a binary format's chunks), produced as they are written, and the
+    de-identifier (its summary is complete once the lines are)."""
     from imrgold.core import export
+    from imrgold.core.tokens import with_tokens
 
     deid = None
     if args.deidentify:
@@ -148,24 +161,57 @@ def _render(
 
         deid = Deidentifier(deidentify_key(store))
 
-    def spans() -> Iterator[str]:
+    def spans() -> Iterator[dict[str, Any]]:
         for entry in entries:
             letter = store.get_letter(entry.letter_id)
             text = letter.text if letter is not None else ""
             obj = export.spans_object(entry.record, text, entry.proposal, {"status": entry.status})
             if deid is not None:
                 obj = deid.spans_object(obj, entry.record)
-            yield json.dumps(obj, ensure_ascii=False)
+            # Tokens last: they are cut where the spans of the text as written out are.
+            yield with_tokens(obj)
 
+    if args.format == "spans":
+        return (json.dumps(obj, ensure_ascii=False) for obj in spans()), deid
+    if args.format == "docbin":
+        from imrgold.core.docbin import docbin_bytes
+
+        def docbin() -> Iterator[bytes]:
+            yield docbin_bytes(spans())  # one piece: a DocBin is serialized whole
+
+        return docbin(), deid
     records: Iterable[GoldRecord] = (e.record for e in entries)
-    if deid is not None and args.format != "spans":
+    if deid is not None:
         # With each letter's text: the names its header labels leave the record too.
         records = (deid.record(r, _text_of(store, r.letter_id)) for r in records)
-    if args.format == "spans":
-        return spans(), deid
+    if args.format == "parquet":
+        from imrgold.core.columnar import parquet_chunks
+
+        return parquet_chunks(records), deid
     if args.format == "jsonl":
         return export.jsonl_lines(records), deid
     return export.csv_lines(records), deid
+
+
+def _check_extra(fmt: str) -> None:
+    """Refuse a format whose optional library is missing before anything is read or written."""
+    from imrgold.core.extras import MissingExtra, require
+
+    needs = {"docbin": ("spacy", "spacy"), "parquet": ("pyarrow.parquet", "parquet")}
+    if fmt in needs:
+        try:
+            require(*needs[fmt], f"--format {fmt}")
+        except MissingExtra as err:
+            raise UserError(str(err)) from None
+
+
+def _write_features(target: Path) -> None:
+    """The JSONL export's `datasets` features beside it (``gold.jsonl`` ->
+    ``gold.features.json``), so every export loads with the same types."""
+    from imrgold.core.columnar import datasets_features
+
+    features = json.dumps(datasets_features(), indent=2) + "\n"
+    _write(str(target.with_suffix(".features.json")), [features.encode("utf-8")], binary=True)
 
 
 def _text_of(store, letter_id: str) -> str | None:
@@ -195,7 +241,8 @@ def _chunks(lines: Iterable[str], size: int = 256) -> Iterator[str]:
         yield "\n".join(batch) + "\n"
 
 
-def _write(out: str, lines: Iterable[str]) -> None:
+def _write(out: str, lines: Iterable[Any], binary: bool = False) -> None:
+    """Text lines (bytes if ``binary``) to the file ``out`` or, for text, standard output."""
     from imrgold.core.files import UnsafeTarget, atomic_write
 
     if out == "-":
@@ -209,7 +256,8 @@ def _write(out: str, lines: Iterable[str]) -> None:
     # A new 0600 file under a random name, renamed over the target: an interrupted export never
     # leaves half a data set, and a link planted in the folder is never written through.
     try:
-        atomic_write(target, (chunk.encode("utf-8") for chunk in _chunks(lines)))
+        chunks = lines if binary else (chunk.encode("utf-8") for chunk in _chunks(lines))
+        atomic_write(target, chunks)
     except UnsafeTarget as err:
         raise UserError(f"{err}; give a file name, or --out - for standard output") from None
     except OSError as err:
