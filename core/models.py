@@ -186,6 +186,56 @@ def field_paths(n_items: int) -> list[str]:
     return list(LETTER_FIELDS) + [item_path(i, n) for i in range(n_items) for n in ITEM_FIELDS]
 
 
+def _owner(path: str) -> tuple[type[BaseModel], str]:
+    """The model a field path's value belongs to, and its name there."""
+    split = split_item_path(path)
+    if split:
+        return DisputedItem, split[1]
+    group, _, name = path.partition(".")
+    if name:
+        groups: dict[str, type[BaseModel]] = {"reviewer": Reviewer, "patient": Patient}
+        return groups[group], name
+    return GoldRecord, path
+
+
+def validate_value(path: str, value: Any) -> Any:
+    """``value`` for the field at ``path`` as the schema takes it, through the model's own
+    validators (types, ranges, choices, state codes, guideline order, drugs sorted, ICD-10-CM
+    codes): the one statement of each rule, which the interface validates through too.
+    Raises `ValueError` (pydantic's `ValidationError` is one) saying what is wrong."""
+    if path == "diagnoses":
+        return [Diagnosis(text=text).text for text in value]
+    if path == "diagnosis_codes":
+        return [_code(code) for code in value]
+    model, name = _owner(path)
+    if name not in model.model_fields:
+        raise ValueError(f"no field {path!r} in the gold record")
+    # Assignment validation runs the field's type and its validators, and nothing else: the
+    # other (required) fields of a constructed instance are never looked at.
+    instance = model.model_construct()
+    setattr(instance, name, value)
+    return getattr(instance, name)
+
+
+def _code(code: str | None) -> str | None:
+    if code is None:
+        return None
+    try:
+        return Diagnosis(text="-", icd10=code).icd10
+    except ValueError as err:
+        raise ValueError(f"{code}: {problem(err)}") from None
+
+
+def problem(err: ValueError) -> str:
+    """What a `validate_value` error says, in one line for the annotator."""
+    from pydantic import ValidationError
+
+    if isinstance(err, ValidationError) and err.errors():
+        message = str(err.errors()[0]["msg"])
+        return message.removeprefix("Value error, ")
+    return str(err)
+
+
 def flatten(record: GoldRecord) -> dict[str, Any]:
     """A record as ``{path: json value}`` (dates as ISO strings), letter_id excluded."""
     data = record.model_dump(mode="json")

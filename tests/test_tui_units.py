@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from imrgold.core.models import ITEM_FIELDS, Proposal, ProposedField, Span
@@ -274,3 +276,42 @@ def test_a_low_confidence_badge_never_shows_the_threshold(confidence, badge):
 
     assert confidence_badge(confidence) == badge
     assert int(confidence_badge(confidence)[1:]) < fields.LOW_CONFIDENCE * 100
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "says"),
+    [
+        ("reviewer.licensure", "fl; Cal", "licensure must be two-letter state codes, got 'CAL'"),
+        ("patient.age", "131", "less than or equal to 130"),
+        ("items.0.guidelines", "mtus, WHO", "'MTUS', 'ODG', 'ACOEM' or 'other'"),
+        ("priority", "urgent", "'standard' or 'expedited'"),
+        ("diagnosis_codes", "M54.16; Q99.99", "Q99.99"),
+    ],
+)
+def test_the_editor_refuses_with_the_schemas_own_words(path, text, says):
+    """One statement of each rule: what the editor says is what the model says."""
+    with pytest.raises(ValueError, match=re.escape(says)):
+        fields.parse(path, text)
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("reviewer.licensure", "ca; ny; fl"),
+        ("items.0.guidelines", "acoem; mtus; odg; other"),
+        ("items.0.drugs", "Menthol; capsaicin"),
+        ("decision_date", "July 14, 2011"),
+        ("patient.age", "58"),
+        ("patient.sex", "Female"),
+        ("diagnosis_codes", "M54.16; —"),
+    ],
+)
+def test_what_the_editor_accepts_the_gold_record_takes(path, text):
+    from imrgold.core.models import GoldRecord
+
+    value = fields.parse(path, text)
+    fields_ = {"items.0.request": ProposedField(value="Norco"), path: ProposedField(value=value)}
+    if path == "diagnosis_codes":
+        fields_["diagnoses"] = ProposedField(value=["a", "b"])
+    record = Proposal(letter_id="0" * 64, fields=fields_).to_record()
+    assert isinstance(record, GoldRecord)

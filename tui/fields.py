@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pydantic_core import to_jsonable_python
+
 from imrgold.core.models import (
     CATEGORIES,
     DECISIONS,
@@ -26,7 +28,9 @@ from imrgold.core.models import (
     Span,
     is_list_field,
     item_path,
+    problem,
     split_item_path,
+    validate_value,
 )
 
 LOW_CONFIDENCE = 0.8
@@ -153,39 +157,43 @@ def _split_list(text: str) -> list[str]:
 
 
 def parse(path: str, text: str) -> Any:
-    """What the annotator typed for ``path`` as a schema value; ValueError says what is wrong."""
+    """What the annotator typed for ``path`` as a schema value; ValueError says what is wrong.
+
+    Only reading what was typed happens here (lists split, case as the schema writes it, dates
+    in the letters' own formats); every rule a value must keep is the schema's, checked by
+    `core.models.validate_value`."""
     name = path.split(".")[-1]
     text = " ".join(text.split())
+    value = _typed_value(path, name, text)
+    try:
+        valid = validate_value(path, value)
+    except ValueError as err:
+        raise ValueError(problem(err)) from None
+    return to_jsonable_python(valid)  # a proposal holds JSON values (dates as ISO text)
+
+
+def _typed_value(path: str, name: str, text: str) -> Any:
     if name == "diagnosis_codes":
         return _codes(text)
     if is_list_field(path):
-        parts = _split_list(text) if name != "diagnoses" else [text] if text else []
+        if name == "diagnoses":
+            return [text] if text else []
+        parts = _split_list(text)
         if name == "licensure":
-            parts = [p.upper() for p in parts]
-            bad = [p for p in parts if len(p) != 2 or not p.isalpha()]
-            if bad:
-                raise ValueError(f"licensure takes two-letter state codes, not {bad[0]!r}")
-        elif name == "guidelines":
+            return [p.upper() for p in parts]
+        if name == "guidelines":
+            # Typed in any case; the schema's own spelling when it is one of its values.
             lookup = {g.lower(): g for g in GUIDELINES}
-            bad = [p for p in parts if p.lower() not in lookup]
-            if bad:
-                raise ValueError(f"guidelines are {', '.join(GUIDELINES)}; not {bad[0]!r}")
-            parts = sorted({lookup[p.lower()] for p in parts}, key=GUIDELINES.index)
-        elif name == "drugs":
-            parts = sorted({p.lower() for p in parts})
+            return [lookup.get(p.lower(), p) for p in parts]
         return parts
     if not text:
         return None
-    options = choices(path)
-    if options is not None:
-        lowered = text.lower()
-        if lowered not in options:
-            raise ValueError(f"{name} is one of {', '.join(options)}")
-        return lowered
+    if choices(path) is not None:
+        return text.lower()
     if name in DATE_FIELDS:
         return _date(name, text)
     if path == "patient.age":
-        if not text.isdigit() or int(text) > 130:
+        if not text.isdigit():
             raise ValueError("age is a whole number of years, 0-130")
         return int(text)
     return text
@@ -242,24 +250,10 @@ def _date(name: str, text: str) -> str:
 
 def _codes(text: str) -> list[str | None]:
     """ICD-10-CM codes typed one per diagnosis, ';' between them, '—' or '-' for none."""
-    from pydantic import TypeAdapter, ValidationError
-
-    from imrgold.core.models import Diagnosis
-
-    codes: list[str | None] = []
     if not text.strip():
-        return codes
-    for part in text.split(";"):
-        code = part.strip().upper()
-        if code in ("", "-", NO_CODE, "NONE", "NULL"):
-            codes.append(None)
-            continue
-        try:
-            # Through the schema's own statement of a code: format and code set.
-            codes.append(TypeAdapter(Diagnosis).validate_python({"text": "-", "icd10": code}).icd10)
-        except ValidationError as err:
-            raise ValueError(f"{code}: {err.errors()[0]['msg']}") from None
-    return codes
+        return []
+    codes = [part.strip().upper() for part in text.split(";")]
+    return [None if code in ("", "-", NO_CODE, "NONE", "NULL") else code for code in codes]
 
 
 def _row(key: str, path: str, index: int | None, field: ProposedField) -> Row:
