@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from imrgold.core.calibration import FLAG_BELOW
 from imrgold.core.models import (
     CATEGORIES,
     DECISIONS,
@@ -29,9 +30,9 @@ from imrgold.core.models import (
     split_item_path,
 )
 
-LOW_CONFIDENCE = 0.8
-"""Below this the extractor fell back on a weaker rule or could not read what the letter says
-(core.extract's confidence scale): the row stands out and `next low` stops there."""
+LOW_CONFIDENCE = FLAG_BELOW
+"""Below this a machine value is flagged: the row stands out and `next low` stops there
+(confidences are calibrated on real letters: `core.calibration`, where the threshold is set)."""
 
 LIST_SEPARATOR = "; "
 DRUG_FIELDS = frozenset({"drugs", "strength", "form", "amount", "quantity", "route", "frequency"})
