@@ -9,6 +9,7 @@ tied to their own span in the letter.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -33,6 +34,14 @@ from imrgold.core.models import (
 LOW_CONFIDENCE = FLAG_BELOW
 """Below this a machine value is flagged: the row stands out and `next low` stops there
 (confidences are calibrated on real letters: `core.calibration`, where the threshold is set)."""
+
+
+def confidence_percent(confidence: float) -> int:
+    """A confidence as the whole percentage shown, rounded down: never a figure at or above the
+    threshold for a value below it.  The nudge undoes binary fractions (0.57 * 100 is
+    56.999...), far below the 0.001 steps calibrated confidences come in."""
+    return math.floor(confidence * 100 + 1e-9)
+
 
 LIST_SEPARATOR = "; "
 DRUG_FIELDS = frozenset({"drugs", "strength", "form", "amount", "quantity", "route", "frequency"})
