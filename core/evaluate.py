@@ -8,18 +8,22 @@ pooled as ``items.decision`` ...):
 - list fields: micro precision, recall and F1 over elements, plus exact-match accuracy.
 
 Every (confidence, right?) pair also feeds a calibration table: if confidence means something,
-accuracy rises with it, and the expected calibration error (ECE) is small.
+accuracy rises with it, and the expected calibration error (ECE) is small.  `held_out` refits
+the calibration (`core.calibration`) without each letter in turn and scores it on that letter:
+the ECE, the share of fields flagged and the share of the machine's errors flagged, as they would
+be on letters the calibration has not seen.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from imrgold.core.alignment import Pairs, normalize_text
 from imrgold.core.alignment import align_items as _align
+from imrgold.core.calibration import FLAG_BELOW, PRIOR, fit
 from imrgold.core.models import (
     ITEM_FIELDS,
     LETTER_FIELDS,
@@ -129,6 +133,18 @@ class CalibrationBin:
         return self.correct / self.n if self.n else None
 
 
+@dataclass(frozen=True)
+class Sample:
+    """One field instance scored: which letter, which field key, the confidence it was proposed
+    with (0 for a field of an item the machine missed: nothing on screen to flag), right?"""
+
+    letter_id: str
+    key: str
+    confidence: float
+    right: bool
+    proposed: bool = True
+
+
 @dataclass
 class Evaluation:
     fields: dict[str, FieldScore] = field(default_factory=dict)
@@ -138,6 +154,7 @@ class Evaluation:
     items_machine: int = 0
     items_matched: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
 
     def score(self, key: str) -> FieldScore:
         if key not in self.fields:
@@ -152,15 +169,13 @@ class Evaluation:
         confidence: float,
         where: str,
         unmatched: bool = False,
+        letter_id: str = "",
+        proposed: bool = True,
     ) -> None:
         """One field instance; a missed or spurious item's fields are all wrong (``unmatched``)."""
         right = self.score(key).add(gold, machine, unmatched)
-        for b in self.bins:
-            if b.low <= confidence < b.high:
-                b.n += 1
-                b.confidence_sum += confidence
-                b.correct += right
-                break
+        self.bin(confidence, right)
+        self.samples.append(Sample(letter_id, key, confidence, right, proposed))
         if not right:
             self.errors.append(
                 {
@@ -171,6 +186,14 @@ class Evaluation:
                     "confidence": confidence,
                 }
             )
+
+    def bin(self, confidence: float, right: bool) -> None:
+        for b in self.bins:
+            if b.low <= confidence < b.high:
+                b.n += 1
+                b.confidence_sum += confidence
+                b.correct += right
+                break
 
     @property
     def overall_accuracy(self) -> float | None:
@@ -253,7 +276,13 @@ def evaluate(
                 continue
             got = m.get(key)
             ev.record(
-                key, g[key], got.value if got else None, got.confidence if got else 0.0, where
+                key,
+                g[key],
+                got.value if got else None,
+                got.confidence if got else 0.0,
+                where,
+                letter_id=gold.letter_id,
+                proposed=got is not None,
             )
         n_gold, n_machine = len(gold.items), proposal.n_items
         ev.items_gold += n_gold
@@ -277,8 +306,87 @@ def evaluate(
                     confidence,
                     label,
                     unmatched=gi is None or mi is None,
+                    letter_id=gold.letter_id,
+                    proposed=got is not None,
                 )
     return ev
+
+
+@dataclass
+class Flagging:
+    """How confidences serve as flags over some samples: their calibration table and ECE, the
+    share of the machine's fields flagged and the share of its errors among them."""
+
+    evaluation: Evaluation
+    folds: int = 0  # letters left out in turn (`held_out`); 0 for confidences as they are
+    fields: int = 0  # fields the machine proposed (a missed item's are not on screen)
+    flagged: int = 0
+    errors: int = 0
+    errors_flagged: int = 0
+
+    @property
+    def ece(self) -> float | None:
+        return self.evaluation.ece
+
+    @property
+    def flag_share(self) -> float | None:
+        """The share of the machine's fields flagged for a look."""
+        return self.flagged / self.fields if self.fields else None
+
+    @property
+    def flag_recall(self) -> float | None:
+        """The share of the machine's errors that are among the flagged fields."""
+        return self.errors_flagged / self.errors if self.errors else None
+
+    def add(self, sample: Sample) -> None:
+        self.evaluation.bin(sample.confidence, sample.right)
+        flagged = sample.proposed and sample.confidence < FLAG_BELOW
+        self.fields += sample.proposed
+        self.flagged += flagged
+        self.errors += not sample.right
+        self.errors_flagged += flagged and not sample.right
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "folds": self.folds,
+            "fields": self.fields,
+            "ece": self.ece,
+            "flag_below": FLAG_BELOW,
+            "flag_share": self.flag_share,
+            "flag_recall": self.flag_recall,
+            "errors": self.errors,
+            "errors_flagged": self.errors_flagged,
+        }
+
+
+def flagging(samples: Iterable[Sample]) -> Flagging:
+    """``samples`` at the confidences they were proposed with."""
+    result = Flagging(_new_evaluation())
+    for s in samples:
+        result.add(s)
+    return result
+
+
+def held_out(
+    samples: Sequence[Sample], group_of: dict[str, str] | None = None, weight: float = PRIOR
+) -> Flagging:
+    """Leave one letter out: the calibration fitted on every other letter's ``samples`` (taken
+    at the rules' own strengths), applied to that letter's.  ``group_of`` maps a letter id to
+    its letter (a text copy and the PDF of one case are one letter: left out together)."""
+    groups = group_of or {}
+    by_group: dict[str, list[Sample]] = {}
+    for s in samples:
+        by_group.setdefault(groups.get(s.letter_id, s.letter_id), []).append(s)
+    result = Flagging(_new_evaluation(), folds=len(by_group))
+    for name, test in by_group.items():
+        train = (
+            (s.key, s.confidence, s.right) for g, ss in by_group.items() if g != name for s in ss
+        )
+        calibration = fit(train, weight)
+        for s in test:
+            confidence = calibration.confidence(s.key, s.confidence) if s.proposed else 0.0
+            result.add(replace(s, confidence=confidence))
+    return result
 
 
 def _absent(name: str) -> Any:

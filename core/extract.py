@@ -2,15 +2,18 @@
 
 `extract(text, letter_id)` repairs the text (`core.text`), cuts it into sections and item blocks
 (`core.sections`), reads each field with general rules, and maps every value's span back to the
-original text.  Confidences are rule strengths: a value read from a labelled header cell scores
-high, a value guessed from prose lower, an absent value scores by how sure we are it is absent.
+original text.  Each rule gives its value a strength: a value read from a labelled header cell
+scores high, a value guessed from prose lower, an absent value scores by how sure we are it is
+absent.
 
-Reading the confidence (checked by ``bench/extract.py`` on letters with OCR slips and by
-``imrgold eval``'s calibration table): 0.95 and above, a labelled cell or an explicit statement;
-0.8-0.95, a general rule on a clear layout; 0.5-0.8, a fallback (pronouns, prose lists, context);
-below 0.5, the letter said something the rules could not read (an unknown state or drug, an
-age-like phrase, a diagnosis statement without a parsable list): look at it first.  An item
-the extractor missed has no proposal, so its fields count at 0 in the calibration.
+The rule strengths (checked by ``bench/extract.py`` on letters with OCR slips): 0.95 and above, a
+labelled cell or an explicit statement; 0.8-0.95, a general rule on a clear layout; 0.5-0.8, a
+fallback (pronouns, prose lists, context); below 0.5, the letter said something the rules could
+not read (an unknown state or drug, an age-like phrase, a diagnosis statement without a parsable
+list).  The proposal's confidence is the strength calibrated on real letters with gold
+(`core.calibration`: how often that field at that strength was right), which ``imrgold eval``
+reports, also on letters held out of the fit.  An item the extractor missed has no proposal, so
+its fields count at 0 in the calibration.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pydantic import BaseModel
 
 from imrgold.core import extract_items as items_mod
 from imrgold.core import icd10
+from imrgold.core.calibration import Calibration, default_calibration, field_key
 from imrgold.core.extract_dates import DATE, DATE_RE, latest_year, parse_date
 from imrgold.core.models import (
     HEADER_FIELDS,
@@ -992,7 +996,7 @@ def _case_header(clean: str, sections: Sections, fields: _Fields) -> int | None:
     return moved
 
 
-def _extract(text: str, letter_id: str) -> Proposal:
+def _extract(text: str, letter_id: str, calibration: Calibration | None) -> Proposal:
     repaired = repair(text)
     clean = repaired.text
     fields = _Fields(repaired)
@@ -1016,16 +1020,24 @@ def _extract(text: str, letter_id: str) -> Proposal:
 
     ordered = {}
     for path in field_paths(len(blocks)):
-        ordered[path] = fields.fields.get(path) or _field(
-            [] if is_list_field(path) else None, [], 0.3
-        )
+        proposed = fields.fields.get(path) or _field([] if is_list_field(path) else None, [], 0.3)
+        if calibration is not None:
+            # Built above for this proposal alone: set in place, not copied (~60 fields a letter).
+            proposed.__dict__["confidence"] = calibration.confidence(
+                field_key(path), proposed.confidence
+            )
+        ordered[path] = proposed
     return _built(Proposal, {"letter_id": letter_id, "fields": ordered}, _PROPOSAL_FIELDS)
 
 
-def extract(text: str, letter_id: str) -> Proposal:
-    """The machine's proposal for one letter; never raises on any ``str``."""
+def extract(text: str, letter_id: str, *, calibrated: bool = True) -> Proposal:
+    """The machine's proposal for one letter; never raises on any ``str``.
+
+    Confidences are calibrated on real letters with gold (`core.calibration`); with
+    ``calibrated=False`` they are the rules' own strengths (what the calibration is fitted on)."""
+    calibration = default_calibration() if calibrated else None
     try:
-        return _extract(text, letter_id)
+        return _extract(text, letter_id, calibration)
     except Exception:  # a rule tripping on a strange letter must not stop a batch
         return Proposal(
             letter_id=letter_id,

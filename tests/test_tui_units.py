@@ -17,7 +17,9 @@ def proposal() -> Proposal:
     return Proposal(
         letter_id="a" * 64,
         fields={
-            "case_number": ProposedField(value="CM1", spans=[Span(start=0, end=3)], confidence=0.9),
+            "case_number": ProposedField(
+                value="CM1", spans=[Span(start=0, end=3)], confidence=0.99
+            ),
             "diagnoses": ProposedField(
                 value=["a", "b", "c"], spans=[Span(start=i, end=i + 1) for i in range(3)]
             ),
@@ -269,7 +271,17 @@ def test_a_drug_added_or_removed_leaves_the_shared_span_alone():
 
 
 @pytest.mark.parametrize(
-    ("confidence", "badge"), [(0.75, "!75"), (0.799, "!79"), (0.7999999, "!79"), (0.0, "!0")]
+    ("confidence", "badge"),
+    [
+        (0.75, "!75"),
+        (0.799, "!79"),
+        (0.7999999, "!79"),
+        (0.0, "!0"),
+        (0.57, "!57"),
+        (0.29, "!29"),
+        (0.949, "!94"),
+        (0.9499999, "!94"),
+    ],
 )
 def test_a_low_confidence_badge_never_shows_the_threshold(confidence, badge):
     from imrgold.tui.widgets.field_table import confidence_badge

@@ -9,12 +9,14 @@ tied to their own span in the letter.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic_core import to_jsonable_python
 
+from imrgold.core.calibration import FLAG_BELOW
 from imrgold.core.models import (
     CATEGORIES,
     DECISIONS,
@@ -33,9 +35,17 @@ from imrgold.core.models import (
     validate_value,
 )
 
-LOW_CONFIDENCE = 0.8
-"""Below this the extractor fell back on a weaker rule or could not read what the letter says
-(core.extract's confidence scale): the row stands out and `next low` stops there."""
+LOW_CONFIDENCE = FLAG_BELOW
+"""Below this a machine value is flagged: the row stands out and `next low` stops there
+(confidences are calibrated on real letters: `core.calibration`, where the threshold is set)."""
+
+
+def confidence_percent(confidence: float) -> int:
+    """A confidence as the whole percentage shown, rounded down: never a figure at or above the
+    threshold for a value below it.  The nudge undoes binary fractions (0.57 * 100 is
+    56.999...), far below the 0.001 steps calibrated confidences come in."""
+    return math.floor(confidence * 100 + 1e-9)
+
 
 LIST_SEPARATOR = "; "
 DRUG_FIELDS = frozenset({"drugs", "strength", "form", "amount", "quantity", "route", "frequency"})

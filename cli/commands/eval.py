@@ -12,7 +12,10 @@ from typing import Any
 from imrgold.cli.common import UserError, bundled_letters_dir, db_path, fixtures_dir
 
 NAME = "eval"
-HELP = "score the extractor against gold records, field by field, with a calibration table"
+HELP = (
+    "score the extractor against gold records, field by field, with a calibration table and "
+    "its figures on letters held out of the calibration"
+)
 EXAMPLES = """examples:
   imrgold eval --gold fixtures/gold
   imrgold eval --gold fixtures/pdf/gold --letters fixtures/pdf --errors 20
@@ -116,7 +119,7 @@ def _store_letters(args: argparse.Namespace, letter_ids: list[str]) -> dict[str,
 
 
 def run(args: argparse.Namespace) -> int:
-    from imrgold.core.evaluate import evaluate
+    from imrgold.core.evaluate import evaluate, flagging, held_out
     from imrgold.core.extract import extract
     from imrgold.core.reading import LetterError, read_letter
 
@@ -132,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
     index = _letter_index(folders)
 
     pairs = []
+    raw_pairs = []
     names: dict[str, str] = {}
     missing: list[str] = []
     stored = _store_letters(args, [r.letter_id for r in records if r.letter_id not in index])
@@ -151,13 +155,20 @@ def run(args: argparse.Namespace) -> int:
             letter = known
             names[record.letter_id] = Path(letter.name).stem
         pairs.append((record, extract(letter.text, letter.letter_id)))
+        raw_pairs.append((record, extract(letter.text, letter.letter_id, calibrated=False)))
     for letter_id in missing:
         print(f"imrgold eval: no letter for gold record {letter_id[:12]}", file=sys.stderr)
     if not pairs:
         raise UserError("none of the gold records' letters were found (see --letters)")
 
     result = evaluate(pairs, names)
+    # Records of one case (a text copy's and its PDF's) are one letter: left out together.
+    case_of = {r.letter_id: r.case_number or r.letter_id for r, _ in raw_pairs}
+    folds = held_out(evaluate(raw_pairs).samples, case_of)
+    shipped = flagging(result.samples)
     report = result.to_dict()
+    report["flags"] = shipped.to_dict()
+    report["held_out"] = folds.to_dict()
     if not args.errors:
         report.pop("errors")
     else:
@@ -166,11 +177,28 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report, default=str))
     else:
         _print_tables(result, args.errors)
+        _print_flags(shipped, folds)
     return 1 if missing else 0
 
 
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}"
+
+
+def _print_flags(shipped: Any, folds: Any) -> None:
+    from imrgold.core.calibration import FLAG_BELOW
+
+    for title, f in (
+        ("As shipped (calibration fitted on the repository's gold)", shipped),
+        (f"Held out (calibration refitted without each letter, {folds.folds} folds)", folds),
+    ):
+        print(f"{title}:")
+        print(f"  ECE {_pct(f.ece)} points")
+        print(f"  flag share {_pct(f.flag_share)}% of {f.fields} fields below {FLAG_BELOW:.2f}")
+        print(
+            f"  flag recall {_pct(f.flag_recall)}% of the machine's errors "
+            f"({f.errors_flagged} of {f.errors})"
+        )
 
 
 def _print_tables(result: Any, n_errors: int) -> None:

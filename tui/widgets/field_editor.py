@@ -8,7 +8,6 @@ wrapped prose box.  The editor never touches the record: it posts `Committed` an
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -22,7 +21,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Label, TextArea
 
-from imrgold.tui.fields import LIST_SEPARATOR, Row, is_prose
+from imrgold.tui.fields import LIST_SEPARATOR, Row, confidence_percent, is_prose
 from imrgold.tui.widgets.key_order import HoldsKeys
 from imrgold.tui.widgets.sizing import set_content_size
 from imrgold.tui.widgets.suggestions import Suggestions, ingredients
@@ -417,7 +416,7 @@ class FieldEditor(Vertical):
         if row.state == "machine":
             # As the field list shows it: a whole percentage rounded down (never at the
             # threshold for a value below it).
-            text.append(f" · confidence {math.floor(row.confidence * 100)}%")
+            text.append(f" · confidence {confidence_percent(row.confidence)}%")
         if row.low:
             text.append(" · LOW", "bold")
         if note:

@@ -7,13 +7,11 @@ added, removed or reordered.
 
 from __future__ import annotations
 
-import math
-
 from rich.style import Style
 from rich.text import Text
 from textual.message import Message
 
-from imrgold.tui.fields import Row
+from imrgold.tui.fields import Row, confidence_percent
 from imrgold.tui.widgets.line_list import LineList
 
 STATE_MARKS = {"machine": "·", "confirmed": "✓", "corrected": "✎"}
@@ -24,7 +22,7 @@ def confidence_badge(confidence: float) -> str:
     """A low confidence as a whole percentage, rounded down: 0.75 shows "!75" and 0.799 "!79",
     never a figure at or above the threshold for a value that is below it (0.75 once showed
     as "!0.8", the threshold itself)."""
-    return f"!{math.floor(confidence * 100)}"
+    return f"!{confidence_percent(confidence)}"
 
 
 def state_cell(row: Row, low_style: Style) -> Text:
