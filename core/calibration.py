@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from imrgold.core.models import split_item_path
+from imrgold.core.models import Proposal, split_item_path
 
 FLAG_BELOW = 0.95
 """A machine field whose calibrated confidence is below this is flagged for a look: on real
@@ -172,3 +172,19 @@ def load(path: Path) -> Calibration:
 def default_calibration() -> Calibration:
     """The shipped calibration (package data: a missing file is a broken install and raises)."""
     return load(DATA_PATH)
+
+
+def calibrated(proposal: Proposal, calibration: Calibration | None = None) -> Proposal:
+    """``proposal`` with calibrated confidences: as it is when already calibrated, else a copy
+    with every field's rule strength mapped (a proposal or draft stored before calibration
+    existed, whose raw strengths would all fall under the flag)."""
+    if proposal.calibrated:
+        return proposal
+    table = calibration or default_calibration()
+    fields = {
+        path: field_.model_copy(
+            update={"confidence": table.confidence(field_key(path), field_.confidence)}
+        )
+        for path, field_ in proposal.fields.items()
+    }
+    return proposal.model_copy(update={"fields": fields, "calibrated": True})

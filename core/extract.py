@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import functools
 import itertools
+import logging
 import re
+import traceback
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -42,6 +45,8 @@ from imrgold.core.models import (
 )
 from imrgold.core.sections import ItemBlock, Sections, find_items, find_sections
 from imrgold.core.text import Repaired, fix_mojibake, fold, repair
+
+log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------------------------
 # Field values with their spans in the repaired text.
@@ -1027,7 +1032,11 @@ def _extract(text: str, letter_id: str, calibration: Calibration | None) -> Prop
                 field_key(path), proposed.confidence
             )
         ordered[path] = proposed
-    return _built(Proposal, {"letter_id": letter_id, "fields": ordered}, _PROPOSAL_FIELDS)
+    return _built(
+        Proposal,
+        {"letter_id": letter_id, "fields": ordered, "calibrated": calibration is not None},
+        _PROPOSAL_FIELDS,
+    )
 
 
 def extract(text: str, letter_id: str, *, calibrated: bool = True) -> Proposal:
@@ -1038,11 +1047,28 @@ def extract(text: str, letter_id: str, *, calibrated: bool = True) -> Proposal:
     calibration = default_calibration() if calibrated else None
     try:
         return _extract(text, letter_id, calibration)
-    except Exception:  # a rule tripping on a strange letter must not stop a batch
+    except Exception as err:  # a rule tripping on a strange letter must not stop a batch
+        # ...but it is never silent: the letter and the rule that tripped are named.
+        log.error(
+            "extraction failed on letter %s in %s: %s: %s",
+            letter_id[:16],
+            failed_rule(err),
+            type(err).__name__,
+            err,
+        )
         return Proposal(
             letter_id=letter_id,
             fields={
                 p: ProposedField(value=[] if is_list_field(p) else None, confidence=0.0)
                 for p in LETTER_FIELDS
             },
+            calibrated=calibrated,
         )
+
+
+def failed_rule(err: BaseException) -> str:
+    """The innermost function of the extractor's own modules an exception passed through."""
+    here = str(Path(__file__).resolve().parent)
+    frames = traceback.extract_tb(err.__traceback__)
+    inner = [f for f in frames if str(Path(f.filename).resolve()).startswith(here)]
+    return inner[-1].name if inner else "?"

@@ -323,6 +323,11 @@ class Proposal(_Strict):
 
     letter_id: str
     fields: dict[str, ProposedField] = Field(default_factory=dict)
+    calibrated: bool = Field(
+        default=False,
+        description="Confidences are calibrated on real letters (core.calibration); proposals "
+        "stored before calibration hold the rules' own strengths and are calibrated when read",
+    )
 
     @property
     def n_items(self) -> int:

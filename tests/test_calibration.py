@@ -26,6 +26,7 @@ from imrgold.core.calibration import (
 )
 from imrgold.core.evaluate import Sample, held_out
 from imrgold.core.extract import extract
+from imrgold.core.models import Proposal
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -183,3 +184,36 @@ def test_eval_json_carries_the_held_out_figures(capsys):
     assert held["folds"] == 20 and held["flag_below"] == FLAG_BELOW
     assert held["ece"] <= 0.05 and held["flag_share"] <= 0.10 and held["flag_recall"] >= 0.8
     assert report["flags"]["fields"] == held["fields"]
+
+
+def test_a_proposal_stored_before_calibration_is_calibrated_when_read():
+    from imrgold.core.calibration import calibrated, default_calibration, field_key
+
+    text = (Path(__file__).resolve().parent.parent / "fixtures" / "letters").glob("CM16-*.txt")
+    letter = next(iter(sorted(text))).read_text(encoding="utf-8")
+    raw = extract(letter, "x", calibrated=False)
+    # As a store from before calibration holds it: no mark, the rules' own strengths.
+    old = raw.model_copy(update={"calibrated": False})
+    assert Proposal.model_validate_json(old.model_dump_json(exclude={"calibrated"})) == old
+    fixed = calibrated(old)
+    assert fixed.calibrated and fixed == extract(letter, "x")
+    table = default_calibration()
+    for path, field in fixed.fields.items():
+        assert field.confidence == table.confidence(field_key(path), raw.fields[path].confidence)
+    assert calibrated(fixed) is fixed  # once is enough
+
+
+def test_an_extraction_failure_is_logged_with_the_letter_and_the_rule(monkeypatch, caplog):
+    import imrgold.core.extract as extract_module
+
+    def tripping(*args, **kwargs):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(extract_module, "_reviewer", tripping)
+    with caplog.at_level("ERROR", logger="imrgold.core.extract"):
+        proposal = extract("Case Number: CM16-0000001\nsome letter", "ab" * 32)
+    assert proposal.fields and all(not f.value for f in proposal.fields.values())
+    [record] = caplog.records
+    # The innermost function of the extractor it passed through (the stand-in is not one).
+    assert "abababababababab" in record.getMessage() and "in _extract:" in record.getMessage()
+    assert "IndexError" in record.getMessage()

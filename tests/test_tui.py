@@ -1383,3 +1383,20 @@ async def test_the_next_letter_is_read_ahead_and_any_change_since_makes_it_read_
         await settle(pilot)
         assert screen.letter.letter_id == following and loads.count(following) == 3
         assert screen.draft.proposal.get("case_number").value == "CM99-0000042"
+
+
+async def test_a_store_from_before_calibration_shows_calibrated_confidences(store):
+    """Its proposals hold the rules' raw strengths, all under the flag: read, they are mapped."""
+    from imrgold.core.calibration import FLAG_BELOW
+    from imrgold.core.extract import extract
+
+    for summary in store.summaries():
+        letter = store.get_letter(summary.letter_id)
+        store.put_proposal(extract(letter.text, letter.letter_id, calibrated=False))
+    raw = store.get_proposal(store.summaries()[0].letter_id)
+    assert not raw.calibrated and sum(f.confidence < FLAG_BELOW for f in raw.fields.values()) > 10
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_letter(pilot)
+        assert screen.draft.proposal.calibrated
+        assert sum(r.low for r in screen.rows) < 0.1 * len(screen.rows)

@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from imrgold.core import icd10
+from imrgold.core.calibration import calibrated
 from imrgold.core.models import Letter, LetterSummary, Proposal
 from imrgold.tui import fields
 from imrgold.tui.keymap import load_keymap
@@ -138,7 +139,7 @@ class ImrGoldApp(App[None]):
             proposal = draft or self.store.get_proposal(letter_id)
         if proposal is None:
             proposal = extract_or_empty(letter)
-        return letter, proposal, draft is not None
+        return letter, calibrated(proposal), draft is not None
 
     def save_draft(self, proposal: Proposal) -> None:
         """Keep a draft now: newest per letter wins, written by a worker in order."""
