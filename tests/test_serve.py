@@ -135,6 +135,8 @@ def test_serve_answers_only_with_the_token_and_runs_the_app(tmp_path):
                     f"/{wrong}/",
                     f"/{token[:-1]}/",
                     f"/{token}x/",
+                    f"/{token[:-1]}é/",
+                    f"//{token}/",
                     f"/{token.upper() if token != token.upper() else token.lower()}/",
                     "/static/js/textual.js",
                     f"/{wrong}/static/js/textual.js",

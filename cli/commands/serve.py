@@ -81,15 +81,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def local_page(template: str) -> str:
-    """textual-serve's page template with every stylesheet from another host replaced by the
-    fonts it ships, so the page loads nothing from the network."""
+    """textual-serve's page template loading nothing from the network: its stylesheet from
+    another host (the CDN's font) becomes the fonts it ships; any further one is dropped."""
     fonts = iter([_LOCAL_FONTS])
     return _EXTERNAL_LINK.sub(lambda _: next(fonts, ""), template)
 
 
 def token_matches(path: str, token: str) -> bool:
     """Whether ``path``'s first segment is ``token``, compared in constant time."""
-    first = path.lstrip("/").split("/", 1)[0]
+    first = path.split("/", 2)[1] if path.startswith("/") else ""
     return hmac.compare_digest(first.encode("utf-8", "surrogateescape"), token.encode("ascii"))
 
 
