@@ -71,8 +71,8 @@ async def _ws_status(session: aiohttp.ClientSession, url: str) -> int:
         return refused.status
 
 
-async def _first_screen(ws: aiohttp.ClientWebSocketResponse, wanted: str) -> str:
-    """The app's output as text, up to the first screen that shows ``wanted``."""
+async def _screen_showing(ws: aiohttp.ClientWebSocketResponse, *wanted: str) -> str:
+    """The app's output as text, up to the first screen that shows all of ``wanted``."""
     received = b""
     while True:
         message = await asyncio.wait_for(ws.receive(), timeout=60)
@@ -80,7 +80,7 @@ async def _first_screen(ws: aiohttp.ClientWebSocketResponse, wanted: str) -> str
         if message.type is aiohttp.WSMsgType.BINARY:
             received += message.data
         text = _ESCAPE.sub("", received.decode("utf-8", "replace"))
-        if wanted in text:
+        if all(words in text for words in wanted):
             return text
 
 
@@ -148,9 +148,9 @@ def test_serve_answers_only_with_the_token_and_runs_the_app(tmp_path):
                     assert await _ws_status(http, base.replace("http", "ws") + path) == 403, path
 
                 async with http.ws_connect(f"{ws_url}?width=140&height=40") as ws:
-                    screen = await _first_screen(ws, "no letters yet")
-                    # The annotation app itself, on the store given, for the annotator given.
-                    assert f"{db} · {ANNOTATOR}" in screen
+                    # The annotation app itself, on the store given, for the annotator given
+                    # (the header's label comes a frame after the first screen).
+                    await _screen_showing(ws, "no letters yet", f"{db} · {ANNOTATOR}")
                     # One writer at a time: a second tab is refused, not left blank at the lock.
                     assert await _ws_status(http, f"{ws_url}?width=80&height=24") == 409
                     session_processes.extend(_children(proc.pid))
@@ -167,7 +167,13 @@ def test_serve_answers_only_with_the_token_and_runs_the_app(tmp_path):
                         last = await asyncio.wait_for(ws.receive(), timeout=60)
                     assert last.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
 
-        asyncio.run(browse())
+        try:
+            asyncio.run(browse())
+        except BaseException:
+            proc.kill()
+            out, err = proc.communicate()
+            print(f"imrgold serve printed:\n{out}\n{err}")  # shown by pytest with the failure
+            raise
         # The app quits once it has loaded the drug lexicon it started building (a cold cache
         # here): the server waits for it rather than kill it mid-save.
         assert proc.wait(timeout=120) == 0
@@ -175,9 +181,7 @@ def test_serve_answers_only_with_the_token_and_runs_the_app(tmp_path):
         watchdog.cancel()
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        proc.communicate()
     assert not [pid for pid in session_processes if _running(pid)]
     # The session's app let go of the store: a writer can open it now.
     Store.open(db, annotator="after").close()
