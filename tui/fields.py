@@ -109,7 +109,9 @@ LABELS = {
     "patient.sex": "patient sex",
     "diagnosis_codes": "ICD-10-CM codes",
 }
-NO_CODE = "—"
+EMPTY = "—"
+"""How every table of the interface shows a value that is empty (None, "", an empty list)."""
+NO_CODE = EMPTY
 """How a diagnosis without an ICD-10-CM code shows among the codes (and may be typed)."""
 
 

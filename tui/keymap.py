@@ -41,15 +41,17 @@ class KeySpec:
 def _classes() -> list[tuple[str, type]]:
     # Imported here: the keymap is read before the app (and `imrgold keys` needs no app).
     from imrgold.tui.app import ImrGoldApp
-    from imrgold.tui.review_adjudicate import AdjudicateScreen
-    from imrgold.tui.review_app import DoneScreen, ReviewApp
-    from imrgold.tui.review_screen import ReviewScreen
+    from imrgold.tui.review_app import ReviewApp
+    from imrgold.tui.screens.adjudicate import AdjudicateScreen
     from imrgold.tui.screens.annotate import AnnotateScreen
     from imrgold.tui.screens.choice_menu import ChoiceMenu
     from imrgold.tui.screens.comment import CommentScreen
     from imrgold.tui.screens.confirm import ConfirmScreen, StrictConfirmScreen
     from imrgold.tui.screens.help import HelpScreen
+    from imrgold.tui.screens.qa_screen import QAScreen
     from imrgold.tui.screens.queue import QueueScreen
+    from imrgold.tui.screens.review import ReviewScreen
+    from imrgold.tui.screens.review_done import DoneScreen
     from imrgold.tui.widgets.field_editor import FieldEditor, RowInput, RowTextArea
     from imrgold.tui.widgets.find_bar import FindBar
     from imrgold.tui.widgets.letter_view import LetterView
@@ -73,6 +75,7 @@ def _classes() -> list[tuple[str, type]]:
         ("comment", CommentScreen),
         ("help", HelpScreen),
         ("review", ReviewApp),
+        ("review, adjudication", QAScreen),
         ("review", ReviewScreen),
         ("review: done", DoneScreen),
         ("adjudication", AdjudicateScreen),

@@ -1,24 +1,36 @@
 """`imrgold review`: the QA pass and the adjudication queue, one letter after another.
 
 A separate App from the annotation interface: a reviewer walks a fixed list of tasks (review
-someone else's record, or adjudicate a letter whose versions differ) and nothing else.  Store
-calls are small (one journaled commit each), so they run on the event loop; the reviewer waits
-for a save they asked for, never for anything else.
+someone else's record, or adjudicate a letter whose versions differ) and nothing else.  The
+screens look and answer keys as the annotate screen does (`tui/screens/qa_screen.py`).
+
+The store is touched only in thread workers, under one lock: the next letter is read while
+the reviewer works on this one, and a finished letter is written while they go on to the
+next, so a letter's screen opens at once and keys typed ahead are not lost.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from rich.text import Text
-from textual.app import App, ComposeResult
+from textual import work
+from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.worker import Worker, WorkerFailed
 
 from imrgold.core.models import Span
 from imrgold.store import qa
+from imrgold.tui.keymap import load_keymap
+from imrgold.tui.review_rows import Provenance, provenance, value_spans
+from imrgold.tui.screens.adjudicate import AdjudicateScreen
+from imrgold.tui.screens.help import HelpScreen
+from imrgold.tui.screens.qa_screen import QAScreen, Save
+from imrgold.tui.screens.review import ReviewScreen
+from imrgold.tui.screens.review_done import DoneScreen
+from imrgold.tui.screens.review_wait import WaitScreen
 
 
 @dataclass(frozen=True)
@@ -49,109 +61,222 @@ def plan(
     return tasks
 
 
-class DoneScreen(Screen[None]):
-    BINDINGS = [Binding("q,escape,enter", "app.quit", "Quit", id="review.done_quit")]
+@dataclass(frozen=True)
+class Loaded:
+    """What a task's screen needs, read from the store; ``gone`` says why there is none."""
 
-    def __init__(self, outcomes: list[tuple[str, str, str]]) -> None:
-        super().__init__()
-        self.outcomes = outcomes
+    name: str
+    status: str = ""
+    text: str = ""
+    review: qa.ReviewSession | None = None
+    adjudication: qa.AdjudicationSession | None = None
+    origins: dict[str, Provenance] | None = None
+    spans: dict[str, list[Span]] | None = None
+    gone: str | None = None
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        if not self.outcomes:
-            body = "Nothing to review or adjudicate."
-        else:
-            lines = [f"{kind:<10} {name:<40} -> {outcome}" for kind, name, outcome in self.outcomes]
-            body = "Done.\n\n" + "\n".join(lines)
-        # Text, not markup: a letter's file name may hold brackets ("letter [copy].pdf").
-        yield Static(Text(body), id="review-done")
-        yield Footer()
+
+def load_task(store: Any, task: Task, reviewer: str) -> Loaded:
+    """Everything a task's screen shows (called from a worker)."""
+    lid = task.letter_id
+    summary = store.summary(lid)
+    text = store.get_letter(lid).text
+    if task.kind == "adjudicate":
+        session = qa.AdjudicationSession.start(lid, store.gold_versions(lid))
+        return Loaded(summary.name, summary.status, text, adjudication=session)
+    record = store.get_gold(lid, annotator=task.annotator) if task.annotator else None
+    if record is None or task.annotator is None:
+        return Loaded(summary.name, gone="skipped: the version to review is gone")
+    review = qa.ReviewSession.start(record, task.annotator, reviewer)
+    draft = store.get_draft(lid, annotator=task.annotator)
+    machine = store.get_proposal(lid)
+    # Where the annotator's values came from (their draft's spans, while it holds the value),
+    # else where the letter says them.
+    source = draft or machine
+    spans = {}
+    for path, value in review.original.items():
+        field = source.fields.get(path) if source is not None else None
+        kept = list(field.spans) if field is not None and field.value == value else []
+        spans[path] = kept or value_spans(text, value)
+    return Loaded(
+        summary.name,
+        summary.status,
+        text,
+        review=review,
+        origins=provenance(review.original, draft, machine),
+        spans=spans,
+    )
+
+
+SAVING = "saving…"
 
 
 class ReviewApp(App[None]):
     """``outcomes`` lists ``(kind, letter name, outcome)`` for the tasks walked."""
 
-    CSS_PATH = "review.tcss"
+    CSS_PATH = [
+        "app.tcss",
+        # The annotate screen's panes, title bar and status line: the review screens use them,
+        # so the two look alike from one statement of the look.
+        "screens/annotate.tcss",
+        "screens/qa_screen.tcss",
+        "screens/review.tcss",
+        "screens/adjudicate.tcss",
+    ]
     TITLE = "imrgold review"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, id="review.quit")]
+    BINDINGS = [
+        Binding("f1,question_mark", "help", "Help", id="review.help"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="review.quit"),
+    ]
 
-    def __init__(self, store: Any, reviewer: str, tasks: list[Task]) -> None:
+    def __init__(
+        self, store: Any, reviewer: str, tasks: list[Task], *, keymap: dict | None = None
+    ) -> None:
         super().__init__()
         self.store = store
+        self.store_lock = threading.Lock()
         self.reviewer = reviewer
         self.task_list = list(tasks)
         self.task_index = -1
-        self.outcomes: list[tuple[str, str, str]] = []
+        if keymap is None:
+            self._user_keymap, self._keymap_problems = load_keymap()
+        else:
+            self._user_keymap, self._keymap_problems = dict(keymap), []
+        self._loaded: dict[int, Loaded | Exception] = {}
+        self._loading: set[int] = set()
+        self._outcomes: dict[int, tuple[str, str, str]] = {}
+        self._saves: list[Worker] = []
+
+    @property
+    def outcomes(self) -> list[tuple[str, str, str]]:
+        return [self._outcomes[i] for i in sorted(self._outcomes)]
 
     def on_mount(self) -> None:
-        from imrgold.tui.keymap import load_keymap
-
-        keymap, problems = load_keymap()
-        self.set_keymap(keymap)
-        for problem in problems:
+        self.set_keymap(self._user_keymap)
+        for problem in self._keymap_problems:
             self.notify(problem, title="keymap", severity="warning", markup=False)
         self.sub_title = f"reviewer: {self.reviewer}"
-        self.next_task()
+        self.push_screen(WaitScreen())
+        self._go(0)
 
     # -- tasks --------------------------------------------------------------------------------
 
-    def _letter_name(self, letter_id: str) -> str:
-        return self.store.summary(letter_id).name
-
-    def next_task(self) -> None:
-        self.task_index += 1
-        if self.task_index >= len(self.task_list):
-            self.push_screen(DoneScreen(self.outcomes))
-            return
-        task = self.task_list[self.task_index]
-        name = self._letter_name(task.letter_id)
-        position = f"{self.task_index + 1}/{len(self.task_list)} {name}"
-        text = self.store.get_letter(task.letter_id).text
-        if task.kind == "review":
-            from imrgold.tui.review_screen import ReviewScreen
-
-            record = self.store.get_gold(task.letter_id, annotator=task.annotator)
-            if record is None or task.annotator is None:
-                self._done(task, "skipped: the version to review is gone")
-                return
-            review = qa.ReviewSession.start(record, task.annotator, self.reviewer)
-            spans, sources = self._provenance(task)
-            screen: Screen = ReviewScreen(review, text, spans, position, sources)
+    def _go(self, index: int) -> None:
+        """Show task ``index`` (the done screen past the last) as soon as it is read."""
+        self.task_index = index
+        if index >= len(self.task_list):
+            self._replace(DoneScreen(self.outcomes))
+        elif index in self._loaded:
+            self._show(index)
         else:
-            from imrgold.tui.review_adjudicate import AdjudicateScreen
+            self._fetch(index)
+            if not isinstance(self.screen, WaitScreen):
+                self.push_screen(WaitScreen())
 
-            adjudication = qa.AdjudicationSession.start(
-                task.letter_id, self.store.gold_versions(task.letter_id)
+    def _fetch(self, index: int) -> None:
+        if index < len(self.task_list) and index not in self._loaded.keys() | self._loading:
+            self._loading.add(index)
+            self._load(index)
+
+    @work(thread=True, group="load")
+    def _load(self, index: int) -> None:
+        try:
+            with self.store_lock:
+                loaded: Loaded | Exception = load_task(
+                    self.store, self.task_list[index], self.reviewer
+                )
+        except Exception as err:  # a damaged letter: said on screen, the session goes on
+            loaded = err
+        self.call_from_thread(self._arrived, index, loaded)
+
+    def _arrived(self, index: int, loaded: Loaded | Exception) -> None:
+        self._loading.discard(index)
+        self._loaded[index] = loaded
+        if index == self.task_index and isinstance(self.screen, WaitScreen):
+            self._show(index)
+
+    def _show(self, index: int) -> None:
+        task, loaded = self.task_list[index], self._loaded.pop(index)
+        if isinstance(loaded, Exception):
+            self.notify(f"cannot open the letter: {loaded}", severity="error", markup=False)
+            self._outcomes[index] = (task.kind, task.letter_id[:12], f"skipped: {loaded}")
+            self._go(index + 1)
+            return
+        if loaded.gone:
+            self._outcomes[index] = (task.kind, loaded.name, loaded.gone)
+            self._go(index + 1)
+            return
+        position = (index + 1, len(self.task_list))
+        screen: QAScreen
+        if loaded.review is not None:
+            screen = ReviewScreen(
+                loaded.review,
+                name=loaded.name,
+                status=loaded.status,
+                text=loaded.text,
+                position=position,
+                origins=loaded.origins or {},
+                spans=loaded.spans or {},
             )
-            screen = AdjudicateScreen(adjudication, text, position)
-        self.push_screen(screen, callback=lambda outcome: self._done(task, outcome))
+        else:
+            assert loaded.adjudication is not None
+            screen = AdjudicateScreen(
+                loaded.adjudication,
+                name=loaded.name,
+                text=loaded.text,
+                position=position,
+                adjudicator=self.reviewer,
+            )
+        self._replace(screen, lambda result: self._done(index, loaded.name, result))
+        self._fetch(index + 1)  # read while this one is worked on
 
-    def _done(self, task: Task, outcome: str | None) -> None:
-        self.outcomes.append((task.kind, self._letter_name(task.letter_id), outcome or "skipped"))
-        self.next_task()
+    def _replace(self, screen: Screen, callback: Any = None) -> None:
+        """Show ``screen`` in the waiting screen's place; the keys it kept go to it, in order."""
+        held = []
+        if isinstance(self.screen, WaitScreen):
+            held = self.screen.held
+            self.pop_screen()
+        self.push_screen(screen, callback=callback)
+        for key in held:
+            self.post_message(key)
 
-    def _provenance(self, task: Task) -> tuple[dict[str, list[Span]], dict[str, str]]:
-        """Where the annotator's values came from (their draft's spans), and which of them they
-        typed rather than accepted from the machine."""
-        draft = self.store.get_draft(task.letter_id, annotator=task.annotator)
-        draft = draft or self.store.get_proposal(task.letter_id)
-        if draft is None:
-            return {}, {}
-        spans = {p: list(f.spans) for p, f in draft.fields.items() if f.spans}
-        sources = {
-            p: "typed" if f.source == "human" else "machine" for p, f in draft.fields.items()
-        }
-        return spans, sources
+    def _done(self, index: int, name: str, result: Save | None) -> None:
+        kind = self.task_list[index].kind
+        if result is None:
+            self._outcomes[index] = (kind, name, "skipped")
+        else:
+            self._outcomes[index] = (kind, name, SAVING)
+            self._saves.append(self._save(index, result))
+        self._go(index + 1)
 
-    # -- saving (called by the screens) -------------------------------------------------------
+    @work(thread=True, group="save")
+    def _save(self, index: int, save: Save) -> None:
+        kind, name, _ = self._outcomes[index]
+        try:
+            with self.store_lock:
+                outcome = save.run(self.store)
+        except Exception as err:  # the store refused: the letter stays as it was, and it is said
+            self.call_from_thread(
+                self.notify, f"{name} not saved: {err}", severity="error", markup=False
+            )
+            outcome = f"not saved: {err}"
+        self.call_from_thread(self._saved, index, (kind, name, outcome))
 
-    def finish_review(self, session: qa.ReviewSession) -> str:
-        return qa.finish_review(self.store, session)
+    def _saved(self, index: int, outcome: tuple[str, str, str]) -> None:
+        self._outcomes[index] = outcome
+        if isinstance(self.screen, DoneScreen):
+            self.screen.show(self.outcomes)
 
-    def flag(self, session: qa.ReviewSession, comment: str) -> str:
-        self.store.set_status(session.letter_id, "flagged", f"{self.reviewer}: {comment}")
-        return "flagged"
+    # -- keys ---------------------------------------------------------------------------------
 
-    def finish_adjudication(self, session: qa.AdjudicationSession) -> str:
-        qa.finish_adjudication(self.store, session, self.reviewer)
-        return "reviewed (adjudicated)"
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    async def action_quit(self) -> None:
+        # Letters finished are written before the store is closed.
+        for worker in self._saves:
+            try:
+                await worker.wait()
+            except WorkerFailed as err:  # _save reports its own errors; this is a bug
+                self.log.error(f"save failed: {err!r}")
+        self.exit()

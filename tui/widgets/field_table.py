@@ -11,7 +11,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.message import Message
 
-from imrgold.tui.fields import Row, confidence_percent
+from imrgold.tui.fields import EMPTY, Row, confidence_percent
 from imrgold.tui.widgets.line_list import LineList
 
 STATE_MARKS = {"machine": "·", "confirmed": "✓", "corrected": "✎"}
@@ -25,11 +25,16 @@ def confidence_badge(confidence: float) -> str:
     return f"!{confidence_percent(confidence)}"
 
 
+def state_mark(state: str) -> Text:
+    """A row's state as a mark in the state column: unchecked, confirmed, corrected."""
+    style = {"confirmed": "green", "corrected": "cyan"}.get(state, "dim")
+    return Text(STATE_MARKS.get(state, "?").center(STATE_WIDTH - 1), style=style)
+
+
 def state_cell(row: Row, low_style: Style) -> Text:
     if row.low:
         return Text(confidence_badge(row.confidence).ljust(STATE_WIDTH - 1), style=low_style)
-    style = {"confirmed": "green", "corrected": "cyan"}.get(row.state, "dim")
-    return Text(STATE_MARKS.get(row.state, "?").center(STATE_WIDTH - 1), style=style)
+    return state_mark(row.state)
 
 
 def row_line(row: Row, width: int, low_style: Style) -> Text:
@@ -40,7 +45,7 @@ def row_line(row: Row, width: int, low_style: Style) -> Text:
     line.append(" " + label, style="bold" if row.low else "")
     room = max(1, width - STATE_WIDTH - FIELD_WIDTH - 2)
     if not row.text:
-        line.append("—", style="dim")
+        line.append(EMPTY, style="dim")
     else:
         value = row.text if len(row.text) <= room else row.text[: room - 1] + "…"
         line.append(value, style="bold" if row.low else "")

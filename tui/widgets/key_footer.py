@@ -38,6 +38,8 @@ class KeyFooter(Static):
         self.call_after_refresh(self.bindings_changed, self.screen)
 
     def bindings_changed(self, screen: Screen) -> None:
+        if not self.is_attached:  # its screen was closed before this call came round
+            return
         key_style = self.get_component_rich_style("key-footer--key")
         description_style = self.get_component_rich_style("key-footer--description")
         text = Text(no_wrap=True, overflow="ellipsis")
