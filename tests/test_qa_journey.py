@@ -18,6 +18,7 @@ from imrgold.core.reading import read_letter
 from imrgold.store.store import Store
 from imrgold.tui.review_app import ReviewApp, plan
 from tests.store_helpers import isolate
+from tests.test_review import settle
 
 LETTERS = Path(__file__).resolve().parent.parent / "fixtures" / "letters"
 
@@ -138,22 +139,22 @@ async def test_two_annotators_merge_agree_adjudicate_export(tmp_path, capsys):
         assert [t.letter_id for t in tasks] == [ids[1], ids[2]]
         app = ReviewApp(store, "carol", tasks)
         async with app.run_test(size=(160, 50)) as pilot:
-            await pilot.pause()
+            await settle(pilot)
             screen = app.screen
             assert [r.path for r in screen.session.rows] == ["priority"]
             await pilot.press("ctrl+s")  # nothing chosen yet: refused
-            await pilot.pause()
+            await settle(pilot)
             assert app.screen is screen
             await pilot.press("2")  # bob's priority
             await pilot.press("ctrl+s")
-            await pilot.pause()
+            await settle(pilot)
             screen = app.screen
             assert screen.session.letter_id == ids[2]
             assert [r.path for r in screen.session.rows] == ["patient.sex", "items.0.decision"]
             await pilot.press("1")  # alice's sex
             await pilot.press("2")  # bob's decision
             await pilot.press("ctrl+s")
-            await pilot.pause()
+            await settle(pilot)
         assert [o[2] for o in app.outcomes] == ["reviewed (adjudicated)"] * 2
         assert store.status(ids[1]) == store.status(ids[2]) == "reviewed"
         assert store.final_annotator(ids[2]) == "carol"
