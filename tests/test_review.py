@@ -8,9 +8,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from rich.text import Text
 
 from imrgold.cli.main import main
 from imrgold.core.extract import extract
+from imrgold.core.models import Proposal, flatten
 from imrgold.core.reading import read_letter
 from imrgold.store import qa
 from imrgold.store.store import Store
@@ -18,11 +20,13 @@ from imrgold.tui import fields
 from imrgold.tui.editing import Draft
 from imrgold.tui.keymap import keymap_path
 from imrgold.tui.review_app import ReviewApp, Task, plan
+from imrgold.tui.review_rows import Provenance, provenance, voucher
 from imrgold.tui.screens.adjudicate import AdjudicateScreen
 from imrgold.tui.screens.help import HelpScreen
 from imrgold.tui.screens.review import ReviewScreen
 from imrgold.tui.screens.review_done import DoneScreen
 from imrgold.tui.screens.review_wait import WaitScreen
+from imrgold.tui.widgets.cell_table import MIN_FILL, Column, column_widths, fit
 from imrgold.tui.widgets.key_footer import KeyFooter
 from imrgold.tui.widgets.status_line import StatusLine
 from tests.store_helpers import isolate
@@ -478,7 +482,12 @@ async def test_keys_typed_while_the_next_letter_opens_go_to_it(tmp_path):
             await pilot.press("a", "a", "ctrl+g", "b", "b", "ctrl+g")
             assert isinstance(app.screen, WaitScreen)
             assert [k.key for k in app.screen.held] == ["b", "b", "ctrl+g"]
+            # A dialog over the waiting screen (the palette, say): the letter waits for it.
+            await app.push_screen(HelpScreen(app.screen))
             slow.release.set()
+            await settle(pilot)
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press("escape")
             await settle(pilot)
             assert isinstance(app.screen, DoneScreen)
         assert store.get_gold(ids[0]) == store.gold_versions(ids[0])["alice"]
@@ -552,3 +561,45 @@ async def test_review_keys_are_listed_remappable_and_in_the_footer(tmp_path, cap
             await settle(pilot)
             assert isinstance(app.screen, DoneScreen)
         assert store.status(lid) == "reviewed"
+
+
+# -- the pure parts: provenance and column widths ----------------------------------------------
+
+
+def test_provenance_reads_the_draft_kept_with_the_gold_record():
+    _, proposal = _letter_with(2)
+    draft = Draft(proposal)
+    draft.confirm("case_number")
+    draft.set_value(
+        "priority", "expedited" if proposal.get("priority").value != "expedited" else "standard"
+    )
+    draft.confirm("diagnoses", 0)
+    draft.confirm("decision_date")
+    values = flatten(draft.proposal.to_record())
+    values["decision_date"] = "1999-01-01"  # edited after the draft was kept
+    found = provenance(values, draft.proposal, proposal)
+    n = len(proposal.get("diagnoses").value)
+    assert found["case_number"] == Provenance("confirmed")
+    assert found["priority"] == Provenance("corrected")
+    assert found["diagnoses"] == Provenance("confirmed", 1, n) and found["diagnoses"].partly
+    assert found["date_of_injury"] == Provenance("machine")
+    assert found["decision_date"] == Provenance("corrected")
+    # No draft at all (a version put in whole): the machine's values confirmed, others written.
+    whole = provenance(values, Proposal.from_record(draft.proposal.to_record()), proposal)
+    assert whole["case_number"] == Provenance("confirmed")
+    assert whole["priority"] == whole["decision_date"] == Provenance("corrected")
+    assert provenance(values, None, None)["case_number"] == Provenance("corrected")
+    assert voucher(found["diagnoses"], "alice", None, "carol") == (f"alice 1/{n}", "person")
+    assert voucher(found["date_of_injury"], "alice", None, "carol") == ("machine", "machine")
+    assert voucher(found["date_of_injury"], "alice", "corrected", "carol") == ("carol ✎", "person")
+
+
+def test_sized_columns_are_never_cut_and_fill_columns_share_the_rest():
+    columns = [Column("field", cap=16), Column("1 alice", fill=1), Column("2 bob", fill=1),
+               Column("chosen")]  # fmt: skip
+    rows = [[Text("patient age"), Text("x" * 50), Text("y" * 50), Text("✎ a-long-adjudicator")]]
+    widths = column_widths(columns, rows, 60)
+    assert widths[0] == len("patient age") and widths[3] == len("✎ a-long-adjudicator")
+    assert widths[1] == widths[2] == (60 - 1 - 3 - widths[0] - widths[3]) // 2
+    assert column_widths(columns, rows, 20)[1] == MIN_FILL  # too narrow: the table scrolls
+    assert fit(Text("abcdef"), 4).plain == "abc…" and fit(Text("ab"), 4).plain == "ab  "

@@ -191,8 +191,15 @@ class ReviewApp(App[None]):
     def _arrived(self, index: int, loaded: Loaded | Exception) -> None:
         self._loading.discard(index)
         self._loaded[index] = loaded
-        if index == self.task_index and isinstance(self.screen, WaitScreen):
-            self._show(index)
+        self._show_if_waiting()
+
+    def on_wait_screen_resumed(self, message: WaitScreen.Resumed) -> None:
+        self._show_if_waiting()
+
+    def _show_if_waiting(self) -> None:
+        # Not under a dialog (the command palette): the letter is shown once it closes.
+        if isinstance(self.screen, WaitScreen) and self.task_index in self._loaded:
+            self._show(self.task_index)
 
     def _show(self, index: int) -> None:
         task, loaded = self.task_list[index], self._loaded.pop(index)
