@@ -15,6 +15,7 @@ from imrgold.core.extract import extract
 from imrgold.core.models import Proposal, flatten
 from imrgold.core.reading import read_letter
 from imrgold.store import qa
+from imrgold.store.errors import StoreError
 from imrgold.store.store import Store
 from imrgold.tui import fields
 from imrgold.tui.editing import Draft
@@ -492,6 +493,37 @@ async def test_keys_typed_while_the_next_letter_opens_go_to_it(tmp_path):
             assert isinstance(app.screen, DoneScreen)
         assert store.get_gold(ids[0]) == store.gold_versions(ids[0])["alice"]
         assert store.get_gold(ids[1]) == store.gold_versions(ids[1])["bob"]
+
+
+class RefusingStore:
+    """The store, refusing to write a final record (a full disk, say)."""
+
+    def __init__(self, store) -> None:
+        self._store = store
+
+    def set_final(self, *args, **kwargs):
+        raise StoreError("no space left on the device")
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)
+
+
+async def test_a_save_the_store_refuses_is_said_and_the_session_goes_on(tmp_path):
+    path = tmp_path / "s.json"
+    ids = _store(path, 2)
+    with Store.open(path, annotator="carol") as store:
+        app = ReviewApp(RefusingStore(store), "carol", plan(store, "carol"))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("ctrl+b", "ctrl+g")
+            await settle(pilot)
+            assert isinstance(app.screen, ReviewScreen)  # the second letter
+            await pilot.press("ctrl+n")
+            await settle(pilot)
+            done = str(app.screen.query_one("#review-done").render())
+            assert "not saved: no space left on the device" in done
+        assert [o[2] for o in app.outcomes] == ["not saved: no space left on the device", "skipped"]
+        assert [store.status(i) for i in ids] == ["gold", "gold"]
 
 
 class ThreadWatch:
