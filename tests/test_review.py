@@ -526,6 +526,42 @@ async def test_a_save_the_store_refuses_is_said_and_the_session_goes_on(tmp_path
         assert [store.status(i) for i in ids] == ["gold", "gold"]
 
 
+async def test_quitting_waits_for_the_letter_being_saved(tmp_path):
+    """Ctrl+Q straight after Ctrl+G: the store is closed only once the letter is written."""
+    path = tmp_path / "s.json"
+    ids = _store(path, 2)
+    quitting = threading.Event()
+
+    class GatedStore(RefusingStore):
+        def set_final(self, *args, **kwargs):
+            assert quitting.wait(30)  # still writing when the reviewer quits
+            return self._store.set_final(*args, **kwargs)
+
+    with Store.open(path, annotator="carol") as store:
+        app = ReviewApp(GatedStore(store), "carol", plan(store, "carol"))
+        quit_ = app.action_quit
+
+        async def quit_and_say_so() -> None:
+            quitting.set()
+            await quit_()
+
+        app.action_quit = quit_and_say_so  # type: ignore[method-assign]
+        exit_ = app.exit
+        at_exit = []
+
+        def exit_noting_the_status(*args, **kwargs) -> None:
+            at_exit.append(store.status(ids[0]))
+            exit_(*args, **kwargs)
+
+        app.exit = exit_noting_the_status  # type: ignore[method-assign]
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("ctrl+b", "ctrl+g", "ctrl+q")
+        assert at_exit[0] == "reviewed"
+        assert app.outcomes == [("review", store.summary(ids[0]).name, "reviewed")]
+        assert store.status(ids[0]) == "reviewed"
+
+
 class ThreadWatch:
     """The store, noting every call made on the thread that runs the event loop."""
 

@@ -19,7 +19,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.worker import Worker, WorkerFailed
+from textual.worker import WorkerFailed
 
 from imrgold.core.models import Span
 from imrgold.store import qa
@@ -144,7 +144,6 @@ class ReviewApp(App[None]):
         self._loaded: dict[int, Loaded | Exception] = {}
         self._loading: set[int] = set()
         self._outcomes: dict[int, tuple[str, str, str]] = {}
-        self._saves: list[Worker] = []
 
     @property
     def outcomes(self) -> list[tuple[str, str, str]]:
@@ -252,7 +251,7 @@ class ReviewApp(App[None]):
             self._outcomes[index] = (kind, name, "skipped")
         else:
             self._outcomes[index] = (kind, name, SAVING)
-            self._saves.append(self._save(index, result))
+            self._save(index, result)
         self._go(index + 1)
 
     @work(thread=True, group="save")
@@ -280,10 +279,10 @@ class ReviewApp(App[None]):
             self.push_screen(HelpScreen(self.screen))
 
     async def action_quit(self) -> None:
-        # Letters finished are written before the store is closed.
-        for worker in self._saves:
-            try:
-                await worker.wait()
-            except WorkerFailed as err:  # _save reports its own errors; this is a bug
-                self.log.error(f"save failed: {err!r}")
+        # Letters finished are written, and letters being read are read, before the store is
+        # closed.
+        try:
+            await self.workers.wait_for_complete()
+        except WorkerFailed as err:  # the workers report their own errors; this is a bug
+            self.log.error(f"a worker failed: {err!r}")
         self.exit()
