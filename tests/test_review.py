@@ -452,11 +452,22 @@ async def test_review_and_adjudication_in_bursts_of_keys(tmp_path, size):
         assert all(store.status(i) == "reviewed" for i in [*ids, *_more])
 
 
-class SlowStore:
+class StoreProxy:
+    """The store as the app sees it, with a method or two changed by a test."""
+
+    def __init__(self, store) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)
+
+
+class SlowStore(StoreProxy):
     """The store, with the reading of one letter held until the test lets it go."""
 
     def __init__(self, store, slow_id: str) -> None:
-        self._store, self._slow_id = store, slow_id
+        super().__init__(store)
+        self._slow_id = slow_id
         self.reading, self.release = threading.Event(), threading.Event()
 
     def get_letter(self, letter_id: str):
@@ -464,9 +475,6 @@ class SlowStore:
             self.reading.set()
             assert self.release.wait(30)
         return self._store.get_letter(letter_id)
-
-    def __getattr__(self, name: str):
-        return getattr(self._store, name)
 
 
 async def test_keys_typed_while_the_next_letter_opens_go_to_it(tmp_path):
@@ -495,17 +503,11 @@ async def test_keys_typed_while_the_next_letter_opens_go_to_it(tmp_path):
         assert store.get_gold(ids[1]) == store.gold_versions(ids[1])["bob"]
 
 
-class RefusingStore:
+class RefusingStore(StoreProxy):
     """The store, refusing to write a final record (a full disk, say)."""
-
-    def __init__(self, store) -> None:
-        self._store = store
 
     def set_final(self, *args, **kwargs):
         raise StoreError("no space left on the device")
-
-    def __getattr__(self, name: str):
-        return getattr(self._store, name)
 
 
 async def test_a_save_the_store_refuses_is_said_and_the_session_goes_on(tmp_path):
@@ -532,7 +534,7 @@ async def test_quitting_waits_for_the_letter_being_saved(tmp_path):
     ids = _store(path, 2)
     quitting = threading.Event()
 
-    class GatedStore(RefusingStore):
+    class GatedStore(StoreProxy):
         def set_final(self, *args, **kwargs):
             assert quitting.wait(30)  # still writing when the reviewer quits
             return self._store.set_final(*args, **kwargs)
@@ -562,11 +564,11 @@ async def test_quitting_waits_for_the_letter_being_saved(tmp_path):
         assert store.status(ids[0]) == "reviewed"
 
 
-class ThreadWatch:
+class ThreadWatch(StoreProxy):
     """The store, noting every call made on the thread that runs the event loop."""
 
     def __init__(self, store) -> None:
-        self._store = store
+        super().__init__(store)
         self.on_loop: list[str] = []
 
     def __getattr__(self, name: str):
