@@ -168,7 +168,7 @@ async def test_assign_annotate_merge_agreement_adjudicate(source, tmp_path, caps
         app = ReviewApp(store, "carol", tasks)
         async with app.run_test(size=(160, 50)) as pilot:
             for _ in tasks:
-                await pilot.pause()
+                await settle(pilot)
                 session = app.screen.session
                 paths = [r.path for r in session.rows]
                 if session.letter_id == shared["ann1", "ann2"]:
@@ -177,7 +177,7 @@ async def test_assign_annotate_merge_agreement_adjudicate(source, tmp_path, caps
                     assert paths == [item_path(0, "decision")]
                 await pilot.press("1")  # the first annotator's value (ann1, resp. ann2)
                 await pilot.press("ctrl+s")
-                await pilot.pause()
+                await settle(pilot)
         assert [o[2] for o in app.outcomes] == ["reviewed (adjudicated)"] * 2
         final = store.get_gold(shared["ann1", "ann2"])
         assert final.case_number == "CM99-0000001"

@@ -18,7 +18,7 @@ from imrgold.core.reading import read_letter
 from imrgold.store.store import Store
 from imrgold.tui.review_app import ReviewApp, plan
 from tests.store_helpers import isolate
-from tests.test_review import settle
+from tests.test_tui import settle
 
 LETTERS = Path(__file__).resolve().parent.parent / "fixtures" / "letters"
 

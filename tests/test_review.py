@@ -31,6 +31,7 @@ from imrgold.tui.widgets.cell_table import MIN_FILL, Column, column_widths, fit
 from imrgold.tui.widgets.key_footer import KeyFooter
 from imrgold.tui.widgets.status_line import StatusLine
 from tests.store_helpers import isolate
+from tests.test_tui import settle
 
 LETTERS = Path(__file__).resolve().parent.parent / "fixtures" / "letters"
 
@@ -38,13 +39,6 @@ LETTERS = Path(__file__).resolve().parent.parent / "fixtures" / "letters"
 @pytest.fixture(autouse=True)
 def _env(tmp_path, monkeypatch):
     isolate(monkeypatch, tmp_path, "IMRGOLD_ANNOTATOR")
-
-
-async def settle(pilot) -> None:
-    """Until the workers (the store's reads and writes) are done and the screen has caught up."""
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 def _store(path: Path, n: int, annotator: str = "alice") -> list[str]:

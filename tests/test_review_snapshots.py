@@ -16,7 +16,7 @@ from imrgold.tui.review_app import ReviewApp, plan
 from imrgold.tui.screens.adjudicate import AdjudicateScreen
 from imrgold.tui.screens.review import ReviewScreen
 from tests.store_helpers import fixture_letters, isolate
-from tests.test_review import settle
+from tests.test_tui import settle
 
 SIZES = [(120, 40), (80, 24)]
 
