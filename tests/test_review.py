@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from rich.text import Text
 
 from imrgold.cli.main import main
@@ -23,7 +24,7 @@ from imrgold.tui.keymap import keymap_path
 from imrgold.tui.review_app import ReviewApp, Task, plan
 from imrgold.tui.review_rows import Provenance, provenance, voucher
 from imrgold.tui.screens.adjudicate import AdjudicateScreen
-from imrgold.tui.screens.help import HelpScreen
+from imrgold.tui.screens.help import HelpScreen, bindings_table
 from imrgold.tui.screens.review import ReviewScreen
 from imrgold.tui.screens.review_done import DoneScreen
 from imrgold.tui.screens.review_wait import WaitScreen
@@ -621,6 +622,12 @@ async def test_review_keys_are_listed_remappable_and_in_the_footer(tmp_path, cap
             assert isinstance(app.screen, ReviewScreen)
             await pilot.press("f1")
             assert isinstance(app.screen, HelpScreen)
+            await pilot.pause()
+            assert "Reviewing a record" in str(app.screen.query_one("#help-workflow").render())
+            console = Console(width=200, record=True)
+            console.print(bindings_table(app.screen_stack[-2]))
+            lines = console.export_text().splitlines()
+            assert next(line for line in lines if "Done+next" in line).split()[0] == "f9"
             await pilot.press("escape", "f9")
             await settle(pilot)
             assert isinstance(app.screen, DoneScreen)

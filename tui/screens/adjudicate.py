@@ -42,6 +42,13 @@ def adjudicated(store: Any, session: AdjudicationSession, adjudicator: str) -> s
 
 
 class AdjudicateScreen(QAScreen):
+    WORKFLOW = """\
+[b]Adjudicating a letter[/b]
+  Each row is a field where the versions differ (or an item only some of them have).
+  1, 2, ... (or a, b) take that version's value and go to the next difference; A, B take it
+  for every difference not chosen yet; e writes your own value when neither is right.
+  Ctrl+G stores the adjudicated record as final; Ctrl+N leaves the letter for later.
+"""
     BINDINGS = [
         *(
             Binding(

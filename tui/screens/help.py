@@ -74,8 +74,12 @@ class HelpScreen(ModalScreen[None]):
             yield Static(f"[b]Keys: {self._underneath.title or 'imrgold'}[/b]", id="help-title")
             yield Static(bindings_table(self._underneath), id="help-keys")
             actions = {a.binding.action for a in self._underneath.active_bindings.values()}
-            if "next_field" in actions:
-                yield Static(WORKFLOW, id="help-workflow")
+            # A screen may say how its own work goes (review, adjudication).
+            workflow = getattr(self._underneath, "WORKFLOW", None)
+            if workflow is None and "next_field" in actions:
+                workflow = WORKFLOW
+            if workflow is not None:
+                yield Static(workflow, id="help-workflow")
             yield Static("[dim]Escape closes this help · Ctrl+P finds any command by name[/]")
 
     async def action_dismiss(self, result=None) -> None:

@@ -46,6 +46,16 @@ def flag_letter(store: Any, letter_id: str, comment: str) -> str:
 
 
 class ReviewScreen(QAScreen):
+    WORKFLOW = """\
+[b]Reviewing a record[/b]
+  Each row is one field of the annotator's record; [b]by[/b] says who vouches for its value:
+  [b]machine[/b] (the annotator never checked it), the annotator (✎: they wrote it; 2/3: they
+  checked two of three diagnoses or drugs), or you once you have given your verdict.
+  Enter (or y) confirms the value and goes to the next field not reviewed; e corrects it.
+  Ctrl+L jumps to the next value the annotator never checked; Ctrl+B confirms the rest.
+  Ctrl+G finishes: all confirmed, the record is final (reviewed); anything corrected, both
+  versions go to adjudication. Ctrl+R flags a record a field-by-field review cannot fix.
+"""
     BINDINGS = [
         Binding(
             "enter,ctrl+o,y",
