@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import WorkerFailed
 
-from imrgold.core.models import Span
+from imrgold.core.models import Proposal, Span
 from imrgold.store import qa
 from imrgold.tui.keymap import load_keymap
 from imrgold.tui.review_rows import Provenance, provenance, value_spans
@@ -75,34 +75,60 @@ class Loaded:
     gone: str | None = None
 
 
-def load_task(store: Any, task: Task, reviewer: str) -> Loaded:
-    """Everything a task's screen shows (called from a worker)."""
+@dataclass(frozen=True)
+class Read:
+    """What the store holds for a task (read under the store lock)."""
+
+    name: str
+    status: str
+    text: str
+    versions: dict[str, Any]
+    draft: Proposal | None = None
+    machine: Proposal | None = None
+
+
+def read_task(store: Any, task: Task) -> Read:
     lid = task.letter_id
     summary = store.summary(lid)
     text = store.get_letter(lid).text
     if task.kind == "adjudicate":
-        session = qa.AdjudicationSession.start(lid, store.gold_versions(lid))
-        return Loaded(summary.name, summary.status, text, adjudication=session)
+        return Read(summary.name, summary.status, text, store.gold_versions(lid))
     record = store.get_gold(lid, annotator=task.annotator) if task.annotator else None
     if record is None or task.annotator is None:
-        return Loaded(summary.name, gone="skipped: the version to review is gone")
-    review = qa.ReviewSession.start(record, task.annotator, reviewer)
-    draft = store.get_draft(lid, annotator=task.annotator)
-    machine = store.get_proposal(lid)
+        return Read(summary.name, summary.status, text, {})
+    return Read(
+        summary.name,
+        summary.status,
+        text,
+        {task.annotator: record},
+        store.get_draft(lid, annotator=task.annotator),
+        store.get_proposal(lid),
+    )
+
+
+def prepare(read: Read, task: Task, reviewer: str) -> Loaded:
+    """A task's screen's data from what the store holds (no store call: outside the lock,
+    since finding values in the letter takes a while)."""
+    if task.kind == "adjudicate":
+        session = qa.AdjudicationSession.start(task.letter_id, read.versions)
+        return Loaded(read.name, read.status, read.text, adjudication=session)
+    if task.annotator is None or task.annotator not in read.versions:
+        return Loaded(read.name, gone="skipped: the version to review is gone")
+    review = qa.ReviewSession.start(read.versions[task.annotator], task.annotator, reviewer)
     # Where the annotator's values came from (their draft's spans, while it holds the value),
     # else where the letter says them.
-    source = draft or machine
+    source = read.draft or read.machine
     spans = {}
     for path, value in review.original.items():
         field = source.fields.get(path) if source is not None else None
         kept = list(field.spans) if field is not None and field.value == value else []
-        spans[path] = kept or value_spans(text, value)
+        spans[path] = kept or value_spans(read.text, value)
     return Loaded(
-        summary.name,
-        summary.status,
-        text,
+        read.name,
+        read.status,
+        read.text,
         review=review,
-        origins=provenance(review.original, draft, machine),
+        origins=provenance(review.original, read.draft, read.machine),
         spans=spans,
     )
 
@@ -179,10 +205,10 @@ class ReviewApp(App[None]):
     @work(thread=True, group="load")
     def _load(self, index: int) -> None:
         try:
+            task = self.task_list[index]
             with self.store_lock:
-                loaded: Loaded | Exception = load_task(
-                    self.store, self.task_list[index], self.reviewer
-                )
+                read = read_task(self.store, task)
+            loaded: Loaded | Exception = prepare(read, task, self.reviewer)
         except Exception as err:  # a damaged letter: said on screen, the session goes on
             loaded = err
         self.call_from_thread(self._arrived, index, loaded)
