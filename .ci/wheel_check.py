@@ -1,4 +1,5 @@
-"""A non-editable install opens the bundled letters (run by .ci/run in a venv of `pip install .`).
+"""A non-editable install opens the bundled letters and the gold conventions (run by .ci/run in
+a venv of `pip install .`).
 
 Run from outside the checkout, so nothing can be imported from the working tree.
 """
@@ -20,11 +21,14 @@ import imrgold  # noqa: E402
 from imrgold.cli.commands.annotate import bundled_letters, ingest_files  # noqa: E402
 from imrgold.store import Store  # noqa: E402
 from imrgold.tui.app import ImrGoldApp  # noqa: E402
+from imrgold.tui.screens.conventions import conventions_path  # noqa: E402
 from imrgold.tui.widgets.queue_table import QueueTable  # noqa: E402
 
 assert "site-packages" in imrgold.__file__, imrgold.__file__
 for bare in ("core", "store", "tui", "cli"):
     assert importlib.util.find_spec(bare) is None, f"a bare '{bare}' package is installed"
+conventions = conventions_path()
+assert "site-packages" in str(conventions) and "## Items" in conventions.read_text(), conventions
 letters = bundled_letters()
 assert len(letters) == 20 and all("site-packages" in str(p) for p in letters), letters[:2]
 

@@ -402,6 +402,16 @@ class LetterSummary(_Strict):
         default=False,
         description="A letter with a gold record whose draft has changed since (not yet gold)",
     )
+    decision_date: dt.date | None = None
+    expected_corrections: float | None = Field(
+        default=None,
+        description="Sum of 1 - confidence over the fields not yet checked (see "
+        "core.progress.expected_corrections); None in a row written before it was kept",
+    )
+    gold_at: dt.datetime | None = Field(
+        default=None, description="When the letter was last marked gold (any annotator)"
+    )
+    has_gold: bool = Field(default=False, description="A gold or final record exists")
 
 
 class Change(_Strict):

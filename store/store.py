@@ -18,7 +18,7 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from tinydb import Query, TinyDB
@@ -34,6 +34,7 @@ from imrgold.core.models import (
     Proposal,
     unflatten,
 )
+from imrgold.core.progress import expected_corrections
 from imrgold.store import history as hist
 from imrgold.store.errors import (
     NotAStore,
@@ -1097,41 +1098,76 @@ def _shard_doc_of(lid: str, rec: TinyDB, seq: int) -> dict[str, Any]:
 
 def _row_of(lid: str, rec: TinyDB) -> dict[str, Any]:
     state = get_one(rec, "state") or {}
-    case_number, n_items, decisions = _view(rec)
+    view = _view(rec)
+    golds = [d["at"] for d in rec.table("gold")]
+    final = get_one(rec, "final")
     return {
         "letter_id": lid,
         "name": state.get("name") or lid,
         "status": state.get("status") or "new",
-        "case_number": case_number,
-        "n_items": n_items,
-        "decisions": decisions,
+        "case_number": view.case_number,
+        "n_items": view.n_items,
+        "decisions": view.decisions,
         "annotator": state.get("annotator"),
         "updated_at": state.get("updated_at"),
         "comment": state.get("comment"),
         "edited": bool(state.get("edited")),
+        "decision_date": view.decision_date,
+        # A gold record stands: nothing is left to correct.
+        "expected_corrections": 0.0 if golds or final else _expected(rec),
+        "gold_at": max(golds) if golds else None,
+        "has_gold": bool(golds or final),
     }
 
 
-def _view(rec: TinyDB) -> tuple[str | None, int, list[str]]:
-    """Case number, item count and decisions of the letter's most settled version."""
+class _View(NamedTuple):
+    case_number: str | None
+    decision_date: str | None
+    n_items: int
+    decisions: list[str]
+
+
+def _view(rec: TinyDB) -> _View:
+    """Case number, decision date, item count and decisions of the letter's most settled
+    version."""
     final = get_one(rec, "final")
     golds = sorted(rec.table("gold"), key=lambda d: d["at"])
     record = final["record"] if final else (golds[-1]["record"] if golds else None)
     if record is not None:
         items = record.get("items", [])
         decisions = [i["decision"] for i in items if i.get("decision")]
-        return record.get("case_number"), len(items), decisions
-    drafts = sorted(rec.table("drafts"), key=lambda d: d["at"])
-    doc = drafts[-1] if drafts else get_one(rec, "proposal")
+        return _View(record.get("case_number"), record.get("decision_date"), len(items), decisions)
+    doc = _working_doc(rec)
     if doc is None:
-        return None, 0, []
+        return _View(None, None, 0, [])
     fields = doc["proposal"].get("fields", {})
     indexes = {int(p.split(".")[1]) for p in fields if p.startswith("items.")}
     n_items = max(indexes) + 1 if indexes else 0
     decisions = [
         v for i in range(n_items) if (v := (fields.get(f"items.{i}.decision") or {}).get("value"))
     ]
-    return (fields.get("case_number") or {}).get("value"), n_items, decisions
+    return _View(
+        (fields.get("case_number") or {}).get("value"),
+        (fields.get("decision_date") or {}).get("value"),
+        n_items,
+        decisions,
+    )
+
+
+def _working_doc(rec: TinyDB) -> dict[str, Any] | None:
+    """The newest draft, else the machine's proposal."""
+    drafts = sorted(rec.table("drafts"), key=lambda d: d["at"])
+    return drafts[-1] if drafts else get_one(rec, "proposal")
+
+
+def _expected(rec: TinyDB) -> float | None:
+    doc = _working_doc(rec)
+    if doc is None:
+        return None
+    try:
+        return expected_corrections(Proposal.model_validate(doc["proposal"]))
+    except ValidationError:
+        return None  # a damaged record is the doctor's to report; the queue row still stands
 
 
 def _pick(doc: dict[str, Any], annotator: str | None) -> dict[str, Any] | None:

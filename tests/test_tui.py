@@ -111,10 +111,14 @@ async def settle(pilot) -> None:
         await pilot.pause()
 
 
-async def open_letter(pilot, row: int = 0) -> AnnotateScreen:
+async def open_letter(pilot, row: int = 0, *, queue_row: int | None = None) -> AnnotateScreen:
+    """Open the store's ``row``-th letter (the queue is in its own order: most doubt first),
+    or the queue's ``queue_row``-th."""
     await settle(pilot)
     table = pilot.app.screen.query_one(QueueTable)
-    table.move_cursor(row=row)
+    if queue_row is None:
+        queue_row = table.letter_ids.index(pilot.app.store.letter_ids()[row])
+    table.move_cursor(row=queue_row)
     await pilot.press("enter")
     await settle(pilot)
     screen = pilot.app.screen
@@ -608,7 +612,7 @@ async def test_next_prev_letter_and_skip_past_gold(store):
     store.mark_gold(store.get_proposal(gold_one))
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_letter(pilot)
+        screen = await open_letter(pilot, queue_row=0)
         order = list(screen.order)
         assert screen.letter_id == order[0]
         await pilot.press("alt+right")

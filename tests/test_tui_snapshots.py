@@ -15,6 +15,7 @@ from imrgold.cli.commands.annotate import bundled_letters, ingest_files
 from imrgold.store import Store
 from imrgold.tui.app import ImrGoldApp
 from imrgold.tui.screens.annotate import AnnotateScreen
+from imrgold.tui.screens.conventions import ConventionsScreen
 from imrgold.tui.widgets.queue_table import QueueTable
 
 SIZES = [(120, 40), (80, 24)]
@@ -26,6 +27,9 @@ class NoLexicon:
 
     def learn(self, alias, name):
         pass
+
+    def read_drugs(self, text):
+        return [text], []
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +47,16 @@ def store(template_db, tmp_path, monkeypatch):
     shutil.copytree(template_db.parent, tmp_path / "db")
     with Store.open(tmp_path / "db" / template_db.name, annotator="tester") as opened:
         yield opened
+
+
+async def _store_order(pilot) -> None:
+    """The queue by status (Order pressed three times): letters all new keep the store's order,
+    so the annotate snapshots show the store's first letter (the cursor stays on its letter
+    when the order changes: Home goes to the first row)."""
+    await pilot.press("o", "o", "o")
+    assert pilot.app.screen.sort_key == "status"
+    await _steady(pilot)
+    await pilot.press("home")
 
 
 async def _steady(pilot) -> None:
@@ -69,6 +83,7 @@ def test_queue_screen(snap_compare, store, size):
 def test_annotate_screen(snap_compare, store, size):
     async def run_before(pilot) -> None:
         await _steady(pilot)
+        await _store_order(pilot)
         await pilot.press("enter")
         await _steady(pilot)
         screen = pilot.app.screen
@@ -88,6 +103,7 @@ def test_a_choice_field_and_its_list(snap_compare, store, size):
 
     async def run_before(pilot) -> None:
         await _steady(pilot)
+        await _store_order(pilot)
         await pilot.press("enter")
         await _steady(pilot)
         screen = pilot.app.screen
@@ -107,11 +123,33 @@ def test_find_in_the_letter(snap_compare, store, size):
 
     async def run_before(pilot) -> None:
         await _steady(pilot)
+        await _store_order(pilot)
         await pilot.press("enter")
         await _steady(pilot)
         assert isinstance(pilot.app.screen, AnnotateScreen)
         await pilot.press("ctrl+f", *"reviewer", "enter", "enter")
         await _steady(pilot)
+
+    app = ImrGoldApp(store, lexicon=NoLexicon(), store_label="test store")
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_conventions_panel(snap_compare, store, size):
+    """F4 on an item's drugs: the gold conventions open at the items' section."""
+
+    async def run_before(pilot) -> None:
+        await _steady(pilot)
+        await _store_order(pilot)
+        await pilot.press("enter")
+        await _steady(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, AnnotateScreen)
+        assert screen.focus_field("items.0.drugs")
+        await pilot.press("f4")
+        await _steady(pilot)
+        assert isinstance(pilot.app.screen, ConventionsScreen)
+        assert pilot.app.screen.heading.startswith("Items")
 
     app = ImrGoldApp(store, lexicon=NoLexicon(), store_label="test store")
     assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -8,6 +8,7 @@ is not thread-safe.
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -23,14 +24,21 @@ from textual.worker import get_current_worker
 from imrgold.core import icd10
 from imrgold.core.calibration import calibrated
 from imrgold.core.models import Letter, LetterSummary, Proposal
+from imrgold.core.queue import matches
 from imrgold.tui import fields
 from imrgold.tui.keymap import load_keymap
 from imrgold.tui.screens.annotate import AnnotateScreen
 from imrgold.tui.screens.confirm import ConfirmScreen
+from imrgold.tui.screens.conventions import ConventionsScreen, conventions_path
 from imrgold.tui.screens.help import HelpScreen
 from imrgold.tui.screens.queue import QueueScreen
 
 Ingest = Callable[[Any, Sequence[Path]], int]
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def extract_or_empty(letter: Letter) -> Proposal:
@@ -48,6 +56,14 @@ class ImrGoldApp(App[None]):
     BINDINGS = [
         # `?` reaches here only when no text field has the focus (an Input types it).
         Binding("f1,question_mark", "help", "Help", id="app.help"),
+        Binding(
+            "f4",
+            "conventions",
+            "Conventions",
+            show=False,
+            tooltip="The gold conventions, at the section of the field you are on",
+            id="app.conventions",
+        ),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
     ]
 
@@ -61,13 +77,16 @@ class ImrGoldApp(App[None]):
         store_label: str = "",
         keymap: Mapping[str, str] | None = None,
         settle_heap: bool = False,
+        clock: Clock = utc_now,
     ) -> None:
         """``settle_heap``: once the queue, the lexicon and the code table are loaded, put what
         they hold out of the garbage collector's sight (`gc.freeze`).  A full collection
         walking those hundreds of thousands of long-lived objects paused the interface for
         50-100 ms in the middle of the walk.  For the annotator's process, not for tests that
-        open many apps in one."""
+        open many apps in one.  ``clock``: what time it is (the session's pace; tests fix it)."""
         super().__init__()
+        self.clock = clock
+        self.session_start = clock()
         self._settle_heap = settle_heap
         if keymap is None:
             loaded, self._keymap_problems = load_keymap()
@@ -83,6 +102,8 @@ class ImrGoldApp(App[None]):
         self._summaries: dict[str, LetterSummary] = {}
         self._drafts: dict[str, Proposal] = {}
         self._changes: dict[str, int] = {}
+        self._texts: dict[str, str] = {}
+        """Letters' texts in lower case, read on the first search in them (texts never change)."""
 
     def on_mount(self) -> None:
         self.set_keymap(self._user_keymap)
@@ -200,7 +221,14 @@ class ImrGoldApp(App[None]):
             self.notify("Store is open read-only: nothing saved", severity="warning")
             return
         self._drafts.pop(proposal.letter_id, None)
-        self._note(proposal.letter_id, status="gold", edited=False)
+        self._note(
+            proposal.letter_id,
+            status="gold",
+            edited=False,
+            has_gold=True,
+            gold_at=self.clock(),
+            expected_corrections=0.0,
+        )
         self._store_call("mark_gold", proposal)
         self._learn_from_gold(proposal)
 
@@ -220,6 +248,46 @@ class ImrGoldApp(App[None]):
                 getattr(self.store, method)(*args)
         except Exception as err:
             self.call_from_thread(self.report_failure, f"{method.replace('_', ' ')} failed", err)
+
+    def search_texts(
+        self,
+        words: Sequence[str],
+        summaries: Iterable[LetterSummary],
+        cancelled: Callable[[], bool],
+    ) -> set[str] | None:
+        """Ids of the letters whose text and summary hold every word (called from a worker);
+        None when cancelled (a newer search replaces this one).  Each text is read once, then
+        kept in lower case: a search over 10,000 letters reads them once (seconds), the next
+        ones only scan memory (under a tenth of a second; `bench/queue_search.py`)."""
+        found = set()
+        for summary in summaries:
+            if cancelled():
+                return None
+            text = self._lowered_text(summary)
+            if text is not None and matches(summary, None, words, text):
+                found.add(summary.letter_id)
+        return found
+
+    def _lowered_text(self, summary: LetterSummary) -> str | None:
+        text = self._texts.get(summary.letter_id)
+        if text is None:
+            try:
+                with self.store_lock:
+                    letter = self.store.get_letter(summary.letter_id)
+            except Exception as err:  # a damaged text: the search goes on without it
+                self.log.error(f"search skipped {summary.name}: {err!r}")
+                return None
+            text = self._texts[summary.letter_id] = letter.text.lower()
+        return text
+
+    @work(thread=True, exclusive=True, group="texts")
+    def warm_texts(self) -> None:
+        """Read the letters' texts for the search before the first word is typed."""
+        worker = get_current_worker()
+        for summary in list(self._summaries.values()):
+            if worker.is_cancelled:
+                return
+            self._lowered_text(summary)
 
     # -- bundled letters for an empty store ------------------------------------------------
 
@@ -376,6 +444,24 @@ class ImrGoldApp(App[None]):
             cast(AnnotateScreen, self.get_screen("annotate")).open_at(order, index, loaded)
         if self.screen is not self.get_screen("annotate"):
             self.push_screen("annotate")
+
+    def queue_order(self) -> list[str]:
+        """Every letter in the queue's current order (unfiltered)."""
+        for screen in self.screen_stack:
+            if isinstance(screen, QueueScreen):
+                return screen.ordered_ids()
+        return list(self._summaries)
+
+    def action_conventions(self) -> None:
+        if isinstance(self.screen, ConventionsScreen):
+            return
+        field = getattr(self.screen, "current_path", None)
+        try:
+            text = conventions_path().read_text(encoding="utf-8")
+        except OSError as err:
+            self.notify(f"conventions not found: {err}", severity="error", markup=False)
+            return
+        self.push_screen(ConventionsScreen(text, field))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

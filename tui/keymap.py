@@ -47,6 +47,7 @@ def _classes() -> list[tuple[str, type]]:
     from imrgold.tui.screens.choice_menu import ChoiceMenu
     from imrgold.tui.screens.comment import CommentScreen
     from imrgold.tui.screens.confirm import ConfirmScreen, StrictConfirmScreen
+    from imrgold.tui.screens.conventions import ConventionsScreen
     from imrgold.tui.screens.help import HelpScreen
     from imrgold.tui.screens.qa_screen import QAScreen
     from imrgold.tui.screens.queue import QueueScreen
@@ -74,6 +75,7 @@ def _classes() -> list[tuple[str, type]]:
         ("question (y only)", StrictConfirmScreen),
         ("comment", CommentScreen),
         ("help", HelpScreen),
+        ("conventions", ConventionsScreen),
         ("review", ReviewApp),
         ("review, adjudication", QAScreen),
         ("review", ReviewScreen),

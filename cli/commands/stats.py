@@ -8,7 +8,10 @@ import json
 from imrgold.cli.common import UserError, db_path
 
 NAME = "stats"
-HELP = "counts by status and annotator, letters per hour, machine accuracy against gold over time"
+HELP = (
+    "counts by status and annotator, letters per hour, the pace and time left, "
+    "machine accuracy against gold over time"
+)
 EXAMPLES = """examples:
   imrgold stats
   imrgold stats --json
@@ -33,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from imrgold.core.progress import progress_text
     from imrgold.store.qa import gather_stats, open_store
 
     path = db_path(args.db)
@@ -42,11 +46,28 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--idle must be a positive number of minutes")
     with open_store(path, read_only=True) as store:
         stats = gather_stats(store, period=args.period, idle_minutes=args.idle)
+        pace = _progress(store.summaries(), args.idle)
     if args.json:
-        print(json.dumps(stats.to_dict(), indent=1))
+        print(json.dumps({**stats.to_dict(), "progress": pace.to_dict()}, indent=1))
     else:
         _print(stats)
+        print(f"progress: {progress_text(pace)}")
     return 0
+
+
+def _progress(summaries, idle: int):
+    """Letters done today and in the last stretch of work, the pace, and the time left."""
+    import datetime as dt
+
+    from imrgold.core.progress import progress
+    from imrgold.core.queue import is_gold
+
+    return progress(
+        (s.gold_at for s in summaries if s.gold_at is not None),
+        left=sum(1 for s in summaries if not is_gold(s)),
+        now=dt.datetime.now().astimezone(),
+        brk=dt.timedelta(minutes=idle),
+    )
 
 
 def _print(stats) -> None:

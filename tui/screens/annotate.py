@@ -21,6 +21,7 @@ from textual.widgets import Label
 from textual.worker import get_current_worker
 
 from imrgold.core.models import Letter, LetterSummary, Proposal, Span, split_item_path
+from imrgold.core.queue import needs_work
 from imrgold.tui import fields
 from imrgold.tui.editing import Draft
 from imrgold.tui.fields import Row
@@ -38,8 +39,6 @@ from imrgold.tui.widgets.suggestions import Suggestions, nothing_added_note
 if TYPE_CHECKING:
     from imrgold.tui.app import ImrGoldApp
 
-
-NEEDS_WORK = ("new", "in_progress")
 
 Loaded = tuple[Letter, Proposal, bool]
 """A letter, what to show for it, and whether that is a restored draft."""
@@ -405,7 +404,9 @@ class AnnotateScreen(Screen[None]):
         status = summary.status if summary else "new"
         # Not the screen's `title`: a reactive of the screen, it repainted the whole screen.
         self.letter_name = letter.name
-        self._title(status, summary.edited if summary else False)
+        self._title(
+            status, summary.edited if summary else False, summary.comment if summary else None
+        )
         self.current = None
         self._render_all()
         notes = ["draft restored"] if restored else []
@@ -496,16 +497,25 @@ class AnnotateScreen(Screen[None]):
     def summary_changed(self, summary: LetterSummary) -> None:
         """The store's word on this letter after a save (is it "gold, edited"?)."""
         if summary.letter_id == self.letter_id:
-            self._title(summary.status, summary.edited)
+            self._title(summary.status, summary.edited, summary.comment)
             self.refresh_bindings()  # Drop edits applies only to an edited gold letter
 
-    def _title(self, status: str, edited: bool = False) -> None:
-        # A plain label: Header re-lays out the screen on every title change.
-        self.query_one("#title-bar", Label).update(
+    def _title(self, status: str, edited: bool = False, comment: str | None = None) -> None:
+        # A plain label: Header re-lays out the screen on every title change.  Text, not
+        # markup: the name and the comment are the letter's and the annotator's words.
+        title = Text(
             f"{self.letter_name} · {fields.status_label(status, edited)} · "
-            f"letter {self.index + 1} of {len(self.order)}",
-            layout=False,
+            f"letter {self.index + 1} of {len(self.order)}"
         )
+        if comment:
+            # Why it was flagged (or what a reviewer said) stays in sight while the letter is.
+            title.append(f" · “{comment}”", "italic")
+        self.query_one("#title-bar", Label).update(title, layout=False)
+
+    @property
+    def current_path(self) -> str | None:
+        """The field path under the cursor (the conventions open at its section)."""
+        return fields.parse_key(self.current)[0] if self.current else None
 
     def _status(self, message: str) -> None:
         draft = self.draft
@@ -929,22 +939,40 @@ class AnnotateScreen(Screen[None]):
         self._go(self.index - 1)
 
     def action_skip(self) -> None:
-        found = self._next_needing_work()
-        if found is None:
+        if not self._go_next_needing_work():
             self._status("no other letter needs work")
-        else:
-            self._go(found)
 
     def _next_needing_work(self) -> int | None:
-        """The next letter that still needs work after this one, going round to the start of
-        the queue (a letter left behind is not forgotten); None when none does."""
+        """The next letter that still needs work after this one in the order the letters were
+        opened from, going round to the start (a letter left behind is not forgotten); None
+        when none does."""
         n = len(self.order)
         for step in range(1, n):
             index = (self.index + step) % n
-            summary = self.typed_app.summary(self.order[index])
-            if summary is None or summary.status in NEEDS_WORK:
+            if needs_work(self.typed_app.summary(self.order[index])):
                 return index
         return None
+
+    def _go_next_needing_work(self) -> bool:
+        """Open the next letter needing work in the order the letters were opened from (the
+        queue's order, its filter); when none does there, the first in the whole queue's
+        order.  False when no letter needs work."""
+        found = self._next_needing_work()
+        if found is not None:
+            self._go(found)
+            return True
+        app = self.typed_app
+        order = app.queue_order()
+        here = self.letter_id
+        first = next(
+            (i for i, lid in enumerate(order) if lid != here and needs_work(app.summary(lid))),
+            None,
+        )
+        if first is None or not self.commit_editor():
+            return False
+        self.order = order
+        self._go(first)
+        return True
 
     def action_save(self) -> None:
         if self.commit_editor():
@@ -978,19 +1006,16 @@ class AnnotateScreen(Screen[None]):
         if self.draft is None:
             return
         self.typed_app.mark_gold(self.draft.proposal.model_copy(deep=True))
-        self.notify(f"{self.letter_name} marked gold")
-        found = self._next_needing_work()
-        if found is None:
+        self.notify(f"{self.letter_name} marked gold", markup=False)
+        if not self._go_next_needing_work():
             self.action_back()  # every letter is done: the queue shows it
-        else:
-            self._go(found)
 
     def action_flag(self) -> None:
         def flagged(comment: str | None) -> None:
             if comment is None:
                 return
             self.typed_app.set_status(self.letter_id, "flagged", comment or None)
-            self._title("flagged")
+            self._title("flagged", comment=comment or None)
             self._status(f"flagged: {comment}" if comment else "flagged")
 
         self.app.push_screen(

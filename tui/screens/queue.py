@@ -1,11 +1,12 @@
-"""Every letter in the store: filter by status, search, see how far the gold set has come."""
+"""Every letter in the store: order, filter by status, search (the letters' words too), see
+how far the gold set has come and at what pace."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
-from textual import on, work
+from rich.text import Text
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -14,40 +15,20 @@ from textual.widgets import Input, Label, ProgressBar, Select
 from textual.worker import get_current_worker
 
 from imrgold.core.models import LETTER_STATUSES, LetterSummary
+from imrgold.core.progress import progress, progress_text
+from imrgold.core.queue import (
+    SORTS,
+    filter_summaries,
+    is_gold,
+    next_sort,
+    query_words,
+    sort_summaries,
+)
 from imrgold.tui.widgets.key_footer import KeyFooter
 from imrgold.tui.widgets.queue_table import QueueTable
 
 if TYPE_CHECKING:
     from imrgold.tui.app import ImrGoldApp
-
-
-def matches(summary: LetterSummary, status: str | None, words: Sequence[str]) -> bool:
-    if status is not None and summary.status != status:
-        return False
-    if not words:
-        return True
-    haystack = " ".join(
-        [
-            summary.name,
-            summary.case_number or "",
-            summary.status,
-            " ".join(summary.decisions),
-            summary.annotator or "",
-            summary.comment or "",
-        ]
-    ).lower()
-    return all(w in haystack for w in words)
-
-
-def filter_summaries(
-    summaries: Sequence[LetterSummary], status: str | None, query: str
-) -> list[LetterSummary]:
-    words = query.lower().split()
-    return [s for s in summaries if matches(s, status, words)]
-
-
-DONE = frozenset({"gold", "in_review", "reviewed"})
-"""Statuses of a letter whose gold record stands."""
 
 
 class QueueScreen(Screen[None]):
@@ -64,19 +45,32 @@ class QueueScreen(Screen[None]):
     BINDINGS = [
         Binding("slash,ctrl+f", "search", "Search", id="queue.search"),
         Binding("s", "cycle_status", "Status filter", id="queue.cycle_status"),
+        Binding(
+            "o",
+            "cycle_sort",
+            "Order",
+            tooltip="Order by expected corrections, case number, decision date, status, "
+            "last touched (each press the next)",
+            id="queue.sort",
+        ),
         Binding("f5", "reload", "Reload", id="queue.reload"),
         Binding("escape", "clear", "Clear search", show=False, id="queue.clear"),
     ]
 
     def __init__(self) -> None:
         super().__init__(id="queue-screen")
+        self._stored: list[LetterSummary] = []
+        """Every letter in the store's (ingest) order."""
         self.summaries: list[LetterSummary] = []
+        """Every letter, in the current order."""
         self.shown: list[LetterSummary] = []
+        self.sort_key = next(iter(SORTS))
 
     def compose(self) -> ComposeResult:
         yield Label("imrgold", id="queue-title")
+        yield Label("", id="queue-pace", markup=False)
         with Horizontal(id="queue-bar"):
-            yield Input(placeholder="search case, name, decision, comment", id="search")
+            yield Input(placeholder="search case, name, decision, comment, text", id="search")
             yield Select(
                 [(s.replace("_", " "), s) for s in LETTER_STATUSES],
                 prompt="all statuses",
@@ -108,17 +102,36 @@ class QueueScreen(Screen[None]):
             self.app.call_from_thread(self._loaded, summaries)
 
     def _loaded(self, summaries: list[LetterSummary]) -> None:
-        self.summaries = summaries
+        self._stored = summaries
+        self.summaries = sort_summaries(summaries, self.sort_key)
         self.query_one(QueueTable).loading = False
-        # A reviewed letter is still gold (it went through review): the count never goes back.
-        gold = sum(1 for s in summaries if s.status in DONE)
+        # Reviewed, adjudicated, flagged since: a letter with a gold record stays counted.
+        gold = sum(1 for s in summaries if is_gold(s))
         self.query_one("#progress-label", Label).update(f"{gold} of {len(summaries)} gold")
         self.query_one(ProgressBar).update(total=max(len(summaries), 1), progress=gold)
+        app = self.typed_app
+        pace = progress(
+            (s.gold_at for s in summaries if s.gold_at is not None),
+            left=len(summaries) - gold,
+            now=app.clock(),
+            session_start=app.session_start,
+        )
+        self.query_one("#queue-pace", Label).update(progress_text(pace), layout=False)
+        self._title()
+        self._refilter()
+
+    def _title(self) -> None:
         label = self.typed_app.store_label
         self.query_one("#queue-title", Label).update(
-            f"imrgold · {label}" if label else "imrgold", layout=False
+            Text.assemble(
+                f"imrgold · {label}" if label else "imrgold",
+                (f" · order: {SORTS[self.sort_key][0]}", "dim"),
+            ),
+            layout=False,
         )
-        self._refilter()
+
+    def ordered_ids(self) -> list[str]:
+        return [s.letter_id for s in self.summaries]
 
     def _status_filter(self) -> str | None:
         value = self.query_one("#status-filter", Select).value
@@ -129,8 +142,25 @@ class QueueScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="filter")
     def _filter(self, status: str | None, query: str) -> None:
-        shown = filter_summaries(self.summaries, status, query)
-        if not get_current_worker().is_cancelled:
+        worker = get_current_worker()
+        summaries = self.summaries
+        shown = filter_summaries(summaries, status, query)
+        if worker.is_cancelled:
+            return
+        self.app.call_from_thread(self._show, shown)
+        words = query_words(query)
+        if not words:
+            return
+        # Then the letters' words: those whose summary already matched need no reading.
+        matched = {s.letter_id for s in shown}
+        rest = [
+            s
+            for s in summaries
+            if s.letter_id not in matched and (status is None or s.status == status)
+        ]
+        found = self.typed_app.search_texts(words, rest, lambda: worker.is_cancelled)
+        if found and not worker.is_cancelled:
+            shown = filter_summaries(summaries, status, query, found_in_text=found)
             self.app.call_from_thread(self._show, shown)
 
     def _show(self, shown: list[LetterSummary]) -> None:
@@ -139,6 +169,10 @@ class QueueScreen(Screen[None]):
         self._return_to = None
         self.shown = shown
         table.show(shown, keep)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if event.widget.id == "search":
+            self.typed_app.warm_texts()  # the first search in the letters' words reads them
 
     @on(Input.Changed, "#search")
     def _searched(self, event: Input.Changed) -> None:
@@ -180,6 +214,14 @@ class QueueScreen(Screen[None]):
         current = self._status_filter()
         following = options[(options.index(current) + 1) % len(options)]
         select.value = Select.NULL if following is None else following
+
+    def action_cycle_sort(self) -> None:
+        self.sort_key = next_sort(self.sort_key)
+        # From the store's order each time: ties keep it, not the order before.
+        self.summaries = sort_summaries(self._stored, self.sort_key)
+        self.query_one(QueueTable).sort_column = self.sort_key
+        self._title()
+        self._refilter()
 
     def action_reload(self) -> None:
         self.reload()

@@ -22,7 +22,17 @@ STATUS_STYLES = {
     "reviewed": "green",
     "adjudication": "magenta",
 }
-COLUMNS = (("status", 12), ("case", 13), ("items", 5), ("decisions", 24), ("letter", 40))
+COLUMNS = (
+    ("status", 12),
+    ("fixes", 7),
+    ("case", 13),
+    ("decided", 10),
+    ("letter", 36),
+    ("items", 5),
+    ("decisions", 24),
+)
+SORT_COLUMNS = {"status": "status", "expected": "fixes", "case": "case", "decision_date": "decided"}
+"""The column each order of `core.queue.SORTS` sorts by (marked in the header)."""
 
 
 def decisions_text(decisions: list[str]) -> str:
@@ -39,7 +49,15 @@ def row_text(s: LetterSummary) -> Text:
     line = Text(" ")
     status = status_label(s.status, s.edited)
     line.append(cell(status, COLUMNS[0][1]), STATUS_STYLES.get(s.status, ""))
-    values = (s.case_number or "—", str(s.n_items), decisions_text(s.decisions), s.name)
+    fixes = "—" if s.expected_corrections is None else f"{s.expected_corrections:.1f}"
+    values = (
+        fixes.rjust(COLUMNS[1][1] - 2),
+        s.case_number or "—",
+        s.decision_date.isoformat() if s.decision_date else "—",
+        s.name,
+        str(s.n_items),
+        decisions_text(s.decisions),
+    )
     for value, (_, width) in zip(values, COLUMNS[1:], strict=True):
         line.append(" " + cell(value, width))
     return line
@@ -68,6 +86,8 @@ class QueueTable(LineList, can_focus=True):
         self.summaries: list[LetterSummary] = []
         self.letter_ids: list[str] = []
         self._lines: dict[int, Text] = {}
+        self.sort_column = "expected"
+        """The order shown (a key of `core.queue.SORTS`): its column is marked."""
 
     def show(self, summaries: Sequence[LetterSummary], keep: str | None = None) -> None:
         self.summaries = list(summaries)
@@ -82,7 +102,10 @@ class QueueTable(LineList, can_focus=True):
         return None
 
     def header_line(self, width: int) -> Text:
-        return Text(" " + " ".join(cell(name, w) for name, w in COLUMNS))
+        marked = SORT_COLUMNS.get(self.sort_column)
+        return Text(
+            " " + " ".join(cell(f"{name} ↓" if name == marked else name, w) for name, w in COLUMNS)
+        )
 
     def line(self, row: int, width: int) -> Text:
         text = self._lines.get(row)
