@@ -187,16 +187,32 @@ def _scan(layout: Layout, report: Report) -> _Scan:
     stale = scan.journal_base is not None and scan.journal_base > int(meta.get("seq") or 0)
     if scan.catalog is not None and stale:
         report.add(layout.db, "older than its journal (copied back from a backup?)")
+    from imrgold.store.store import LATER_ROW_KEYS
+
+    older = 0
     for lid, record in scan.records.items():
         if record is None or lid in pending:
             continue
-        # A row written before "edited" existed lacks it: read as not edited.
-        if lid in rows and _row(lid, record) != {"edited": False, **rows[lid]}:
-            report.add(layout.db, f"queue row of {lid[:12]} disagrees with its record")
+        # A row written before "edited" existed lacks it: read as not edited.  One written
+        # before the queue's orders lacks their keys: it is older, not wrong.
+        if lid in rows:
+            row = _row(lid, record)
+            missing = [k for k in LATER_ROW_KEYS if k not in rows[lid]]
+            older += bool(missing)
+            for key in missing:
+                row.pop(key)
+            if row != {"edited": False, **rows[lid]}:
+                report.add(layout.db, f"queue row of {lid[:12]} disagrees with its record")
         versions = {d.get("annotator") for d in (record.get("gold") or {}).values()}
         shard_versions = set((scan.shards.get(lid) or {}).get("versions", {}))
         if versions != shard_versions:
             report.add(layout.gold_shard(lid), f"gold versions of {lid[:12]} disagree with record")
+    if older:
+        report.add(
+            layout.db,
+            f"{older} queue row(s) written before the queue kept expected corrections and "
+            "gold times (the queue cannot order them; --repair fills them in)",
+        )
     _check_modes(layout, report)
     scan.leftovers = _leftovers(layout)
     if scan.leftovers:

@@ -1096,6 +1096,10 @@ def _shard_doc_of(lid: str, rec: TinyDB, seq: int) -> dict[str, Any]:
     return {"letter_id": lid, "seq": seq, "versions": versions, "final": get_one(rec, "final")}
 
 
+LATER_ROW_KEYS = ("decision_date", "expected_corrections", "gold_at", "has_gold")
+"""Keys of a queue row that rows written before the queue's orders lack (read as unknown)."""
+
+
 def _row_of(lid: str, rec: TinyDB) -> dict[str, Any]:
     state = get_one(rec, "state") or {}
     view = _view(rec)

@@ -166,3 +166,34 @@ def test_every_field_has_a_section_of_the_shipped_conventions():
     assert sections["items.0.drugs"].startswith("Items (one per decision heading")
     assert sections["date_of_injury"] == "Case header"
     assert section_for(None, titles) is None
+
+
+def test_rows_written_before_the_queues_orders_are_older_not_wrong_and_repair_fills_them(
+    tmp_path, capsys
+):
+    from imrgold.cli.commands.annotate import bundled_letters, ingest_files
+    from imrgold.store.store import LATER_ROW_KEYS
+
+    path = tmp_path / "db" / "imrgold.json"
+    with Store.open(path, annotator="ann") as store:
+        ingest_files(store, bundled_letters()[:2])
+        lid = store.letter_ids()[0]
+        store.mark_gold(store.get_proposal(lid))
+        before = store.summary(lid)
+    # The catalog as an older imrgold wrote it: rows without the queue's keys.
+    catalog = json.loads(path.read_text())
+    for row in catalog["letters"].values():
+        for key in LATER_ROW_KEYS:
+            row.pop(key)
+    path.write_text(json.dumps(catalog))
+    with Store.open(path, read_only=True) as store:
+        assert store.summary(lid).expected_corrections is None
+    assert main(["doctor", "--db", str(path)]) != 0
+    out = capsys.readouterr()
+    assert "2 queue row(s) written before" in out.out + out.err
+    assert "disagrees" not in out.out + out.err
+    assert main(["doctor", "--db", str(path), "--repair"]) == 0
+    with Store.open(path, read_only=True) as store:
+        after = store.summary(lid)
+    assert after.expected_corrections == 0.0 and after.has_gold
+    assert after.gold_at == before.gold_at is not None
