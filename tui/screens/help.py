@@ -26,7 +26,11 @@ WORKFLOW = """\
   To take text from the letter: Ctrl+F to find it (or F2 and Shift+arrows to select it),
   then Ctrl+T (or Enter, in the letter) puts the selection and its position into the field.
   Alt+I adds an item, Alt+D a diagnosis; Alt+X removes, Alt+Up/Down reorder the one you are on.
-  Every change is kept as a draft at once; Ctrl+G marks the letter gold and opens the next.
+  Every change is kept as a draft at once; Ctrl+G marks the letter gold and opens the next
+  needing work in the queue's order. F4 shows the gold conventions at the field's section.
+[b]The queue[/b]
+  o changes the order: expected corrections (where the machine is most likely wrong first),
+  case number, decision date, status, last touched. / searches the letters' words too.
 """
 
 
