@@ -7,8 +7,9 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Label, Markdown
 
 import imrgold
@@ -36,14 +37,21 @@ def conventions_path() -> Path:
     raise FileNotFoundError(f"{CONVENTIONS_FILE} is not installed beside {package}")
 
 
+def field_name(path: str | None) -> str | None:
+    """``items.2.drugs`` -> ``drugs``, ``reviewer.licensure`` -> ``licensure``: how the
+    conventions name a field in its section's rules."""
+    if not path:
+        return None
+    split = split_item_path(path)
+    return split[1] if split else path.rsplit(".", 1)[-1]
+
+
 def section_for(path: str | None, titles: list[str]) -> str | None:
     """The heading that covers a field path (``items.2.drugs`` -> the items' section); None
     when none does (the panel then opens at the top)."""
     if not path:
         return None
     start = SECTIONS.get("items" if split_item_path(path) else path.split(".")[0])
-    if start is None:
-        start = SECTIONS.get(path)
     return next((t for t in titles if start and t.startswith(start)), None)
 
 
@@ -57,18 +65,41 @@ class ConventionsScreen(ModalScreen[None]):
         """The section shown at the top once the document is laid out (None: the top)."""
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="conventions"):
+        with Vertical(id="conventions-panel"), VerticalScroll(id="conventions"):
             yield Markdown(self._text, id="conventions-text")
-        where = f" · {self.field}" if self.field else ""
-        yield Label(f"Gold conventions{where} · Escape closes", id="conventions-hint", markup=False)
+        yield Label(self._hint(), id="conventions-hint", markup=False)
+
+    def _hint(self) -> str:
+        where = [self.heading.split(" (")[0]] if self.heading else []
+        where += [self.field] if self.field else []
+        return " · ".join(["Gold conventions", *where, "Escape closes"])
 
     def on_markdown_table_of_contents_updated(self, event: Markdown.TableOfContentsUpdated) -> None:
         toc = event.table_of_contents
         self.heading = section_for(self.field, [title for _, title, _ in toc])
+        self.query_one("#conventions-hint", Label).update(self._hint())
         block = next((b for _, title, b in toc if title == self.heading and b), None)
-        if block is not None:
-            target = self.query_one(f"#{block}")
-            self.call_after_refresh(target.scroll_visible, top=True, animate=False)
+        if block is None:
+            return
+        target = self._field_rule(block) or self.query_one(f"#{block}")
+        self.call_after_refresh(target.scroll_visible, top=True, animate=False)
+
+    def _field_rule(self, heading_id: str) -> Widget | None:
+        """The section's rule for the field itself (the bullet that starts ``drugs:``), if
+        the section has one."""
+        name = field_name(self.field)
+        if not name:
+            return None
+        headings = set(self.query("MarkdownH2"))
+        inside = False
+        for widget in self.query("MarkdownH2, MarkdownParagraph"):
+            if widget.id == heading_id:
+                inside = True
+            elif inside and widget in headings:
+                return None
+            elif inside and str(widget.render()).startswith(f"{name}:"):
+                return widget
+        return None
 
     def action_close(self) -> None:
         self.dismiss(None)
