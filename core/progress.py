@@ -10,6 +10,7 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from imrgold.core.calibration import calibrated
 from imrgold.core.models import Proposal
 
 BREAK = dt.timedelta(minutes=30)
@@ -19,7 +20,9 @@ BREAK = dt.timedelta(minutes=30)
 def expected_corrections(proposal: Proposal) -> float:
     """Sum over the letter's fields of 1 - confidence: how many fields the annotator can expect
     to correct if the confidences are calibrated.  A field a person has already checked (or
-    every element of a list checked element by element) is settled and counts 0."""
+    every element of a list checked element by element) is settled and counts 0.  A proposal
+    stored before calibration is calibrated first (its raw rule strengths mean less)."""
+    proposal = calibrated(proposal)
     total = 0.0
     for path in proposal.paths():
         field = proposal.get(path)

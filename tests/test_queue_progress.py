@@ -9,6 +9,7 @@ import json
 import pytest
 
 from imrgold.cli.main import main
+from imrgold.core.calibration import calibrated
 from imrgold.core.models import LetterSummary, Proposal, ProposedField
 from imrgold.core.progress import duration_text, expected_corrections, progress, progress_text
 from imrgold.core.queue import SORTS, filter_summaries, is_gold, next_sort, sort_summaries
@@ -28,6 +29,7 @@ def minutes(n: float) -> dt.datetime:
 def test_expected_corrections_sums_the_doubt_of_the_fields_not_yet_checked():
     proposal = Proposal(
         letter_id="x",
+        calibrated=True,
         fields={
             "case_number": ProposedField(value="CM1", confidence=0.9),
             "decision_date": ProposedField(value=None, confidence=0.25),
@@ -45,6 +47,10 @@ def test_expected_corrections_sums_the_doubt_of_the_fields_not_yet_checked():
     # Fields the proposal does not hold are unknown to the machine: confidence 0, one each.
     missing = len(proposal.paths()) - len(proposal.fields)
     assert expected_corrections(proposal) == pytest.approx(0.1 + 0.75 + 0.4 + missing)
+    # Stored before calibration: the rules' raw strengths are calibrated first.
+    raw = proposal.model_copy(update={"calibrated": False})
+    assert expected_corrections(raw) == expected_corrections(calibrated(raw))
+    assert expected_corrections(raw) != expected_corrections(proposal)
 
 
 # -- orders and search ---------------------------------------------------------------------
