@@ -837,7 +837,7 @@ async def test_a_multi_line_paste_comes_in_whole_with_its_breaks_folded(store):
 async def test_gold_on_the_last_letter_opens_the_first_that_still_needs_work(store):
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_letter(pilot, row=N_LETTERS - 1)
+        screen = await open_letter(pilot, queue_row=N_LETTERS - 1)  # the queue's last
         last = screen.letter_id
         first = screen.order[0]
         await pilot.press("ctrl+g", "y")
@@ -1288,7 +1288,8 @@ async def test_the_letter_pane_widens_narrows_and_either_pane_shows_alone(store)
 async def _open_named(pilot, prefix: str) -> AnnotateScreen:
     await settle(pilot)
     names = [s.name for s in pilot.app.screen.query_one(QueueTable).summaries]
-    return await open_letter(pilot, next(i for i, n in enumerate(names) if n.startswith(prefix)))
+    row = next(i for i, n in enumerate(names) if n.startswith(prefix))
+    return await open_letter(pilot, queue_row=row)
 
 
 def _shown_at(view: LetterView, offset: int, length: int) -> str:

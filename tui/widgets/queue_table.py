@@ -41,6 +41,12 @@ def decisions_text(decisions: list[str]) -> str:
     return ", ".join(f"{n} {d}" for d, n in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
+def fixes_text(expected: float) -> str:
+    """Expected corrections as the column shows them: calibrated confidences make most letters'
+    figures small, so two decimals tell them apart; ten and more need only one."""
+    return f"{expected:.2f}" if expected < 10 else f"{expected:.1f}"
+
+
 def cell(text: str, width: int) -> str:
     return text[: width - 1] + "…" if len(text) > width else text.ljust(width)
 
@@ -49,7 +55,7 @@ def row_text(s: LetterSummary) -> Text:
     line = Text(" ")
     status = status_label(s.status, s.edited)
     line.append(cell(status, COLUMNS[0][1]), STATUS_STYLES.get(s.status, ""))
-    fixes = "—" if s.expected_corrections is None else f"{s.expected_corrections:.1f}"
+    fixes = "—" if s.expected_corrections is None else fixes_text(s.expected_corrections)
     values = (
         fixes.rjust(COLUMNS[1][1] - 2),
         s.case_number or "—",
