@@ -496,7 +496,8 @@ class AnnotateScreen(Screen[None]):
 
     def summary_changed(self, summary: LetterSummary) -> None:
         """The store's word on this letter after a save (is it "gold, edited"?)."""
-        if summary.letter_id == self.letter_id:
+        # A save's answer may land while the app is closing and the screen's widgets are gone.
+        if summary.letter_id == self.letter_id and self.is_attached:
             self._title(summary.status, summary.edited, summary.comment)
             self.refresh_bindings()  # Drop edits applies only to an edited gold letter
 
