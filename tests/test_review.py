@@ -674,3 +674,34 @@ def test_sized_columns_are_never_cut_and_fill_columns_share_the_rest():
     assert widths[1] == widths[2] == (60 - 1 - 3 - widths[0] - widths[3]) // 2
     assert column_widths(columns, rows, 20)[1] == MIN_FILL  # too narrow: the table scrolls
     assert fit(Text("abcdef"), 4).plain == "abc…" and fit(Text("ab"), 4).plain == "ab  "
+
+
+async def test_the_letter_reads_as_in_annotate_find_raw_and_width(tmp_path):
+    """Review shares annotate's letter keys: find with its hits, the raw letter, the width."""
+    from textual import events
+
+    from imrgold.tui.widgets.letter_view import LetterView
+
+    path = tmp_path / "s.json"
+    _store(path, 1)
+    with Store.open(path, annotator="carol") as store:
+        app = ReviewApp(store, "carol", plan(store, "carol"))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, ReviewScreen)
+            view, status = screen.query_one(LetterView), screen.query_one(StatusLine)
+            await pilot.press("ctrl+f", *"reviewer", "enter", "enter", "up")
+            await settle(pilot)
+            assert "hit 1 of" in str(status.render()) and "Ctrl+T" not in str(status.render())
+            await pilot.press("escape")
+            await settle(pilot)
+            assert not screen.finding and not screen.query_one("#find").display
+            app.post_message(events.Key("alt+r", "r"))  # ESC r, as tmux sends it
+            await settle(pilot)
+            assert not view.clean and "as ingested" in str(status.render())
+            letter = screen.query_one("#letter-pane")
+            before = letter.size.width
+            await pilot.press("alt+w")
+            await settle(pilot)
+            assert letter.size.width > before

@@ -49,6 +49,7 @@ def _classes() -> list[tuple[str, type]]:
     from imrgold.tui.screens.confirm import ConfirmScreen, StrictConfirmScreen
     from imrgold.tui.screens.conventions import ConventionsScreen
     from imrgold.tui.screens.help import HelpScreen
+    from imrgold.tui.screens.letter_screen import LetterScreen
     from imrgold.tui.screens.qa_screen import QAScreen
     from imrgold.tui.screens.queue import QueueScreen
     from imrgold.tui.screens.review import ReviewScreen
@@ -64,6 +65,7 @@ def _classes() -> list[tuple[str, type]]:
         ("queue", QueueScreen),
         ("queue", QueueTable),
         ("letter", AnnotateScreen),
+        ("letter, review, adjudication: the letter", LetterScreen),
         ("letter: field editor", FieldEditor),
         ("letter: field box", RowInput),
         ("letter: choice list", ChoiceMenu),

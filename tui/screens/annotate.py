@@ -15,7 +15,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import Reactive
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Label
 from textual.worker import get_current_worker
@@ -28,9 +27,9 @@ from imrgold.tui.fields import Row
 from imrgold.tui.prepared import Prepared, prepare
 from imrgold.tui.screens.choice_menu import ChoiceMenu
 from imrgold.tui.screens.comment import CommentScreen
+from imrgold.tui.screens.letter_screen import LetterScreen
 from imrgold.tui.widgets.field_editor import FieldEditor, RowInput
 from imrgold.tui.widgets.field_table import FieldTable
-from imrgold.tui.widgets.find_bar import FindBar
 from imrgold.tui.widgets.key_footer import KeyFooter
 from imrgold.tui.widgets.letter_view import LetterView
 from imrgold.tui.widgets.status_line import StatusLine
@@ -44,7 +43,7 @@ Loaded = tuple[Letter, Proposal, bool]
 """A letter, what to show for it, and whether that is a restored draft."""
 
 
-class AnnotateScreen(Screen[None]):
+class AnnotateScreen(LetterScreen[None]):
     """Correct one letter; next/previous letter reuse the screen."""
 
     @property
@@ -181,61 +180,11 @@ class AnnotateScreen(Screen[None]):
             id="annotate.prev_letter",
         ),
         Binding(
-            "ctrl+f",
-            "find",
-            "Find",
-            tooltip="Find in the letter (Enter or ↓: next hit, ↑: previous; in the letter n, N)",
-            id="annotate.find",
-        ),
-        Binding(
-            "alt+r",
-            "raw_letter",
-            "Raw letter",
-            show=False,
-            priority=True,
-            tooltip="The letter as ingested (line breaks, markup) or reflowed and clean",
-            id="annotate.raw_letter",
-        ),
-        Binding(
             "ctrl+t",
             "take",
             "Take",
             tooltip="Put the text selected in the letter, with its position, into the field",
             id="annotate.take",
-        ),
-        Binding(
-            "f2",
-            "toggle_letter",
-            "Letter⇄fields",
-            show=False,
-            tooltip="Move into the letter (arrows, Shift+arrows select) and back",
-            id="annotate.toggle_letter",
-        ),
-        Binding(
-            "f3",
-            "cycle_panes",
-            "Letter/fields",
-            show=False,
-            tooltip="The letter and the fields side by side, the letter alone, the fields alone",
-            id="annotate.cycle_panes",
-        ),
-        # Letters, not "," and ".": a terminal sends Alt as ESC+key, and Textual reads ESC and a
-        # punctuation mark as the bare mark (it would be typed into the field).
-        Binding(
-            "alt+w",
-            "letter_width(1)",
-            "Wider letter",
-            show=False,
-            priority=True,
-            id="annotate.wider_letter",
-        ),
-        Binding(
-            "alt+shift+w",
-            "letter_width(-1)",
-            "Narrower letter",
-            show=False,
-            priority=True,
-            id="annotate.narrower_letter",
         ),
         Binding("alt+i", "add_item", "Add item", show=False, priority=True, id="annotate.add_item"),
         Binding(
@@ -296,9 +245,7 @@ class AnnotateScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Label("", id="title-bar")
         with Horizontal(id="panes"):
-            with Vertical(id="letter-pane"):
-                yield LetterView(id="letter")
-                yield FindBar(id="find")
+            yield from self.compose_letter_pane()
             with Vertical(id="fields-pane"):
                 yield FieldTable(id="fields")
                 yield FieldEditor(id="editor")
@@ -306,7 +253,7 @@ class AnnotateScreen(Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.query_one(FindBar).display = False
+        self.hide_find()
         if self._loaded is not None:
             self._show(*self._loaded)
             self._loaded = None
@@ -517,6 +464,14 @@ class AnnotateScreen(Screen[None]):
     def current_path(self) -> str | None:
         """The field path under the cursor (the conventions open at its section)."""
         return fields.parse_key(self.current)[0] if self.current else None
+
+    HIT_HINT = ": Ctrl+T takes it into the field"
+
+    def say(self, message: str) -> None:
+        self._status(message)
+
+    def focus_fields(self) -> None:
+        self.query_one(FieldEditor).focus_editor()
 
     def _status(self, message: str) -> None:
         draft = self.draft
@@ -828,81 +783,6 @@ class AnnotateScreen(Screen[None]):
 
     # -- actions: the letter ---------------------------------------------------------------
 
-    def action_find(self) -> None:
-        view = self.query_one(LetterView)
-        if not view.has_focus:
-            view.place_cursor_at_mark()  # find from the field's value on
-        find = self.query_one(FindBar)
-        find.display = True
-        find.focus()
-
-    @on(FindBar.Step)
-    def _find_step(self, event: FindBar.Step) -> None:
-        event.stop()
-        self._find(event.query, event.forward)
-
-    def action_find_step(self, forward: bool) -> None:
-        """n / N in the letter: the last search's next or previous hit."""
-        query = self.query_one(FindBar).value
-        if query.strip():
-            self._find(query, forward)
-        else:
-            self.action_find()
-
-    def _find(self, query: str, forward: bool) -> None:
-        found = self.query_one(LetterView).find(query, forward=forward)
-        if found is None:
-            self._status(f"{query!r} not found")
-        else:
-            self._status(f"hit {found.hit} of {found.hits}: Ctrl+T takes it into the field")
-
-    def action_raw_letter(self) -> None:
-        view = self.query_one(LetterView)
-        view.set_clean(not view.clean)
-        self._status(
-            "the letter reflowed, markup hidden" if view.clean else "the letter as ingested"
-        )
-
-    def action_toggle_letter(self) -> None:
-        view = self.query_one(LetterView)
-        if view.has_focus:
-            self.query_one(FieldEditor).focus_editor()
-        else:
-            view.place_cursor_at_mark()
-            view.focus()
-
-    # The letter pane's share of the width, in steps (the step it starts at is annotate.tcss's
-    # width); F3 shows one pane alone.
-    LETTER_WIDTHS = (25, 35, 45, 55, 65, 75)
-    PANES = ("both", "letter", "fields")
-
-    letter_width_step = 2
-    panes = "both"
-
-    def action_letter_width(self, delta: int) -> None:
-        step = max(0, min(self.letter_width_step + delta, len(self.LETTER_WIDTHS) - 1))
-        self.letter_width_step, self.panes = step, "both"
-        self._lay_out_panes()
-        self._status(f"letter {self.LETTER_WIDTHS[step]}% of the width")
-
-    def action_cycle_panes(self) -> None:
-        self.panes = self.PANES[(self.PANES.index(self.panes) + 1) % len(self.PANES)]
-        self._lay_out_panes()
-        if self.panes == "letter":
-            view = self.query_one(LetterView)
-            view.place_cursor_at_mark()
-            view.focus()
-        else:
-            self.query_one(FieldEditor).focus_editor()
-
-    def _lay_out_panes(self) -> None:
-        letter, fields_pane = self.query_one("#letter-pane"), self.query_one("#fields-pane")
-        share = self.LETTER_WIDTHS[self.letter_width_step]
-        letter.display = self.panes != "fields"
-        fields_pane.display = self.panes != "letter"
-        letter.styles.width = f"{share}%" if self.panes == "both" else "1fr"
-        fields_pane.styles.width = f"{100 - share}%" if self.panes == "both" else "1fr"
-
     def action_take(self) -> None:
         view = self.query_one(LetterView)
         span = view.selected_span()
@@ -915,12 +795,8 @@ class AnnotateScreen(Screen[None]):
         if row is not None and index is None and fields.is_list_field(path) and row.text:
             text = f"{row.text}; {text}"
         if self._apply(self.current, text, span):
-            self._hide_find()
+            self.hide_find()
             self.query_one(FieldEditor).focus_editor()
-
-    def _hide_find(self) -> None:
-        self.query_one(FindBar).display = False
-        self.query_one(LetterView).clear_hits()
 
     # -- actions: the letter as a whole ----------------------------------------------------
 
@@ -1048,8 +924,8 @@ class AnnotateScreen(Screen[None]):
             self.app.call_from_thread(self._status, "edits dropped: back to the gold record")
 
     def action_back(self) -> None:
-        if self.query_one(FindBar).display:
-            self._hide_find()
+        if self.finding:
+            self.hide_find()
             self.query_one(FieldEditor).focus_editor()
             return
         self.commit_editor()

@@ -20,10 +20,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Input, Label
 
 from imrgold.tui import fields
+from imrgold.tui.screens.letter_screen import LetterScreen
 from imrgold.tui.widgets.cell_table import CellTable
 from imrgold.tui.widgets.key_footer import KeyFooter
 from imrgold.tui.widgets.letter_view import LetterView
@@ -41,7 +41,7 @@ class Save:
 EDITING_ACTIONS = frozenset({"cancel_edit"})
 
 
-class QAScreen(Screen[Save | None]):
+class QAScreen(LetterScreen[Save | None]):
     """A table of rows beside the letter; dismisses with a `Save`, or None when skipped."""
 
     AUTO_FOCUS = ""  # no widget: every key is the screen's
@@ -60,14 +60,6 @@ class QAScreen(Screen[Save | None]):
             show=False,
             tooltip="Leave this letter as it is and go to the next",
             id="qa.skip",
-        ),
-        Binding(
-            "f2",
-            "toggle_letter",
-            "Letter⇄fields",
-            show=False,
-            tooltip="Move into the letter (arrows, Shift+arrows select) and back",
-            id="qa.toggle_letter",
         ),
         Binding(
             "escape",
@@ -113,8 +105,7 @@ class QAScreen(Screen[Save | None]):
     def compose(self) -> ComposeResult:
         yield Label("", id="title-bar")
         with Horizontal(id="panes"):
-            with Vertical(id="letter-pane"):
-                yield LetterView(id="letter")
+            yield from self.compose_letter_pane()
             with Vertical(id="fields-pane"):
                 yield CellTable(id="qa-rows")
                 yield Input(id="qa-input")
@@ -124,6 +115,7 @@ class QAScreen(Screen[Save | None]):
 
     def on_mount(self) -> None:
         self.query_one("#qa-input", Input).display = False
+        self.hide_find()
         self.query_one(LetterView).show_letter(self.text)
         # Plain text: a letter's file name and annotators' names may hold brackets.
         self.query_one("#title-bar", Label).update(self.title_text())
@@ -138,6 +130,12 @@ class QAScreen(Screen[Save | None]):
     @property
     def cursor(self) -> int:
         return self.table.cursor_row
+
+    def say(self, message: str) -> None:
+        self.status(message)
+
+    def focus_fields(self) -> None:
+        self.set_focus(None)  # every key is the screen's
 
     def status(self, message: str) -> None:
         counts = self.counts()
@@ -206,14 +204,6 @@ class QAScreen(Screen[Save | None]):
             self.status("not changed")
 
     # -- the letter ----------------------------------------------------------------------------
-
-    def action_toggle_letter(self) -> None:
-        view = self.query_one(LetterView)
-        if view.has_focus:
-            self.set_focus(None)
-        else:
-            view.place_cursor_at_mark()
-            view.focus()
 
     def action_skip(self) -> None:
         self.dismiss(None)

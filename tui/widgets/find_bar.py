@@ -16,7 +16,11 @@ class FindBar(Input):
     BINDINGS = [
         Binding("enter,down", "step(True)", "Next hit", id="find.next"),
         Binding("shift+enter,up", "step(False)", "Previous hit", id="find.previous"),
+        Binding("escape", "close", "Close", id="find.close"),
     ]
+
+    class Closed(Message):
+        """The search is over: hide the bar and its hits."""
 
     class Step(Message):
         """Select the next (``forward``) or previous occurrence of ``query``."""
@@ -31,3 +35,6 @@ class FindBar(Input):
 
     def action_step(self, forward: bool) -> None:
         self.post_message(self.Step(self.value, forward))
+
+    def action_close(self) -> None:
+        self.post_message(self.Closed())

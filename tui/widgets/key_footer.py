@@ -45,10 +45,15 @@ class KeyFooter(Static):
         text = Text(no_wrap=True, overflow="ellipsis")
         seen: set[str] = set()
         # Help first: on a narrow terminal the tail is cut, and help leads to everything else;
-        # then the screen's keys in the order it declares them (most used first).
-        declared = {
-            b.id: i for i, b in enumerate(getattr(type(screen), "BINDINGS", ())) if hasattr(b, "id")
-        }
+        # then the screen's keys in the order it declares them (most used first), then those it
+        # shares with other screens (its base classes').
+        own_first = [
+            binding for cls in type(screen).__mro__ for binding in cls.__dict__.get("BINDINGS", ())
+        ]
+        declared: dict[str, int] = {}
+        for binding in own_first:
+            if isinstance(binding, Binding) and binding.id:
+                declared.setdefault(binding.id, len(declared))
         ordered = sorted(
             screen.active_bindings.values(),
             key=lambda a: (
