@@ -777,17 +777,34 @@ def _diagnoses(text: str, lo: int, hi: int) -> tuple[list[tuple[str, int, int]],
     if "diagnos" not in lowered and "dx" not in lowered and "assessment" not in lowered:
         # Case-insensitive patterns cannot skip ahead; most of the cost is proving absence.
         return [], 0.9
-    found = _listed_diagnoses(text, lo, hi, lowered)
-    if found:
-        seen: set[str] = set()
+    listed = _listed_diagnoses(text, lo, hi, lowered)
+    if listed:
         # Several statements count, each diagnosis once (GOLD_CONVENTIONS).
-        unique = []
-        for f in found:
-            if f[0] not in seen:
-                seen.add(f[0])
-                unique.append(f)
-        return unique, 0.8
-    statements = 0
+        return _first_of_each(listed), 0.8
+    found, statements = _prose_diagnoses(text, lo, hi, lowered)
+    if found:
+        # Splitting prose on commas and "and" is where diagnoses go wrong; long lists more so.
+        return found, 0.75 if len(found) <= 3 and statements == 1 else 0.6
+    # No statement found: right if the summary never speaks of a diagnosis.
+    return found, 0.4 if re.search(r"diagnos", body, re.I) else 0.9
+
+
+def _first_of_each(found: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Each value once, where it first appears."""
+    seen: set[str] = set()
+    unique = []
+    for f in found:
+        if f[0] not in seen:
+            seen.add(f[0])
+            unique.append(f)
+    return unique
+
+
+def _prose_diagnoses(
+    text: str, lo: int, hi: int, lowered: str
+) -> tuple[list[tuple[str, int, int]], int]:
+    """Diagnoses stated in sentences ("Diagnoses include A, B and C"), each once, and how
+    many statements gave them."""
     matches = [
         m
         for m in _finditer_at_cues(_DX_PROSE, text, lo, hi, lowered, _DX_CUE)
@@ -796,17 +813,15 @@ def _diagnoses(text: str, lo: int, hi: int) -> tuple[list[tuple[str, int, int]],
     # "a diagnosis of X" also names past conditions ("a history of a diagnosis of autism"):
     # it counts only where the summary has no statement of the current diagnoses.
     strong = [m for m in matches if not _DX_OF.match(m.group())]
+    found: list[tuple[str, int, int]] = []
+    statements = 0
     for m in strong or matches:
         group = "list" if m.group("list") is not None else "list2"
         statements += 1
         for value, s, e in _split_list(m.group(group), m.start(group)):
             if value not in {v for v, _, _ in found}:
                 found.append((value, s, e))
-    if found:
-        # Splitting prose on commas and "and" is where diagnoses go wrong; long lists more so.
-        return found, 0.75 if len(found) <= 3 and statements == 1 else 0.6
-    # No statement found: right if the summary never speaks of a diagnosis.
-    return found, 0.4 if re.search(r"diagnos", body, re.I) else 0.9
+    return found, statements
 
 
 # ---------------------------------------------------------------------------------------------
@@ -956,49 +971,63 @@ def _locate(
 def _case_header(clean: str, sections: Sections, fields: _Fields) -> int | None:
     """Case number, the five dates and priority.  Returns where the header table starts when
     text extraction placed it after the letter's start (the last item ends there)."""
-    cells = _header_cells(clean, *sections.header)
-    moved = None
-    if not cells and (table := _case_label(clean)):
-        # A header table that text extraction placed elsewhere (after the summary, on the last
-        # page): read the labels and values around its "Case Number:".
-        cells = _header_cells(clean, table.start(), min(len(clean), table.start() + 700))
-        moved = clean.rfind("\n", 0, table.start()) + 1 if cells else None
+    cells, moved = _header_table(clean, sections)
     decision_cell = cells.get("decision_date")
     decided = parse_date(decision_cell[0], None) if decision_cell else None
+    # Two-digit years are read against the decision's year (else the letter's latest).
     pivot = decided.year if decided else latest_year(clean)
-
     for name in HEADER_FIELDS:
         cell = cells.get(name)
-        if cell is None:
-            continue
-        raw, start, end, same_line = cell
-        value: Any
-        if name == "case_number":
-            value = _SPACES.sub("", raw).upper()
-        elif name == "priority":
-            value = "expedited" if raw.lower() in ("expedited", "urgent") else "standard"
-        else:
-            parsed = parse_date(raw, pivot)
-            value = parsed.isoformat() if parsed else None
-        conf = (0.98 if same_line else 0.93) if value is not None else 0.2
-        fields.put(name, value, conf, [(start, end)])
+        if cell is not None:
+            raw, start, end, same_line = cell
+            value = _header_value(name, raw, pivot)
+            conf = (0.98 if same_line else 0.93) if value is not None else 0.2
+            fields.put(name, value, conf, [(start, end)])
     for name in HEADER_FIELDS:
         if name not in fields.fields and name != "date_of_injury":
             # A header with this cell missing is odd; no header at all is a known layout.
             fields.put(name, None, 0.5 if cells else 0.9)
-
     if "date_of_injury" not in fields.fields:
-        found = _injury_from_summary(clean, *sections.summary) or _injury_from_summary(
-            clean, 0, len(clean)
-        )
-        parsed = parse_date(found[0].group(), pivot) if found else None
-        if found and parsed:
-            fields.put(
-                "date_of_injury", parsed.isoformat(), 0.85 if found[1] else 0.7, [found[0].span()]
-            )
-        else:
-            fields.put("date_of_injury", None, 0.4)
+        _injury_date(clean, sections, pivot, fields)
     return moved
+
+
+def _header_table(
+    clean: str, sections: Sections
+) -> tuple[dict[str, tuple[str, int, int, bool]], int | None]:
+    """The header's cells, and where the table starts when it is not at the letter's start."""
+    cells = _header_cells(clean, *sections.header)
+    if cells or not (table := _case_label(clean)):
+        return cells, None
+    # A header table that text extraction placed elsewhere (after the summary, on the last
+    # page): read the labels and values around its "Case Number:".
+    cells = _header_cells(clean, table.start(), min(len(clean), table.start() + 700))
+    return cells, clean.rfind("\n", 0, table.start()) + 1 if cells else None
+
+
+def _header_value(name: str, raw: str, pivot: int | None) -> str | None:
+    """A header cell's value as the gold record holds it (None: a date that does not parse)."""
+    if name == "case_number":
+        return _SPACES.sub("", raw).upper()
+    if name == "priority":
+        return "expedited" if raw.lower() in ("expedited", "urgent") else "standard"
+    parsed = parse_date(raw, pivot)
+    return parsed.isoformat() if parsed else None
+
+
+def _injury_date(clean: str, sections: Sections, pivot: int | None, fields: _Fields) -> None:
+    """The date of injury from the summary's prose (else the whole letter's), when the header
+    does not give it."""
+    found = _injury_from_summary(clean, *sections.summary) or _injury_from_summary(
+        clean, 0, len(clean)
+    )
+    parsed = parse_date(found[0].group(), pivot) if found else None
+    if found and parsed:
+        fields.put(
+            "date_of_injury", parsed.isoformat(), 0.85 if found[1] else 0.7, [found[0].span()]
+        )
+    else:
+        fields.put("date_of_injury", None, 0.4)
 
 
 def _extract(text: str, letter_id: str, calibration: Calibration | None) -> Proposal:
