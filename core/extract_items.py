@@ -1,8 +1,8 @@
 """One disputed item's fields from its heading and its MAXIMUS guideline paragraph.
 
 Pure functions over short strings (the folded heading, the folded guideline paragraph); each
-returns a value and a confidence, plus where known the (start, end) of the value in its input so
-the caller can map it to the original letter.
+returns a value and a rule strength (`core.strengths`), plus where known the (start, end) of the
+value in its input so the caller can map it to the original letter.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+
+from imrgold.core.strengths import ABSENT, CLEAR, DOUBT, FALLBACK, READ
 
 # ---------------------------------------------------------------------------------------------
 # Request: the heading minus what is not the request.
@@ -213,7 +215,7 @@ def category(request: str, drugs: list[str], context: str = "") -> tuple[str | N
     words say nothing, such as an unknown brand name.
     """
     if not request.strip():
-        return None, 0.0
+        return None, ABSENT.no_request
     name = keyword_category(request)
     if (
         name == "procedure"
@@ -221,24 +223,24 @@ def category(request: str, drugs: list[str], context: str = "") -> tuple[str | N
         and not (drugs and _named_before_procedure(request))
     ):
         # "Lidocaine trigger point injection": injected at a site, a procedure even with a drug.
-        return "procedure", 0.75
+        return "procedure", FALLBACK.site_procedure
     dose = bool(_DOSE.search(request) or _FORM.search(request))
     if drugs and dose:
-        return "medication", 0.95
+        return "medication", READ.drug_with_dose
     if _DOSE.search(request):
-        return "medication", 0.75
+        return "medication", FALLBACK.dose_only
     if name is not None:
         if drugs and name in ("procedure", "other"):
             # "Toradol injection": a drug given by injection is a medication.
-            return "medication", 0.6
-        return name, 0.85 if not drugs else 0.55
+            return "medication", FALLBACK.injected_drug
+        return name, CLEAR.keyword_category if not drugs else FALLBACK.category_against_drug
     if drugs:
-        return "medication", 0.85
+        return "medication", CLEAR.known_drug
     if dose or _MED_WORDS.search(request):
-        return "medication", 0.6
+        return "medication", FALLBACK.medication_words
     if len(_MED_CONTEXT.findall(context)) >= 2:
-        return "medication", 0.45
-    return "other", 0.3
+        return "medication", DOUBT.medication_context
+    return "other", DOUBT.other_by_default
 
 
 # ---------------------------------------------------------------------------------------------
@@ -502,8 +504,8 @@ def guidelines(paragraph: str) -> tuple[list[str], float]:
     order = ("MTUS", "ODG", "ACOEM", "other")
     value = [g for g in order if g in found]
     if value:
-        return value, 0.6 if unread else 0.9
-    return value, 0.5 if paragraph.strip() else 0.2
+        return value, FALLBACK.guidelines_partly_read if unread else CLEAR.guidelines_read
+    return value, ABSENT.no_family if paragraph.strip() else ABSENT.empty_paragraph
 
 
 def _cited_families(rest: str) -> set[str]:
