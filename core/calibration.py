@@ -1,10 +1,10 @@
 """Field confidences that mean something: the extractor's rule strengths mapped to how often
 fields proposed with them were right on real letters with gold.
 
-The extractor gives every field a rule strength (a hand-set literal such as 0.85 for a general
-rule on a clear layout, or a product of them).  On real letters those strengths say little about
-how often the field is right, so each (field, strength) pair is a cell of a table learned from
-gold, smoothed twice so a rare cell is neither 0 nor 1:
+The extractor gives every field a rule strength (a hand-set number named in `core.strengths`,
+such as 0.85 for a general rule on a clear layout, or a product of them).  On real letters
+those strengths say little about how often the field is right, so each (field, strength) pair is
+a cell of a table learned from gold, smoothed twice so a rare cell is neither 0 nor 1:
 
 1. per strength, pooled over fields: ``(right + PRIOR * strength) / (n + PRIOR)``: the hand-set
    strength is the prior a few letters outweigh;

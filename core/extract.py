@@ -6,11 +6,10 @@ original text.  Each rule gives its value a strength: a value read from a labell
 scores high, a value guessed from prose lower, an absent value scores by how sure we are it is
 absent.
 
-The rule strengths (checked by ``bench/extract.py`` on letters with OCR slips): 0.95 and above, a
-labelled cell or an explicit statement; 0.8-0.95, a general rule on a clear layout; 0.5-0.8, a
-fallback (pronouns, prose lists, context); below 0.5, the letter said something the rules could
-not read (an unknown state or drug, an age-like phrase, a diagnosis statement without a parsable
-list).  The proposal's confidence is the strength calibrated on real letters with gold
+The rule strengths are named in `core.strengths`, by the kind of evidence: a labelled cell or
+an explicit statement (`READ`), a general rule on a clear layout (`CLEAR`), a fallback
+(`FALLBACK`), something the rules could not read (`DOUBT`), and for an absent value how sure it is
+absent (`ABSENT`).  The proposal's confidence is the strength calibrated on real letters with gold
 (`core.calibration`: how often that field at that strength was right), which ``imrgold eval``
 reports, also on letters held out of the fit.  An item the extractor missed has no proposal, so
 its fields count at 0 in the calibration.
@@ -25,7 +24,7 @@ import re
 import traceback
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -44,6 +43,15 @@ from imrgold.core.models import (
     item_path,
 )
 from imrgold.core.sections import ItemBlock, Sections, find_items, find_sections
+from imrgold.core.strengths import (
+    ABSENT,
+    CLEAR,
+    DOUBT,
+    FALLBACK,
+    PARTIAL_HEADING,
+    READ,
+    WHOLE_HEADING,
+)
 from imrgold.core.text import Repaired, fix_mojibake, fold, repair
 
 log = logging.getLogger(__name__)
@@ -372,53 +380,83 @@ def _shift(found: list[tuple[str, int, int]], offset: int) -> list[tuple[str, in
     return [(v, s + offset, e + offset) for v, s, e in found]
 
 
+_Found = list[tuple[str, int, int]]
+
+
+class _ReviewerRead(NamedTuple):
+    specialties: _Found
+    subspecialties: _Found
+    licensure: _Found
+    strength: float
+    licensure_doubt: bool  # the licensure statement names something that is no known state
+
+
 def _reviewer(text: str, lo: int, hi: int, fields: _Fields) -> None:
     section = text[lo:hi]
-    specialties: list[tuple[str, int, int]] = []
-    subspecialties: list[tuple[str, int, int]] = []
-    licensure: list[tuple[str, int, int]] = []
-    confidence = 0.2
-    licensure_doubt = False
+    read = _labelled_reviewer(section) or _board_sentence(section)
+    if read is None:
+        for path in ("reviewer.specialties", "reviewer.subspecialties", "reviewer.licensure"):
+            fields.put(path, [], ABSENT.no_text)
+        return
+    for path, found in (
+        ("reviewer.specialties", read.specialties),
+        ("reviewer.subspecialties", read.subspecialties),
+        ("reviewer.licensure", read.licensure),
+    ):
+        conf = read.strength
+        if path == "reviewer.licensure" and (read.licensure_doubt or not found):
+            conf = DOUBT.unknown_state
+        fields.put(path, [v for v, _, _ in found], conf, [(lo + s, lo + e) for _, s, e in found])
+
+
+def _labelled_reviewer(section: str) -> _ReviewerRead | None:
+    """Specialties and licensure from their labelled lines (no subspecialty line exists)."""
     lic = _LICENSURE.search(section)
     cert = _CERTIFICATION.search(section)
-    if cert or lic:
-        confidence = 0.9
-        if cert:
-            specialties = _shift(_split_specialties(cert.group("spec")), cert.start("spec"))
-        if lic:
-            states = _states(lic.group("lic"))
-            licensure = _shift(states, lic.start("lic"))
-            licensure_doubt = _unread_words(lic.group("lic"), states)
-    elif board := _BOARD.search(section):  # searched only when no labelled line says it
-        confidence = 0.85
-        body_at = board.start("body")
-        body = board.group("body")
-        lic_m = _BOARD_LICENSED.search(body)
-        if lic_m:
-            states = _states(lic_m.group("lic"))
-            licensure = _shift(states, body_at + lic_m.start("lic"))
-            licensure_doubt = _unread_words(lic_m.group("lic"), states)
-            body = body[: lic_m.start()]
-        elif elsewhere := _LICENSED_ANYWHERE.search(section):
-            states = _states(elsewhere.group("lic"))
-            licensure = _shift(states, elsewhere.start("lic"))
-            licensure_doubt = _unread_words(elsewhere.group("lic"), states)
-        sub_m = _BOARD_SUB.search(body)
-        if sub_m:
-            subspecialties = _shift(
-                _split_specialties(sub_m.group("sub")), body_at + sub_m.start("sub")
-            )
-            body = body[: sub_m.start()]
-        specialties = _shift(_split_specialties(body), body_at)
-    for path, found in (
-        ("reviewer.specialties", specialties),
-        ("reviewer.subspecialties", subspecialties),
-        ("reviewer.licensure", licensure),
-    ):
-        conf = confidence if found or confidence > 0.5 else 0.3
-        if path == "reviewer.licensure" and (licensure_doubt or (not found and confidence > 0.5)):
-            conf = 0.35  # the licensure statement names something that is not a known state
-        fields.put(path, [v for v, _, _ in found], conf, [(lo + s, lo + e) for _, s, e in found])
+    if not (cert or lic):
+        return None
+    specialties: _Found = []
+    licensure: _Found = []
+    licensure_doubt = False
+    if cert:
+        specialties = _shift(_split_specialties(cert.group("spec")), cert.start("spec"))
+    if lic:
+        licensure, licensure_doubt = _licensure(lic.group("lic"), lic.start("lic"))
+    return _ReviewerRead(specialties, [], licensure, CLEAR.labelled_lines, licensure_doubt)
+
+
+def _board_sentence(section: str) -> _ReviewerRead | None:
+    """Specialties, subspecialties and licensure from "Board Certified in X, has a
+    subspecialty in Y and is licensed to practice in Z." (licensure from elsewhere in the
+    section when the sentence does not say it).  Read only when no labelled line says them."""
+    board = _BOARD.search(section)
+    if board is None:
+        return None
+    body_at = board.start("body")
+    body = board.group("body")
+    licensure: _Found = []
+    licensure_doubt = False
+    if lic_m := _BOARD_LICENSED.search(body):
+        licensure, licensure_doubt = _licensure(lic_m.group("lic"), body_at + lic_m.start("lic"))
+        body = body[: lic_m.start()]
+    elif elsewhere := _LICENSED_ANYWHERE.search(section):
+        licensure, licensure_doubt = _licensure(elsewhere.group("lic"), elsewhere.start("lic"))
+    subspecialties: _Found = []
+    if sub_m := _BOARD_SUB.search(body):
+        subspecialties = _shift(
+            _split_specialties(sub_m.group("sub")), body_at + sub_m.start("sub")
+        )
+        body = body[: sub_m.start()]
+    specialties = _shift(_split_specialties(body), body_at)
+    return _ReviewerRead(
+        specialties, subspecialties, licensure, CLEAR.board_sentence, licensure_doubt
+    )
+
+
+def _licensure(statement: str, at: int) -> tuple[_Found, bool]:
+    """The states a licensure statement at ``at`` names, and whether it names more."""
+    states = _states(statement)
+    return _shift(states, at), _unread_words(statement, states)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -444,14 +482,17 @@ def _patient(text: str, summary: tuple[int, int], fields: _Fields) -> None:
         # The patient's age opens the summary; an age further in may be someone else's.
         early = age_m.start() - lo < 400
         fields.put(
-            "patient.age", int(age_m.group(group)), 0.95 if early else 0.7, [age_m.span(group)]
+            "patient.age",
+            int(age_m.group(group)),
+            READ.age_opening_summary if early else FALLBACK.later_age,
+            [age_m.span(group)],
         )
     else:
         # "40-ycar-old": an age the rules could not read is likely there.
         maybe_age = re.search(
             r"\b\d{1,3}[\s-]*\w{2,6}[\s-]*o[l1I]d\b|\byears?\b", text[lo:hi], re.I
         )
-        fields.put("patient.age", None, 0.4 if maybe_age else 0.85)
+        fields.put("patient.age", None, ABSENT.age_like_phrase if maybe_age else ABSENT.by_rule)
     _sex(text, lo, hi, age_m, fields)
 
 
@@ -460,20 +501,27 @@ def _sex(text: str, lo: int, hi: int, age_m: re.Match[str] | None, fields: _Fiel
     word = _SEX_WORD.search(text, lo, hi)
     near = word is not None and age_m is not None and 0 <= word.start() - age_m.end() < 40
     if word and near:
-        fields.put("patient.sex", _SEX_OF[word.group("w").lower()], 0.97, [word.span()])
+        fields.put(
+            "patient.sex", _SEX_OF[word.group("w").lower()], READ.sex_word_by_age, [word.span()]
+        )
         return
     he, she = _pronouns(text, lo, hi)
     if word:
         sex = _SEX_OF[word.group("w").lower()]
         # A word away from the age, against the pronouns, may be about someone else.
         against = len(she if sex == "male" else he) > len(he if sex == "male" else she)
-        fields.put("patient.sex", sex, 0.5 if against else 0.8, [word.span()])
+        conf = FALLBACK.sex_word_against_pronouns if against else CLEAR.sex_word
+        fields.put("patient.sex", sex, conf, [word.span()])
     elif he and not she:
-        fields.put("patient.sex", "male", 0.8 if len(he) >= 3 else 0.65, he[:1])
+        fields.put("patient.sex", "male", _pronoun_strength(he), he[:1])
     elif she and not he:
-        fields.put("patient.sex", "female", 0.8 if len(she) >= 3 else 0.65, she[:1])
+        fields.put("patient.sex", "female", _pronoun_strength(she), she[:1])
     else:
-        fields.put("patient.sex", None, 0.5 if (he or she) else 0.8)
+        fields.put("patient.sex", None, ABSENT.mixed_pronouns if (he or she) else ABSENT.no_sex_cue)
+
+
+def _pronoun_strength(pronouns: list[tuple[int, int]]) -> float:
+    return CLEAR.pronouns if len(pronouns) >= 3 else FALLBACK.few_pronouns
 
 
 def _pronouns(text: str, lo: int, hi: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -776,18 +824,37 @@ def _diagnoses(text: str, lo: int, hi: int) -> tuple[list[tuple[str, int, int]],
     lowered = body.lower()
     if "diagnos" not in lowered and "dx" not in lowered and "assessment" not in lowered:
         # Case-insensitive patterns cannot skip ahead; most of the cost is proving absence.
-        return [], 0.9
-    found = _listed_diagnoses(text, lo, hi, lowered)
-    if found:
-        seen: set[str] = set()
+        return [], ABSENT.unmentioned
+    listed = _listed_diagnoses(text, lo, hi, lowered)
+    if listed:
         # Several statements count, each diagnosis once (GOLD_CONVENTIONS).
-        unique = []
-        for f in found:
-            if f[0] not in seen:
-                seen.add(f[0])
-                unique.append(f)
-        return unique, 0.8
-    statements = 0
+        return _first_of_each(listed), CLEAR.listed_diagnoses
+    found, statements = _prose_diagnoses(text, lo, hi, lowered)
+    if found:
+        # Splitting prose on commas and "and" is where diagnoses go wrong; long lists more so.
+        short = len(found) <= 3 and statements == 1
+        return found, FALLBACK.short_prose_diagnoses if short else FALLBACK.prose_diagnoses
+    # No statement found: right if the summary never speaks of a diagnosis.
+    spoken = re.search(r"diagnos", body, re.I)
+    return found, ABSENT.unparsed_diagnoses if spoken else ABSENT.unmentioned
+
+
+def _first_of_each(found: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Each value once, where it first appears."""
+    seen: set[str] = set()
+    unique = []
+    for f in found:
+        if f[0] not in seen:
+            seen.add(f[0])
+            unique.append(f)
+    return unique
+
+
+def _prose_diagnoses(
+    text: str, lo: int, hi: int, lowered: str
+) -> tuple[list[tuple[str, int, int]], int]:
+    """Diagnoses stated in sentences ("Diagnoses include A, B and C"), each once, and how
+    many statements gave them."""
     matches = [
         m
         for m in _finditer_at_cues(_DX_PROSE, text, lo, hi, lowered, _DX_CUE)
@@ -796,17 +863,15 @@ def _diagnoses(text: str, lo: int, hi: int) -> tuple[list[tuple[str, int, int]],
     # "a diagnosis of X" also names past conditions ("a history of a diagnosis of autism"):
     # it counts only where the summary has no statement of the current diagnoses.
     strong = [m for m in matches if not _DX_OF.match(m.group())]
+    found: list[tuple[str, int, int]] = []
+    statements = 0
     for m in strong or matches:
         group = "list" if m.group("list") is not None else "list2"
         statements += 1
         for value, s, e in _split_list(m.group(group), m.start(group)):
             if value not in {v for v, _, _ in found}:
                 found.append((value, s, e))
-    if found:
-        # Splitting prose on commas and "and" is where diagnoses go wrong; long lists more so.
-        return found, 0.75 if len(found) <= 3 and statements == 1 else 0.6
-    # No statement found: right if the summary never speaks of a diagnosis.
-    return found, 0.4 if re.search(r"diagnos", body, re.I) else 0.9
+    return found, statements
 
 
 # ---------------------------------------------------------------------------------------------
@@ -840,12 +905,16 @@ def _item_request(text: str, block: ItemBlock, i: int, fields: _Fields) -> tuple
     heading = text[h_start:h_end]
     r_start, r_end = items_mod.request_range(heading)
     request = fold(heading[r_start:r_end]).rstrip(" ,;:")
-    base = 0.9 if block.labelled else 0.5
+    base = CLEAR.labelled_item if block.labelled else FALLBACK.unlabelled_item
     partial = r_start > 0
     multiline = "\n" in heading.strip()
-    conf = base + (0.07 if not (partial or multiline) else -0.05 if partial else 0.0)
+    conf = base + (
+        WHOLE_HEADING if not (partial or multiline) else PARTIAL_HEADING if partial else 0.0
+    )
     fields.put(item_path(i, "request"), request, conf, [(h_start + r_start, h_start + r_end)])
-    fields.put(item_path(i, "decision"), block.decision, base + 0.07, [block.decision_span])
+    fields.put(
+        item_path(i, "decision"), block.decision, base + WHOLE_HEADING, [block.decision_span]
+    )
     return heading, request, r_start
 
 
@@ -862,18 +931,21 @@ def _item_kind(
         text[r[0] : min(r[1], r[0] + 600)] for r in (block.maximus, block.rationale) if r
     )
     category, conf = items_mod.category(request, drug_list, context)
-    conf *= 1.0 if block.labelled else 0.5 / 0.9
+    # Scaled as an unlabelled item's request is against a labelled one's.
+    conf *= 1.0 if block.labelled else FALLBACK.unlabelled_item / CLEAR.labelled_item
     fields.put(item_path(i, "category"), category, conf, span)
     if drugs is None:
-        fields.put(item_path(i, "drugs"), [], 0.1)
+        fields.put(item_path(i, "drugs"), [], DOUBT.lexicon_failed)
     elif category == "medication":
         # A medication the lexicon cannot resolve is most likely an unknown product or a
         # misspelling: worth a look.
-        fields.put(item_path(i, "drugs"), drug_list, 0.85 if drug_list else 0.35, span)
+        conf = CLEAR.resolved_drugs if drug_list else DOUBT.unknown_drug
+        fields.put(item_path(i, "drugs"), drug_list, conf, span)
     else:
         # Empty by rule once the category is not a medication: the category carries the doubt, so
         # one low-confidence row asks the annotator, not seven.
-        fields.put(item_path(i, "drugs"), [], 0.85 if not drug_list else 0.5)
+        conf = ABSENT.by_rule if not drug_list else FALLBACK.drugs_outside_medication
+        fields.put(item_path(i, "drugs"), [], conf)
     return category, conf
 
 
@@ -894,7 +966,7 @@ def _item_detail(
     for name in ("strength", "form", "amount", "quantity", "route", "frequency"):
         found = detail.get(name)
         if found is None:
-            conf = (0.85 if leftover == 0 else 0.55) if is_med else 0.85
+            conf = ABSENT.unread_numbers if is_med and leftover else ABSENT.by_rule
             fields.put(item_path(i, name), None, conf)
             continue
         span = _locate(heading, r_start, request, found.start, found.end)
@@ -902,7 +974,7 @@ def _item_detail(
         fields.put(
             item_path(i, name),
             found.value,
-            0.75 if joined else 0.85,
+            FALLBACK.joined_strength if joined else CLEAR.request_detail,
             [(h_start + span[0], h_start + span[1])] if span else [],
         )
 
@@ -913,7 +985,7 @@ def _item_guidelines(text: str, block: ItemBlock, i: int, fields: _Fields) -> No
         value, conf = items_mod.guidelines(paragraph)
         fields.put(item_path(i, "guidelines"), value, conf, [block.maximus])
     else:
-        fields.put(item_path(i, "guidelines"), [], 0.3)
+        fields.put(item_path(i, "guidelines"), [], ABSENT.no_text)
 
 
 def _item_rationale(text: str, block: ItemBlock, i: int, last: bool, fields: _Fields) -> None:
@@ -921,10 +993,13 @@ def _item_rationale(text: str, block: ItemBlock, i: int, last: bool, fields: _Fi
         r_lo, r_hi = block.rationale
         rationale = fold(fix_mojibake(text[r_lo:r_hi]))
         # The last rationale runs to the end of the letter, footers and all.
-        conf = (0.85 if last else 0.92) if rationale else 0.3
+        if not rationale:
+            conf = ABSENT.no_text
+        else:
+            conf = CLEAR.last_rationale if last else CLEAR.bounded_rationale
         fields.put(item_path(i, "rationale"), rationale or None, conf, [(r_lo, r_hi)])
     else:
-        fields.put(item_path(i, "rationale"), None, 0.3)
+        fields.put(item_path(i, "rationale"), None, ABSENT.no_text)
 
 
 def _unexplained_numbers(request: str, detail: dict[str, items_mod.Found | None]) -> int:
@@ -956,49 +1031,69 @@ def _locate(
 def _case_header(clean: str, sections: Sections, fields: _Fields) -> int | None:
     """Case number, the five dates and priority.  Returns where the header table starts when
     text extraction placed it after the letter's start (the last item ends there)."""
-    cells = _header_cells(clean, *sections.header)
-    moved = None
-    if not cells and (table := _case_label(clean)):
-        # A header table that text extraction placed elsewhere (after the summary, on the last
-        # page): read the labels and values around its "Case Number:".
-        cells = _header_cells(clean, table.start(), min(len(clean), table.start() + 700))
-        moved = clean.rfind("\n", 0, table.start()) + 1 if cells else None
+    cells, moved = _header_table(clean, sections)
     decision_cell = cells.get("decision_date")
     decided = parse_date(decision_cell[0], None) if decision_cell else None
+    # Two-digit years are read against the decision's year (else the letter's latest).
     pivot = decided.year if decided else latest_year(clean)
-
     for name in HEADER_FIELDS:
         cell = cells.get(name)
-        if cell is None:
-            continue
-        raw, start, end, same_line = cell
-        value: Any
-        if name == "case_number":
-            value = _SPACES.sub("", raw).upper()
-        elif name == "priority":
-            value = "expedited" if raw.lower() in ("expedited", "urgent") else "standard"
-        else:
-            parsed = parse_date(raw, pivot)
-            value = parsed.isoformat() if parsed else None
-        conf = (0.98 if same_line else 0.93) if value is not None else 0.2
-        fields.put(name, value, conf, [(start, end)])
+        if cell is not None:
+            raw, start, end, same_line = cell
+            value = _header_value(name, raw, pivot)
+            if value is None:
+                conf = DOUBT.unparsed_date
+            else:
+                conf = READ.cell_on_label_line if same_line else CLEAR.cell_by_kind
+            fields.put(name, value, conf, [(start, end)])
     for name in HEADER_FIELDS:
         if name not in fields.fields and name != "date_of_injury":
             # A header with this cell missing is odd; no header at all is a known layout.
-            fields.put(name, None, 0.5 if cells else 0.9)
-
+            fields.put(name, None, ABSENT.missing_cell if cells else ABSENT.unmentioned)
     if "date_of_injury" not in fields.fields:
-        found = _injury_from_summary(clean, *sections.summary) or _injury_from_summary(
-            clean, 0, len(clean)
-        )
-        parsed = parse_date(found[0].group(), pivot) if found else None
-        if found and parsed:
-            fields.put(
-                "date_of_injury", parsed.isoformat(), 0.85 if found[1] else 0.7, [found[0].span()]
-            )
-        else:
-            fields.put("date_of_injury", None, 0.4)
+        _injury_date(clean, sections, pivot, fields)
     return moved
+
+
+def _header_table(
+    clean: str, sections: Sections
+) -> tuple[dict[str, tuple[str, int, int, bool]], int | None]:
+    """The header's cells, and where the table starts when it is not at the letter's start."""
+    cells = _header_cells(clean, *sections.header)
+    if cells or not (table := _case_label(clean)):
+        return cells, None
+    # A header table that text extraction placed elsewhere (after the summary, on the last
+    # page): read the labels and values around its "Case Number:".
+    cells = _header_cells(clean, table.start(), min(len(clean), table.start() + 700))
+    return cells, clean.rfind("\n", 0, table.start()) + 1 if cells else None
+
+
+def _header_value(name: str, raw: str, pivot: int | None) -> str | None:
+    """A header cell's value as the gold record holds it (None: a date that does not parse)."""
+    if name == "case_number":
+        return _SPACES.sub("", raw).upper()
+    if name == "priority":
+        return "expedited" if raw.lower() in ("expedited", "urgent") else "standard"
+    parsed = parse_date(raw, pivot)
+    return parsed.isoformat() if parsed else None
+
+
+def _injury_date(clean: str, sections: Sections, pivot: int | None, fields: _Fields) -> None:
+    """The date of injury from the summary's prose (else the whole letter's), when the header
+    does not give it."""
+    found = _injury_from_summary(clean, *sections.summary) or _injury_from_summary(
+        clean, 0, len(clean)
+    )
+    parsed = parse_date(found[0].group(), pivot) if found else None
+    if found and parsed:
+        fields.put(
+            "date_of_injury",
+            parsed.isoformat(),
+            CLEAR.named_injury_date if found[1] else FALLBACK.injury_event_date,
+            [found[0].span()],
+        )
+    else:
+        fields.put("date_of_injury", None, ABSENT.no_injury_date)
 
 
 def _extract(text: str, letter_id: str, calibration: Calibration | None) -> Proposal:
@@ -1025,7 +1120,9 @@ def _extract(text: str, letter_id: str, calibration: Calibration | None) -> Prop
 
     ordered = {}
     for path in field_paths(len(blocks)):
-        proposed = fields.fields.get(path) or _field([] if is_list_field(path) else None, [], 0.3)
+        proposed = fields.fields.get(path) or _field(
+            [] if is_list_field(path) else None, [], ABSENT.no_text
+        )
         if calibration is not None:
             # Built above for this proposal alone: set in place, not copied (~60 fields a letter).
             proposed.__dict__["confidence"] = calibration.confidence(

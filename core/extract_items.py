@@ -1,8 +1,8 @@
 """One disputed item's fields from its heading and its MAXIMUS guideline paragraph.
 
 Pure functions over short strings (the folded heading, the folded guideline paragraph); each
-returns a value and a confidence, plus where known the (start, end) of the value in its input so
-the caller can map it to the original letter.
+returns a value and a rule strength (`core.strengths`), plus where known the (start, end) of the
+value in its input so the caller can map it to the original letter.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+
+from imrgold.core.strengths import ABSENT, CLEAR, DOUBT, FALLBACK, READ
 
 # ---------------------------------------------------------------------------------------------
 # Request: the heading minus what is not the request.
@@ -213,7 +215,7 @@ def category(request: str, drugs: list[str], context: str = "") -> tuple[str | N
     words say nothing, such as an unknown brand name.
     """
     if not request.strip():
-        return None, 0.0
+        return None, ABSENT.no_request
     name = keyword_category(request)
     if (
         name == "procedure"
@@ -221,24 +223,24 @@ def category(request: str, drugs: list[str], context: str = "") -> tuple[str | N
         and not (drugs and _named_before_procedure(request))
     ):
         # "Lidocaine trigger point injection": injected at a site, a procedure even with a drug.
-        return "procedure", 0.75
+        return "procedure", FALLBACK.site_procedure
     dose = bool(_DOSE.search(request) or _FORM.search(request))
     if drugs and dose:
-        return "medication", 0.95
+        return "medication", READ.drug_with_dose
     if _DOSE.search(request):
-        return "medication", 0.75
+        return "medication", FALLBACK.dose_only
     if name is not None:
         if drugs and name in ("procedure", "other"):
             # "Toradol injection": a drug given by injection is a medication.
-            return "medication", 0.6
-        return name, 0.85 if not drugs else 0.55
+            return "medication", FALLBACK.injected_drug
+        return name, CLEAR.keyword_category if not drugs else FALLBACK.category_against_drug
     if drugs:
-        return "medication", 0.85
+        return "medication", CLEAR.known_drug
     if dose or _MED_WORDS.search(request):
-        return "medication", 0.6
+        return "medication", FALLBACK.medication_words
     if len(_MED_CONTEXT.findall(context)) >= 2:
-        return "medication", 0.45
-    return "other", 0.3
+        return "medication", DOUBT.medication_context
+    return "other", DOUBT.other_by_default
 
 
 # ---------------------------------------------------------------------------------------------
@@ -356,20 +358,38 @@ def _fmt(num: str, unit: str) -> str:
 def drug_detail(request: str) -> dict[str, Found | None]:
     """strength, form, amount, quantity, route, frequency found in a medication request."""
     form = find_form(request)
-    form_at = form.start if form else None
-    quantity = None
-    qm = _QUANTITY.search(request)
-    if qm:
-        group = "a" if qm.group("a") else "b"
-        quantity = Found(qm.group(group), qm.start(), qm.end())
+    quantity = _quantity(request)
+    strength, amount = _strength_and_package(request, form, quantity)
+    return {
+        "strength": strength,
+        "form": form,
+        "amount": amount or _amount(request),
+        "quantity": quantity,
+        "route": _route(request),
+        "frequency": _frequency(request),
+    }
 
+
+def _quantity(request: str) -> Found | None:
+    qm = _QUANTITY.search(request)
+    if not qm:
+        return None
+    group = "a" if qm.group("a") else "b"
+    return Found(qm.group(group), qm.start(), qm.end())
+
+
+def _strength_and_package(
+    request: str, form: Found | None, quantity: Found | None
+) -> tuple[Found | None, Found | None]:
+    """The strength (one per ingredient of a compound, joined in heading order: "10%/6%/5%"),
+    and a package size given in mg after the form or the quantity."""
     strengths: list[Found] = []
     amount: Found | None = None
     for m in _STRENGTH.finditer(request):
         unit = _norm_unit(m.group("unit"))
         num = m.group("num")
         compound = "-" in num or "/" in num
-        after_form = form_at is not None and m.start() > form_at
+        after_form = form is not None and m.start() > form.start
         after_qty = quantity is not None and m.start() > quantity.start
         if unit == "mg" and not compound and not strengths and (after_form or after_qty):
             # "Baclofen cream #2 120mg": a plain mg figure after the form is the package size.
@@ -377,41 +397,38 @@ def drug_detail(request: str) -> dict[str, Found | None]:
                 amount = Found(_fmt(m.group("num"), unit), m.start(), m.end())
             continue
         strengths.append(Found(_fmt(m.group("num"), m.group("unit")), m.start(), m.end()))
-    strength = None
-    if strengths:
-        # A compound gives one strength per ingredient, joined in heading order: "10%/6%/5%".
-        strength = Found(
-            "/".join(f.value for f in strengths), strengths[0].start, strengths[-1].end
-        )
+    if not strengths:
+        return None, amount
+    joined = Found("/".join(f.value for f in strengths), strengths[0].start, strengths[-1].end)
+    return joined, amount
+
+
+def _amount(request: str) -> Found | None:
+    """The first amount not in mg (mg is a strength, or a package size read with it)."""
     for m in _AMOUNT.finditer(request):
         unit = _norm_unit(m.group("unit"))
-        if unit == "mg":
-            continue
-        if amount is None:
-            amount = Found(_fmt(m.group("num"), unit), m.start("num"), m.end())
-        break
-    route = None
+        if unit != "mg":
+            return Found(_fmt(m.group("num"), unit), m.start("num"), m.end())
+    return None
+
+
+def _route(request: str) -> Found | None:
     rm = _ROUTE.search(request)
-    if rm:
-        word = (
-            _DOTS_SPACES.sub("", rm.group("route").lower())
-            if len(rm.group()) <= 5
-            else (rm.group("route").lower())
-        )
-        word = _SPACES.sub(" ", word)
-        route = Found(_ROUTE_NORMAL.get(word, word), rm.start(), rm.end())
-    frequency = None
+    if not rm:
+        return None
+    word = rm.group("route").lower()
+    if len(rm.group()) <= 5:
+        # An abbreviation ("p.o.", "i. m."): dots and spaces are not part of it.
+        word = _DOTS_SPACES.sub("", word)
+    word = _SPACES.sub(" ", word)
+    return Found(_ROUTE_NORMAL.get(word, word), rm.start(), rm.end())
+
+
+def _frequency(request: str) -> Found | None:
     fm = _FREQUENCY.search(request)
-    if fm:
-        frequency = Found(_SPACES.sub(" ", fm.group("freq").strip()), fm.start(), fm.end())
-    return {
-        "strength": strength,
-        "form": form,
-        "amount": amount,
-        "quantity": quantity,
-        "route": route,
-        "frequency": frequency,
-    }
+    if not fm:
+        return None
+    return Found(_SPACES.sub(" ", fm.group("freq").strip()), fm.start(), fm.end())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -475,42 +492,56 @@ def guidelines(paragraph: str) -> tuple[list[str], float]:
     clauses = [c for c in _CLAUSE.split(paragraph) if c.strip()]
     unread = 0  # clauses that cite something none of the rules recognized
     for clause in clauses:
-        before = len(found)
         cited = _CITATION.search(clause)
         if cited:
-            rest = cited.group("rest")
-            hit = False
-            if _ODG_ANY.search(rest):
-                found.add("ODG")
-                hit = True
-            if _ACOEM_ANY.search(rest):
-                found.add("ACOEM")
-                hit = True
-            if _MTUS.search(rest) and not _NOT_MTUS.search(rest):
-                found.add("MTUS")
-                hit = True
-            further = hit and (
-                any(_SOURCE_CUE.search(s) for s in _further_sources(rest))
-                or bool(_OTHER_SOURCE.search(rest))
-            )
-            if further or (not hit and re.search(r"[A-Za-z]{3,}", rest)):
-                found.add("other")
+            found |= _cited_families(cited.group("rest"))
             continue
-        scrubbed = _NOT_MTUS.sub(" ", clause)
-        if _MTUS.search(scrubbed):
-            found.add("MTUS")
-        elif _ACOEM_ANY.search(clause):
-            found.add("ACOEM")
-        if _ODG_ANY.search(clause):
-            found.add("ODG")
-        if (
-            len(found) == before
-            and not _NO_SOURCE.match(clause)
-            and re.search(r"[A-Za-z]{3,}", _NOT_MTUS.sub(" ", clause))
-        ):
+        before = len(found)
+        found |= _named_families(clause)
+        # A clause that adds no family, yet names something: a source the rules cannot read.
+        if len(found) == before and _names_a_source(clause):
             unread += 1
     order = ("MTUS", "ODG", "ACOEM", "other")
     value = [g for g in order if g in found]
     if value:
-        return value, 0.6 if unread else 0.9
-    return value, 0.5 if paragraph.strip() else 0.2
+        return value, FALLBACK.guidelines_partly_read if unread else CLEAR.guidelines_read
+    return value, ABSENT.no_family if paragraph.strip() else ABSENT.empty_paragraph
+
+
+def _cited_families(rest: str) -> set[str]:
+    """The families after "Non-MTUS Citation:"; "other" for a further source, or for a
+    citation that names no family at all."""
+    found = set()
+    if _ODG_ANY.search(rest):
+        found.add("ODG")
+    if _ACOEM_ANY.search(rest):
+        found.add("ACOEM")
+    if _MTUS.search(rest) and not _NOT_MTUS.search(rest):
+        found.add("MTUS")
+    further = bool(found) and (
+        any(_SOURCE_CUE.search(s) for s in _further_sources(rest))
+        or bool(_OTHER_SOURCE.search(rest))
+    )
+    if further or (not found and re.search(r"[A-Za-z]{3,}", rest)):
+        found.add("other")
+    return found
+
+
+def _named_families(clause: str) -> set[str]:
+    """The families a clause of prose names ("recommendations outside the MTUS" is not MTUS;
+    ACOEM counts only when MTUS does not: MTUS incorporates it)."""
+    found = set()
+    if _MTUS.search(_NOT_MTUS.sub(" ", clause)):
+        found.add("MTUS")
+    elif _ACOEM_ANY.search(clause):
+        found.add("ACOEM")
+    if _ODG_ANY.search(clause):
+        found.add("ODG")
+    return found
+
+
+def _names_a_source(clause: str) -> bool:
+    """Whether a clause holds words beyond a stock "no source" phrase."""
+    return not _NO_SOURCE.match(clause) and bool(
+        re.search(r"[A-Za-z]{3,}", _NOT_MTUS.sub(" ", clause))
+    )

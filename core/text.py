@@ -138,37 +138,37 @@ def _tidy_bounds(text: str) -> tuple[int, int] | None:
     return lo, hi
 
 
-def repair(original: str) -> Repaired:
-    """Repair ``original`` into one-logical-line-per-line text, keeping an offset map.
+class _MapBuilder:
+    """The repaired text's pieces and its offset map as they are built.
 
-    Works line by line (a Python loop over ~200 lines is cheaper than one regex pass with many
-    alternatives over every character); only lines holding markup or non-ASCII get a regex.
-    (Measured: a single ``finditer`` over whitespace gaps was three times slower.)  Letters
-    whose line breaks are already tidy skip the loop (`_tidy_bounds`).
-    """
-    parts: list[str] = []
-    # Segments of the map: parallel lists; copied runs that touch are merged, so a clean
-    # single-spaced letter is a handful of segments and span lookups stay cheap.
-    clean_starts: list[int] = []
-    orig_starts: list[int] = []
-    orig_ends: list[int] = []
-    copied: list[bool] = []
-    clean_len = 0
+    The map's segments are parallel lists; copied runs that touch are merged, so a clean
+    single-spaced letter is a handful of segments and span lookups stay cheap."""
 
-    def emit(piece: str, o_start: int, o_end: int, is_copy: bool) -> None:
-        nonlocal clean_len
-        if is_copy and copied and copied[-1] and orig_ends[-1] == o_start:
-            orig_ends[-1] = o_end
+    __slots__ = ("clean_len", "clean_starts", "copied", "orig_ends", "orig_starts", "parts")
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.clean_starts: list[int] = []
+        self.orig_starts: list[int] = []
+        self.orig_ends: list[int] = []
+        self.copied: list[bool] = []
+        self.clean_len = 0
+
+    def emit(self, piece: str, o_start: int, o_end: int, is_copy: bool) -> None:
+        """Append ``piece``, which stands for ``original[o_start:o_end]``."""
+        copied = self.copied
+        if is_copy and copied and copied[-1] and self.orig_ends[-1] == o_start:
+            self.orig_ends[-1] = o_end
         else:
-            clean_starts.append(clean_len)
-            orig_starts.append(o_start)
-            orig_ends.append(o_end)
+            self.clean_starts.append(self.clean_len)
+            self.orig_starts.append(o_start)
+            self.orig_ends.append(o_end)
             copied.append(is_copy)
-        parts.append(piece)
-        clean_len += len(piece)
+        self.parts.append(piece)
+        self.clean_len += len(piece)
 
-    def edit(line: str, start: int) -> None:
-        """The line at ``start`` with markup dropped and mojibake fixed."""
+    def edit(self, line: str, start: int) -> None:
+        """Append the line at ``start`` with markup dropped and mojibake fixed."""
         last = 0
         for m in _LINE_EDITS.finditer(line):
             m_start, m_end = m.span()
@@ -182,48 +182,68 @@ def repair(original: str) -> Repaired:
             if replacement == m.group():
                 continue
             if m_start > last:
-                emit(line[last:m_start], start + last, start + m_start, True)
+                self.emit(line[last:m_start], start + last, start + m_start, True)
             if replacement:
-                emit(replacement, start + m_start, start + m_end, False)
+                self.emit(replacement, start + m_start, start + m_end, False)
             last = m_end
         if last < len(line):
-            emit(line[last:], start + last, start + len(line), True)
+            self.emit(line[last:], start + last, start + len(line), True)
 
-    def result() -> Repaired:
+    def result(self, original: str) -> Repaired:
         return Repaired(
-            "".join(parts),
+            "".join(self.parts),
             original,
-            tuple(clean_starts),
-            tuple(orig_starts),
-            tuple(orig_ends),
-            tuple(copied),
+            tuple(self.clean_starts),
+            tuple(self.orig_starts),
+            tuple(self.orig_ends),
+            tuple(self.copied),
         )
 
+
+def repair(original: str) -> Repaired:
+    """Repair ``original`` into one-logical-line-per-line text, keeping an offset map.
+
+    Works line by line (a Python loop over ~200 lines is cheaper than one regex pass with many
+    alternatives over every character); only lines holding markup or non-ASCII get a regex.
+    (Measured: a single ``finditer`` over whitespace gaps was three times slower.)  Letters
+    whose line breaks are already tidy skip the loop (`_tidy_bounds`).
+    """
+    out = _MapBuilder()
     plain = original.isascii() and not any(c in original for c in _SPECIAL_CHARS)
-    search_special = _SPECIAL_RE.search
     tidy = _tidy_bounds(original)
     if tidy is not None:
-        lo, hi = tidy
-        copied_to = lo
-        found = None if plain else search_special(original, lo, hi)
-        while found is not None:
-            at = found.start()
-            start = original.rfind("\n", lo, at) + 1 or lo
-            end = original.find("\n", at, hi)
-            if end < 0:
-                end = hi
-            if start > copied_to:
-                emit(original[copied_to:start], copied_to, start, True)
-            edit(original[start:end], start)
-            copied_to = end
-            found = search_special(original, end, hi)
-        if copied_to < hi:
-            emit(original[copied_to:hi], copied_to, hi, True)
-        return result()
+        _repair_tidy(original, *tidy, plain, out)
+    else:
+        _repair_loose(original, plain, out)
+    return out.result(original)
 
-    # Content lines as (start, end) in the original, trimmed of surrounding whitespace.
+
+def _repair_tidy(original: str, lo: int, hi: int, plain: bool, out: _MapBuilder) -> None:
+    """A letter whose breaks are kept as written: copy ``original[lo:hi]``, editing only the
+    lines that hold a special character."""
+    search_special = _SPECIAL_RE.search
+    copied_to = lo
+    found = None if plain else search_special(original, lo, hi)
+    while found is not None:
+        at = found.start()
+        start = original.rfind("\n", lo, at) + 1 or lo
+        end = original.find("\n", at, hi)
+        if end < 0:
+            end = hi
+        if start > copied_to:
+            out.emit(original[copied_to:start], copied_to, start, True)
+        out.edit(original[start:end], start)
+        copied_to = end
+        found = search_special(original, end, hi)
+    if copied_to < hi:
+        out.emit(original[copied_to:hi], copied_to, hi, True)
+
+
+def _content_lines(original: str) -> tuple[list[tuple[int, int]], list[int]]:
+    """Content lines as (start, end) in the original, trimmed of surrounding whitespace, and
+    the number of newlines between each content line and the next."""
     lines: list[tuple[int, int]] = []
-    gaps: list[int] = []  # newlines between a content line and the next
+    gaps: list[int] = []
     pos = 0
     newlines = 0
     for raw in original.split("\n"):
@@ -236,39 +256,50 @@ def repair(original: str) -> Repaired:
             newlines = 0
         pos += len(raw) + 1
         newlines += 1
-    double = _is_double_spaced(gaps)
+    return lines, gaps
 
+
+def _repair_loose(original: str, plain: bool, out: _MapBuilder) -> None:
+    """A letter whose breaks need repair: each content line trimmed, each gap between lines
+    one break (two for a paragraph, judged against the letter's own spacing).
+
+    The map is appended to inline here, not through `_MapBuilder.emit`: a double-spaced PDF
+    has a segment or two a line and the method calls were most of the loop's cost.  Only
+    lines with edits go through `_MapBuilder.edit`, with the running length handed over."""
+    lines, gaps = _content_lines(original)
+    parts, copied = out.parts, out.copied
+    clean_starts, orig_starts, orig_ends = out.clean_starts, out.orig_starts, out.orig_ends
+    clean_len = out.clean_len
+    search_special = _SPECIAL_RE.search
     # Only the next special character at or after the current line is ever needed, so it is
     # searched for again only once a line has passed it: one search per line with edits, not a
     # match object per special character (letters full of curly quotes or mojibake).
     beyond = len(original) + 1
     special = beyond if plain else -1
-    threshold = 3 if double else 2
+    threshold = 3 if _is_double_spaced(gaps) else 2
     previous_end = 0
     for i, (start, end) in enumerate(lines):
         if i:
             breaks = "\n\n" if gaps[i - 1] >= threshold else "\n"
             as_written = original[previous_end:start] == breaks
             if as_written and copied and copied[-1] and orig_ends[-1] == previous_end:
-                # The break as written, merged into the copy before it (emit, inlined).
+                # The break as written, merged into the copy before it.
                 orig_ends[-1] = start
-                parts.append(breaks)
-                clean_len += len(breaks)
             else:
-                # A new segment either way (emit, inlined: a double-spaced PDF has one a line).
+                # A new segment either way.
                 clean_starts.append(clean_len)
                 orig_starts.append(previous_end)
                 orig_ends.append(start)
                 copied.append(as_written)
-                parts.append(breaks)
-                clean_len += len(breaks)
+            parts.append(breaks)
+            clean_len += len(breaks)
         previous_end = end
         line = original[start:end]
         if special < start:
             found = search_special(original, start)
             special = found.start() if found else beyond
         if special >= end:
-            # The hot path, inlined: a line copied as is, merged into the previous copy.
+            # The hot path: a line copied as is, merged into the previous copy.
             if copied and copied[-1] and orig_ends[-1] == start:
                 orig_ends[-1] = end
             else:
@@ -279,8 +310,10 @@ def repair(original: str) -> Repaired:
             parts.append(line)
             clean_len += end - start
             continue
-        edit(line, start)
-    return result()
+        out.clean_len = clean_len
+        out.edit(line, start)
+        clean_len = out.clean_len
+    out.clean_len = clean_len
 
 
 # A line ending in a hyphen right after a word ("FDA-", "127--") joins the next line unspaced.
