@@ -58,7 +58,7 @@ class KeyFooter(Static):
             screen.active_bindings.values(),
             key=lambda a: (
                 a.binding.action not in ("help", "app.help"),
-                declared.get(a.binding.id, len(declared)),
+                declared.get(a.binding.id or "", len(declared)),
             ),
         )
         for active in ordered:
