@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from imrgold.cli.identity import ENV
     from imrgold.store import Store
     from imrgold.store.assign import assignee
-    from imrgold.store.errors import StoreError, StoreLocked
+    from imrgold.store.errors import StoreLocked
 
     path = db_path(args.db)
     # Whom the store was made for is read only when no name is given outright: a second open.
@@ -65,8 +65,6 @@ def run(args: argparse.Namespace) -> int:
         store = Store.open(path, read_only=args.read_only, annotator=annotator)
     except StoreLocked as err:
         raise UserError(f"{err}; to look without changing anything add --read-only") from None
-    except StoreError as err:
-        raise UserError(str(err)) from None
 
     from imrgold.tui.app import ImrGoldApp
 

@@ -22,16 +22,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from imrgold.store.doctor import check, repair
-    from imrgold.store.errors import StoreError
     from imrgold.store.layout import Layout
 
     path = db_path(args.db)
     if not path.exists() and not Layout(path).dir.exists():
         raise UserError(f"no store at {path}")
-    try:
-        report = repair(path) if args.repair else check(path)
-    except StoreError as err:
-        raise UserError(str(err)) from None
+    report = repair(path) if args.repair else check(path)
     for line in report.notes:
         print(f"note: {line}")
     for line in report.repaired:

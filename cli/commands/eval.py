@@ -110,7 +110,9 @@ def _store_letters(args: argparse.Namespace, letter_ids: list[str]) -> dict[str,
         return {}
     try:
         store = Store.open(path, read_only=True)
-    except StoreError:
+    except StoreError as err:
+        # The folders' letters are enough to go on with, but not silently.
+        print(f"imrgold eval: the store is not read: {err}", file=sys.stderr)
         return {}
     try:
         return {i: store.get_letter(i) for i in letter_ids if store.has_letter(i)}

@@ -40,18 +40,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from imrgold.cli.identity import current
     from imrgold.store import Store
-    from imrgold.store.errors import StoreError
 
     path = db_path(args.db)
+    if not path.exists():  # a restore opens for writing, which would make an empty store
+        raise UserError(f"no store at {path}")
     me = current()
-    try:
-        with Store.open(path, read_only=args.restore is None, annotator=me) as store:
-            summary = resolve(store.summaries(), args.letter)
-            if args.restore is not None:
-                return _restore(store, summary, args.restore, args.annotator)
-            _print(store.history_entries(summary.letter_id), summary, as_json=args.json)
-    except StoreError as err:
-        raise UserError(str(err)) from None
+    with Store.open(path, read_only=args.restore is None, annotator=me) as store:
+        summary = resolve(store.summaries(), args.letter)
+        if args.restore is not None:
+            return _restore(store, summary, args.restore, args.annotator)
+        _print(store.history_entries(summary.letter_id), summary, as_json=args.json)
     return 0
 
 

@@ -159,12 +159,9 @@ class StoreSink:
 @contextlib.contextmanager
 def _open_store(path: Path) -> Iterator[StoreSink]:
     from imrgold.cli.identity import current
-    from imrgold.store import Store, StoreError
+    from imrgold.store import Store
 
-    try:
-        store = Store.open(path, annotator=current())
-    except StoreError as err:
-        raise UserError(str(err)) from None
+    store = Store.open(path, annotator=current())
     with store, store.batch():
         yield StoreSink(store)
         # Inside the batch the checkpoint writes the letters' files without one fsync each

@@ -30,7 +30,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from imrgold.store.errors import StoreError
     from imrgold.store.qa import merge, open_store
 
     target_path = db_path(args.db)
@@ -44,14 +43,11 @@ def run(args: argparse.Namespace) -> int:
 
     # The merge's own status changes are recorded under whoever runs it.
     annotator = resolve(args.annotator, required=False)
-    try:
-        with (
-            open_store(other_path, read_only=True) as other,
-            open_store(target_path, annotator=annotator) as target,
-        ):
-            report = merge(target, other, source=source)
-    except StoreError as err:
-        raise UserError(str(err)) from None
+    with (
+        open_store(other_path, read_only=True) as other,
+        open_store(target_path, annotator=annotator) as target,
+    ):
+        report = merge(target, other, source=source)
     if not report.selected and not args.allow_empty:
         raise UserError(f"{other_path} holds no letters: nothing to merge (--allow-empty exits 0)",
                         exit_code=1)  # fmt: skip

@@ -57,7 +57,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from imrgold.cli.identity import resolve
-    from imrgold.store.errors import StoreError
     from imrgold.store.qa import open_store
 
     if args.seed is not None and args.sample is None:
@@ -68,36 +67,33 @@ def run(args: argparse.Namespace) -> int:
     reviewer = resolve(args.annotator)
     from imrgold.tui.review_app import ReviewApp, plan
 
-    try:
-        with open_store(path, read_only=args.list, annotator=reviewer) as store:
-            tasks = plan(
-                store,
-                reviewer,
-                share=args.sample,
-                seed=args.seed,
-                review=not args.adjudicate,
-                adjudicate=not args.no_adjudicate,
-            )
-            if args.list:
-                for task in tasks:
-                    by = f" ({task.annotator})" if task.annotator else ""
-                    print(f"{task.kind}\t{store.summary(task.letter_id).name}{by}")
+    with open_store(path, read_only=args.list, annotator=reviewer) as store:
+        tasks = plan(
+            store,
+            reviewer,
+            share=args.sample,
+            seed=args.seed,
+            review=not args.adjudicate,
+            adjudicate=not args.no_adjudicate,
+        )
+        if args.list:
+            for task in tasks:
+                by = f" ({task.annotator})" if task.annotator else ""
+                print(f"{task.kind}\t{store.summary(task.letter_id).name}{by}")
+            return 0
+        if not tasks:
+            kinds = [k for k, on in (("review", not args.adjudicate),
+                                     ("adjudicate", not args.no_adjudicate)) if on]  # fmt: skip
+            message = f"nothing for {reviewer} to {' or '.join(kinds)}"
+            if args.allow_empty:
+                print(message)
                 return 0
-            if not tasks:
-                kinds = [k for k, on in (("review", not args.adjudicate),
-                                         ("adjudicate", not args.no_adjudicate)) if on]  # fmt: skip
-                message = f"nothing for {reviewer} to {' or '.join(kinds)}"
-                if args.allow_empty:
-                    print(message)
-                    return 0
-                raise UserError(
-                    f"{message}: no other annotator's gold record (--allow-empty exits 0)",
-                    exit_code=1,
-                )
-            app = ReviewApp(store, reviewer, tasks)
-            app.run()
-    except StoreError as err:
-        raise UserError(str(err)) from None
+            raise UserError(
+                f"{message}: no other annotator's gold record (--allow-empty exits 0)",
+                exit_code=1,
+            )
+        app = ReviewApp(store, reviewer, tasks)
+        app.run()
     for kind, name, outcome in app.outcomes:
         print(f"{kind}\t{name}\t{outcome}")
     return 0
