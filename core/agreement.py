@@ -20,6 +20,7 @@ Measures, per field (items' fields pooled as ``items.decision`` and so on):
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -35,9 +36,11 @@ from imrgold.core.models import (
     LETTER_FIELDS,
     GoldRecord,
     Proposal,
+    flat_values,
     flatten,
     is_list_field,
     item_path,
+    n_items_of,
     split_item_path,
 )
 
@@ -71,6 +74,7 @@ def field_key(path: str) -> str:
     return f"items.{split[1]}" if split else path
 
 
+@functools.lru_cache(maxsize=1024)
 def kind_of(key: str) -> Kind:
     if key in CATEGORICAL_FIELDS:
         return "categorical"
@@ -85,7 +89,7 @@ def flat_of(source: GoldRecord | Proposal | Flat) -> dict[str, Any]:
     if isinstance(source, GoldRecord):
         return flatten(source)
     if isinstance(source, Proposal):
-        return {p: source.get(p).value for p in source.paths()}
+        return flat_values({p: f.value for p, f in source.fields.items()})
     return dict(source)
 
 
@@ -135,23 +139,43 @@ def gwet_ac1(units: Sequence[Mapping[str, Any]]) -> float | None:
     ratings allowed (Gwet 2014, Handbook of Inter-Rater Reliability, ch. 4): observed agreement
     over the units two or more raters labelled, chance agreement from the labels' prevalence.
     None when undefined (no unit with two ratings, or a single label used throughout)."""
-    counted = [Counter(_label(v) for v in unit.values()) for unit in units if unit]
-    labels = {label for counts in counted for label in counts}
-    paired = [c for c in counted if c.total() >= 2]
+    counted = [_tally(tuple(_label(v) for v in unit.values())) for unit in units if unit]
+    labels = {label for counts, _, _ in counted for label in counts}
+    paired = [agree for _, total, agree in counted if total >= 2]
     if len(labels) < 2 or not paired:
         return None
-    observed = sum(
-        sum(n * (n - 1) for n in c.values()) / (c.total() * (c.total() - 1)) for c in paired
-    ) / len(paired)
+    observed = sum(paired) / len(paired)
     prevalence = {
-        label: sum(c[label] / c.total() for c in counted) / len(counted) for label in labels
+        label: sum(c[label] / total for c, total, _ in counted) / len(counted) for label in labels
     }
     chance = sum(p * (1 - p) for p in prevalence.values()) / (len(labels) - 1)
     return (observed - chance) / (1 - chance)
 
 
+@functools.lru_cache(maxsize=4096)
+def _tally(labels: tuple[Hashable, ...]) -> tuple[Counter[Hashable], int, float]:
+    """A unit's labels counted, their number, and the share of its rater pairs that agree.
+
+    Cached: a field's units repeat a handful of label combinations thousands of times, and a
+    Counter a unit was most of AC1's cost at 10,000 letters.  The callers only read them.
+    """
+    counts = Counter(labels)
+    total = counts.total()
+    agree = sum(n * (n - 1) for n in counts.values()) / (total * (total - 1)) if total >= 2 else 0.0
+    return counts, total, agree
+
+
 def _norm_text(value: Any) -> str:
-    return " ".join(str(value).split()).lower() if value is not None else ""
+    if value is None:
+        return ""
+    return _norm_str(value) if isinstance(value, str) else _norm_str(str(value))
+
+
+# The same request, rationale or drug is normalised once per comparison it enters, and
+# rationales are long: cached, agreement at 10,000 letters normalises each text once.
+@functools.lru_cache(maxsize=8192)
+def _norm_str(text: str) -> str:
+    return " ".join(text.split()).lower()
 
 
 def token_f1(a: Any, b: Any) -> float:
@@ -188,7 +212,7 @@ def align_items(a: Sequence[str], b: Sequence[str]) -> Pairs:
 
 
 def _requests(flat: Flat) -> list[str]:
-    n = 1 + max((s[0] for p in flat if (s := split_item_path(p))), default=-1)
+    n = n_items_of(flat)
     return [flat.get(item_path(i, "request")) or "" for i in range(n)]
 
 

@@ -39,6 +39,7 @@ from imrgold.store.storage import (
     dumps,
     ensure_dir,
     load_json,
+    paused_gc,
     tinydb_shaped,
 )
 
@@ -112,7 +113,9 @@ def check(db: Path) -> Report:
         except StoreLocked as err:
             report.notes.append(f"{err}: changes in progress may show as problems")
     try:
-        _scan(layout, report)
+        # Nothing read makes a reference cycle: the collector would only rescan the catalog.
+        with paused_gc(freeze=True):
+            _scan(layout, report)
     finally:
         lock.release()
     return report

@@ -37,21 +37,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def gather(store, machine: str):
     """(versions by letter, machine flat by letter, gold flat by letter) from a store."""
     from imrgold.core.agreement import flat_of
+    from imrgold.core.models import flat_values
 
     letters, machines, gold = {}, {}, {}
     for summary in store.summaries():
         lid = summary.letter_id
-        versions = store.gold_versions(lid)
+        record, versions = store.gold_and_versions(lid)
         if not versions:
             continue
-        letters[lid] = {a: flat_of(r) for a, r in versions.items()}
+        flats = {a: flat_of(r) for a, r in versions.items()}
+        letters[lid] = flats
         if summary.status == "adjudication" and not store.final_annotator(lid):
             continue  # no settled gold to score the machine against yet
-        gold[lid] = flat_of(store.get_gold(lid))
+        # The gold record is usually one of the versions: its flat map is shared, not copied.
+        same = [a for a, r in versions.items() if r is record]
+        gold[lid] = flats[same[0]] if same else flat_of(record)
         if machine == "stored":
-            proposal = store.get_proposal(lid)
-            if proposal is not None:
-                machines[lid] = flat_of(proposal)
+            values = store.proposal_values(lid)
+            if values is not None:
+                machines[lid] = flat_values(values)
         elif machine == "current":
             from imrgold.core.extract import extract
 
@@ -66,10 +70,14 @@ def run(args: argparse.Namespace) -> int:
     if not path.exists():
         raise UserError(f"no store at {path}")
     from imrgold.store.qa import open_store
+    from imrgold.store.storage import paused_gc
 
-    with open_store(path, read_only=True) as store:
-        letters, machines, gold = gather(store, args.machine)
-    report = agreement_report(letters, machines or None, gold or None)
+    # Every letter's versions are held until the coefficients are computed: with the collector
+    # running, rescanning them cost as much as the work (they make no reference cycles).
+    with paused_gc(freeze=True):
+        with open_store(path, read_only=True) as store:
+            letters, machines, gold = gather(store, args.machine)
+        report = agreement_report(letters, machines or None, gold or None)
     if args.json:
         print(json.dumps([c.to_dict() for c in report], indent=1))
         return 0
