@@ -65,7 +65,9 @@ CHECKPOINT_BYTES = 8 << 20
 # Each changed record costs an fsync at the checkpoint: cap them so no save waits for hundreds.
 CHECKPOINT_RECORDS = 128
 _ONE = 1  # doc id of the row of one-row tables
-_CACHE_RECORDS = 1024
+# Letter records kept parsed: what the interface revisits.  A record is 0.1 MB in memory, and a
+# command over every letter reads each once, so more only raises its peak (by 90 MB at 1,024).
+_CACHE_RECORDS = 128
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
@@ -934,7 +936,8 @@ class Store:
         return rec
 
     def _evict(self) -> None:
-        if len(self._records) > _CACHE_RECORDS:
+        # Changed records stay until the checkpoint writes them: only the others are counted.
+        if len(self._records) > _CACHE_RECORDS + len(self._dirty_records):
             for lid in [k for k in self._records if k not in self._dirty_records]:
                 del self._records[lid]
 

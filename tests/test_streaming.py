@@ -126,3 +126,88 @@ def test_spans_export_deidentified_is_byte_identical_with_every_gate_open(
     gated = (tmp_path / "gated.jsonl").read_bytes()
     assert gated == (tmp_path / "open.jsonl").read_bytes()
     assert gated.count(b"\n") == 3
+
+
+def _naive_pair(letters, a: str, b: str) -> dict:
+    """Rater against rater as agreement computed it before it streamed: every unit's values
+    gathered in lists, then each coefficient over its list."""
+    from collections import defaultdict
+
+    from imrgold.core.agreement import (
+        FIELD_KEYS,
+        cohen_kappa,
+        gwet_ac1,
+        kind_of,
+        same_value,
+        token_f1,
+        units,
+    )
+
+    pairs: dict = defaultdict(list)
+    misses: dict = defaultdict(list)
+    for versions in letters.values():
+        if a in versions and b in versions:
+            for key, rows in units({a: versions[a], b: versions[b]}).items():
+                for unit in rows:
+                    target = pairs if a in unit and b in unit else misses
+                    target[key].append((unit.get(a), unit.get(b)))
+    out = {}
+    for key in FIELD_KEYS:
+        kind, p, m = kind_of(key), pairs[key], misses[key]
+        n = len(p) + len(m)
+        row: dict = {"n": n, "exact": None, "kappa": None, "ac1": None, "f1": None}
+        if n:
+            row["exact"] = sum(same_value(x, y, kind) for x, y in p) / n
+            if kind == "categorical":
+                row["kappa"] = cohen_kappa(p)
+                row["ac1"] = gwet_ac1([{"a": x, "b": y} for x, y in p])
+            elif kind == "text":
+                row["f1"] = sum(token_f1(x, y) for x, y in p) / n
+            elif kind == "list":
+                tp = fp = fn = 0
+                for x, y in p + m:
+                    sx = {" ".join(str(v).split()).lower() for v in x or []}
+                    sy = {" ".join(str(v).split()).lower() for v in y or []}
+                    tp, fp, fn = tp + len(sx & sy), fp + len(sy - sx), fn + len(sx - sy)
+                row["f1"] = 1.0 if tp + fp + fn == 0 else 2 * tp / (2 * tp + fp + fn)
+        out[key] = row
+    return out
+
+
+def test_streamed_agreement_equals_the_list_based_figures():
+    from imrgold.core.agreement import agreement_report, flat_of
+    from imrgold.core.models import GoldRecord
+
+    gold_dir = Path(__file__).resolve().parent.parent / "fixtures" / "gold"
+    records = [
+        GoldRecord.model_validate_json(p.read_text()) for p in sorted(gold_dir.glob("*.json"))
+    ]
+    letters: dict = {}
+    for i, record in enumerate(records):
+        flat = flat_of(record)
+        bob = dict(flat)
+        if i % 3 == 0 and record.items:
+            bob["items.0.decision"] = (
+                "overturned" if flat["items.0.decision"] == "upheld" else "upheld"
+            )
+        if i % 4 == 1:
+            bob["patient.sex"] = None
+        carol = {
+            k: v for k, v in flat.items() if not k.startswith(f"items.{len(record.items) - 1}.")
+        }
+        versions = {"alice": flat, "bob": bob}
+        if i % 2 == 0:
+            versions["carol"] = carol
+        letters[record.letter_id] = versions
+    report = {c.name: c for c in agreement_report(letters)}
+    assert set(report) == {"alice vs bob", "alice vs carol", "bob vs carol", "all annotators"}
+    for name in ("alice vs bob", "alice vs carol", "bob vs carol"):
+        a, b = name.split(" vs ")
+        naive = _naive_pair(letters, a, b)
+        for f in report[name].fields:
+            got = {"n": f.n, "exact": f.exact, "kappa": f.kappa, "ac1": f.ac1, "f1": f.f1}
+            assert got == naive[f.field], (name, f.field)
+    decisions = report["alice vs bob"].get("items.decision")
+    assert decisions.kappa is not None and decisions.exact < 1
+    # carol lacks each letter's last item: units only one side has, counted against exact.
+    assert report["alice vs carol"].get("items.request").exact < 1
