@@ -351,9 +351,10 @@ _GATED = tuple(_gate(kind, pattern) for kind, pattern in _IDENTIFIERS)
 
 
 def _folded(text: str) -> str:
-    """The text as the gates read it: case-folded, and the dotless i an IGNORECASE pattern
-    reads as "i" made one, so a word's absence here means no pattern can match it."""
-    return text.casefold().replace("\u0131", "i")
+    """The text as the gates read it: case-folded, and the dotted capital and dotless i that
+    an IGNORECASE pattern reads as "i" made one ("İ" folds to two characters), so a word's
+    absence here means no pattern can match it."""
+    return text.replace("\u0130", "i").casefold().replace("\u0131", "i")
 
 
 @functools.lru_cache(maxsize=64)

@@ -30,6 +30,7 @@ TRICKY = [
     "E-MAIL a.b@example.org, WWW.example.com/x, HTTP://portal.example.net",
     "D.O.B.: 01/02/1921; Date of Birth March 3, 1925; BORN ON 1920-04-05",
     "a NINETY-TWO YEARS OLD man, one hundred years old, 93 y/o",
+    "a n\u0130nety-one years old woman; POL\u0130CY No. 99812",
     "adj 1234567 and ADJ7654321 at 10 Main Street, Sacramento, CA 95814",
     "nothing here but 3/4/2016 and a decision dated March 4, 2016",
 ]
