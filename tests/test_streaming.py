@@ -212,3 +212,14 @@ def test_streamed_agreement_equals_the_list_based_figures():
     assert decisions.kappa is not None and decisions.exact < 1
     # carol lacks each letter's last item: units only one side has, counted against exact.
     assert report["alice vs carol"].get("items.request").exact < 1
+
+
+def test_export_writes_in_batches_of_characters_not_lines():
+    from imrgold.cli.commands.export import _chunks
+
+    lines = [f"line {i} " + "x" * (i * 37 % 300) for i in range(200)]
+    chunks = list(_chunks(iter(lines), size=1000))
+    assert "".join(chunks) == "".join(line + "\n" for line in lines)
+    assert len(chunks) > 10
+    # Each batch but the last stops at the first line that reaches the size.
+    assert all(1000 <= len(c) < 1000 + 400 for c in chunks[:-1])
