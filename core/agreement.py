@@ -20,6 +20,7 @@ Measures, per field (items' fields pooled as ``items.decision`` and so on):
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -35,9 +36,11 @@ from imrgold.core.models import (
     LETTER_FIELDS,
     GoldRecord,
     Proposal,
+    flat_values,
     flatten,
     is_list_field,
     item_path,
+    n_items_of,
     split_item_path,
 )
 
@@ -71,6 +74,7 @@ def field_key(path: str) -> str:
     return f"items.{split[1]}" if split else path
 
 
+@functools.lru_cache(maxsize=1024)
 def kind_of(key: str) -> Kind:
     if key in CATEGORICAL_FIELDS:
         return "categorical"
@@ -85,7 +89,7 @@ def flat_of(source: GoldRecord | Proposal | Flat) -> dict[str, Any]:
     if isinstance(source, GoldRecord):
         return flatten(source)
     if isinstance(source, Proposal):
-        return {p: source.get(p).value for p in source.paths()}
+        return flat_values({p: f.value for p, f in source.fields.items()})
     return dict(source)
 
 
@@ -100,12 +104,16 @@ def _label(value: Any) -> Hashable:
 def cohen_kappa(pairs: Sequence[tuple[Any, Any]]) -> float | None:
     """Cohen's kappa of two raters' labels; None when undefined (no pairs, or chance agreement
     is certain because both raters used one and the same label throughout)."""
-    n = len(pairs)
-    if n == 0:
-        return None
     a = Counter(_label(x) for x, _ in pairs)
     b = Counter(_label(y) for _, y in pairs)
-    observed = sum(_label(x) == _label(y) for x, y in pairs) / n
+    return _kappa(a, b, sum(_label(x) == _label(y) for x, y in pairs), len(pairs))
+
+
+def _kappa(a: Counter[Hashable], b: Counter[Hashable], agreed: int, n: int) -> float | None:
+    """Kappa from each rater's label counts and how many of the ``n`` pairs agree."""
+    if n == 0:
+        return None
+    observed = agreed / n
     expected = sum(a[k] * b.get(k, 0) for k in a) / (n * n)
     if math.isclose(expected, 1.0):
         return None
@@ -135,23 +143,36 @@ def gwet_ac1(units: Sequence[Mapping[str, Any]]) -> float | None:
     ratings allowed (Gwet 2014, Handbook of Inter-Rater Reliability, ch. 4): observed agreement
     over the units two or more raters labelled, chance agreement from the labels' prevalence.
     None when undefined (no unit with two ratings, or a single label used throughout)."""
-    counted = [Counter(_label(v) for v in unit.values()) for unit in units if unit]
-    labels = {label for counts in counted for label in counts}
-    paired = [c for c in counted if c.total() >= 2]
-    if len(labels) < 2 or not paired:
-        return None
-    observed = sum(
-        sum(n * (n - 1) for n in c.values()) / (c.total() * (c.total() - 1)) for c in paired
-    ) / len(paired)
-    prevalence = {
-        label: sum(c[label] / c.total() for c in counted) / len(counted) for label in labels
-    }
-    chance = sum(p * (1 - p) for p in prevalence.values()) / (len(labels) - 1)
-    return (observed - chance) / (1 - chance)
+    ac1 = _Ac1()
+    for unit in units:
+        ac1.add(unit)
+    return ac1.value()
+
+
+@functools.lru_cache(maxsize=4096)
+def _tally(labels: tuple[Hashable, ...]) -> tuple[Counter[Hashable], int, float]:
+    """A unit's labels counted, their number, and the share of its rater pairs that agree.
+
+    Cached: a field's units repeat a handful of label combinations thousands of times, and a
+    Counter a unit was most of AC1's cost at 10,000 letters.  The callers only read them.
+    """
+    counts = Counter(labels)
+    total = counts.total()
+    agree = sum(n * (n - 1) for n in counts.values()) / (total * (total - 1)) if total >= 2 else 0.0
+    return counts, total, agree
 
 
 def _norm_text(value: Any) -> str:
-    return " ".join(str(value).split()).lower() if value is not None else ""
+    if value is None:
+        return ""
+    return _norm_str(value) if isinstance(value, str) else _norm_str(str(value))
+
+
+# The same request, rationale or drug is normalised once per comparison it enters, and
+# rationales are long: cached, agreement at 10,000 letters normalises each text once.
+@functools.lru_cache(maxsize=8192)
+def _norm_str(text: str) -> str:
+    return " ".join(text.split()).lower()
 
 
 def token_f1(a: Any, b: Any) -> float:
@@ -188,7 +209,7 @@ def align_items(a: Sequence[str], b: Sequence[str]) -> Pairs:
 
 
 def _requests(flat: Flat) -> list[str]:
-    n = 1 + max((s[0] for p in flat if (s := split_item_path(p))), default=-1)
+    n = n_items_of(flat)
     return [flat.get(item_path(i, "request")) or "" for i in range(n)]
 
 
@@ -261,75 +282,206 @@ class Comparison:
         return asdict(self)
 
 
-def _pair_field(
-    key: str, pairs: list[tuple[Any, Any]], misses: list[tuple[Any, Any]]
-) -> FieldAgreement:
-    """``misses`` are units only one side has (the other value is None): disagreements for
-    exact match and F1, left out of kappa."""
-    kind = kind_of(key)
-    n = len(pairs) + len(misses)
-    result = FieldAgreement(key, kind, n)
-    if n == 0:
-        return result
-    result.exact = sum(same_value(a, b, kind) for a, b in pairs) / n
-    if kind == "categorical":
-        result.kappa = cohen_kappa(pairs)
-        result.ac1 = gwet_ac1([{"a": a, "b": b} for a, b in pairs])
-    elif kind == "list":
-        tp = fp = fn = 0
-        for a, b in pairs + misses:
+class _Ac1:
+    """Gwet's AC1 (`gwet_ac1`) gathered a unit at a time: only counts and sums are kept, in
+    the order `gwet_ac1` adds them, so the figure is the same to the last bit."""
+
+    def __init__(self) -> None:
+        self.labels: set[Hashable] = set()
+        self.units = 0
+        self.agree: list[float] = []
+        self.prevalence: dict[Hashable, float] = {}
+
+    def add(self, unit: Mapping[str, Any]) -> None:
+        if not unit:
+            return
+        counts, total, agree = _tally(tuple(_label(v) for v in unit.values()))
+        self.units += 1
+        for label in counts:
+            self.labels.add(label)
+            self.prevalence[label] = self.prevalence.get(label, 0) + counts[label] / total
+        if total >= 2:
+            self.agree.append(agree)
+
+    def value(self) -> float | None:
+        if len(self.labels) < 2 or not self.agree:
+            return None
+        observed = sum(self.agree) / len(self.agree)
+        prevalence = {label: self.prevalence[label] / self.units for label in self.labels}
+        chance = sum(p * (1 - p) for p in prevalence.values()) / (len(self.labels) - 1)
+        return (observed - chance) / (1 - chance)
+
+
+class _PairField:
+    """One field of a two-rater comparison, gathered a unit at a time (memory stays flat
+    however many letters): a unit only one side has (the other value None) is a disagreement
+    for exact match and F1 and is left out of kappa."""
+
+    def __init__(self, key: str) -> None:
+        self.key, self.kind = key, kind_of(key)
+        self.n = self.same = self.pairs = self.observed = 0
+        self.a: Counter[Hashable] = Counter()
+        self.b: Counter[Hashable] = Counter()
+        self.ac1 = _Ac1()
+        self.tp = self.fp = self.fn = 0
+        self.f1_sum: float = 0
+
+    def add(self, a: Any, b: Any, paired: bool) -> None:
+        self.n += 1
+        kind = self.kind
+        if paired:
+            self.pairs += 1
+            self.same += same_value(a, b, kind)
+            if kind == "categorical":
+                la, lb = _label(a), _label(b)
+                self.a[la] += 1
+                self.b[lb] += 1
+                self.observed += la == lb
+                self.ac1.add({"a": a, "b": b})
+            elif kind == "text":
+                self.f1_sum += token_f1(a, b)
+        if kind == "list":
             sa = {_norm_text(v) for v in a or []}
             sb = {_norm_text(v) for v in b or []}
-            tp, fp, fn = tp + len(sa & sb), fp + len(sb - sa), fn + len(sa - sb)
-        result.f1 = 1.0 if tp + fp + fn == 0 else 2 * tp / (2 * tp + fp + fn)
-    elif kind == "text":
-        result.f1 = sum(token_f1(a, b) for a, b in pairs) / n
-    return result
+            self.tp, self.fp, self.fn = (
+                self.tp + len(sa & sb),
+                self.fp + len(sb - sa),
+                self.fn + len(sa - sb),
+            )
+
+    def result(self) -> FieldAgreement:
+        result = FieldAgreement(self.key, self.kind, self.n)
+        if self.n == 0:
+            return result
+        result.exact = self.same / self.n
+        if self.kind == "categorical":
+            result.kappa = _kappa(self.a, self.b, self.observed, self.pairs)
+            result.ac1 = self.ac1.value()
+        elif self.kind == "list":
+            total = self.tp + self.fp + self.fn
+            result.f1 = 1.0 if total == 0 else 2 * self.tp / (2 * self.tp + self.fp + self.fn)
+        elif self.kind == "text":
+            result.f1 = self.f1_sum / self.n
+        return result
+
+
+class _Pair:
+    """Rater ``a`` against rater ``b``, a letter at a time."""
+
+    def __init__(self, a: str, b: str, name: str | None = None) -> None:
+        self.a, self.b, self.name = a, b, name or f"{a} vs {b}"
+        self.letters = 0
+        self.fields = {key: _PairField(key) for key in FIELD_KEYS}
+
+    def add(self, versions: Mapping[str, Flat]) -> None:
+        a, b = self.a, self.b
+        if a not in versions or b not in versions:
+            return
+        self.letters += 1
+        for key, rows in units({a: versions[a], b: versions[b]}).items():
+            accumulate = self.fields[key].add
+            for unit in rows:
+                accumulate(unit.get(a), unit.get(b), a in unit and b in unit)
+
+    def comparison(self) -> Comparison:
+        fields = [self.fields[key].result() for key in FIELD_KEYS]
+        return Comparison(self.name, self.a, self.b, self.letters, fields)
 
 
 def compare_pair(
     letters: Mapping[str, Mapping[str, Flat]], a: str, b: str, name: str | None = None
 ) -> Comparison:
     """Rater ``a`` against rater ``b`` over the letters both annotated."""
-    shared = [lid for lid, v in letters.items() if a in v and b in v]
-    pairs: dict[str, list[tuple[Any, Any]]] = {k: [] for k in FIELD_KEYS}
-    misses: dict[str, list[tuple[Any, Any]]] = {k: [] for k in FIELD_KEYS}
-    for lid in shared:
-        for key, rows in units({a: letters[lid][a], b: letters[lid][b]}).items():
-            for unit in rows:
-                target = pairs if a in unit and b in unit else misses
-                target[key].append((unit.get(a), unit.get(b)))
-    fields = [_pair_field(key, pairs[key], misses[key]) for key in FIELD_KEYS]
-    return Comparison(name or f"{a} vs {b}", a, b, len(shared), fields)
+    pair = _Pair(a, b, name)
+    for versions in letters.values():
+        pair.add(versions)
+    return pair.comparison()
+
+
+class _All:
+    """Krippendorff's alpha (and AC1, exact match) over every rater, a letter at a time; only
+    the categorical fields' labels are kept (alpha needs them all at once)."""
+
+    def __init__(self, raters: Sequence[str]) -> None:
+        self.raters = list(raters)
+        self.used = 0
+        self.n = dict.fromkeys(FIELD_KEYS, 0)
+        self.full = dict.fromkeys(FIELD_KEYS, 0)
+        self.same = dict.fromkeys(FIELD_KEYS, 0)
+        self.rows: dict[str, list[dict[str, Any]]] = {
+            k: [] for k in FIELD_KEYS if kind_of(k) == "categorical"
+        }
+
+    def add(self, versions: Mapping[str, Flat]) -> None:
+        raters = self.raters
+        present = {r: versions[r] for r in raters if r in versions}
+        if len(present) < 2:
+            return
+        self.used += 1
+        for key, rows in units(present).items():
+            kind = kind_of(key)
+            self.n[key] += len(rows)
+            if key in self.rows:
+                self.rows[key].extend(rows)
+            for u in rows:
+                if len(u) == len(raters):
+                    self.full[key] += 1
+                    self.same[key] += all(same_value(u[raters[0]], u[r], kind) for r in raters)
+
+    def comparison(self) -> Comparison:
+        fields = []
+        for key in FIELD_KEYS:
+            kind = kind_of(key)
+            result = FieldAgreement(key, kind, self.n[key])
+            if self.n[key]:
+                if self.full[key]:
+                    result.exact = self.same[key] / self.n[key]
+                if kind == "categorical":
+                    result.alpha = krippendorff_alpha(self.rows[key], self.raters)
+                    result.ac1 = gwet_ac1(self.rows[key])
+            fields.append(result)
+        return Comparison("all annotators", ", ".join(self.raters), None, self.used, fields)
 
 
 def compare_all(letters: Mapping[str, Mapping[str, Flat]], raters: Sequence[str]) -> Comparison:
     """Krippendorff's alpha for the categorical fields over every rater."""
-    pooled: dict[str, list[dict[str, Any]]] = {k: [] for k in FIELD_KEYS}
-    used = 0
+    together = _All(raters)
     for versions in letters.values():
-        present = {r: versions[r] for r in raters if r in versions}
-        if len(present) < 2:
-            continue
-        used += 1
-        for key, rows in units(present).items():
-            pooled[key].extend(rows)
-    fields = []
-    for key in FIELD_KEYS:
-        kind = kind_of(key)
-        rows = pooled[key]
-        result = FieldAgreement(key, kind, len(rows))
-        if rows:
-            full = [u for u in rows if len(u) == len(raters)]
-            if full:
-                result.exact = sum(
-                    all(same_value(u[raters[0]], u[r], kind) for r in raters) for u in full
-                ) / len(rows)
-            if kind == "categorical":
-                result.alpha = krippendorff_alpha(rows, raters)
-                result.ac1 = gwet_ac1(rows)
-        fields.append(result)
-    return Comparison("all annotators", ", ".join(raters), None, used, fields)
+        together.add(versions)
+    return together.comparison()
+
+
+class AgreementBuilder:
+    """`agreement_report` a letter at a time, for a store too large to hold: the raters are
+    named first, then each letter's versions (and its gold and machine record) are added and
+    dropped; only counts, and the categorical fields' labels, are kept."""
+
+    def __init__(self, raters: Iterable[str]) -> None:
+        self.raters = sorted(set(raters))
+        self.pairs = [_Pair(a, b) for a, b in itertools.combinations(self.raters, 2)]
+        self.together = _All(self.raters) if len(self.raters) > 2 else None
+        self.machine = _Pair("gold", "machine", "machine vs gold")
+        self.machine_letters = 0
+
+    def add_letter(self, versions: Mapping[str, Flat]) -> None:
+        for pair in self.pairs:
+            pair.add(versions)
+        if self.together is not None:
+            self.together.add(versions)
+
+    def add_machine(self, gold: Flat, machine: Flat) -> None:
+        self.machine_letters += 1
+        self.machine.add({"gold": gold, "machine": machine})
+
+    def report(self, with_machine: bool | None = None) -> list[Comparison]:
+        """The comparisons; machine vs gold when ``with_machine`` (default: when any letter
+        had both)."""
+        out = [c for p in self.pairs if (c := p.comparison()).letters]
+        if self.together is not None:
+            out.append(self.together.comparison())
+        if self.machine_letters if with_machine is None else with_machine:
+            out.append(self.machine.comparison())
+        return out
 
 
 def agreement_report(
@@ -342,15 +494,14 @@ def agreement_report(
     ``letters`` maps letter id -> {annotator: flat record}; ``machine`` and ``gold`` map letter id
     -> flat record (gold being the final, adjudicated record).
     """
-    raters = sorted({r for versions in letters.values() for r in versions})
-    out = [compare_pair(letters, a, b) for a, b in itertools.combinations(raters, 2)]
-    out = [c for c in out if c.letters]
-    if len(raters) > 2:
-        out.append(compare_all(letters, raters))
+    builder = AgreementBuilder(r for versions in letters.values() for r in versions)
+    for versions in letters.values():
+        builder.add_letter(versions)
     if machine and gold:
-        both = {lid: {"gold": gold[lid], "machine": machine[lid]} for lid in gold if lid in machine}
-        out.append(compare_pair(both, "gold", "machine", "machine vs gold"))
-    return out
+        for lid in gold:
+            if lid in machine:
+                builder.add_machine(gold[lid], machine[lid])
+    return builder.report(with_machine=bool(machine and gold))
 
 
 def flat_versions(

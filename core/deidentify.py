@@ -31,6 +31,7 @@ from __future__ import annotations
 import bisect
 import calendar
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import re
@@ -290,6 +291,9 @@ def _date_edits(text: str, shift: Callable[[dt.date], dt.date], pivot: int) -> l
     return edits
 
 
+# A spans export asks for the same letter's names three times (its text, its record, the
+# record's strings against it): found once.
+@functools.lru_cache(maxsize=64)
 def names_in(text: str) -> frozenset[str]:
     """The name words of the people and organisations the letter's header labels (Employee,
     Claimant, Provider, Employer, Claims Administrator, ...) and of every honorific."""
@@ -316,14 +320,54 @@ def _name_edits(text: str, names: frozenset[str]) -> list[Edit]:
     edits += [Edit(*m.span("name"), "[NAME]") for m in _HONORIFIC.finditer(text)]
     found = names | names_in(text)
     if found:
-        pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(found))) + r")\b")
-        edits += [Edit(*m.span(), "[NAME]") for m in pattern.finditer(text)]
+        edits += [Edit(*m.span(), "[NAME]") for m in _names_pattern(found).finditer(text)]
     return edits
+
+
+# Words without which a pattern cannot match (any one of them, in the text as `_folded`
+# gives it): a pattern whose words are absent is not run.  Each pattern is a scan of the whole
+# text, and most letters hold no e-mail, URL, SSN or record number.
+_GATES: dict[str, tuple[str, ...]] = {
+    "EMAIL": ("@",),
+    "URL": ("http", "www."),
+    "SSN label": ("ssn", "social"),
+    "ADJ": ("adj",),
+    "ID label": ("mrn", "medical", "claim", "policy", "member", "account"),
+}
+
+
+def _gate(kind: str, pattern: re.Pattern[str]) -> tuple[str, ...]:
+    """The gate of one of `_IDENTIFIERS` (SSN and ID have a labelled pattern beside another)."""
+    if "social" in pattern.pattern:
+        return _GATES["SSN label"]
+    if "MRN" in pattern.pattern:
+        return _GATES["ID label"]
+    if pattern.pattern.startswith(r"\bADJ"):
+        return _GATES["ADJ"]
+    return _GATES.get(kind, ())
+
+
+_GATED = tuple(_gate(kind, pattern) for kind, pattern in _IDENTIFIERS)
+
+
+def _folded(text: str) -> str:
+    """The text as the gates read it: case-folded, and the dotted capital and dotless i that
+    an IGNORECASE pattern reads as "i" made one ("İ" folds to two characters), so a word's
+    absence here means no pattern can match it."""
+    return text.replace("\u0130", "i").casefold().replace("\u0131", "i")
+
+
+@functools.lru_cache(maxsize=64)
+def _names_pattern(names: frozenset[str]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names))) + r")\b")
 
 
 def _identifier_edits(text: str, counts: Counter) -> list[Edit]:
     edits = []
-    for kind, pattern in _IDENTIFIERS:
+    folded = _folded(text)
+    for (kind, pattern), gate in zip(_IDENTIFIERS, _GATED, strict=True):
+        if gate and not any(word in folded for word in gate):
+            continue
         for match in pattern.finditer(text):
             span = match.span("v") if "v" in pattern.groupindex else match.span()
             edits.append(Edit(*span, f"[{kind}]"))
@@ -333,6 +377,9 @@ def _identifier_edits(text: str, counts: Counter) -> list[Edit]:
 
 def _birth_edits(text: str, pivot: int) -> list[Edit]:
     """A birth date that shows an age over 89 goes whole (a shifted one would still show it)."""
+    folded = _folded(text)
+    if not any(w in folded for w in ("dob", "d.o.b.", "date of birth", "born")):
+        return []
     edits = []
     for label in _DOB.finditer(text):
         window = text[label.end() : label.end() + 40]
@@ -352,7 +399,9 @@ def _age_edits(text: str) -> list[Edit]:
     if not any(w in lowered for w in ("old", "aged", "y/o", "yo", "yr")):
         return []
     edits = []
-    for match in _AGE_WORDS.finditer(text):
+    folded = _folded(text)
+    in_words = "ninety" in folded or "hundred" in folded
+    for match in _AGE_WORDS.finditer(text) if in_words else ():
         edits.append(Edit(*match.span("words"), f"{GROUPED_AGE}+"))
     for match in _AGE.finditer(text):
         number = match["n"] or match["n2"]

@@ -16,6 +16,7 @@ report says so.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import stat
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from imrgold.store.storage import (
     dumps,
     ensure_dir,
     load_json,
+    paused_gc,
     tinydb_shaped,
 )
 
@@ -70,14 +72,27 @@ class Report:
         self.problems.append(Problem(str(path), message, repairable))
 
 
+@dataclass(frozen=True)
+class _Digest:
+    """What the checks need of a record file: its queue row, gold versions and last change.
+    Only this is kept, so checking 10,000 letters holds one record in memory at a time."""
+
+    row: dict[str, Any]
+    versions: frozenset[str]
+    seq: int
+
+
 @dataclass
 class _Scan:
     """What could be read of a store."""
 
     catalog: dict[str, Any] | None = None
     texts: dict[str, Path] = field(default_factory=dict)
-    records: dict[str, dict[str, Any] | None] = field(default_factory=dict)
-    shards: dict[str, dict[str, Any]] = field(default_factory=dict)  # letter_id -> shard doc
+    records: dict[str, _Digest | None] = field(default_factory=dict)  # None: damaged
+    shard_versions: dict[str, frozenset[str]] = field(default_factory=dict)  # letter_id ->
+    gold_ids: set[str] = field(default_factory=set)  # letters whose shard doc holds gold
+    # The gold shards' whole documents, kept only for a repair (which rebuilds records from them).
+    shard_docs: dict[str, dict[str, Any]] | None = None
     damaged_files: list[Path] = field(default_factory=list)
     journal_bad: int = 0
     journal_ids: set[str] = field(default_factory=set)
@@ -98,14 +113,16 @@ def check(db: Path) -> Report:
         except StoreLocked as err:
             report.notes.append(f"{err}: changes in progress may show as problems")
     try:
-        _scan(layout, report)
+        # Nothing read makes a reference cycle: the collector would only rescan the catalog.
+        with paused_gc(freeze=True):
+            _scan(layout, report)
     finally:
         lock.release()
     return report
 
 
-def _scan(layout: Layout, report: Report) -> _Scan:
-    scan = _Scan()
+def _scan(layout: Layout, report: Report, *, for_repair: bool = False) -> _Scan:
+    scan = _Scan(shard_docs={} if for_repair else None)
     if not layout.db.exists():
         if not any(layout.records.glob("*/*.json")):
             report.add(layout.db, "no store here", repairable=False)
@@ -162,12 +179,20 @@ def _scan(layout: Layout, report: Report) -> _Scan:
             continue
         scan.texts[letter.letter_id] = path
     for path in sorted(layout.records.glob("*/*.json")):
-        scan.records[path.stem] = _load_tinydb(path, report, scan)
+        record = _load_tinydb(path, report, scan)
+        scan.records[path.stem] = None if record is None else _digest(path.stem, record)
     for path in sorted(layout.gold.glob("*.json")):
         data = _load_tinydb(path, report, scan)
         for doc in (data or {}).get("gold", {}).values():
             if isinstance(doc.get("letter_id"), str):
-                scan.shards[doc["letter_id"]] = doc
+                lid = doc["letter_id"]
+                scan.shard_versions[lid] = frozenset(doc.get("versions") or {})
+                if doc.get("versions") or doc.get("final"):
+                    scan.gold_ids.add(lid)
+                else:
+                    scan.gold_ids.discard(lid)
+                if scan.shard_docs is not None:
+                    scan.shard_docs[lid] = doc
     _check_journal(layout, report, scan)
     # Letters the journal still holds changes for are only not checkpointed yet, not damaged.
     pending = scan.journal_ids
@@ -190,22 +215,20 @@ def _scan(layout: Layout, report: Report) -> _Scan:
     from imrgold.store.store import LATER_ROW_KEYS
 
     older = 0
-    for lid, record in scan.records.items():
-        if record is None or lid in pending:
+    for lid, digest in scan.records.items():
+        if digest is None or lid in pending:
             continue
         # A row written before "edited" existed lacks it: read as not edited.  One written
         # before the queue's orders lacks their keys: it is older, not wrong.
         if lid in rows:
-            row = _row(lid, record)
+            row = dict(digest.row)  # the digest's row is what a repair writes: not trimmed
             missing = [k for k in LATER_ROW_KEYS if k not in rows[lid]]
             older += bool(missing)
             for key in missing:
                 row.pop(key)
             if row != {"edited": False, **rows[lid]}:
                 report.add(layout.db, f"queue row of {lid[:12]} disagrees with its record")
-        versions = {d.get("annotator") for d in (record.get("gold") or {}).values()}
-        shard_versions = set((scan.shards.get(lid) or {}).get("versions", {}))
-        if versions != shard_versions:
+        if digest.versions != scan.shard_versions.get(lid, frozenset()):
             report.add(layout.gold_shard(lid), f"gold versions of {lid[:12]} disagree with record")
     if older:
         report.add(
@@ -221,8 +244,13 @@ def _scan(layout: Layout, report: Report) -> _Scan:
             "(harmless; --repair removes them)"
         )
     report.letters = len(rows) or len(scan.records)
-    report.gold = sum(1 for d in scan.shards.values() if d.get("versions") or d.get("final"))
+    report.gold = len(scan.gold_ids)
     return scan
+
+
+def _digest(lid: str, record: dict[str, Any]) -> _Digest:
+    versions = frozenset(d.get("annotator") for d in (record.get("gold") or {}).values())
+    return _Digest(_row(lid, record), versions, _record_seq(record))
 
 
 def _leftovers(layout: Layout) -> list[Path]:
@@ -287,14 +315,12 @@ def _check_journal(layout: Layout, report: Report, scan: _Scan) -> None:
 
 def _check_modes(layout: Layout, report: Report) -> None:
     for root, dirs, files in os.walk(layout.dir):
-        for name in dirs:
-            path = Path(root, name)
-            if stat.S_IMODE(path.stat().st_mode) != DIR_MODE:
-                report.add(path, f"folder mode {stat.S_IMODE(path.stat().st_mode):o}, not 700")
-        for name in files:
-            path = Path(root, name)
-            if stat.S_IMODE(path.stat().st_mode) != FILE_MODE:
-                report.add(path, f"file mode {stat.S_IMODE(path.stat().st_mode):o}, not 600")
+        # One stat an entry (20,000 of them at 10,000 letters), and no Path unless reported.
+        for names, wanted, kind in ((dirs, DIR_MODE, "folder"), (files, FILE_MODE, "file")):
+            for name in names:
+                mode = stat.S_IMODE(os.stat(os.path.join(root, name)).st_mode)
+                if mode != wanted:
+                    report.add(Path(root, name), f"{kind} mode {mode:o}, not {wanted:o}")
     if layout.db.exists() and stat.S_IMODE(layout.db.stat().st_mode) != FILE_MODE:
         report.add(layout.db, f"file mode {stat.S_IMODE(layout.db.stat().st_mode):o}, not 600")
     for path, wanted in _user_files():
@@ -336,7 +362,7 @@ def repair(db: Path) -> Report:
     lock.acquire("imrgold doctor")
     try:
         report = Report(db)
-        scan = _scan(layout, report)
+        scan = _scan(layout, report, for_repair=True)
         for path in scan.leftovers:
             path.unlink(missing_ok=True)
             report.repaired.append(f"removed {path.name}, left by an interrupted write")
@@ -366,27 +392,29 @@ def _rebuild(layout: Layout, scan: _Scan, report: Report) -> None:
     for path in scan.damaged_files:
         aside = move_aside(path)
         report.repaired.append(f"moved damaged {path} to {aside.name}")
-    shard_docs = {**backup.get("shards", {}), **scan.shards}
+    shard_docs = {**backup.get("shards", {}), **(scan.shard_docs or {})}
     # Every letter anything still knows of: a gold version alone is reason enough to keep one.
     ids = set(scan.records) | set(scan.texts) | set(old_rows) | set(shard_docs)
     for lid in sorted(ids):
-        record = scan.records.get(lid)
-        if record is None:
+        digest = scan.records.get(lid)
+        if digest is None:
             record = _reconstruct(lid, scan, old_rows.get(lid), shard_docs.get(lid))
             atomic_write(layout.record(lid), dumps(record))
             what = "gold versions and status" if shard_docs.get(lid) else "status"
             report.repaired.append(f"rebuilt record of {lid[:12]} from its {what}")
             if lid in scan.records:
                 report.lost.append(f"{lid[:12]}: proposal, drafts and history")
-        scan.records[lid] = record
-    _write_shards(layout, scan.records)
+            scan.records[lid] = _digest(lid, record)
+    _write_shards(layout, sorted(scan.records))
     kv = (scan.catalog or backup.get("catalog") or {}).get("kv") or {}
     # New changes must number after everything any record has seen, and every journal entry
     # after the last complete checkpoint must replay: the journal's base is that point.
     base = scan.journal_base
     if base is None:
-        base = max((_record_seq(r) for r in scan.records.values()), default=0)
-    rows = {str(i): _row(lid, r) for i, (lid, r) in enumerate(sorted(scan.records.items()), 1)}
+        base = max((d.seq for d in scan.records.values() if d is not None), default=0)
+    rows = {
+        str(i): d.row for i, (lid, d) in enumerate(sorted(scan.records.items()), 1) if d is not None
+    }
     catalog = {
         "meta": {"1": {"schema_version": _schema(), "seq": base, "rebuilt_at": stamp}},
         "letters": rows,
@@ -437,25 +465,28 @@ def _reconstruct(
     return record
 
 
-def _write_shards(layout: Layout, records: dict[str, dict[str, Any] | None]) -> None:
-    shards: dict[str, dict[str, Any]] = {}
-    for lid, record in sorted(records.items()):
-        if not record:
-            continue
-        versions = {
-            d["annotator"]: {"record": d["record"], "at": d["at"]}
-            for d in (record.get("gold") or {}).values()
-        }
-        final = (record.get("final") or {}).get("1")
-        table = shards.setdefault(lid[:2], {})
-        table[str(len(table) + 1)] = {
-            "letter_id": lid,
-            "seq": 0,
-            "versions": versions,
-            "final": final,
-        }
-    for prefix, table in shards.items():
-        atomic_write(layout.gold / f"{prefix}.json", dumps({"gold": table}))
+def _write_shards(layout: Layout, ids: list[str]) -> None:
+    """Every gold shard from the records of ``ids`` (sorted), read again one at a time and
+    written shard by shard: the whole store's gold is never in memory at once."""
+    for prefix, lids in itertools.groupby(ids, key=lambda lid: lid[:2]):
+        table: dict[str, Any] = {}
+        for lid in lids:
+            record = load_json(layout.record(lid))
+            if not record:
+                continue
+            versions = {
+                d["annotator"]: {"record": d["record"], "at": d["at"]}
+                for d in (record.get("gold") or {}).values()
+            }
+            final = (record.get("final") or {}).get("1")
+            table[str(len(table) + 1)] = {
+                "letter_id": lid,
+                "seq": 0,
+                "versions": versions,
+                "final": final,
+            }
+        if table:
+            atomic_write(layout.gold / f"{prefix}.json", dumps({"gold": table}))
 
 
 def _keep_good_journal_lines(layout: Layout, base: int) -> None:

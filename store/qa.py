@@ -570,10 +570,20 @@ class Stats:
 
 
 def gather_stats(store, *, period: str = "week", idle_minutes: int = IDLE_MINUTES) -> Stats:
+    from imrgold.store.storage import paused_gc
+
+    # Every letter's history and proposal pass through: with the collector running, rescanning
+    # what is already held cost as much as the reading (they make no reference cycles).
+    with paused_gc(freeze=True):
+        return _gather_stats(store, period, idle_minutes)
+
+
+def _gather_stats(store, period: str, idle_minutes: int) -> Stats:
     import datetime as dt
     from collections import Counter, defaultdict
 
     from imrgold.core.agreement import FIELD_KEYS, flat_of, kind_of, same_value, units
+    from imrgold.core.models import flat_values
 
     imported = {tuple(x) for x in store.meta(IMPORTED_KEY, [])}
     by_status: Counter[str] = Counter()
@@ -586,7 +596,8 @@ def gather_stats(store, *, period: str = "week", idle_minutes: int = IDLE_MINUTE
         lid = summary.letter_id
         by_status[summary.status] += 1
         by_status_annotator[summary.status][summary.annotator or "-"] += 1
-        for annotator in store.gold_versions(lid):
+        gold, versions = store.gold_and_versions(lid)
+        for annotator in versions:
             by_annotator[annotator]["gold"] += 1
         final_by = store.final_annotator(lid)
         if final_by:
@@ -604,13 +615,14 @@ def gather_stats(store, *, period: str = "week", idle_minutes: int = IDLE_MINUTE
                 became_gold = entry.get("kind") == "status" and entry.get("new") == "gold"
                 if entry.get("kind") == "gold" or became_gold:
                     letters_done[who].add(lid)
-        gold = store.get_gold(lid)
-        proposal = store.get_proposal(lid)
-        if gold is None or proposal is None or summary.status == "adjudication":
+        if gold is None or summary.status == "adjudication":
+            continue
+        proposal = store.proposal_values(lid)
+        if proposal is None:
             continue
         when = _period(first_gold or summary.updated_at or dt.datetime.now(dt.UTC), period)
         fields = accuracy.setdefault(when, {k: [0, 0] for k in FIELD_KEYS})
-        for key, rows in units({"gold": flat_of(gold), "machine": flat_of(proposal)}).items():
+        for key, rows in units({"gold": flat_of(gold), "machine": flat_values(proposal)}).items():
             for unit in rows:
                 fields[key][1] += 1
                 if "gold" in unit and "machine" in unit:

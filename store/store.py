@@ -65,7 +65,9 @@ CHECKPOINT_BYTES = 8 << 20
 # Each changed record costs an fsync at the checkpoint: cap them so no save waits for hundreds.
 CHECKPOINT_RECORDS = 128
 _ONE = 1  # doc id of the row of one-row tables
-_CACHE_RECORDS = 1024
+# Letter records kept parsed: what the interface revisits.  A record is 0.1 MB in memory, and a
+# command over every letter reads each once, so more only raises its peak (by 90 MB at 1,024).
+_CACHE_RECORDS = 128
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
@@ -446,6 +448,22 @@ class Store:
         return self._valid(Proposal, doc, "proposal", lambda: self.layout.record(letter_id))
 
     @_serialized
+    def proposal_values(self, letter_id: str) -> dict[str, Any] | None:
+        """The machine proposal's values by field path (what `get_proposal(...).fields` holds
+        as ``value``s), without validating its spans and provenance: for reading every
+        letter's proposal (stats, agreement), where validating them was most of the time.
+        A proposal whose shape is not a proposal's is validated, to name the damage."""
+        doc = get_one(self._record(letter_id), "proposal")
+        if not doc:
+            return None
+        try:
+            fields = doc["proposal"]["fields"]
+            return {str(p): f["value"] for p, f in fields.items()}
+        except (KeyError, TypeError, AttributeError):
+            proposal = self.get_proposal(letter_id)
+            return None if proposal is None else {p: f.value for p, f in proposal.fields.items()}
+
+    @_serialized
     def save_draft(self, proposal: Proposal, *, annotator: str | None = None) -> None:
         """Durably save this annotator's (or ``annotator``'s) working copy; history records
         what changed."""
@@ -601,6 +619,26 @@ class Store:
             a: self._valid(GoldRecord, v, "record", lambda: self.layout.gold_shard(letter_id))
             for a, v in sorted(doc.get("versions", {}).items())
         }
+
+    @_serialized
+    def gold_and_versions(self, letter_id: str) -> tuple[GoldRecord | None, dict[str, GoldRecord]]:
+        """`get_gold` and `gold_versions` of a letter in one read, each version validated once
+        (the gold record is one of them unless a final record stands)."""
+        self._known(letter_id)
+        doc = self._shard_doc(letter_id) or {}
+        where = functools.partial(self.layout.gold_shard, letter_id)
+        raw_versions = doc.get("versions") or {}
+        versions = {
+            a: self._valid(GoldRecord, v, "record", where) for a, v in sorted(raw_versions.items())
+        }
+        raw = _pick(doc, None) if doc else None
+        if raw is None:
+            return None, versions
+        same = [a for a, v in raw_versions.items() if v.get("record") is raw]
+        gold = (
+            versions[same[0]] if same else self._valid(GoldRecord, {"record": raw}, "record", where)
+        )
+        return gold, versions
 
     @_serialized
     def final_annotator(self, letter_id: str) -> str | None:
@@ -898,7 +936,8 @@ class Store:
         return rec
 
     def _evict(self) -> None:
-        if len(self._records) > _CACHE_RECORDS:
+        # Changed records stay until the checkpoint writes them: only the others are counted.
+        if len(self._records) > _CACHE_RECORDS + len(self._dirty_records):
             for lid in [k for k in self._records if k not in self._dirty_records]:
                 del self._records[lid]
 

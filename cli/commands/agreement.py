@@ -35,41 +35,60 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def gather(store, machine: str):
-    """(versions by letter, machine flat by letter, gold flat by letter) from a store."""
+    """Each letter with gold versions, in queue order, one at a time: ``(versions, gold,
+    machine)``, its versions' flat maps by annotator, and its settled gold record's and the
+    machine's flat maps (None when there is none to score)."""
     from imrgold.core.agreement import flat_of
+    from imrgold.core.models import flat_values
 
-    letters, machines, gold = {}, {}, {}
     for summary in store.summaries():
         lid = summary.letter_id
-        versions = store.gold_versions(lid)
+        record, versions = store.gold_and_versions(lid)
         if not versions:
             continue
-        letters[lid] = {a: flat_of(r) for a, r in versions.items()}
+        flats = {a: flat_of(r) for a, r in versions.items()}
         if summary.status == "adjudication" and not store.final_annotator(lid):
-            continue  # no settled gold to score the machine against yet
-        gold[lid] = flat_of(store.get_gold(lid))
+            yield flats, None, None  # no settled gold to score the machine against yet
+            continue
+        # The gold record is usually one of the versions: its flat map is shared, not copied.
+        same = [a for a, r in versions.items() if r is record]
+        gold = flats[same[0]] if same else flat_of(record)
+        theirs = None
         if machine == "stored":
-            proposal = store.get_proposal(lid)
-            if proposal is not None:
-                machines[lid] = flat_of(proposal)
+            values = store.proposal_values(lid)
+            theirs = None if values is None else flat_values(values)
         elif machine == "current":
             from imrgold.core.extract import extract
 
-            machines[lid] = flat_of(extract(store.get_letter(lid).text, lid))
-    return letters, machines, gold
+            theirs = flat_of(extract(store.get_letter(lid).text, lid))
+        yield flats, gold, theirs
+
+
+def report_of(store, machine: str):
+    """`core.agreement.agreement_report` of the store, streamed: the annotators are read from
+    the gold shards first, then each letter is compared and dropped, so memory stays flat
+    however many letters there are."""
+    from imrgold.core.agreement import AgreementBuilder
+
+    raters = {a for lid in store.letter_ids() for a in store.gold_times(lid)}
+    builder = AgreementBuilder(raters)
+    for versions, gold, theirs in gather(store, machine):
+        builder.add_letter(versions)
+        if gold is not None and theirs is not None:
+            builder.add_machine(gold, theirs)
+    return builder.report()
 
 
 def run(args: argparse.Namespace) -> int:
-    from imrgold.core.agreement import agreement_report
-
     path = db_path(args.db)
     if not path.exists():
         raise UserError(f"no store at {path}")
     from imrgold.store.qa import open_store
+    from imrgold.store.storage import paused_gc
 
-    with open_store(path, read_only=True) as store:
-        letters, machines, gold = gather(store, args.machine)
-    report = agreement_report(letters, machines or None, gold or None)
+    # Nothing read makes a reference cycle: the collector would only rescan the shards.
+    with paused_gc(freeze=True), open_store(path, read_only=True) as store:
+        report = report_of(store, args.machine)
     if args.json:
         print(json.dumps([c.to_dict() for c in report], indent=1))
         return 0
