@@ -23,6 +23,7 @@ from textual.worker import get_current_worker
 
 from imrgold.core import icd10
 from imrgold.core.calibration import calibrated
+from imrgold.core.dashboard import Dashboard
 from imrgold.core.models import Letter, LetterSummary, Proposal
 from imrgold.core.queue import matches
 from imrgold.tui import fields
@@ -133,6 +134,12 @@ class ImrGoldApp(App[None]):
         """Long-lived data was just loaded (see ``settle_heap``)."""
         if self._settle_heap:
             gc.freeze()
+
+    def load_dashboard(self) -> Dashboard:
+        from imrgold.store.dashboard import gather_dashboard
+
+        with self.store_lock:
+            return gather_dashboard(self.store)
 
     def summary(self, letter_id: str) -> LetterSummary | None:
         return self._summaries.get(letter_id)

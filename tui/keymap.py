@@ -48,6 +48,7 @@ def _classes() -> list[tuple[str, type]]:
     from imrgold.tui.screens.comment import CommentScreen
     from imrgold.tui.screens.confirm import ConfirmScreen, StrictConfirmScreen
     from imrgold.tui.screens.conventions import ConventionsScreen
+    from imrgold.tui.screens.dashboard import DashboardScreen
     from imrgold.tui.screens.help import HelpScreen
     from imrgold.tui.screens.letter_screen import LetterScreen
     from imrgold.tui.screens.qa_screen import QAScreen
@@ -64,6 +65,7 @@ def _classes() -> list[tuple[str, type]]:
         ("everywhere", ImrGoldApp),
         ("queue", QueueScreen),
         ("queue", QueueTable),
+        ("dashboard", DashboardScreen),
         ("letter", AnnotateScreen),
         ("letter, review, adjudication: the letter", LetterScreen),
         ("letter: field editor", FieldEditor),

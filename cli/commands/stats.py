@@ -19,7 +19,12 @@ EXAMPLES = """examples:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON instead of tables, with the figures of the app's dashboard under "
+        '"dashboard"',
+    )
     parser.add_argument(
         "--period",
         choices=("day", "week", "month"),
@@ -44,11 +49,16 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"no store at {path}")
     if args.idle <= 0:
         raise UserError("--idle must be a positive number of minutes")
+    from imrgold.store.dashboard import gather_dashboard
+
     with open_store(path, read_only=True) as store:
         stats = gather_stats(store, period=args.period, idle_minutes=args.idle)
         pace = _progress(store.summaries(), args.idle)
-    if args.json:
-        print(json.dumps({**stats.to_dict(), "progress": pace.to_dict()}, indent=1))
+        # The figures the app's dashboard draws (its key in the queue), from the same function.
+        figures = gather_dashboard(store, period=args.period, stats=stats) if args.json else None
+    if figures is not None:
+        out = {**stats.to_dict(), "progress": pace.to_dict(), "dashboard": figures.to_dict()}
+        print(json.dumps(out, indent=1))
     else:
         _print(stats)
         print(f"progress: {progress_text(pace)}")

@@ -54,6 +54,13 @@ class QueueScreen(Screen[None]):
             id="queue.sort",
         ),
         Binding("f5", "reload", "Reload", id="queue.reload"),
+        Binding(
+            "d",
+            "dashboard",
+            "Stats",
+            tooltip="The dashboard: letters a day, the machine's accuracy, agreement, decisions",
+            id="queue.dashboard",
+        ),
         Binding("escape", "clear", "Clear search", show=False, id="queue.clear"),
     ]
 
@@ -225,3 +232,8 @@ class QueueScreen(Screen[None]):
 
     def action_reload(self) -> None:
         self.reload()
+
+    def action_dashboard(self) -> None:
+        from imrgold.tui.screens.dashboard import DashboardScreen
+
+        self.app.push_screen(DashboardScreen())
