@@ -105,3 +105,28 @@ async def test_a_store_that_cannot_be_read_says_so_in_the_screen(store, monkeypa
         assert screen.figures is None and not screen.query_one("#dashboard-body").loading
         await pilot.press("escape")
         assert isinstance(app.screen, QueueScreen)
+
+
+async def test_the_screen_shows_it_is_loading_until_the_worker_hands_the_figures(store):
+    import threading
+
+    app = ImrGoldApp(store, lexicon=NoLexicon(), store_label="test store")
+    release = threading.Event()
+    load = app.load_dashboard
+
+    def slow():
+        release.wait(timeout=30)
+        return load()
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _steady(pilot)
+        app.load_dashboard = slow  # type: ignore[method-assign]
+        await pilot.press("d")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        body = screen.query_one("#dashboard-body")
+        assert body.loading and screen.figures is None and not screen.query(BarChart)
+        release.set()
+        await _steady(pilot)
+        assert not body.loading and screen.figures is not None and screen.query(BarChart)

@@ -1,0 +1,70 @@
+"""The dashboard's figures on a store of N letters (default 2,000): alice marks every letter
+gold, bob half of them with one value in ten letters changed, merged into alice's store (as
+`bench/qa.py` builds them), so agreement has letters to compare.
+
+Times, with repeats (median and p95 in seconds): `gather_stats` alone (what `imrgold stats`
+prints), the dashboard's own pass given those stats (gold shards' versions and times, the
+settled records), and `gather_dashboard` whole (what the screen and `stats --json` run); the
+ratio is the whole dashboard against the stats it reuses.  The naive way for the letters a day
+would read every letter's history, as `gather_stats` does for letters per hour; the dashboard
+reads when each version was made from the gold shards instead.
+
+Usage: python bench/dashboard.py [--letters 2000] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from qa import build, timed
+
+from imrgold.store import qa
+from imrgold.store.dashboard import gather_dashboard
+from imrgold.store.store import Store
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--letters", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        a, b = Path(tmp) / "alice.json", Path(tmp) / "bob.json"
+        start = time.perf_counter()
+        build(a, "alice", args.letters)
+        build(b, "bob", args.letters, every=2, change_every=10)
+        with Store.open(a, annotator="alice") as target, Store.open(b, read_only=True) as other:
+            qa.merge(target, other, source="bob")
+        print(
+            f"built and merged stores of {args.letters} letters in "
+            f"{time.perf_counter() - start:.1f} s"
+        )
+        with Store.open(a, read_only=True) as store:
+            stats = qa.gather_stats(store, period="day")
+            figures = gather_dashboard(store, stats=stats)
+            rows = [
+                ("gather_stats", timed(lambda: qa.gather_stats(store, period="day"), args.repeats)),
+                (
+                    "dashboard pass (given stats)",
+                    timed(lambda: gather_dashboard(store, stats=stats), args.repeats),
+                ),
+                ("gather_dashboard (whole)", timed(lambda: gather_dashboard(store), args.repeats)),
+            ]
+    print(
+        f"{figures.gold} gold letters, agreement: {figures.agreement}, "
+        f"{len(figures.agreement_fields)} fields compared"
+    )
+    print(f"{'task':<30} {'median s':>9} {'p95 s':>9}")
+    for name, (median, p95) in rows:
+        print(f"{name:<30} {median:>9.3f} {p95:>9.3f}")
+    print(f"whole dashboard / stats alone: {rows[2][1][0] / rows[0][1][0]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
