@@ -86,7 +86,10 @@ def letters_per_day(
     gold_times: Iterable[Mapping[str, dt.datetime]],
 ) -> tuple[list[str], dict[str, list[int]]]:
     """(days, annotator -> counts): each annotator's gold versions by the (UTC) day they were
-    made, over every day from the first to the last so that a day off shows as a zero."""
+    made, over every day from the first to the last so that a day off shows as a zero.  A
+    letter marked gold again after an edit counts on the later day (its version's time): the
+    gold shards keep when each version was made, and reading them is much cheaper than every
+    letter's history."""
     counts: dict[str, Counter[dt.date]] = defaultdict(Counter)
     for times in gold_times:
         for annotator, at in times.items():
