@@ -19,7 +19,7 @@ from imrgold.core.dashboard import (
 from imrgold.core.models import DisputedItem, GoldRecord
 from imrgold.store import Store
 from imrgold.store.dashboard import gather_dashboard
-from imrgold.tui.widgets.bar_chart import cells, trend_text
+from imrgold.tui.widgets.bar_chart import _fit, cells, trend_text
 from tests.dashboard_store import build_gold_store, bundled_gold
 
 UTC = dt.UTC
@@ -104,6 +104,7 @@ def test_bars_are_drawn_to_the_width_and_trends_one_block_a_period():
     assert cells((5, 0), 10, 8) == [4, 0]  # against a longer bar: half the width
     assert cells((0, 0), 0, 8) == [0, 0]
     assert trend_text([0.0, 0.5, 1.0, None]) == "▁▅█·"
+    assert (_fit("items.decision", 6), _fit("age", 6)) == ("items…", "age   ")
 
 
 def test_the_store_hands_over_the_figures_of_its_gold_letters(tmp_path):

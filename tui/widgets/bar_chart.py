@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import RenderResult
 from textual.geometry import Size
@@ -106,32 +107,35 @@ class BarChart(Widget):
         return len(self.bars)
 
     def render(self) -> RenderResult:
-        width = self.content_size.width
         label_width = min(LABEL_MAX, max((len(b.label) for b in self.bars), default=0))
         note_width = max((len(b.note) for b in self.bars), default=0)
         trend_width = max((len(b.trend) for b in self.bars), default=0)
         extras = (note_width + 1 if note_width else 0) + (trend_width + 1 if trend_width else 0)
-        bar_width = max(BAR_MIN, width - label_width - 1 - extras)
+        bar_width = max(BAR_MIN, self.content_size.width - label_width - 1 - extras)
         longest = max((sum(b.parts) for b in self.bars), default=0)
-        styles = [self.get_component_rich_style(f"bar-chart--part-{i}") for i in range(3)]
-        label_style = self.get_component_rich_style("bar-chart--label")
-        note_style = self.get_component_rich_style("bar-chart--note")
-        trend_style = self.get_component_rich_style("bar-chart--trend")
         text = Text(no_wrap=True, overflow="ellipsis")
         for n, bar in enumerate(self.bars):
             if n:
                 text.append("\n")
-            label = bar.label if len(bar.label) <= label_width else bar.label[: label_width - 1]
-            label += "…" if label != bar.label else ""
-            text.append(label.ljust(label_width), label_style)
+            text.append(_fit(bar.label, label_width), self._style("label"))
             text.append(" ")
             scale = sum(bar.parts) if self.relative else longest
             counts = cells(bar.parts, scale, bar_width)
             for i, count in enumerate(counts):
-                text.append(GLYPHS[i % len(GLYPHS)] * count, styles[i % len(styles)])
+                text.append(GLYPHS[i % len(GLYPHS)] * count, self._style(f"part-{i % 3}"))
             text.append(" " * (bar_width - sum(counts)))
             if note_width:
-                text.append(" " + bar.note.rjust(note_width), note_style)
+                text.append(" " + bar.note.rjust(note_width), self._style("note"))
             if trend_width:
-                text.append(" " + trend_text(bar.trend).ljust(trend_width), trend_style)
+                text.append(" " + trend_text(bar.trend).ljust(trend_width), self._style("trend"))
         return text
+
+    def _style(self, part: str) -> Style:
+        return self.get_component_rich_style(f"bar-chart--{part}")
+
+
+def _fit(label: str, width: int) -> str:
+    """The label padded to ``width``, or cut with an ellipsis."""
+    if len(label) <= width:
+        return label.ljust(width)
+    return label[: width - 1] + "…"
