@@ -2,7 +2,8 @@
 
 Pure functions over what the store hands over: when each annotator's gold version was made,
 the machine's accuracy by period (`store.qa.gather_stats` counts it, once, for `stats` too),
-the annotators' versions of the letters more than one person did, and the settled gold records.
+the comparisons of each pair of annotators (`core.agreement.AgreementBuilder`, as `imrgold
+agreement` computes them), and the settled gold records.
 The screen draws these figures and the command prints them, so both show the same numbers.
 """
 
@@ -11,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
-from imrgold.core.agreement import FIELD_KEYS, FieldAgreement, Flat, agreement_report, non_empty
+from imrgold.core.agreement import FIELD_KEYS, Comparison
 from imrgold.core.models import CATEGORIES, DECISIONS, GoldRecord
 
 NOT_STATED = "not stated"
@@ -42,6 +43,20 @@ class FieldAccuracy:
 
 
 @dataclass(frozen=True)
+class FieldShare:
+    """Agreement on one field pooled over every pair of annotators: units (letters, or matched
+    items) where the two had the same value, of those compared."""
+
+    field: str
+    same: int
+    compared: int
+
+    @property
+    def share(self) -> float | None:
+        return self.same / self.compared if self.compared else None
+
+
+@dataclass(frozen=True)
 class Dashboard:
     letters: int
     gold: int
@@ -49,8 +64,8 @@ class Dashboard:
     letters_per_day: dict[str, list[int]]  # annotator -> gold versions made on each of `days`
     periods: list[str]
     accuracy: list[FieldAccuracy]  # fields with at least one unit, in `FIELD_KEYS` order
-    agreement: str | None  # which comparison `agreement_fields` is ("alice vs bob", ...)
-    agreement_fields: list[FieldAgreement] = field(default_factory=list)
+    pairs: list[str]  # the pairs of annotators `agreement` pools ("alice vs bob", ...)
+    agreement: list[FieldShare] = field(default_factory=list)
     decisions: dict[str, dict[str, int]] = field(default_factory=dict)  # category -> decision
 
     @property
@@ -75,8 +90,11 @@ class Dashboard:
                 },
             },
             "agreement_by_field": {
-                "comparison": self.agreement,
-                "fields": {f.field: asdict(f) for f in self.agreement_fields},
+                "pairs": self.pairs,
+                "fields": {
+                    f.field: {"same": f.same, "compared": f.compared, "exact": f.share}
+                    for f in self.agreement
+                },
             },
             "decisions_by_category": self.decisions,
         }
@@ -122,16 +140,23 @@ def machine_accuracy(
     return periods, out
 
 
-def field_agreement(
-    versions: Mapping[str, Mapping[str, Flat]],
-) -> tuple[str | None, list[FieldAgreement]]:
-    """Agreement per field between the annotators of the letters several did: all of them
-    together when there are more than two (every one must agree), else the one pair."""
-    report = agreement_report(versions)
-    if not report:
-        return None, []
-    chosen = report[-1] if len(report) > 1 else report[0]  # the all-annotators one comes last
-    return chosen.name, non_empty(chosen.fields)
+def field_agreement(comparisons: Sequence[Comparison]) -> tuple[list[str], list[FieldShare]]:
+    """Exact agreement per field pooled over the pairs of annotators that share letters.
+
+    Pooled rather than all annotators at once: letters given to two of three annotators (as
+    `imrgold assign --overlap` does) never have all three, and would show nothing.  Kappa and
+    the other coefficients stay per pair, in `imrgold agreement`.
+    """
+    pairs = [c for c in comparisons if c.b is not None and c.letters]
+    shares = []
+    for key in FIELD_KEYS:
+        found = [c.get(key) for c in pairs]
+        compared = sum(f.n for f in found)
+        if compared:
+            # ``exact`` is a count over ``n``: times ``n`` it is that count again.
+            same = sum(round(f.exact * f.n) for f in found if f.exact is not None)
+            shares.append(FieldShare(key, same, compared))
+    return [c.name for c in pairs], shares
 
 
 def decisions_by_category(records: Iterable[GoldRecord]) -> dict[str, dict[str, int]]:
@@ -151,7 +176,7 @@ def build(
     letters: int,
     gold_times: Iterable[Mapping[str, dt.datetime]],
     accuracy: Mapping[str, Mapping[str, Sequence[int]]],
-    versions: Mapping[str, Mapping[str, Flat]],
+    comparisons: Sequence[Comparison],
     records: Iterable[GoldRecord],
 ) -> Dashboard:
     """``records``: the gold record of every letter whose record stands (final, else latest;
@@ -166,7 +191,7 @@ def build(
     decisions = decisions_by_category(counting())
     days, per_day = letters_per_day(gold_times)
     periods, fields = machine_accuracy(accuracy)
-    name, agreement = field_agreement(versions)
+    pairs, agreement = field_agreement(comparisons)
     return Dashboard(
         letters,
         counted["gold"],
@@ -174,7 +199,7 @@ def build(
         per_day,
         periods,
         fields,
-        name,
+        pairs,
         agreement,
         decisions,
     )

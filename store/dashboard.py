@@ -16,23 +16,22 @@ def gather_dashboard(
 ) -> Dashboard:
     """The dashboard of ``store``; ``stats``: `gather_stats` already run with the same
     ``period`` (the machine's accuracy is counted there, once)."""
-    from imrgold.core.agreement import flat_of
+    from imrgold.core.agreement import AgreementBuilder, flat_of
 
     if stats is None:
         stats = gather_stats(store, period=period, idle_minutes=idle_minutes)
-    gold_times = []
-    versions = {}
-    for summary in store.summaries():
-        lid = summary.letter_id
-        times = store.gold_times(lid)
-        if times:
-            gold_times.append(times)
-        if len(times) > 1:
-            versions[lid] = {a: flat_of(r) for a, r in store.gold_versions(lid).items()}
+    # When each version was made, from the gold shards: the letters a day, and who the raters
+    # are, which the agreement needs before its first letter.
+    gold_times = {lid: times for lid in store.letter_ids() if (times := store.gold_times(lid))}
+    builder = AgreementBuilder({a for times in gold_times.values() for a in times})
+    for lid, times in gold_times.items():
+        if len(times) > 1:  # a letter one annotator did compares nothing
+            _, versions = store.gold_and_versions(lid)
+            builder.add_letter({a: flat_of(r) for a, r in versions.items()})
     return build(
         letters=sum(stats.by_status.values()),
-        gold_times=gold_times,
+        gold_times=gold_times.values(),
         accuracy=stats.accuracy,
-        versions=versions,
+        comparisons=builder.report(with_machine=False),
         records=(entry.record for entry in export_records(store)),
     )

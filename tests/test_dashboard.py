@@ -83,20 +83,21 @@ def test_decisions_by_category_in_the_schemas_order_with_not_stated_last():
     assert decisions_by_category([]) == {}
 
 
-def test_agreement_per_field_is_the_pair_or_all_annotators_together():
-    from imrgold.core.agreement import flat_of
+def test_agreement_per_field_pools_every_pair_of_annotators_that_share_letters():
+    from imrgold.core.agreement import agreement_report, flat_of
 
-    a = _record("c", ("therapy", "upheld"))
-    b = _record("c", ("therapy", "overturned"), age=41)
-    name, fields = field_agreement({"c": {"alice": flat_of(a), "bob": flat_of(b)}})
-    assert name == "alice vs bob"
+    upheld = flat_of(_record("c", ("therapy", "upheld")))
+    overturned = flat_of(_record("c", ("therapy", "overturned"), age=41))
+    # Letter c done by alice and bob, letter d by alice and carol (never all three at once).
+    report = agreement_report(
+        {"c": {"alice": upheld, "bob": overturned}, "d": {"alice": upheld, "carol": upheld}}
+    )
+    pairs, fields = field_agreement(report)
+    assert pairs == ["alice vs bob", "alice vs carol"]  # bob and carol share none: left out
     by = {f.field: f for f in fields}
-    assert by["items.decision"].exact == 0.0 and by["items.category"].exact == 1.0
-    assert by["patient.age"].exact == 0.0
-    three = {"c": {"alice": flat_of(a), "bob": flat_of(b), "carol": flat_of(a)}}
-    name, fields = field_agreement(three)
-    assert name == "all annotators"
-    assert field_agreement({"c": {"alice": flat_of(a)}}) == (None, [])
+    assert (by["items.decision"].same, by["items.decision"].compared) == (1, 2)
+    assert by["items.category"].share == 1.0 and by["patient.age"].share == 0.5
+    assert field_agreement(agreement_report({"c": {"alice": upheld}})) == ([], [])
 
 
 def test_bars_are_drawn_to_the_width_and_trends_one_block_a_period():
@@ -116,11 +117,11 @@ def test_the_store_hands_over_the_figures_of_its_gold_letters(tmp_path):
     assert figures.days == ["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05"]
     assert figures.letters_per_day == {"alice": [2, 2, 0, 2], "bob": [0, 0, 0, 2]}
     assert figures.periods == ["2026-03-02", "2026-03-03", "2026-03-05"]
-    assert figures.agreement == "alice vs bob"
-    by = {f.field: f for f in figures.agreement_fields}
+    assert figures.pairs == ["alice vs bob"]
+    by = {f.field: f for f in figures.agreement}
     # bob dropped the age of both letters: they agree where the letter states none
     stated = [bundled_gold(lid).patient.age is not None for lid in both]
-    assert by["patient.age"].exact == 1 - sum(stated) / 2
+    assert by["patient.age"].share == 1 - sum(stated) / 2
     # The flipped decisions of bob's versions (the latest, so the letters' records) are
     # machine corrections.
     accuracy = {f.field: f for f in figures.accuracy}
@@ -144,7 +145,7 @@ def test_stats_json_prints_the_dashboards_figures(tmp_path, capsys):
 def test_the_dashboard_of_an_empty_store(tmp_path, capsys):
     with Store.open(tmp_path / "db" / "imrgold.json", annotator="tester") as store:
         figures = gather_dashboard(store)
-    assert figures.empty and figures.gold == 0 and figures.agreement is None
+    assert figures.empty and figures.gold == 0 and figures.pairs == []
     assert main(["stats", "--db", str(tmp_path / "db" / "imrgold.json"), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)["dashboard"]
     assert printed["letters_per_day"] == {"days": [], "by_annotator": {}}

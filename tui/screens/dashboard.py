@@ -166,21 +166,17 @@ class DashboardScreen(Screen[None]):
 
     def _agreement(self, d: Dashboard) -> list:
         title = "Agreement per field between annotators (exact)"
-        if d.agreement is None:
+        if not d.pairs:
             return [
                 self._heading(title),
                 self._none("No letter has gold versions by two annotators yet."),
             ]
         legend = _legend("same", "different")
         legend.append("  ·  ")
-        legend.append(d.agreement)
+        legend.append(", ".join(d.pairs) if len(d.pairs) < 4 else f"{len(d.pairs)} pairs")
         bars = [
-            Bar(
-                f.field,
-                (round((f.exact or 0) * f.n), f.n - round((f.exact or 0) * f.n)),
-                f"{_percent(f.exact)} of {f.n}",
-            )
-            for f in d.agreement_fields
+            Bar(f.field, (f.same, f.compared - f.same), f"{_percent(f.share)} of {f.compared}")
+            for f in d.agreement
         ]
         return [self._heading(title, legend), BarChart(bars, id="dashboard-agreement")]
 
