@@ -57,8 +57,8 @@ def main() -> None:
                 ("gather_dashboard (whole)", timed(lambda: gather_dashboard(store), args.repeats)),
             ]
     print(
-        f"{figures.gold} gold letters, agreement: {figures.agreement}, "
-        f"{len(figures.agreement_fields)} fields compared"
+        f"{figures.gold} gold letters, agreement: {figures.pairs}, "
+        f"{len(figures.agreement)} fields compared"
     )
     print(f"{'task':<30} {'median s':>9} {'p95 s':>9}")
     for name, (median, p95) in rows:
