@@ -359,10 +359,11 @@ async def walk(pilot, screen, out: dict[str, list[float]], rng: random.Random) -
         await timed(
             pilot,
             "y",
+            # The letter shown, not only the queue's index moved on (which happens first).
             lambda: (
                 pilot.app.screen is screen
                 and screen.letter is not None
-                and screen.letter_id != letter
+                and screen.letter.letter_id != letter
                 and bool(screen.rows)
             ),
         )

@@ -600,6 +600,13 @@ async def test_mark_gold_stores_the_record_and_opens_the_next(store):
         assert gold is not None and gold.case_number == "CM99-0000001"
         assert store.status(lid) == "gold"
         assert screen.letter_id != lid and screen.letter.letter_id == screen.letter_id
+        # Said on the next letter's status line, once (no toast over the letter being drawn).
+        name = store.summary(lid).name
+        assert f"{name} marked gold" in str(status.render())
+        await go_to(pilot, screen, "priority")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "marked gold" not in str(status.render())
         await pilot.press("escape")
         await settle(pilot)
         label = str(app.screen.query_one("#progress-label").render())

@@ -240,6 +240,7 @@ class AnnotateScreen(LetterScreen[None]):
         self.current: str | None = None
         self.letter_name = ""
         self._ahead: dict[str, Prepared] = {}
+        self._said_on_show = ""  # what the next letter's status line says first
         self._wanted_ahead: set[str] = set()
 
     def compose(self) -> ComposeResult:
@@ -356,7 +357,10 @@ class AnnotateScreen(LetterScreen[None]):
         )
         self.current = None
         self._render_all()
-        notes = ["draft restored"] if restored else []
+        notes = [self._said_on_show] if self._said_on_show else []
+        self._said_on_show = ""
+        if restored:
+            notes.append("draft restored")
         if summary is not None and summary.comment:
             # Why it was flagged (or what a reviewer said), where the annotator looks first.
             notes.append(f"{summary.status.replace('_', ' ')}: {summary.comment}")
@@ -882,8 +886,11 @@ class AnnotateScreen(LetterScreen[None]):
     def _mark_gold(self) -> None:
         if self.draft is None:
             return
-        self.typed_app.mark_gold(self.draft.proposal.model_copy(deep=True))
-        self.notify(f"{self.letter_name} marked gold", markup=False)
+        # Not copied: the draft is never changed again (the next letter replaces it), and a
+        # toast would lay out the screen while the next letter is drawn; the next letter's
+        # status line says it instead.
+        self.typed_app.mark_gold(self.draft.proposal)
+        self._said_on_show = f"{self.letter_name} marked gold"
         if not self._go_next_needing_work():
             self.action_back()  # every letter is done: the queue shows it
 

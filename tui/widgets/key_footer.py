@@ -32,12 +32,22 @@ class KeyFooter(Static):
     }
     """
 
+    _pending = False
+
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
         # Focus settles after mount; read the bindings again once it has.
         self.call_after_refresh(self.bindings_changed, self.screen)
 
     def bindings_changed(self, screen: Screen) -> None:
+        # A key that moves the focus changes the bindings two or three times; the footer is
+        # drawn once, after the screen has shown what the key did (its own line repaints alone).
+        if not self._pending:
+            self._pending = True
+            self.call_after_refresh(self._show_keys, screen)
+
+    def _show_keys(self, screen: Screen) -> None:
+        self._pending = False
         if not self.is_attached:  # its screen was closed before this call came round
             return
         key_style = self.get_component_rich_style("key-footer--key")

@@ -178,8 +178,9 @@ class LetterView(TextArea):
         """Colour every proposed value by its state (one of `STATES`)."""
         self._highlighted = list(spans)
         styles: dict[int, list[tuple[int, int, Style]]] = {}
+        by_state = {state: self.style_of(state) for state in STATES}  # once, not once a span
         for span, state in self._highlighted:
-            self._add(styles, span, self.style_of(state if state in STATES else "machine"))
+            self._add(styles, span, by_state.get(state, by_state["machine"]))
         before, self._styles = self._styles, styles
         self._redraw_rows({r for r in set(before) | set(styles) if before.get(r) != styles.get(r)})
 
