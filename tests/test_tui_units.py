@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from imrgold.core.models import ITEM_FIELDS, Proposal, ProposedField, Span
 from imrgold.tui import fields
@@ -327,3 +329,43 @@ def test_what_the_editor_accepts_the_gold_record_takes(path, text):
         fields_["diagnoses"] = ProposedField(value=["a", "b"])
     record = Proposal(letter_id="0" * 64, fields=fields_).to_record()
     assert isinstance(record, GoldRecord)
+
+
+def _has_diagnoses(draft: Draft) -> bool:
+    return bool(draft.proposal.get("diagnoses").value)
+
+
+_EDITS = [
+    lambda d: d.set_value("case_number", "CM99-0000001"),
+    lambda d: d.set_value("items.0.form", "cream", Span(start=1, end=3)),
+    lambda d: _has_diagnoses(d) and d.set_element("diagnoses", 0, "lumbar strain"),
+    lambda d: _has_diagnoses(d) and d.confirm("diagnoses", 0),
+    lambda d: d.confirm_all(),
+    lambda d: d.add_element("diagnoses", 0, "neck pain"),
+    lambda d: _has_diagnoses(d) and d.remove_element("diagnoses", 0),
+    lambda d: d.move_element("diagnoses", 0, 1),
+    lambda d: d.add_item(0),
+    lambda d: d.remove_item(0),
+    lambda d: d.move_item(0, 1),
+    lambda d: d.undo(),
+    lambda d: d.redo(),
+]
+
+
+@given(st.lists(st.integers(0, len(_EDITS) - 1), max_size=25))
+def test_undo_snapshots_equal_deep_copies_whatever_the_edits(steps):
+    """The shallow undo snapshot (Draft._snapshot) holds exactly what a deep copy would: no edit
+    changes a field in place, so every state undone to is the state that was."""
+    draft = Draft(proposal())
+    seen = [draft.proposal.model_copy(deep=True)]
+    for step in steps:
+        before = draft.proposal.model_copy(deep=True)
+        changed = _EDITS[step](draft)
+        if step < len(_EDITS) - 2 and changed is not False and draft.proposal != before:
+            seen.append(draft.proposal.model_copy(deep=True))
+        elif step >= len(_EDITS) - 2:
+            seen = [draft.proposal.model_copy(deep=True)]  # undo/redo: start the record again
+    # Walking back through every undo gives the recorded states, newest first.
+    for state in reversed(seen[:-1]):
+        assert draft.undo()
+        assert draft.proposal == state
