@@ -1412,3 +1412,19 @@ async def test_a_store_from_before_calibration_shows_calibrated_confidences(stor
         screen = await open_letter(pilot)
         assert screen.draft.proposal.calibrated
         assert sum(r.low for r in screen.rows) < 0.1 * len(screen.rows)
+
+
+async def test_a_gold_mark_still_waiting_is_written_on_quit_and_read_back_before(store):
+    """Gold is written once the next letter is drawn; until then it is held, read back if
+    the letter is opened again, and written by quit whatever the timing."""
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_letter(pilot)
+        lid = screen.letter_id
+        await pilot.press("ctrl+b")  # confirm every field: no gate question
+        await settle(pilot)
+        proposal = screen.draft.proposal
+        app._gold_pending[lid] = proposal  # as mark_gold leaves it before the next frame
+        assert app.load_for_annotation(lid)[1] == proposal
+        await pilot.press("ctrl+q")
+    assert store.get_gold(lid) is not None and not app._gold_pending

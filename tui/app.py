@@ -103,6 +103,7 @@ class ImrGoldApp(App[None]):
         self._summaries: dict[str, LetterSummary] = {}
         self._drafts: dict[str, Proposal] = {}
         self._changes: dict[str, int] = {}
+        self._gold_pending: dict[str, Proposal] = {}
         self._texts: dict[str, str] = {}
         """Letters' texts in lower case, read on the first search in them (texts never change)."""
 
@@ -122,6 +123,10 @@ class ImrGoldApp(App[None]):
         return bool(getattr(self.store, "read_only", False))
 
     def load_summaries(self) -> list[LetterSummary]:
+        if not self.read_only:
+            # What waits to be written goes first, so the queue reads the store as it will be.
+            self.flush_drafts()
+            self.flush_gold()
         with self.store_lock:
             summaries = self.store.summaries()
         self._summaries = {s.letter_id: s for s in summaries}
@@ -162,7 +167,7 @@ class ImrGoldApp(App[None]):
         """The letter and what to show for it: this annotator's draft, else the proposal."""
         with self.store_lock:
             letter = self.store.get_letter(letter_id)
-            pending = self._drafts.get(letter_id)
+            pending = self._gold_pending.get(letter_id) or self._drafts.get(letter_id)
             draft = pending or self.store.get_draft(letter_id)
             proposal = draft or self.store.get_proposal(letter_id)
         if proposal is None:
@@ -175,7 +180,10 @@ class ImrGoldApp(App[None]):
             return
         self._drafts[proposal.letter_id] = proposal
         self._note(proposal.letter_id, status=self._working_status(proposal.letter_id))
-        self._write_drafts()
+        # Written once the screen shows the edit (a write beside the drawing slows it through
+        # the interpreter lock); until then the draft is held here, read back by
+        # `load_for_annotation` and written by `flush_drafts` on quit.
+        self.call_after_refresh(self._write_drafts)
 
     def _working_status(self, letter_id: str) -> str:
         known = self._summaries.get(letter_id)
@@ -236,8 +244,27 @@ class ImrGoldApp(App[None]):
             gold_at=self.clock(),
             expected_corrections=0.0,
         )
-        self._store_call("mark_gold", proposal)
-        self._learn_from_gold(proposal)
+        # Written once the next letter is drawn, as drafts are: held here until then (read back
+        # by `load_for_annotation`, written by `flush_gold` on quit); learning is a bonus.
+        self._gold_pending[proposal.letter_id] = proposal
+        self.call_after_refresh(self._write_gold)
+        self.call_after_refresh(self._learn_from_gold, proposal)
+
+    @work(thread=True, group="store")
+    def _write_gold(self) -> None:
+        try:
+            self.flush_gold()
+        except Exception as err:
+            self.call_from_thread(self.report_failure, "mark gold failed", err)
+
+    def flush_gold(self) -> None:
+        """Write the gold records waiting; one stays waiting until it is written."""
+        with self.store_lock:
+            while self._gold_pending:
+                letter_id, proposal = next(iter(self._gold_pending.items()))
+                self._drafts.pop(letter_id, None)
+                self.store.mark_gold(proposal)
+                del self._gold_pending[letter_id]
 
     def set_status(self, letter_id: str, status: str, comment: str | None) -> None:
         if self.read_only:
@@ -250,8 +277,6 @@ class ImrGoldApp(App[None]):
     def _store_call(self, method: str, *args: Any) -> None:
         try:
             with self.store_lock:
-                if method == "mark_gold":
-                    self._drafts.pop(args[0].letter_id, None)
                 getattr(self.store, method)(*args)
         except Exception as err:
             self.call_from_thread(self.report_failure, f"{method.replace('_', ' ')} failed", err)
@@ -495,6 +520,7 @@ class ImrGoldApp(App[None]):
                 screen.commit_editor()
         if not self.read_only:
             self.flush_drafts()
+            self.flush_gold()
         self.exit()
 
 

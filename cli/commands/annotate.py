@@ -88,4 +88,8 @@ def run(args: argparse.Namespace) -> int:
             store, offer=offer, ingest=ingest_files, store_label=label, settle_heap=True
         )
         app.run()
+        if not args.read_only:
+            # However the app ended, what it still held is written before the store closes.
+            app.flush_drafts()
+            app.flush_gold()
     return 0

@@ -329,7 +329,8 @@ class AnnotateScreen(LetterScreen[None]):
         self._ahead = {lid: p for lid, p in self._ahead.items() if lid in self._wanted_ahead}
         todo = [lid for lid in wanted if lid not in self._ahead]
         if todo:
-            self._read_ahead(todo)
+            # Once this letter is drawn: a worker reading beside the drawing slows it down.
+            self.call_after_refresh(self._read_ahead, todo)
 
     @property
     def _letter_clean(self) -> bool:
