@@ -586,14 +586,16 @@ async def test_mark_gold_stores_the_record_and_opens_the_next(store):
         # The gate asks about the unchecked fields, in place; Enter (pressed on at speed) is no,
         # and keys meant for the field are not typed into it meanwhile.
         status = screen.query_one(StatusLine)
-        assert status.asking and app.focused is status
+        # The focus stays in the field (moving it to the line and back restyled the pane).
+        editor_box = app.focused
+        assert status.asking and editor_box is not status
         assert "unchecked" in str(status.render())
         await pilot.press("x", "Y", "1")
         assert status.asking and screen.query_one(FieldEditor).text == "CM99-0000001"
         await pilot.press("enter")
         await settle(pilot)
         assert store.get_gold(lid) is None and screen.letter_id == lid
-        assert not status.asking and app.focused is not status
+        assert not status.asking and app.focused is editor_box
         await pilot.press("ctrl+g", "y")
         await settle(pilot)
         gold = store.get_gold(lid)
@@ -1428,3 +1430,20 @@ async def test_a_gold_mark_still_waiting_is_written_on_quit_and_read_back_before
         assert app.load_for_annotation(lid)[1] == proposal
         await pilot.press("ctrl+q")
     assert store.get_gold(lid) is not None and not app._gold_pending
+
+
+async def test_the_gold_question_is_answered_wherever_the_focus_was(store):
+    """Asked from the letter (F2), the question still takes y; the focus never goes to it."""
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_letter(pilot)
+        lid = screen.letter_id
+        await pilot.press("f2", "ctrl+g")
+        await settle(pilot)
+        status = screen.query_one(StatusLine)
+        assert status.asking and app.focused is not status
+        await pilot.press("q", "w", "y")  # keys before the answer are held back, not typed
+        await settle(pilot)
+        gold = store.get_gold(lid)
+        assert gold is not None and screen.letter.letter_id != lid
+        assert "qw" not in gold.model_dump_json()

@@ -59,7 +59,6 @@ def _classes() -> list[tuple[str, type]]:
     from imrgold.tui.widgets.find_bar import FindBar
     from imrgold.tui.widgets.letter_view import LetterView
     from imrgold.tui.widgets.queue_table import QueueTable
-    from imrgold.tui.widgets.status_line import StatusLine
 
     return [
         ("everywhere", ImrGoldApp),
@@ -74,7 +73,6 @@ def _classes() -> list[tuple[str, type]]:
         ("letter: request, rationale", RowTextArea),
         ("letter: letter text", LetterView),
         ("letter: find", FindBar),
-        ("letter: question in the status line", StatusLine),
         ("question", ConfirmScreen),
         ("question (y only)", StrictConfirmScreen),
         ("comment", CommentScreen),

@@ -7,6 +7,7 @@ in thread workers, and every change is queued as a draft straight away.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -187,6 +188,17 @@ class AnnotateScreen(LetterScreen[None]):
             id="annotate.take",
         ),
         Binding("alt+i", "add_item", "Add item", show=False, priority=True, id="annotate.add_item"),
+        # The status line's question is answered here, before any box reads the key (priority),
+        # and only while it stands (check_action): the focus never moves to it.
+        Binding("y", "answer(True)", "Yes", show=False, priority=True, id="annotate.answer_yes"),
+        Binding(
+            "n,escape,enter",
+            "answer(False)",
+            "No",
+            show=False,
+            priority=True,
+            id="annotate.answer_no",
+        ),
         Binding(
             "alt+d",
             "add_diagnosis",
@@ -346,6 +358,8 @@ class AnnotateScreen(LetterScreen[None]):
         letter, restored = prepared.letter, prepared.restored
         if letter.letter_id != self.letter_id:
             return
+        if self.asking:  # another letter opened while a question stood: that is a no
+            self.action_answer(False)
         self.letter, self.draft = letter, prepared.draft
         view = self.query_one(LetterView)
         view.show_letter(letter.text, prepared.shown if prepared.clean == view.clean else None)
@@ -882,7 +896,7 @@ class AnnotateScreen(LetterScreen[None]):
         question = (
             f"{len(unchecked)} field(s) unchecked, {low} of them low-confidence: mark gold anyway?"
         )
-        self.query_one(StatusLine).ask(question, lambda yes: self._mark_gold() if yes else None)
+        self._ask(question, lambda yes: self._mark_gold() if yes else None)
 
     def _mark_gold(self) -> None:
         if self.draft is None:
@@ -908,17 +922,39 @@ class AnnotateScreen(LetterScreen[None]):
         )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "answer":
+            return self.asking
         if action == "drop_edits":
             summary = self.typed_app.summary(self.letter_id) if self.letter_id else None
             return bool(summary and summary.edited)
         return True
+
+    @property
+    def asking(self) -> bool:
+        return self.query_one(StatusLine).asking
+
+    def _ask(self, question: str, answer: Callable[[bool], None]) -> None:
+        """Ask in the status line; every key but the answers is held back meanwhile."""
+        editor = self.query_one(FieldEditor)
+        if not editor.has_focus_within:
+            self.focus_fields()  # from the letter or the find bar: the answers reach the screen
+        editor.hold_typing(True)
+
+        def answered(yes: bool) -> None:
+            self.query_one(FieldEditor).hold_typing(False)
+            answer(yes)
+
+        self.query_one(StatusLine).ask(question, answered)
+
+    def action_answer(self, yes: bool) -> None:
+        self.query_one(StatusLine).answer(yes)
 
     def action_drop_edits(self) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
                 self._drop_edits(self.letter_id)
 
-        self.query_one(StatusLine).ask("Drop the edits and go back to the gold record?", answered)
+        self._ask("Drop the edits and go back to the gold record?", answered)
 
     @work(thread=True, exclusive=True, group="drop")
     def _drop_edits(self, letter_id: str) -> None:

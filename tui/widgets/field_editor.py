@@ -363,6 +363,12 @@ class FieldEditor(Vertical):
         if focus:
             self.focus_editor()
 
+    def hold_typing(self, hold: bool) -> None:
+        """While a question stands, no key reaches the boxes (the answer is the screen's)."""
+        for box in self.query("RowInput, RowTextArea"):
+            if isinstance(box, HoldsKeys):
+                box.swallowing = hold
+
     def focus_editor(self) -> None:
         area = self.query_one(RowTextArea)
         (area if area.display else self.query_one(RowInput)).focus()

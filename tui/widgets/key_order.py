@@ -32,11 +32,21 @@ class HoldsKeys(_Box):
     class _Drain(Message):
         """Handle the keys held while a move was under way."""
 
+    swallowing = False
+    """A question stands (the status line's): keys are held back from the box, not typed."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._leaving = False
         self._draining = False
         self._held: list[events.Key] = []
+
+    def check_consume_key(self, key: str, character: str | None = None) -> bool:
+        # While a question stands the box types nothing, so the screen's answer keys (y, n)
+        # are not filtered out of the bindings as keys the box would consume.
+        if self.swallowing:
+            return False
+        return bool(super().check_consume_key(key, character))
 
     @property
     def holding(self) -> bool:
@@ -64,6 +74,9 @@ class HoldsKeys(_Box):
             self._stop(event)
             if focused is not None:
                 focused.post_message(events.Key(event.key, event.character))
+            return True
+        if self.swallowing:
+            self._stop(event)
             return True
         if self.holding:
             self._stop(event)
