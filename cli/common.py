@@ -35,6 +35,14 @@ def db_path(arg: str | None) -> Path:
     return default_db_path()
 
 
+def existing_store(path: Path, hint: str = "") -> Path:
+    """``path`` when a store is there; else the one line that says none is (a command that
+    opened it for writing would make an empty one)."""
+    if not path.exists():
+        raise UserError(f"no store at {path}{hint}")
+    return path
+
+
 def fixtures_dir() -> Path | None:
     """The repository's ``fixtures/`` when running from a checkout (an editable install)."""
     folder = Path(__file__).resolve().parent.parent / "fixtures"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from imrgold.cli.common import UserError, db_path
+from imrgold.cli.common import db_path, existing_store
 
 NAME = "agreement"
 HELP = (
@@ -80,9 +80,7 @@ def report_of(store, machine: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    path = db_path(args.db)
-    if not path.exists():
-        raise UserError(f"no store at {path}")
+    path = existing_store(db_path(args.db))
     from imrgold.store.qa import open_store
     from imrgold.store.storage import paused_gc
 

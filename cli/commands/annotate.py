@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from imrgold.cli.common import UserError, bundled_letters_dir, db_path
+from imrgold.cli.common import UserError, bundled_letters_dir, db_path, existing_store
 from imrgold.cli.identity import add_annotator_argument, resolve
 
 NAME = "annotate"
@@ -59,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
     # Whom the store was made for is read only when no name is given outright: a second open.
     named = args.annotator or os.environ.get(ENV, "").strip()
     annotator = resolve(args.annotator, assigned=None if named else assignee(path))
-    if args.read_only and not path.exists():
-        raise UserError(f"no store at {path}")
+    if args.read_only:
+        existing_store(path)
     try:
         store = Store.open(path, read_only=args.read_only, annotator=annotator)
     except StoreLocked as err:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from imrgold.cli.common import UserError, check_statuses, db_path
+from imrgold.cli.common import UserError, check_statuses, db_path, existing_store
 from imrgold.cli.identity import add_annotator_argument
 
 NAME = "assign"
@@ -74,9 +74,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise UserError(str(err)) from None
     check_statuses(args.status)
-    source_path = db_path(args.db)
-    if not source_path.exists():
-        raise UserError(f"no store at {source_path}")
+    source_path = existing_store(db_path(args.db))
     out = Path(args.out).expanduser()
     seed = args.seed if args.seed is not None else secrets.randbelow(1_000_000)
     # Who makes the stores: named in their history as the one who copied the letters in.

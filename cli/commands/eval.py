@@ -111,8 +111,10 @@ def _store_letters(args: argparse.Namespace, letter_ids: list[str]) -> dict[str,
     try:
         store = Store.open(path, read_only=True)
     except StoreError as err:
-        # The folders' letters are enough to go on with, but not silently.
-        print(f"imrgold eval: the store is not read: {err}", file=sys.stderr)
+        from imrgold.cli.main import printable
+
+        # The folders' letters are enough to go on with, but not silently (and in one line).
+        print(f"imrgold eval: the store is not read: {printable(str(err))}", file=sys.stderr)
         return {}
     try:
         return {i: store.get_letter(i) for i in letter_ids if store.has_letter(i)}

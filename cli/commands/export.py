@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from imrgold.cli.common import UserError, check_statuses, db_path
+from imrgold.cli.common import UserError, check_statuses, db_path, existing_store
 
 if TYPE_CHECKING:
     from imrgold.core.deidentify import Deidentifier
@@ -83,9 +83,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format in BINARY_FORMATS and args.out == "-":
         raise UserError(f"--format {args.format} writes a binary file: give --out FILE")
     _check_extra(args.format)
-    path = db_path(args.db)
-    if not path.exists():
-        raise UserError(f"no store at {path}; run `imrgold ingest` first")
+    path = existing_store(db_path(args.db), "; run `imrgold ingest` first")
 
     from imrgold.cli.identity import current
     from imrgold.store.qa import awaiting_adjudication, export_records, open_store

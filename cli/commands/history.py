@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from imrgold.cli.common import UserError, db_path
+from imrgold.cli.common import UserError, db_path, existing_store
 
 NAME = "history"
 HELP = "show every change to a letter's record (field, old, new, who, when); restore a point"
@@ -41,9 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from imrgold.cli.identity import current
     from imrgold.store import Store
 
-    path = db_path(args.db)
-    if not path.exists():  # a restore opens for writing, which would make an empty store
-        raise UserError(f"no store at {path}")
+    path = existing_store(db_path(args.db))
     me = current()
     with Store.open(path, read_only=args.restore is None, annotator=me) as store:
         summary = resolve(store.summaries(), args.letter)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from imrgold.cli.common import UserError, db_path
+from imrgold.cli.common import UserError, db_path, existing_store
 from imrgold.cli.identity import add_annotator_argument
 
 NAME = "merge"
@@ -33,9 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from imrgold.store.qa import merge, open_store
 
     target_path = db_path(args.db)
-    other_path = Path(args.other).expanduser()
-    if not other_path.exists():
-        raise UserError(f"no store at {other_path}")
+    other_path = existing_store(Path(args.other).expanduser())
     if other_path.resolve() == target_path.resolve():
         raise UserError("cannot merge a store into itself")
     source = args.name or other_path.stem

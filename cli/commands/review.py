@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from imrgold.cli.common import UserError, db_path
+from imrgold.cli.common import UserError, db_path, existing_store
 from imrgold.cli.identity import add_annotator_argument
 
 NAME = "review"
@@ -61,9 +61,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.seed is not None and args.sample is None:
         raise UserError("--seed only makes sense with --sample")
-    path = db_path(args.db)
-    if not path.exists():
-        raise UserError(f"no store at {path}")
+    path = existing_store(db_path(args.db))
     reviewer = resolve(args.annotator)
     from imrgold.tui.review_app import ReviewApp, plan
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from imrgold.cli.commands import annotate
-from imrgold.cli.common import UserError, db_path
+from imrgold.cli.common import UserError, db_path, existing_store
 from imrgold.cli.identity import ENV as ANNOTATOR_ENV
 from imrgold.cli.identity import resolve
 
@@ -134,8 +134,8 @@ def run(args: argparse.Namespace) -> int:
         )
     annotator = resolve(args.annotator)
     path = db_path(args.db)
-    if args.read_only and not path.exists():
-        raise UserError(f"no store at {path}")
+    if args.read_only:
+        existing_store(path)
     from imrgold.store.qa import open_store
 
     # Fail now, not in the first browser session, if the store is damaged or another writer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from imrgold.cli.common import UserError, db_path
+from imrgold.cli.common import UserError, db_path, existing_store
 
 NAME = "stats"
 HELP = (
@@ -44,9 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from imrgold.core.progress import progress_text
     from imrgold.store.qa import gather_stats, open_store
 
-    path = db_path(args.db)
-    if not path.exists():
-        raise UserError(f"no store at {path}")
+    path = existing_store(db_path(args.db))
     if args.idle <= 0:
         raise UserError("--idle must be a positive number of minutes")
     from imrgold.store.dashboard import gather_dashboard
