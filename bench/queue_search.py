@@ -19,7 +19,6 @@ import importlib.util
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -46,12 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, default=None)
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args(argv)
-    for var in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
-        os.environ.setdefault(var, str(Path(tempfile.gettempdir()) / "imrgold-bench" / var))
-    db = args.db or Path(tempfile.gettempdir()) / f"imrgold-bench-tui-{args.letters}" / "db.json"
-    if not db.exists():
-        print(f"building a store of {args.letters} letters at {db} ...", flush=True)
-        _bench_tui().build(db, args.letters)
+    db = _bench_tui().bench_store(args.db, args.letters)
 
     from imrgold.core.queue import SORTS, query_words, sort_summaries
     from imrgold.store import Store

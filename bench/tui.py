@@ -370,6 +370,20 @@ async def walk(pilot, screen, out: dict[str, list[float]], rng: random.Random) -
     )
 
 
+def bench_store(db: Path | None, letters: int) -> Path:
+    """The store a bench runs on (built once, cached in the temporary folder unless ``db``
+    names one), with the user's settings, data and caches kept out of the run."""
+    for var in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+        os.environ.setdefault(var, str(Path(tempfile.gettempdir()) / "imrgold-bench" / var))
+    db = db or Path(tempfile.gettempdir()) / f"imrgold-bench-tui-{letters}" / "db.json"
+    if not db.exists():
+        print(f"building a store of {letters} letters at {db} ...", flush=True)
+        t0 = time.perf_counter()
+        build(db, letters)
+        print(f"  built in {time.perf_counter() - t0:.1f} s", flush=True)
+    return db
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--letters", type=int, default=10_000)
@@ -377,15 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--starts", type=int, default=5)
     args = parser.parse_args(argv)
-
-    for var in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
-        os.environ.setdefault(var, str(Path(tempfile.gettempdir()) / "imrgold-bench" / var))
-    db = args.db or Path(tempfile.gettempdir()) / f"imrgold-bench-tui-{args.letters}" / "db.json"
-    if not db.exists():
-        print(f"building a store of {args.letters} letters at {db} ...", flush=True)
-        t0 = time.perf_counter()
-        build(db, args.letters)
-        print(f"  built in {time.perf_counter() - t0:.1f} s", flush=True)
+    db = bench_store(args.db, args.letters)
 
     results: dict[str, list[float]] = {"start -> usable queue": []}
     for _ in range(args.starts):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -36,3 +38,23 @@ def corrected(proposal: Proposal, path: str, value: object) -> Proposal:
     fields = dict(proposal.fields)
     fields[path] = proposal.get(path).model_copy(update={"value": value, "source": "human"})
     return proposal.model_copy(update={"fields": fields})
+
+
+def start_lock_holder(db: Path) -> subprocess.Popen[str]:
+    """Another process holding ``db``'s writer lock (as "holder"), once it does; it lets go
+    when its standard input closes, or when killed."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from imrgold.store import Store;"
+            " s = Store.open(sys.argv[1], annotator='holder'); print('ready', flush=True);"
+            " sys.stdin.read()",
+            str(db),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+    return holder

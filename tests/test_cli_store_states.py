@@ -5,15 +5,19 @@ traceback, and nothing written (issue 15: the store's errors are said in one pla
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from imrgold.cli.main import command_modules, main
 from imrgold.store import Store
-from tests.store_helpers import LETTERS, fixture_letters, isolate, proposal_for
+from tests.store_helpers import (
+    LETTERS,
+    fixture_letters,
+    isolate,
+    proposal_for,
+    start_lock_holder,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRST_LETTER = sorted(LETTERS.glob("*.txt"))[0]
@@ -119,22 +123,8 @@ def test_a_missing_store_is_one_line_and_none_is_made(stores, capsys, name):
 @pytest.fixture
 def locked(stores):
     tmp, db, other = stores
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from imrgold.store import Store;"
-            " s = Store.open(sys.argv[1], annotator='holder'); print('ready', flush=True);"
-            " sys.stdin.read()",
-            str(db),
-        ],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    holder = start_lock_holder(db)
     try:
-        assert holder.stdout.readline().strip() == "ready"
         yield tmp, db, other
     finally:
         holder.stdin.close()

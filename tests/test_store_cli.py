@@ -10,7 +10,7 @@ import pytest
 
 from imrgold.cli.main import main
 from imrgold.store import Store, StoreLocked
-from tests.store_helpers import corrected, fixture_letters, proposal_for
+from tests.store_helpers import corrected, fixture_letters, proposal_for, start_lock_holder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,21 +61,8 @@ def test_history_restore_bad_point(db, capsys):
 def test_lock_names_the_holding_process_and_dies_with_it(db):
     with Store.open(db, annotator="ann"):
         pass
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from store import Store; s = Store.open(sys.argv[1], annotator='holder');"
-            " print('ready', flush=True); sys.stdin.read()",
-            str(db),
-        ],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    holder = start_lock_holder(db)
     try:
-        assert holder.stdout.readline().strip() == "ready"
         with pytest.raises(StoreLocked) as caught:
             Store.open(db, annotator="me")
         message = str(caught.value)
