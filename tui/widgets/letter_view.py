@@ -87,7 +87,7 @@ class LetterView(TextArea):
     def show_letter(self, text: str, shown: ShownText | None = None) -> None:
         """Show a letter; ``shown`` is its text as `shown_text` lays it out for this pane's
         current view, when already made (a letter prepared ahead)."""
-        if shown is None or shown.letter_length != len(text):
+        if shown is None:
             shown = shown_text(text, clean=self.clean)
         self._letter, self._shown = text, shown
         self._line_starts = shown.line_starts
