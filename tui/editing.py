@@ -320,7 +320,6 @@ class Draft:
         target = index + delta
         if not (0 <= index < len(items) and 0 <= target < len(items)):
             return False
-        self._checkpoint()
         items[index], items[target] = items[target], items[index]
-        self._set_items(items)
-        return True
+        # Two identical items (two blank ones) swapped change nothing: no undo step for it.
+        return self._edit(lambda: self._set_items(items))
