@@ -9,13 +9,12 @@ is not thread-safe.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -27,6 +26,7 @@ from imrgold.core.dashboard import Dashboard
 from imrgold.core.models import Letter, LetterSummary, Proposal
 from imrgold.core.queue import matches
 from imrgold.tui import fields
+from imrgold.tui.heap import IDLE, HeapKeeper
 from imrgold.tui.keymap import load_keymap
 from imrgold.tui.screens.annotate import AnnotateScreen
 from imrgold.tui.screens.confirm import ConfirmScreen
@@ -81,14 +81,15 @@ class ImrGoldApp(App[None]):
         clock: Clock = utc_now,
     ) -> None:
         """``settle_heap``: once the queue, the lexicon and the code table are loaded, put what
-        they hold out of the garbage collector's sight (`gc.freeze`).  A full collection
-        walking those hundreds of thousands of long-lived objects paused the interface for
-        50-100 ms in the middle of the walk.  For the annotator's process, not for tests that
-        open many apps in one.  ``clock``: what time it is (the session's pace; tests fix it)."""
+        they hold out of the garbage collector's sight, and let full collections run while the
+        annotator pauses rather than inside a key (`tui/heap.py`).  A full collection paused
+        the interface for 30-100 ms in the middle of the walk.  For the annotator's process,
+        not for tests that open many apps in one.  ``clock``: what time it is (the session's
+        pace; tests fix it)."""
         super().__init__()
         self.clock = clock
         self.session_start = clock()
-        self._settle_heap = settle_heap
+        self.heap = HeapKeeper() if settle_heap else None
         if keymap is None:
             loaded, self._keymap_problems = load_keymap()
         else:
@@ -115,6 +116,17 @@ class ImrGoldApp(App[None]):
         if self._lexicon is None:
             self._warm_lexicon()
         self._warm_codes()
+        if self.heap is not None:
+            self.set_interval(IDLE / 2, self.heap.collect_if_idle)
+
+    def on_unmount(self) -> None:
+        if self.heap is not None:
+            self.heap.restore()
+
+    async def on_event(self, event: events.Event) -> None:
+        if self.heap is not None and isinstance(event, events.InputEvent):
+            self.heap.touched()
+        await super().on_event(event)
 
     # -- the store (called from thread workers) -------------------------------------------------
 
@@ -137,8 +149,8 @@ class ImrGoldApp(App[None]):
 
     def _settled(self) -> None:
         """Long-lived data was just loaded (see ``settle_heap``)."""
-        if self._settle_heap:
-            gc.freeze()
+        if self.heap is not None:
+            self.heap.settle()
 
     def load_dashboard(self) -> Dashboard:
         from imrgold.store.dashboard import gather_dashboard
