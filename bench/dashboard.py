@@ -24,8 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from qa import build, timed
 
-from imrgold.store import qa
 from imrgold.store.dashboard import gather_dashboard
+from imrgold.store.qa.merge import merge
+from imrgold.store.qa.stats import gather_stats
 from imrgold.store.store import Store
 
 
@@ -40,16 +41,16 @@ def main() -> None:
         build(a, "alice", args.letters)
         build(b, "bob", args.letters, every=2, change_every=10)
         with Store.open(a, annotator="alice") as target, Store.open(b, read_only=True) as other:
-            qa.merge(target, other, source="bob")
+            merge(target, other, source="bob")
         print(
             f"built and merged stores of {args.letters} letters in "
             f"{time.perf_counter() - start:.1f} s"
         )
         with Store.open(a, read_only=True) as store:
-            stats = qa.gather_stats(store, period="day")
+            stats = gather_stats(store, period="day")
             figures = gather_dashboard(store, stats=stats)
             rows = [
-                ("gather_stats", timed(lambda: qa.gather_stats(store, period="day"), args.repeats)),
+                ("gather_stats", timed(lambda: gather_stats(store, period="day"), args.repeats)),
                 (
                     "dashboard pass (given stats)",
                     timed(lambda: gather_dashboard(store, stats=stats), args.repeats),

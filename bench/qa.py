@@ -48,7 +48,9 @@ from imrgold.core.deidentify import Deidentifier  # noqa: E402
 from imrgold.core.extract import extract  # noqa: E402
 from imrgold.core.models import Proposal, ProposedField  # noqa: E402
 from imrgold.core.reading import read_letter  # noqa: E402
-from imrgold.store import qa  # noqa: E402
+from imrgold.store.qa.merge import merge  # noqa: E402
+from imrgold.store.qa.selection import export_records  # noqa: E402
+from imrgold.store.qa.stats import gather_stats  # noqa: E402
 from imrgold.store.store import Store  # noqa: E402
 
 
@@ -176,7 +178,7 @@ def main() -> None:
 
         start = time.perf_counter()
         with Store.open(a, annotator="alice") as target, Store.open(b, read_only=True) as other:
-            report = qa.merge(target, other, source="bob")
+            report = merge(target, other, source="bob")
         print(
             f"merge: {time.perf_counter() - start:.2f} s, {report.versions_added} versions, "
             f"{len(report.to_adjudication)} to adjudication"
@@ -189,19 +191,19 @@ def main() -> None:
                 report_of(store, "stored")
 
             def lean() -> None:
-                list(export.jsonl_lines(e.record for e in qa.export_records(store)))
+                list(export.jsonl_lines(e.record for e in export_records(store)))
 
             def naive() -> None:
-                entries = qa.export_records(store, with_proposals=True)
+                entries = export_records(store, with_proposals=True)
                 list(export.jsonl_lines(e.record for e in entries))
 
             def spans() -> None:
-                for e in qa.export_records(store, with_proposals=True):
+                for e in export_records(store, with_proposals=True):
                     export.spans_line(e.record, store.get_letter(e.letter_id).text, e.proposal)
 
             def deidentified() -> None:
                 deid = Deidentifier("bench")
-                list(export.jsonl_lines(deid.record(e.record) for e in qa.export_records(store)))
+                list(export.jsonl_lines(deid.record(e.record) for e in export_records(store)))
 
             out = Path(tmp) / "export.jsonl"
 
@@ -213,7 +215,7 @@ def main() -> None:
 
             rows = [
                 ("agreement (stored machine)", timed(agreement, args.repeats)),
-                ("stats", timed(lambda: qa.gather_stats(store), args.repeats)),
+                ("stats", timed(lambda: gather_stats(store), args.repeats)),
                 ("export jsonl, lean", timed(lean, args.repeats)),
                 ("export jsonl, naive", timed(naive, args.repeats)),
                 ("export spans", timed(spans, args.repeats)),

@@ -1,7 +1,7 @@
 """The figures of the dashboard (`imrgold stats --json` and the app's stats screen).
 
 Pure functions over what the store hands over: when each annotator's gold version was made,
-the machine's accuracy by period (`store.qa.gather_stats` counts it, once, for `stats` too),
+the machine's accuracy by period (`store.qa.stats.gather_stats` counts it, once, for `stats` too),
 the comparisons of each pair of annotators (`core.agreement.AgreementBuilder`, as `imrgold
 agreement` computes them), and the settled gold records.
 The screen draws these figures and the command prints them, so both show the same numbers.

@@ -1,14 +1,14 @@
 """One store per annotator, each holding their share of a store's letters (`core.assign`).
 
 The stores are ordinary stores made by `Store.open`, so an annotator works in theirs with
-`imrgold annotate --db`, and `store.qa.merge` brings each back: gold versions are known by
+`imrgold annotate --db`, and `store.qa.merge.merge` brings each back: gold versions are known by
 their content, so the two versions of a letter given to two annotators meet again in the merged
 store, and differing ones go to adjudication.
 
 A letter is copied as it stands: text, machine proposal, every draft and gold version under its
 author's name and time, the final record, the status and its comment. Gold versions copied this
-way are marked as imported (`store.qa.IMPORTED_KEY`), as a merge does: they are not work done in
-the new store.
+way are marked as imported (`store.qa.merge.IMPORTED_KEY`), as a merge does: they are not work
+done in the new store.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from imrgold.core.assign import Assignment
 from imrgold.core.files import DIR_MODE, fsync_dir, private_dir
 from imrgold.core.models import GoldRecord, Letter, Proposal
 from imrgold.store.errors import StoreError
-from imrgold.store.qa import IMPORTED_KEY
+from imrgold.store.qa.merge import IMPORTED_KEY
 from imrgold.store.store import Store
 
 ASSIGNED_KEY = "assigned_to"

@@ -4,7 +4,8 @@ its public API: the one data function of the app's stats screen and of `imrgold 
 from __future__ import annotations
 
 from imrgold.core.dashboard import Dashboard, build
-from imrgold.store.qa import IDLE_MINUTES, Stats, export_records, gather_stats
+from imrgold.store.qa.selection import export_records
+from imrgold.store.qa.stats import IDLE_MINUTES, Stats, gather_stats
 
 
 def gather_dashboard(

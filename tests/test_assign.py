@@ -16,7 +16,7 @@ from imrgold.cli.identity import remember
 from imrgold.cli.main import main
 from imrgold.core.models import item_path
 from imrgold.store.assign import assignee
-from imrgold.store.qa import IMPORTED_KEY
+from imrgold.store.qa.merge import IMPORTED_KEY
 from imrgold.store.store import Store
 from imrgold.tui.app import ImrGoldApp
 from imrgold.tui.review_app import ReviewApp, plan

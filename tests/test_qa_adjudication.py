@@ -3,7 +3,8 @@
 import pytest
 
 from imrgold.core.models import DisputedItem, GoldRecord
-from imrgold.store.qa import EDITED, MISSING, AdjudicationSession, ReviewSession
+from imrgold.store.qa.adjudication import EDITED, MISSING, AdjudicationSession
+from imrgold.store.qa.review import ReviewSession
 
 LID = "e" * 64
 

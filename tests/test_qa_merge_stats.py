@@ -12,7 +12,9 @@ from imrgold.cli.main import main
 from imrgold.core.extract import extract
 from imrgold.core.models import ProposedField
 from imrgold.core.reading import read_letter
-from imrgold.store import qa
+from imrgold.store.qa.adjudication import AdjudicationSession, finish_adjudication
+from imrgold.store.qa.merge import merge
+from imrgold.store.qa.stats import active_hours
 from imrgold.store.store import Store
 from tests.store_helpers import isolate
 
@@ -85,7 +87,7 @@ def test_merge_brings_a_final_record_and_agreeing_versions_stay_settled(tmp_path
         store.set_final(lid, store.get_gold(lid, annotator="bob"), "carol")
         store.set_status(lid, "reviewed", "reviewed by carol")
     with Store.open(a, annotator="alice") as target, Store.open(b, read_only=True) as other:
-        report = qa.merge(target, other, source="b")
+        report = merge(target, other, source="b")
         assert report.finals_added == 1 and report.agreed == [lid]
         assert target.status(lid) == "reviewed"
         assert target.final_annotator(lid) == "carol"
@@ -110,8 +112,8 @@ def test_active_hours_counts_gaps_and_breaks():
     minutes = [0, 10, 20, 120, 125]  # a 100-minute pause is a break
     times = [t0 + dt.timedelta(minutes=m) for m in minutes]
     # work: 10 + 10 + 5 minutes, plus one minute for each of the two sessions
-    assert qa.active_hours(times, idle_minutes=30) == pytest.approx(27 / 60)
-    assert qa.active_hours([], 30) == 0.0
+    assert active_hours(times, idle_minutes=30) == pytest.approx(27 / 60)
+    assert active_hours([], 30) == 0.0
 
 
 def test_stats_counts_rates_and_machine_accuracy(tmp_path, capsys):
@@ -164,13 +166,13 @@ def test_merging_again_after_adjudication_leaves_it_settled_and_repairs_a_cut_me
     _store(b, "bob", letters, {0: {"patient.age": 42}, 1: {"patient.age": 42}})
     first, second = (letter.letter_id for letter, _ in letters)
     with Store.open(a, annotator="alice") as target, Store.open(b, read_only=True) as other:
-        qa.merge(target, other, source="b")
-        session = qa.AdjudicationSession.start(first, target.gold_versions(first))
+        merge(target, other, source="b")
+        session = AdjudicationSession.start(first, target.gold_versions(first))
         session.choose_all("bob")
-        qa.finish_adjudication(target, session, "carol")
+        finish_adjudication(target, session, "carol")
         # A merge cut short after storing bob's version but before the status change:
         target.set_status(second, "gold")
-        report = qa.merge(target, other, source="b")
+        report = merge(target, other, source="b")
         assert report.versions_added == 0
         assert target.status(first) == "reviewed" and target.get_gold(first).patient.age == 42
         assert report.to_adjudication == [second]
@@ -217,7 +219,7 @@ def test_a_merged_version_keeps_its_author_and_time(tmp_path):
         other.put_gold(record.model_copy(update={"priority": other_priority}), "bob", at=made)
         assert other.gold_times(lid) == {"bob": made}
     with Store.open(a, annotator="alice") as target, Store.open(b, read_only=True) as other:
-        qa.merge(target, other, source="b")
+        merge(target, other, source="b")
         assert target.annotator == "alice"
         assert target.gold_times(lid)["bob"] == made
         assert target.gold_times(lid)["alice"] > made
@@ -242,7 +244,7 @@ def test_a_merge_killed_at_any_point_is_completed_by_running_it_again(tmp_path):
     target_fresh = tmp_path / "fresh.json"
     with Store.open(target_fresh, annotator="alice") as target, \
             Store.open(other, read_only=True) as source:  # fmt: skip
-        qa.merge(target, source)
+        merge(target, source)
     ops = Store._commit
     n_ops = 0
 
@@ -255,7 +257,7 @@ def test_a_merge_killed_at_any_point_is_completed_by_running_it_again(tmp_path):
     try:
         with Store.open(tmp_path / "count.json", annotator="alice") as target, \
                 Store.open(other, read_only=True) as source:  # fmt: skip
-            qa.merge(target, source)
+            merge(target, source)
     finally:
         Store._commit = ops
     assert n_ops >= 2 * total
@@ -275,14 +277,14 @@ def test_a_merge_killed_at_any_point_is_completed_by_running_it_again(tmp_path):
         Store._commit = dying
         try:
             with pytest.raises(_Killed):
-                qa.merge(target, source)
+                merge(target, source)
         finally:
             Store._commit = ops
             target._release()  # the process is gone: no checkpoint, only the journal
             source.close()
         with Store.open(db, annotator="alice") as target, \
                 Store.open(other, read_only=True) as source:  # fmt: skip
-            qa.merge(target, source)
+            merge(target, source)
         with Store.open(db, read_only=True) as merged, \
                 Store.open(target_fresh, read_only=True) as fresh:  # fmt: skip
             assert merged.letter_ids() == fresh.letter_ids(), kill_after

@@ -15,8 +15,8 @@ from imrgold.cli.main import main
 from imrgold.core.extract import extract
 from imrgold.core.models import Proposal, flatten
 from imrgold.core.reading import read_letter
-from imrgold.store import qa
 from imrgold.store.errors import StoreError
+from imrgold.store.qa.sampling import sample_ids
 from imrgold.store.store import Store
 from imrgold.tui import fields
 from imrgold.tui.editing import Draft
@@ -165,13 +165,13 @@ async def test_skipping_leaves_the_letter_as_it_was(tmp_path):
 
 def test_sample_is_reproducible_and_a_share(tmp_path):
     ids = [f"{i:064x}" for i in range(50)]
-    first = qa.sample_ids(ids, 0.2, 7)
-    assert len(first) == 10 and first == qa.sample_ids(list(reversed(ids)), 0.2, 7)[::-1]
+    first = sample_ids(ids, 0.2, 7)
+    assert len(first) == 10 and first == sample_ids(list(reversed(ids)), 0.2, 7)[::-1]
     assert first == sorted(first)  # queue order kept
-    assert any(qa.sample_ids(ids, 0.2, seed) != first for seed in range(8, 12))
-    assert qa.sample_ids(ids[:3], 0.1, 1) and qa.sample_ids(ids, None, 1) == ids
+    assert any(sample_ids(ids, 0.2, seed) != first for seed in range(8, 12))
+    assert sample_ids(ids[:3], 0.1, 1) and sample_ids(ids, None, 1) == ids
     # A letter added later leaves most of the sample as it was.
-    grown = qa.sample_ids([*ids, "f" * 64], 0.2, 7)
+    grown = sample_ids([*ids, "f" * 64], 0.2, 7)
     assert len(set(grown) & set(first)) >= len(first) - 1
 
 

@@ -22,7 +22,8 @@ from textual.screen import Screen
 from textual.worker import WorkerFailed
 
 from imrgold.core.models import Proposal, Span
-from imrgold.store import qa
+from imrgold.store.qa.adjudication import AdjudicationSession, adjudication_queue
+from imrgold.store.qa.review import ReviewSession, reviewable
 from imrgold.tui.keymap import load_keymap
 from imrgold.tui.review_rows import Provenance, provenance, value_spans
 from imrgold.tui.screens.adjudicate import AdjudicateScreen
@@ -53,11 +54,10 @@ def plan(
     tasks: list[Task] = []
     if review:
         tasks += [
-            Task("review", lid, a)
-            for lid, a in qa.reviewable(store, reviewer, share=share, seed=seed)
+            Task("review", lid, a) for lid, a in reviewable(store, reviewer, share=share, seed=seed)
         ]
     if adjudicate:
-        tasks += [Task("adjudicate", lid) for lid in qa.adjudication_queue(store)]
+        tasks += [Task("adjudicate", lid) for lid in adjudication_queue(store)]
     return tasks
 
 
@@ -68,8 +68,8 @@ class Loaded:
     name: str
     status: str = ""
     text: str = ""
-    review: qa.ReviewSession | None = None
-    adjudication: qa.AdjudicationSession | None = None
+    review: ReviewSession | None = None
+    adjudication: AdjudicationSession | None = None
     origins: dict[str, Provenance] | None = None
     spans: dict[str, list[Span]] | None = None
     gone: str | None = None
@@ -110,11 +110,11 @@ def prepare(read: Read, task: Task, reviewer: str) -> Loaded:
     """A task's screen's data from what the store holds (no store call: outside the lock,
     since finding values in the letter takes a while)."""
     if task.kind == "adjudicate":
-        session = qa.AdjudicationSession.start(task.letter_id, read.versions)
+        session = AdjudicationSession.start(task.letter_id, read.versions)
         return Loaded(read.name, read.status, read.text, adjudication=session)
     if task.annotator is None or task.annotator not in read.versions:
         return Loaded(read.name, gone="skipped: the version to review is gone")
-    review = qa.ReviewSession.start(read.versions[task.annotator], task.annotator, reviewer)
+    review = ReviewSession.start(read.versions[task.annotator], task.annotator, reviewer)
     # Where the annotator's values came from (their draft's spans, while it holds the value),
     # else where the letter says them.
     source = read.draft or read.machine

@@ -17,7 +17,7 @@ from rich.text import Text
 
 from imrgold.core.export import find_in_text
 from imrgold.core.models import FieldState, Proposal, Span
-from imrgold.store.qa import MISSING
+from imrgold.store.qa.adjudication import MISSING
 from imrgold.tui import fields
 
 _NOTHING = object()

@@ -81,11 +81,11 @@ def report_of(store, machine: str):
 
 def run(args: argparse.Namespace) -> int:
     path = existing_store(db_path(args.db))
-    from imrgold.store.qa import open_store
+    from imrgold.store import Store
     from imrgold.store.storage import paused_gc
 
     # Nothing read makes a reference cycle: the collector would only rescan the shards.
-    with paused_gc(freeze=True), open_store(path, read_only=True) as store:
+    with paused_gc(freeze=True), Store.open(path, read_only=True) as store:
         report = report_of(store, args.machine)
     if args.json:
         print(json.dumps([c.to_dict() for c in report], indent=1))

@@ -64,9 +64,9 @@ def run(args: argparse.Namespace) -> int:
 
     from imrgold.cli.identity import resolve
     from imrgold.core.assign import assign, check
+    from imrgold.store import Store
     from imrgold.store.assign import usable_out, write_stores
     from imrgold.store.errors import StoreError
-    from imrgold.store.qa import open_store
 
     names = annotators(args.to)
     try:
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     by = resolve(args.annotator, required=False)
     try:
         usable_out(out)
-        with open_store(source_path, read_only=True) as source:
+        with Store.open(source_path, read_only=True) as source:
             wanted = set(args.status or ())
             ids = [s.letter_id for s in source.summaries() if not wanted or s.status in wanted]
             if not ids:

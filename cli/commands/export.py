@@ -16,7 +16,7 @@ from imrgold.cli.common import UserError, check_statuses, db_path, existing_stor
 if TYPE_CHECKING:
     from imrgold.core.deidentify import Deidentifier
     from imrgold.core.models import GoldRecord
-    from imrgold.store.qa import ExportEntry
+    from imrgold.store.qa.selection import ExportEntry
 
 NAME = "export"
 HELP = "write the gold data set (jsonl, csv, spans, docbin or parquet) to a file"
@@ -86,10 +86,11 @@ def run(args: argparse.Namespace) -> int:
     path = existing_store(db_path(args.db), "; run `imrgold ingest` first")
 
     from imrgold.cli.identity import current
-    from imrgold.store.qa import awaiting_adjudication, export_records, open_store
+    from imrgold.store import Store
+    from imrgold.store.qa.selection import awaiting_adjudication, export_records
 
     # The deidentification key is created on first use and kept in the store.
-    with open_store(path, read_only=not args.deidentify, annotator=current()) as store:
+    with Store.open(path, read_only=not args.deidentify, annotator=current()) as store:
         missing: list[str] | None = [] if args.allow_missing else None
         entries = export_records(
             store,
@@ -155,7 +156,7 @@ def _render(
     deid = None
     if args.deidentify:
         from imrgold.core.deidentify import Deidentifier
-        from imrgold.store.qa import deidentify_key
+        from imrgold.store.qa.deidentify import deidentify_key
 
         deid = Deidentifier(deidentify_key(store))
 

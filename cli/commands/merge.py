@@ -30,7 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from imrgold.store.qa import merge, open_store
+    from imrgold.store import Store
+    from imrgold.store.qa.merge import merge
 
     target_path = db_path(args.db)
     other_path = existing_store(Path(args.other).expanduser())
@@ -42,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
     # The merge's own status changes are recorded under whoever runs it.
     annotator = resolve(args.annotator, required=False)
     with (
-        open_store(other_path, read_only=True) as other,
-        open_store(target_path, annotator=annotator) as target,
+        Store.open(other_path, read_only=True) as other,
+        Store.open(target_path, annotator=annotator) as target,
     ):
         report = merge(target, other, source=source)
     if not report.selected and not args.allow_empty:

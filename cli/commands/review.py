@@ -57,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from imrgold.cli.identity import resolve
-    from imrgold.store.qa import open_store
+    from imrgold.store import Store
 
     if args.seed is not None and args.sample is None:
         raise UserError("--seed only makes sense with --sample")
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     reviewer = resolve(args.annotator)
     from imrgold.tui.review_app import ReviewApp, plan
 
-    with open_store(path, read_only=args.list, annotator=reviewer) as store:
+    with Store.open(path, read_only=args.list, annotator=reviewer) as store:
         tasks = plan(
             store,
             reviewer,

@@ -136,11 +136,11 @@ def run(args: argparse.Namespace) -> int:
     path = db_path(args.db)
     if args.read_only:
         existing_store(path)
-    from imrgold.store.qa import open_store
+    from imrgold.store import Store
 
     # Fail now, not in the first browser session, if the store is damaged or another writer
     # holds it.
-    with open_store(path, read_only=args.read_only, annotator=annotator):
+    with Store.open(path, read_only=args.read_only, annotator=annotator):
         pass
     # The sessions' command line is visible to every user of the machine: the store and the
     # annotator go to them in the environment, which only their owner can read.

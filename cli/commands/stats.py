@@ -42,14 +42,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from imrgold.core.progress import progress_text
-    from imrgold.store.qa import gather_stats, open_store
+    from imrgold.store import Store
+    from imrgold.store.qa.stats import gather_stats
 
     path = existing_store(db_path(args.db))
     if args.idle <= 0:
         raise UserError("--idle must be a positive number of minutes")
     from imrgold.store.dashboard import gather_dashboard
 
-    with open_store(path, read_only=True) as store:
+    with Store.open(path, read_only=True) as store:
         stats = gather_stats(store, period=args.period, idle_minutes=args.idle)
         pace = _progress(store.summaries(), args.idle)
         # The figures the app's dashboard draws (its key in the queue), from the same function.

@@ -18,8 +18,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
-from imrgold.store import qa
-from imrgold.store.qa import EDITED, AdjudicationRow, AdjudicationSession
+from imrgold.store.qa.adjudication import (
+    EDITED,
+    AdjudicationRow,
+    AdjudicationSession,
+    finish_adjudication,
+)
 from imrgold.tui import fields
 from imrgold.tui.review_rows import next_pending, value_cell, value_spans
 from imrgold.tui.screens.qa_screen import QAScreen
@@ -37,7 +41,7 @@ def row_label(row: AdjudicationRow) -> str:
 
 
 def adjudicated(store: Any, session: AdjudicationSession, adjudicator: str) -> str:
-    qa.finish_adjudication(store, session, adjudicator)
+    finish_adjudication(store, session, adjudicator)
     return "reviewed (adjudicated)"
 
 

@@ -20,8 +20,7 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from imrgold.core.models import Span
-from imrgold.store import qa
-from imrgold.store.qa import ReviewSession
+from imrgold.store.qa.review import ReviewSession, finish_review
 from imrgold.tui import fields
 from imrgold.tui.review_rows import Provenance, next_pending, story, value_cell, voucher
 from imrgold.tui.screens.comment import CommentScreen
@@ -267,6 +266,4 @@ class ReviewScreen(QAScreen):
         # A copy: the worker saves the letter as it was finished, whatever comes after.
         done = copy.deepcopy(self.session)
         # The reviewer's version, kept when they corrected anything, must be a valid record.
-        self.finish(
-            done.record if done.corrections else list, partial(qa.finish_review, session=done)
-        )
+        self.finish(done.record if done.corrections else list, partial(finish_review, session=done))

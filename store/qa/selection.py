@@ -1,0 +1,53 @@
+"""The records an export writes, chosen from a store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from imrgold.core.models import GoldRecord, Proposal
+
+
+@dataclass(frozen=True)
+class ExportEntry:
+    letter_id: str
+    record: GoldRecord
+    status: str
+    proposal: Proposal | None = None
+
+
+def export_records(
+    store,
+    *,
+    statuses: Iterable[str] | None = None,
+    annotator: str | None = None,
+    with_proposals: bool = False,
+    missing: list[str] | None = None,
+) -> Iterator[ExportEntry]:
+    """The records an export writes, in the store's queue order, one at a time.
+
+    Without ``annotator`` each letter contributes its final record (the adjudicated one when there
+    is one, else its latest version), and letters still waiting for adjudication are left out
+    unless ``statuses`` asks for them: their record is not settled yet. With ``annotator``, that
+    annotator's own version of every letter they did, whatever its status.  A gold record the
+    store has lost raises `StoreDamaged`, or with a ``missing`` list is named there.
+    """
+    wanted = set(statuses or ())
+
+    def keep(status: str) -> bool:
+        if wanted:
+            return status in wanted
+        return annotator is not None or status != "adjudication"
+
+    for status, record in store.gold_entries(keep, annotator, missing):
+        lid = record.letter_id
+        proposal = None
+        if with_proposals:  # spans only: reading each letter's record file is the slow part
+            who = annotator or store.final_annotator(lid) or store.summary(lid).annotator
+            proposal = store.get_draft(lid, annotator=who) if who else None
+            proposal = proposal or store.get_proposal(lid)
+        yield ExportEntry(lid, record, status, proposal)
+
+
+def awaiting_adjudication(store) -> int:
+    return sum(1 for s in store.summaries() if s.status == "adjudication")
