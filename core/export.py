@@ -172,14 +172,7 @@ def field_spans(
     drug names) get no span rather than a wrong one.
     """
     flat = flatten(record)
-    known: dict[str, list[Span]] = {}
-    if proposal is not None:
-        for path, value in flat.items():
-            proposed = proposal.fields.get(path)
-            if proposed is not None and proposed.value == value:
-                spans = [s for s in proposed.spans if s.end <= len(text) and s.start < s.end]
-                if spans:
-                    known[path] = spans
+    known = _proposed_spans(flat, text, proposal)
     item_starts = _item_starts(record, text, known)
     out: list[dict[str, Any]] = []
     codes = flat.get("diagnosis_codes") or []
@@ -188,26 +181,51 @@ def field_spans(
         if not elements or path == "diagnosis_codes":
             continue  # a diagnosis's code is carried on the diagnosis's own span
         split = split_item_path(path)
-        start = item_starts.get(split[0], 0) if split else 0
+        item = split[0] if split else None
+        start = item_starts.get(item, 0) if item is not None else 0
         located = known.get(path) or [
             s for e in elements if (s := find_in_text(text, e, start)) is not None
         ]
         aligned = path == "diagnoses" and len(located) == len(elements)
-        for index, span in enumerate(located):
-            # "item" and "icd10" on every span (None where they do not apply): one schema for
-            # Arrow-based loaders.
-            out.append(
-                {
-                    "start": span.start,
-                    "end": span.end,
-                    "label": label_of(path),
-                    "path": path,
-                    "item": split[0] if split else None,
-                    "icd10": codes[index] if aligned and index < len(codes) else None,
-                }
-            )
+        out += _span_objects(path, item, located, codes if aligned else [])
     out.sort(key=lambda s: (s["start"], s["end"], s["path"]))
     return out
+
+
+def _proposed_spans(
+    flat: Mapping[str, Any], text: str, proposal: Proposal | None
+) -> dict[str, list[Span]]:
+    """The proposal's spans of each value it proposed as the record holds it (and that lie in
+    the text)."""
+    known: dict[str, list[Span]] = {}
+    if proposal is None:
+        return known
+    for path, value in flat.items():
+        proposed = proposal.fields.get(path)
+        if proposed is not None and proposed.value == value:
+            spans = [s for s in proposed.spans if s.end <= len(text) and s.start < s.end]
+            if spans:
+                known[path] = spans
+    return known
+
+
+def _span_objects(
+    path: str, item: int | None, located: list[Span], codes: list[Any]
+) -> list[dict[str, Any]]:
+    """One value's spans; ``codes``: the ICD-10 code of each span, when they pair up."""
+    # "item" and "icd10" on every span (None where they do not apply): one schema for
+    # Arrow-based loaders.
+    return [
+        {
+            "start": span.start,
+            "end": span.end,
+            "label": label_of(path),
+            "path": path,
+            "item": item,
+            "icd10": codes[index] if index < len(codes) else None,
+        }
+        for index, span in enumerate(located)
+    ]
 
 
 def spans_object(

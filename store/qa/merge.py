@@ -50,70 +50,106 @@ def merge(target, other, *, source: str = "other") -> MergeReport:
     # merge is finished by running it again (versions already present are skipped, and a letter
     # left with differing versions outside adjudication is sent there).
     with target.batch():
-        return _merge(target, other, source)
+        return _Merge(target, other, source).run()
 
 
-def _merge(target, other, source: str) -> MergeReport:
-    report = MergeReport()
-    imported = imported_versions(target)
-    for summary in other.summaries():
-        report.selected += 1
-        lid = summary.letter_id
-        theirs = other.gold_versions(lid)
-        their_times = other.gold_times(lid) if theirs else {}
+class _Merge:
+    """One merge of ``other`` into ``target``, letter by letter, counted in ``report``."""
+
+    def __init__(self, target, other, source: str) -> None:
+        self.target, self.other, self.source = target, other, source
+        self.report = MergeReport()
+        self.imported = imported_versions(target)
+
+    def run(self) -> MergeReport:
+        for summary in self.other.summaries():
+            self.report.selected += 1
+            self.letter(summary.letter_id)
+        if self.report.versions_added:
+            self.target.set_meta(IMPORTED_KEY, sorted(list(x) for x in self.imported))
+        return self.report
+
+    def letter(self, lid: str) -> None:
+        theirs = self.other.gold_versions(lid)
+        their_times = self.other.gold_times(lid) if theirs else {}
+        self.bring_letter(lid)
+        if not theirs:
+            return
+        old_status = self.target.status(lid)
+        added = self.bring_versions(lid, theirs, their_times)
+        if self.bring_final(lid) or added:
+            self.settle(lid, old_status)
+        else:
+            self.resettle(lid)
+
+    def bring_letter(self, lid: str) -> None:
+        target, other = self.target, self.other
         if not target.has_letter(lid):
             # Letter and proposal in one operation: a merge killed between them cannot leave a
             # letter without its proposal.
             target.add_letter(other.get_letter(lid), other.get_proposal(lid))
-            report.letters_added += 1
+            self.report.letters_added += 1
         elif target.get_proposal(lid) is None and (proposal := other.get_proposal(lid)):
             # A letter an older, interrupted merge added without its proposal: completed now.
             target.put_proposal(proposal)
-            report.proposals_added += 1
-        if not theirs:
-            continue
-        old_status = target.status(lid)
-        ours = target.gold_versions(lid)
+            self.report.proposals_added += 1
+
+    def bring_versions(self, lid: str, theirs: dict, their_times: dict) -> bool:
+        """Their gold versions the target lacks, added; whether there was any."""
+        ours = self.target.gold_versions(lid)
         added = False
         for annotator, record in theirs.items():
-            name = annotator
-            if annotator in ours:
-                if ours[annotator] == record:
-                    report.versions_same += 1
-                    continue
-                name = f"{annotator}@{source}"
-                report.renamed.append((lid, annotator, name))
-                if ours.get(name) == record:
-                    report.versions_same += 1
-                    continue
-            target.put_gold(record, name, their_times.get(annotator))
-            imported.add((lid, name))
-            report.versions_added += 1
+            name = self.name_for(lid, annotator, record, ours)
+            if name is None:
+                self.report.versions_same += 1
+                continue
+            self.target.put_gold(record, name, their_times.get(annotator))
+            self.imported.add((lid, name))
+            self.report.versions_added += 1
             added = True
-        their_final = other.final_annotator(lid)
-        if their_final and not target.final_annotator(lid):
-            target.set_final(lid, other.get_gold(lid), their_final)
-            report.finals_added += 1
-            added = True
-        if not added:
-            unsettled = not target.final_annotator(lid) and target.status(lid) != "adjudication"
-            if unsettled and _needs_adjudication(target, lid):
-                target.set_status(lid, "adjudication", f"merged from {source}: versions differ")
-                report.to_adjudication.append(lid)
-            continue
+        return added
+
+    def name_for(self, lid: str, annotator: str, record, ours: dict) -> str | None:
+        """The name ``annotator``'s incoming version is kept under; None when the target has
+        it already."""
+        if annotator not in ours:
+            return annotator
+        if ours[annotator] == record:
+            return None
+        name = f"{annotator}@{self.source}"
+        self.report.renamed.append((lid, annotator, name))
+        return None if ours.get(name) == record else name
+
+    def bring_final(self, lid: str) -> bool:
+        their_final = self.other.final_annotator(lid)
+        if not their_final or self.target.final_annotator(lid):
+            return False
+        self.target.set_final(lid, self.other.get_gold(lid), their_final)
+        self.report.finals_added += 1
+        return True
+
+    def settle(self, lid: str, old_status: str) -> None:
+        """The status of a letter this merge added to: adjudication if its versions now
+        differ, else the status it had (gold at least, reviewed with a final record)."""
+        target = self.target
         if _needs_adjudication(target, lid):
+            names = ", ".join(target.gold_versions(lid))
             target.set_status(
-                lid,
-                "adjudication",
-                f"merged from {source}: versions of {', '.join(target.gold_versions(lid))} differ",
+                lid, "adjudication", f"merged from {self.source}: versions of {names} differ"
             )
-            report.to_adjudication.append(lid)
-        else:
-            keep = old_status if old_status not in ("new", "in_progress") else "gold"
-            if target.final_annotator(lid) and keep == "gold":
-                keep = "reviewed"
-            target.set_status(lid, keep, f"merged from {source}: versions agree")
-            report.agreed.append(lid)
-    if report.versions_added:
-        target.set_meta(IMPORTED_KEY, sorted(list(x) for x in imported))
-    return report
+            self.report.to_adjudication.append(lid)
+            return
+        keep = old_status if old_status not in ("new", "in_progress") else "gold"
+        if target.final_annotator(lid) and keep == "gold":
+            keep = "reviewed"
+        target.set_status(lid, keep, f"merged from {self.source}: versions agree")
+        self.report.agreed.append(lid)
+
+    def resettle(self, lid: str) -> None:
+        """A letter this merge added nothing to, sent to adjudication if an interrupted merge
+        left its versions differing outside it."""
+        target = self.target
+        unsettled = not target.final_annotator(lid) and target.status(lid) != "adjudication"
+        if unsettled and _needs_adjudication(target, lid):
+            target.set_status(lid, "adjudication", f"merged from {self.source}: versions differ")
+            self.report.to_adjudication.append(lid)

@@ -80,61 +80,91 @@ def gather_stats(store, *, period: str = "week", idle_minutes: int = IDLE_MINUTE
 
 
 def _gather_stats(store, period: str, idle_minutes: int) -> Stats:
-    imported = imported_versions(store)
-    by_status: Counter[str] = Counter()
-    by_status_annotator: dict[str, Counter] = defaultdict(Counter)
-    by_annotator: dict[str, Counter] = defaultdict(Counter)
-    events: dict[str, list] = defaultdict(list)
-    letters_done: dict[str, set] = defaultdict(set)
-    accuracy: dict[str, dict[str, list[int]]] = {}
+    tally = _Tally(imported_versions(store), period)
     for summary in store.summaries():
+        tally.letter(store, summary)
+    return tally.stats(idle_minutes)
+
+
+class _Tally:
+    """What `gather_stats` counts, one letter at a time."""
+
+    def __init__(self, imported: set[tuple[str, str]], period: str) -> None:
+        self.imported, self.period = imported, period
+        self.by_status: Counter[str] = Counter()
+        self.by_status_annotator: dict[str, Counter[str]] = defaultdict(Counter)
+        self.by_annotator: dict[str, Counter[str]] = defaultdict(Counter)
+        self.events: dict[str, list[dt.datetime]] = defaultdict(list)
+        self.letters_done: dict[str, set[str]] = defaultdict(set)
+        self.accuracy: dict[str, dict[str, list[int]]] = {}
+
+    def letter(self, store, summary) -> None:
         lid = summary.letter_id
-        by_status[summary.status] += 1
-        by_status_annotator[summary.status][summary.annotator or "-"] += 1
+        self.by_status[summary.status] += 1
+        self.by_status_annotator[summary.status][summary.annotator or "-"] += 1
         gold, versions = store.gold_and_versions(lid)
         for annotator in versions:
-            by_annotator[annotator]["gold"] += 1
-        final_by = store.final_annotator(lid)
-        if final_by:
-            by_annotator[final_by]["final"] += 1
-        first_gold = None
-        for entry in store.history_entries(lid):
-            who = entry.get("annotator")
-            at = dt.datetime.fromisoformat(entry["at"])
-            if who and entry.get("kind") != "status":
-                by_annotator[who]["changes"] += 1
-            if entry.get("kind") == "gold" and first_gold is None:
-                first_gold = at
-            if who and entry.get("kind") in WORK_KINDS and (lid, who) not in imported:
-                events[who].append(at)
-                became_gold = entry.get("kind") == "status" and entry.get("new") == "gold"
-                if entry.get("kind") == "gold" or became_gold:
-                    letters_done[who].add(lid)
+            self.by_annotator[annotator]["gold"] += 1
+        if final_by := store.final_annotator(lid):
+            self.by_annotator[final_by]["final"] += 1
+        first_gold = self.history(lid, store.history_entries(lid))
         if gold is None or summary.status == "adjudication":
-            continue
+            return  # no settled record to hold the machine to
         proposal = store.proposal_values(lid)
         if proposal is None:
-            continue
-        when = _period(first_gold or summary.updated_at or dt.datetime.now(dt.UTC), period)
-        fields = accuracy.setdefault(when, {k: [0, 0] for k in FIELD_KEYS})
-        for key, rows in units({"gold": flat_of(gold), "machine": flat_values(proposal)}).items():
-            for unit in rows:
-                fields[key][1] += 1
-                if "gold" in unit and "machine" in unit:
-                    fields[key][0] += same_value(unit["gold"], unit["machine"], kind_of(key))
-    rates = {}
-    for annotator in sorted(set(by_annotator) | set(events)):
-        hours = active_hours(events.get(annotator, []), idle_minutes)
-        n = len(letters_done.get(annotator, ()))
-        rates[annotator] = {
-            "letters": n,
-            "hours": round(hours, 3),
-            "per_hour": round(n / hours, 2) if hours > 0 and n else None,
-        }
-    return Stats(
-        dict(by_status),
-        {a: dict(c) for a, c in sorted(by_annotator.items())},
-        rates,
-        dict(sorted(accuracy.items())),
-        {status: dict(c) for status, c in sorted(by_status_annotator.items())},
-    )
+            return
+        when = _period(first_gold or summary.updated_at or dt.datetime.now(dt.UTC), self.period)
+        fields = self.accuracy.setdefault(when, {k: [0, 0] for k in FIELD_KEYS})
+        _score(fields, flat_of(gold), flat_values(proposal))
+
+    def history(self, lid: str, entries) -> dt.datetime | None:
+        """Counts one letter's history; returns when it first became gold."""
+        first_gold = None
+        for entry in entries:
+            who, kind = entry.get("annotator"), entry.get("kind")
+            at = dt.datetime.fromisoformat(entry["at"])
+            if who and kind != "status":
+                self.by_annotator[who]["changes"] += 1
+            if kind == "gold" and first_gold is None:
+                first_gold = at
+            if who and kind in WORK_KINDS and (lid, who) not in self.imported:
+                self.events[who].append(at)
+                if _made_gold(entry):
+                    self.letters_done[who].add(lid)
+        return first_gold
+
+    def rates(self, idle_minutes: int) -> dict:
+        rates = {}
+        for annotator in sorted(set(self.by_annotator) | set(self.events)):
+            hours = active_hours(self.events.get(annotator, []), idle_minutes)
+            n = len(self.letters_done.get(annotator, ()))
+            rates[annotator] = {
+                "letters": n,
+                "hours": round(hours, 3),
+                "per_hour": round(n / hours, 2) if hours > 0 and n else None,
+            }
+        return rates
+
+    def stats(self, idle_minutes: int) -> Stats:
+        return Stats(
+            dict(self.by_status),
+            {a: dict(c) for a, c in sorted(self.by_annotator.items())},
+            self.rates(idle_minutes),
+            dict(sorted(self.accuracy.items())),
+            {status: dict(c) for status, c in sorted(self.by_status_annotator.items())},
+        )
+
+
+def _made_gold(entry: dict) -> bool:
+    """A gold version saved, or the letter's status set to gold: the letter is done."""
+    kind = entry.get("kind")
+    return kind == "gold" or (kind == "status" and entry.get("new") == "gold")
+
+
+def _score(fields: dict[str, list[int]], gold: dict, machine: dict) -> None:
+    """Adds one letter's machine values to ``fields``' [correct, total] of each field key."""
+    for key, rows in units({"gold": gold, "machine": machine}).items():
+        for unit in rows:
+            fields[key][1] += 1
+            if "gold" in unit and "machine" in unit:
+                fields[key][0] += same_value(unit["gold"], unit["machine"], kind_of(key))
