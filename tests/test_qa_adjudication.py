@@ -53,6 +53,22 @@ def test_field_choices_and_written_values_combine():
         session.choose(0, "zoe")
 
 
+def test_a_name_or_a_value_that_reads_like_a_marker_is_no_marker():
+    """An annotator named "(edited)" is chosen like any other, and a request reading
+    "<absent>" is a value, not a version's missing item."""
+    odd = ("<absent>", "upheld")
+    alice = _rec(NORCO, odd, priority="expedited")
+    session = AdjudicationSession.start(LID, {"(edited)": alice, "bob": _rec(NORCO)})
+    assert [r.path for r in session.rows] == ["priority", "items.1"]
+    assert session.rows[1].values["(edited)"] != MISSING
+    assert session.rows[1].values["bob"] == MISSING
+    session.choose_all("(edited)")
+    assert session.value_of(0) == "expedited" and session.rows[0].choice != EDITED
+    record = session.record()
+    assert record.priority == "expedited"
+    assert [i.request for i in record.items] == [NORCO[0], "<absent>"]
+
+
 def test_writing_a_whole_item_is_refused():
     session = AdjudicationSession.start(LID, {"a": _rec(NORCO), "b": _rec(NORCO, PT)})
     with pytest.raises(ValueError, match="kept or dropped"):

@@ -397,6 +397,33 @@ async def test_brackets_in_a_request_show_as_written_in_review_and_adjudication(
         assert store.get_gold(lid).items[0].request == "[bold]Norco[/]"
 
 
+async def test_a_value_or_a_name_like_a_marker_is_shown_and_taken_as_written(tmp_path):
+    """Adjudication's markers are no strings: an item whose request reads "<absent>" is shown as
+    written, not as a missing item, and the version of an annotator named "(edited)" is taken
+    like any other, not as a value the adjudicator wrote."""
+    path = tmp_path / "s.json"
+    [lid] = _store(path, 1)
+    with Store.open(path, annotator="alice") as store:
+        record = store.get_gold(lid)
+        odd = record.items[0].model_copy(update={"request": "<absent>"})
+        store.put_gold(record.model_copy(update={"items": [*record.items, odd]}), "(edited)")
+        store.set_status(lid, "adjudication")
+    with Store.open(path, annotator="carol") as store:
+        app = ReviewApp(store, "carol", plan(store, "carol", review=False))
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            assert screen.session.annotators == ["(edited)", "alice"]
+            assert [r.path for r in screen.session.rows] == [f"items.{len(record.items)}"]
+            assert "<absent>" in str(screen.query_one("#version-0").render())
+            assert "no such item" in str(screen.query_one("#version-1").render())
+            await pilot.press("1")
+            assert "1 (edited)" in screen.table.line(0, 200).plain
+            await pilot.press("ctrl+g")
+            await settle(pilot)
+        assert [i.request for i in store.get_gold(lid).items][-1] == "<absent>"
+
+
 # -- keys: the annotate screen's conventions, in bursts, remappable -------------------------------
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from imrgold.core.extract import extract
 from imrgold.store import Store
+from imrgold.store.qa.adjudication import EDITED
 from imrgold.tui.editing import Draft
 from imrgold.tui.review_app import ReviewApp, plan
 from imrgold.tui.screens.adjudicate import AdjudicateScreen
@@ -73,7 +74,7 @@ def test_adjudicate_screen(snap_compare, store, size):
         assert isinstance(screen, AdjudicateScreen)
         assert len(screen.session.rows) == 3
         await pilot.press("2", "e", "ctrl+a", "ctrl+k", *"female", "enter")
-        assert [r.choice for r in screen.session.rows] == ["bob", "(edited)", None]
+        assert [r.choice for r in screen.session.rows] == ["bob", EDITED, None]
         await settle(pilot)
 
     app = ReviewApp(store, "carol", plan(store, "carol", review=False), keymap={})

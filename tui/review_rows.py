@@ -99,7 +99,7 @@ def story(origin: Provenance, annotator: str, verdict: str | None, reviewer: str
 def value_cell(value: Any, style: Style | str = "") -> Text:
     """A value as a table cell or a detail shows it: plain text (a DataTable or a Static would
     read a `str` as markup), the empty marker when there is nothing."""
-    if value == MISSING:
+    if value is MISSING:
         return Text("no such item", style="dim italic")
     text = " ".join(fields.to_text(value).split())
     return Text(text, style=style) if text else Text(fields.EMPTY, style="dim")

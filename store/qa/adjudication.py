@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+from typing import Any, Final, Literal
 
 from imrgold.core.agreement import align_items
 from imrgold.core.models import (
@@ -15,8 +17,18 @@ from imrgold.core.models import (
     unflatten,
 )
 
-MISSING = "<absent>"
-EDITED = "(edited)"
+
+class Marker(enum.Enum):
+    """What a difference row holds besides values and annotators' names: enum members, never
+    strings, so no value from a letter and no annotator's name can be taken for one."""
+
+    MISSING = "<absent>"
+    EDITED = "(edited)"
+
+
+MISSING: Final = Marker.MISSING
+"""A version's value (in `AdjudicationRow.values`) for an item only other versions have."""
+EDITED: Final = Marker.EDITED
 """The choice of a difference where neither version was right and the adjudicator wrote the
 value."""
 
@@ -27,9 +39,9 @@ class AdjudicationRow:
     the version with most items), or ``items.N`` for an item only some versions have."""
 
     path: str
-    values: dict
-    choice: str | None = None
-    edited: object = None  # the adjudicator's own value when ``choice`` is `EDITED`
+    values: dict[str, Any]  # annotator -> value, or `MISSING`
+    choice: str | Literal[Marker.EDITED] | None = None  # an annotator, or `EDITED`
+    edited: Any = None  # the adjudicator's own value when ``choice`` is `EDITED`
 
     @property
     def whole_item(self) -> bool:
@@ -41,7 +53,7 @@ class AdjudicationSession:
     letter_id: str
     versions: dict  # annotator -> aligned flat values
     slots: int
-    rows: list
+    rows: list[AdjudicationRow]
 
     @classmethod
     def start(cls, letter_id: str, records: dict) -> AdjudicationSession:
@@ -66,7 +78,7 @@ class AdjudicationSession:
 
     def value_of(self, index: int):
         row = self.rows[index]
-        if row.choice == EDITED:
+        if row.choice is EDITED:
             return row.edited
         return row.values[row.choice] if row.choice else None
 
@@ -81,8 +93,8 @@ class AdjudicationSession:
         """The adjudicated record; every difference must have been chosen."""
         if self.pending():
             raise ValueError(f"{len(self.pending())} difference(s) not chosen yet")
-        chosen = {row.path: row.choice for row in self.rows if row.choice != EDITED}
-        written = {row.path: row.edited for row in self.rows if row.choice == EDITED}
+        chosen = {row.path: row.choice for row in self.rows if isinstance(row.choice, str)}
+        written = {row.path: row.edited for row in self.rows if row.choice is EDITED}
         first = self.annotators[0]
 
         def pick(path: str, fallback_owner: str):

@@ -128,7 +128,7 @@ class AdjudicateScreen(QAScreen):
     def _chosen_label(self, row: AdjudicationRow) -> Text:
         if row.choice is None:
             return Text("·", style="dim")
-        if row.choice == EDITED:
+        if row.choice is EDITED:
             return Text(f"✎ {self.reviewer}", style=self.table.style_of("person"))
         number = self.session.annotators.index(row.choice) + 1
         return Text(f"{number} {row.choice}", style=self.table.style_of("person"))
@@ -162,8 +162,8 @@ class AdjudicateScreen(QAScreen):
             shown.append_text(value_cell(current.values[annotator]))
             self.query_one(f"#version-{i}", Static).update(shown)
         own = self.query_one("#adjudicate-own", Static)
-        own.display = current.choice == EDITED
-        if current.choice == EDITED:
+        own.display = current.choice is EDITED
+        if current.choice is EDITED:
             own.update(
                 Text.assemble((f"written by {self.reviewer}: ", "bold"), value_cell(current.edited))
             )
