@@ -29,9 +29,29 @@ from imrgold.core.files import move_aside, user_cache_dir, user_config_dir, user
 from imrgold.core.models import Letter, LetterSummary
 from imrgold.store.errors import NotAStore, StoreDamaged, StoreError, StoreLocked
 from imrgold.store.journal import Journal, decode, encode
-from imrgold.store.layout import Layout
+from imrgold.store.layout import (
+    FINAL,
+    GOLD,
+    KV,
+    LATER_ROW_KEYS,
+    LETTERS,
+    META,
+    ONE,
+    SCHEMA_VERSION,
+    SHARD_GOLD,
+    STATE,
+    Layout,
+    catalog_seq,
+    has_gold,
+    holds_letters,
+    record_seq,
+    row_of,
+    shard_doc_of,
+    shard_prefix,
+    stored_version,
+    table,
+)
 from imrgold.store.lock import WriterLock
-from imrgold.store.migrations import holds_letters, stored_version
 from imrgold.store.storage import (
     DIR_MODE,
     FILE_MODE,
@@ -42,6 +62,7 @@ from imrgold.store.storage import (
     paused_gc,
     tinydb_shaped,
 )
+from imrgold.store.store import Store
 
 
 @dataclass
@@ -122,47 +143,80 @@ def check(db: Path) -> Report:
 
 
 def _scan(layout: Layout, report: Report, *, for_repair: bool = False) -> _Scan:
+    """Every file of the store read by the checker of its kind, then checked against each
+    other: the records are the truth the queue rows and gold shards must agree with."""
     scan = _Scan(shard_docs={} if for_repair else None)
+    rows = _check_catalog(layout, report, scan)
+    if rows is None:
+        return scan  # not a store this imrgold may read: nothing else is looked at
+    _check_texts(layout, report, scan)
+    _check_records(layout, report, scan)
+    _check_shards(layout, report, scan)
+    _check_journal(layout, report, scan)
+    _check_files_of_rows(layout, report, scan, rows)
+    _check_derived(layout, report, scan, rows)
+    _check_modes(layout, report)
+    _check_leftovers(layout, report, scan)
+    report.letters = len(rows) or len(scan.records)
+    report.gold = len(scan.gold_ids)
+    return scan
+
+
+def _check_catalog(layout: Layout, report: Report, scan: _Scan) -> dict[str, Any] | None:
+    """The catalog's valid queue rows by letter id; None when the store must not be read
+    further (no store, a foreign file, another schema)."""
     if not layout.db.exists():
         if not any(layout.records.glob("*/*.json")):
             report.add(layout.db, "no store here", repairable=False)
-            return scan
+            return None
         report.add(layout.db, "missing (the letters' records are there)")
-    elif not _foreign(layout, report):
-        scan.catalog = _load_tinydb(layout.db, report, scan)
-    else:
-        return scan
+        return {}
+    if _foreign(layout, report):
+        return None
+    scan.catalog = _load_tinydb(layout.db, report, scan)
+    if scan.catalog is None:
+        return {}
+    if not _check_schema(layout, report, scan):
+        return None
     rows: dict[str, dict[str, Any]] = {}
-    if scan.catalog is not None:
+    for doc_id, row in table(scan.catalog, LETTERS).items():
         try:
-            version = stored_version(scan.catalog, layout)
-        except NotAStore:
-            report.add(layout.db, _FOREIGN, repairable=False)
-            return scan
-        except StoreDamaged as err:
-            # Rebuilt from the records beside it; its letter rows still give each one's status.
-            report.add(layout.db, str(err).removeprefix(f"{layout.db} is "))
-            scan.damaged_files.append(layout.db)
-            version = _schema()
-        if version is not None and version > _schema():
-            report.add(
-                layout.db,
-                f"written by a newer imrgold (schema {version}, this one reads {_schema()}); "
-                "upgrade imrgold",
-                repairable=False,
-            )
-            return scan
-        if version is not None and version < _schema():
-            report.add(layout.db, f"schema {version}, not {_schema()}: --repair migrates it")
-            scan.old_schema = True
-            return scan
-        for doc_id, row in (scan.catalog.get("letters") or {}).items():
-            try:
-                summary = LetterSummary.model_validate(row)
-            except ValidationError as err:
-                report.add(layout.db, f"letter row {doc_id} is not valid ({_first(err)})")
-                continue
-            rows[summary.letter_id] = row
+            summary = LetterSummary.model_validate(row)
+        except ValidationError as err:
+            report.add(layout.db, f"letter row {doc_id} is not valid ({_first(err)})")
+            continue
+        rows[summary.letter_id] = row
+    return rows
+
+
+def _check_schema(layout: Layout, report: Report, scan: _Scan) -> bool:
+    """Whether the catalog's rows are this schema's (else the problem is reported)."""
+    try:
+        version = stored_version(scan.catalog, layout)
+    except NotAStore:
+        report.add(layout.db, _FOREIGN, repairable=False)
+        return False
+    except StoreDamaged as err:
+        # Rebuilt from the records beside it; its letter rows still give each one's status.
+        report.add(layout.db, str(err).removeprefix(f"{layout.db} is "))
+        scan.damaged_files.append(layout.db)
+        return True
+    if version is not None and version > SCHEMA_VERSION:
+        report.add(
+            layout.db,
+            f"written by a newer imrgold (schema {version}, this one reads {SCHEMA_VERSION}); "
+            "upgrade imrgold",
+            repairable=False,
+        )
+        return False
+    if version is not None and version < SCHEMA_VERSION:
+        report.add(layout.db, f"schema {version}, not {SCHEMA_VERSION}: --repair migrates it")
+        scan.old_schema = True
+        return False
+    return True
+
+
+def _check_texts(layout: Layout, report: Report, scan: _Scan) -> None:
     for path in sorted(layout.texts.glob("*/*.json")):
         try:
             letter = Letter.model_validate(load_json(path))
@@ -178,22 +232,33 @@ def _scan(layout: Layout, report: Report, *, for_repair: bool = False) -> _Scan:
             report.add(path, "letter text holds another letter's id", repairable=False)
             continue
         scan.texts[letter.letter_id] = path
+
+
+def _check_records(layout: Layout, report: Report, scan: _Scan) -> None:
     for path in sorted(layout.records.glob("*/*.json")):
         record = _load_tinydb(path, report, scan)
         scan.records[path.stem] = None if record is None else _digest(path.stem, record)
+
+
+def _check_shards(layout: Layout, report: Report, scan: _Scan) -> None:
     for path in sorted(layout.gold.glob("*.json")):
         data = _load_tinydb(path, report, scan)
-        for doc in (data or {}).get("gold", {}).values():
-            if isinstance(doc.get("letter_id"), str):
-                lid = doc["letter_id"]
-                scan.shard_versions[lid] = frozenset(doc.get("versions") or {})
-                if doc.get("versions") or doc.get("final"):
-                    scan.gold_ids.add(lid)
-                else:
-                    scan.gold_ids.discard(lid)
-                if scan.shard_docs is not None:
-                    scan.shard_docs[lid] = doc
-    _check_journal(layout, report, scan)
+        for doc in table(data, SHARD_GOLD).values():
+            if not isinstance(doc.get("letter_id"), str):
+                continue
+            lid = doc["letter_id"]
+            scan.shard_versions[lid] = frozenset(doc.get("versions") or {})
+            if has_gold(doc):
+                scan.gold_ids.add(lid)
+            else:
+                scan.gold_ids.discard(lid)
+            if scan.shard_docs is not None:
+                scan.shard_docs[lid] = doc
+
+
+def _check_files_of_rows(layout: Layout, report: Report, scan: _Scan, rows: dict[str, Any]) -> None:
+    """Each queue row has its text and record, each record its row, and the catalog is not
+    older than the journal."""
     # Letters the journal still holds changes for are only not checkpointed yet, not damaged.
     pending = scan.journal_ids
     for lid in rows.keys() - pending:
@@ -205,29 +270,22 @@ def _scan(layout: Layout, report: Report, *, for_repair: bool = False) -> _Scan:
             )
         if lid not in scan.records:
             report.add(layout.record(lid), "record file missing")
-    if scan.catalog is not None:
-        for lid in scan.records.keys() - rows.keys() - pending:
-            report.add(layout.db, f"letter {lid[:12]} has a record but no queue row")
-    meta = ((scan.catalog or {}).get("meta") or {}).get("1") or {}
-    stale = scan.journal_base is not None and scan.journal_base > int(meta.get("seq") or 0)
-    if scan.catalog is not None and stale:
+    if scan.catalog is None:
+        return
+    for lid in scan.records.keys() - rows.keys() - pending:
+        report.add(layout.db, f"letter {lid[:12]} has a record but no queue row")
+    if scan.journal_base is not None and scan.journal_base > catalog_seq(scan.catalog):
         report.add(layout.db, "older than its journal (copied back from a backup?)")
-    from imrgold.store.store import LATER_ROW_KEYS
 
+
+def _check_derived(layout: Layout, report: Report, scan: _Scan, rows: dict[str, Any]) -> None:
+    """Queue rows and gold shards say what the records they are derived from say."""
     older = 0
     for lid, digest in scan.records.items():
-        if digest is None or lid in pending:
+        if digest is None or lid in scan.journal_ids:
             continue
-        # A row written before "edited" existed lacks it: read as not edited.  One written
-        # before the queue's orders lacks their keys: it is older, not wrong.
         if lid in rows:
-            row = dict(digest.row)  # the digest's row is what a repair writes: not trimmed
-            missing = [k for k in LATER_ROW_KEYS if k not in rows[lid]]
-            older += bool(missing)
-            for key in missing:
-                row.pop(key)
-            if row != {"edited": False, **rows[lid]}:
-                report.add(layout.db, f"queue row of {lid[:12]} disagrees with its record")
+            older += _check_row(layout, report, lid, digest, rows[lid])
         if digest.versions != scan.shard_versions.get(lid, frozenset()):
             report.add(layout.gold_shard(lid), f"gold versions of {lid[:12]} disagree with record")
     if older:
@@ -236,21 +294,36 @@ def _scan(layout: Layout, report: Report, *, for_repair: bool = False) -> _Scan:
             f"{older} queue row(s) written before the queue kept expected corrections and "
             "gold times (the queue cannot order them; --repair fills them in)",
         )
-    _check_modes(layout, report)
+
+
+def _check_row(
+    layout: Layout, report: Report, lid: str, digest: _Digest, stored: dict[str, Any]
+) -> bool:
+    """Whether the stored row is an older one (lacking `LATER_ROW_KEYS`); reports a row that
+    disagrees with its record."""
+    # A row written before "edited" existed lacks it: read as not edited.  One written
+    # before the queue's orders lacks their keys: it is older, not wrong.
+    row = dict(digest.row)  # the digest's row is what a repair writes: not trimmed
+    missing = [k for k in LATER_ROW_KEYS if k not in stored]
+    for key in missing:
+        row.pop(key)
+    if row != {"edited": False, **stored}:
+        report.add(layout.db, f"queue row of {lid[:12]} disagrees with its record")
+    return bool(missing)
+
+
+def _check_leftovers(layout: Layout, report: Report, scan: _Scan) -> None:
     scan.leftovers = _leftovers(layout)
     if scan.leftovers:
         report.notes.append(
             f"{len(scan.leftovers)} temporary file(s) left by interrupted writes "
             "(harmless; --repair removes them)"
         )
-    report.letters = len(rows) or len(scan.records)
-    report.gold = len(scan.gold_ids)
-    return scan
 
 
 def _digest(lid: str, record: dict[str, Any]) -> _Digest:
-    versions = frozenset(d.get("annotator") for d in (record.get("gold") or {}).values())
-    return _Digest(_row(lid, record), versions, _record_seq(record))
+    versions = frozenset(d.get("annotator") for d in table(record, GOLD).values())
+    return _Digest(row_of(lid, record), versions, record_seq(record))
 
 
 def _leftovers(layout: Layout) -> list[Path]:
@@ -350,8 +423,6 @@ def _user_files() -> list[tuple[Path, int]]:
 
 def repair(db: Path) -> Report:
     """Repair ``db`` in place; the report lists what was found, done and lost."""
-    from imrgold.store.store import Store
-
     layout = Layout(db)
     if db.exists() and not layout.dir.exists():
         report = Report(db)
@@ -406,7 +477,7 @@ def _rebuild(layout: Layout, scan: _Scan, report: Report) -> None:
                 report.lost.append(f"{lid[:12]}: proposal, drafts and history")
             scan.records[lid] = _digest(lid, record)
     _write_shards(layout, sorted(scan.records))
-    kv = (scan.catalog or backup.get("catalog") or {}).get("kv") or {}
+    kv = table(scan.catalog or backup.get("catalog"), KV)
     # New changes must number after everything any record has seen, and every journal entry
     # after the last complete checkpoint must replay: the journal's base is that point.
     base = scan.journal_base
@@ -416,9 +487,9 @@ def _rebuild(layout: Layout, scan: _Scan, report: Report) -> None:
         str(i): d.row for i, (lid, d) in enumerate(sorted(scan.records.items()), 1) if d is not None
     }
     catalog = {
-        "meta": {"1": {"schema_version": _schema(), "seq": base, "rebuilt_at": stamp}},
-        "letters": rows,
-        "kv": kv,
+        META: {str(ONE): {"schema_version": SCHEMA_VERSION, "seq": base, "rebuilt_at": stamp}},
+        LETTERS: rows,
+        KV: kv,
     }
     atomic_write(layout.db, dumps(catalog))
     report.repaired.append(f"rebuilt {layout.db.name} from {len(rows)} records")
@@ -427,21 +498,6 @@ def _rebuild(layout: Layout, scan: _Scan, report: Report) -> None:
         report.repaired.append(f"dropped {scan.journal_bad} altered journal lines")
         report.lost.append(f"{scan.journal_bad} journal entries (changes since the last save)")
     _fix_modes(layout, report)
-
-
-def _record_seq(record: dict[str, Any] | None) -> int:
-    return int(((record or {}).get("state") or {}).get("1", {}).get("seq") or 0)
-
-
-def _row(lid: str, record: dict[str, Any] | None) -> dict[str, Any]:
-    from tinydb import TinyDB
-    from tinydb.storages import MemoryStorage
-
-    from imrgold.store.store import _row_of
-
-    db = TinyDB(storage=MemoryStorage)
-    db.storage.write(record or {})
-    return _row_of(lid, db)
 
 
 def _reconstruct(
@@ -453,40 +509,29 @@ def _reconstruct(
     state = {k: (row or {}).get(k) for k in ("status", "comment", "annotator", "updated_at")}
     status = state["status"] or ("gold" if shard and shard.get("versions") else "new")
     state.update({"name": name or lid, "status": status, "seq": 0})
-    record: dict[str, Any] = {"state": {"1": state}}
+    record: dict[str, Any] = {STATE: {str(ONE): state}}
     if shard:
         versions = shard.get("versions") or {}
-        record["gold"] = {
+        record[GOLD] = {
             str(i): {"annotator": a, "record": v["record"], "at": v["at"]}
             for i, (a, v) in enumerate(sorted(versions.items()), 1)
         }
         if shard.get("final"):
-            record["final"] = {"1": shard["final"]}
+            record[FINAL] = {str(ONE): shard["final"]}
     return record
 
 
 def _write_shards(layout: Layout, ids: list[str]) -> None:
     """Every gold shard from the records of ``ids`` (sorted), read again one at a time and
     written shard by shard: the whole store's gold is never in memory at once."""
-    for prefix, lids in itertools.groupby(ids, key=lambda lid: lid[:2]):
-        table: dict[str, Any] = {}
+    for prefix, lids in itertools.groupby(ids, key=shard_prefix):
+        docs: dict[str, Any] = {}
         for lid in lids:
             record = load_json(layout.record(lid))
-            if not record:
-                continue
-            versions = {
-                d["annotator"]: {"record": d["record"], "at": d["at"]}
-                for d in (record.get("gold") or {}).values()
-            }
-            final = (record.get("final") or {}).get("1")
-            table[str(len(table) + 1)] = {
-                "letter_id": lid,
-                "seq": 0,
-                "versions": versions,
-                "final": final,
-            }
-        if table:
-            atomic_write(layout.gold / f"{prefix}.json", dumps({"gold": table}))
+            if record:
+                docs[str(len(docs) + 1)] = shard_doc_of(lid, record, 0)
+        if docs:
+            atomic_write(layout.shard(prefix), dumps({SHARD_GOLD: docs}))
 
 
 def _keep_good_journal_lines(layout: Layout, base: int) -> None:
@@ -523,7 +568,7 @@ def _newest_backup(layout: Layout) -> dict[str, Any]:
         shards: dict[str, Any] = {}
         for path in (folder / "gold").glob("*.json"):
             try:
-                for doc in (load_json(path).get("gold") or {}).values():
+                for doc in table(load_json(path), SHARD_GOLD).values():
                     shards[doc["letter_id"]] = doc
             except (OSError, StoreDamaged, AttributeError, KeyError):
                 continue
@@ -537,15 +582,9 @@ def _rows(catalog: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
         return {}
     return {
         r["letter_id"]: r
-        for r in (catalog.get("letters") or {}).values()
+        for r in table(catalog, LETTERS).values()
         if isinstance(r, dict) and isinstance(r.get("letter_id"), str)
     }
-
-
-def _schema() -> int:
-    from imrgold.store.store import SCHEMA_VERSION
-
-    return SCHEMA_VERSION
 
 
 def _first(err: ValidationError) -> str:

@@ -1,15 +1,26 @@
-"""Where a store's files live.
+"""The on-disk layout of a store: where its files live and what their records hold.
+
+This is the one module that knows the layout; the engine (`store.engine`), the migrations and
+the doctor read and build records only through it.  Everything here is a pure function of a path
+or of a file's parsed JSON (TinyDB's own format: ``{table: {doc_id: document}}``).
 
 The store path the user names (``imrgold.json``) is the *catalog*: one TinyDB file with the queue
-(one summary row per letter), the schema version and a small key-value table, small enough to open
-in a blink at 10,000 letters.  Beside it, ``imrgold.d/`` holds what would make that file large:
+(table ``letters``: one summary row per letter), the schema row (table ``meta``) and a small
+key-value table (``kv``), small enough to open in a blink at 10,000 letters.  Beside it,
+``imrgold.d/`` holds what would make that file large:
 
 - ``texts/ab/<letter_id>.json``   the letter as ingested, written once;
-- ``records/ab/<letter_id>.json`` a TinyDB per letter: proposal, drafts, gold versions, history;
-- ``gold/ab.json``                the gold versions again, sharded, so exporting reads 256 files;
+- ``records/ab/<letter_id>.json`` a TinyDB per letter: tables ``state``, ``proposal``, ``drafts``,
+  ``gold``, ``final``, ``history``;
+- ``gold/ab.json``                the gold versions again, sharded (table ``gold``, one document
+  per letter), so exporting reads 256 files;
 - ``journal``                     the write-ahead journal (see `store.journal`);
 - ``lock``                        who holds the single-writer lock;
 - ``backups/<time>/``             copies of the catalog and gold shards taken at each open.
+
+One-row tables (``meta``, ``state``, ``proposal``, ``final``) keep their row at doc id `ONE`.
+The queue row and the gold shard document of a letter are derived from its record file
+(`row_of`, `shard_doc_of`), so they can always be rebuilt from the records.
 """
 
 from __future__ import annotations
@@ -17,6 +28,39 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any, NamedTuple
+
+from pydantic import ValidationError
+
+from imrgold.core.models import Proposal
+from imrgold.core.progress import expected_corrections
+from imrgold.store.errors import NotAStore, StoreDamaged
+from imrgold.store.storage import load_json, tinydb_shaped
+
+SCHEMA_VERSION = 2
+
+ONE = 1
+"""Doc id of the row of a one-row table."""
+
+# Tables of the catalog.
+META, LETTERS, KV = "meta", "letters", "kv"
+# Tables of a letter's record file.
+STATE, PROPOSAL, DRAFTS, GOLD, FINAL, HISTORY = (
+    "state",
+    "proposal",
+    "drafts",
+    "gold",
+    "final",
+    "history",
+)
+SHARD_GOLD = "gold"
+"""The one table of a gold shard."""
+
+LATER_ROW_KEYS = ("decision_date", "expected_corrections", "gold_at", "has_gold")
+"""Keys of a queue row that rows written before the queue's orders lack (read as unknown)."""
+
+# Schema 1's tables; its letter rows carry the letter's text.
+_V1_TABLES = frozenset({"letters", "proposals", "gold", "_default"})
 
 
 @dataclass(frozen=True)
@@ -59,10 +103,209 @@ class Layout:
         return self.records / letter_id[:2] / f"{letter_id}.json"
 
     def gold_shard(self, letter_id: str) -> Path:
-        return self.gold / f"{letter_id[:2]}.json"  # 256 shards: a few dozen letters each
+        return self.shard(shard_prefix(letter_id))
+
+    def shard(self, prefix: str) -> Path:
+        return self.gold / f"{prefix}.json"
 
     def backup_dirs(self) -> list[Path]:
         """Backups, newest first."""
         if not self.backups.is_dir():
             return []
         return sorted((p for p in self.backups.iterdir() if p.is_dir()), reverse=True)
+
+
+def shard_prefix(letter_id: str) -> str:
+    return letter_id[:2]  # 256 shards: a few dozen letters each
+
+
+# -- records: parsed TinyDB files ----------------------------------------------------------------
+
+
+def table(data: dict[str, Any] | None, name: str) -> dict[str, Any]:
+    """The documents of table ``name`` by doc id (as JSON has them: strings)."""
+    return (data or {}).get(name) or {}
+
+
+def one(data: dict[str, Any] | None, name: str) -> dict[str, Any] | None:
+    """The row of one-row table ``name``."""
+    return table(data, name).get(str(ONE))
+
+
+def record_seq(record: dict[str, Any] | None) -> int:
+    """The journal seq of the last change applied to a record file."""
+    return int((one(record, STATE) or {}).get("seq") or 0)
+
+
+def catalog_seq(catalog: dict[str, Any] | None) -> int:
+    """The journal seq up to which the catalog (and so every file) is complete."""
+    return int((one(catalog, META) or {}).get("seq") or 0)
+
+
+def has_gold(shard_doc: dict[str, Any] | None) -> bool:
+    return bool(shard_doc and (shard_doc.get("versions") or shard_doc.get("final")))
+
+
+def shard_doc_of(lid: str, record: dict[str, Any] | None, seq: int) -> dict[str, Any]:
+    """The gold shard document of a letter, from its record file."""
+    versions = {
+        d["annotator"]: {"record": d["record"], "at": d["at"]} for d in table(record, GOLD).values()
+    }
+    return {"letter_id": lid, "seq": seq, "versions": versions, "final": one(record, FINAL)}
+
+
+def pick(shard_doc: dict[str, Any], annotator: str | None) -> dict[str, Any] | None:
+    """The raw gold record of a shard document: ``annotator``'s version, or (None) the final,
+    else the latest version."""
+    versions = shard_doc.get("versions") or {}
+    if annotator is not None:
+        version = versions.get(annotator)
+        return version["record"] if version else None
+    if shard_doc.get("final"):
+        return shard_doc["final"]["record"]
+    if not versions:
+        return None
+    return max(versions.values(), key=lambda v: v["at"])["record"]
+
+
+def row_of(lid: str, record: dict[str, Any] | None) -> dict[str, Any]:
+    """The queue row of a letter, from its record file."""
+    state = one(record, STATE) or {}
+    view = _view(record)
+    golds = [d["at"] for d in table(record, GOLD).values()]
+    final = one(record, FINAL)
+    return {
+        "letter_id": lid,
+        "name": state.get("name") or lid,
+        "status": state.get("status") or "new",
+        "case_number": view.case_number,
+        "n_items": view.n_items,
+        "decisions": view.decisions,
+        "annotator": state.get("annotator"),
+        "updated_at": state.get("updated_at"),
+        "comment": state.get("comment"),
+        "edited": bool(state.get("edited")),
+        "decision_date": view.decision_date,
+        # A gold record stands: nothing is left to correct.
+        "expected_corrections": 0.0 if golds or final else _expected(record),
+        "gold_at": max(golds) if golds else None,
+        "has_gold": bool(golds or final),
+    }
+
+
+class _View(NamedTuple):
+    case_number: str | None
+    decision_date: str | None
+    n_items: int
+    decisions: list[str]
+
+
+def _view(record: dict[str, Any] | None) -> _View:
+    """Case number, decision date, item count and decisions of the letter's most settled
+    version."""
+    final = one(record, FINAL)
+    golds = sorted(table(record, GOLD).values(), key=lambda d: d["at"])
+    settled = final["record"] if final else (golds[-1]["record"] if golds else None)
+    if settled is not None:
+        items = settled.get("items", [])
+        decisions = [i["decision"] for i in items if i.get("decision")]
+        return _View(
+            settled.get("case_number"), settled.get("decision_date"), len(items), decisions
+        )
+    doc = working_doc(record)
+    if doc is None:
+        return _View(None, None, 0, [])
+    fields = doc["proposal"].get("fields", {})
+    indexes = {int(p.split(".")[1]) for p in fields if p.startswith("items.")}
+    n_items = max(indexes) + 1 if indexes else 0
+    decisions = [
+        v for i in range(n_items) if (v := (fields.get(f"items.{i}.decision") or {}).get("value"))
+    ]
+    return _View(
+        (fields.get("case_number") or {}).get("value"),
+        (fields.get("decision_date") or {}).get("value"),
+        n_items,
+        decisions,
+    )
+
+
+def working_doc(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The newest draft document, else the machine's proposal document."""
+    drafts = sorted(table(record, DRAFTS).values(), key=lambda d: d["at"])
+    return drafts[-1] if drafts else one(record, PROPOSAL)
+
+
+def _expected(record: dict[str, Any] | None) -> float | None:
+    doc = working_doc(record)
+    if doc is None:
+        return None
+    try:
+        return expected_corrections(Proposal.model_validate(doc["proposal"]))
+    except ValidationError:
+        return None  # a damaged record is the doctor's to report; the queue row still stands
+
+
+# -- what a catalog file is --------------------------------------------------------------------
+
+
+def holds_letters(layout: Layout) -> bool:
+    """Whether the store's folder holds any letter, record, gold shard or journal."""
+    return layout.journal.is_file() or any(
+        any(folder.glob(pattern))
+        for folder, pattern in (
+            (layout.records, "*/*.json"),
+            (layout.texts, "*/*.json"),
+            (layout.gold, "*.json"),
+        )
+    )
+
+
+def stored_version(data: Any, layout: Layout) -> int | None:
+    """The schema of a parsed catalog file; None for a new (absent or empty) store.
+
+    Refuses what it cannot recognize rather than guessing: a file that is not an imrgold store
+    raises `NotAStore` (nothing may write it), and a catalog without its schema row beside a
+    folder of letters raises `StoreDamaged` (`imrgold doctor --repair` rebuilds it from them).
+    Only a file shaped as schema 1 (letter rows carrying their text) is schema 1.  An empty
+    file or ``{}`` is a new store only when no letters lie beside it.
+    """
+    path = str(layout.db)
+    meta = data.get(META) if isinstance(data, dict) else None
+    if isinstance(meta, dict) and isinstance(meta.get(str(ONE)), dict):
+        version = meta[str(ONE)].get("schema_version")
+        if not isinstance(version, int):
+            raise StoreDamaged(f"{path} is damaged (bad schema row)", path=path)
+        return version
+    if is_schema_1(data):
+        return 1  # left-overs of an interrupted migration beside it are moved aside
+    if holds_letters(layout):
+        problem = "empty" if data is None or data == {} else "no schema row"
+        raise StoreDamaged(f"{path} is damaged ({problem}; {layout.dir} holds letters)", path=path)
+    if data is None or data == {}:
+        return None
+    raise NotAStore(
+        f"{path} is not an imrgold store (left untouched); name a store file or a new path",
+        path=path,
+    )
+
+
+def is_schema_1(data: Any) -> bool:
+    if not (tinydb_shaped(data) and set(data) <= _V1_TABLES and {"letters", "gold"} & set(data)):
+        return False
+    rows = [doc for name in ("letters", "proposals", "gold") for doc in data.get(name, {}).values()]
+    letters = data.get("letters", {}).values()
+    return all(isinstance(d.get("letter_id"), str) for d in rows) and all(
+        isinstance(d.get("text"), str) for d in letters
+    )
+
+
+def last_good_backup(layout: Layout) -> Path | None:
+    """The newest backup whose catalog parses."""
+    for folder in layout.backup_dirs():
+        candidate = folder / layout.db.name
+        try:
+            load_json(candidate)
+        except (OSError, StoreDamaged):
+            continue
+        return candidate
+    return None

@@ -18,9 +18,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from imrgold.core.models import GoldRecord, Letter, Proposal
-from imrgold.store.errors import NotAStore, StoreDamaged
-from imrgold.store.layout import Layout
-from imrgold.store.storage import copy_private, ensure_dir, fsync_dir, tinydb_shaped
+from imrgold.store.layout import SCHEMA_VERSION, Layout, stored_version
+from imrgold.store.storage import copy_private, ensure_dir, fsync_dir
 
 if TYPE_CHECKING:
     from imrgold.store.store import Store
@@ -28,66 +27,9 @@ if TYPE_CHECKING:
 LEGACY_ANNOTATOR = "legacy"
 
 
-# Schema 1's tables; its letter rows carry the letter's text.
-_V1_TABLES = frozenset({"letters", "proposals", "gold", "_default"})
-
-
-def holds_letters(layout: Layout) -> bool:
-    """Whether the store's folder holds any letter, record, gold shard or journal."""
-    return layout.journal.is_file() or any(
-        any(folder.glob(pattern))
-        for folder, pattern in (
-            (layout.records, "*/*.json"),
-            (layout.texts, "*/*.json"),
-            (layout.gold, "*.json"),
-        )
-    )
-
-
-def stored_version(data: Any, layout: Layout) -> int | None:
-    """The schema of a parsed catalog file; None for a new (absent or empty) store.
-
-    Refuses what it cannot recognize rather than guessing: a file that is not an imrgold store
-    raises `NotAStore` (nothing may write it), and a catalog without its schema row beside a
-    folder of letters raises `StoreDamaged` (`imrgold doctor --repair` rebuilds it from them).
-    Only a file shaped as schema 1 (letter rows carrying their text) is schema 1.  An empty
-    file or ``{}`` is a new store only when no letters lie beside it.
-    """
-    path = str(layout.db)
-    meta = data.get("meta") if isinstance(data, dict) else None
-    if isinstance(meta, dict) and isinstance(meta.get("1"), dict):
-        version = meta["1"].get("schema_version")
-        if not isinstance(version, int):
-            raise StoreDamaged(f"{path} is damaged (bad schema row)", path=path)
-        return version
-    if _is_schema_1(data):
-        return 1  # left-overs of an interrupted migration beside it are moved aside
-    if holds_letters(layout):
-        problem = "empty" if data is None or data == {} else "no schema row"
-        raise StoreDamaged(f"{path} is damaged ({problem}; {layout.dir} holds letters)", path=path)
-    if data is None or data == {}:
-        return None
-    raise NotAStore(
-        f"{path} is not an imrgold store (left untouched); name a store file or a new path",
-        path=path,
-    )
-
-
-def _is_schema_1(data: Any) -> bool:
-    if not (tinydb_shaped(data) and set(data) <= _V1_TABLES and {"letters", "gold"} & set(data)):
-        return False
-    rows = [doc for name in ("letters", "proposals", "gold") for doc in data.get(name, {}).values()]
-    letters = data.get("letters", {}).values()
-    return all(isinstance(d.get("letter_id"), str) for d in rows) and all(
-        isinstance(d.get("text"), str) for d in letters
-    )
-
-
 def migrate_if_needed(store: Store, data: Any) -> int | None:
     """Migrate ``store`` (whose catalog parsed to ``data``) when it is older; the version it
     had, or None."""
-    from imrgold.store.store import SCHEMA_VERSION
-
     version = stored_version(data, store.layout)
     if version is None or version >= SCHEMA_VERSION:
         return None
@@ -111,7 +53,7 @@ def backup_before_migration(store: Store, version: int) -> None:
 
 
 def _v1_to_v2(store: Store, data: dict[str, Any]) -> None:
-    from imrgold.store.store import SCHEMA_VERSION, now, open_db, put_one, storage
+    from imrgold.store.store import now, open_db, put_one, storage
 
     # Left-overs can only come from an interrupted migration: it starts over, and they are
     # moved into a backup folder, never deleted.

@@ -18,7 +18,7 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from tinydb import Query, TinyDB
@@ -34,7 +34,7 @@ from imrgold.core.models import (
     Proposal,
     unflatten,
 )
-from imrgold.core.progress import expected_corrections
+from imrgold.core.queue import GOLD_STATUSES
 from imrgold.store import history as hist
 from imrgold.store.errors import (
     NotAStore,
@@ -44,7 +44,18 @@ from imrgold.store.errors import (
     UnknownLetter,
 )
 from imrgold.store.journal import Journal
-from imrgold.store.layout import Layout
+from imrgold.store.layout import (
+    ONE,
+    SCHEMA_VERSION,
+    Layout,
+    has_gold,
+    holds_letters,
+    last_good_backup,
+    pick,
+    row_of,
+    shard_doc_of,
+    stored_version,
+)
 from imrgold.store.lock import WriterLock
 from imrgold.store.storage import (
     AtomicJSONStorage,
@@ -58,13 +69,11 @@ from imrgold.store.storage import (
     paused_gc,
 )
 
-SCHEMA_VERSION = 2
 KEEP_BACKUPS = 5
 CHECKPOINT_OPS = 500
 CHECKPOINT_BYTES = 8 << 20
 # Each changed record costs an fsync at the checkpoint: cap them so no save waits for hundreds.
 CHECKPOINT_RECORDS = 128
-_ONE = 1  # doc id of the row of one-row tables
 # Letter records kept parsed: what the interface revisits.  A record is 0.1 MB in memory, and a
 # command over every letter reads each once, so more only raises its peak (by 90 MB at 1,024).
 _CACHE_RECORDS = 128
@@ -99,11 +108,11 @@ def storage(db: TinyDB) -> AtomicJSONStorage:
 
 
 def get_one(db: TinyDB, table: str) -> dict[str, Any] | None:
-    return db.table(table).get(doc_id=_ONE)
+    return db.table(table).get(doc_id=ONE)
 
 
 def put_one(db: TinyDB, table: str, doc: dict[str, Any]) -> None:
-    db.table(table).upsert(Document(doc, doc_id=_ONE))
+    db.table(table).upsert(Document(doc, doc_id=ONE))
 
 
 def default_annotator() -> str:
@@ -201,8 +210,6 @@ class Store:
         """The catalog parsed and its schema version; refuses a file that is not this store's
         catalog: `NotAStore` for another file (some JSON, or not JSON and nothing of a store
         beside it), `StoreDamaged` for a catalog whose letters lie beside it."""
-        from imrgold.store.migrations import holds_letters, stored_version
-
         try:
             data = load_json(self.path)
             return data, stored_version(data, self.layout)
@@ -215,7 +222,7 @@ class Store:
             raise self.damaged(err) from None
 
     def _load(self, vetted: tuple[Any, int | None] | None = None) -> None:
-        from imrgold.store.migrations import migrate_if_needed, stored_version
+        from imrgold.store.migrations import migrate_if_needed
 
         # The catalog is vetted before anything is written: a foreign file or a damaged catalog
         # is refused here, never migrated or overwritten.
@@ -604,7 +611,7 @@ class Store:
         doc = self._shard_doc(letter_id)
         if doc is None:
             return None
-        raw = _pick(doc, annotator)
+        raw = pick(doc, annotator)
         if raw is None:
             return None
         return self._valid(
@@ -631,7 +638,7 @@ class Store:
         versions = {
             a: self._valid(GoldRecord, v, "record", where) for a, v in sorted(raw_versions.items())
         }
-        raw = _pick(doc, None) if doc else None
+        raw = pick(doc, None) if doc else None
         if raw is None:
             return None, versions
         same = [a for a, v in raw_versions.items() if v.get("record") is raw]
@@ -699,14 +706,14 @@ class Store:
             if keep is not None and not keep(row["status"]):
                 continue
             doc = self._shard_doc(row["letter_id"])
-            if annotator is None and row["status"] in GOLD_STATUSES and not _has_gold(doc):
+            if annotator is None and row["status"] in GOLD_STATUSES and not has_gold(doc):
                 shard = self.layout.gold_shard(row["letter_id"])
                 problem = f"{row['name']}: its gold record is missing from {shard}"
                 if missing is None:
                     raise self.damaged(StoreDamaged(problem, path=str(shard)))
                 missing.append(problem)
                 continue
-            raw = _pick(doc, annotator) if doc else None
+            raw = pick(doc, annotator) if doc else None
             if raw is not None:
                 where = functools.partial(self.layout.gold_shard, row["letter_id"])
                 record = self._valid(GoldRecord, {"record": raw}, "record", where)
@@ -891,8 +898,8 @@ class Store:
                 _apply_record(rec, entry)
                 self._dirty_records.add(lid)
             if "gold" in entry or "final" in entry:
-                self._put_shard_doc(lid, _shard_doc_of(lid, rec, seq))
-            self._put_row(lid, _row_of(lid, rec))
+                self._put_shard_doc(lid, shard_doc_of(lid, storage(rec).read(), seq))
+            self._put_row(lid, row_of(lid, storage(rec).read()))
         meta = get_one(self._catalog, "meta") or {}
         put_one(self._catalog, "meta", {**meta, "seq": seq})
         self._seq = max(self._seq, seq)
@@ -1122,109 +1129,6 @@ def _apply_record(rec: TinyDB, entry: dict[str, Any]) -> None:
         rec.table("history").insert_multiple(entry["history"])
 
 
-# Statuses that a letter reaches only by someone marking it gold.
-GOLD_STATUSES = frozenset({"gold", "in_review", "reviewed", "adjudication"})
-
-
-def _has_gold(doc: dict[str, Any] | None) -> bool:
-    return bool(doc and (doc.get("versions") or doc.get("final")))
-
-
-def _shard_doc_of(lid: str, rec: TinyDB, seq: int) -> dict[str, Any]:
-    versions = {d["annotator"]: {"record": d["record"], "at": d["at"]} for d in rec.table("gold")}
-    return {"letter_id": lid, "seq": seq, "versions": versions, "final": get_one(rec, "final")}
-
-
-LATER_ROW_KEYS = ("decision_date", "expected_corrections", "gold_at", "has_gold")
-"""Keys of a queue row that rows written before the queue's orders lack (read as unknown)."""
-
-
-def _row_of(lid: str, rec: TinyDB) -> dict[str, Any]:
-    state = get_one(rec, "state") or {}
-    view = _view(rec)
-    golds = [d["at"] for d in rec.table("gold")]
-    final = get_one(rec, "final")
-    return {
-        "letter_id": lid,
-        "name": state.get("name") or lid,
-        "status": state.get("status") or "new",
-        "case_number": view.case_number,
-        "n_items": view.n_items,
-        "decisions": view.decisions,
-        "annotator": state.get("annotator"),
-        "updated_at": state.get("updated_at"),
-        "comment": state.get("comment"),
-        "edited": bool(state.get("edited")),
-        "decision_date": view.decision_date,
-        # A gold record stands: nothing is left to correct.
-        "expected_corrections": 0.0 if golds or final else _expected(rec),
-        "gold_at": max(golds) if golds else None,
-        "has_gold": bool(golds or final),
-    }
-
-
-class _View(NamedTuple):
-    case_number: str | None
-    decision_date: str | None
-    n_items: int
-    decisions: list[str]
-
-
-def _view(rec: TinyDB) -> _View:
-    """Case number, decision date, item count and decisions of the letter's most settled
-    version."""
-    final = get_one(rec, "final")
-    golds = sorted(rec.table("gold"), key=lambda d: d["at"])
-    record = final["record"] if final else (golds[-1]["record"] if golds else None)
-    if record is not None:
-        items = record.get("items", [])
-        decisions = [i["decision"] for i in items if i.get("decision")]
-        return _View(record.get("case_number"), record.get("decision_date"), len(items), decisions)
-    doc = _working_doc(rec)
-    if doc is None:
-        return _View(None, None, 0, [])
-    fields = doc["proposal"].get("fields", {})
-    indexes = {int(p.split(".")[1]) for p in fields if p.startswith("items.")}
-    n_items = max(indexes) + 1 if indexes else 0
-    decisions = [
-        v for i in range(n_items) if (v := (fields.get(f"items.{i}.decision") or {}).get("value"))
-    ]
-    return _View(
-        (fields.get("case_number") or {}).get("value"),
-        (fields.get("decision_date") or {}).get("value"),
-        n_items,
-        decisions,
-    )
-
-
-def _working_doc(rec: TinyDB) -> dict[str, Any] | None:
-    """The newest draft, else the machine's proposal."""
-    drafts = sorted(rec.table("drafts"), key=lambda d: d["at"])
-    return drafts[-1] if drafts else get_one(rec, "proposal")
-
-
-def _expected(rec: TinyDB) -> float | None:
-    doc = _working_doc(rec)
-    if doc is None:
-        return None
-    try:
-        return expected_corrections(Proposal.model_validate(doc["proposal"]))
-    except ValidationError:
-        return None  # a damaged record is the doctor's to report; the queue row still stands
-
-
-def _pick(doc: dict[str, Any], annotator: str | None) -> dict[str, Any] | None:
-    versions = doc.get("versions") or {}
-    if annotator is not None:
-        version = versions.get(annotator)
-        return version["record"] if version else None
-    if doc.get("final"):
-        return doc["final"]["record"]
-    if not versions:
-        return None
-    return max(versions.values(), key=lambda v: v["at"])["record"]
-
-
 def _change_fields(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: doc.get(k) for k in Change.model_fields if k in doc}
 
@@ -1260,15 +1164,3 @@ def _same_file_content(live: Path, copy: Path) -> bool:
     except OSError:
         return False
     return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
-
-
-def last_good_backup(layout: Layout) -> Path | None:
-    """The newest backup whose catalog parses."""
-    for folder in layout.backup_dirs():
-        candidate = folder / layout.db.name
-        try:
-            load_json(candidate)
-        except (OSError, StoreDamaged):
-            continue
-        return candidate
-    return None

@@ -178,7 +178,7 @@ def test_rows_written_before_the_queues_orders_are_older_not_wrong_and_repair_fi
     tmp_path, capsys
 ):
     from imrgold.cli.commands.annotate import bundled_letters, ingest_files
-    from imrgold.store.store import LATER_ROW_KEYS
+    from imrgold.store.layout import LATER_ROW_KEYS
 
     path = tmp_path / "db" / "imrgold.json"
     with Store.open(path, annotator="ann") as store:
