@@ -53,7 +53,8 @@ def backup_before_migration(store: Store, version: int) -> None:
 
 
 def _v1_to_v2(store: Store, data: dict[str, Any]) -> None:
-    from imrgold.store.store import now, open_db, put_one, storage
+    from imrgold.store.operations import put_one
+    from imrgold.store.store import now, open_db, storage
 
     # Left-overs can only come from an interrupted migration: it starts over, and they are
     # moved into a backup folder, never deleted.

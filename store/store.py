@@ -45,18 +45,34 @@ from imrgold.store.errors import (
 )
 from imrgold.store.journal import Journal
 from imrgold.store.layout import (
-    ONE,
+    META,
     SCHEMA_VERSION,
     Layout,
     has_gold,
     holds_letters,
     last_good_backup,
     pick,
+    record_seq,
     row_of,
     shard_doc_of,
     stored_version,
 )
 from imrgold.store.lock import WriterLock
+from imrgold.store.operations import (
+    AddLetter,
+    LetterOperation,
+    MarkGold,
+    Operation,
+    PutProposal,
+    RestoreText,
+    SaveDraft,
+    SetFinal,
+    SetStatus,
+    SetValue,
+    decode,
+    get_one,
+    put_one,
+)
 from imrgold.store.storage import (
     AtomicJSONStorage,
     StoreDB,
@@ -105,14 +121,6 @@ def open_db(path: Path, *, read_only: bool, preloaded: dict[str, Any] | None = N
 
 def storage(db: TinyDB) -> AtomicJSONStorage:
     return db.storage  # type: ignore[return-value]
-
-
-def get_one(db: TinyDB, table: str) -> dict[str, Any] | None:
-    return db.table(table).get(doc_id=ONE)
-
-
-def put_one(db: TinyDB, table: str, doc: dict[str, Any]) -> None:
-    db.table(table).upsert(Document(doc, doc_id=ONE))
 
 
 def default_annotator() -> str:
@@ -262,17 +270,24 @@ class Store:
         self._index_catalog()
         self._seq = meta["seq"]
         self._journal_entries = [e for e in entries if e.get("seq", 0) > meta["seq"]]
-        for entry in self._journal_entries:
-            self._apply(entry)
+        for number, entry in enumerate(self._journal_entries, 1):
+            try:
+                op = decode(entry)
+            except ValueError as err:
+                raise StoreDamaged(
+                    f"{self._journal.path} is damaged (entry {number} after the checkpoint: {err})",
+                    path=str(self._journal.path),
+                ) from None
+            self._apply(entry["seq"], op)
 
     def _meta_row(self) -> dict[str, Any]:
         assert self._catalog is not None
-        meta = get_one(self._catalog, "meta")
+        meta = get_one(self._catalog, META)
         if meta is None:
             # `stored_version` let only a new, empty catalog through without a schema row.
             meta = {"schema_version": SCHEMA_VERSION, "seq": 0, "created_at": now().isoformat()}
             if not self.read_only:
-                put_one(self._catalog, "meta", meta)
+                put_one(self._catalog, META, meta)
                 storage(self._catalog).flush()
         version = meta.get("schema_version")
         if not isinstance(version, int) or not isinstance(meta.get("seq"), int):
@@ -350,14 +365,16 @@ class Store:
             "annotator": None,
             "updated_at": None,
         }
-        op: dict[str, Any] = {
-            "letter": letter.letter_id,
-            "text": letter.model_dump(mode="json"),
-            "state": state,
-        }
-        if proposal is not None:
-            op["proposal"] = {"proposal": proposal.model_dump(mode="json")}
-        self._commit(op)
+        self._commit(
+            AddLetter(
+                letter_id=letter.letter_id,
+                text=letter.model_dump(mode="json"),
+                state=state,
+                proposal=None
+                if proposal is None
+                else {"proposal": proposal.model_dump(mode="json")},
+            )
+        )
         return True
 
     @_serialized
@@ -376,7 +393,7 @@ class Store:
             pass
         except (OSError, StoreDamaged, ValidationError):
             move_aside(path)  # never overwritten: the damaged file is kept beside, as doctor does
-        self._commit({"letter": letter.letter_id, "text": letter.model_dump(mode="json")})
+        self._commit(RestoreText(letter_id=letter.letter_id, text=letter.model_dump(mode="json")))
         return True
 
     def has_letter(self, letter_id: str) -> bool:
@@ -442,11 +459,11 @@ class Store:
                 for h in self._history(lid, changes, now(), kind="proposal", track="machine")
             ]
         self._commit(
-            {
-                "letter": lid,
-                "proposal": {"proposal": proposal.model_dump(mode="json")},
-                "history": history,
-            }
+            PutProposal(
+                letter_id=lid,
+                proposal={"proposal": proposal.model_dump(mode="json")},
+                history=tuple(history),
+            )
         )
 
     @_serialized
@@ -481,21 +498,23 @@ class Store:
         changes = hist.diff(hist.proposal_values(before), hist.proposal_values(proposal))
         at = now()
         status = self.status(lid)
-        op: dict[str, Any] = {
-            "letter": lid,
-            "draft": self._draft_doc(proposal, at, owner),
-            "state": self._touch(
-                at,
-                status="in_progress" if status == "new" else status,
-                edited=self._differs_from_gold(lid, owner, proposal, status),
-            ),
-            "history": self._history(lid, changes, at, kind="draft", track=owner),
-        }
+        history = self._history(lid, changes, at, kind="draft", track=owner)
         if status == "new":
-            op["history"] += self._history(
+            history += self._history(
                 lid, [{"path": "status", "old": status, "new": "in_progress"}], at, kind="status"
             )
-        self._commit(op)
+        self._commit(
+            SaveDraft(
+                letter_id=lid,
+                draft=self._draft_doc(proposal, at, owner),
+                state=self._touch(
+                    at,
+                    status="in_progress" if status == "new" else status,
+                    edited=self._differs_from_gold(lid, owner, proposal, status),
+                ),
+                history=tuple(history),
+            )
+        )
 
     def _differs_from_gold(self, lid: str, owner: str, proposal: Proposal, status: str) -> bool:
         """A gold letter's draft that no longer says what its gold record says: "gold, edited"
@@ -518,12 +537,12 @@ class Store:
         at = now()
         changes = hist.diff(hist.proposal_values(before), hist.proposal_values(restored))
         self._commit(
-            {
-                "letter": lid,
-                "draft": self._draft_doc(restored, at),
-                "state": self._touch(at, edited=False),
-                "history": self._history(lid, changes, at, kind="draft", track=self.annotator),
-            }
+            SaveDraft(
+                letter_id=lid,
+                draft=self._draft_doc(restored, at),
+                state=self._touch(at, edited=False),
+                history=tuple(self._history(lid, changes, at, kind="draft", track=self.annotator)),
+            )
         )
         return restored
 
@@ -580,17 +599,17 @@ class Store:
                 annotator=annotator,
             )
         self._commit(
-            {
-                "letter": lid,
-                "draft": self._draft_doc(proposal, at, annotator),
-                "gold": {
+            MarkGold(
+                letter_id=lid,
+                draft=self._draft_doc(proposal, at, annotator),
+                gold={
                     "annotator": annotator,
                     "record": record.model_dump(mode="json"),
                     "at": at.isoformat(),
                 },
-                "state": self._touch(at, status="gold", annotator=annotator, edited=False),
-                "history": history,
-            }
+                state=self._touch(at, status="gold", annotator=annotator, edited=False),
+                history=tuple(history),
+            )
         )
         return record
 
@@ -663,18 +682,20 @@ class Store:
         changes = hist.diff(hist.record_values(before), hist.record_values(record))
         at = now()
         self._commit(
-            {
-                "letter": letter_id,
-                "final": {
+            SetFinal(
+                letter_id=letter_id,
+                final={
                     "annotator": who,
                     "record": record.model_dump(mode="json"),
                     "at": at.isoformat(),
                 },
-                "state": self._touch(at, annotator=who),
-                "history": self._history(
-                    letter_id, changes, at, kind="final", track="final", annotator=who
+                state=self._touch(at, annotator=who),
+                history=tuple(
+                    self._history(
+                        letter_id, changes, at, kind="final", track="final", annotator=who
+                    )
                 ),
-            }
+            )
         )
 
     @_serialized
@@ -733,11 +754,11 @@ class Store:
         at = now()
         changes = [{"path": "status", "old": old, "new": status}] if old != status else []
         self._commit(
-            {
-                "letter": letter_id,
-                "state": {**self._touch(at, status=status), "comment": comment},
-                "history": self._history(letter_id, changes, at, kind="status"),
-            }
+            SetStatus(
+                letter_id=letter_id,
+                state={**self._touch(at, status=status), "comment": comment},
+                history=tuple(self._history(letter_id, changes, at, kind="status")),
+            )
         )
 
     # -- history ----------------------------------------------------------------------------
@@ -800,7 +821,7 @@ class Store:
     def set_meta(self, key: str, value: Any) -> None:
         """Store a small JSON value under ``key`` (settings, learned aliases, ...)."""
         dumps(value)  # refuse what the journal could not hold before journaling anything
-        self._commit({"kv": {"key": key, "value": value}})
+        self._commit(SetValue(key, value))
 
     # -- durability ---------------------------------------------------------------------------
 
@@ -859,19 +880,19 @@ class Store:
             or storage(self._catalog).dirty
         )
 
-    def _commit(self, op: dict[str, Any]) -> None:
+    def _commit(self, op: Operation) -> None:
         self._writable()
-        if op.get("letter"):
+        if isinstance(op, LetterOperation):
             # Load what the change touches first: a damaged file must stop it before the
             # journal holds a change that could never be applied.
-            self._record(op["letter"], create=True)
-            if "gold" in op or "final" in op:
-                self._shard(op["letter"])
+            self._record(op.letter_id, create=True)
+            if op.changes_gold:
+                self._shard(op.letter_id)
         self._seq += 1
-        entry = {"seq": self._seq, "at": now().isoformat(), **op}
         if self._journaling:
+            entry = {"seq": self._seq, "at": now().isoformat(), **op.entry()}
             self._journal.append(entry, durable=self._durable)
-        self._apply(entry)
+        self._apply(self._seq, op)
         if self._journaling and self._journal_full():
             self.checkpoint()
 
@@ -882,27 +903,29 @@ class Store:
             or (self._durable and len(self._dirty_records) >= CHECKPOINT_RECORDS)
         )
 
-    def _apply(self, entry: dict[str, Any]) -> None:
+    def _apply(self, seq: int, op: Operation) -> None:
         assert self._catalog is not None
-        seq = entry["seq"]
-        if "kv" in entry:
-            self._apply_kv(entry["kv"])
-        lid = entry.get("letter")
-        if lid and "text" in entry:  # written at the next checkpoint (again, if replayed)
-            self._texts[lid] = entry["text"]
-        if lid:
-            rec = self._record(lid, create=True)
-            state = get_one(rec, "state") or {}
-            # Replaying after a checkpoint that was cut short: this record already has it.
-            if state.get("seq", 0) < seq:
-                _apply_record(rec, entry)
-                self._dirty_records.add(lid)
-            if "gold" in entry or "final" in entry:
-                self._put_shard_doc(lid, shard_doc_of(lid, storage(rec).read(), seq))
-            self._put_row(lid, row_of(lid, storage(rec).read()))
-        meta = get_one(self._catalog, "meta") or {}
-        put_one(self._catalog, "meta", {**meta, "seq": seq})
+        if isinstance(op, SetValue):
+            self._apply_kv({"key": op.key, "value": op.value})
+        else:
+            self._apply_letter(seq, op)
+        meta = get_one(self._catalog, META) or {}
+        put_one(self._catalog, META, {**meta, "seq": seq})
         self._seq = max(self._seq, seq)
+
+    def _apply_letter(self, seq: int, op: LetterOperation) -> None:
+        lid = op.letter_id
+        text = op.new_text()
+        if text is not None:  # written at the next checkpoint (again, if replayed)
+            self._texts[lid] = text
+        rec = self._record(lid, create=True)
+        # Replaying after a checkpoint that was cut short: this record already has it.
+        if record_seq(storage(rec).read()) < seq:
+            op.apply(rec, seq)
+            self._dirty_records.add(lid)
+        if op.changes_gold:
+            self._put_shard_doc(lid, shard_doc_of(lid, storage(rec).read(), seq))
+        self._put_row(lid, row_of(lid, storage(rec).read()))
 
     def _apply_kv(self, kv: dict[str, Any]) -> None:
         assert self._catalog is not None
@@ -1112,21 +1135,6 @@ class Store:
 
 
 # -- pure functions over raw documents -----------------------------------------------------
-
-
-def _apply_record(rec: TinyDB, entry: dict[str, Any]) -> None:
-    state = get_one(rec, "state") or {}
-    put_one(rec, "state", {**state, **entry.get("state", {}), "seq": entry["seq"]})
-    if "proposal" in entry:
-        put_one(rec, "proposal", entry["proposal"])
-    if "draft" in entry:
-        rec.table("drafts").upsert(entry["draft"], Query().annotator == entry["draft"]["annotator"])
-    if "gold" in entry:
-        rec.table("gold").upsert(entry["gold"], Query().annotator == entry["gold"]["annotator"])
-    if "final" in entry:
-        put_one(rec, "final", entry["final"])
-    if entry.get("history"):
-        rec.table("history").insert_multiple(entry["history"])
 
 
 def _change_fields(doc: dict[str, Any]) -> dict[str, Any]:
