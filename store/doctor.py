@@ -27,7 +27,13 @@ from pydantic import ValidationError
 
 from imrgold.core.files import move_aside, user_cache_dir, user_config_dir, user_data_dir
 from imrgold.core.models import Letter, LetterSummary
-from imrgold.store.errors import NotAStore, StoreDamaged, StoreError, StoreLocked
+from imrgold.store.errors import (
+    NotAStore,
+    StoreDamaged,
+    StoreError,
+    StoreLocked,
+    validation_problem,
+)
 from imrgold.store.journal import Journal, decode, encode
 from imrgold.store.layout import (
     FINAL,
@@ -183,7 +189,7 @@ def _check_catalog(layout: Layout, report: Report, scan: _Scan) -> dict[str, Any
         try:
             summary = LetterSummary.model_validate(row)
         except ValidationError as err:
-            report.add(layout.db, f"letter row {doc_id} is not valid ({_first(err)})")
+            report.add(layout.db, f"letter row {doc_id} is not valid ({validation_problem(err)})")
             continue
         rows[summary.letter_id] = row
     return rows
@@ -587,10 +593,5 @@ def _rows(catalog: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     }
 
 
-def _first(err: ValidationError) -> str:
-    first = err.errors()[0]
-    return f"{'.'.join(str(p) for p in first.get('loc', ()))}: {first.get('msg')}"
-
-
 def _why(err: Exception) -> str:
-    return _first(err) if isinstance(err, ValidationError) else str(err)
+    return validation_problem(err) if isinstance(err, ValidationError) else str(err)

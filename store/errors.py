@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class StoreError(Exception):
     """Base class of the store's errors."""
@@ -42,3 +44,10 @@ class UnknownLetter(StoreError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+def validation_problem(err: ValidationError) -> str:
+    """A pydantic error's first problem, one line: where (a field path) and what."""
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    return f"{where}: {first.get('msg')}" if where else str(first.get("msg"))

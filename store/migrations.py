@@ -15,35 +15,45 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from imrgold.core.models import GoldRecord, Letter, Proposal
-from imrgold.store.layout import SCHEMA_VERSION, Layout, stored_version
+from imrgold.store.engine import Engine
+from imrgold.store.layout import SCHEMA_VERSION, Layout
 from imrgold.store.storage import copy_private, ensure_dir, fsync_dir
-
-if TYPE_CHECKING:
-    from imrgold.store.store import Store
 
 LEGACY_ANNOTATOR = "legacy"
 
 
-def migrate_if_needed(store: Store, data: Any) -> int | None:
-    """Migrate ``store`` (whose catalog parsed to ``data``) when it is older; the version it
-    had, or None."""
-    version = stored_version(data, store.layout)
-    if version is None or version >= SCHEMA_VERSION:
-        return None
-    backup_before_migration(store, version)
+class Writer(Protocol):
+    """What a migration needs of the store: its engine and the domain calls that rebuild it
+    (`store.store.Store`, which opens the engine with `migrate` as its upgrade)."""
+
+    @property
+    def engine(self) -> Engine: ...
+
+    def add_letter(self, letter: Letter, proposal: Proposal | None = None) -> bool: ...
+
+    def put_proposal(self, proposal: Proposal) -> None: ...
+
+    def put_gold(
+        self, record: GoldRecord, annotator: str, at: dt.datetime | None = None
+    ) -> GoldRecord: ...
+
+
+def migrate(store: Writer, data: Any, version: int) -> None:
+    """Migrate ``store``, whose catalog parsed to ``data`` is of schema ``version``, to
+    `SCHEMA_VERSION`, after copying the catalog into a backup."""
+    backup_before_migration(store.engine.layout, version)
     for step in range(version, SCHEMA_VERSION):
         MIGRATIONS[step](store, data)
-    return version
 
 
-def backup_before_migration(store: Store, version: int) -> None:
+def backup_before_migration(layout: Layout, version: int) -> None:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-    folder = ensure_dir(ensure_dir(store.layout.backups) / f"{stamp}-schema{version}")
-    target = folder / store.path.name
-    copy_private(store.path, target)
+    folder = ensure_dir(ensure_dir(layout.backups) / f"{stamp}-schema{version}")
+    target = folder / layout.db.name
+    copy_private(layout.db, target)
     fd = os.open(target, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -52,41 +62,19 @@ def backup_before_migration(store: Store, version: int) -> None:
     fsync_dir(folder)
 
 
-def _v1_to_v2(store: Store, data: dict[str, Any]) -> None:
-    from imrgold.store.operations import put_one
-    from imrgold.store.store import now, open_db, storage
-
+def _v1_to_v2(store: Writer, data: dict[str, Any]) -> None:
     # Left-overs can only come from an interrupted migration: it starts over, and they are
     # moved into a backup folder, never deleted.
-    _move_aside(store.layout)
-    catalog = open_db(store.path, read_only=False)
-    storage(catalog).start_empty()
-    put_one(
-        catalog,
-        "meta",
-        {
-            "schema_version": SCHEMA_VERSION,
-            "seq": 0,
-            "created_at": now().isoformat(),
-            "migrated_from": 1,
-        },
-    )
-    store._catalog, store._rows, store._kv = catalog, {}, {}
-    store._journaling, store._durable = False, False
-    annotator = store.annotator
-    try:
+    _move_aside(store.engine.layout)
+    with store.engine.rebuilding(migrated_from=1):
         for doc in (data.get("letters") or {}).values():
             store.add_letter(Letter.model_validate(doc))
         for doc in (data.get("proposals") or {}).values():
             store.put_proposal(Proposal.model_validate(doc))
         for doc in (data.get("gold") or {}).values():
             doc = dict(doc)
-            store.annotator = doc.pop("annotator", None) or LEGACY_ANNOTATOR
-            store.mark_gold(Proposal.from_record(GoldRecord.model_validate(doc)))
-        store.checkpoint()
-    finally:
-        store.annotator = annotator
-        store._journaling, store._durable = True, True
+            annotator = doc.pop("annotator", None) or LEGACY_ANNOTATOR
+            store.put_gold(GoldRecord.model_validate(doc), annotator)
 
 
 def _move_aside(layout: Layout) -> None:
@@ -101,4 +89,4 @@ def _move_aside(layout: Layout) -> None:
     fsync_dir(layout.dir)
 
 
-MIGRATIONS: dict[int, Callable[[Store, dict[str, Any]], None]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[Writer, dict[str, Any]], None]] = {1: _v1_to_v2}

@@ -1,10 +1,9 @@
-"""The store: letters, proposals, drafts, gold versions and their history, on TinyDB.
+"""The store's domain API: letters, proposals, drafts, gold versions and their history.
 
-Every change is one *operation*: a dict appended to the journal (the commit point, one fsync) and
-then applied to in-memory TinyDB files, which a checkpoint writes atomically.  Opening replays the
-journal, so the same `_apply` serves live writes, crash recovery and read-only readers.  The queue
-row and the gold shard of a letter are derived from its record file when an operation is applied,
-so they can always be rebuilt from the records (see `store.doctor`).
+`Store` turns each call into one typed operation (`store.operations`) and hands it to the engine
+(`store.engine`: journal, checkpoints, caches, backups), which makes it durable before the call
+returns; reads validate what the engine's files hold into the models of `core.models`.  The
+files' layout is `store.layout`'s; this module knows neither TinyDB nor the journal.
 """
 
 from __future__ import annotations
@@ -14,17 +13,13 @@ import datetime as dt
 import functools
 import getpass
 import os
-import shutil
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from tinydb import Query, TinyDB
-from tinydb.table import Document
 
-from imrgold.core.files import move_aside, os_problem
+from imrgold.core.files import move_aside
 from imrgold.core.models import (
     LETTER_STATUSES,
     Change,
@@ -36,91 +31,46 @@ from imrgold.core.models import (
 )
 from imrgold.core.queue import GOLD_STATUSES
 from imrgold.store import history as hist
-from imrgold.store.errors import (
-    NotAStore,
-    ReadOnlyStore,
-    StoreDamaged,
-    StoreError,
-    UnknownLetter,
-)
-from imrgold.store.journal import Journal
+from imrgold.store.engine import Engine, now
+from imrgold.store.errors import StoreDamaged, validation_problem
 from imrgold.store.layout import (
-    META,
+    DRAFTS,
+    HISTORY,
+    PROPOSAL,
     SCHEMA_VERSION,
-    Layout,
     has_gold,
-    holds_letters,
-    last_good_backup,
+    one,
     pick,
-    record_seq,
-    row_of,
-    shard_doc_of,
-    stored_version,
+    table,
 )
-from imrgold.store.lock import WriterLock
+from imrgold.store.migrations import migrate
 from imrgold.store.operations import (
     AddLetter,
-    LetterOperation,
     MarkGold,
-    Operation,
     PutProposal,
     RestoreText,
     SaveDraft,
     SetFinal,
     SetStatus,
     SetValue,
-    decode,
-    get_one,
-    put_one,
 )
-from imrgold.store.storage import (
-    AtomicJSONStorage,
-    StoreDB,
-    atomic_write,
-    copy_private,
-    dumps,
-    ensure_dir,
-    fsync_dir,
-    load_json,
-    paused_gc,
-)
+from imrgold.store.storage import dumps, load_json, paused_gc
 
-KEEP_BACKUPS = 5
-CHECKPOINT_OPS = 500
-CHECKPOINT_BYTES = 8 << 20
-# Each changed record costs an fsync at the checkpoint: cap them so no save waits for hundreds.
-CHECKPOINT_RECORDS = 128
-# Letter records kept parsed: what the interface revisits.  A record is 0.1 MB in memory, and a
-# command over every letter reads each once, so more only raises its peak (by 90 MB at 1,024).
-_CACHE_RECORDS = 128
+__all__ = ["SCHEMA_VERSION", "Restored", "Store", "default_annotator"]
+
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
 
 def _serialized(method: Callable[..., T]) -> Callable[..., T]:
-    """One call at a time per store: the interface may save from a worker thread while it
-    reads on another, and a half-applied change must never be seen."""
+    """One call at a time per store (`Engine.mutex`)."""
 
     @functools.wraps(method)
     def wrapper(self: Store, *args: Any, **kwargs: Any) -> T:
-        with self._mutex:
+        with self.engine.mutex:
             return method(self, *args, **kwargs)
 
     return wrapper
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def open_db(path: Path, *, read_only: bool, preloaded: dict[str, Any] | None = None) -> TinyDB:
-    return StoreDB(
-        path, storage=AtomicJSONStorage, buffered=True, read_only=read_only, preloaded=preloaded
-    )
-
-
-def storage(db: TinyDB) -> AtomicJSONStorage:
-    return db.storage  # type: ignore[return-value]
 
 
 def default_annotator() -> str:
@@ -133,214 +83,34 @@ def default_annotator() -> str:
         return "annotator"
 
 
+class Restored(NamedTuple):
+    """What `Store.restore` brought back, and as whose: an annotator's draft, or ``"final"``
+    for the final record."""
+
+    track: str
+    record: Proposal | GoldRecord
+
+
 class Store:
     """One store; use `Store.open` (a context manager)."""
 
     def __init__(self, path: Path, *, read_only: bool, annotator: str | None) -> None:
+        self.engine = Engine(path, read_only=read_only)
         self.path = path
-        self.layout = Layout(path)
+        self.layout = self.engine.layout
         self.read_only = read_only
         self.annotator = annotator or default_annotator()
-        self._lock = WriterLock(self.layout.lock, path)
-        self._journal = Journal(self.layout.journal)
-        self._catalog: TinyDB | None = None
-        self._rows: dict[str, int] = {}
-        self._summaries: dict[str, LetterSummary] = {}
-        self._kv: dict[str, int] = {}
-        self._records: dict[str, TinyDB] = {}
-        self._dirty_records: set[str] = set()
-        self._shards: dict[str, TinyDB] = {}
-        self._shard_ids: dict[str, dict[str, int]] = {}
-        self._dirty_shards: set[str] = set()
-        self._texts: dict[str, dict[str, Any]] = {}  # journaled, not yet in texts/
-        self._seq = 0
-        self._durable = True
-        self._journaling = True
-        self._closed = False
-        self._journal_entries: list[dict[str, Any]] = []
-        self._mutex = threading.RLock()
-        self._prefetched = False
-        self.restored_track: str | None = None
-
-    # -- opening and closing ----------------------------------------------------------------
 
     @classmethod
     def open(
         cls, path: str | Path, *, read_only: bool = False, annotator: str | None = None
     ) -> Store:
         store = cls(Path(path).expanduser(), read_only=read_only, annotator=annotator)
-        try:
-            store._open()
-        except OSError as err:
-            # A read-only disk, a folder one may not write, a planted link: one line.
-            store._release()
-            raise StoreError(f"cannot open the store {store.path}: {os_problem(err)}") from None
-        except BaseException:
-            store._release()
-            raise
+        store.engine.open(store.annotator, functools.partial(migrate, store))
         return store
 
-    def _open(self) -> None:
-        if self.path.is_dir():
-            raise StoreError(f"{self.path} is a folder; give the store's file, e.g. imrgold.json")
-        if not self.path.exists() and any(self.layout.records.glob("*/*.json")):
-            raise self.damaged(
-                StoreDamaged(
-                    f"{self.path} is missing but {self.layout.dir} holds letters",
-                    path=str(self.path),
-                )
-            )
-        vetted = None
-        if self.path.exists():
-            # Before any folder or lock file is made beside it: a foreign file stays alone.
-            vetted = self._vet_catalog()
-        if self.read_only:
-            if not self.path.exists():
-                raise StoreError(f"no store at {self.path}")
-        else:
-            ensure_dir(self.path.parent)
-            ensure_dir(self.layout.dir)
-            self._lock.acquire(self.annotator)
-        try:
-            with paused_gc(freeze=True):
-                # A reader uses the catalog as vetted; a writer reads it again under the lock
-                # (another writer may have checkpointed between the two).
-                self._load(vetted if self.read_only else None)
-        except StoreDamaged as err:
-            raise self.damaged(err) from None
-        if not self.read_only:
-            if self._journal_entries:
-                self.checkpoint()
-            self._journal.open_for_append()
-            self._backup()
-
-    def _vet_catalog(self) -> tuple[Any, int | None]:
-        """The catalog parsed and its schema version; refuses a file that is not this store's
-        catalog: `NotAStore` for another file (some JSON, or not JSON and nothing of a store
-        beside it), `StoreDamaged` for a catalog whose letters lie beside it."""
-        try:
-            data = load_json(self.path)
-            return data, stored_version(data, self.layout)
-        except StoreDamaged as err:
-            if not holds_letters(self.layout) and not self.layout.backups.is_dir():
-                problem = str(err.args[0]).rpartition("(")[2].rstrip(")")
-                raise NotAStore(
-                    f"{self.path} is not an imrgold store ({problem})", path=str(self.path)
-                ) from None
-            raise self.damaged(err) from None
-
-    def _load(self, vetted: tuple[Any, int | None] | None = None) -> None:
-        from imrgold.store.migrations import migrate_if_needed
-
-        # The catalog is vetted before anything is written: a foreign file or a damaged catalog
-        # is refused here, never migrated or overwritten.
-        if vetted is not None:
-            data, version = vetted
-        else:
-            data = load_json(self.path) if self.path.exists() else None
-            version = stored_version(data, self.layout)
-        if version is not None and version < SCHEMA_VERSION:
-            if self.read_only:
-                raise StoreError(
-                    f"{self.path} is an older store; open it once for writing to upgrade it"
-                )
-            migrate_if_needed(self, data)
-            data = None  # rewritten: read it again
-        elif isinstance(data, dict) and data.get("letters") and not self.layout.records.is_dir():
-            raise StoreDamaged(
-                f"{self.layout.dir} is missing but {self.path} lists "
-                f"{len(data['letters'])} letters (moved or deleted?)",
-                path=str(self.layout.dir),
-            )
-        for _attempt in range(5):
-            self._catalog = open_db(self.path, read_only=self.read_only, preloaded=data)
-            data = None  # a second attempt reads the file again
-            meta = self._meta_row()
-            base, entries = self._journal.read(repair=not self.read_only)
-            # A writer's checkpoint between our two reads: the journal moved past our catalog.
-            if base <= meta["seq"]:
-                break
-            if not self.read_only:  # we hold the lock: nobody is writing, the catalog is old
-                raise StoreDamaged(
-                    f"{self.path} is older than its journal (copied back from a backup?)",
-                    path=str(self.path),
-                )
-        else:
-            raise StoreError(f"{self.path} kept changing while being opened; try again")
-        self._index_catalog()
-        self._seq = meta["seq"]
-        self._journal_entries = [e for e in entries if e.get("seq", 0) > meta["seq"]]
-        for number, entry in enumerate(self._journal_entries, 1):
-            try:
-                op = decode(entry)
-            except ValueError as err:
-                raise StoreDamaged(
-                    f"{self._journal.path} is damaged (entry {number} after the checkpoint: {err})",
-                    path=str(self._journal.path),
-                ) from None
-            self._apply(entry["seq"], op)
-
-    def _meta_row(self) -> dict[str, Any]:
-        assert self._catalog is not None
-        meta = get_one(self._catalog, META)
-        if meta is None:
-            # `stored_version` let only a new, empty catalog through without a schema row.
-            meta = {"schema_version": SCHEMA_VERSION, "seq": 0, "created_at": now().isoformat()}
-            if not self.read_only:
-                put_one(self._catalog, META, meta)
-                storage(self._catalog).flush()
-        version = meta.get("schema_version")
-        if not isinstance(version, int) or not isinstance(meta.get("seq"), int):
-            raise StoreDamaged(f"{self.path} is damaged (bad meta row)", path=str(self.path))
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} was written by a newer imrgold (schema {version}, "
-                f"this one reads {SCHEMA_VERSION}); upgrade imrgold"
-            )
-        if version < SCHEMA_VERSION:
-            raise StoreError(f"{self.path} has schema {version}; open it for writing to migrate")
-        return meta
-
-    def _index_catalog(self) -> None:
-        assert self._catalog is not None
-        self._rows = {}
-        self._summaries = {}
-        for doc in self._catalog.table("letters"):
-            try:
-                summary = LetterSummary.model_validate(dict(doc))
-            except ValidationError as err:
-                raise StoreDamaged(
-                    f"{self.path} is damaged (letter row {doc.doc_id}: {_first_error(err)})",
-                    path=str(self.path),
-                ) from None
-            self._rows[summary.letter_id] = doc.doc_id
-            self._summaries[summary.letter_id] = summary
-        self._kv = {str(doc.get("key")): doc.doc_id for doc in self._catalog.table("kv")}
-
-    def damaged(self, err: StoreDamaged) -> StoreDamaged:
-        """``err`` with the last good backup and the way to repair, still one line."""
-        backup = last_good_backup(self.layout)
-        hint = f"last good backup: {backup}" if backup else "no backup yet"
-        return StoreDamaged(
-            f"{err}; {hint}; run `imrgold doctor --repair --db {self.path}`",
-            path=err.path,
-            backup=str(backup) if backup else None,
-        )
-
-    @_serialized
     def close(self) -> None:
-        if self._closed:
-            return
-        try:
-            if not self.read_only and self._catalog is not None:
-                self.checkpoint()
-        finally:
-            self._release()
-
-    def _release(self) -> None:
-        self._closed = True
-        self._journal.close()
-        self._lock.release()
+        self.engine.close()
 
     def __enter__(self) -> Store:
         return self
@@ -353,8 +123,8 @@ class Store:
     @_serialized
     def add_letter(self, letter: Letter, proposal: Proposal | None = None) -> bool:
         """Store a letter (and its machine proposal, both or neither); False if already present."""
-        self._writable()
-        if letter.letter_id in self._rows:
+        self.engine.writable()
+        if self.engine.has(letter.letter_id):
             return False
         if proposal is not None and proposal.letter_id != letter.letter_id:
             raise ValueError(f"proposal is for {proposal.letter_id}, not {letter.letter_id}")
@@ -365,7 +135,7 @@ class Store:
             "annotator": None,
             "updated_at": None,
         }
-        self._commit(
+        self.engine.commit(
             AddLetter(
                 letter_id=letter.letter_id,
                 text=letter.model_dump(mode="json"),
@@ -381,9 +151,9 @@ class Store:
     def restore_text(self, letter: Letter) -> bool:
         """Put back the text of a stored letter whose text file is lost or damaged (from the
         same file ingested again: same bytes, same id); False when the store has it."""
-        self._writable()
-        self._known(letter.letter_id)
-        if letter.letter_id in self._texts:
+        self.engine.writable()
+        self.engine.known(letter.letter_id)
+        if self.engine.text_pending(letter.letter_id):
             return False
         path = self.layout.text(letter.letter_id)
         try:
@@ -393,54 +163,44 @@ class Store:
             pass
         except (OSError, StoreDamaged, ValidationError):
             move_aside(path)  # never overwritten: the damaged file is kept beside, as doctor does
-        self._commit(RestoreText(letter_id=letter.letter_id, text=letter.model_dump(mode="json")))
+        self.engine.commit(
+            RestoreText(letter_id=letter.letter_id, text=letter.model_dump(mode="json"))
+        )
         return True
 
     def has_letter(self, letter_id: str) -> bool:
-        return letter_id in self._rows
+        return self.engine.has(letter_id)
 
     @_serialized
     def get_letter(self, letter_id: str) -> Letter:
-        self._known(letter_id)
-        pending = self._texts.get(letter_id)
-        if pending is not None:
-            return Letter.model_validate(pending)
         path = self.layout.text(letter_id)
         try:
-            return Letter.model_validate(load_json(path))
+            return Letter.model_validate(self.engine.text(letter_id))
         except FileNotFoundError:
-            raise self.damaged(StoreDamaged(f"{path} is missing", path=str(path))) from None
+            raise self.engine.damaged(StoreDamaged(f"{path} is missing", path=str(path))) from None
         except StoreDamaged as err:
-            raise self.damaged(err) from None
+            raise self.engine.damaged(err) from None
         except ValidationError as err:
-            raise self.damaged(
-                StoreDamaged(f"{path} is damaged ({_first_error(err)})", path=str(path))
+            raise self.engine.damaged(
+                StoreDamaged(f"{path} is damaged ({validation_problem(err)})", path=str(path))
             ) from None
 
     def letter_ids(self) -> list[str]:
-        return list(self._rows)
+        return self.engine.letter_ids()
 
     @_serialized
     def summaries(self) -> list[LetterSummary]:
         """The queue: one row a letter, without loading any letter text."""
         with paused_gc():
-            return [self._summary(lid).model_copy() for lid in self._rows]
+            return [self.engine.summary(lid).model_copy() for lid in self.engine.letter_ids()]
 
     @_serialized
     def summary(self, letter_id: str) -> LetterSummary:
-        self._known(letter_id)
-        return self._summary(letter_id).model_copy()
-
-    def _summary(self, letter_id: str) -> LetterSummary:
-        # Validated once (at open, or after the row changes) and handed out as copies.
-        cached = self._summaries.get(letter_id)
-        if cached is None:
-            cached = LetterSummary.model_validate(dict(self._row(letter_id)))
-            self._summaries[letter_id] = cached
-        return cached
+        self.engine.known(letter_id)
+        return self.engine.summary(letter_id).model_copy()
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self.engine)
 
     # -- proposals and drafts ---------------------------------------------------------------
 
@@ -449,7 +209,7 @@ class Store:
         """Store the machine's proposal for a letter; replacing one records what the machine
         now proposes differently (source ``machine``)."""
         lid = proposal.letter_id
-        self._known(lid)
+        self.engine.known(lid)
         before = self.get_proposal(lid)
         history: list[dict[str, Any]] = []
         if before is not None:
@@ -458,7 +218,7 @@ class Store:
                 {**h, "source": "machine"}
                 for h in self._history(lid, changes, now(), kind="proposal", track="machine")
             ]
-        self._commit(
+        self.engine.commit(
             PutProposal(
                 letter_id=lid,
                 proposal={"proposal": proposal.model_dump(mode="json")},
@@ -468,7 +228,7 @@ class Store:
 
     @_serialized
     def get_proposal(self, letter_id: str) -> Proposal | None:
-        doc = get_one(self._record(letter_id), "proposal")
+        doc = one(self.engine.record(letter_id), PROPOSAL)
         return self._valid(Proposal, doc, "proposal", lambda: self.layout.record(letter_id))
 
     @_serialized
@@ -477,7 +237,7 @@ class Store:
         as ``value``s), without validating its spans and provenance: for reading every
         letter's proposal (stats, agreement), where validating them was most of the time.
         A proposal whose shape is not a proposal's is validated, to name the damage."""
-        doc = get_one(self._record(letter_id), "proposal")
+        doc = one(self.engine.record(letter_id), PROPOSAL)
         if not doc:
             return None
         try:
@@ -492,7 +252,7 @@ class Store:
         """Durably save this annotator's (or ``annotator``'s) working copy; history records
         what changed."""
         lid = proposal.letter_id
-        self._known(lid)
+        self.engine.known(lid)
         owner = annotator or self.annotator
         before = self._working(lid, owner)
         changes = hist.diff(hist.proposal_values(before), hist.proposal_values(proposal))
@@ -503,7 +263,7 @@ class Store:
             history += self._history(
                 lid, [{"path": "status", "old": status, "new": "in_progress"}], at, kind="status"
             )
-        self._commit(
+        self.engine.commit(
             SaveDraft(
                 letter_id=lid,
                 draft=self._draft_doc(proposal, at, owner),
@@ -536,7 +296,7 @@ class Store:
         restored = hist.with_values(before, lid, hist.record_values(gold))
         at = now()
         changes = hist.diff(hist.proposal_values(before), hist.proposal_values(restored))
-        self._commit(
+        self.engine.commit(
             SaveDraft(
                 letter_id=lid,
                 draft=self._draft_doc(restored, at),
@@ -548,18 +308,17 @@ class Store:
 
     @_serialized
     def get_draft(self, letter_id: str, annotator: str | None = None) -> Proposal | None:
-        doc = (
-            self._record(letter_id)
-            .table("drafts")
-            .get(Query().annotator == (annotator or self.annotator))
-        )
+        owner = annotator or self.annotator
+        drafts = table(self.engine.record(letter_id), DRAFTS).values()
+        doc = next((d for d in drafts if d.get("annotator") == owner), None)
         return self._valid(Proposal, doc, "proposal", lambda: self.layout.record(letter_id))
 
     @_serialized
     def drafts(self, letter_id: str) -> dict[str, Proposal]:
         """Every annotator's working copy of a letter, by annotator."""
         where = functools.partial(self.layout.record, letter_id)
-        docs = sorted(self._record(letter_id).table("drafts"), key=lambda d: str(d["annotator"]))
+        drafts = table(self.engine.record(letter_id), DRAFTS).values()
+        docs = sorted(drafts, key=lambda d: str(d["annotator"]))
         return {d["annotator"]: self._valid(Proposal, d, "proposal", where) for d in docs}
 
     @_serialized
@@ -585,7 +344,7 @@ class Store:
     def _put_gold(self, proposal: Proposal, annotator: str, at: dt.datetime) -> GoldRecord:
         record = proposal.to_record()
         lid = proposal.letter_id
-        self._known(lid)
+        self.engine.known(lid)
         before = self._working(lid, annotator)
         changes = hist.diff(hist.proposal_values(before), hist.proposal_values(proposal))
         old_status = self.status(lid)
@@ -598,7 +357,7 @@ class Store:
                 kind="status",
                 annotator=annotator,
             )
-        self._commit(
+        self.engine.commit(
             MarkGold(
                 letter_id=lid,
                 draft=self._draft_doc(proposal, at, annotator),
@@ -616,8 +375,8 @@ class Store:
     @_serialized
     def gold_times(self, letter_id: str) -> dict[str, dt.datetime]:
         """When each annotator's gold version was made."""
-        self._known(letter_id)
-        doc = self._shard_doc(letter_id) or {}
+        self.engine.known(letter_id)
+        doc = self.engine.shard_doc(letter_id) or {}
         return {
             a: dt.datetime.fromisoformat(v["at"])
             for a, v in sorted(doc.get("versions", {}).items())
@@ -626,8 +385,8 @@ class Store:
     @_serialized
     def get_gold(self, letter_id: str, annotator: str | None = None) -> GoldRecord | None:
         """This annotator's version, or (annotator None) the final, else the latest version."""
-        self._known(letter_id)
-        doc = self._shard_doc(letter_id)
+        self.engine.known(letter_id)
+        doc = self.engine.shard_doc(letter_id)
         if doc is None:
             return None
         raw = pick(doc, annotator)
@@ -639,8 +398,8 @@ class Store:
 
     @_serialized
     def gold_versions(self, letter_id: str) -> dict[str, GoldRecord]:
-        self._known(letter_id)
-        doc = self._shard_doc(letter_id) or {}
+        self.engine.known(letter_id)
+        doc = self.engine.shard_doc(letter_id) or {}
         return {
             a: self._valid(GoldRecord, v, "record", lambda: self.layout.gold_shard(letter_id))
             for a, v in sorted(doc.get("versions", {}).items())
@@ -650,8 +409,8 @@ class Store:
     def gold_and_versions(self, letter_id: str) -> tuple[GoldRecord | None, dict[str, GoldRecord]]:
         """`get_gold` and `gold_versions` of a letter in one read, each version validated once
         (the gold record is one of them unless a final record stands)."""
-        self._known(letter_id)
-        doc = self._shard_doc(letter_id) or {}
+        self.engine.known(letter_id)
+        doc = self.engine.shard_doc(letter_id) or {}
         where = functools.partial(self.layout.gold_shard, letter_id)
         raw_versions = doc.get("versions") or {}
         versions = {
@@ -668,20 +427,20 @@ class Store:
 
     @_serialized
     def final_annotator(self, letter_id: str) -> str | None:
-        doc = self._shard_doc(letter_id) or {}
+        doc = self.engine.shard_doc(letter_id) or {}
         return (doc.get("final") or {}).get("annotator")
 
     @_serialized
     def set_final(self, letter_id: str, record: GoldRecord, annotator: str | None = None) -> None:
         """Store the adjudicated or reviewed version that stands for the letter."""
-        self._known(letter_id)
+        self.engine.known(letter_id)
         if record.letter_id != letter_id:
             raise ValueError(f"record is for {record.letter_id}, not {letter_id}")
         who = annotator or self.annotator
         before = self.get_gold(letter_id)
         changes = hist.diff(hist.record_values(before), hist.record_values(record))
         at = now()
-        self._commit(
+        self.engine.commit(
             SetFinal(
                 letter_id=letter_id,
                 final={
@@ -721,17 +480,15 @@ class Store:
         A letter whose status says it has a gold record but whose gold shard lacks it raises
         `StoreDamaged` naming it, or, given a ``missing`` list, is named there and left out.
         """
-        assert self._catalog is not None
-        # A copy of the rows: the caller may write to the store between two records.
-        for row in list(self._catalog.table("letters")):
+        for row in self.engine.rows():
             if keep is not None and not keep(row["status"]):
                 continue
-            doc = self._shard_doc(row["letter_id"])
+            doc = self.engine.shard_doc(row["letter_id"])
             if annotator is None and row["status"] in GOLD_STATUSES and not has_gold(doc):
                 shard = self.layout.gold_shard(row["letter_id"])
                 problem = f"{row['name']}: its gold record is missing from {shard}"
                 if missing is None:
-                    raise self.damaged(StoreDamaged(problem, path=str(shard)))
+                    raise self.engine.damaged(StoreDamaged(problem, path=str(shard)))
                 missing.append(problem)
                 continue
             raw = pick(doc, annotator) if doc else None
@@ -744,7 +501,7 @@ class Store:
 
     @_serialized
     def status(self, letter_id: str) -> str:
-        return self._row(letter_id)["status"]
+        return self.engine.row(letter_id)["status"]
 
     @_serialized
     def set_status(self, letter_id: str, status: str, comment: str | None = None) -> None:
@@ -753,7 +510,7 @@ class Store:
         old = self.status(letter_id)
         at = now()
         changes = [{"path": "status", "old": old, "new": status}] if old != status else []
-        self._commit(
+        self.engine.commit(
             SetStatus(
                 letter_id=letter_id,
                 state={**self._touch(at, status=status), "comment": comment},
@@ -779,18 +536,17 @@ class Store:
     @_serialized
     def restore(
         self, letter_id: str, at: int | str | dt.datetime, *, annotator: str | None = None
-    ) -> Proposal | GoldRecord:
+    ) -> Restored:
         """Bring a record back to how it was right after history entry ``at`` (index or time).
 
         History runs in tracks: each annotator's working copy, and the final record.  The track
         is ``annotator``, else the one entry ``at`` belongs to, else this store's annotator.  It
-        comes back as that annotator's draft, or as the final record; the restore is itself
-        history, so it can be undone the same way.
+        comes back as that annotator's draft, or as the final record (which the result names);
+        the restore is itself history, so it can be undone the same way.
         """
         docs = self._history_docs(letter_id)
         cut = _cut(docs, at)
         track = annotator or _track_at(docs, at) or self.annotator
-        self.restored_track = track
         later = [d for d in docs[cut:] if d.get("track") == track]
         if track == "final":
             current = self.get_gold(letter_id)
@@ -798,268 +554,39 @@ class Store:
             record = unflatten(letter_id, values)
             if not self.read_only:
                 self.set_final(letter_id, record, self.annotator)
-            return record
+            return Restored(track, record)
         current_draft = self._working(letter_id, track)
         values = hist.undo(hist.proposal_values(current_draft), later)
         proposal = hist.with_values(current_draft, letter_id, values)
         if not self.read_only:
             self.save_draft(proposal, annotator=track)
-        return proposal
+        return Restored(track, proposal)
 
     # -- the small key-value table ----------------------------------------------------------
 
     @_serialized
     def meta(self, key: str, default: Any = None) -> Any:
-        assert self._catalog is not None
-        doc_id = self._kv.get(key)
-        if doc_id is None:
-            return default
-        doc = self._catalog.table("kv").get(doc_id=doc_id)
-        return doc["value"] if doc else default
+        """The small JSON value `set_meta` stored under ``key`` (the catalog's key-value
+        table, not its ``meta`` schema row, whatever the name says)."""
+        return self.engine.value(key, default)
 
     @_serialized
     def set_meta(self, key: str, value: Any) -> None:
         """Store a small JSON value under ``key`` (settings, learned aliases, ...)."""
         dumps(value)  # refuse what the journal could not hold before journaling anything
-        self._commit(SetValue(key, value))
+        self.engine.commit(SetValue(key, value))
 
     # -- durability ---------------------------------------------------------------------------
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[Store]:
         """Many writes, one sync at the end: for ingesting or building a store in bulk."""
-        self._writable()
-        self._durable = False
-        try:
+        with self.engine.batch():
             yield self
-        finally:
-            self._durable = True
-            os.sync()
-            self._journal.sync()
 
-    @_serialized
     def checkpoint(self) -> None:
-        """Write every changed TinyDB file atomically, then start an empty journal."""
-        self._writable()
-        assert self._catalog is not None
-        if not self._changed_since_checkpoint():
-            return  # spare the fsyncs
-        folders: set[Path] = set()
-        for lid, text in sorted(self._texts.items()):
-            path = self.layout.text(lid)
-            atomic_write(path, dumps(text), durable=self._durable, sync_dir=False)
-            folders.add(path.parent)
-        for lid in sorted(self._dirty_records):
-            storage(self._records[lid]).flush(durable=self._durable, sync_dir=False)
-            folders.add(self.layout.record(lid).parent)
-        for prefix in sorted(self._dirty_shards):
-            storage(self._shards[prefix]).flush(durable=self._durable, sync_dir=False)
-            folders.add(self.layout.gold)
-        self._texts.clear()
-        self._dirty_records.clear()
-        self._dirty_shards.clear()
-        if self._durable:
-            for folder in sorted(folders):
-                fsync_dir(folder)
-        else:
-            os.sync()
-        # The catalog goes last: its seq says the records and shards above are complete.
-        storage(self._catalog).flush()
-        self._journal.reset(self._seq)
-        self._journal_entries = []
-        self._evict()
-
-    def _changed_since_checkpoint(self) -> bool:
-        assert self._catalog is not None
-        return bool(
-            self._journal.count
-            or self._journal_entries
-            or self._dirty_records
-            or self._dirty_shards
-            or self._texts
-            or storage(self._catalog).dirty
-        )
-
-    def _commit(self, op: Operation) -> None:
-        self._writable()
-        if isinstance(op, LetterOperation):
-            # Load what the change touches first: a damaged file must stop it before the
-            # journal holds a change that could never be applied.
-            self._record(op.letter_id, create=True)
-            if op.changes_gold:
-                self._shard(op.letter_id)
-        self._seq += 1
-        if self._journaling:
-            entry = {"seq": self._seq, "at": now().isoformat(), **op.entry()}
-            self._journal.append(entry, durable=self._durable)
-        self._apply(self._seq, op)
-        if self._journaling and self._journal_full():
-            self.checkpoint()
-
-    def _journal_full(self) -> bool:
-        return (
-            self._journal.count >= CHECKPOINT_OPS
-            or self._journal.size >= CHECKPOINT_BYTES
-            or (self._durable and len(self._dirty_records) >= CHECKPOINT_RECORDS)
-        )
-
-    def _apply(self, seq: int, op: Operation) -> None:
-        assert self._catalog is not None
-        if isinstance(op, SetValue):
-            self._apply_kv({"key": op.key, "value": op.value})
-        else:
-            self._apply_letter(seq, op)
-        meta = get_one(self._catalog, META) or {}
-        put_one(self._catalog, META, {**meta, "seq": seq})
-        self._seq = max(self._seq, seq)
-
-    def _apply_letter(self, seq: int, op: LetterOperation) -> None:
-        lid = op.letter_id
-        text = op.new_text()
-        if text is not None:  # written at the next checkpoint (again, if replayed)
-            self._texts[lid] = text
-        rec = self._record(lid, create=True)
-        # Replaying after a checkpoint that was cut short: this record already has it.
-        if record_seq(storage(rec).read()) < seq:
-            op.apply(rec, seq)
-            self._dirty_records.add(lid)
-        if op.changes_gold:
-            self._put_shard_doc(lid, shard_doc_of(lid, storage(rec).read(), seq))
-        self._put_row(lid, row_of(lid, storage(rec).read()))
-
-    def _apply_kv(self, kv: dict[str, Any]) -> None:
-        assert self._catalog is not None
-        table = self._catalog.table("kv")
-        doc_id = self._kv.get(kv["key"])
-        if doc_id is None:
-            self._kv[kv["key"]] = table.insert(kv)
-        else:
-            table.upsert(Document(kv, doc_id=doc_id))
-
-    def _put_row(self, lid: str, row: dict[str, Any]) -> None:
-        assert self._catalog is not None
-        table = self._catalog.table("letters")
-        doc_id = self._rows.get(lid)
-        self._summaries.pop(lid, None)
-        if doc_id is None:
-            self._rows[lid] = table.insert(row)
-        else:
-            table.upsert(Document(row, doc_id=doc_id))
-
-    # -- files ------------------------------------------------------------------------------
-
-    def _record(self, letter_id: str, *, create: bool = False) -> TinyDB:
-        rec = self._records.get(letter_id)
-        if rec is not None:
-            return rec
-        if not create:
-            self._known(letter_id)
-        rec = open_db(self.layout.record(letter_id), read_only=self.read_only)
-        try:
-            rec.storage.read()
-        except StoreDamaged as err:
-            raise self.damaged(err) from None
-        # Readers too keep at most _CACHE_RECORDS records: an export of every letter's spans
-        # would otherwise hold the whole store in memory.
-        self._evict()
-        self._records[letter_id] = rec
-        return rec
-
-    def _evict(self) -> None:
-        # Changed records stay until the checkpoint writes them: only the others are counted.
-        if len(self._records) > _CACHE_RECORDS + len(self._dirty_records):
-            for lid in [k for k in self._records if k not in self._dirty_records]:
-                del self._records[lid]
-
-    def _shard(self, letter_id: str) -> TinyDB:
-        prefix = letter_id[:2]
-        if prefix not in self._shards:
-            if not self._prefetched:
-                self._prefetch_shards()
-            if prefix not in self._shards:
-                self._load_shard(prefix)
-        return self._shards[prefix]
-
-    def _prefetch_shards(self) -> None:
-        """Load every gold shard in one pass, the first time any is needed.
-
-        Whoever reads one gold record usually reads many (export, agreement, review), and one
-        pass with the collector paused costs a fraction of 256 lazy loads interleaved with the
-        caller's own allocations.  A damaged shard is left to fail when its letters are read.
-        """
-        self._prefetched = True
-        if not self.layout.gold.is_dir():
-            return
-        with paused_gc(freeze=True):
-            for path in self.layout.gold.glob("*.json"):
-                with contextlib.suppress(StoreDamaged):
-                    self._load_shard(path.stem)
-
-    def _load_shard(self, prefix: str) -> None:
-        path = self.layout.gold / f"{prefix}.json"
-        shard = open_db(path, read_only=self.read_only)
-        try:
-            ids = {d["letter_id"]: d.doc_id for d in shard.table("gold")}
-        except StoreDamaged as err:
-            raise self.damaged(err) from None
-        except (KeyError, TypeError):
-            raise self.damaged(
-                StoreDamaged(f"{path} is damaged (bad gold row)", path=str(path))
-            ) from None
-        self._shards[prefix] = shard
-        self._shard_ids[prefix] = ids
-
-    def _shard_doc(self, letter_id: str) -> dict[str, Any] | None:
-        shard = self._shard(letter_id)
-        doc_id = self._shard_ids[letter_id[:2]].get(letter_id)
-        return shard.table("gold").get(doc_id=doc_id) if doc_id else None
-
-    def _put_shard_doc(self, lid: str, doc: dict[str, Any]) -> None:
-        shard = self._shard(lid)
-        ids = self._shard_ids[lid[:2]]
-        if lid in ids:
-            shard.table("gold").upsert(Document(doc, doc_id=ids[lid]))
-        else:
-            ids[lid] = shard.table("gold").insert(doc)
-        self._dirty_shards.add(lid[:2])
-
-    def _backup(self) -> None:
-        """Copy the catalog and gold shards: small, and all a rebuild cannot recover.
-
-        A file unchanged since the previous backup is hard-linked to that backup's copy rather
-        than copied again (never to the live file, which a hand edit could change in place),
-        and when nothing changed no new backup is taken, so opening stays quick at 10,000
-        letters.
-        """
-        previous = next(iter(self.layout.backup_dirs()), None)
-        files = [self.path]
-        if self.layout.gold.is_dir():
-            files += sorted(self.layout.gold.glob("*.json"))
-
-        def kept(live: Path) -> Path | None:
-            if previous is None:
-                return None
-            old = previous / live.relative_to(
-                self.path.parent if live == self.path else self.layout.dir
-            )
-            return old if _same_file_content(live, old) else None
-
-        olds = [kept(f) for f in files]
-        if previous is not None and all(olds):
-            n_before = len(list((previous / "gold").glob("*.json")))
-            if n_before == len(files) - 1:
-                return
-        stamp = now().strftime("%Y%m%dT%H%M%S.%fZ")
-        target = ensure_dir(ensure_dir(self.layout.backups) / stamp)
-        for live, old in zip(files, olds, strict=True):
-            copy = target / (live.name if live == self.path else live.relative_to(self.layout.dir))
-            ensure_dir(copy.parent)
-            if old is not None:
-                os.link(old, copy)
-            else:
-                copy_private(live, copy)
-        for old_backup in self.layout.backup_dirs()[KEEP_BACKUPS:]:
-            shutil.rmtree(old_backup, ignore_errors=True)
+        """Write every changed file atomically, then start an empty journal."""
+        self.engine.checkpoint()
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -1072,25 +599,10 @@ class Store:
             return model.model_validate(doc[key])
         except (ValidationError, KeyError, TypeError) as err:
             path = where()
-            why = _first_error(err) if isinstance(err, ValidationError) else f"no {err}"
-            raise self.damaged(
+            why = validation_problem(err) if isinstance(err, ValidationError) else f"no {err}"
+            raise self.engine.damaged(
                 StoreDamaged(f"{path} is damaged ({model.__name__}: {why})", path=str(path))
             ) from None
-
-    def _writable(self) -> None:
-        if self._closed:
-            raise StoreError(f"store {self.path} is closed")
-        if self.read_only:
-            raise ReadOnlyStore(f"store {self.path} is open read-only")
-
-    def _known(self, letter_id: str) -> None:
-        if letter_id not in self._rows:
-            raise UnknownLetter(f"no letter {letter_id} in {self.path}")
-
-    def _row(self, letter_id: str) -> dict[str, Any]:
-        self._known(letter_id)
-        assert self._catalog is not None
-        return self._catalog.table("letters").get(doc_id=self._rows[letter_id])  # type: ignore[return-value]
 
     def _working(self, letter_id: str, annotator: str) -> Proposal | None:
         return self.get_draft(letter_id, annotator) or self.get_proposal(letter_id)
@@ -1131,7 +643,7 @@ class Store:
         ]
 
     def _history_docs(self, letter_id: str) -> list[dict[str, Any]]:
-        return list(self._record(letter_id).table("history"))
+        return list(table(self.engine.record(letter_id), HISTORY).values())
 
 
 # -- pure functions over raw documents -----------------------------------------------------
@@ -1157,18 +669,3 @@ def _track_at(docs: list[dict[str, Any]], at: int | str | dt.datetime) -> str | 
     if isinstance(at, int) and docs:
         return docs[at].get("track")
     return None
-
-
-def _first_error(err: ValidationError) -> str:
-    first = err.errors()[0]
-    where = ".".join(str(p) for p in first.get("loc", ()))
-    return f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
-
-
-def _same_file_content(live: Path, copy: Path) -> bool:
-    """The copy was taken of this very version: our writes always make a new file (rename)."""
-    try:
-        a, b = live.stat(), copy.stat()
-    except OSError:
-        return False
-    return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns

@@ -13,7 +13,7 @@ import hashlib
 import os
 import sys
 
-import imrgold.store.store as store_module
+import imrgold.store.engine as engine_module
 from imrgold.core.models import Letter
 from imrgold.store import Store
 from tests.store_helpers import corrected, fixture_letters
@@ -64,7 +64,7 @@ def save_loop(db: str, start: int) -> None:
 
 def main() -> None:
     # Checkpoint often so kills land inside checkpoints too, not only inside journal appends.
-    store_module.CHECKPOINT_OPS = 3
+    engine_module.CHECKPOINT_OPS = 3
     for line in sys.stdin:
         _go, db, start, _seed = line.split()
         pid = os.fork()

@@ -12,6 +12,7 @@ from imrgold.cli.main import main
 from imrgold.core.extract import extract
 from imrgold.core.models import ProposedField
 from imrgold.core.reading import read_letter
+from imrgold.store.engine import Engine
 from imrgold.store.qa.adjudication import AdjudicationSession, finish_adjudication
 from imrgold.store.qa.merge import merge
 from imrgold.store.qa.stats import active_hours
@@ -245,7 +246,7 @@ def test_a_merge_killed_at_any_point_is_completed_by_running_it_again(tmp_path):
     with Store.open(target_fresh, annotator="alice") as target, \
             Store.open(other, read_only=True) as source:  # fmt: skip
         merge(target, source)
-    ops = Store._commit
+    ops = Engine.commit
     n_ops = 0
 
     def counting(self, op):
@@ -253,13 +254,13 @@ def test_a_merge_killed_at_any_point_is_completed_by_running_it_again(tmp_path):
         n_ops += 1
         return ops(self, op)
 
-    Store._commit = counting
+    Engine.commit = counting
     try:
         with Store.open(tmp_path / "count.json", annotator="alice") as target, \
                 Store.open(other, read_only=True) as source:  # fmt: skip
             merge(target, source)
     finally:
-        Store._commit = ops
+        Engine.commit = ops
     assert n_ops >= 2 * total
     for kill_after in range(n_ops):
         db = tmp_path / f"killed-{kill_after}.json"
@@ -274,13 +275,13 @@ def test_a_merge_killed_at_any_point_is_completed_by_running_it_again(tmp_path):
 
         target = Store.open(db, annotator="alice")
         source = Store.open(other, read_only=True)
-        Store._commit = dying
+        Engine.commit = dying
         try:
             with pytest.raises(_Killed):
                 merge(target, source)
         finally:
-            Store._commit = ops
-            target._release()  # the process is gone: no checkpoint, only the journal
+            Engine.commit = ops
+            target.engine.release()  # the process is gone: no checkpoint, only the journal
             source.close()
         with Store.open(db, annotator="alice") as target, \
                 Store.open(other, read_only=True) as source:  # fmt: skip

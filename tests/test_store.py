@@ -64,7 +64,7 @@ def test_draft_gold_history_and_restore(db):
         assert all(c.annotator == "ann" for c in store.history(lid))
         # Back to just after the first correction: the age is the machine's again.
         index = changes.index(("case_number", machine.get("case_number").value, "CM99-0000001"))
-        restored = store.restore(lid, index)
+        restored = store.restore(lid, index).record
         assert restored.get("case_number").value == "CM99-0000001"
         assert restored.get("patient.age").value == machine.get("patient.age").value
         assert store.get_draft(lid) == restored
@@ -158,7 +158,7 @@ def test_restore_final_track_by_time(db):
         before = final_changes[0]["at"]
         # Just before the second final version: the first comes back as the final record.
         point = dt.datetime.fromisoformat(before) - dt.timedelta(microseconds=1)
-        restored = store.restore(lid, point, annotator="final")
+        restored = store.restore(lid, point, annotator="final").record
         assert restored == first and store.get_gold(lid) == first
         assert store.gold_versions(lid) == {"ann": first}
 
@@ -194,7 +194,7 @@ def test_a_failed_journal_write_leaves_no_torn_line(db, monkeypatch):
             store.set_status(letter.letter_id, "flagged")
         monkeypatch.setattr(os, "write", real_write)
         store.set_meta("after", 1)
-        store._release()  # a crash now: the journal alone must reopen cleanly
+        store.engine.release()  # a crash now: the journal alone must reopen cleanly
     with Store.open(db, read_only=True) as store:
         assert store.meta("after") == 1 and store.status(letter.letter_id) == "new"
 
@@ -266,14 +266,14 @@ def test_a_gold_letter_edited_since_is_gold_edited_until_gold_again_or_dropped(t
 
 def test_reading_every_letter_keeps_only_a_bounded_number_of_records(tmp_path, monkeypatch):
     """An export reads each letter's record once: a reader must not keep them all."""
-    from imrgold.store import store as store_module
+    from imrgold.store import engine as engine_module
 
     letters = fixture_letters()[:8]
     with Store.open(tmp_path / "s.json", annotator="ann") as store:
         for letter in letters:
             store.add_letter(letter, proposal_for(letter))
-    monkeypatch.setattr(store_module, "_CACHE_RECORDS", 3)
+    monkeypatch.setattr(engine_module, "CACHE_RECORDS", 3)
     with Store.open(tmp_path / "s.json", read_only=True) as store:
         for letter in letters:
             assert store.get_proposal(letter.letter_id) is not None
-            assert len(store._records) <= 4
+            assert store.engine.cached_records() <= 4

@@ -174,7 +174,7 @@ def test_checkpoint_cut_short_at_every_file(tmp_path, monkeypatch):
             finished = False
         finally:
             monkeypatch.setattr(os, "replace", real_replace)
-            store._release()  # the process is gone: no close, no checkpoint
+            store.engine.release()  # the process is gone: no close, no checkpoint
         with Store.open(db, annotator="b") as reopened:
             for i, lid in enumerate(lids):
                 draft = reopened.get_draft(lid, "a")

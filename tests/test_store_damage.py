@@ -108,15 +108,15 @@ def test_torn_journal_tail_is_dropped_but_altered_line_is_damage(db):
     letter = fixture_letters()[0]
     with Store.open(db, annotator="ann") as store:
         store.set_status(letter.letter_id, "flagged", "odd date")
-        store._journal.append({"seq": 999, "letter": letter.letter_id})
-        store._release()
+        store.engine.journal.append({"seq": 999, "letter": letter.letter_id})
+        store.engine.release()
     journal = db.with_name("imrgold.d") / "journal"
     journal.write_bytes(journal.read_bytes()[:-7])  # the last line torn mid-write
     with Store.open(db) as store:
         assert store.status(letter.letter_id) == "flagged"
         store.set_status(letter.letter_id, "in_review")
         store.set_status(letter.letter_id, "flagged", "again")
-        store._release()
+        store.engine.release()
     lines = journal.read_bytes().splitlines(keepends=True)
     lines[1] = lines[1].replace(b"in_review", b"in_reviev")
     journal.write_bytes(b"".join(lines))

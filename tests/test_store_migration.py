@@ -3,7 +3,7 @@
 import pytest
 from tinydb import TinyDB
 
-from imrgold.core.models import Proposal
+from imrgold.core.models import GoldRecord
 from imrgold.store import SCHEMA_VERSION, Store, StoreError
 from tests.store_helpers import corrected, fixture_letters, proposal_for
 
@@ -40,7 +40,7 @@ def test_old_store_is_backed_up_then_migrated(tmp_path):
     assert len(backups) == 1 and backups[0].read_bytes() == legacy_bytes
     with Store.open(db, read_only=True) as store:
         assert store.status(letters[1].letter_id) == "in_progress"
-        raw = store._catalog.table("meta").get(doc_id=1)
+        raw = store.engine.catalog.table("meta").get(doc_id=1)
         assert raw["schema_version"] == SCHEMA_VERSION and raw["migrated_from"] == 1
 
 
@@ -49,16 +49,16 @@ def test_interrupted_migration_starts_over(tmp_path, monkeypatch):
     letters = fixture_letters()[:3]
     gold = _legacy_store(db, letters)
     calls = {"n": 0}
-    real = Store.mark_gold
+    real = Store.put_gold
 
-    def crash_on_gold(self, proposal: Proposal):
+    def crash_on_gold(self, record: GoldRecord, annotator: str, at=None):
         calls["n"] += 1
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Store, "mark_gold", crash_on_gold)
+    monkeypatch.setattr(Store, "put_gold", crash_on_gold)
     with pytest.raises(KeyboardInterrupt):
         Store.open(db)
-    monkeypatch.setattr(Store, "mark_gold", real)
+    monkeypatch.setattr(Store, "put_gold", real)
     assert calls["n"] == 1
     with Store.open(db, annotator="ann") as store:
         assert len(store) == 3 and store.get_gold(gold.letter_id) == gold

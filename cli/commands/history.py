@@ -77,18 +77,14 @@ def resolve(summaries: list, query: str):
 
 
 def _restore(store, summary, at: str, annotator: str | None) -> int:
-    from pydantic import BaseModel
-
     point: int | str = int(at) if at.lstrip("-").isdigit() else at
     try:
-        result: BaseModel = store.restore(summary.letter_id, point, annotator=annotator)
+        restored = store.restore(summary.letter_id, point, annotator=annotator)
     except (IndexError, ValueError) as err:
         raise UserError(str(err).splitlines()[0]) from None
     where = f"entry {point}" if isinstance(point, int) else point
-    if "items" in type(result).model_fields:
-        saved_as = "the final record"
-    else:
-        saved_as = f"{store.restored_track}'s draft"
+    final = restored.track == "final"
+    saved_as = "the final record" if final else f"{restored.track}'s draft"
     print(f"restored {summary.name} to {where}; saved as {saved_as}")
     return 0
 
