@@ -8,9 +8,11 @@
         store.history(letter_id); store.restore(letter_id, 3)
     Store.open(path, read_only=True)                      # while someone else writes
 
-Every change is one fsynced journal line before the call returns (`store.journal`); TinyDB files
-are written atomically at checkpoints (`store.storage`); the layout is in `store.layout`, damage
-and repair in `store.doctor`, schema versions in `store.migrations`.  Errors are `StoreError`s
+`Store` (`store.store`) is the domain API: each change it makes is one typed operation
+(`store.operations`) that the engine (`store.engine`) journals, one fsynced line before the call
+returns (`store.journal`), and applies to TinyDB files written atomically at checkpoints
+(`store.storage`).  The on-disk layout is `store.layout`'s alone; damage and repair are in
+`store.doctor`, schema versions in `store.migrations`.  Errors are `StoreError`s
 whose message is one line: `StoreLocked` (who holds the store, since when), `StoreDamaged` (which
 file, the last good backup, and how to repair), `NotAStore` (another file named as the store,
 left untouched), `ReadOnlyStore`, `UnknownLetter`.
@@ -24,12 +26,13 @@ from imrgold.store.errors import (
     StoreLocked,
     UnknownLetter,
 )
-from imrgold.store.store import SCHEMA_VERSION, Store
+from imrgold.store.store import SCHEMA_VERSION, Restored, Store
 
 __all__ = [
     "SCHEMA_VERSION",
     "NotAStore",
     "ReadOnlyStore",
+    "Restored",
     "Store",
     "StoreDamaged",
     "StoreError",
