@@ -64,7 +64,8 @@ def test_draft_gold_history_and_restore(db):
         assert all(c.annotator == "ann" for c in store.history(lid))
         # Back to just after the first correction: the age is the machine's again.
         index = changes.index(("case_number", machine.get("case_number").value, "CM99-0000001"))
-        restored = store.restore(lid, index).record
+        track, restored = store.restore(lid, index)
+        assert track == "ann"  # whose draft it came back as: the entry's
         assert restored.get("case_number").value == "CM99-0000001"
         assert restored.get("patient.age").value == machine.get("patient.age").value
         assert store.get_draft(lid) == restored
@@ -158,7 +159,8 @@ def test_restore_final_track_by_time(db):
         before = final_changes[0]["at"]
         # Just before the second final version: the first comes back as the final record.
         point = dt.datetime.fromisoformat(before) - dt.timedelta(microseconds=1)
-        restored = store.restore(lid, point, annotator="final").record
+        track, restored = store.restore(lid, point, annotator="final")
+        assert track == "final"
         assert restored == first and store.get_gold(lid) == first
         assert store.gold_versions(lid) == {"ann": first}
 

@@ -18,15 +18,15 @@ from imrgold.store.operations import (
     SetValue,
     decode,
 )
-from tests.store_helpers import corrected, fixture_letters, proposal_for
+from tests.store_helpers import corrected, fixture_letters, isolate, proposal_for
 
 AT = "2026-01-02T03:04:05.000006+00:00"
 
 
 @pytest.fixture
 def db(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    return tmp_path / "data" / "imrgold.json"
+    isolate(monkeypatch, tmp_path)  # doctor checks the user's own folders too: these, not theirs
+    return tmp_path / "store" / "imrgold.json"
 
 
 def _history(lid, kind, track, path, old, new, annotator="bob"):
