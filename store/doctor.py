@@ -56,6 +56,7 @@ from imrgold.store.layout import (
     shard_prefix,
     stored_version,
     table,
+    version_doc,
 )
 from imrgold.store.lock import WriterLock
 from imrgold.store.storage import (
@@ -519,7 +520,7 @@ def _reconstruct(
     if shard:
         versions = shard.get("versions") or {}
         record[GOLD] = {
-            str(i): {"annotator": a, "record": v["record"], "at": v["at"]}
+            str(i): version_doc(a, v["record"], v["at"])
             for i, (a, v) in enumerate(sorted(versions.items()), 1)
         }
         if shard.get("final"):
@@ -572,7 +573,7 @@ def _newest_backup(layout: Layout) -> dict[str, Any]:
         except (OSError, StoreDamaged):
             continue
         shards: dict[str, Any] = {}
-        for path in (folder / "gold").glob("*.json"):
+        for path in layout.backup_shards(folder):
             try:
                 for doc in table(load_json(path), SHARD_GOLD).values():
                     shards[doc["letter_id"]] = doc

@@ -632,7 +632,7 @@ class Engine:
 
         olds = [kept(f) for f in files]
         if previous is not None and all(olds):
-            n_before = len(list((previous / "gold").glob("*.json")))
+            n_before = len(self.layout.backup_shards(previous))
             if n_before == len(files) - 1:
                 return
         stamp = now().strftime("%Y%m%dT%H%M%S.%fZ")

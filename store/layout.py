@@ -108,6 +108,10 @@ class Layout:
     def shard(self, prefix: str) -> Path:
         return self.gold / f"{prefix}.json"
 
+    def backup_shards(self, backup: Path) -> list[Path]:
+        """The gold shards copied into ``backup`` (a backup mirrors the store's folder)."""
+        return sorted((backup / self.gold.relative_to(self.dir)).glob("*.json"))
+
     def backup_dirs(self) -> list[Path]:
         """Backups, newest first."""
         if not self.backups.is_dir():
@@ -140,6 +144,29 @@ def record_seq(record: dict[str, Any] | None) -> int:
 def catalog_seq(catalog: dict[str, Any] | None) -> int:
     """The journal seq up to which the catalog (and so every file) is complete."""
     return int((one(catalog, META) or {}).get("seq") or 0)
+
+
+def proposal_doc(proposal: dict[str, Any]) -> dict[str, Any]:
+    """The ``proposal`` row of a record: the machine's proposal (a `Proposal` as JSON)."""
+    return {"proposal": proposal}
+
+
+def draft_doc(annotator: str, proposal: dict[str, Any], at: str) -> dict[str, Any]:
+    """A row of a record's ``drafts``: an annotator's working copy (a `Proposal` as JSON)."""
+    return {"annotator": annotator, "proposal": proposal, "at": at}
+
+
+def version_doc(annotator: str, record: dict[str, Any], at: str) -> dict[str, Any]:
+    """A row of a record's ``gold`` (one an annotator), or its ``final`` row: a `GoldRecord` as
+    JSON, whose it is and when it was made."""
+    return {"annotator": annotator, "record": record, "at": at}
+
+
+def draft_of(record: dict[str, Any] | None, annotator: str) -> dict[str, Any] | None:
+    """``annotator``'s row of a record's ``drafts``."""
+    return next(
+        (d for d in table(record, DRAFTS).values() if d.get("annotator") == annotator), None
+    )
 
 
 def has_gold(shard_doc: dict[str, Any] | None) -> bool:

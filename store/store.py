@@ -38,10 +38,14 @@ from imrgold.store.layout import (
     HISTORY,
     PROPOSAL,
     SCHEMA_VERSION,
+    draft_doc,
+    draft_of,
     has_gold,
     one,
     pick,
+    proposal_doc,
     table,
+    version_doc,
 )
 from imrgold.store.migrations import migrate
 from imrgold.store.operations import (
@@ -142,7 +146,7 @@ class Store:
                 state=state,
                 proposal=None
                 if proposal is None
-                else {"proposal": proposal.model_dump(mode="json")},
+                else proposal_doc(proposal.model_dump(mode="json")),
             )
         )
         return True
@@ -221,7 +225,7 @@ class Store:
         self.engine.commit(
             PutProposal(
                 letter_id=lid,
-                proposal={"proposal": proposal.model_dump(mode="json")},
+                proposal=proposal_doc(proposal.model_dump(mode="json")),
                 history=tuple(history),
             )
         )
@@ -308,9 +312,7 @@ class Store:
 
     @_serialized
     def get_draft(self, letter_id: str, annotator: str | None = None) -> Proposal | None:
-        owner = annotator or self.annotator
-        drafts = table(self.engine.record(letter_id), DRAFTS).values()
-        doc = next((d for d in drafts if d.get("annotator") == owner), None)
+        doc = draft_of(self.engine.record(letter_id), annotator or self.annotator)
         return self._valid(Proposal, doc, "proposal", lambda: self.layout.record(letter_id))
 
     @_serialized
@@ -361,11 +363,7 @@ class Store:
             MarkGold(
                 letter_id=lid,
                 draft=self._draft_doc(proposal, at, annotator),
-                gold={
-                    "annotator": annotator,
-                    "record": record.model_dump(mode="json"),
-                    "at": at.isoformat(),
-                },
+                gold=version_doc(annotator, record.model_dump(mode="json"), at.isoformat()),
                 state=self._touch(at, status="gold", annotator=annotator, edited=False),
                 history=tuple(history),
             )
@@ -443,11 +441,7 @@ class Store:
         self.engine.commit(
             SetFinal(
                 letter_id=letter_id,
-                final={
-                    "annotator": who,
-                    "record": record.model_dump(mode="json"),
-                    "at": at.isoformat(),
-                },
+                final=version_doc(who, record.model_dump(mode="json"), at.isoformat()),
                 state=self._touch(at, annotator=who),
                 history=tuple(
                     self._history(
@@ -610,11 +604,7 @@ class Store:
     def _draft_doc(
         self, proposal: Proposal, at: dt.datetime, owner: str | None = None
     ) -> dict[str, Any]:
-        return {
-            "annotator": owner or self.annotator,
-            "proposal": proposal.model_dump(mode="json"),
-            "at": at.isoformat(),
-        }
+        return draft_doc(owner or self.annotator, proposal.model_dump(mode="json"), at.isoformat())
 
     def _touch(self, at: dt.datetime, **state: Any) -> dict[str, Any]:
         return {"annotator": self.annotator, "updated_at": at.isoformat(), **state}
