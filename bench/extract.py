@@ -1,9 +1,9 @@
 """How fast `core.extract.extract` runs on one core (target: at least 1,000 letters a second).
 
 Builds a corpus of N letters (default 10,000) in memory from the fixture and synthetic letters
-with realistic variation (`core.extract_corpus`: PDF double spacing, centred headings, markdown,
-form feeds, mojibake, header tables re-laid-out, items reordered or dropped, OCR-ish typos),
-then, in this one process:
+with realistic variation (`tests/letter_variants.py`: PDF double spacing, centred headings,
+markdown, form feeds, mojibake, header tables re-laid-out, items reordered or dropped, OCR-ish
+typos), then, in this one process:
 
 - extracts every letter, timing each by CPU time (the machine may be shared): letters per
   second, median and p95 per letter; then again with the drug lexicon stubbed out, to show
@@ -30,6 +30,7 @@ import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the letter variants live with the tests (not shipped)
 
 
 def sources() -> list[tuple[str, object]]:
@@ -50,7 +51,7 @@ def sources() -> list[tuple[str, object]]:
 
 
 def build_corpus(n: int, seed: int) -> list[tuple[str, object]]:
-    from imrgold.core.extract_corpus import (
+    from tests.letter_variants import (
         HEADER_STYLES,
         LAYOUTS,
         logical_lines,
@@ -176,7 +177,7 @@ def calibration(corpus: list[tuple[str, object]], rng: random.Random, n: int = 1
     """Confidence against accuracy on letters with OCR slips (where fields do go wrong)."""
     from imrgold.core.evaluate import evaluate
     from imrgold.core.extract import extract
-    from imrgold.core.extract_corpus import ocr_damage
+    from tests.letter_variants import ocr_damage
 
     pairs = [
         (

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from imrgold.core import environment
 
 
 class UserError(Exception):
@@ -29,7 +30,7 @@ def db_path(arg: str | None) -> Path:
 
     if arg:
         return Path(arg).expanduser()
-    env = os.environ.get("IMRGOLD_DB")
+    env = environment.get(environment.Var.DB)
     if env:
         return Path(env).expanduser()
     return default_db_path()

@@ -9,7 +9,6 @@ is nobody else's business who annotated what.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 from collections.abc import Callable
@@ -17,8 +16,9 @@ from pathlib import Path
 from typing import Literal, overload
 
 from imrgold.cli.common import UserError
+from imrgold.core import environment
 
-ENV = "IMRGOLD_ANNOTATOR"
+ENV = environment.Var.ANNOTATOR
 FILE_NAME = "annotator"
 _VALID = re.compile(r"^[\w.@+-][\w .@+-]{0,62}$")
 
@@ -94,7 +94,7 @@ def resolve(
     whom the store being opened was made for."""
     if arg:
         return clean(arg)
-    env = os.environ.get(ENV, "").strip()
+    env = (environment.get(ENV) or "").strip()
     if env:
         return clean(env)
     if assigned:

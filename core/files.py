@@ -18,6 +18,8 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from imrgold.core import environment
+
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -163,7 +165,7 @@ APP = "imrgold"
 def user_data_dir() -> Path:
     """The user's imrgold data folder (learned drug names, supplements): ``$IMRGOLD_DATA_DIR``,
     else the platform's data folder."""
-    env = os.environ.get("IMRGOLD_DATA_DIR")
+    env = environment.get(environment.Var.DATA_DIR)
     if env:
         return Path(env)
     import platformdirs
@@ -174,7 +176,7 @@ def user_data_dir() -> Path:
 def user_config_dir() -> Path:
     """The user's settings (the keymap): ``$IMRGOLD_CONFIG_DIR``, else the platform's config
     folder."""
-    env = os.environ.get("IMRGOLD_CONFIG_DIR")
+    env = environment.get(environment.Var.CONFIG_DIR)
     if env:
         return Path(env)
     import platformdirs
@@ -185,7 +187,7 @@ def user_config_dir() -> Path:
 def user_cache_dir() -> Path:
     """Where derived tables are kept between runs: ``$IMRGOLD_CACHE_DIR``, else the platform's
     cache folder."""
-    env = os.environ.get("IMRGOLD_CACHE_DIR")
+    env = environment.get(environment.Var.CACHE_DIR)
     if env:
         return Path(env)
     import platformdirs

@@ -15,7 +15,6 @@ import importlib.util
 import io
 import json
 import logging
-import os
 import pickle
 import re
 from array import array
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from imrgold.core import environment
 from imrgold.core.files import atomic_write, private_dir
 from imrgold.core.lexicon_text import (
     compact,
@@ -173,7 +173,7 @@ class Tables:
 
 def dictionary_path() -> Path:
     """The data file shipped inside drug-named-entity-recognition (found without importing it)."""
-    env = os.environ.get("IMRGOLD_DRUG_DICTIONARY")
+    env = environment.get(environment.Var.DRUG_DICTIONARY)
     if env:
         return Path(env)
     spec = importlib.util.find_spec("drug_named_entity_recognition")

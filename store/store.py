@@ -12,13 +12,13 @@ import contextlib
 import datetime as dt
 import functools
 import getpass
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from imrgold.core import environment
 from imrgold.core.files import move_aside
 from imrgold.core.models import (
     LETTER_STATUSES,
@@ -78,7 +78,7 @@ def _serialized(method: Callable[..., T]) -> Callable[..., T]:
 
 
 def default_annotator() -> str:
-    name = os.environ.get("IMRGOLD_ANNOTATOR")
+    name = environment.get(environment.Var.ANNOTATOR)
     if name:
         return name
     try:

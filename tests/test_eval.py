@@ -93,7 +93,7 @@ def test_low_confidence_marks_the_fields_most_often_wrong() -> None:
     under 0.7 are wrong more often than those at 0.9 and above (confidence means something)."""
     import random
 
-    from imrgold.core.extract_corpus import ocr_damage, variant
+    from tests.letter_variants import ocr_damage, variant
 
     pairs = []
     rng = random.Random(11)

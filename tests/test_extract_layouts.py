@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 
 from imrgold.core.extract import extract
-from imrgold.core.extract_corpus import (
+from imrgold.core.models import GoldRecord, flatten
+from imrgold.core.text import fold, repair
+from tests.letter_variants import (
     HEADER_STYLES,
     LAYOUTS,
     logical_lines,
     shuffle_items,
     with_header,
 )
-from imrgold.core.models import GoldRecord, flatten
-from imrgold.core.text import fold, repair
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 # The bundled fixtures, the synthetic letters, and this suite's own letters in unusual layouts.

@@ -41,3 +41,20 @@ def test_no_bare_core_store_tui_or_cli_package_is_imported():
     """Everything is reached as imrgold.*: a bare `core` would be a second copy of it."""
     loaded = _top_modules_after_importing("cli")
     assert {"core", "store", "tui", "cli"} & loaded == set()
+
+
+def test_the_environment_is_read_in_one_module():
+    """Every variable imrgold reads is named in core/environment.py; no other module reads the
+    environment (one place to document and to test them)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    reads = re.compile(r"os\.environ\.get\(|os\.getenv\(|os\.environ\[")
+    readers = sorted(
+        str(path.relative_to(root))
+        for part in ("core", "store", "tui", "cli", "imrgold")
+        for path in (root / part).rglob("*.py")
+        if reads.search(path.read_text(encoding="utf-8"))
+    )
+    assert readers == ["core/environment.py"]

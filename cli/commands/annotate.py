@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from imrgold.cli.common import UserError, bundled_letters_dir, db_path, existing_store
 from imrgold.cli.identity import add_annotator_argument, resolve
+from imrgold.core import environment
 
 NAME = "annotate"
 HELP = "open the annotation interface on the store's letters"
@@ -46,7 +46,7 @@ def ingest_files(store, paths: Sequence[Path]) -> int:
 
 
 def _explicit_store(arg: str | None) -> bool:
-    return bool(arg or os.environ.get("IMRGOLD_DB"))
+    return bool(arg or environment.get(environment.Var.DB))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
     path = db_path(args.db)
     # Whom the store was made for is read only when no name is given outright: a second open.
-    named = args.annotator or os.environ.get(ENV, "").strip()
+    named = args.annotator or (environment.get(ENV) or "").strip()
     annotator = resolve(args.annotator, assigned=None if named else assignee(path))
     if args.read_only:
         existing_store(path)

@@ -29,6 +29,7 @@ from imrgold.cli.commands import annotate
 from imrgold.cli.common import UserError, db_path, existing_store
 from imrgold.cli.identity import ENV as ANNOTATOR_ENV
 from imrgold.cli.identity import resolve
+from imrgold.core import environment
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -144,9 +145,9 @@ def run(args: argparse.Namespace) -> int:
         pass
     # The sessions' command line is visible to every user of the machine: the store and the
     # annotator go to them in the environment, which only their owner can read.
-    child_env = {ANNOTATOR_ENV: annotator}
+    child_env = {ANNOTATOR_ENV.value: annotator}
     if args.db:
-        child_env["IMRGOLD_DB"] = str(path.absolute())
+        child_env[environment.Var.DB.value] = str(path.absolute())
     # `exec`: the session is the app itself, no shell between it and the signals it is sent.
     command = f"exec {shlex.quote(sys.executable)} -m imrgold annotate"
     if args.read_only:

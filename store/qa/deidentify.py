@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import secrets
+
+from imrgold.core import environment
 
 DEIDENTIFY_KEY = "deidentify_key"
 
@@ -14,7 +15,7 @@ def deidentify_key(store) -> str:
     Kept in the store (not derived from its contents) so pseudonyms stay stable across exports
     of the same store and cannot be recomputed by someone who only has the letters.
     """
-    env = os.environ.get("IMRGOLD_DEIDENTIFY_KEY")
+    env = environment.get(environment.Var.DEIDENTIFY_KEY)
     if env:
         return env
     key = store.meta(DEIDENTIFY_KEY)

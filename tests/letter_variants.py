@@ -1,4 +1,5 @@
-"""Variants of real letters in the other layouts letters arrive in, with their gold records.
+"""Variants of real letters in the other layouts letters arrive in, with their gold records
+(for tests and benches only: not shipped in the package).
 
 The benchmark builds its 10,000-letter corpus here, and the tests use the same transforms to
 check that a letter's values do not depend on its layout.  Each transform keeps every gold value
