@@ -388,16 +388,6 @@ class _Pair:
         return Comparison(self.name, self.a, self.b, self.letters, fields)
 
 
-def compare_pair(
-    letters: Mapping[str, Mapping[str, Flat]], a: str, b: str, name: str | None = None
-) -> Comparison:
-    """Rater ``a`` against rater ``b`` over the letters both annotated."""
-    pair = _Pair(a, b, name)
-    for versions in letters.values():
-        pair.add(versions)
-    return pair.comparison()
-
-
 class _All:
     """Krippendorff's alpha (and AC1, exact match) over every rater, a letter at a time; only
     the categorical fields' labels are kept (alpha needs them all at once)."""
@@ -441,14 +431,6 @@ class _All:
                     result.ac1 = gwet_ac1(self.rows[key])
             fields.append(result)
         return Comparison("all annotators", ", ".join(self.raters), None, self.used, fields)
-
-
-def compare_all(letters: Mapping[str, Mapping[str, Flat]], raters: Sequence[str]) -> Comparison:
-    """Krippendorff's alpha for the categorical fields over every rater."""
-    together = _All(raters)
-    for versions in letters.values():
-        together.add(versions)
-    return together.comparison()
 
 
 class AgreementBuilder:
@@ -508,7 +490,3 @@ def flat_versions(
     versions: Mapping[str, Mapping[str, GoldRecord | Proposal | Flat]],
 ) -> dict[str, dict[str, dict[str, Any]]]:
     return {lid: {r: flat_of(v) for r, v in by.items()} for lid, by in versions.items()}
-
-
-def non_empty(fields: Iterable[FieldAgreement]) -> list[FieldAgreement]:
-    return [f for f in fields if f.n]

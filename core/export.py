@@ -34,7 +34,6 @@ from imrgold.core.models import (
     split_item_path,
 )
 
-FORMATS: tuple[str, ...] = ("jsonl", "csv", "spans")
 LIST_SEPARATOR = "; "
 
 # ---------------------------------------------------------------------------------------------

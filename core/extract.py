@@ -84,10 +84,6 @@ def _built(cls: type[BaseModel], data: dict[str, Any], fields_set: set[str]) -> 
     return obj
 
 
-def _span(start: int, end: int) -> Span:
-    return _built(Span, {"start": start, "end": end}, _SPAN_FIELDS)
-
-
 def _field(value: Any, spans: list[Span], confidence: float) -> ProposedField:
     data = {
         "value": value,

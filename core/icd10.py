@@ -39,7 +39,6 @@ from imrgold.core.files import atomic_write, user_cache_dir
 log = logging.getLogger(__name__)
 
 SUPPLEMENT_PATH = Path(__file__).resolve().parent / "data" / "icd10_supplement.json"
-CODE_PATTERN = r"^[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?$"
 
 _WORD = re.compile(r"[a-z0-9]+")
 # Words that say nothing about which condition it is.
