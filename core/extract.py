@@ -1127,7 +1127,12 @@ def _extract(text: str, letter_id: str, calibration: Calibration | None) -> Prop
         ordered[path] = proposed
     return _built(
         Proposal,
-        {"letter_id": letter_id, "fields": ordered, "calibrated": calibration is not None},
+        {
+            "letter_id": letter_id,
+            "fields": ordered,
+            "calibrated": calibration is not None,
+            "failure": None,
+        },
         _PROPOSAL_FIELDS,
     )
 
@@ -1142,13 +1147,8 @@ def extract(text: str, letter_id: str, *, calibrated: bool = True) -> Proposal:
         return _extract(text, letter_id, calibration)
     except Exception as err:  # a rule tripping on a strange letter must not stop a batch
         # ...but it is never silent: the letter and the rule that tripped are named.
-        log.error(
-            "extraction failed on letter %s in %s: %s: %s",
-            letter_id[:16],
-            failed_rule(err),
-            type(err).__name__,
-            err,
-        )
+        failure = f"{failed_rule(err)}: {type(err).__name__}: {err}"
+        log.error("extraction failed on letter %s in %s", letter_id[:16], failure)
         return Proposal(
             letter_id=letter_id,
             fields={
@@ -1156,6 +1156,7 @@ def extract(text: str, letter_id: str, *, calibrated: bool = True) -> Proposal:
                 for p in LETTER_FIELDS
             },
             calibrated=calibrated,
+            failure=failure,
         )
 
 

@@ -433,7 +433,14 @@ def _settle(
         letter = letter.model_copy(update={"ingested_at": clock()})
         if sink.save(letter, work.proposal):
             first_seen[letter.letter_id] = work.path
-            return Outcome(work.path, "added", letter_id=letter.letter_id)
+            failure = work.proposal.failure
+            message = (
+                f"{work.path}: added, but the machine proposed nothing (extraction failed in "
+                f"{failure}); flagged for a person"
+                if failure
+                else ""
+            )
+            return Outcome(work.path, "added", message, letter_id=letter.letter_id)
         stored_as = sink.known_name(letter.letter_id)
     if stored_as is not None and sink.restore(letter):
         first_seen[letter.letter_id] = work.path

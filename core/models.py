@@ -353,6 +353,11 @@ class Proposal(_Strict):
         description="Confidences are calibrated on real letters (core.calibration); proposals "
         "stored before calibration hold the rules' own strengths and are calibrated when read",
     )
+    failure: str | None = Field(
+        default=None,
+        description="Why the machine proposed nothing: the extractor's rule that failed and its "
+        "error (the letter is flagged for a person when stored)",
+    )
 
     @property
     def n_items(self) -> int:

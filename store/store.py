@@ -132,10 +132,12 @@ class Store:
             return False
         if proposal is not None and proposal.letter_id != letter.letter_id:
             raise ValueError(f"proposal is for {proposal.letter_id}, not {letter.letter_id}")
+        failure = proposal.failure if proposal is not None else None
         state = {
             "name": letter.name,
-            "status": "new",
-            "comment": None,
+            # The machine proposed nothing: a person is asked to look first, and told why.
+            "status": "flagged" if failure else "new",
+            "comment": f"extraction failed in {failure}" if failure else None,
             "annotator": None,
             "updated_at": None,
         }

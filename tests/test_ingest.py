@@ -133,6 +133,32 @@ def test_fixture_letters_are_added_with_proposals(capsys, db):
     assert all(has_proposal for _, has_proposal in contents.values())
 
 
+def test_a_letter_the_extractor_fails_on_is_added_flagged_with_the_rule(capsys, db, monkeypatch):
+    """The machine proposing nothing is never silent: the run says so on the letter's line and
+    the queue shows it flagged, with the rule that failed (issue 15: failures are loud)."""
+    import imrgold.core.extract as extract_module
+    from imrgold.store import Store
+
+    def tripping(*args, **kwargs):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(extract_module, "_reviewer", tripping)
+    letter = LETTERS[0]
+    code, summary, lines = ingest(capsys, db, letter)
+    assert code == 0 and summary == "1 file: 1 added, 0 duplicate, 0 skipped"
+    assert lines == [
+        f"{letter}: added, but the machine proposed nothing (extraction failed in _extract: "
+        "IndexError: list index out of range); flagged for a person"
+    ]
+    with Store.open(db, read_only=True) as store:
+        [summary_row] = store.summaries()
+        assert summary_row.status == "flagged"
+        assert summary_row.comment == (
+            "extraction failed in _extract: IndexError: list index out of range"
+        )
+        assert store.get_proposal(summary_row.letter_id).failure is not None
+
+
 def _deny_reading(path: Path, monkeypatch) -> None:
     """Make ``path`` unreadable: by its mode, or, for root (who reads anything), as the OS
     would report it."""
