@@ -69,6 +69,9 @@ class FakeLexicon:
         generics = {g for gs in self.PRODUCTS.values() for g in gs}
         return ([q], []) if q in generics else ([], q.split())
 
+    def learn_from_items(self, items, letter_text=None):
+        return []
+
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):

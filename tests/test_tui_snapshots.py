@@ -31,6 +31,9 @@ class NoLexicon:
     def read_drugs(self, text):
         return [text], []
 
+    def learn_from_items(self, items, letter_text=None):
+        return []
+
 
 @pytest.fixture(scope="module")
 def template_db(tmp_path_factory):

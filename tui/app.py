@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -23,18 +24,20 @@ from textual.worker import get_current_worker
 from imrgold.core import icd10
 from imrgold.core.calibration import calibrated
 from imrgold.core.dashboard import Dashboard
-from imrgold.core.models import Letter, LetterSummary, Proposal
+from imrgold.core.lexicon import Candidate
+from imrgold.core.models import Letter, LetterStatus, LetterSummary, Proposal
 from imrgold.core.queue import matches
 from imrgold.tui import fields
 from imrgold.tui.heap import IDLE, HeapKeeper
 from imrgold.tui.keymap import load_keymap
-from imrgold.tui.screens.annotate import AnnotateScreen
+from imrgold.tui.screens.annotate import AnnotateScreen, Loaded
 from imrgold.tui.screens.confirm import ConfirmScreen
 from imrgold.tui.screens.conventions import ConventionsScreen, conventions_path
 from imrgold.tui.screens.help import HelpScreen
 from imrgold.tui.screens.queue import QueueScreen
+from imrgold.tui.seams import LexiconLike, StoreLike
 
-Ingest = Callable[[Any, Sequence[Path]], int]
+Ingest = Callable[[StoreLike, Sequence[Path]], int]
 Clock = Callable[[], dt.datetime]
 
 
@@ -70,9 +73,9 @@ class ImrGoldApp(App[None]):
 
     def __init__(
         self,
-        store: Any,
+        store: StoreLike,
         *,
-        lexicon: Any = None,
+        lexicon: LexiconLike | None = None,
         offer: Sequence[Path] = (),
         ingest: Ingest | None = None,
         store_label: str = "",
@@ -132,7 +135,7 @@ class ImrGoldApp(App[None]):
 
     @property
     def read_only(self) -> bool:
-        return bool(getattr(self.store, "read_only", False))
+        return self.store.read_only
 
     def load_summaries(self) -> list[LetterSummary]:
         if not self.read_only:
@@ -169,7 +172,7 @@ class ImrGoldApp(App[None]):
     def _touch(self, letter_id: str) -> None:
         self._changes[letter_id] = self._changes.get(letter_id, 0) + 1
 
-    def _note(self, letter_id: str, **update: Any) -> None:
+    def _note(self, letter_id: str, **update: object) -> None:
         self._touch(letter_id)
         known = self._summaries.get(letter_id)
         if known is not None:
@@ -197,7 +200,7 @@ class ImrGoldApp(App[None]):
         # `load_for_annotation` and written by `flush_drafts` on quit.
         self.call_after_refresh(self._write_drafts)
 
-    def _working_status(self, letter_id: str) -> str:
+    def _working_status(self, letter_id: str) -> LetterStatus:
         known = self._summaries.get(letter_id)
         return "in_progress" if known is None or known.status == "new" else known.status
 
@@ -278,20 +281,20 @@ class ImrGoldApp(App[None]):
                 self.store.mark_gold(proposal)
                 del self._gold_pending[letter_id]
 
-    def set_status(self, letter_id: str, status: str, comment: str | None) -> None:
+    def set_status(self, letter_id: str, status: LetterStatus, comment: str | None) -> None:
         if self.read_only:
             self.notify("Store is open read-only: nothing saved", severity="warning")
             return
         self._note(letter_id, status=status, comment=comment)
-        self._store_call("set_status", letter_id, status, comment)
+        self._write_status(letter_id, status, comment)
 
     @work(thread=True, group="store")
-    def _store_call(self, method: str, *args: Any) -> None:
+    def _write_status(self, letter_id: str, status: LetterStatus, comment: str | None) -> None:
         try:
             with self.store_lock:
-                getattr(self.store, method)(*args)
+                self.store.set_status(letter_id, status, comment)
         except Exception as err:
-            self.call_from_thread(self.report_failure, f"{method.replace('_', ' ')} failed", err)
+            self.call_from_thread(self.report_failure, "set status failed", err)
 
     def search_texts(
         self,
@@ -366,7 +369,7 @@ class ImrGoldApp(App[None]):
     # -- drugs -----------------------------------------------------------------------------
 
     @property
-    def lexicon(self) -> Any:
+    def lexicon(self) -> LexiconLike | None:
         if self._lexicon is None:
             try:
                 from imrgold.core.lexicon import default_lexicon
@@ -383,7 +386,7 @@ class ImrGoldApp(App[None]):
         _ = self.lexicon
         self._settled()
 
-    def suggest(self, query: str, letter_text: str | None) -> list[Any]:
+    def suggest(self, query: str, letter_text: str | None) -> list[Candidate]:
         lexicon = self.lexicon
         if lexicon is None or not query.strip():
             return []
@@ -431,9 +434,9 @@ class ImrGoldApp(App[None]):
             self.log.error(f"ICD-10-CM suggestions failed: {err!r}")
             return []
 
-    def learn(self, query: str, candidate: Any) -> None:
-        if query and query.lower() != str(candidate.name).lower():
-            self._learn(query, str(candidate.name))
+    def learn(self, query: str, candidate: Candidate) -> None:
+        if query and query.lower() != candidate.name.lower():
+            self._learn(query, candidate.name)
 
     @work(thread=True, group="lexicon")
     def _learn(self, alias: str, name: str) -> None:
@@ -448,14 +451,14 @@ class ImrGoldApp(App[None]):
     def _learn_from_gold(self, proposal: Proposal) -> None:
         """Teach the lexicon the drugs the annotator settled on, so a misspelling corrected
         here is read right in the next letters (it skips what it already reads that way)."""
-        learn = getattr(self.lexicon, "learn_from_items", None)
-        if learn is None:
+        lexicon = self.lexicon
+        if lexicon is None:
             return
         try:
             items = [(i.request, i.drugs) for i in proposal.to_record().items if i.drugs]
             # No letter text: in its own letter a misspelling may already read right (the
             # letter spells the drug elsewhere), and the lesson is for letters that do not.
-            learned = learn(items) if items else []
+            learned = lexicon.learn_from_items(items) if items else []
         except Exception as err:  # learning is a bonus; the gold record is already safe
             self.log.error(f"learning from {proposal.letter_id} failed: {err!r}")
             return
@@ -479,7 +482,7 @@ class ImrGoldApp(App[None]):
         if not get_current_worker().is_cancelled:
             self.call_from_thread(self._show_letters, order, index, loaded)
 
-    def _show_letters(self, order: list[str], index: int, loaded: Any) -> None:
+    def _show_letters(self, order: list[str], index: int, loaded: Loaded) -> None:
         # One annotate screen for the whole session, filled before it is shown: composing it
         # again for every letter, or painting the last letter first, costs more than the rest.
         if not self.is_screen_installed("annotate"):
@@ -499,7 +502,7 @@ class ImrGoldApp(App[None]):
     def action_conventions(self) -> None:
         if isinstance(self.screen, ConventionsScreen):
             return
-        field = getattr(self.screen, "current_path", None)
+        field = self.screen.current_path if isinstance(self.screen, AnnotateScreen) else None
         try:
             text = conventions_path().read_text(encoding="utf-8")
         except OSError as err:
@@ -522,7 +525,7 @@ class ImrGoldApp(App[None]):
             yield SystemCommand(
                 binding.description,
                 f"{binding.tooltip or binding.description} ({self.get_key_display(binding)})",
-                _runner(active.node, binding.action),
+                partial(self.run_action, binding.action, active.node),
             )
 
     async def action_quit(self) -> None:
@@ -534,10 +537,3 @@ class ImrGoldApp(App[None]):
             self.flush_drafts()
             self.flush_gold()
         self.exit()
-
-
-def _runner(node: Any, action: str) -> Callable[[], Any]:
-    async def run() -> None:
-        await node.run_action(action)
-
-    return run

@@ -12,8 +12,9 @@ next, so a letter's screen opens at once and keys typed ahead are not lost.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from textual import work
 from textual.app import App
@@ -21,7 +22,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import WorkerFailed
 
-from imrgold.core.models import Proposal, Span
+from imrgold.core.models import GoldRecord, LetterStatus, Proposal, Span
 from imrgold.store.qa.adjudication import AdjudicationSession, adjudication_queue
 from imrgold.store.qa.review import ReviewSession, reviewable
 from imrgold.tui.keymap import load_keymap
@@ -32,6 +33,7 @@ from imrgold.tui.screens.qa_screen import QAScreen, Save
 from imrgold.tui.screens.review import ReviewScreen
 from imrgold.tui.screens.review_done import DoneScreen
 from imrgold.tui.screens.review_wait import WaitScreen
+from imrgold.tui.seams import StoreLike
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class Task:
 
 
 def plan(
-    store: Any,
+    store: StoreLike,
     reviewer: str,
     *,
     share: float | None = None,
@@ -66,7 +68,7 @@ class Loaded:
     """What a task's screen needs, read from the store; ``gone`` says why there is none."""
 
     name: str
-    status: str = ""
+    status: LetterStatus
     text: str = ""
     review: ReviewSession | None = None
     adjudication: AdjudicationSession | None = None
@@ -80,14 +82,14 @@ class Read:
     """What the store holds for a task (read under the store lock)."""
 
     name: str
-    status: str
+    status: LetterStatus
     text: str
-    versions: dict[str, Any]
+    versions: dict[str, GoldRecord]
     draft: Proposal | None = None
     machine: Proposal | None = None
 
 
-def read_task(store: Any, task: Task) -> Read:
+def read_task(store: StoreLike, task: Task) -> Read:
     lid = task.letter_id
     summary = store.summary(lid)
     text = store.get_letter(lid).text
@@ -113,7 +115,7 @@ def prepare(read: Read, task: Task, reviewer: str) -> Loaded:
         session = AdjudicationSession.start(task.letter_id, read.versions)
         return Loaded(read.name, read.status, read.text, adjudication=session)
     if task.annotator is None or task.annotator not in read.versions:
-        return Loaded(read.name, gone="skipped: the version to review is gone")
+        return Loaded(read.name, read.status, gone="skipped: the version to review is gone")
     review = ReviewSession.start(read.versions[task.annotator], task.annotator, reviewer)
     # Where the annotator's values came from (their draft's spans, while it holds the value),
     # else where the letter says them.
@@ -155,7 +157,12 @@ class ReviewApp(App[None]):
     ]
 
     def __init__(
-        self, store: Any, reviewer: str, tasks: list[Task], *, keymap: dict | None = None
+        self,
+        store: StoreLike,
+        reviewer: str,
+        tasks: list[Task],
+        *,
+        keymap: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.store = store
@@ -261,7 +268,9 @@ class ReviewApp(App[None]):
         self._replace(screen, lambda result: self._done(index, loaded.name, result))
         self._fetch(index + 1)  # read while this one is worked on
 
-    def _replace(self, screen: Screen, callback: Any = None) -> None:
+    def _replace(
+        self, screen: Screen, callback: Callable[[Save | None], None] | None = None
+    ) -> None:
         """Show ``screen`` in the waiting screen's place; the keys it kept go to it, in order."""
         held = []
         if isinstance(self.screen, WaitScreen):

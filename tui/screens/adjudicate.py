@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 from functools import partial
-from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -27,6 +26,7 @@ from imrgold.store.qa.adjudication import (
 from imrgold.tui import fields
 from imrgold.tui.review_rows import next_pending, value_cell, value_spans
 from imrgold.tui.screens.qa_screen import QAScreen
+from imrgold.tui.seams import StoreLike
 from imrgold.tui.widgets.cell_table import Column
 from imrgold.tui.widgets.field_table import FIELD_WIDTH
 from imrgold.tui.widgets.letter_view import LetterView
@@ -40,7 +40,7 @@ def row_label(row: AdjudicationRow) -> str:
     return fields.label(row.path)
 
 
-def adjudicated(store: Any, session: AdjudicationSession, adjudicator: str) -> str:
+def adjudicated(store: StoreLike, session: AdjudicationSession, adjudicator: str) -> str:
     finish_adjudication(store, session, adjudicator)
     return "reviewed (adjudicated)"
 
@@ -215,7 +215,7 @@ class AdjudicateScreen(QAScreen):
     def edited_path(self) -> str:
         return self.session.rows[self.cursor].path
 
-    def corrected(self, value: Any) -> None:
+    def corrected(self, value: object) -> None:
         index = self.cursor
         self.session.write(index, value)
         self._chosen(index, f"{row_label(self.session.rows[index])}: written by {self.reviewer}")

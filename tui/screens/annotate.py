@@ -20,6 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Label
 from textual.worker import get_current_worker
 
+from imrgold.core import icd10
 from imrgold.core.models import Letter, LetterSummary, Proposal, Span, split_item_path
 from imrgold.core.queue import needs_work
 from imrgold.tui import fields
@@ -615,18 +616,19 @@ class AnnotateScreen(LetterScreen[None]):
             self.query_one(FieldEditor).moved()
 
     def _accept(self, event: FieldEditor.SuggestionAccepted) -> None:
-        path, index = fields.parse_key(event.key)
-        if path == "diagnoses" and index is not None:
-            # The letter's words stay the diagnosis; the code chosen for them is its code.
-            assert self.draft is not None
-            code = event.candidate.code
-            if self.draft.set_diagnosis(index, " ".join(event.text.split()), code):
+        candidate = event.candidate
+        if isinstance(candidate, icd10.Candidate):
+            # Codes are suggested in a diagnosis only. The letter's words stay the diagnosis;
+            # the code chosen for them is its code.
+            path, index = fields.parse_key(event.key)
+            assert self.draft is not None and path == "diagnoses" and index is not None
+            if self.draft.set_diagnosis(index, " ".join(event.text.split()), candidate.code):
                 self._changed()
             self._step(1)
-            self._status(f"{code} {event.candidate.description}")
+            self._status(f"{candidate.code} {candidate.description}")
             return
-        self.typed_app.learn(event.query, event.candidate)
-        if note := nothing_added_note(event.candidate):
+        self.typed_app.learn(event.query, candidate)
+        if note := nothing_added_note(candidate):
             self._status(note)
 
     @on(RowInput.MenuRequested)

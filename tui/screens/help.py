@@ -7,8 +7,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
+
+from imrgold.tui.screens.letter_screen import LetterScreen
 
 WORKFLOW = """\
 [b]Correcting a letter[/b]
@@ -69,7 +71,7 @@ def bindings_table(screen) -> Table:
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,f1,q,question_mark", "dismiss", "Close help", id="help.dismiss")]
 
-    def __init__(self, underneath) -> None:
+    def __init__(self, underneath: Screen) -> None:
         super().__init__()
         self._underneath = underneath
 
@@ -79,7 +81,8 @@ class HelpScreen(ModalScreen[None]):
             yield Static(bindings_table(self._underneath), id="help-keys")
             actions = {a.binding.action for a in self._underneath.active_bindings.values()}
             # A screen may say how its own work goes (review, adjudication).
-            workflow = getattr(self._underneath, "WORKFLOW", None)
+            under = self._underneath
+            workflow = under.WORKFLOW if isinstance(under, LetterScreen) else None
             if workflow is None and "next_field" in actions:
                 workflow = WORKFLOW
             if workflow is not None:

@@ -9,7 +9,7 @@ letter is left (`focus_fields`).
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -24,6 +24,9 @@ ResultType = TypeVar("ResultType")
 
 
 class LetterScreen(Screen[ResultType]):
+    WORKFLOW: ClassVar[str | None] = None
+    """How the screen's work goes, for the help (markup); None: the annotation's."""
+
     BINDINGS = [
         Binding(
             "ctrl+f",

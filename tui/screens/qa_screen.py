@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import ValidationError
 from rich.text import Text
@@ -24,6 +23,7 @@ from textual.widgets import Input, Label
 
 from imrgold.tui import fields
 from imrgold.tui.screens.letter_screen import LetterScreen
+from imrgold.tui.seams import StoreLike
 from imrgold.tui.widgets.cell_table import CellTable
 from imrgold.tui.widgets.key_footer import KeyFooter
 from imrgold.tui.widgets.letter_view import LetterView
@@ -34,7 +34,7 @@ from imrgold.tui.widgets.status_line import StatusLine
 class Save:
     """What finishing a letter writes: ``run(store)`` returns the letter's outcome."""
 
-    run: Callable[[Any], str]
+    run: Callable[[StoreLike], str]
 
 
 # The keys that still act while a value is typed in the box (the box takes the others).
@@ -97,7 +97,7 @@ class QAScreen(LetterScreen[Save | None]):
         """The field path whose value the box below the table holds."""
         raise NotImplementedError
 
-    def corrected(self, value: Any) -> None:
+    def corrected(self, value: object) -> None:
         """The box below the table was entered with ``value``, read as its field's value."""
 
     # -- layout --------------------------------------------------------------------------------
@@ -208,7 +208,7 @@ class QAScreen(LetterScreen[Save | None]):
     def action_skip(self) -> None:
         self.dismiss(None)
 
-    def finish(self, check: Callable[[], object], save: Callable[[Any], str]) -> None:
+    def finish(self, check: Callable[[], object], save: Callable[[StoreLike], str]) -> None:
         """Leave with ``save`` for the app to run, once ``check`` finds the record valid."""
         try:
             check()

@@ -29,6 +29,7 @@ from imrgold.tui.widgets.queue_table import QueueTable
 
 if TYPE_CHECKING:
     from imrgold.tui.app import ImrGoldApp
+    from imrgold.tui.screens.annotate import AnnotateScreen
 
 
 class QueueScreen(Screen[None]):
@@ -96,7 +97,7 @@ class QueueScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         # Back from a letter: the cursor goes to the letter last open, not the one first opened.
         if self.app.is_screen_installed("annotate"):
-            self._return_to = getattr(self.app.get_screen("annotate"), "letter_id", None)
+            self._return_to = cast("AnnotateScreen", self.app.get_screen("annotate")).letter_id
         if self.summaries:
             self.reload()
 

@@ -12,19 +12,19 @@ from __future__ import annotations
 
 import copy
 from functools import partial
-from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from imrgold.core.models import Span
+from imrgold.core.models import LetterStatus, Span
 from imrgold.store.qa.review import ReviewSession, finish_review
 from imrgold.tui import fields
 from imrgold.tui.review_rows import Provenance, next_pending, story, value_cell, voucher
 from imrgold.tui.screens.comment import CommentScreen
 from imrgold.tui.screens.qa_screen import QAScreen, Save
+from imrgold.tui.seams import StoreLike
 from imrgold.tui.widgets.cell_table import Column
 from imrgold.tui.widgets.field_table import FIELD_WIDTH, STATE_WIDTH, state_mark
 from imrgold.tui.widgets.letter_view import LetterView
@@ -39,7 +39,7 @@ VERDICT_STATES = {None: "machine", "confirmed": "confirmed", "corrected": "corre
 """A verdict as the state column shows it, with annotate's marks: · not yet, ✓, ✎."""
 
 
-def flag_letter(store: Any, letter_id: str, comment: str) -> str:
+def flag_letter(store: StoreLike, letter_id: str, comment: str) -> str:
     store.set_status(letter_id, "flagged", comment)
     return "flagged"
 
@@ -107,7 +107,7 @@ class ReviewScreen(QAScreen):
         session: ReviewSession,
         *,
         name: str,
-        status: str,
+        status: LetterStatus,
         text: str,
         position: tuple[int, int],
         origins: dict[str, Provenance],
@@ -236,7 +236,7 @@ class ReviewScreen(QAScreen):
     def edited_path(self) -> str:
         return self.current_path
 
-    def corrected(self, value: Any) -> None:
+    def corrected(self, value: object) -> None:
         path = self.current_path
         self.session.correct(path, value)
         self._refresh(path)

@@ -9,7 +9,7 @@ wrapped prose box.  The editor never touches the record: it posts `Committed` an
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 from rich.text import Text
 from textual import events, on
@@ -24,7 +24,7 @@ from textual.widgets import Input, Label, TextArea
 from imrgold.tui.fields import LIST_SEPARATOR, Row, confidence_percent, is_prose
 from imrgold.tui.widgets.key_order import HoldsKeys
 from imrgold.tui.widgets.sizing import set_content_size
-from imrgold.tui.widgets.suggestions import Suggestions, ingredients
+from imrgold.tui.widgets.suggestions import Suggestion, Suggestions, ingredients
 
 SuggestionKind = Literal["drugs", "diagnosis"]
 
@@ -310,7 +310,7 @@ class FieldEditor(Vertical):
         diagnosis keeps its typed words and takes the candidate's code (the screen applies both
         and moves on)."""
 
-        def __init__(self, key: str, text: str, query: str, candidate: Any) -> None:
+        def __init__(self, key: str, text: str, query: str, candidate: Suggestion) -> None:
             super().__init__()
             self.key, self.text, self.query, self.candidate = key, text, query, candidate
 
@@ -399,7 +399,7 @@ class FieldEditor(Vertical):
         label.update(Text(message, style="bold red"), layout=False)
         label.add_class("-error")
 
-    def show_suggestions(self, key: str, query: str, candidates: Sequence[Any]) -> None:
+    def show_suggestions(self, key: str, query: str, candidates: Sequence[Suggestion]) -> None:
         if self.row is None or self.row.key != key or query != self._query(self.text):
             return  # the annotator has typed on since: a newer answer is coming
         self.query_one(Suggestions).show_candidates(candidates, query)

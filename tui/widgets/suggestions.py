@@ -5,13 +5,19 @@ diagnosis."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from imrgold.core import icd10
+
+if TYPE_CHECKING:
+    from imrgold.core.lexicon import Candidate as DrugCandidate
+
+Suggestion: TypeAlias = "DrugCandidate | icd10.Candidate"
+"""A drug (`core.lexicon.Candidate`) in a drugs field, an ICD-10-CM code in a diagnosis."""
 
 CLEAR_SCORE = 90.0
 CLEAR_MARGIN = 5.0
@@ -35,33 +41,35 @@ def _code_prompt(candidate: icd10.Candidate) -> Text:
     return text
 
 
-def _prompt(candidate: Any) -> Text:
+def _prompt(candidate: Suggestion) -> Text:
     if isinstance(candidate, icd10.Candidate):
         return _code_prompt(candidate)
-    text = Text(str(candidate.name), style="bold")
-    generics = list(getattr(candidate, "generics", []) or [])
-    if generics and [g.lower() for g in generics] != [str(candidate.name).lower()]:
+    text = Text(candidate.name, style="bold")
+    generics = candidate.generics
+    if generics and [g.lower() for g in generics] != [candidate.name.lower()]:
         text.append(" → " + ", ".join(generics), style="green")
-    origin = getattr(candidate, "origin", "")
+    origin = candidate.origin
     if origin:
         text.append(f"  {origin}", style="dim italic")
     return text
 
 
-def ingredients(candidate: Any) -> list[str]:
+def ingredients(candidate: Suggestion) -> list[str]:
     """What accepting ``candidate`` puts into a drugs field: its generic ingredients, lower
     case; none for a product without a labeled drug ingredient (GOLD_CONVENTIONS.md: a medical
     food such as Theramine, or a product whose ingredients are not known, gets `drugs` [])."""
-    return [str(g).lower() for g in getattr(candidate, "generics", None) or []]
+    if isinstance(candidate, icd10.Candidate):
+        return []
+    return [g.lower() for g in candidate.generics]
 
 
-def nothing_added_note(candidate: Any) -> str | None:
+def nothing_added_note(candidate: DrugCandidate) -> str | None:
     """The status line's word when accepting ``candidate`` adds nothing to the drugs."""
     if ingredients(candidate):
         return None
     kind = (
         "a medical food"
-        if "medical food" in str(getattr(candidate, "source", "")).lower()
+        if "medical food" in (candidate.source or "").lower()
         else "without a known drug ingredient"
     )
     return f"{candidate.name} is {kind}: nothing added to drugs"
@@ -84,7 +92,7 @@ class Suggestions(OptionList):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.candidates: list[Any] = []
+        self.candidates: list[Suggestion] = []
         # What the candidates answer (not `query`: that is every widget's DOM query).
         self.for_query = ""
         self.visible = False
@@ -93,12 +101,12 @@ class Suggestions(OptionList):
     def shown(self) -> bool:
         return self.display and self.visible and bool(self.candidates)
 
-    def show_candidates(self, candidates: Sequence[Any], query: str = "") -> None:
+    def show_candidates(self, candidates: Sequence[Suggestion], query: str = "") -> None:
         self.candidates, self.for_query = list(candidates), query
         self.clear_options()
         self.add_options([Option(_prompt(c)) for c in self.candidates])
         self.visible = bool(self.candidates)
-        scores = [float(c.score) for c in self.candidates]
+        scores = [c.score for c in self.candidates]
         self.highlighted = 0 if clearly_leads(scores) else None
 
     def hide(self) -> None:
@@ -115,7 +123,7 @@ class Suggestions(OptionList):
         else:
             self.highlighted = (self.highlighted + delta) % len(self.candidates)
 
-    def chosen(self) -> Any | None:
+    def chosen(self) -> Suggestion | None:
         """The highlighted candidate; None when none is (Enter then keeps the typed text)."""
         if not self.shown or self.highlighted is None:
             return None
