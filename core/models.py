@@ -400,7 +400,7 @@ def gold_json_schema() -> dict[str, Any]:
 LetterStatus = Literal[
     "new", "in_progress", "gold", "in_review", "flagged", "reviewed", "adjudication"
 ]
-LETTER_STATUSES: tuple[str, ...] = get_args(LetterStatus)
+LETTER_STATUSES: tuple[LetterStatus, ...] = get_args(LetterStatus)
 
 
 class Letter(_Strict):

@@ -172,11 +172,11 @@ class ImrGoldApp(App[None]):
     def _touch(self, letter_id: str) -> None:
         self._changes[letter_id] = self._changes.get(letter_id, 0) + 1
 
-    def _note(self, letter_id: str, **update: object) -> None:
+    def _note(self, letter_id: str, status: LetterStatus, **update: object) -> None:
         self._touch(letter_id)
         known = self._summaries.get(letter_id)
         if known is not None:
-            self._summaries[letter_id] = known.model_copy(update=update)
+            self._summaries[letter_id] = known.model_copy(update={"status": status, **update})
 
     def load_for_annotation(self, letter_id: str) -> tuple[Letter, Proposal, bool]:
         """The letter and what to show for it: this annotator's draft, else the proposal."""

@@ -25,6 +25,8 @@ from imrgold.core.models import (
     LETTER_FIELDS,
     PRIORITIES,
     SEXES,
+    FieldState,
+    LetterStatus,
     Proposal,
     ProposedField,
     Span,
@@ -72,7 +74,7 @@ class Row:
     index: int | None
     label: str
     text: str
-    state: str
+    state: FieldState
     confidence: float
     spans: tuple[Span, ...]
 
@@ -311,7 +313,7 @@ def rows_for(proposal: Proposal) -> list[Row]:
     return rows
 
 
-def status_label(status: str, edited: bool = False) -> str:
+def status_label(status: LetterStatus, edited: bool = False) -> str:
     """A letter's status as the header and the queue show it: a gold letter changed since it
     was marked gold is "gold, edited" until it is marked gold again or the edits are dropped."""
     words = status.replace("_", " ")

@@ -67,7 +67,7 @@ def provenance(
 
 
 def voucher(
-    origin: Provenance, annotator: str, verdict: str | None, reviewer: str
+    origin: Provenance, annotator: str, verdict: FieldState | None, reviewer: str
 ) -> tuple[str, str]:
     """(who, kind) for the table's ``by`` column: the reviewer once they have given a verdict,
     else the annotator if they checked the value (``alice 2/3``: two of three diagnoses),
@@ -81,7 +81,7 @@ def voucher(
     return (f"{annotator} ✎" if origin.state == "corrected" else annotator), "person"
 
 
-def story(origin: Provenance, annotator: str, verdict: str | None, reviewer: str) -> str:
+def story(origin: Provenance, annotator: str, verdict: FieldState | None, reviewer: str) -> str:
     """Who did what to a value, in words, for the line under the table."""
     if origin.state == "machine":
         said = f"the machine's, never checked by {annotator}"

@@ -21,7 +21,7 @@ from textual.widgets import Label
 from textual.worker import get_current_worker
 
 from imrgold.core import icd10
-from imrgold.core.models import Letter, LetterSummary, Proposal, Span, split_item_path
+from imrgold.core.models import Letter, LetterStatus, LetterSummary, Proposal, Span, split_item_path
 from imrgold.core.queue import needs_work
 from imrgold.tui import fields
 from imrgold.tui.editing import Draft
@@ -33,7 +33,7 @@ from imrgold.tui.screens.letter_screen import LetterScreen
 from imrgold.tui.widgets.field_editor import FieldEditor, RowInput
 from imrgold.tui.widgets.field_table import FieldTable
 from imrgold.tui.widgets.key_footer import KeyFooter
-from imrgold.tui.widgets.letter_view import LetterView
+from imrgold.tui.widgets.letter_view import LetterView, Shade
 from imrgold.tui.widgets.status_line import StatusLine
 from imrgold.tui.widgets.suggestions import Suggestions, nothing_added_note
 
@@ -421,9 +421,9 @@ class AnnotateScreen(LetterScreen[None]):
             self._focus(self.current)
 
     def _highlight(self) -> None:
-        spans: list[tuple[Span, str]] = []
+        spans: list[tuple[Span, Shade]] = []
         for row in self.rows:
-            state = "low" if row.low else row.state
+            state: Shade = "low" if row.low else row.state
             spans.extend((span, state) for span in row.spans)
         self.query_one(LetterView).highlight(spans)
 
@@ -468,7 +468,9 @@ class AnnotateScreen(LetterScreen[None]):
             self._title(summary.status, summary.edited, summary.comment)
             self.refresh_bindings()  # Drop edits applies only to an edited gold letter
 
-    def _title(self, status: str, edited: bool = False, comment: str | None = None) -> None:
+    def _title(
+        self, status: LetterStatus, edited: bool = False, comment: str | None = None
+    ) -> None:
         # A plain label: Header re-lays out the screen on every title change.  Text, not
         # markup: the name and the comment are the letter's and the annotator's words.
         title = Text(

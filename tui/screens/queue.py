@@ -12,9 +12,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Input, Label, ProgressBar, Select
+from textual.widgets.select import NoSelection
 from textual.worker import get_current_worker
 
-from imrgold.core.models import LETTER_STATUSES, LetterSummary
+from imrgold.core.models import LETTER_STATUSES, LetterStatus, LetterSummary
 from imrgold.core.progress import progress, progress_text
 from imrgold.core.queue import (
     SORTS,
@@ -141,15 +142,19 @@ class QueueScreen(Screen[None]):
     def ordered_ids(self) -> list[str]:
         return [s.letter_id for s in self.summaries]
 
-    def _status_filter(self) -> str | None:
-        value = self.query_one("#status-filter", Select).value
-        return None if value is Select.NULL else str(value)
+    def _status_select(self) -> Select[LetterStatus]:
+        # Composed with LETTER_STATUSES as its values.
+        return cast("Select[LetterStatus]", self.query_one("#status-filter", Select))
+
+    def _status_filter(self) -> LetterStatus | None:
+        value = self._status_select().value
+        return None if isinstance(value, NoSelection) else value
 
     def _refilter(self) -> None:
         self._filter(self._status_filter(), self.query_one("#search", Input).value)
 
     @work(thread=True, exclusive=True, group="filter")
-    def _filter(self, status: str | None, query: str) -> None:
+    def _filter(self, status: LetterStatus | None, query: str) -> None:
         worker = get_current_worker()
         summaries = self.summaries
         shown = filter_summaries(summaries, status, query)
@@ -217,8 +222,8 @@ class QueueScreen(Screen[None]):
         self.query_one(QueueTable).focus()
 
     def action_cycle_status(self) -> None:
-        select = self.query_one("#status-filter", Select)
-        options = [None, *LETTER_STATUSES]
+        select = self._status_select()
+        options: list[LetterStatus | None] = [None, *LETTER_STATUSES]
         current = self._status_filter()
         following = options[(options.index(current) + 1) % len(options)]
         select.value = Select.NULL if following is None else following

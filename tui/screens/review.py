@@ -27,7 +27,7 @@ from imrgold.tui.screens.qa_screen import QAScreen, Save
 from imrgold.tui.seams import StoreLike
 from imrgold.tui.widgets.cell_table import Column
 from imrgold.tui.widgets.field_table import FIELD_WIDTH, STATE_WIDTH, state_mark
-from imrgold.tui.widgets.letter_view import LetterView
+from imrgold.tui.widgets.letter_view import LetterView, Shade
 
 COLUMNS = [
     Column("", cap=STATE_WIDTH - 1),
@@ -35,8 +35,6 @@ COLUMNS = [
     Column("value", fill=1),
     Column("by", cap=16),
 ]
-VERDICT_STATES = {None: "machine", "confirmed": "confirmed", "corrected": "corrected"}
-"""A verdict as the state column shows it, with annotate's marks: · not yet, ✓, ✎."""
 
 
 def flag_letter(store: StoreLike, letter_id: str, comment: str) -> str:
@@ -146,7 +144,8 @@ class ReviewScreen(QAScreen):
         verdict = self.session.verdicts.get(path)
         who, kind = voucher(self._origin(path), self.session.annotator, verdict, self.reviewer)
         return [
-            state_mark(VERDICT_STATES[verdict]),
+            # With annotate's marks: · no verdict yet, ✓, ✎.
+            state_mark(verdict or "machine"),
             Text(fields.label(path)),
             value_cell(self.session.values[path]),
             Text(who, style=self.table.style_of(kind)),
@@ -159,7 +158,7 @@ class ReviewScreen(QAScreen):
     def _highlight(self) -> None:
         """Every value in the letter coloured by who vouches for it, as annotate colours them
         by their state."""
-        marks: list[tuple[Span, str]] = []
+        marks: list[tuple[Span, Shade]] = []
         for path, spans in self.spans.items():
             verdict = self.session.verdicts.get(path)
             state = verdict or self._origin(path).state

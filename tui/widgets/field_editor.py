@@ -28,8 +28,6 @@ from imrgold.tui.widgets.suggestions import Suggestion, Suggestions, ingredients
 
 SuggestionKind = Literal["drugs", "diagnosis"]
 
-STATE_WORDS = {"machine": "machine", "confirmed": "confirmed", "corrected": "corrected"}
-
 
 def replace_last_part(text: str, replacement: Sequence[str]) -> str:
     """Swap what is being typed after the last separator for an accepted candidate."""
@@ -417,8 +415,7 @@ class FieldEditor(Vertical):
     def _describe(self, row: Row, note: str = "") -> None:
         label = self.query_one("#editor-label", Label)
         label.remove_class("-error")
-        state = STATE_WORDS.get(row.state, row.state)
-        text = Text.assemble((row.label, "bold"), f" · {state}")
+        text = Text.assemble((row.label, "bold"), f" · {row.state}")
         if row.state == "machine":
             # As the field list shows it: a whole percentage rounded down (never at the
             # threshold for a value below it).

@@ -11,10 +11,12 @@ from rich.style import Style
 from rich.text import Text
 from textual.message import Message
 
+from imrgold.core.models import FieldState
 from imrgold.tui.fields import EMPTY, Row, confidence_percent
 from imrgold.tui.widgets.line_list import LineList
 
-STATE_MARKS = {"machine": "·", "confirmed": "✓", "corrected": "✎"}
+STATE_MARKS: dict[FieldState, str] = {"machine": "·", "confirmed": "✓", "corrected": "✎"}
+STATE_STYLES: dict[FieldState, str] = {"machine": "dim", "confirmed": "green", "corrected": "cyan"}
 STATE_WIDTH, FIELD_WIDTH = 5, 17
 
 
@@ -25,10 +27,9 @@ def confidence_badge(confidence: float) -> str:
     return f"!{confidence_percent(confidence)}"
 
 
-def state_mark(state: str) -> Text:
+def state_mark(state: FieldState) -> Text:
     """A row's state as a mark in the state column: unchecked, confirmed, corrected."""
-    style = {"confirmed": "green", "corrected": "cyan"}.get(state, "dim")
-    return Text(STATE_MARKS.get(state, "?").center(STATE_WIDTH - 1), style=style)
+    return Text(STATE_MARKS[state].center(STATE_WIDTH - 1), style=STATE_STYLES[state])
 
 
 def state_cell(row: Row, low_style: Style) -> Text:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from rich.style import Style
 from rich.text import Text
@@ -21,12 +21,14 @@ from textual.geometry import Region, Size
 from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
 
-from imrgold.core.models import Span
+from imrgold.core.models import FieldState, Span
 from imrgold.core.shown import ShownText, shown_text
 from imrgold.tui.widgets.sizing import set_content_size
 
 # A value's colour says its state; the component classes take theirs from the theme.
-STATES = ("machine", "low", "confirmed", "corrected")
+Shade = FieldState | Literal["low"]
+"""A value's colour: its state, or ``low`` for a machine value below the confidence flag."""
+STATES: tuple[Shade, ...] = ("machine", "low", "confirmed", "corrected")
 
 
 class Found(NamedTuple):
@@ -69,7 +71,7 @@ class LetterView(TextArea):
         self._letter = ""
         self._shown: ShownText = shown_text("")
         self._line_starts: tuple[int, ...] = (0,)
-        self._highlighted: list[tuple[Span, str]] = []
+        self._highlighted: list[tuple[Span, Shade]] = []
         self._mark_spans: list[Span] = []
         self._styles: dict[int, list[tuple[int, int, Style]]] = {}
         self._mark: Span | None = None
@@ -174,7 +176,7 @@ class LetterView(TextArea):
             row_start = self._line_starts[row]
             styles.setdefault(row, []).append((max(start - row_start, 0), end - row_start, style))
 
-    def highlight(self, spans: Iterable[tuple[Span, str]]) -> None:
+    def highlight(self, spans: Iterable[tuple[Span, Shade]]) -> None:
         """Colour every proposed value by its state (one of `STATES`)."""
         self._highlighted = list(spans)
         styles: dict[int, list[tuple[int, int, Style]]] = {}

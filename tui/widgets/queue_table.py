@@ -9,11 +9,11 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 
-from imrgold.core.models import LetterSummary
+from imrgold.core.models import LetterStatus, LetterSummary
 from imrgold.tui.fields import status_label
 from imrgold.tui.widgets.line_list import LineList
 
-STATUS_STYLES = {
+STATUS_STYLES: dict[LetterStatus, str] = {
     "new": "dim",
     "in_progress": "yellow",
     "gold": "bold green",
