@@ -389,7 +389,7 @@ def held_out(
     return result
 
 
-def _absent(name: str) -> Any:
+def _absent(name: str) -> list[str] | None:
     return [] if is_list_field(name) else None
 
 

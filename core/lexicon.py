@@ -21,7 +21,7 @@ import logging
 import math
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -36,6 +36,7 @@ from imrgold.core.files import atomic_write, move_aside, user_cache_dir, user_da
 from imrgold.core.lexicon_build import (
     ORIGIN_RANK,
     SUPPLEMENT_PATH,
+    Product,
     Tables,
     add_products,
     dictionary_path,
@@ -531,9 +532,9 @@ class Lexicon:
 
     def add_product(
         self, name: str, generics: Iterable[str], source: str, aliases: Iterable[str] = ()
-    ) -> dict[str, object]:
+    ) -> Product:
         """Add a product to the user's own supplement (persisted, owner-only); returns it."""
-        product: dict[str, object] = {
+        product: Product = {
             "name": name.strip(),
             "aliases": [a.strip() for a in aliases if a.strip()],
             "generics": sorted({fold(g).strip() for g in generics if g.strip()}),
@@ -542,7 +543,7 @@ class Lexicon:
         if not product["name"] or not name_tokens(name):
             raise ValueError("a product needs a name")
         with self._lock:
-            products: list[dict[str, object]] = []
+            products: list[Mapping[str, object]] = []
             if self.user_supplement.exists():
                 products = [
                     p
@@ -781,7 +782,7 @@ class Lexicon:
             name=self._t.names[entry],
             score=round(score, 2),
             generics=list(self._t.generics(entry)),
-            origin=self._t.origin(entry),  # type: ignore[arg-type]
+            origin=self._t.origin(entry),
             ids=dict(self._t.ids(entry)),
             source=self._t.source(entry),
             in_letter=in_letter,
@@ -1021,12 +1022,12 @@ class Lexicon:
             return None
         generics = sorted({g for e in parts for g in self._t.generics(e)})
         origins = {self._t.origin(e) for e in parts}
-        origin = "dictionary" if origins == {"dictionary"} else "supplement"
+        origin: Origin = "dictionary" if origins == {"dictionary"} else "supplement"
         return Candidate(
             name=" + ".join(self._t.names[e] for e in parts),
             score=100.0,
             generics=generics,
-            origin=origin,  # type: ignore[arg-type]
+            origin=origin,
             source="the names this query spells, together",
         )
 

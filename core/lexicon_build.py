@@ -18,9 +18,10 @@ import logging
 import pickle
 import re
 from array import array
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from imrgold.core import environment
 from imrgold.core.files import atomic_write, private_dir
@@ -56,7 +57,8 @@ _STOP_KEYS = frozenset({
 _CLASS_NAME = re.compile(r"(?<![su])s\b(?!.*\w)|\b(derivatives|compounds|agents)\b", re.IGNORECASE)
 
 
-ORIGINS = ("learned", "supplement", "dictionary")
+TableOrigin = Literal["learned", "supplement", "dictionary"]
+ORIGINS: tuple[TableOrigin, ...] = ("learned", "supplement", "dictionary")
 _MIN_COMPACT = 5
 _ID_FIELDS = ("drugbank_id", "medline_plus_id", "mesh_id")
 
@@ -99,7 +101,7 @@ class Tables:
     def add_group(
         self,
         generics: tuple[str, ...],
-        origin: str,
+        origin: TableOrigin,
         ids: dict[str, str] | None = None,
         source: str | None = None,
     ) -> int:
@@ -157,7 +159,7 @@ class Tables:
     def generics(self, entry: int) -> tuple[str, ...]:
         return self.group_generics[self.group[entry]]
 
-    def origin(self, entry: int) -> str:
+    def origin(self, entry: int) -> TableOrigin:
         return ORIGINS[self.group_origin[self.group[entry]]]
 
     def ids(self, entry: int) -> dict[str, str]:
@@ -246,12 +248,25 @@ def load_supplement(path: Path) -> list[dict[str, Any]]:
     return [p for p in products if isinstance(p, dict) and p.get("name")]
 
 
-def product_generics(product: dict[str, Any]) -> tuple[str, ...]:
+class Product(TypedDict):
+    """A product of the user's own supplement, as `Lexicon.add_product` writes it."""
+
+    name: str
+    aliases: list[str]
+    generics: list[str]
+    source: str
+
+
+def product_generics(product: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(sorted({strip_salts(fold(g).strip()) for g in product.get("generics", []) if g}))
 
 
 def add_products(
-    tables: Tables, products: list[dict[str, Any]], origin: str, *, first: bool = False
+    tables: Tables,
+    products: Sequence[Mapping[str, Any]],
+    origin: TableOrigin,
+    *,
+    first: bool = False,
 ) -> list[int]:
     """Add each product under its name and aliases (all shown as the product's name)."""
     added = []
@@ -453,6 +468,8 @@ __all__ = [
     "ORIGINS",
     "ORIGIN_RANK",
     "SUPPLEMENT_PATH",
+    "Product",
+    "TableOrigin",
     "Tables",
     "add_products",
     "build_tables",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Collection, Sequence
-from typing import Any
 
 from imrgold.core.models import LETTER_STATUSES, LetterSummary
 
@@ -79,24 +78,24 @@ _STATUS_RANK = {s: i for i, s in enumerate(LETTER_STATUSES)}
 _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
-def _by_expected(s: LetterSummary) -> tuple[Any, ...]:
+def _by_expected(s: LetterSummary) -> tuple[bool, float]:
     # Most corrections expected first; a row that does not say comes last.
     return (s.expected_corrections is None, -(s.expected_corrections or 0.0))
 
 
-def _by_case(s: LetterSummary) -> tuple[Any, ...]:
+def _by_case(s: LetterSummary) -> tuple[bool, str]:
     return (s.case_number is None, s.case_number or "")
 
 
-def _by_decision_date(s: LetterSummary) -> tuple[Any, ...]:
+def _by_decision_date(s: LetterSummary) -> tuple[bool, dt.date]:
     return (s.decision_date is None, s.decision_date or dt.date.min)
 
 
-def _by_status(s: LetterSummary) -> tuple[Any, ...]:
+def _by_status(s: LetterSummary) -> tuple[int]:
     return (_STATUS_RANK.get(s.status, len(_STATUS_RANK)),)
 
 
-def _by_touched(s: LetterSummary) -> tuple[Any, ...]:
+def _by_touched(s: LetterSummary) -> tuple[bool, float]:
     # Most recently touched first; never touched last.
     at = s.updated_at
     if at is not None and at.tzinfo is None:
@@ -104,7 +103,8 @@ def _by_touched(s: LetterSummary) -> tuple[Any, ...]:
     return (at is None, -((at or _EPOCH) - _EPOCH).total_seconds())
 
 
-SORTS: dict[str, tuple[str, Callable[[LetterSummary], tuple[Any, ...]]]] = {
+SortKey = tuple[bool, float] | tuple[bool, str] | tuple[bool, dt.date] | tuple[int]
+SORTS: dict[str, tuple[str, Callable[[LetterSummary], SortKey]]] = {
     "expected": ("expected corrections ↓", _by_expected),
     "case": ("case number", _by_case),
     "decision_date": ("decision date", _by_decision_date),

@@ -225,7 +225,7 @@ def _page_text(document: Any, index: int) -> str:
     return _PDFIUM_HYPHEN.sub("-\n", raw.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def _open_error(data: bytes, path: Path | str, err: Any) -> LetterError:
+def _open_error(data: bytes, path: Path | str, err: Exception) -> LetterError:
     """The one-line reason PDFium could not open a file (its error codes, in words)."""
     import pypdfium2.raw as pdfium_c
 

@@ -158,7 +158,7 @@ def suggestion_kind(row: Row) -> Literal["drugs", "diagnosis"] | None:
     return None
 
 
-def to_text(value: Any) -> str:
+def to_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, list):

@@ -9,8 +9,8 @@ touched, one the annotator confirmed, one they wrote.  The reviewer's verdict co
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from rich.style import Style
 from rich.text import Text
@@ -39,7 +39,7 @@ class Provenance:
 
 
 def provenance(
-    values: dict[str, Any], draft: Proposal | None, machine: Proposal | None
+    values: Mapping[str, object], draft: Proposal | None, machine: Proposal | None
 ) -> dict[str, Provenance]:
     """Who vouches for each of an annotator's values (``values``: their gold record's flat
     paths), from the draft kept with it and the machine's proposal.
@@ -96,7 +96,7 @@ def story(origin: Provenance, annotator: str, verdict: FieldState | None, review
     return said
 
 
-def value_cell(value: Any, style: Style | str = "") -> Text:
+def value_cell(value: object, style: Style | str = "") -> Text:
     """A value as a table cell or a detail shows it: plain text (a DataTable or a Static would
     read a `str` as markup), the empty marker when there is nothing."""
     if value is MISSING:
@@ -105,7 +105,7 @@ def value_cell(value: Any, style: Style | str = "") -> Text:
     return Text(text, style=style) if text else Text(fields.EMPTY, style="dim")
 
 
-def value_spans(text: str, value: Any) -> list[Span]:
+def value_spans(text: str, value: object) -> list[Span]:
     """Where each element of a value (a list's every element) is written in the letter."""
     found = []
     for element in value if isinstance(value, list) else [value]:

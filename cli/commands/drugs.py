@@ -138,7 +138,7 @@ def _add(args: argparse.Namespace) -> int:
         )
     except ValueError as err:
         raise UserError(str(err)) from err
-    generics = ", ".join(product["generics"]) or "no drug ingredients"  # type: ignore[arg-type]
+    generics = ", ".join(product["generics"]) or "no drug ingredients"
     print(f"added {product['name']} ({generics}) to {user_supplement_path()}")
     return 0
 

@@ -7,9 +7,13 @@ import hashlib
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from imrgold.cli.common import UserError, bundled_letters_dir, db_path, fixtures_dir
+
+if TYPE_CHECKING:  # imported where used: a command loads only what it runs
+    from imrgold.core.evaluate import Evaluation, Flagging
+    from imrgold.core.models import GoldRecord, Letter
 
 NAME = "eval"
 HELP = (
@@ -49,7 +53,7 @@ def _read_text(path: Path) -> str:
         raise UserError(f"{path}: not UTF-8 text, not a gold record") from None
 
 
-def _load_gold(path: Path) -> list[Any]:
+def _load_gold(path: Path) -> list[GoldRecord]:
     from pydantic import ValidationError
 
     from imrgold.core.models import GoldRecord
@@ -99,7 +103,7 @@ def _letter_index(folders: list[Path]) -> dict[str, tuple[str, Path]]:
     return index
 
 
-def _store_letters(args: argparse.Namespace, letter_ids: list[str]) -> dict[str, Any]:
+def _store_letters(args: argparse.Namespace, letter_ids: list[str]) -> dict[str, Letter]:
     """The letters the store holds among ``letter_ids`` (none if there is no store)."""
     if not letter_ids:
         return {}
@@ -189,7 +193,7 @@ def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}"
 
 
-def _print_flags(shipped: Any, folds: Any) -> None:
+def _print_flags(shipped: Flagging, folds: Flagging) -> None:
     from imrgold.core.calibration import FLAG_BELOW
 
     for title, f in (
@@ -205,9 +209,10 @@ def _print_flags(shipped: Any, folds: Any) -> None:
         )
 
 
-def _print_tables(result: Any, n_errors: int) -> None:
+def _print_tables(result: Evaluation, n_errors: int) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console()
     table = Table(
@@ -227,15 +232,15 @@ def _print_tables(result: Any, n_errors: int) -> None:
             _pct(f.recall) if lists else "",
             _pct(f.f1) if lists else "",
         )
-    lists = result.overall_list
+    overall = result.overall_list
     table.add_section()
     table.add_row(
         "overall",
         str(sum(f.n for f in result.fields.values())),
         _pct(result.overall_accuracy),
-        _pct(lists.precision),
-        _pct(lists.recall),
-        _pct(lists.f1),
+        _pct(overall.precision),
+        _pct(overall.recall),
+        _pct(overall.f1),
         style="bold",
     )
     console.print(table)
@@ -248,10 +253,11 @@ def _print_tables(result: Any, n_errors: int) -> None:
         cal.add_row(f"{b.low:.2f}-{high:.2f}", str(b.n), _pct(b.mean_confidence), _pct(b.accuracy))
     console.print(cal)
     for err in result.errors[:n_errors]:
-        console.print(
-            f"[red]{err['where']}[/] {err['field']} (conf {err['confidence']:.2f}): "
+        # Text, not markup: the values are the letters' words.
+        line = Text(str(err["where"]), style="red")
+        line.append(
+            f" {err['field']} (conf {err['confidence']:.2f}): "
             f"gold {json.dumps(err['gold'], default=str)[:120]} | "
-            f"machine {json.dumps(err['machine'], default=str)[:120]}",
-            markup=True,
-            highlight=False,
+            f"machine {json.dumps(err['machine'], default=str)[:120]}"
         )
+        console.print(line, highlight=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from imrgold.cli.common import UserError, db_path, existing_store
@@ -111,12 +112,12 @@ def _print(entries: list[dict[str, Any]], summary, *, as_json: bool) -> None:
         print(f"{i:>4}  {when}  {who:<20} {e['path']}: {_change(e.get('old'), e.get('new'))}")
 
 
-def _no_op(entry: dict[str, Any]) -> bool:
+def _no_op(entry: Mapping[str, object]) -> bool:
     """An entry that changes no value (null -> null, a confirmation of the same value)."""
     return entry.get("old") == entry.get("new")
 
 
-def _change(old: Any, new: Any) -> str:
+def _change(old: object, new: object) -> str:
     """A change as one line; list values as the elements removed and added, so a change deep
     in a long list is not cut off."""
     if isinstance(old, list) and isinstance(new, list):
@@ -129,6 +130,6 @@ def _change(old: Any, new: Any) -> str:
     return f"{_short(old)} -> {_short(new)}"
 
 
-def _short(value: Any, width: int = 60) -> str:
+def _short(value: object, width: int = 60) -> str:
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= width else text[: width - 1] + "…"

@@ -23,7 +23,7 @@ import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from imrgold.cli.commands import annotate
 from imrgold.cli.common import UserError, db_path, existing_store
@@ -33,6 +33,7 @@ from imrgold.core import environment
 
 if TYPE_CHECKING:
     from aiohttp import web
+    from aiohttp.typedefs import Handler
 
 NAME = "serve"
 HELP = "open the annotation interface in a browser (reach it through an SSH tunnel)"
@@ -197,7 +198,7 @@ async def _build_app(plan: Plan) -> web.Application:
             router = request.app.router
             static = str(router["static"].url_for(filename="/")).rstrip("/") + "/"
             scheme = "wss" if request.secure else "ws"
-            context: dict[str, Any] = {
+            context: dict[str, object] = {
                 "font_size": to_int(request.query.get("fontsize", "16"), 16),
                 "app_websocket_url": f"{scheme}://{request.host}{router['websocket'].url_for()}",
                 "config": {"static": {"url": static}},
@@ -223,10 +224,10 @@ async def _build_app(plan: Plan) -> web.Application:
                 writers.remove(request)
 
     writers: list[web.Request] = []
-    sessions: set[asyncio.Task[Any]] = set()
+    sessions: set[asyncio.Task[object]] = set()
 
     @web.middleware
-    async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not token_matches(request.path, plan.token):
             raise web.HTTPForbidden(text="403: this address needs the link imrgold serve printed")
         task = asyncio.current_task()

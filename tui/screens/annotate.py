@@ -793,14 +793,14 @@ class AnnotateScreen(LetterScreen[None]):
         if self.draft is None or self.current is None or not self.commit_editor():
             return
         path, index = fields.parse_key(self.current)
-        item = self._current_item()
+        in_item = split_item_path(self.current)
         if index is not None and fields.is_drug_field(path):
             self._status("drugs keep alphabetical order; Alt+Up/Down on another row moves the item")
         elif index is not None and self.draft.move_element(path, index, delta):
             self.current = fields.diagnosis_key(index + delta)
             self._changed("diagnosis moved")
-        elif item is not None and self.draft.move_item(item, delta):
-            name = split_item_path(self.current)[1]  # type: ignore[index]
+        elif in_item is not None and self.draft.move_item(in_item[0], delta):
+            item, name = in_item
             self.current = f"items.{item + delta}.{name}"
             self._changed("item moved")
 
