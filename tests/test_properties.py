@@ -13,7 +13,7 @@ from imrgold.core.extract import _extract, extract
 from imrgold.core.lexicon_text import fold as lexfold
 from imrgold.core.lexicon_text import letter_tokens, letter_words, tokens
 from imrgold.core.models import GoldRecord
-from imrgold.core.text import repair
+from imrgold.core.text import Repaired, repair
 
 LETTERS = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "letters").glob("*.txt"))
 # Real lines and the tokens the rules key on, so generated texts reach the deep paths
@@ -121,6 +121,61 @@ def test_repair_maps_monotonically_into_the_original(text: str) -> None:
         previous = here
     for token in ("**", "<b>", "\f"):
         assert token not in repaired.text
+
+
+def _reference_span(repaired: Repaired, start: int, end: int) -> tuple[int, int]:
+    """`Repaired.span` stated plainly: each end found in its segment by a walk over them all; a
+    copied segment maps offset for offset (within it), a replaced one maps a start to where
+    its original begins and an end to where it ends; a range never ends before it starts."""
+    segments = list(
+        zip(
+            repaired._clean_starts,
+            repaired._orig_starts,
+            repaired._orig_ends,
+            repaired._copied,
+            strict=True,
+        )
+    )
+    if not segments:
+        return 0, 0
+
+    def segment_at(pos: int) -> tuple[int, int, int, bool]:
+        found = segments[0]  # a position before the first segment counts as in it
+        for segment in segments:
+            if segment[0] <= pos:
+                found = segment
+        return found
+
+    clean, orig, orig_end, copied = segment_at(start)
+    first = min(orig + start - clean, orig_end) if copied else orig
+    if end <= start:
+        return first, first
+    if end <= 0:  # a range that ends before the text ends at its start
+        return first, max(0, first)
+    clean, orig, orig_end, copied = segment_at(end - 1)  # the range's last character
+    last = min(orig + end - clean, orig_end) if copied else orig_end
+    return first, max(last, first)
+
+
+@SETTINGS
+@given(
+    st.one_of(st.text(max_size=500), FRAGMENTS.map("\n".join), FRAGMENTS.map(" \n\n".join)),
+    st.data(),
+)
+def test_the_fast_span_map_is_the_plain_one(text: str, data: st.DataObject) -> None:
+    repaired = repair(text)
+    n = len(repaired.text)
+    position = st.integers(-2, n + 2)
+    for start, end in data.draw(st.lists(st.tuples(position, position), min_size=1, max_size=30)):
+        assert repaired.span(start, end) == _reference_span(repaired, start, end)
+    # Every single character and every whole line, where the extractor's spans fall.
+    for pos in range(n):
+        assert repaired.span(pos, pos + 1) == _reference_span(repaired, pos, pos + 1)
+    line_start = 0
+    for line in repaired.text.split("\n"):
+        end = line_start + len(line)
+        assert repaired.span(line_start, end) == _reference_span(repaired, line_start, end)
+        line_start = end + 1
 
 
 # The lexicon's tokenizer, written as the plain regexes it was before it was sped up: the faster
