@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum, auto
 
 from rich.style import Style
 from rich.text import Text
@@ -20,7 +21,11 @@ from imrgold.core.models import FieldState, Proposal, Span
 from imrgold.store.qa.adjudication import MISSING
 from imrgold.tui import fields
 
-_NOTHING = object()
+
+class _Unproposed(Enum):
+    """The machine proposed nothing (no proposal kept): equal to no value, None included."""
+
+    NOTHING = auto()
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,7 @@ def provenance(
     out = {}
     for path, value in values.items():
         field = draft.fields.get(path) if draft is not None else None
-        proposed = machine.get(path).value if machine is not None else _NOTHING
+        proposed = machine.get(path).value if machine is not None else _Unproposed.NOTHING
         if field is None or field.value != value:
             out[path] = Provenance("confirmed" if value == proposed else "corrected")
         elif field.elements and isinstance(value, list) and value:
