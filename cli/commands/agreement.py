@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
 
 from imrgold.cli.common import db_path, existing_store
+
+if TYPE_CHECKING:
+    from imrgold.core.agreement import Flat
+    from imrgold.store import Store
 
 NAME = "agreement"
 HELP = (
@@ -34,7 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def gather(store, machine: str):
+def gather(
+    store: Store, machine: str
+) -> Iterator[tuple[Mapping[str, Flat], Flat | None, Flat | None]]:
     """Each letter with gold versions, in queue order, one at a time: ``(versions, gold,
     machine)``, its versions' flat maps by annotator, and its settled gold record's and the
     machine's flat maps (None when there is none to score)."""
@@ -44,7 +52,7 @@ def gather(store, machine: str):
     for summary in store.summaries():
         lid = summary.letter_id
         record, versions = store.gold_and_versions(lid)
-        if not versions:
+        if record is None or not versions:  # with versions there is always a gold record
             continue
         flats = {a: flat_of(r) for a, r in versions.items()}
         if summary.status == "adjudication" and not store.final_annotator(lid):

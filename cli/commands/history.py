@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imrgold.cli.common import UserError, db_path, existing_store
+
+if TYPE_CHECKING:
+    from imrgold.core.models import LetterSummary
 
 NAME = "history"
 HELP = "show every change to a letter's record (field, old, new, who, when); restore a point"
@@ -90,7 +93,7 @@ def _restore(store, summary, at: str, annotator: str | None) -> int:
     return 0
 
 
-def _print(entries: list[dict[str, Any]], summary, *, as_json: bool) -> None:
+def _print(entries: list[dict[str, Any]], summary: LetterSummary, *, as_json: bool) -> None:
     if as_json:
         for i, e in enumerate(entries):
             if _no_op(e):
