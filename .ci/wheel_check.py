@@ -11,6 +11,7 @@ import importlib.util
 import os
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
 home = Path(tempfile.mkdtemp())
@@ -34,7 +35,7 @@ assert len(letters) == 20 and all("site-packages" in str(p) for p in letters), l
 
 with Store.open(home / "store.json", annotator="ci") as store:
     assert ingest_files(store, letters) == 20
-    app = ImrGoldApp(store, offer=[], ingest=ingest_files, store_label="ci")
+    app = ImrGoldApp(store, offer=[], ingest=partial(ingest_files, store), store_label="ci")
 
     async def look() -> int:
         async with app.run_test(size=(120, 40)) as pilot:

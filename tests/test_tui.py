@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import re
 import shutil
+from functools import partial
 
 import pytest
 from rich.console import Console
@@ -710,7 +711,7 @@ async def test_palette_command_runs_the_action(store):
 async def test_empty_store_offers_the_bundled_letters(env):
     with Store.open(env / "empty" / "imrgold.json", annotator="tester") as store:
         offer = bundled_letters()[:2]
-        app = make_app(store, offer=offer, ingest=ingest_files)
+        app = make_app(store, offer=offer, ingest=partial(ingest_files, store))
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
             assert isinstance(app.screen, ConfirmScreen)

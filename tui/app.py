@@ -37,7 +37,8 @@ from imrgold.tui.screens.help import HelpScreen
 from imrgold.tui.screens.queue import QueueScreen
 from imrgold.tui.seams import LexiconLike, StoreLike
 
-Ingest = Callable[[StoreLike, Sequence[Path]], int]
+Ingest = Callable[[Sequence[Path]], int]
+"""Adds letters to the app's store (the caller binds it), returns how many were new."""
 Clock = Callable[[], dt.datetime]
 
 
@@ -356,7 +357,7 @@ class ImrGoldApp(App[None]):
     def _ingest_offer(self) -> None:
         assert self._ingest is not None
         with self.store_lock:
-            added = self._ingest(self.store, self._offer)
+            added = self._ingest(self._offer)
         self._offer = []
         self.call_from_thread(self._ingested, added)
 

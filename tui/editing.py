@@ -7,6 +7,8 @@ snapshots make structural edits (removing or reordering items) as easy to undo a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from imrgold.core.models import (
     ITEM_FIELDS,
     FieldState,
@@ -76,7 +78,7 @@ class Draft:
         self.proposal = self._redo.pop()
         return True
 
-    def _edit(self, change) -> bool:
+    def _edit(self, change: Callable[[], object]) -> bool:
         self._checkpoint()
         before = self._undo[-1]
         change()

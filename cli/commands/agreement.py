@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from imrgold.cli.common import db_path, existing_store
 
 if TYPE_CHECKING:
-    from imrgold.core.agreement import Flat
+    from imrgold.core.agreement import Comparison, Flat
     from imrgold.store import Store
 
 NAME = "agreement"
@@ -72,7 +72,7 @@ def gather(
         yield flats, gold, theirs
 
 
-def report_of(store, machine: str):
+def report_of(store: Store, machine: str) -> list[Comparison]:
     """`core.agreement.agreement_report` of the store, streamed: the annotators are read from
     the gold shards first, then each letter is compared and dropped, so memory stays flat
     however many letters there are."""
@@ -106,7 +106,7 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def _print_tables(report, all_fields: bool) -> None:
+def _print_tables(report: list[Comparison], all_fields: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from imrgold.cli.common import UserError, bundled_letters_dir, db_path, existing_store
 from imrgold.cli.identity import add_annotator_argument, resolve
 from imrgold.core import environment
+
+if TYPE_CHECKING:
+    from imrgold.store import Store
 
 NAME = "annotate"
 HELP = "open the annotation interface on the store's letters"
@@ -36,7 +41,7 @@ def bundled_letters() -> list[Path]:
     return sorted(p for p in folder.glob("*") if p.suffix.lower() in (".txt", ".md", ".pdf"))
 
 
-def ingest_files(store, paths: Sequence[Path]) -> int:
+def ingest_files(store: Store, paths: Sequence[Path]) -> int:
     """Add letters with their proposals as `imrgold ingest` does; returns how many were new."""
     from imrgold.cli.commands.ingest import StoreSink
     from imrgold.core.ingest import ingest
@@ -85,7 +90,11 @@ def run(args: argparse.Namespace) -> int:
                 ingest_files(store, letters)
         label = f"{path}{' (read-only)' if args.read_only else ''} · {store.annotator}"
         app = ImrGoldApp(
-            store, offer=offer, ingest=ingest_files, store_label=label, settle_heap=True
+            store,
+            offer=offer,
+            ingest=partial(ingest_files, store),
+            store_label=label,
+            settle_heap=True,
         )
         app.run()
         if not args.read_only:

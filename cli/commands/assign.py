@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from imrgold.cli.common import UserError, check_statuses, db_path, existing_store
 from imrgold.cli.identity import add_annotator_argument
+
+if TYPE_CHECKING:
+    from imrgold.core.assign import Assignment
 
 NAME = "assign"
 HELP = (
@@ -95,7 +99,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(source_path, out, ids, assignment, stores, seed) -> None:
+def _report(
+    source_path: Path,
+    out: Path,
+    ids: list[str],
+    assignment: Assignment,
+    stores: dict[str, Path],
+    seed: int,
+) -> None:
     print(
         f"assigned {len(ids)} letter(s) of {source_path} to {len(stores)} annotator(s) in {out}: "
         f"{len(assignment.shared)} given to two for agreement (seed {seed}; the same --seed "

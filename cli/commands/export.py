@@ -16,6 +16,7 @@ from imrgold.cli.common import UserError, check_statuses, db_path, existing_stor
 if TYPE_CHECKING:
     from imrgold.core.deidentify import Deidentifier
     from imrgold.core.models import GoldRecord
+    from imrgold.store import Store
     from imrgold.store.qa.selection import ExportEntry
 
 NAME = "export"
@@ -146,7 +147,7 @@ class _Counted:
 
 
 def _render(
-    store, entries: Iterable[ExportEntry], args
+    store: Store, entries: Iterable[ExportEntry], args: argparse.Namespace
 ) -> tuple[Iterator[str] | Iterator[bytes], Deidentifier | None]:
     """The export's lines (a binary format's chunks), produced as they are written, and the
     de-identifier (its summary is complete once the lines are)."""
@@ -213,7 +214,7 @@ def _write_features(target: Path) -> None:
     _write(str(target.with_suffix(".features.json")), [features.encode("utf-8")], binary=True)
 
 
-def _text_of(store, letter_id: str) -> str | None:
+def _text_of(store: Store, letter_id: str) -> str | None:
     from imrgold.store import StoreError
 
     try:

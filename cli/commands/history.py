@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from imrgold.cli.common import UserError, db_path, existing_store
 
 if TYPE_CHECKING:
     from imrgold.core.models import LetterSummary
+    from imrgold.store import Store
 
 NAME = "history"
 HELP = "show every change to a letter's record (field, old, new, who, when); restore a point"
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def resolve(summaries: list, query: str):
+def resolve(summaries: Sequence[LetterSummary], query: str) -> LetterSummary:
     """The one letter ``query`` names: id prefix, case number, or file name (with or without
     its extension)."""
     q = query.strip()
@@ -80,7 +81,7 @@ def resolve(summaries: list, query: str):
     )
 
 
-def _restore(store, summary, at: str, annotator: str | None) -> int:
+def _restore(store: Store, summary: LetterSummary, at: str, annotator: str | None) -> int:
     point: int | str = int(at) if at.lstrip("-").isdigit() else at
     try:
         restored = store.restore(summary.letter_id, point, annotator=annotator)

@@ -15,6 +15,10 @@ from imrgold.cli.common import UserError, db_path
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+    from imrgold.core.ingest import Outcome
+    from imrgold.core.models import Letter, Proposal
+    from imrgold.store import Store
+
 NAME = "ingest"
 HELP = "add letters (.txt, .md, .pdf files, folders, globs) and their proposals to the store"
 MAX_SIZE_MB = 1024
@@ -137,7 +141,7 @@ def _collector_spares_the_store(every: int = 1000) -> Iterator[Callable[[], None
 class StoreSink:
     """The store as a `core.ingest.Sink`."""
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     def letter_ids(self) -> list[str]:
@@ -148,11 +152,11 @@ class StoreSink:
             return None
         return self.store.summary(letter_id).name
 
-    def save(self, letter, proposal) -> bool:
+    def save(self, letter: Letter, proposal: Proposal) -> bool:
         # One journal entry holds both, so a crash keeps both or neither.
         return self.store.add_letter(letter, proposal)
 
-    def restore(self, letter) -> bool:
+    def restore(self, letter: Letter) -> bool:
         return self.store.restore_text(letter)
 
 
@@ -202,7 +206,7 @@ class _Reporter:
             self.task = self.progress.add_task("ingest", total=self.total)
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self.progress is not None:
             self.progress.stop()
 
@@ -215,7 +219,7 @@ class _Reporter:
         else:
             print(text, file=sys.stderr)
 
-    def done(self, outcome) -> None:
+    def done(self, outcome: Outcome) -> None:
         if outcome.message and not (self.quiet and outcome.status == "duplicate"):
             self.line(outcome.message)
         if self.progress is not None:

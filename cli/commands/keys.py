@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from imrgold.cli.common import UserError
+
+if TYPE_CHECKING:
+    from imrgold.tui.keymap import KeySpec
 
 NAME = "keys"
 HELP = "list the interface's keys with their ids, after the user's keymap file"
@@ -27,8 +32,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from imrgold.tui.keymap import keymap_path, keys_with, load_keymap
 
     path = Path(args.keymap) if args.keymap else keymap_path()
@@ -48,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def _print(specs, keymap, path) -> None:
+def _print(specs: list[KeySpec], keymap: dict[str, str], path: Path) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from imrgold.cli.common import UserError, db_path, existing_store
+
+if TYPE_CHECKING:
+    from imrgold.core.models import LetterSummary
+    from imrgold.core.progress import Progress
+    from imrgold.store.qa.stats import Stats
 
 NAME = "stats"
 HELP = (
@@ -64,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress(summaries, idle: int):
+def _progress(summaries: Sequence[LetterSummary], idle: int) -> Progress:
     """Letters done today and in the last stretch of work, the pace, and the time left."""
     import datetime as dt
 
@@ -79,7 +86,7 @@ def _progress(summaries, idle: int):
     )
 
 
-def _print(stats) -> None:
+def _print(stats: Stats) -> None:
     from rich.console import Console
     from rich.table import Table
 

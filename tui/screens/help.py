@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.app import App, ComposeResult
+from textual.binding import ActiveBinding, Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
@@ -36,16 +36,16 @@ WORKFLOW = """\
 """
 
 
-def _key_name(app, key: str) -> str:
+def _key_name(app: App[object], key: str) -> str:
     return app.get_key_display(Binding(key, ""))
 
 
-def ours(active) -> bool:
+def ours(active: ActiveBinding) -> bool:
     """The app's and screens' keys, not the text-editing keys every Input has."""
     return type(active.node).__module__.startswith("imrgold.tui.") or active.node is active.node.app
 
 
-def bindings_table(screen) -> Table:
+def bindings_table(screen: Screen) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column(style="bold", no_wrap=True)
@@ -89,5 +89,5 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(workflow, id="help-workflow")
             yield Static("[dim]Escape closes this help · Ctrl+P finds any command by name[/]")
 
-    async def action_dismiss(self, result=None) -> None:
+    async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(None)

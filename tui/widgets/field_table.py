@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.message import Message
 
 from imrgold.core.models import FieldState
@@ -102,7 +103,7 @@ class FieldTable(LineList):
     def line(self, row: int, width: int) -> Text:
         return row_line(self.rows[row], width, self.get_component_rich_style("field-table--low"))
 
-    def on_click(self, event) -> None:
+    def on_click(self, event: events.Click) -> None:
         row = self.row_at(event.y)
         if row is not None:
             self.post_message(self.Clicked(self.keys[row]))

@@ -160,7 +160,9 @@ class LetterView(TextArea):
         text: the colour of the value under it stays)."""
         return self.get_component_rich_style(f"letter-view--{part}", partial=part == "hit")
 
-    def _add(self, styles: dict[int, list[tuple[int, int, Style]]], span: Span, style: Style):
+    def _add(
+        self, styles: dict[int, list[tuple[int, int, Style]]], span: Span, style: Style
+    ) -> None:
         self._add_shown(
             styles, self._shown.to_shown(span.start), self._shown.to_shown(span.end), style
         )

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.message import Message
 
@@ -133,7 +134,7 @@ class QueueTable(LineList, can_focus=True):
         if letter_id is not None:
             self.post_message(self.Selected(letter_id, self.cursor_row))
 
-    def on_click(self, event) -> None:
+    def on_click(self, event: events.Click) -> None:
         row = self.row_at(event.y)
         if row is not None and row == self.cursor_row and event.chain > 1:
             self.action_select()
