@@ -4,8 +4,14 @@ by the code, not by the draw; an example found locally is pinned with `@example`
 
 import os
 
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
-# No deadline: a loaded CI machine makes timing, not code, fail an example.
-settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+# No deadline, no "too slow" check: on a loaded CI machine timing, not code, failed examples.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
