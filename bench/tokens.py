@@ -5,6 +5,8 @@ The letters are the bundled real ones (fixtures/letters), each with its gold rec
 
 - median and p95 milliseconds of `with_tokens` a letter, tokens a letter, and the size of a
   spans line with and without its tokens;
+- the line as the export writes it (`spans_line`, the tokens' JSON written from their bounds)
+  against the tokens as dicts dumped with the json module, and the ratio;
 - the naive way on the same texts: spaCy's English tokenizer (`spacy.blank("en")`, needs
   imrgold[spacy]), its time a letter and the ratio, and the share of the spans that fall on its
   token boundaries (every span falls on the export's, by construction).
@@ -51,9 +53,22 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="passes over the letters")
     args = parser.parse_args()
 
-    from imrgold.core.tokens import with_tokens
+    from imrgold.core.tokens import spans_line, with_tokens
 
     letters = objects()
+    lines, dumped = [], []
+    for _ in range(args.rounds):
+        for obj in letters:
+            t0 = time.perf_counter()
+            spans_line(obj)
+            t1 = time.perf_counter()
+            json.dumps(with_tokens(obj), ensure_ascii=False)
+            lines.append(t1 - t0)
+            dumped.append(time.perf_counter() - t1)
+    (l_median, l_p95), (d_median, d_p95) = _ms(lines), _ms(dumped)
+    print(f"spans_line: median {l_median:.2f} ms, p95 {l_p95:.2f} ms a letter; dicts + "
+          f"json.dumps: median {d_median:.2f} ms, p95 {d_p95:.2f} ms; "
+          f"ratio {d_median / l_median:.1f}x")  # fmt: skip
     times = []
     for _ in range(args.rounds):
         for obj in letters:

@@ -152,7 +152,7 @@ def _render(
     """The export's lines (a binary format's chunks), produced as they are written, and the
     de-identifier (its summary is complete once the lines are)."""
     from imrgold.core import export
-    from imrgold.core.tokens import with_tokens
+    from imrgold.core.tokens import spans_line, with_tokens
 
     deid = None
     if args.deidentify:
@@ -168,16 +168,17 @@ def _render(
             obj = export.spans_object(entry.record, text, entry.proposal, {"status": entry.status})
             if deid is not None:
                 obj = deid.spans_object(obj, entry.record)
-            # Tokens last: they are cut where the spans of the text as written out are.
-            yield with_tokens(obj)
+            yield obj
 
+    # Tokens last: they are cut where the spans of the text as written out are.
     if args.format == "spans":
-        return (json.dumps(obj, ensure_ascii=False) for obj in spans()), deid
+        return (spans_line(obj) for obj in spans()), deid
     if args.format == "docbin":
         from imrgold.core.docbin import docbin_bytes
 
         def docbin() -> Iterator[bytes]:
-            yield docbin_bytes(spans())  # one piece: a DocBin is serialized whole
+            # One piece: a DocBin is serialized whole.
+            yield docbin_bytes(with_tokens(obj) for obj in spans())
 
         return docbin(), deid
     records: Iterable[GoldRecord] = (e.record for e in entries)
