@@ -36,7 +36,7 @@ import hashlib
 import hmac
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,6 +175,191 @@ _CLINICAL_WORDS = frozenset(
 
 
 # ---------------------------------------------------------------------------------------------
+# Fewer scans.  Each pattern run over a text is a scan of the whole text, tried at every position
+# (an alternation of them all costs the same), and most positions of a letter cannot start a
+# match: a pattern is tried only where `_STARTS` says one of its matches can start (a run of
+# digits its first number fits, a word it begins with, a line start), and not run at all when
+# `_NEEDS` says the text lacks what every match holds.  `_finditer` finds what
+# ``pattern.finditer(text)`` finds either way; tests/test_deidentify_scans.py holds it to that.
+
+_DIGIT_RUN = re.compile(r"\d+")
+
+
+class _Facts:
+    """What the gates read of a text, each found once and only when asked: its runs of digits
+    (``\\d``, as the patterns read it), its case-folded and its lower-case forms."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @functools.cached_property
+    def runs(self) -> list[tuple[int, int]]:
+        return [m.span() for m in _DIGIT_RUN.finditer(self.text)]
+
+    @functools.cached_property
+    def longest(self) -> int:
+        return max((end - start for start, end in self.runs), default=0)
+
+    @functools.cached_property
+    def folded(self) -> str:
+        return _folded(self.text)
+
+    @functools.cached_property
+    def lowered(self) -> str:
+        return self.text.lower()
+
+
+def _positions(text: str, word: str) -> list[int]:
+    found, at = [], text.find(word)
+    while at >= 0:
+        found.append(at)
+        at = text.find(word, at + 1)
+    return found
+
+
+def _finditer(pattern: re.Pattern[str], text: str, facts: _Facts) -> Iterator[re.Match[str]]:
+    """The matches of ``pattern.finditer(text)``: the same, left to right, none overlapping."""
+    needs = _NEEDS.get(pattern)
+    if needs is not None and not needs(facts):
+        return
+    where = _STARTS.get(pattern)
+    starts = where(facts) if where is not None else None
+    if starts is None:
+        yield from pattern.finditer(text)
+        return
+    end = 0
+    for start in starts:
+        if start >= end and (found := pattern.match(text, start)) is not None:
+            end = found.end()
+            yield found
+
+
+def _at_runs(accept: Callable[[int, str], bool], also: str = "") -> Callable[[_Facts], list[int]]:
+    """Starts of the digit runs ``accept(length, next character)`` admits, and of ``also``'s
+    characters: for a pattern whose lookbehind or ``\\b`` rules out a digit before its match.
+    A run longer than the pattern's first number cannot start one (the number would go on where
+    the pattern wants what follows it)."""
+
+    def starts(facts: _Facts) -> list[int]:
+        text = facts.text
+        found = [s for s, e in facts.runs if accept(e - s, text[e : e + 1])]
+        if also:
+            found = sorted(found + [at for char in also for at in _positions(text, char)])
+        return found
+
+    return starts
+
+
+def _at_words(view: str, *words: str) -> Callable[[_Facts], list[int] | None]:
+    """Where the words stand in the text's lower-case or case-folded form (as an IGNORECASE
+    pattern reads it); a form whose length differs (a character that folds to two) has other
+    offsets, and the whole text is scanned."""
+
+    def starts(facts: _Facts) -> list[int] | None:
+        seen = getattr(facts, view)
+        if len(seen) != len(facts.text):
+            return None
+        return sorted({at for word in words for at in _positions(seen, word)})
+
+    return starts
+
+
+def _at_line_starts(facts: _Facts) -> list[int]:
+    return [0, *(at + 1 for at in _positions(facts.text, "\n"))]
+
+
+# A city: up to three capitalised words right before ", CA 95814" (the comma found first).
+_CITY_WORDS = re.compile(r"[A-Z][a-z]+(?:\s[A-Z][a-z]+){0,2}")
+_STATE_ZIP = re.compile(r",\s*(?:CA|California)\.?\s+\d{5}")
+
+
+def _at_cities(facts: _Facts) -> list[int]:
+    text, found = facts.text, set()
+    for anchor in _STATE_ZIP.finditer(text):
+        comma = anchor.start()
+        # Every start of one to three words that ends right at the comma.
+        at = comma
+        for _ in range(3):
+            word = at
+            while word > 0 and "a" <= text[word - 1] <= "z":
+                word -= 1
+            if word == at or word == 0 or not "A" <= text[word - 1] <= "Z":
+                break
+            word -= 1
+            found.add(word)
+            if word == 0 or not text[word - 1].isspace():
+                break
+            at = word - 1
+    return sorted(found)
+
+
+# "93 years old", "93-year-old", "93 y/o", "93yo"; or "aged 93".
+_AGE_NUMBERS = _at_runs(lambda n, c: n in (2, 3) and (c.isspace() or c in ("-", "y", "Y")))
+_AGED = _at_words("folded", "aged")
+
+
+def _at_ages(facts: _Facts) -> list[int] | None:
+    aged = _AGED(facts)
+    return None if aged is None else sorted(_AGE_NUMBERS(facts) + aged)
+
+
+def _identifier(kind: str, index: int = 0) -> re.Pattern[str]:
+    return [pattern for k, pattern in _IDENTIFIERS if k == kind][index]
+
+
+_MONTH_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_STARTS: dict[re.Pattern[str], Callable[[_Facts], list[int] | None]] = {
+    _identifier("IP"): _at_runs(lambda n, c: n <= 3 and c == "."),  # an octet and its dot
+    _identifier("SSN"): _at_runs(lambda n, c: n == 3 and c == "-"),
+    # "1-", "1 (", "555) ", "555-": what the pattern takes after its first number; or the
+    # number starts at "(" or "+".
+    _identifier("PHONE"): _at_runs(lambda n, c: c.isspace() or c in (".", "-", "(", ")"), "(+"),
+    _identifier("ADDRESS"): _at_runs(lambda n, c: n <= 6 and c.isspace()),
+    _NUMERIC_DATE: _at_runs(lambda n, c: n <= 2 and c in ("/", ".", "-")),
+    _ISO_DATE: _at_runs(lambda n, c: n == 4 and c in ("-", "/", ".")),
+    _NUMERIC_MONTH: _at_runs(lambda n, c: n <= 2 and c == "/"),
+    _AGE: _at_ages,
+    _identifier("ID", 1): _at_words(
+        "folded", "mrn", "medical", "claim", "policy", "member", "account"
+    ),
+    _identifier("ID"): _at_words("folded", "adj"),
+    _identifier("SSN", 1): _at_words("folded", "ssn", "social"),
+    _identifier("URL"): _at_words("folded", "http", "www."),
+    CASE_NUMBER_ANY: _at_words("folded", "cm"),
+    _identifier("ZIP"): lambda f: sorted(
+        _positions(f.text, "CA") + _positions(f.text, "California")
+    ),
+    _identifier("CITY"): _at_cities,
+    _NAME_LABEL: _at_line_starts,
+    _HONORIFIC: lambda f: sorted(
+        {a for h in ("Mr", "Ms", "Miss", "Dr", "Mx") for a in _positions(f.text, h)}
+    ),
+    # Only a match whose word is a month makes an edit, and no match starts inside another: the
+    # matches at other words change nothing.
+    _LONG_DATE: _at_words("lowered", *_MONTH_STEMS),
+    _MONTH_YEAR: _at_words("lowered", *_MONTH_STEMS),
+}
+
+
+def _month_and_year(facts: _Facts) -> bool:
+    # A month word and a year, a run of exactly 4 digits.
+    return any(e - s == 4 for s, e in facts.runs) and any(
+        stem in facts.lowered for stem in _MONTH_STEMS
+    )
+
+
+_NEEDS: dict[re.Pattern[str], Callable[[_Facts], bool]] = {
+    _LONG_DATE: _month_and_year,
+    _MONTH_YEAR: _month_and_year,
+    _identifier("CITY"): lambda f: f.longest >= 5,
+    _identifier("ZIP"): lambda f: f.longest >= 5,
+    # "CM", then 2 and 7 digits (9 when written together).
+    CASE_NUMBER_ANY: lambda f: f.longest >= 7,
+    _NAME_LABEL: lambda f: ":" in f.text,
+}
+
+
+# ---------------------------------------------------------------------------------------------
 # Text edits that keep spans pointing at the same words.
 
 
@@ -245,9 +430,11 @@ def _safe_date(y: int, m: int, d: int) -> dt.date | None:
         return None
 
 
-def _date_edits(text: str, shift: Callable[[dt.date], dt.date], pivot: int) -> list[Edit]:
+def _date_edits(
+    text: str, shift: Callable[[dt.date], dt.date], pivot: int, facts: _Facts
+) -> list[Edit]:
     edits: list[Edit] = []
-    for match in _NUMERIC_DATE.finditer(text):
+    for match in _finditer(_NUMERIC_DATE, text, facts):
         ys, sep = match["y"], match["sep"]
         day = _safe_date(_year(ys, pivot), int(match["m"]), int(match["d"]))
         if day is None:
@@ -257,15 +444,15 @@ def _date_edits(text: str, shift: Callable[[dt.date], dt.date], pivot: int) -> l
         mm = f"{moved.month:02d}" if len(match["m"]) == 2 else str(moved.month)
         dd = f"{moved.day:02d}" if len(match["d"]) == 2 else str(moved.day)
         edits.append(Edit(match.start(), match.end(), f"{mm}{sep}{dd}{sep}{year}"))
-    for match in _ISO_DATE.finditer(text):
+    for match in _finditer(_ISO_DATE, text, facts):
         day = _safe_date(int(match["y"]), int(match["m"]), int(match["d"]))
         if day is not None:
             moved, sep = shift(day), match["sep"]
             edits.append(Edit(match.start(), match.end(), moved.strftime(f"%Y{sep}%m{sep}%d")))
-    for match in _NUMERIC_MONTH.finditer(text):
+    for match in _finditer(_NUMERIC_MONTH, text, facts):
         moved = shift(dt.date(int(match["y"]), int(match["m"]), 15))
         edits.append(Edit(match.start(), match.end(), f"{moved.month:02d}/{moved.year}"))
-    for match in _LONG_DATE.finditer(text):
+    for match in _finditer(_LONG_DATE, text, facts):
         month = _MONTHS.get(match["mon"].lower())
         day = _safe_date(int(match["y"]), month, int(match["d"])) if month else None
         if day is None:
@@ -279,7 +466,7 @@ def _date_edits(text: str, shift: Callable[[dt.date], dt.date], pivot: int) -> l
             )
         )
     taken = [(e.start, e.end) for e in edits]
-    for match in _MONTH_YEAR.finditer(text):
+    for match in _finditer(_MONTH_YEAR, text, facts):
         month = _MONTHS.get(match["mon"].lower())
         if month is None or any(s <= match.start() < e for s, e in taken):
             continue
@@ -297,12 +484,22 @@ def _date_edits(text: str, shift: Callable[[dt.date], dt.date], pivot: int) -> l
 def names_in(text: str) -> frozenset[str]:
     """The name words of the people and organisations the letter's header labels (Employee,
     Claimant, Provider, Employer, Claims Administrator, ...) and of every honorific."""
+    return _labelled(text)[1]
+
+
+@functools.lru_cache(maxsize=64)
+def _labelled(text: str) -> tuple[tuple[tuple[int, int], ...], frozenset[str]]:
+    """Where the labelled header values and the honorifics' names are, and their name words."""
+    facts = _Facts(text)
+    spans: list[tuple[int, int]] = []
     words: set[str] = set()
-    for match in _NAME_LABEL.finditer(text):
+    for match in _finditer(_NAME_LABEL, text, facts):
+        spans.append(match.span("value"))
         words.update(_name_words(match["value"]))
-    for match in _HONORIFIC.finditer(text):
+    for match in _finditer(_HONORIFIC, text, facts):
+        spans.append(match.span("name"))
         words.update(_name_words(match["name"]))
-    return frozenset(words)
+    return tuple(spans), frozenset(words)
 
 
 def _name_words(value: str) -> list[str]:
@@ -316,9 +513,9 @@ def _name_words(value: str) -> list[str]:
 def _name_edits(text: str, names: frozenset[str]) -> list[Edit]:
     """Labelled header values, honorifics with their names, and every later mention of a name
     word, as [NAME]."""
-    edits = [Edit(*m.span("value"), "[NAME]") for m in _NAME_LABEL.finditer(text)]
-    edits += [Edit(*m.span("name"), "[NAME]") for m in _HONORIFIC.finditer(text)]
-    found = names | names_in(text)
+    spans, words = _labelled(text)
+    edits = [Edit(start, end, "[NAME]") for start, end in spans]
+    found = names | words
     if found:
         edits += [Edit(*m.span(), "[NAME]") for m in _names_pattern(found).finditer(text)]
     return edits
@@ -362,22 +559,22 @@ def _names_pattern(names: frozenset[str]) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names))) + r")\b")
 
 
-def _identifier_edits(text: str, counts: Counter) -> list[Edit]:
+def _identifier_edits(text: str, counts: Counter, facts: _Facts) -> list[Edit]:
     edits = []
-    folded = _folded(text)
+    folded = facts.folded
     for (kind, pattern), gate in zip(_IDENTIFIERS, _GATED, strict=True):
         if gate and not any(word in folded for word in gate):
             continue
-        for match in pattern.finditer(text):
+        for match in _finditer(pattern, text, facts):
             span = match.span("v") if "v" in pattern.groupindex else match.span()
             edits.append(Edit(*span, f"[{kind}]"))
             counts[f"{kind.lower()}s"] += 1
     return edits
 
 
-def _birth_edits(text: str, pivot: int) -> list[Edit]:
+def _birth_edits(text: str, pivot: int, facts: _Facts) -> list[Edit]:
     """A birth date that shows an age over 89 goes whole (a shifted one would still show it)."""
-    folded = _folded(text)
+    folded = facts.folded
     if not any(w in folded for w in ("dob", "d.o.b.", "date of birth", "born")):
         return []
     edits = []
@@ -394,12 +591,11 @@ def _birth_edits(text: str, pivot: int) -> list[Edit]:
     return edits
 
 
-def _age_edits(text: str) -> list[Edit]:
-    lowered = text.lower()
-    if not any(w in lowered for w in ("old", "aged", "y/o", "yo", "yr")):
+def _age_edits(text: str, facts: _Facts) -> list[Edit]:
+    if not any(w in facts.lowered for w in ("old", "aged", "y/o", "yo", "yr")):
         return []
     edits = []
-    folded = _folded(text)
+    folded = facts.folded
     in_words = "ninety" in folded or "hundred" in folded
     for match in _AGE_WORDS.finditer(text) if in_words else ():
         edits.append(Edit(*match.span("words"), f"{GROUPED_AGE}+"))
@@ -470,17 +666,23 @@ class Deidentifier:
         names, addresses, contact details and numbers (a bracketed kind), dates (shifted),
         birth dates of people over 89 and ages over 89 (grouped).  ``names`` are the name
         words of the letter's labelled header (`names_in`), removed wherever they stand."""
+        facts = _Facts(text)
         edits = [
             Edit(m.start(), m.end(), self.pseudonym(f"CM{m['yy']}-{m['n']}"))
-            for m in CASE_NUMBER_ANY.finditer(text)
+            for m in _finditer(CASE_NUMBER_ANY, text, facts)
         ]
         self.counts["case numbers in text"] += len(edits)
-        birth = _birth_edits(text, pivot)
+        birth = _birth_edits(text, pivot, facts)
         self.counts["birth dates of people over 89"] += len(birth)
-        found = [*edits, *birth, *_identifier_edits(text, self.counts), *_name_edits(text, names)]
+        found = [
+            *edits,
+            *birth,
+            *_identifier_edits(text, self.counts, facts),
+            *_name_edits(text, names),
+        ]
         self.counts["names"] += sum(1 for e in found if e.new == "[NAME]")
-        dates = _date_edits(text, self._shifter(letter_id), pivot)
-        ages = _age_edits(text)
+        dates = _date_edits(text, self._shifter(letter_id), pivot, facts)
+        ages = _age_edits(text, facts)
         self.counts["dates in text"] += len(dates)
         self.counts["ages over 89 in text"] += len(ages)
         return apply_edits(text, [*found, *dates, *ages])
