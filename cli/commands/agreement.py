@@ -11,6 +11,7 @@ from imrgold.cli.common import db_path, existing_store
 
 if TYPE_CHECKING:
     from imrgold.core.agreement import Comparison, Flat
+    from imrgold.core.machine_cache import ProposalCache
     from imrgold.store import Store
 
 NAME = "agreement"
@@ -41,14 +42,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def gather(
-    store: Store, machine: str
+    store: Store, machine: str, proposals: ProposalCache | None = None
 ) -> Iterator[tuple[Mapping[str, Flat], Flat | None, Flat | None]]:
     """Each letter with gold versions, in queue order, one at a time: ``(versions, gold,
     machine)``, its versions' flat maps by annotator, and its settled gold record's and the
-    machine's flat maps (None when there is none to score)."""
+    machine's flat maps (None when there is none to score). The current machine's values come
+    from ``proposals`` (a `core.machine_cache.ProposalCache`)."""
     from imrgold.core.agreement import flat_of
     from imrgold.core.models import flat_values
 
+    if machine == "current" and proposals is None:
+        raise ValueError("the current machine's values come from a ProposalCache")
     for summary in store.summaries():
         lid = summary.letter_id
         record, versions = store.gold_and_versions(lid)
@@ -65,10 +69,8 @@ def gather(
         if machine == "stored":
             values = store.proposal_values(lid)
             theirs = None if values is None else flat_values(values)
-        elif machine == "current":
-            from imrgold.core.extract import extract
-
-            theirs = flat_of(extract(store.get_letter(lid).text, lid))
+        elif machine == "current" and proposals is not None:
+            theirs = flat_values(proposals.values(store.get_letter(lid).text, lid))
         yield flats, gold, theirs
 
 
@@ -77,13 +79,18 @@ def report_of(store: Store, machine: str) -> list[Comparison]:
     the gold shards first, then each letter is compared and dropped, so memory stays flat
     however many letters there are."""
     from imrgold.core.agreement import AgreementBuilder
+    from imrgold.core.machine_cache import ProposalCache
 
     raters = {a for lid in store.letter_ids() for a in store.gold_times(lid)}
     builder = AgreementBuilder(raters)
-    for versions, gold, theirs in gather(store, machine):
+    # Extracted once a letter text and extractor, not on every run.
+    proposals = ProposalCache() if machine == "current" else None
+    for versions, gold, theirs in gather(store, machine, proposals):
         builder.add_letter(versions)
         if gold is not None and theirs is not None:
             builder.add_machine(gold, theirs)
+    if proposals is not None:
+        proposals.save()
     return builder.report()
 
 

@@ -1,0 +1,144 @@
+"""`imrgold agreement` keeps the extractor's proposals between runs (``core.machine_cache``):
+a letter is extracted once for its text and the extractor's fingerprint, the figures are the
+same from the cache, a changed extractor extracts again, and a damaged cache file is ignored
+with a warning and rewritten, never a crash."""
+
+from __future__ import annotations
+
+import json
+import logging
+import stat
+from pathlib import Path
+
+import pytest
+
+from imrgold.cli.main import main
+from imrgold.core import machine_cache
+from imrgold.core.lexicon import learned_path
+from imrgold.store import Store
+from tests.store_helpers import corrected, fixture_letters, isolate, proposal_for
+
+N_LETTERS = 3
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory) -> Path:
+    """Three letters marked gold by alice, two of them also by bob with one value changed."""
+    path = tmp_path_factory.mktemp("agreement") / "s.json"
+    with Store.open(path, annotator="alice") as store:
+        for index, letter in enumerate(fixture_letters()[:N_LETTERS]):
+            proposal = proposal_for(letter)
+            store.add_letter(letter, proposal)
+            store.mark_gold(proposal)
+            if index:
+                store.put_gold(corrected(proposal, "patient.age", 70 + index).to_record(), "bob")
+    return path
+
+
+@pytest.fixture
+def extracted(tmp_path, monkeypatch) -> list[str]:
+    """The letters the extractor ran on, in order; the cache under ``tmp_path``."""
+    isolate(monkeypatch, tmp_path, "IMRGOLD_DATA_DIR", "IMRGOLD_DRUG_DICTIONARY")
+    monkeypatch.setenv("IMRGOLD_CACHE_DIR", str(tmp_path / "cache"))
+    calls: list[str] = []
+    real = machine_cache._extract_values
+
+    def counted(text: str, letter_id: str) -> dict:
+        calls.append(letter_id)
+        return real(text, letter_id)
+
+    monkeypatch.setattr(machine_cache, "_extract_values", counted)
+    return calls
+
+
+def _agreement(store_path: Path, capsys) -> list[dict]:
+    assert main(["agreement", "--db", str(store_path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert any(c["name"] == "machine vs gold" for c in report)
+    return report
+
+
+def _cache_files(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "cache").glob("proposals-*.jsonl"))
+
+
+def test_each_letter_is_extracted_once_and_the_figures_are_the_same(
+    store_path, extracted, tmp_path, capsys
+):
+    first = _agreement(store_path, capsys)
+    assert len(extracted) == N_LETTERS
+    [cached] = _cache_files(tmp_path)
+    assert stat.S_IMODE(cached.stat().st_mode) == 0o600
+    assert stat.S_IMODE(cached.parent.stat().st_mode) == 0o700
+    assert _agreement(store_path, capsys) == first
+    assert len(extracted) == N_LETTERS  # nothing extracted the second time
+    # The stored proposals are the same extractor's: machine vs gold agrees with them.
+    assert main(["agreement", "--db", str(store_path), "--json", "--machine", "stored"]) == 0
+    assert json.loads(capsys.readouterr().out) == first
+
+
+def test_a_changed_extractor_extracts_again(store_path, extracted, tmp_path, capsys, monkeypatch):
+    first = _agreement(store_path, capsys)
+    [before] = _cache_files(tmp_path)
+    monkeypatch.setattr(machine_cache, "_code_digest", lambda: "another extractor")
+    assert _agreement(store_path, capsys) == first
+    assert len(extracted) == 2 * N_LETTERS
+    [after] = _cache_files(tmp_path)
+    assert after != before  # the old extractor's file is gone
+
+
+def test_learning_a_drug_name_changes_the_fingerprint(extracted):
+    before = machine_cache.fingerprint()
+    path = learned_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"names": {}}')
+    assert machine_cache.fingerprint() != before
+
+
+DAMAGE = {
+    "not json": b"\x00garbage\n",
+    "another format": b'{"format": 99}\n',
+    "a cut line": None,  # the real file cut in the middle of an entry
+    "an entry of another shape": None,
+    "empty": b"",
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE, ids=list(DAMAGE))
+def test_a_damaged_cache_is_ignored_with_a_warning_and_rewritten(
+    store_path, extracted, tmp_path, capsys, caplog, damage
+):
+    first = _agreement(store_path, capsys)
+    [cached] = _cache_files(tmp_path)
+    data = cached.read_bytes()
+    if damage == "a cut line":
+        broken = data[: len(data) - 40]
+    elif damage == "an entry of another shape":
+        header, line, *rest = data.splitlines()
+        broken = b"\n".join([header, line[:68] + b"[1, 2]]", *rest])
+    else:
+        broken = DAMAGE[damage]
+    cached.write_bytes(broken)
+    with caplog.at_level(logging.WARNING, logger="imrgold.core.machine_cache"):
+        assert _agreement(store_path, capsys) == first
+    if damage != "empty":  # an empty file is a cache with nothing in it yet
+        assert str(cached) in caplog.text and "extracting again" in caplog.text
+    assert len(extracted) > N_LETTERS
+    # Rewritten whole: the next run extracts nothing.
+    done = len(extracted)
+    caplog.clear()
+    assert _agreement(store_path, capsys) == first
+    assert len(extracted) == done and not caplog.text
+
+
+def test_a_cache_that_cannot_be_written_only_costs_speed(
+    store_path, extracted, tmp_path, capsys, caplog
+):
+    (tmp_path / "cache").mkdir(mode=0o700)
+    blocked = tmp_path / "cache" / f"proposals-{machine_cache.fingerprint()}.jsonl"
+    blocked.mkdir()  # a folder where the file goes: unreadable and unwritable as one
+    with caplog.at_level(logging.WARNING, logger="imrgold.core.machine_cache"):
+        first = _agreement(store_path, capsys)
+    assert "only speed is lost" in caplog.text
+    assert _agreement(store_path, capsys) == first
+    assert len(extracted) == 2 * N_LETTERS
