@@ -63,13 +63,15 @@ def check_target(path: Path) -> None:
     raise UnsafeTarget(f"{path} is {kind}")
 
 
-def new_private_file(folder: Path, name: str) -> tuple[int, Path]:
+def new_private_file(folder: Path, name: str, *, readable: bool = False) -> tuple[int, Path]:
     """A new 0600 file with a random name derived from ``name`` in ``folder``, created
-    exclusively and without following links: (descriptor, path)."""
+    exclusively and without following links (open for reading too if ``readable``):
+    (descriptor, path)."""
+    flags = (_NEW & ~os.O_WRONLY) | os.O_RDWR if readable else _NEW
     for _ in range(16):
         tmp = folder / f".{name}.{secrets.token_hex(6)}.tmp"
         try:
-            fd = os.open(tmp, _NEW, FILE_MODE)
+            fd = os.open(tmp, flags, FILE_MODE)
         except FileExistsError:
             continue
         os.fchmod(fd, FILE_MODE)  # the umask cannot widen it, but an inherited ACL could
@@ -171,6 +173,19 @@ def user_data_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir(APP, appauthor=False))
+
+
+# The user's own drug names, which the lexicon adds to the dictionary's (core.lexicon).
+USER_SUPPLEMENT_FILE = "drug_supplement.json"
+LEARNED_FILE = "learned_drugs.json"
+
+
+def user_supplement_path() -> Path:
+    return user_data_dir() / USER_SUPPLEMENT_FILE
+
+
+def learned_path() -> Path:
+    return user_data_dir() / LEARNED_FILE
 
 
 def user_config_dir() -> Path:

@@ -32,7 +32,13 @@ from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from imrgold.core.files import atomic_write, move_aside, user_cache_dir, user_data_dir
+from imrgold.core.files import (
+    atomic_write,
+    learned_path,
+    move_aside,
+    user_cache_dir,
+    user_supplement_path,
+)
 from imrgold.core.lexicon_build import (
     ORIGIN_RANK,
     SUPPLEMENT_PATH,
@@ -61,8 +67,6 @@ Origin = Literal["dictionary", "supplement", "learned", "letter"]
 
 log = logging.getLogger(__name__)
 
-USER_SUPPLEMENT_FILE = "drug_supplement.json"
-LEARNED_FILE = "learned_drugs.json"
 PRIOR_PATH = Path(__file__).resolve().parent / "data" / "drug_prior.json"
 """How many real IMR letters name each drug (scripts/make_drug_prior.py)."""
 
@@ -207,14 +211,6 @@ class Candidate(BaseModel):
         default=None, description="Where a supplement product's ingredients were taken from"
     )
     in_letter: bool = Field(default=False, description="The name also appears in the letter")
-
-
-def user_supplement_path() -> Path:
-    return user_data_dir() / USER_SUPPLEMENT_FILE
-
-
-def learned_path() -> Path:
-    return user_data_dir() / LEARNED_FILE
 
 
 def _read_learned(path: Path) -> dict[str, Any] | None:

@@ -18,14 +18,23 @@ import functools
 import hashlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
-from imrgold.core.files import atomic_write, private_dir, user_cache_dir
+from imrgold.core.files import (
+    atomic_write,
+    learned_path,
+    new_private_file,
+    open_private,
+    os_problem,
+    private_dir,
+    user_cache_dir,
+    user_supplement_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +42,6 @@ FORMAT = 1
 _CORE = Path(__file__).resolve().parent
 _PACKAGES = ("drug-named-entity-recognition", "simple-icd-10-cm")
 Values = dict[str, Any]
-
-
-def _user_drug_files() -> list[Path]:
-    from imrgold.core.lexicon import learned_path, user_supplement_path
-
-    return [learned_path(), user_supplement_path()]
 
 
 @functools.cache
@@ -60,7 +63,7 @@ def _code_digest() -> str:
 def fingerprint() -> str:
     """What the proposals depend on besides the letter's text."""
     digest = hashlib.sha256(_code_digest().encode())
-    for path in _user_drug_files():
+    for path in (learned_path(), user_supplement_path()):
         try:
             digest.update(path.read_bytes())
         except FileNotFoundError:
@@ -83,7 +86,12 @@ def _extract_values(text: str, letter_id: str) -> Values:
 
 class ProposalCache:
     """Proposed values by letter text, read from the cache file when the extractor is the one
-    that wrote it, extracted (and kept for `save`) otherwise."""
+    that wrote it, extracted (and kept for `save`) otherwise.  Use it in a ``with`` block (its
+    files are closed at the end) and call `save` when the run went well.
+
+    Memory stays flat at any size: the file is indexed (text digest -> where its line is) and
+    each entry read when its letter is asked for; the entries added are appended to a private
+    temporary file beside it, merged with the old ones by `save`."""
 
     def __init__(
         self,
@@ -93,52 +101,80 @@ class ProposalCache:
         self.folder = folder or user_cache_dir()
         self.path = self.folder / f"proposals-{fingerprint()}.jsonl"
         self._extract = extract or _extract_values
-        self._lines: dict[str, bytes] = {}
+        self._old: int | None = None  # the file as read
+        self._added: tuple[int, Path] | None = None  # the entries added since, and its name
+        self._added_size = 0
+        self._where: dict[str, tuple[bool, int, int]] = {}  # digest -> (added?, offset, size)
         self._changed = False
         self.hits = self.misses = 0
         self._read()
 
+    def __enter__(self) -> ProposalCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._old is not None:
+            os.close(self._old)
+            self._old = None
+        if self._added is not None:
+            fd, name = self._added
+            os.close(fd)
+            name.unlink(missing_ok=True)
+            self._added = None
+
     def _read(self) -> None:
         try:
-            data = self.path.read_bytes()
+            self._old = open_private(self.path, os.O_RDONLY)
+            with open(self._old, "rb", closefd=False) as lines:
+                self._index(lines)
         except FileNotFoundError:
-            return
+            pass
         except OSError as err:
-            self._damaged(f"unreadable ({err})")
-            return
-        lines = data.splitlines()
+            self._damaged(f"unreadable ({os_problem(err)})")
+        except ValueError as err:
+            self._damaged(str(err))
+
+    def _index(self, lines: BinaryIO) -> None:
+        header = lines.readline()
+        if not header:
+            return  # empty: nothing kept yet
         try:
-            header = orjson.loads(lines[0]) if lines else None
+            if orjson.loads(header) != {"format": FORMAT}:
+                raise ValueError
         except ValueError:
-            header = None
-        if header != {"format": FORMAT}:
-            self._damaged("not a proposal cache of this version")
-            return
-        # Each entry is parsed when its letter is asked for: 10,000 letters' values held as
-        # bytes take a fifth of the memory of the parsed dicts.
-        for line in lines[1:]:
+            raise ValueError("is not a proposal cache of this version") from None
+        offset = len(header)
+        for line in lines:
             if line[:2] != b'["' or line[66:68] != b'",':
-                self._damaged("an entry is not [text digest, values]")
-                return
-            self._lines[line[2:66].decode("ascii")] = line
+                raise ValueError("has an entry that is not [text digest, values]")
+            self._where[line[2:66].decode("ascii")] = (False, offset, len(line.rstrip(b"\n")))
+            offset += len(line)
 
     def _damaged(self, why: str) -> None:
         log.warning("proposal cache %s %s; extracting again", self.path, why)
-        self._lines.clear()
+        self._where.clear()
         self._changed = True
 
+    def _entry(self, digest: str) -> bytes:
+        added, offset, size = self._where[digest]
+        fd = self._added[0] if added and self._added else self._old
+        assert fd is not None
+        return os.pread(fd, size, offset)
+
     def _cached(self, digest: str) -> Values | None:
-        line = self._lines.get(digest)
-        if line is None:
+        if digest not in self._where:
             return None
         try:
-            found, values = orjson.loads(line)
+            found, values = orjson.loads(self._entry(digest))
             if found != digest or not isinstance(values, dict):
                 raise ValueError("an entry is not [text digest, values]")
-        except (ValueError, TypeError) as err:
+        except (OSError, ValueError, TypeError) as err:
             # That entry alone: the others are read and checked on their own.
             log.warning("proposal cache %s damaged (%s); extracting again", self.path, err)
-            del self._lines[digest]
+            del self._where[digest]
             self._changed = True
             return None
         return values
@@ -152,29 +188,47 @@ class ProposalCache:
             return found
         self.misses += 1
         values = self._extract(text, letter_id)
+        self._keep(digest, values)
+        return values
+
+    def _keep(self, digest: str, values: Values) -> None:
         # Kept only when JSON gives back the same values (anything else is extracted each time).
         try:
             line = orjson.dumps([digest, values])
-            same = orjson.loads(line)[1] == values
-        except TypeError:
-            same = False
-        if same:
-            self._lines[digest] = line
-            self._changed = True
-        return values
+            if orjson.loads(line)[1] != values:
+                return
+            if self._added is None:
+                private_dir(self.folder)
+                self._added = new_private_file(self.folder, self.path.name, readable=True)
+            os.write(self._added[0], line)
+        except (TypeError, OSError):
+            return  # not kept: extracted again next time
+        self._where[digest] = (True, self._added_size, len(line))
+        self._added_size += len(line)
+        self._changed = True
+
+    def _body(self) -> Iterator[bytes]:
+        """The file: its header, then every entry a line, in pieces of about a megabyte."""
+        piece = bytearray(orjson.dumps({"format": FORMAT}) + b"\n")
+        for digest in self._where:
+            piece += self._entry(digest)
+            piece += b"\n"
+            if len(piece) >= 1 << 20:
+                yield bytes(piece)
+                piece.clear()
+        yield bytes(piece)
 
     def save(self) -> None:
         """Write the file when anything was added (or the old one was damaged), removing the
         files of other extractor versions; a folder it cannot write only costs speed."""
         if not self._changed:
             return
-        body = b"\n".join([orjson.dumps({"format": FORMAT}), *self._lines.values()]) + b"\n"
         try:
             private_dir(self.folder)
             for stale in self.folder.glob("proposals-*.jsonl"):
                 if stale != self.path:
                     stale.unlink(missing_ok=True)
-            atomic_write(self.path, body, durable=False)
+            atomic_write(self.path, self._body(), durable=False)
         except OSError as err:
             log.warning(
                 "proposal cache not written to %s (%s); only speed is lost", self.folder, err

@@ -70,6 +70,7 @@ def test_each_letter_is_extracted_once_and_the_figures_are_the_same(
     [cached] = _cache_files(tmp_path)
     assert stat.S_IMODE(cached.stat().st_mode) == 0o600
     assert stat.S_IMODE(cached.parent.stat().st_mode) == 0o700
+    assert not list(cached.parent.glob(".*"))  # the entries added were merged, the spill gone
     assert _agreement(store_path, capsys) == first
     assert len(extracted) == N_LETTERS  # nothing extracted the second time
     # The stored proposals are the same extractor's: machine vs gold agrees with them.
@@ -142,3 +143,20 @@ def test_a_cache_that_cannot_be_written_only_costs_speed(
     assert "only speed is lost" in caplog.text
     assert _agreement(store_path, capsys) == first
     assert len(extracted) == 2 * N_LETTERS
+
+
+def test_a_link_planted_at_the_cache_file_is_not_followed(
+    store_path, extracted, tmp_path, capsys, caplog
+):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (tmp_path / "cache").mkdir(mode=0o700)
+    link = tmp_path / "cache" / f"proposals-{machine_cache.fingerprint()}.jsonl"
+    link.symlink_to(victim)
+    with caplog.at_level(logging.WARNING, logger="imrgold.core.machine_cache"):
+        first = _agreement(store_path, capsys)
+    assert "symbolic link" in caplog.text
+    assert victim.read_text() == "keep me"
+    assert not link.is_symlink()  # replaced by the cache file itself
+    assert _agreement(store_path, capsys) == first
+    assert len(extracted) == N_LETTERS

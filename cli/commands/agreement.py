@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
@@ -84,13 +85,13 @@ def report_of(store: Store, machine: str) -> list[Comparison]:
     raters = {a for lid in store.letter_ids() for a in store.gold_times(lid)}
     builder = AgreementBuilder(raters)
     # Extracted once a letter text and extractor, not on every run.
-    proposals = ProposalCache() if machine == "current" else None
-    for versions, gold, theirs in gather(store, machine, proposals):
-        builder.add_letter(versions)
-        if gold is not None and theirs is not None:
-            builder.add_machine(gold, theirs)
-    if proposals is not None:
-        proposals.save()
+    with ProposalCache() if machine == "current" else contextlib.nullcontext() as proposals:
+        for versions, gold, theirs in gather(store, machine, proposals):
+            builder.add_letter(versions)
+            if gold is not None and theirs is not None:
+                builder.add_machine(gold, theirs)
+        if proposals is not None:
+            proposals.save()
     return builder.report()
 
 
