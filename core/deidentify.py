@@ -599,7 +599,7 @@ def _age_edits(text: str, facts: _Facts) -> list[Edit]:
     in_words = "ninety" in folded or "hundred" in folded
     for match in _AGE_WORDS.finditer(text) if in_words else ():
         edits.append(Edit(*match.span("words"), f"{GROUPED_AGE}+"))
-    for match in _AGE.finditer(text):
+    for match in _finditer(_AGE, text, facts):
         number = match["n"] or match["n2"]
         if int(number) <= AGE_CAP:
             continue
