@@ -20,7 +20,8 @@ class Var(StrEnum):
     CONFIG_DIR = "IMRGOLD_CONFIG_DIR"
     """The user's settings (keymap, the remembered annotator)."""
     CACHE_DIR = "IMRGOLD_CACHE_DIR"
-    """Derived tables kept between runs (the lexicon's index)."""
+    """Derived tables kept between runs (the lexicon's index, ICD-10-CM, the machine's
+    proposals `agreement` compares with gold)."""
     DRUG_DICTIONARY = "IMRGOLD_DRUG_DICTIONARY"
     """Another copy of drug-named-entity-recognition's data file."""
     DEIDENTIFY_KEY = "IMRGOLD_DEIDENTIFY_KEY"

@@ -25,6 +25,8 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from imrgold.core import environment
+from imrgold.core.environment import Var
 from imrgold.core.files import (
     atomic_write,
     learned_path,
@@ -56,7 +58,7 @@ def _code_digest() -> str:
             digest.update(f"{package}={version(package)}\0".encode())
         except PackageNotFoundError:
             digest.update(f"{package} missing\0".encode())
-    digest.update(os.environ.get("IMRGOLD_DRUG_DICTIONARY", "").encode())
+    digest.update((environment.get(Var.DRUG_DICTIONARY) or "").encode())
     return digest.hexdigest()
 
 
