@@ -620,6 +620,8 @@ class Deidentifier:
     key: bytes | str
     max_shift_days: int = MAX_SHIFT_DAYS
     counts: Counter = field(default_factory=Counter)
+    # A letter's offset, asked for by each of its strings (an HMAC each time otherwise).
+    _offsets: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.key, str):
@@ -640,10 +642,16 @@ class Deidentifier:
     def offset_days(self, letter_id: str) -> int:
         """At least `MIN_SHIFT_DAYS` either way: every date of every letter moves, and a month
         written without its day ("03/2016", moved from its middle) lands in another month."""
-        n = int(self._mac("shift", letter_id)[:12], 16)
-        span = max(1, self.max_shift_days - MIN_SHIFT_DAYS + 1)
-        days = min(MIN_SHIFT_DAYS, self.max_shift_days) + n % span
-        return days if (n >> 47) & 1 else -days
+        found = self._offsets.get(letter_id)
+        if found is None:
+            n = int(self._mac("shift", letter_id)[:12], 16)
+            span = max(1, self.max_shift_days - MIN_SHIFT_DAYS + 1)
+            days = min(MIN_SHIFT_DAYS, self.max_shift_days) + n % span
+            found = days if (n >> 47) & 1 else -days
+            if len(self._offsets) >= 256:  # an export goes a letter at a time
+                self._offsets.clear()
+            self._offsets[letter_id] = found
+        return found
 
     # -- records ------------------------------------------------------------------------------
 
