@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from imrgold.core.extract import extract
 from imrgold.core.extract_items import category, drug_detail, guidelines, keyword_category
@@ -488,3 +492,133 @@ def test_a_diagnosis_over_several_sites_stays_whole():
     record = _record(SUMMARY + "The current diagnoses are documented as strain in right hip, "
                      "ankle, and foot. He was seen.\n")  # fmt: skip
     assert [d.text for d in record.diagnoses] == ["strain in right hip, ankle, and foot"]
+
+
+# The readable statements of what the extractor's guideline searches find (core.extract_items).
+_ODG_READABLE = re.compile(r"Official\s+Disability\s+Guidelines?|\bODG\b", re.I)
+_ACOEM_READABLE = re.compile(r"\bACOEM\b|American\s+College\s+of\s+Occupational", re.I)
+_GUIDELINE_WORDS = st.lists(
+    st.sampled_from(
+        [
+            "ODG",
+            "odg",
+            "ODGs",
+            "xODG",
+            "ODG.",
+            "(ODG)",
+            "ACOEM",
+            "acoem",
+            "ACOEMx",
+            "_ACOEM",
+            "Official",
+            "Disability",
+            "Guideline",
+            "Guidelines",
+            "American",
+            "College",
+            "of",
+            "Occupational",
+            "O",
+            "A",
+            "DG",
+            "COEM",
+            "\n",
+            "-",
+            "9",
+            "é",
+        ]
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=300)
+@given(_GUIDELINE_WORDS, st.sampled_from([" ", "", "\n", "  "]))
+def test_the_fast_guideline_searches_find_what_the_readable_ones_do(words, sep):
+    from imrgold.core.extract_items import _ACOEM_ANY, _ODG_ANY
+
+    text = sep.join(words)
+    assert bool(_ODG_ANY.search(text)) == bool(_ODG_READABLE.search(text)), text
+    assert bool(_ACOEM_ANY.search(text)) == bool(_ACOEM_READABLE.search(text)), text
+
+
+def test_the_fast_guideline_searches_agree_on_every_real_paragraph():
+    from pathlib import Path
+
+    from imrgold.core.extract_items import _ACOEM_ANY, _ODG_ANY
+
+    root = Path(__file__).resolve().parent.parent / "fixtures"
+    paragraphs = [
+        p
+        for path in [*root.glob("letters/*.txt"), *root.glob("holdout/letters/*")]
+        for p in path.read_text(encoding="utf-8", errors="replace").split("\n\n")
+    ]
+    assert len(paragraphs) > 1000
+    for p in paragraphs:
+        assert bool(_ODG_ANY.search(p)) == bool(_ODG_READABLE.search(p))
+        assert bool(_ACOEM_ANY.search(p)) == bool(_ACOEM_READABLE.search(p))
+
+
+_DECISION_READABLE = re.compile(
+    r"(?P<decision>Upheld|Overturned|UPHELD|OVERTURNED|upheld|overturned)\b[ \t.]*$", re.M
+)
+
+
+def _decision_spans(matches) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group("decision")) for m in matches]
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "Upheld",
+                "upheld",
+                "UPHELD",
+                "Overturned",
+                "overturned",
+                "OVERTURNED",
+                "UpHeld",
+                "Upheldx",
+                ":",
+                " is",
+                ".",
+                " ",
+                "\t",
+                "\n",
+                "x",
+                "Decision",
+            ]
+        ),
+        max_size=14,
+    ),
+    st.integers(0, 5),
+    st.integers(0, 5),
+)
+def test_the_decision_scan_finds_what_the_alternation_does(parts, lo, cut):
+    from imrgold.core.sections import _decision_words
+
+    text = "".join(parts)
+    hi = max(lo, len(text) - cut)
+    assert _decision_spans(_decision_words(text, lo, hi)) == _decision_spans(
+        _DECISION_READABLE.finditer(text, lo, hi)
+    )
+
+
+def test_the_decision_scan_agrees_on_every_real_letter():
+    from pathlib import Path
+
+    from imrgold.core.sections import _decision_words
+
+    root = Path(__file__).resolve().parent.parent / "fixtures"
+    texts = [
+        p.read_text(encoding="utf-8", errors="replace")
+        for p in [*root.glob("letters/*.txt"), *root.glob("holdout/letters/*")]
+    ]
+    found = 0
+    for text in texts:
+        fast = _decision_spans(_decision_words(text, 0, len(text)))
+        assert fast == _decision_spans(_DECISION_READABLE.finditer(text))
+        found += len(fast)
+    assert found > 100
