@@ -10,7 +10,9 @@ The engine knows files, not letters' meaning.  Every change reaches it as one ty
 
 Opening replays the journal past the catalog's checkpoint, so the same `apply` serves live writes,
 crash recovery and read-only readers.  It also keeps the caches (a bounded number of parsed
-record files, every gold shard once one is read), the backups taken at each open, and the
+record files, every gold shard once one is read), the index a pass over every letter reads
+instead of the record files (`index_entry`: written with the records at each checkpoint, used
+only while a record file is the one it was taken from), the backups taken at each open, and the
 maintenance API the migrations use (`rebuilding`: an empty catalog filled without journaling).
 """
 
@@ -48,6 +50,9 @@ from imrgold.store.layout import (
     SHARD_GOLD,
     Layout,
     holds_letters,
+    index_entry_of,
+    index_line,
+    index_lines,
     last_good_backup,
     record_seq,
     row_of,
@@ -66,6 +71,7 @@ from imrgold.store.storage import (
     ensure_dir,
     fsync_dir,
     load_json,
+    parse_json,
     paused_gc,
 )
 
@@ -125,6 +131,8 @@ class Engine:
         self._shard_ids: dict[str, dict[str, int]] = {}
         self._dirty_shards: set[str] = set()
         self._texts: dict[str, dict[str, Any]] = {}  # journaled, not yet in texts/
+        # Index shards read, by prefix: letter id -> (size, mtime_ns, unparsed entry).
+        self._index: dict[str, dict[str, tuple[int, int, bytes]]] = {}
         self._seq = 0
         self._durable = True
         self._journaling = True
@@ -180,6 +188,8 @@ class Engine:
                 self.checkpoint()
             self.journal.open_for_append()
             self._backup()
+            if self._rows and not self.layout.index.is_dir():
+                self._build_index()  # a store written before the index: once
 
     def _vet_catalog(self) -> tuple[Any, int | None]:
         """The catalog parsed and its schema version; refuses a file that is not this store's
@@ -377,6 +387,48 @@ class Engine:
         doc_id = self._shard_ids[shard_prefix(letter_id)].get(letter_id)
         return shard.table(SHARD_GOLD).get(doc_id=doc_id) if doc_id else None
 
+    def index_entry(self, letter_id: str) -> dict[str, Any] | None:
+        """`store.layout.index_entry_of` the letter's record: from the index while its record
+        file is the one the entry was taken from (same size and modification time), else from
+        the record (parsed: the slow way, always right)."""
+        self.known(letter_id)
+        rec = self._records.get(letter_id)  # held: perhaps newer than its file (journaled)
+        if rec is None:
+            entry = self._indexed(letter_id)
+            if entry is not None:
+                return entry
+            rec = self._record(letter_id)
+        return index_entry_of(data(rec))
+
+    def _indexed(self, letter_id: str) -> dict[str, Any] | None:
+        prefix = shard_prefix(letter_id)
+        lines = self._index.get(prefix)
+        if lines is None:
+            lines = self._index[prefix] = self._read_index(self.layout.index_shard(letter_id))
+        line = lines.get(letter_id)
+        if line is None:
+            return None
+        try:
+            stat = os.stat(self.layout.record(letter_id))
+        except OSError:
+            return None  # the record says what is wrong
+        if (stat.st_size, stat.st_mtime_ns) != line[:2]:
+            return None  # written since (by a repair, by hand, by an older imrgold)
+        try:
+            entry = parse_json(line[2], self.layout.index_shard(letter_id))
+        except StoreDamaged:
+            return None  # a line cut short: the record is read instead
+        return entry if isinstance(entry, dict) and {"machine", "history"} <= entry.keys() else None
+
+    @staticmethod
+    def _read_index(path: Path) -> dict[str, tuple[int, int, bytes]]:
+        try:
+            return index_lines(path.read_bytes())
+        except OSError:
+            # Missing (a store written before the index) or unreadable: a cache only costs
+            # speed, every letter is then read from its record.
+            return {}
+
     def value(self, key: str, default: Any = None) -> Any:
         """The value under ``key`` in the catalog's key-value table (`SetValue` writes it)."""
         assert self.catalog is not None
@@ -447,14 +499,17 @@ class Engine:
             assert self.catalog is not None
             if not self._changed_since_checkpoint():
                 return  # spare the fsyncs
-            self._write_changed_files()
+            indexed = self._write_changed_files()
             # The catalog goes last: its seq says the records and shards above are complete.
             storage(self.catalog).flush()
             self.journal.reset(self._seq)
             self._replayed = []
+            self._write_index(indexed)
             self._evict()
 
-    def _write_changed_files(self) -> None:
+    def _write_changed_files(self) -> dict[str, bytes | None]:
+        """Writes them; returns the index lines of the records written (None: no entry)."""
+        indexed: dict[str, bytes | None] = {}
         folders: set[Path] = set()
         for lid, text in sorted(self._texts.items()):
             path = self.layout.text(lid)
@@ -463,6 +518,7 @@ class Engine:
         for lid in sorted(self._dirty_records):
             storage(self._records[lid]).flush(durable=self._durable, sync_dir=False)
             folders.add(self.layout.record(lid).parent)
+            indexed[lid] = self._index_line(lid, data(self._records[lid]))
         for prefix in sorted(self._dirty_shards):
             storage(self._shards[prefix]).flush(durable=self._durable, sync_dir=False)
             folders.add(self.layout.gold)
@@ -474,6 +530,47 @@ class Engine:
                 fsync_dir(folder)
         else:
             os.sync()
+        return indexed
+
+    def _index_line(self, lid: str, record: dict[str, Any]) -> bytes | None:
+        """The index line of ``record``, just written to its file (stamped with that file)."""
+        entry = index_entry_of(record)
+        if entry is None:
+            return None
+        stat = os.stat(self.layout.record(lid))
+        return index_line(lid, stat.st_size, stat.st_mtime_ns, dumps(entry))
+
+    def _write_index(self, indexed: dict[str, bytes | None]) -> None:
+        """Each index shard with a line of ``indexed`` rewritten with it.  Not synced: after a
+        crash a line that outlived its record's write (or the reverse) does not match the
+        record file, and the record is read instead."""
+        by_prefix: dict[str, list[str]] = {}
+        for lid in indexed:
+            by_prefix.setdefault(shard_prefix(lid), []).append(lid)
+        for prefix, lids in sorted(by_prefix.items()):
+            path = self.layout.index_shard(lids[0])
+            lines = {lid: index_line(lid, *line) for lid, line in self._read_index(path).items()}
+            for lid in lids:
+                line = indexed[lid]
+                if line is None:
+                    lines.pop(lid, None)
+                else:
+                    lines[lid] = line
+            ensure_dir(self.layout.index)
+            atomic_write(path, b"".join(lines.values()), durable=False)
+            self._index.pop(prefix, None)  # read again when needed
+
+    def _build_index(self) -> None:
+        """Index every letter's record: for a store written before there was an index."""
+        indexed: dict[str, bytes | None] = {}
+        with paused_gc():
+            for lid in self._rows:
+                path = self.layout.record(lid)
+                try:
+                    indexed[lid] = self._index_line(lid, load_json(path))
+                except (OSError, StoreDamaged):
+                    indexed[lid] = None  # its record says what is wrong when it is read
+        self._write_index(indexed)
 
     def _changed_since_checkpoint(self) -> bool:
         assert self.catalog is not None

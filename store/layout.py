@@ -14,6 +14,10 @@ key-value table (``kv``), small enough to open in a blink at 10,000 letters.  Be
   ``gold``, ``final``, ``history``;
 - ``gold/ab.json``                the gold versions again, sharded (table ``gold``, one document
   per letter), so exporting reads 256 files;
+- ``index/ab.json``               what a pass over every letter reads of its record (the
+  machine's values, the history without the values changed), a line a letter, each stamped
+  with its record file's size and modification time (`index_line`): a cache the engine writes
+  with the records, trusted only while the record file is the one it was taken from;
 - ``journal``                     the write-ahead journal (see `store.journal`);
 - ``lock``                        who holds the single-writer lock;
 - ``backups/<time>/``             copies of the catalog and gold shards taken at each open.
@@ -85,6 +89,10 @@ class Layout:
         return self.dir / "gold"
 
     @cached_property
+    def index(self) -> Path:
+        return self.dir / "index"
+
+    @cached_property
     def backups(self) -> Path:
         return self.dir / "backups"
 
@@ -107,6 +115,9 @@ class Layout:
 
     def shard(self, prefix: str) -> Path:
         return self.gold / f"{prefix}.json"
+
+    def index_shard(self, letter_id: str) -> Path:
+        return self.index / f"{shard_prefix(letter_id)}.json"
 
     def backup_shards(self, backup: Path) -> list[Path]:
         """The gold shards copied into ``backup`` (a backup mirrors the store's folder)."""
@@ -193,6 +204,61 @@ def pick(shard_doc: dict[str, Any], annotator: str | None) -> dict[str, Any] | N
     if not versions:
         return None
     return max(versions.values(), key=lambda v: v["at"])["record"]
+
+
+def machine_values(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The machine proposal's values by field path (None without a proposal); `KeyError`,
+    `TypeError` or `AttributeError` for a proposal not shaped as one."""
+    doc = one(record, PROPOSAL)
+    if not doc:
+        return None
+    return {str(p): f["value"] for p, f in doc["proposal"]["fields"].items()}
+
+
+def history_outline(record: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The record's history entries without the values they changed (a status change keeps
+    its new status): who did what kind of change when."""
+    return [
+        {
+            k: v
+            for k, v in d.items()
+            if k not in _CHANGED or (k == "new" and d.get("path") == "status")
+        }
+        for d in table(record, HISTORY).values()
+    ]
+
+
+_CHANGED = frozenset({"letter_id", "old", "new"})
+
+
+def index_entry_of(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the index keeps of a record: ``machine`` (`machine_values`) and ``history``
+    (`history_outline`); None for a proposal not shaped as one (whoever reads the letter then
+    reads its record, and finds the damage)."""
+    try:
+        machine = machine_values(record)
+    except (KeyError, TypeError, AttributeError):
+        return None
+    return {"machine": machine, "history": history_outline(record)}
+
+
+def index_line(letter_id: str, size: int, mtime_ns: int, body: bytes) -> bytes:
+    """One letter's line of an index shard: its id, its record file's size and modification
+    time, and its `index_entry_of` as JSON (which holds no line break)."""
+    return b"%s %d %d %s\n" % (letter_id.encode("ascii"), size, mtime_ns, body)
+
+
+def index_lines(raw: bytes) -> dict[str, tuple[int, int, bytes]]:
+    """An index shard's lines by letter id: ``(size, mtime_ns, JSON body)``, the body left
+    unparsed (parsed only for the letter read: the whole index parsed would double a pass's
+    memory).  A line that is not one is skipped: the index is a cache, and its letter is read
+    from its record."""
+    out: dict[str, tuple[int, int, bytes]] = {}
+    for line in raw.splitlines():
+        parts = line.split(b" ", 3)
+        if len(parts) == 4 and parts[1].isdigit() and parts[2].isdigit():
+            out[parts[0].decode("ascii", "replace")] = (int(parts[1]), int(parts[2]), parts[3])
+    return out
 
 
 def row_of(lid: str, record: dict[str, Any] | None) -> dict[str, Any]:

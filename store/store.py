@@ -41,6 +41,7 @@ from imrgold.store.layout import (
     draft_doc,
     draft_of,
     has_gold,
+    history_outline,
     one,
     pick,
     proposal_doc,
@@ -241,17 +242,14 @@ class Store:
     def proposal_values(self, letter_id: str) -> dict[str, Any] | None:
         """The machine proposal's values by field path (what `get_proposal(...).fields` holds
         as ``value``s), without validating its spans and provenance: for reading every
-        letter's proposal (stats, agreement), where validating them was most of the time.
+        letter's proposal (stats, agreement), where validating them was most of the time; read
+        from the store's index rather than the letter's record (`Engine.index_entry`).
         A proposal whose shape is not a proposal's is validated, to name the damage."""
-        doc = one(self.engine.record(letter_id), PROPOSAL)
-        if not doc:
-            return None
-        try:
-            fields = doc["proposal"]["fields"]
-            return {str(p): f["value"] for p, f in fields.items()}
-        except (KeyError, TypeError, AttributeError):
-            proposal = self.get_proposal(letter_id)
-            return None if proposal is None else {p: f.value for p, f in proposal.fields.items()}
+        entry = self.engine.index_entry(letter_id)
+        if entry is not None:
+            return entry["machine"]  # type: ignore[no-any-return]
+        proposal = self.get_proposal(letter_id)
+        return None if proposal is None else {p: f.value for p, f in proposal.fields.items()}
 
     @_serialized
     def save_draft(self, proposal: Proposal, *, annotator: str | None = None) -> None:
@@ -528,6 +526,16 @@ class Store:
     def history_entries(self, letter_id: str) -> list[dict[str, Any]]:
         """History with the store's bookkeeping (``kind``, ``track``) beside each change."""
         return [dict(d) for d in self._history_docs(letter_id)]
+
+    @_serialized
+    def history_outline(self, letter_id: str) -> list[dict[str, Any]]:
+        """`history_entries` without the values each change replaced or set (a status change
+        keeps its new status): who did what kind of change when, for a pass over every letter
+        (`stats`), read from the store's index rather than the letter's record."""
+        entry = self.engine.index_entry(letter_id)
+        if entry is not None:
+            return entry["history"]  # type: ignore[no-any-return]
+        return history_outline(self.engine.record(letter_id))
 
     @_serialized
     def restore(

@@ -8,12 +8,13 @@ import itertools
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from imrgold.core.agreement import FIELD_KEYS, flat_of, kind_of, same_value, units
+from imrgold.core.agreement import FIELD_KEYS, flat_of, kind_of, pair_units, same_value
 from imrgold.core.models import flat_values
 from imrgold.store.qa.merge import imported_versions
 from imrgold.store.storage import paused_gc
 
 IDLE_MINUTES = 30
+_KINDS = {key: kind_of(key) for key in FIELD_KEYS}
 WORK_KINDS = ("draft", "gold", "status")
 
 
@@ -107,7 +108,7 @@ class _Tally:
             self.by_annotator[annotator]["gold"] += 1
         if final_by := store.final_annotator(lid):
             self.by_annotator[final_by]["final"] += 1
-        first_gold = self.history(lid, store.history_entries(lid))
+        first_gold = self.history(lid, store.history_outline(lid))
         if gold is None or summary.status == "adjudication":
             return  # no settled record to hold the machine to
         proposal = store.proposal_values(lid)
@@ -163,8 +164,8 @@ def _made_gold(entry: dict) -> bool:
 
 def _score(fields: dict[str, list[int]], gold: dict, machine: dict) -> None:
     """Adds one letter's machine values to ``fields``' [correct, total] of each field key."""
-    for key, rows in units({"gold": gold, "machine": machine}).items():
-        for unit in rows:
-            fields[key][1] += 1
-            if "gold" in unit and "machine" in unit:
-                fields[key][0] += same_value(unit["gold"], unit["machine"], kind_of(key))
+    for key, ours, theirs, paired in pair_units("gold", "machine", gold, machine):
+        counts = fields[key]
+        counts[1] += 1
+        if paired:
+            counts[0] += same_value(ours, theirs, _KINDS[key])
