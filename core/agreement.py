@@ -191,13 +191,17 @@ def token_f1(a: Any, b: Any) -> float:
 
 
 def same_value(a: Any, b: Any, kind: Kind) -> bool:
-    if a == b and (a is None or type(a) is type(b) is str):
-        return True  # the usual case, and normalising is then the whole cost
+    if a == b and (a is None or type(a) is str or (type(a) is list and _strings(a))):
+        return True  # the usual case, and normalising would be the whole cost
     if kind == "text":
         return _norm_text(a) == _norm_text(b)
     if kind == "list":
         return [_norm_text(v) for v in a or []] == [_norm_text(v) for v in b or []]
     return a == b
+
+
+def _strings(values: list[Any]) -> bool:
+    return all(type(v) is str for v in values)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,12 +25,14 @@ from typing import Any
 from imrgold.core.models import (
     HEADER_FIELDS,
     ITEM_FIELDS,
+    LETTER_FIELDS,
     PATIENT_FIELDS,
     REVIEWER_FIELDS,
     GoldRecord,
     Proposal,
     Span,
     flatten,
+    item_path,
     split_item_path,
 )
 
@@ -69,31 +71,31 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def csv_rows(record: GoldRecord) -> list[dict[str, Any]]:
-    """One row per disputed item; a letter without items still gets one row (item cells empty),
-    so no letter silently drops out of the table."""
+# The letter columns' field paths (``reviewer.licensure`` for ``reviewer_licensure``).
+_LETTER_PATHS: tuple[str, ...] = tuple(
+    next(p for p in LETTER_FIELDS if p.replace(".", "_") == column) for column in LETTER_COLUMNS[1:]
+)
+
+
+def csv_rows(record: GoldRecord) -> list[list[Any]]:
+    """One row per disputed item, its cells in `CSV_COLUMNS` order; a letter without items
+    still gets one row (item cells empty), so no letter silently drops out of the table."""
     flat = flatten(record)
-    letter: dict[str, Any] = {"letter_id": record.letter_id}
-    for path, value in flat.items():
-        if split_item_path(path) is None:
-            letter[path.replace(".", "_")] = _cell(value)
+    letter = [record.letter_id, *(_cell(flat[p]) for p in _LETTER_PATHS)]
     if not record.items:
-        return [{**letter, **dict.fromkeys(ITEM_COLUMNS)}]
-    rows = []
-    for index, item in enumerate(record.items):
-        values = item.model_dump(mode="json")
-        row = {**letter, "item_index": index}
-        row.update({f"item_{n}": _cell(values[n]) for n in ITEM_FIELDS})
-        rows.append(row)
-    return rows
+        return [letter + [None] * len(ITEM_COLUMNS)]
+    return [
+        [*letter, index, *(_cell(flat[item_path(index, n)]) for n in ITEM_FIELDS)]
+        for index in range(len(record.items))
+    ]
 
 
 def csv_lines(records: Iterable[GoldRecord]) -> Iterator[str]:
     """The CSV a record at a time (header first), each yield one or more lines without the
     last newline: what an export streams to its file."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
-    writer.writeheader()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
     for record in itertools.chain([None], records):
         if record is not None:
             writer.writerows(csv_rows(record))

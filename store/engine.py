@@ -133,6 +133,8 @@ class Engine:
         self._texts: dict[str, dict[str, Any]] = {}  # journaled, not yet in texts/
         # Index shards read, by prefix: letter id -> (size, mtime_ns, unparsed entry).
         self._index: dict[str, dict[str, tuple[int, int, bytes]]] = {}
+        # The last entry read: a pass asks for a letter's machine values, then its history.
+        self._last_entry: tuple[str, dict[str, Any] | None] | None = None
         self._seq = 0
         self._durable = True
         self._journaling = True
@@ -390,15 +392,16 @@ class Engine:
     def index_entry(self, letter_id: str) -> dict[str, Any] | None:
         """`store.layout.index_entry_of` the letter's record: from the index while its record
         file is the one the entry was taken from (same size and modification time), else from
-        the record (parsed: the slow way, always right)."""
+        the record (parsed: the slow way, always right).  Read it, never change it."""
+        if self._last_entry is not None and self._last_entry[0] == letter_id:
+            return self._last_entry[1]
         self.known(letter_id)
         rec = self._records.get(letter_id)  # held: perhaps newer than its file (journaled)
-        if rec is None:
-            entry = self._indexed(letter_id)
-            if entry is not None:
-                return entry
-            rec = self._record(letter_id)
-        return index_entry_of(data(rec))
+        entry = None if rec is not None else self._indexed(letter_id)
+        if entry is None:
+            entry = index_entry_of(data(rec if rec is not None else self._record(letter_id)))
+        self._last_entry = (letter_id, entry)
+        return entry
 
     def _indexed(self, letter_id: str) -> dict[str, Any] | None:
         prefix = shard_prefix(letter_id)
@@ -602,6 +605,7 @@ class Engine:
 
     def _apply_letter(self, seq: int, op: LetterOperation) -> None:
         lid = op.letter_id
+        self._last_entry = None
         text = op.new_text()
         if text is not None:  # written at the next checkpoint (again, if replayed)
             self._texts[lid] = text
