@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import shutil
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -471,6 +472,10 @@ def _rebuild(layout: Layout, scan: _Scan, report: Report) -> None:
         aside = move_aside(path)
         report.repaired.append(f"moved damaged {path} to {aside.name}")
     shard_docs = {**backup.get("shards", {}), **(scan.shard_docs or {})}
+    # The index is a cache of the records about to be rewritten: the open after the repair
+    # builds it again (its lines would not match them anyway, unless written in the same tick).
+    if layout.index.is_dir():
+        shutil.rmtree(layout.index)
     # Every letter anything still knows of: a gold version alone is reason enough to keep one.
     ids = set(scan.records) | set(scan.texts) | set(old_rows) | set(shard_docs)
     for lid in sorted(ids):
