@@ -261,8 +261,8 @@ def pair_units(a: str, b: str, flat_a: Flat, flat_b: Flat) -> Iterator[tuple[str
     gives None), without building a dict per unit: scoring every letter against gold at 10,000
     letters spent most of its time on those dicts."""
     for key in LETTER_FIELDS:
-        default = [] if is_list_field(key) else None
-        yield key, flat_a.get(key, default), flat_b.get(key, default), True
+        empty: list[str] | None = [] if is_list_field(key) else None
+        yield key, flat_a.get(key, empty), flat_b.get(key, empty), True
     requests_a, requests_b = _requests(flat_a), _requests(flat_b)
     # The reference is the rater with most items, ties: first by name (as in `units`).
     a_leads = len(requests_a) > len(requests_b) or (len(requests_a) == len(requests_b) and a <= b)

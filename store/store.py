@@ -247,7 +247,7 @@ class Store:
         A proposal whose shape is not a proposal's is validated, to name the damage."""
         entry = self.engine.index_entry(letter_id)
         if entry is not None:
-            return entry["machine"]  # type: ignore[no-any-return]
+            return entry["machine"]
         proposal = self.get_proposal(letter_id)
         return None if proposal is None else {p: f.value for p, f in proposal.fields.items()}
 
@@ -534,7 +534,7 @@ class Store:
         (`stats`), read from the store's index rather than the letter's record."""
         entry = self.engine.index_entry(letter_id)
         if entry is not None:
-            return entry["history"]  # type: ignore[no-any-return]
+            return entry["history"]
         return history_outline(self.engine.record(letter_id))
 
     @_serialized
