@@ -177,6 +177,8 @@ def _norm_str(text: str) -> str:
 
 def token_f1(a: Any, b: Any) -> float:
     """Token-overlap F1 of two strings (SQuAD style); two empty values agree."""
+    if a == b and (a is None or type(a) is str):
+        return 1.0  # the usual case: nothing to normalise
     na, nb = _norm_text(a), _norm_text(b)
     if na == nb:  # the usual case, and tokenising whole rationales is the slow part
         return 1.0
@@ -389,7 +391,12 @@ class _PairField:
                 self.f1_sum += token_f1(a, b)
         if kind == "list":
             sa = {_norm_text(v) for v in a or []}
-            sb = {_norm_text(v) for v in b or []}
+            # Equal lists of strings (the usual case) normalise alike: once is enough.
+            sb = (
+                sa
+                if a == b and type(a) is list and _strings(a)
+                else {_norm_text(v) for v in b or []}
+            )
             self.tp, self.fp, self.fn = (
                 self.tp + len(sa & sb),
                 self.fp + len(sb - sa),
