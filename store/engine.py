@@ -84,6 +84,8 @@ CHECKPOINT_RECORDS = 128
 # command over every letter reads each once, so more only raises its peak (by 90 MB at 1,024).
 CACHE_RECORDS = 128
 
+_ENTRY_KEYS = frozenset({"machine", "history", "gold"})
+
 Upgrade = Callable[[Any, int], None]
 """Migrates a store from the parsed catalog of an older schema (given its version)."""
 
@@ -421,7 +423,7 @@ class Engine:
             entry = parse_json(line[2], self.layout.index_shard(letter_id))
         except StoreDamaged:
             return None  # a line cut short: the record is read instead
-        return entry if isinstance(entry, dict) and {"machine", "history"} <= entry.keys() else None
+        return entry if isinstance(entry, dict) and entry.keys() >= _ENTRY_KEYS else None
 
     @staticmethod
     def _read_index(path: Path) -> dict[str, tuple[int, int, bytes]]:

@@ -14,8 +14,9 @@ key-value table (``kv``), small enough to open in a blink at 10,000 letters.  Be
   ``gold``, ``final``, ``history``;
 - ``gold/ab.json``                the gold versions again, sharded (table ``gold``, one document
   per letter), so exporting reads 256 files;
-- ``index/ab.json``               what a pass over every letter reads of its record (the
-  machine's values, the history without the values changed), a line a letter, each stamped
+- ``index-1/ab.json``             what a pass over every letter reads of its record (the
+  machine's values, the history without the values changed, the gold versions validated and
+  flattened), a line a letter, each stamped
   with its record file's size and modification time (`index_line`): a cache the engine writes
   with the records, trusted only while the record file is the one it was taken from;
 - ``journal``                     the write-ahead journal (see `store.journal`);
@@ -36,7 +37,7 @@ from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
-from imrgold.core.models import Proposal
+from imrgold.core.models import GoldRecord, Proposal, flatten
 from imrgold.core.progress import expected_corrections
 from imrgold.store.errors import NotAStore, StoreDamaged
 from imrgold.store.storage import load_json, tinydb_shaped
@@ -57,6 +58,8 @@ STATE, PROPOSAL, DRAFTS, GOLD, FINAL, HISTORY = (
     "final",
     "history",
 )
+INDEX_VERSION = 1
+"""What the index's entries hold (`index_entry_of`): change it with them."""
 SHARD_GOLD = "gold"
 """The one table of a gold shard."""
 
@@ -90,7 +93,8 @@ class Layout:
 
     @cached_property
     def index(self) -> Path:
-        return self.dir / "index"
+        # Named by what its entries hold: another version reads (and builds) its own.
+        return self.dir / f"index-{INDEX_VERSION}"
 
     @cached_property
     def backups(self) -> Path:
@@ -232,15 +236,36 @@ def history_outline(record: dict[str, Any] | None) -> list[dict[str, Any]]:
 _CHANGED = frozenset({"letter_id", "old", "new"})
 
 
+def gold_flats(record: dict[str, Any] | None) -> dict[str, Any]:
+    """The record's gold versions as flat maps (`core.models.flatten` of each validated
+    `GoldRecord`), as its gold shard document holds them: ``versions`` by annotator (sorted),
+    ``final`` (the final record's, or None) and ``final_by``, and ``latest``: whose version
+    `pick` takes without a final record (None without versions).  `ValidationError`,
+    `KeyError` or `TypeError` for a version that is not a record."""
+    doc = shard_doc_of("", record, 0)
+    versions, final = doc["versions"], doc["final"]
+    return {
+        "versions": {
+            a: flatten(GoldRecord.model_validate(versions[a]["record"])) for a in sorted(versions)
+        },
+        "final": flatten(GoldRecord.model_validate(final["record"])) if final else None,
+        "final_by": final.get("annotator") if final else None,
+        "latest": max(versions, key=lambda a: versions[a]["at"]) if versions else None,
+    }
+
+
 def index_entry_of(record: dict[str, Any] | None) -> dict[str, Any] | None:
-    """What the index keeps of a record: ``machine`` (`machine_values`) and ``history``
-    (`history_outline`); None for a proposal not shaped as one (whoever reads the letter then
-    reads its record, and finds the damage)."""
+    """What the index keeps of a record: ``machine`` (`machine_values`), ``history``
+    (`history_outline`) and ``gold`` (`gold_flats`); None for a proposal or a gold version not
+    shaped as one (whoever reads the letter then reads its record, and finds the damage)."""
     try:
-        machine = machine_values(record)
-    except (KeyError, TypeError, AttributeError):
+        return {
+            "machine": machine_values(record),
+            "history": history_outline(record),
+            "gold": gold_flats(record),
+        }
+    except (KeyError, TypeError, AttributeError, ValidationError):
         return None
-    return {"machine": machine, "history": history_outline(record)}
 
 
 def index_line(letter_id: str, size: int, mtime_ns: int, body: bytes) -> bytes:

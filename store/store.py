@@ -27,6 +27,7 @@ from imrgold.core.models import (
     Letter,
     LetterSummary,
     Proposal,
+    flatten,
     unflatten,
 )
 from imrgold.core.queue import GOLD_STATUSES
@@ -61,7 +62,7 @@ from imrgold.store.operations import (
 )
 from imrgold.store.storage import dumps, load_json, paused_gc
 
-__all__ = ["SCHEMA_VERSION", "Restored", "Store", "default_annotator"]
+__all__ = ["SCHEMA_VERSION", "GoldFlats", "Restored", "Store", "default_annotator"]
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -86,6 +87,16 @@ def default_annotator() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "annotator"
+
+
+class GoldFlats(NamedTuple):
+    """A letter's gold as flat maps (`core.models.flatten`): ``gold``, its settled record's
+    (`Store.get_gold`; None without one), ``versions`` by annotator (`Store.gold_versions`),
+    and ``final_by``, who made its final record (`Store.final_annotator`)."""
+
+    gold: dict[str, Any] | None
+    versions: dict[str, dict[str, Any]]
+    final_by: str | None
 
 
 class Restored(NamedTuple):
@@ -422,6 +433,22 @@ class Store:
             versions[same[0]] if same else self._valid(GoldRecord, {"record": raw}, "record", where)
         )
         return gold, versions
+
+    @_serialized
+    def gold_flats(self, letter_id: str) -> GoldFlats:
+        """`gold_and_versions` and `final_annotator` as flat maps, for a pass over every letter
+        (stats, agreement): read from the store's index, where they were validated and
+        flattened when the record was written, rather than from the gold shards."""
+        entry = self.engine.index_entry(letter_id)
+        if entry is None:  # a record not shaped as one: read the slow way
+            record, versions = self.gold_and_versions(letter_id)
+            flats = {a: flatten(r) for a, r in versions.items()}
+            gold = None if record is None else flatten(record)
+            return GoldFlats(gold, flats, self.final_annotator(letter_id))
+        found = entry["gold"]
+        flats, latest = found["versions"], found["latest"]
+        gold = found["final"] if found["final"] is not None else flats.get(latest)
+        return GoldFlats(gold, flats, found["final_by"])
 
     @_serialized
     def final_annotator(self, letter_id: str) -> str | None:

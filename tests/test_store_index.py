@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from imrgold.cli.main import main
+from imrgold.core.models import flatten
 from imrgold.store import Store
-from imrgold.store.layout import history_outline, machine_values
+from imrgold.store.layout import Layout, gold_flats, history_outline, machine_values
 from imrgold.store.storage import load_json
 from tests.store_helpers import corrected, fixture_letters, isolate, proposal_for
 
@@ -45,7 +46,8 @@ def store_path(tmp_path) -> Path:
 
 
 def from_records(path: Path) -> dict[str, tuple]:
-    """Each letter's machine values and history outline, as its record says."""
+    """Each letter's machine values, history outline and gold (as flat maps), as its record
+    and gold shard say."""
     with Store.open(path, read_only=True) as store:
         out = {}
         for lid in store.letter_ids():
@@ -56,16 +58,19 @@ def from_records(path: Path) -> dict[str, tuple]:
                 | ({"new": e["new"]} if e.get("path") == "status" else {})
                 for e in store.history_entries(lid)
             ]
-            out[lid] = (values, outline)
+            gold = store.get_gold(lid)
+            versions = {a: flatten(r) for a, r in store.gold_versions(lid).items()}
+            flats = (None if gold is None else flatten(gold), versions, store.final_annotator(lid))
+            out[lid] = (values, outline, flats)
         return out
 
 
 def one_pass(path: Path) -> tuple[dict[str, tuple], int]:
-    """Every letter's machine values and history outline as a pass reads them, and how many
-    record files it parsed."""
+    """Every letter's machine values, history outline and gold as a pass reads them, and how
+    many record files it parsed."""
     with Store.open(path, read_only=True) as store:
         found = {
-            lid: (store.proposal_values(lid), store.history_outline(lid))
+            lid: (store.proposal_values(lid), store.history_outline(lid), store.gold_flats(lid))
             for lid in store.letter_ids()
         }
         return found, store.engine.cached_records()
@@ -84,11 +89,14 @@ def test_a_pass_reads_the_index_and_no_record_and_gets_what_the_records_say(stor
     found, parsed = one_pass(store_path)
     assert parsed == 0
     assert found == truth
-    assert any(outline for _, outline in truth.values())
-    assert any(values is None for values, _ in truth.values())  # the letter without a proposal
+    assert any(outline for _, outline, _ in truth.values())
+    assert any(values is None for values, _, _ in truth.values())  # the letter without a proposal
+    # One letter of each: one version, two differing versions, a final record, none.
+    assert {len(versions) for _, _, (_, versions, _) in truth.values()} == {0, 1, 2}
+    assert any(final_by == "carol" for _, _, (_, _, final_by) in truth.values())
     # The commands print the same from the index as from the records alone.
     indexed = figures(store_path, capsys)
-    shutil.rmtree(store_path.with_suffix(".d") / "index")
+    shutil.rmtree(Layout(store_path).index)
     assert one_pass(store_path)[1] == 5
     assert figures(store_path, capsys) == indexed
 
@@ -134,7 +142,7 @@ def test_a_record_rewritten_behind_the_index_is_read_from_the_record(store_path)
 
 
 def test_a_damaged_index_costs_speed_not_truth(store_path):
-    index = store_path.with_suffix(".d") / "index"
+    index = Layout(store_path).index
     shards = sorted(index.glob("*.json"))
     assert shards
     # One shard cut mid-line, one whose entry is not JSON, one that is not an index at all.
@@ -151,13 +159,13 @@ def test_a_damaged_index_costs_speed_not_truth(store_path):
 
 
 def test_an_older_store_gets_its_index_at_the_first_open_for_writing(store_path):
-    shutil.rmtree(store_path.with_suffix(".d") / "index")
+    shutil.rmtree(Layout(store_path).index)
     truth = from_records(store_path)
     assert one_pass(store_path) == (truth, 5)  # read from the records, and only read
-    assert not (store_path.with_suffix(".d") / "index").exists()
+    assert not (Layout(store_path).index).exists()
     Store.open(store_path).close()
     assert one_pass(store_path) == (truth, 0)
-    index = store_path.with_suffix(".d") / "index"
+    index = Layout(store_path).index
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in index.iterdir())
 
 
@@ -169,16 +177,19 @@ def test_a_repair_rebuilds_the_index_with_the_records(store_path, capsys):
     assert main(["doctor", "--repair", "--db", str(store_path)]) == 0
     assert "rebuilt record" in capsys.readouterr().out
     truth = from_records(store_path)
-    assert truth[lid] == (None, [])  # its proposal and history were in the lost record
+    assert truth[lid][:2] == (None, [])  # its proposal and history were in the lost record
+    assert truth[lid][2][0] is not None  # its gold was not
     assert one_pass(store_path) == (truth, 0)
 
 
 def test_index_entries_are_the_layouts_functions_of_the_record(store_path):
-    """What the index holds is `machine_values` and `history_outline` of each record."""
+    """What the index holds is `machine_values`, `history_outline` and `gold_flats` of each
+    record."""
     with Store.open(store_path, read_only=True) as store:
         for lid in store.letter_ids():
             record = load_json(store.layout.record(lid))
             assert store.engine.index_entry(lid) == {
                 "machine": machine_values(record),
                 "history": history_outline(record),
+                "gold": gold_flats(record),
             }

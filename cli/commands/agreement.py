@@ -49,23 +49,18 @@ def gather(
     machine)``, its versions' flat maps by annotator, and its settled gold record's and the
     machine's flat maps (None when there is none to score). The current machine's values come
     from ``proposals`` (a `core.machine_cache.ProposalCache`)."""
-    from imrgold.core.agreement import flat_of
     from imrgold.core.models import flat_values
 
     if machine == "current" and proposals is None:
         raise ValueError("the current machine's values come from a ProposalCache")
     for summary in store.summaries():
         lid = summary.letter_id
-        record, versions = store.gold_and_versions(lid)
-        if record is None or not versions:  # with versions there is always a gold record
+        gold, flats, final_by = store.gold_flats(lid)
+        if gold is None or not flats:  # with versions there is always a gold record
             continue
-        flats = {a: flat_of(r) for a, r in versions.items()}
-        if summary.status == "adjudication" and not store.final_annotator(lid):
+        if summary.status == "adjudication" and not final_by:
             yield flats, None, None  # no settled gold to score the machine against yet
             continue
-        # The gold record is usually one of the versions: its flat map is shared, not copied.
-        same = [a for a, r in versions.items() if r is record]
-        gold = flats[same[0]] if same else flat_of(record)
         theirs = None
         if machine == "stored":
             values = store.proposal_values(lid)

@@ -8,7 +8,7 @@ import itertools
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from imrgold.core.agreement import FIELD_KEYS, flat_of, kind_of, pair_units, same_value
+from imrgold.core.agreement import FIELD_KEYS, kind_of, pair_units, same_value
 from imrgold.core.models import flat_values
 from imrgold.store.qa.merge import imported_versions
 from imrgold.store.storage import paused_gc
@@ -103,10 +103,10 @@ class _Tally:
         lid = summary.letter_id
         self.by_status[summary.status] += 1
         self.by_status_annotator[summary.status][summary.annotator or "-"] += 1
-        gold, versions = store.gold_and_versions(lid)
+        gold, versions, final_by = store.gold_flats(lid)
         for annotator in versions:
             self.by_annotator[annotator]["gold"] += 1
-        if final_by := store.final_annotator(lid):
+        if final_by:
             self.by_annotator[final_by]["final"] += 1
         first_gold = self.history(lid, store.history_outline(lid))
         if gold is None or summary.status == "adjudication":
@@ -116,7 +116,7 @@ class _Tally:
             return
         when = _period(first_gold or summary.updated_at or dt.datetime.now(dt.UTC), self.period)
         fields = self.accuracy.setdefault(when, {k: [0, 0] for k in FIELD_KEYS})
-        _score(fields, flat_of(gold), flat_values(proposal))
+        _score(fields, gold, flat_values(proposal))
 
     def history(self, lid: str, entries) -> dt.datetime | None:
         """Counts one letter's history; returns when it first became gold."""
