@@ -193,3 +193,20 @@ def test_csv_export_is_what_dict_writer_wrote():
     every = [*records, no_items, odd]
     assert export.csv_text(every) == dict_writer_csv(every)
     assert export.csv_text([]) == dict_writer_csv([])
+
+
+cells = st.one_of(
+    st.none(),
+    st.text(alphabet=st.sampled_from("ab ,\"\n\r\t;'\\é\u2028"), max_size=8),
+    st.text(max_size=6),
+    st.integers(),
+    st.floats(),
+    st.booleans(),
+)
+
+
+@given(st.lists(cells, min_size=2, max_size=6))
+def test_a_csv_line_is_what_csv_writer_writes(row):
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(row)
+    assert export.csv_line(row) + "\n" == out.getvalue()
