@@ -81,10 +81,11 @@ def csv_rows(record: GoldRecord) -> list[list[Any]]:
     letter = [record.letter_id, *(_cell(flat[p]) for p in _LETTER_PATHS)]
     if not record.items:
         return [letter + [None] * len(ITEM_COLUMNS)]
-    return [
-        [*letter, index, *(_cell(flat[item_path(index, n)]) for n in ITEM_FIELDS)]
-        for index in range(len(record.items))
-    ]
+    rows = []
+    for index in range(len(record.items)):
+        at = item_path(index, "")  # the item's paths' common start
+        rows.append([*letter, index, *[_cell(flat[at + name]) for name in ITEM_FIELDS]])
+    return rows
 
 
 def csv_lines(records: Iterable[GoldRecord]) -> Iterator[str]:

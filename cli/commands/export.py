@@ -89,9 +89,14 @@ def run(args: argparse.Namespace) -> int:
     from imrgold.cli.identity import current
     from imrgold.store import Store
     from imrgold.store.qa.selection import awaiting_adjudication, export_records
+    from imrgold.store.storage import paused_gc
 
-    # The deidentification key is created on first use and kept in the store.
-    with Store.open(path, read_only=not args.deidentify, annotator=current()) as store:
+    # The deidentification key is created on first use and kept in the store.  Records read
+    # make no reference cycle: the collector would only rescan the gold shards, again and again.
+    with (
+        paused_gc(freeze=True),
+        Store.open(path, read_only=not args.deidentify, annotator=current()) as store,
+    ):
         missing: list[str] | None = [] if args.allow_missing else None
         entries = export_records(
             store,
