@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-import operator
 import re
 from collections import Counter
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
@@ -261,11 +260,21 @@ def units(versions: Mapping[str, Flat]) -> dict[str, list[dict[str, Any]]]:
 def pair_units(a: str, b: str, flat_a: Flat, flat_b: Flat) -> Iterator[tuple[str, Any, Any, bool]]:
     """`units` of two raters ``a`` and ``b``, one unit at a time: ``(field key, a's value, b's
     value, whether both have it)`` in the order `units` lists them (a rater absent from a unit
-    gives None), without building a dict per unit: scoring every letter against gold at 10,000
-    letters spent most of its time on those dicts."""
+    gives None), without building a dict per unit (`pair_fields` gives them a field at a time)."""
+    for key, rows in pair_fields(a, b, flat_a, flat_b):
+        for value_a, value_b, paired in rows:
+            yield key, value_a, value_b, paired
+
+
+def pair_fields(
+    a: str, b: str, flat_a: Flat, flat_b: Flat
+) -> Iterator[tuple[str, list[tuple[Any, Any, bool]]]]:
+    """`units` of two raters a field at a time, each field key with its units as ``(a's value,
+    b's value, whether both have it)``: scoring every letter against gold at 10,000 letters
+    spent most of its time on a dict a unit."""
     for key in LETTER_FIELDS:
         empty: list[str] | None = [] if is_list_field(key) else None
-        yield key, flat_a.get(key, empty), flat_b.get(key, empty), True
+        yield key, [(flat_a.get(key, empty), flat_b.get(key, empty), True)]
     requests_a, requests_b = _requests(flat_a), _requests(flat_b)
     # The reference is the rater with most items, ties: first by name (as in `units`).
     a_leads = len(requests_a) > len(requests_b) or (len(requests_a) == len(requests_b) and a <= b)
@@ -287,16 +296,26 @@ def pair_units(a: str, b: str, flat_a: Flat, flat_b: Flat) -> Iterator[tuple[str
                 else:
                     slots[j] = (i, j)
     prefixes = [
-        (None if i is None else f"items.{i}.", None if j is None else f"items.{j}.")
+        (
+            None if i is None else f"items.{i}.",
+            None if j is None else f"items.{j}.",
+            i is not None and j is not None,
+        )
         for i, j in slots
     ]
     for name in ITEM_FIELDS:
-        key = f"items.{name}"
         default: list[str] | None = [] if name in ("drugs", "guidelines") else None
-        for at_a, at_b in prefixes:
-            value_a = None if at_a is None else flat_a.get(at_a + name, default)
-            value_b = None if at_b is None else flat_b.get(at_b + name, default)
-            yield key, value_a, value_b, at_a is not None and at_b is not None
+        yield (
+            f"items.{name}",
+            [
+                (
+                    None if at_a is None else flat_a.get(at_a + name, default),
+                    None if at_b is None else flat_b.get(at_b + name, default),
+                    paired,
+                )
+                for at_a, at_b, paired in prefixes
+            ],
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -429,9 +448,6 @@ class _PairField:
         return result
 
 
-_KEY = operator.itemgetter(0)
-
-
 class _Pair:
     """Rater ``a`` against rater ``b``, a letter at a time."""
 
@@ -446,9 +462,8 @@ class _Pair:
             return
         self.letters += 1
         fields = self.fields
-        # `pair_units` gives each field's units together: one `add_all` a field.
-        for key, rows in itertools.groupby(pair_units(a, b, versions[a], versions[b]), _KEY):
-            fields[key].add_all(row[1:] for row in rows)
+        for key, rows in pair_fields(a, b, versions[a], versions[b]):
+            fields[key].add_all(rows)
 
     def comparison(self) -> Comparison:
         fields = [self.fields[key].result() for key in FIELD_KEYS]

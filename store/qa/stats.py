@@ -8,7 +8,7 @@ import itertools
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from imrgold.core.agreement import FIELD_KEYS, kind_of, pair_units, same_value
+from imrgold.core.agreement import FIELD_KEYS, kind_of, pair_fields, same_value
 from imrgold.core.models import flat_values
 from imrgold.store.qa.merge import imported_versions
 from imrgold.store.storage import paused_gc
@@ -164,8 +164,7 @@ def _made_gold(entry: dict) -> bool:
 
 def _score(fields: dict[str, list[int]], gold: dict, machine: dict) -> None:
     """Adds one letter's machine values to ``fields``' [correct, total] of each field key."""
-    for key, ours, theirs, paired in pair_units("gold", "machine", gold, machine):
-        counts = fields[key]
-        counts[1] += 1
-        if paired:
-            counts[0] += same_value(ours, theirs, _KINDS[key])
+    for key, rows in pair_fields("gold", "machine", gold, machine):
+        counts, kind = fields[key], _KINDS[key]
+        counts[1] += len(rows)
+        counts[0] += sum(same_value(ours, theirs, kind) for ours, theirs, paired in rows if paired)
