@@ -56,8 +56,11 @@ def run(args: argparse.Namespace) -> int:
     if args.idle <= 0:
         raise UserError("--idle must be a positive number of minutes")
     from imrgold.store.dashboard import gather_dashboard
+    from imrgold.store.storage import paused_gc
 
-    with Store.open(path, read_only=True) as store:
+    # What is read makes no reference cycle: the collector would only rescan the gold shards
+    # the dashboard reads (stats' own pass pauses it already).
+    with paused_gc(freeze=True), Store.open(path, read_only=True) as store:
         stats = gather_stats(store, period=args.period, idle_minutes=args.idle)
         pace = _progress(store.summaries(), args.idle)
         # The figures the app's dashboard draws (its key in the queue), from the same function.
