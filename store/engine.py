@@ -414,7 +414,7 @@ class Engine:
         if line is None:
             return None
         try:
-            stat = os.stat(self.layout.record(letter_id))
+            stat = os.stat(self.layout.record_name(letter_id))
         except OSError:
             return None  # the record says what is wrong
         if (stat.st_size, stat.st_mtime_ns) != line[:2]:
