@@ -58,6 +58,7 @@ from imrgold.store.layout import (
     row_of,
     shard_doc_of,
     shard_prefix,
+    stamped_line,
     stored_version,
 )
 from imrgold.store.lock import WriterLock
@@ -405,7 +406,31 @@ class Engine:
         self._last_entry = (letter_id, entry)
         return entry
 
+    def index_annotators(self, letter_id: str) -> list[str] | None:
+        """Who made the letter's gold versions (sorted), from the head of its index line (no
+        entry parsed); None when the index cannot say (the gold shard then does)."""
+        self.known(letter_id)
+        body = None if letter_id in self._records else self._indexed_line(letter_id)
+        if body is None:
+            return None
+        try:
+            names = parse_json(body.partition(b"\t")[0], self.layout.index_shard(letter_id))
+        except StoreDamaged:
+            return None
+        return names if isinstance(names, list) else None
+
     def _indexed(self, letter_id: str) -> dict[str, Any] | None:
+        body = self._indexed_line(letter_id)
+        if body is None:
+            return None
+        try:
+            entry = parse_json(body.partition(b"\t")[2], self.layout.index_shard(letter_id))
+        except StoreDamaged:
+            return None  # a line cut short: the record is read instead
+        return entry if isinstance(entry, dict) and entry.keys() >= _ENTRY_KEYS else None
+
+    def _indexed_line(self, letter_id: str) -> bytes | None:
+        """The letter's index line past its stamp, while the stamp is its record file's."""
         prefix = shard_prefix(letter_id)
         lines = self._index.get(prefix)
         if lines is None:
@@ -419,11 +444,7 @@ class Engine:
             return None  # the record says what is wrong
         if (stat.st_size, stat.st_mtime_ns) != line[:2]:
             return None  # written since (by a repair, by hand, by an older imrgold)
-        try:
-            entry = parse_json(line[2], self.layout.index_shard(letter_id))
-        except StoreDamaged:
-            return None  # a line cut short: the record is read instead
-        return entry if isinstance(entry, dict) and entry.keys() >= _ENTRY_KEYS else None
+        return line[2]
 
     @staticmethod
     def _read_index(path: Path) -> dict[str, tuple[int, int, bytes]]:
@@ -543,7 +564,8 @@ class Engine:
         if entry is None:
             return None
         stat = os.stat(self.layout.record(lid))
-        return index_line(lid, stat.st_size, stat.st_mtime_ns, dumps(entry))
+        names = sorted(entry["gold"]["versions"])
+        return index_line(lid, stat.st_size, stat.st_mtime_ns, names, dumps(entry))
 
     def _write_index(self, indexed: dict[str, bytes | None]) -> None:
         """Each index shard with a line of ``indexed`` rewritten with it.  Not synced: after a
@@ -554,7 +576,7 @@ class Engine:
             by_prefix.setdefault(shard_prefix(lid), []).append(lid)
         for prefix, lids in sorted(by_prefix.items()):
             path = self.layout.index_shard(lids[0])
-            lines = {lid: index_line(lid, *line) for lid, line in self._read_index(path).items()}
+            lines = {lid: stamped_line(lid, *line) for lid, line in self._read_index(path).items()}
             for lid in lids:
                 line = indexed[lid]
                 if line is None:

@@ -40,7 +40,7 @@ from pydantic import ValidationError
 from imrgold.core.models import GoldRecord, Proposal, flatten
 from imrgold.core.progress import expected_corrections
 from imrgold.store.errors import NotAStore, StoreDamaged
-from imrgold.store.storage import load_json, tinydb_shaped
+from imrgold.store.storage import dumps, load_json, tinydb_shaped
 
 SCHEMA_VERSION = 2
 
@@ -277,14 +277,22 @@ def index_entry_of(record: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
 
 
-def index_line(letter_id: str, size: int, mtime_ns: int, body: bytes) -> bytes:
+def index_line(
+    letter_id: str, size: int, mtime_ns: int, annotators: list[str], entry: bytes
+) -> bytes:
     """One letter's line of an index shard: its id, its record file's size and modification
-    time, and its `index_entry_of` as JSON (which holds no line break)."""
-    return b"%s %d %d %s\n" % (letter_id.encode("ascii"), size, mtime_ns, body)
+    time, who made its gold versions (JSON), a tab, and its `index_entry_of` (JSON, which holds
+    no tab or line break): the annotators alone are read without parsing the entry."""
+    return stamped_line(letter_id, size, mtime_ns, dumps(annotators) + b"\t" + entry)
+
+
+def stamped_line(letter_id: str, size: int, mtime_ns: int, rest: bytes) -> bytes:
+    """An index line from its parts as `index_lines` reads them."""
+    return b"%s %d %d %s\n" % (letter_id.encode("ascii"), size, mtime_ns, rest)
 
 
 def index_lines(raw: bytes) -> dict[str, tuple[int, int, bytes]]:
-    """An index shard's lines by letter id: ``(size, mtime_ns, JSON body)``, the body left
+    """An index shard's lines by letter id: ``(size, mtime_ns, rest)``, the rest left
     unparsed (parsed only for the letter read: the whole index parsed would double a pass's
     memory).  A line that is not one is skipped: the index is a cache, and its letter is read
     from its record."""

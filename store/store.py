@@ -392,6 +392,13 @@ class Store:
         }
 
     @_serialized
+    def gold_annotators(self, letter_id: str) -> list[str]:
+        """Who made the letter's gold versions (`gold_times`' annotators), from the store's
+        index: naming every letter's raters reads no gold shard."""
+        names = self.engine.index_annotators(letter_id)
+        return list(self.gold_times(letter_id)) if names is None else names
+
+    @_serialized
     def get_gold(self, letter_id: str, annotator: str | None = None) -> GoldRecord | None:
         """This annotator's version, or (annotator None) the final, else the latest version."""
         self.engine.known(letter_id)

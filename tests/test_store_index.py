@@ -46,8 +46,8 @@ def store_path(tmp_path) -> Path:
 
 
 def from_records(path: Path) -> dict[str, tuple]:
-    """Each letter's machine values, history outline and gold (as flat maps), as its record
-    and gold shard say."""
+    """Each letter's machine values, history outline, gold (as flat maps) and gold's annotators,
+    as its record and gold shard say."""
     with Store.open(path, read_only=True) as store:
         out = {}
         for lid in store.letter_ids():
@@ -61,16 +61,21 @@ def from_records(path: Path) -> dict[str, tuple]:
             gold = store.get_gold(lid)
             versions = {a: flatten(r) for a, r in store.gold_versions(lid).items()}
             flats = (None if gold is None else flatten(gold), versions, store.final_annotator(lid))
-            out[lid] = (values, outline, flats)
+            out[lid] = (values, outline, flats, list(store.gold_times(lid)))
         return out
 
 
 def one_pass(path: Path) -> tuple[dict[str, tuple], int]:
-    """Every letter's machine values, history outline and gold as a pass reads them, and how
-    many record files it parsed."""
+    """Every letter's machine values, history outline, gold and gold's annotators as a pass
+    reads them, and how many record files it parsed."""
     with Store.open(path, read_only=True) as store:
         found = {
-            lid: (store.proposal_values(lid), store.history_outline(lid), store.gold_flats(lid))
+            lid: (
+                store.proposal_values(lid),
+                store.history_outline(lid),
+                store.gold_flats(lid),
+                store.gold_annotators(lid),
+            )
             for lid in store.letter_ids()
         }
         return found, store.engine.cached_records()
@@ -89,11 +94,12 @@ def test_a_pass_reads_the_index_and_no_record_and_gets_what_the_records_say(stor
     found, parsed = one_pass(store_path)
     assert parsed == 0
     assert found == truth
-    assert any(outline for _, outline, _ in truth.values())
-    assert any(values is None for values, _, _ in truth.values())  # the letter without a proposal
+    assert any(outline for _, outline, _, _ in truth.values())
+    assert any(values is None for values, *_ in truth.values())  # the letter without a proposal
     # One letter of each: one version, two differing versions, a final record, none.
-    assert {len(versions) for _, _, (_, versions, _) in truth.values()} == {0, 1, 2}
-    assert any(final_by == "carol" for _, _, (_, _, final_by) in truth.values())
+    assert {len(versions) for _, _, (_, versions, _), _ in truth.values()} == {0, 1, 2}
+    assert any(final_by == "carol" for _, _, (_, _, final_by), _ in truth.values())
+    assert any(names == ["alice", "bob"] for *_, names in truth.values())
     # The commands print the same from the index as from the records alone.
     indexed = figures(store_path, capsys)
     shutil.rmtree(Layout(store_path).index)

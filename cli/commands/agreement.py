@@ -77,7 +77,7 @@ def report_of(store: Store, machine: str) -> list[Comparison]:
     from imrgold.core.agreement import AgreementBuilder
     from imrgold.core.machine_cache import ProposalCache
 
-    raters = {a for lid in store.letter_ids() for a in store.gold_times(lid)}
+    raters = {a for lid in store.letter_ids() for a in store.gold_annotators(lid)}
     builder = AgreementBuilder(raters)
     # Extracted once a letter text and extractor, not on every run.
     with ProposalCache() if machine == "current" else contextlib.nullcontext() as proposals:
