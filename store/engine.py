@@ -427,6 +427,13 @@ class Engine:
             entry = parse_json(body.partition(b"\t")[2], self.layout.index_shard(letter_id))
         except StoreDamaged:
             return None  # a line cut short: the record is read instead
+        # Read lines go (a pass reads each once; the last entry is kept): a shard's lines all
+        # read, it is read again when asked, and the index is not held after a pass.
+        prefix = shard_prefix(letter_id)
+        lines = self._index[prefix]
+        del lines[letter_id]
+        if not lines:
+            del self._index[prefix]
         return entry if isinstance(entry, dict) and entry.keys() >= _ENTRY_KEYS else None
 
     def _indexed_line(self, letter_id: str) -> bytes | None:
