@@ -381,6 +381,7 @@ async def walk(pilot, screen, out: dict[str, list[float]], rng: random.Random) -
             )
         )
         suggestions.hide()
+        await painted(pilot)  # the harness's own hiding drawn: not the next key's cost
     letter = screen.letter_id
     step("gold: Ctrl+G -> gate question")
     out["gold: Ctrl+G -> gate question"].append(

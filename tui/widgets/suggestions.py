@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
 from rich.text import Text
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -87,6 +89,11 @@ class Suggestions(OptionList):
 
     ROOM = 6
     """Lines it covers above the editor (annotate.tcss sets the same height)."""
+
+    # Its size is fixed (annotate.tcss): a new list of candidates only changes how far it
+    # scrolls.  As `Widget`'s layout reactive, filling or emptying it laid out the whole screen
+    # and drew the letter anew on that key (tui/widgets/sizing.py says the same of the boxes).
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
     can_focus = False
 
