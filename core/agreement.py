@@ -281,24 +281,29 @@ def pair_fields(
         yield key, [(flat_a.get(key, empty), flat_b.get(key, empty), True)]
     requests_a, requests_b = _requests(flat_a), _requests(flat_b)
     # The reference is the rater with most items, ties: first by name (as in `units`).
-    a_leads = len(requests_a) > len(requests_b) or (len(requests_a) == len(requests_b) and a <= b)
-    slots: list[tuple[int | None, int | None]]  # (a's item, b's item)
-    if a_leads:
-        slots = [(i, None) for i in range(len(requests_a))]
-        for i, j in align_items(requests_a, requests_b):
-            if j is not None:
-                if i is None:
-                    slots.append((None, j))
-                else:
-                    slots[i] = (i, j)
+    if len(requests_a) > len(requests_b) or (len(requests_a) == len(requests_b) and a <= b):
+        slots = _slots_against(requests_a, requests_b)
     else:
-        slots = [(None, j) for j in range(len(requests_b))]
-        for j, i in align_items(requests_b, requests_a):
-            if i is not None:
-                if j is None:
-                    slots.append((i, None))
-                else:
-                    slots[j] = (i, j)
+        slots = [(i, j) for j, i in _slots_against(requests_b, requests_a)]
+    yield from _item_fields(flat_a, flat_b, slots)
+
+
+def _slots_against(reference: list[str], other: list[str]) -> list[tuple[int | None, int | None]]:
+    """``(reference's item, other's item)`` for each unit, as `units` aligns them: every item
+    of the reference in order, then the other's items it has no match for."""
+    slots: list[tuple[int | None, int | None]] = [(i, None) for i in range(len(reference))]
+    for i, j in align_items(reference, other):
+        if j is not None:
+            if i is None:
+                slots.append((None, j))
+            else:
+                slots[i] = (i, j)
+    return slots
+
+
+def _item_fields(
+    flat_a: Flat, flat_b: Flat, slots: list[tuple[int | None, int | None]]
+) -> Iterator[tuple[str, list[tuple[Any, Any, bool]]]]:
     prefixes = [
         (
             None if i is None else f"items.{i}.",
