@@ -3,6 +3,7 @@ its public API: the one data function of the app's stats screen and of `imrgold 
 
 from __future__ import annotations
 
+from imrgold.core.agreement import AgreementBuilder, flat_of
 from imrgold.core.dashboard import Dashboard, build
 from imrgold.store.qa.selection import export_records
 from imrgold.store.qa.stats import IDLE_MINUTES, Stats, gather_stats
@@ -17,8 +18,6 @@ def gather_dashboard(
 ) -> Dashboard:
     """The dashboard of ``store``; ``stats``: `gather_stats` already run with the same
     ``period`` (the machine's accuracy is counted there, once)."""
-    from imrgold.core.agreement import AgreementBuilder, flat_of
-
     if stats is None:
         stats = gather_stats(store, period=period, idle_minutes=idle_minutes)
     # When each version was made, from the gold shards: the letters a day, and who the raters
