@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -542,17 +544,20 @@ def test_the_fast_guideline_searches_find_what_the_readable_ones_do(words, sep):
     assert bool(_ACOEM_ANY.search(text)) == bool(_ACOEM_READABLE.search(text)), text
 
 
-def test_the_fast_guideline_searches_agree_on_every_real_paragraph():
-    from pathlib import Path
+@functools.cache
+def _real_letter_texts() -> tuple[str, ...]:
+    """The bundled real letters and the held-out ones, as text."""
+    root = Path(__file__).resolve().parent.parent / "fixtures"
+    return tuple(
+        path.read_text(encoding="utf-8", errors="replace")
+        for path in [*root.glob("letters/*.txt"), *root.glob("holdout/letters/*")]
+    )
 
+
+def test_the_fast_guideline_searches_agree_on_every_real_paragraph():
     from imrgold.core.extract_items import _ACOEM_ANY, _ODG_ANY
 
-    root = Path(__file__).resolve().parent.parent / "fixtures"
-    paragraphs = [
-        p
-        for path in [*root.glob("letters/*.txt"), *root.glob("holdout/letters/*")]
-        for p in path.read_text(encoding="utf-8", errors="replace").split("\n\n")
-    ]
+    paragraphs = [p for text in _real_letter_texts() for p in text.split("\n\n")]
     assert len(paragraphs) > 1000
     for p in paragraphs:
         assert bool(_ODG_ANY.search(p)) == bool(_ODG_READABLE.search(p))
@@ -607,17 +612,10 @@ def test_the_decision_scan_finds_what_the_alternation_does(parts, lo, cut):
 
 
 def test_the_decision_scan_agrees_on_every_real_letter():
-    from pathlib import Path
-
     from imrgold.core.sections import _decision_words
 
-    root = Path(__file__).resolve().parent.parent / "fixtures"
-    texts = [
-        p.read_text(encoding="utf-8", errors="replace")
-        for p in [*root.glob("letters/*.txt"), *root.glob("holdout/letters/*")]
-    ]
     found = 0
-    for text in texts:
+    for text in _real_letter_texts():
         fast = _decision_spans(_decision_words(text, 0, len(text)))
         assert fast == _decision_spans(_DECISION_READABLE.finditer(text))
         found += len(fast)
