@@ -433,10 +433,10 @@ def _settle(
         letter = letter.model_copy(update={"ingested_at": clock()})
         if sink.save(letter, work.proposal):
             first_seen[letter.letter_id] = work.path
-            failure = work.proposal.failure
+            failure = work.proposal.failure_note
             message = (
-                f"{work.path}: added, but the machine proposed nothing (extraction failed in "
-                f"{failure}); flagged for a person"
+                f"{work.path}: added, but the machine proposed nothing ({failure}); flagged "
+                "for a person"
                 if failure
                 else ""
             )

@@ -360,6 +360,12 @@ class Proposal(_Strict):
     )
 
     @property
+    def failure_note(self) -> str | None:
+        """What a person is told of a failed extraction (the letter's comment); None when the
+        machine did not fail."""
+        return f"extraction failed in {self.failure}" if self.failure else None
+
+    @property
     def n_items(self) -> int:
         return n_items_of(self.fields)
 

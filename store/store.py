@@ -144,12 +144,12 @@ class Store:
             return False
         if proposal is not None and proposal.letter_id != letter.letter_id:
             raise ValueError(f"proposal is for {proposal.letter_id}, not {letter.letter_id}")
-        failure = proposal.failure if proposal is not None else None
+        failure = proposal.failure_note if proposal is not None else None
         state = {
             "name": letter.name,
             # The machine proposed nothing: a person is asked to look first, and told why.
             "status": "flagged" if failure else "new",
-            "comment": f"extraction failed in {failure}" if failure else None,
+            "comment": failure,
             "annotator": None,
             "updated_at": None,
         }
