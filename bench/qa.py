@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 from imrgold.core import export  # noqa: E402
 from imrgold.core.deidentify import Deidentifier  # noqa: E402
 from imrgold.core.extract import extract  # noqa: E402
+from imrgold.core.machine_cache import fingerprint  # noqa: E402
 from imrgold.core.models import Proposal, ProposedField  # noqa: E402
 from imrgold.core.reading import read_letter  # noqa: E402
 from imrgold.store.layout import Layout  # noqa: E402
@@ -60,7 +61,9 @@ def build(path: Path, annotator: str, n: int, *, every: int = 1, change_every: i
     bases = []
     for letter_path in sorted((ROOT / "fixtures" / "letters").glob("*.txt")):
         letter = read_letter(letter_path)
-        bases.append((letter, extract(letter.text, letter.letter_id)))
+        # Stamped as `imrgold ingest` stamps them: made by the extractor as it is now.
+        proposal = extract(letter.text, letter.letter_id)
+        bases.append((letter, proposal.model_copy(update={"extractor": fingerprint()})))
     with Store.open(path, annotator=annotator) as store, store.batch():
         for i in range(0, n, every):
             letter, proposal = bases[i % len(bases)]

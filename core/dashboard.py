@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from imrgold.core.agreement import FIELD_KEYS, Comparison
-from imrgold.core.models import CATEGORIES, DECISIONS, GoldRecord
+from imrgold.core.models import CATEGORIES, DECISIONS, item_path, n_items_of
 
 NOT_STATED = "not stated"
 """The category or decision of an item whose record leaves it empty."""
@@ -159,13 +159,15 @@ def field_agreement(comparisons: Sequence[Comparison]) -> tuple[list[str], list[
     return [c.name for c in pairs], shares
 
 
-def decisions_by_category(records: Iterable[GoldRecord]) -> dict[str, dict[str, int]]:
-    """category -> decision -> items, categories and decisions in the schema's order (an item
-    without one counted as `NOT_STATED`)."""
+def decisions_by_category(records: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
+    """category -> decision -> items of the records (as `core.models.flatten` maps them),
+    categories and decisions in the schema's order (an item without one counted as
+    `NOT_STATED`)."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for record in records:
-        for item in record.items:
-            counts[item.category or NOT_STATED][item.decision or NOT_STATED] += 1
+    for flat in records:
+        for i in range(n_items_of(flat)):
+            category = flat.get(item_path(i, "category")) or NOT_STATED
+            counts[category][flat.get(item_path(i, "decision")) or NOT_STATED] += 1
     order = [*CATEGORIES, NOT_STATED]
     decisions = [*DECISIONS, NOT_STATED]
     return {c: {d: counts[c][d] for d in decisions if counts[c][d]} for c in order if c in counts}
@@ -177,13 +179,14 @@ def build(
     gold_times: Iterable[Mapping[str, dt.datetime]],
     accuracy: Mapping[str, Mapping[str, Sequence[int]]],
     comparisons: Sequence[Comparison],
-    records: Iterable[GoldRecord],
+    records: Iterable[Mapping[str, Any]],
 ) -> Dashboard:
-    """``records``: the gold record of every letter whose record stands (final, else latest;
-    none still in adjudication), streamed: they are counted as they go by."""
+    """``records``: the gold record (flat, `core.models.flatten`) of every letter whose record
+    stands (final, else latest; none still in adjudication), streamed: they are counted as
+    they go by."""
     counted = Counter[str]()
 
-    def counting() -> Iterable[GoldRecord]:
+    def counting() -> Iterable[Mapping[str, Any]]:
         for record in records:
             counted["gold"] += 1
             yield record

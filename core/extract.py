@@ -1132,6 +1132,7 @@ def _extract(text: str, letter_id: str, calibration: Calibration | None) -> Prop
             "fields": ordered,
             "calibrated": calibration is not None,
             "failure": None,
+            "extractor": None,
         },
         _PROPOSAL_FIELDS,
     )

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
+from imrgold.core.machine_cache import fingerprint
 from imrgold.core.models import Letter, Proposal
 from imrgold.core.reading import DEFAULT_MAX_BYTES, SUFFIXES, LetterError, read_letter
 
@@ -290,6 +291,8 @@ class _Config:
     max_bytes: int
     known: frozenset[str]
     extract: Extractor | None
+    # The default extractor's fingerprint, stamped on its proposals (None for another one).
+    extractor: str | None = None
 
 
 _config = _Config(DEFAULT_MAX_BYTES, frozenset(), None)
@@ -342,6 +345,8 @@ def process(path: str) -> Work:
         proposal = extract(letter.text, letter.letter_id)
     except Exception as err:  # the contract says never, but one bad letter must not stop a run
         return Work(path, error=LetterError(path, f"extraction failed: {err!r}"))
+    if _config.extractor is not None:
+        proposal = proposal.model_copy(update={"extractor": _config.extractor})
     return Work(path, letter=letter, proposal=proposal)
 
 
@@ -413,7 +418,8 @@ def ingest(
     ``extract`` must be a top-level function when ``jobs > 1``.
     """
     clock = now or (lambda: dt.datetime.now(dt.UTC))
-    config = _Config(max_bytes, frozenset(known), extract)
+    stamp = fingerprint() if extract is None else None
+    config = _Config(max_bytes, frozenset(known), extract, stamp)
     first_seen: dict[str, str] = {}
     for work in _results(files, config, jobs):
         yield _settle(work, sink, first_seen, clock)

@@ -101,7 +101,8 @@ class ProposalCache:
         extract: Callable[[str, str], Values] | None = None,
     ) -> None:
         self.folder = folder or user_cache_dir()
-        self.path = self.folder / f"proposals-{fingerprint()}.jsonl"
+        self.fingerprint = fingerprint()
+        self.path = self.folder / f"proposals-{self.fingerprint}.jsonl"
         self._extract = extract or _extract_values
         self._old: int | None = None  # the file as read
         self._added: tuple[int, Path] | None = None  # the entries added since, and its name
@@ -109,7 +110,7 @@ class ProposalCache:
         self._where: dict[str, tuple[bool, int, int]] = {}  # digest -> (added?, offset, size)
         self._changed = False
         self.hits = self.misses = 0
-        self._read()
+        self._read_yet = False  # read at the first letter asked for: often none is
 
     def __enter__(self) -> ProposalCache:
         return self
@@ -183,6 +184,9 @@ class ProposalCache:
 
     def values(self, text: str, letter_id: str) -> Values:
         """The machine's proposed values for this letter text."""
+        if not self._read_yet:
+            self._read_yet = True
+            self._read()
         digest = text_digest(text)
         found = self._cached(digest)
         if found is not None:

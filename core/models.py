@@ -358,6 +358,12 @@ class Proposal(_Strict):
         description="Why the machine proposed nothing: the extractor's rule that failed and its "
         "error (the letter is flagged for a person when stored)",
     )
+    extractor: str | None = Field(
+        default=None,
+        description="The fingerprint of the extractor that proposed it "
+        "(core.machine_cache.fingerprint), stamped at ingest: a letter whose proposal has the "
+        "current fingerprint needs no extracting again to know what the machine proposes now",
+    )
 
     @property
     def failure_note(self) -> str | None:

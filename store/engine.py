@@ -85,7 +85,7 @@ CHECKPOINT_RECORDS = 128
 # command over every letter reads each once, so more only raises its peak (by 90 MB at 1,024).
 CACHE_RECORDS = 128
 
-_ENTRY_KEYS = frozenset({"machine", "history", "gold"})
+_ENTRY_KEYS = frozenset({"machine", "extractor", "history", "gold"})
 
 Upgrade = Callable[[Any, int], None]
 """Migrates a store from the parsed catalog of an older schema (given its version)."""
@@ -595,7 +595,10 @@ class Engine:
             self._index.pop(prefix, None)  # read again when needed
 
     def _build_index(self) -> None:
-        """Index every letter's record: for a store written before there was an index."""
+        """Index every letter's record: for a store written before there was an index (or
+        before this version of it, whose folder goes: the index is the engine's own cache)."""
+        for stale in self.layout.stale_indexes():
+            shutil.rmtree(stale)
         indexed: dict[str, bytes | None] = {}
         with paused_gc():
             for lid in self._rows:

@@ -14,7 +14,7 @@ key-value table (``kv``), small enough to open in a blink at 10,000 letters.  Be
   ``gold``, ``final``, ``history``;
 - ``gold/ab.json``                the gold versions again, sharded (table ``gold``, one document
   per letter), so exporting reads 256 files;
-- ``index-1/ab.json``             what a pass over every letter reads of its record (the
+- ``index-2/ab.json``             what a pass over every letter reads of its record (the
   machine's values, the history without the values changed, the gold versions validated and
   flattened), a line a letter, each stamped
   with its record file's size and modification time (`index_line`): a cache the engine writes
@@ -58,7 +58,7 @@ STATE, PROPOSAL, DRAFTS, GOLD, FINAL, HISTORY = (
     "final",
     "history",
 )
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 """What the index's entries hold (`index_entry_of`): change it with them."""
 SHARD_GOLD = "gold"
 """The one table of a gold shard."""
@@ -95,6 +95,10 @@ class Layout:
     def index(self) -> Path:
         # Named by what its entries hold: another version reads (and builds) its own.
         return self.dir / f"index-{INDEX_VERSION}"
+
+    def stale_indexes(self) -> list[Path]:
+        """The index folders other versions wrote (nothing reads them)."""
+        return sorted(p for p in self.dir.glob("index-*") if p.is_dir() and p != self.index)
 
     @cached_property
     def backups(self) -> Path:
@@ -248,8 +252,9 @@ _CHANGED = frozenset({"letter_id", "old", "new"})
 def gold_flats(record: dict[str, Any] | None) -> dict[str, Any]:
     """The record's gold versions as flat maps (`core.models.flatten` of each validated
     `GoldRecord`), as its gold shard document holds them: ``versions`` by annotator (sorted),
-    ``final`` (the final record's, or None) and ``final_by``, and ``latest``: whose version
-    `pick` takes without a final record (None without versions).  `ValidationError`,
+    ``final`` (the final record's, or None) and ``final_by``, ``latest``: whose version
+    `pick` takes without a final record (None without versions), and ``times``: when each
+    version was made (ISO, by annotator).  `ValidationError`,
     `KeyError` or `TypeError` for a version that is not a record."""
     doc = shard_doc_of("", record, 0)
     versions, final = doc["versions"], doc["final"]
@@ -260,16 +265,26 @@ def gold_flats(record: dict[str, Any] | None) -> dict[str, Any]:
         "final": flatten(GoldRecord.model_validate(final["record"])) if final else None,
         "final_by": final.get("annotator") if final else None,
         "latest": max(versions, key=lambda a: versions[a]["at"]) if versions else None,
+        "times": {a: versions[a]["at"] for a in sorted(versions)},
     }
 
 
+def machine_extractor(record: dict[str, Any] | None) -> str | None:
+    """The fingerprint of the extractor that made the record's proposal (None when unknown)."""
+    doc = one(record, PROPOSAL)
+    found = doc["proposal"].get("extractor") if doc else None
+    return found if isinstance(found, str) else None
+
+
 def index_entry_of(record: dict[str, Any] | None) -> dict[str, Any] | None:
-    """What the index keeps of a record: ``machine`` (`machine_values`), ``history``
-    (`history_outline`) and ``gold`` (`gold_flats`); None for a proposal or a gold version not
-    shaped as one (whoever reads the letter then reads its record, and finds the damage)."""
+    """What the index keeps of a record: ``machine`` (`machine_values`), ``extractor``
+    (`machine_extractor`), ``history`` (`history_outline`) and ``gold`` (`gold_flats`); None
+    for a proposal or a gold version not shaped as one (whoever reads the letter then reads its
+    record, and finds the damage)."""
     try:
         return {
             "machine": machine_values(record),
+            "extractor": machine_extractor(record),
             "history": history_outline(record),
             "gold": gold_flats(record),
         }

@@ -263,6 +263,17 @@ class Store:
         return None if proposal is None else {p: f.value for p, f in proposal.fields.items()}
 
     @_serialized
+    def proposal_extractor(self, letter_id: str) -> str | None:
+        """The fingerprint of the extractor that made the letter's proposal
+        (`core.machine_cache.fingerprint`, stamped at ingest), None when unknown; from the
+        index like `proposal_values`."""
+        entry = self.engine.index_entry(letter_id)
+        if entry is not None:
+            return entry["extractor"]
+        proposal = self.get_proposal(letter_id)
+        return None if proposal is None else proposal.extractor
+
+    @_serialized
     def save_draft(self, proposal: Proposal, *, annotator: str | None = None) -> None:
         """Durably save this annotator's (or ``annotator``'s) working copy; history records
         what changed."""
@@ -383,13 +394,15 @@ class Store:
 
     @_serialized
     def gold_times(self, letter_id: str) -> dict[str, dt.datetime]:
-        """When each annotator's gold version was made."""
-        self.engine.known(letter_id)
-        doc = self.engine.shard_doc(letter_id) or {}
-        return {
-            a: dt.datetime.fromisoformat(v["at"])
-            for a, v in sorted(doc.get("versions", {}).items())
-        }
+        """When each annotator's gold version was made: from the store's index (as
+        `gold_flats`), else the gold shard."""
+        entry = self.engine.index_entry(letter_id)
+        if entry is not None:
+            times = entry["gold"]["times"]
+        else:
+            doc = self.engine.shard_doc(letter_id) or {}
+            times = {a: v["at"] for a, v in sorted(doc.get("versions", {}).items())}
+        return {a: dt.datetime.fromisoformat(at) for a, at in times.items()}
 
     @_serialized
     def gold_annotators(self, letter_id: str) -> list[str]:

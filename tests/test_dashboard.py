@@ -16,7 +16,7 @@ from imrgold.core.dashboard import (
     letters_per_day,
     machine_accuracy,
 )
-from imrgold.core.models import DisputedItem, GoldRecord
+from imrgold.core.models import DisputedItem, GoldRecord, flatten
 from imrgold.store import Store
 from imrgold.store.dashboard import gather_dashboard
 from imrgold.tui.widgets.bar_chart import _fit, cells, trend_text
@@ -73,8 +73,8 @@ def _record(lid: str, *items: tuple[str | None, str | None], age: int | None = 4
 def test_decisions_by_category_in_the_schemas_order_with_not_stated_last():
     figures = decisions_by_category(
         [
-            _record("a", ("therapy", "upheld"), ("medication", "overturned")),
-            _record("b", ("medication", "upheld"), (None, "upheld"), ("medication", None)),
+            flatten(_record("a", ("therapy", "upheld"), ("medication", "overturned"))),
+            flatten(_record("b", ("medication", "upheld"), (None, "upheld"), ("medication", None))),
         ]
     )
     assert list(figures) == ["medication", "therapy", NOT_STATED]
@@ -150,3 +150,21 @@ def test_the_dashboard_of_an_empty_store(tmp_path, capsys):
     printed = json.loads(capsys.readouterr().out)["dashboard"]
     assert printed["letters_per_day"] == {"days": [], "by_annotator": {}}
     assert printed["decisions_by_category"] == {}
+
+
+def test_the_one_pass_gives_the_figures_of_the_simple_way(tmp_path):
+    """Riding on stats' pass, from the index, the dashboard says what reading the gold shards
+    and validating every settled record says (`tests/dashboard_reference.py`)."""
+    from imrgold.store.dashboard import stats_and_dashboard
+    from tests.dashboard_reference import dashboard_the_simple_way
+
+    path = build_gold_store(tmp_path / "db" / "imrgold.json")
+    with Store.open(path, read_only=True) as store:
+        stats, figures = stats_and_dashboard(store, period="day")
+        assert figures == dashboard_the_simple_way(store, stats)
+        assert figures.decisions and figures.pairs  # something to compare on both sides
+        for lid in store.letter_ids():  # the index's times are the gold shard's
+            doc = store.engine.shard_doc(lid) or {}
+            versions = doc.get("versions", {})
+            shard = {a: dt.datetime.fromisoformat(v["at"]) for a, v in sorted(versions.items())}
+            assert store.gold_times(lid) == shard

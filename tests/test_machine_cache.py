@@ -16,7 +16,8 @@ from imrgold.cli.main import main
 from imrgold.core import machine_cache
 from imrgold.core.lexicon import learned_path
 from imrgold.store import Store
-from tests.store_helpers import corrected, fixture_letters, isolate, proposal_for
+from imrgold.store.layout import Layout
+from tests.store_helpers import LETTERS, corrected, fixture_letters, isolate, proposal_for
 
 N_LETTERS = 3
 
@@ -160,3 +161,50 @@ def test_a_link_planted_at_the_cache_file_is_not_followed(
     assert not link.is_symlink()  # replaced by the cache file itself
     assert _agreement(store_path, capsys) == first
     assert len(extracted) == N_LETTERS
+
+
+def _ingested(tmp_path: Path, name: str, capsys) -> Path:
+    """Three fixture letters ingested as a user does (their proposals stamped with the
+    extractor's fingerprint), marked gold by alice with one value changed in each."""
+    folder = tmp_path / f"{name}-letters"
+    folder.mkdir()
+    for path in sorted(LETTERS.glob("*.txt"))[:N_LETTERS]:
+        (folder / path.name).write_bytes(path.read_bytes())
+    db = tmp_path / f"{name}.json"
+    assert main(["ingest", str(folder), "--db", str(db), "--jobs", "1"]) == 0
+    capsys.readouterr()
+    with Store.open(db, annotator="alice") as store:
+        for index, lid in enumerate(store.letter_ids()):
+            proposal = store.get_proposal(lid)
+            assert proposal is not None and proposal.extractor == machine_cache.fingerprint()
+            store.mark_gold(corrected(proposal, "patient.age", 60 + index))
+    return db
+
+
+def test_proposals_the_same_extractor_stored_at_ingest_are_not_extracted_again(
+    extracted, tmp_path, capsys, monkeypatch
+):
+    db = _ingested(tmp_path, "s", capsys)
+    extracted.clear()  # ingest's own extraction does not go through the cache
+    fast = _agreement(db, capsys)
+    assert extracted == []
+    # The simple way, every letter extracted by the extractor as it is now, says the same.
+    monkeypatch.setattr(machine_cache, "_code_digest", lambda: "another extractor")
+    assert _agreement(db, capsys) == fast
+    assert len(extracted) == N_LETTERS
+
+
+def test_a_store_indexed_by_an_older_version_is_indexed_again_and_the_old_index_goes(
+    extracted, tmp_path, capsys
+):
+    db = _ingested(tmp_path, "s", capsys)
+    layout = Layout(db)
+    old = layout.dir / "index-1"
+    layout.index.rename(old)
+    assert _agreement(db, capsys)  # a reader: the records answer, nothing written
+    assert old.is_dir() and not layout.index.exists()
+    Store.open(db, annotator="alice").close()  # the first writer builds the index
+    assert layout.index.is_dir() and not old.exists()
+    extracted.clear()
+    _agreement(db, capsys)
+    assert extracted == []

@@ -15,7 +15,13 @@ import pytest
 from imrgold.cli.main import main
 from imrgold.core.models import flatten
 from imrgold.store import Store
-from imrgold.store.layout import Layout, gold_flats, history_outline, machine_values
+from imrgold.store.layout import (
+    Layout,
+    gold_flats,
+    history_outline,
+    machine_extractor,
+    machine_values,
+)
 from imrgold.store.storage import load_json
 from tests.store_helpers import corrected, fixture_letters, isolate, proposal_for
 
@@ -194,13 +200,14 @@ def test_a_repair_rebuilds_the_index_with_the_records(store_path, capsys):
 
 
 def test_index_entries_are_the_layouts_functions_of_the_record(store_path):
-    """What the index holds is `machine_values`, `history_outline` and `gold_flats` of each
-    record."""
+    """What the index holds is `machine_values`, `machine_extractor`, `history_outline` and
+    `gold_flats` of each record."""
     with Store.open(store_path, read_only=True) as store:
         for lid in store.letter_ids():
             record = load_json(store.layout.record(lid))
             assert store.engine.index_entry(lid) == {
                 "machine": machine_values(record),
+                "extractor": machine_extractor(record),
                 "history": history_outline(record),
                 "gold": gold_flats(record),
             }

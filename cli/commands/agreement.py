@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import json
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from imrgold.cli.common import db_path, existing_store
 
@@ -66,8 +66,18 @@ def gather(
             values = store.proposal_values(lid)
             theirs = None if values is None else flat_values(values)
         elif machine == "current" and proposals is not None:
-            theirs = flat_values(proposals.values(store.get_letter(lid).text, lid))
+            theirs = flat_values(_current_values(store, lid, proposals))
         yield flats, gold, theirs
+
+
+def _current_values(store: Store, letter_id: str, proposals: ProposalCache) -> dict[str, Any]:
+    """What the extractor as it is now proposes for the letter: its stored proposal when the
+    same extractor made it (stamped at ingest), else the cache's (extracting on a miss)."""
+    if store.proposal_extractor(letter_id) == proposals.fingerprint:
+        values = store.proposal_values(letter_id)
+        if values is not None:
+            return values
+    return proposals.values(store.get_letter(letter_id).text, letter_id)
 
 
 def report_of(store: Store, machine: str) -> list[Comparison]:

@@ -55,16 +55,18 @@ def run(args: argparse.Namespace) -> int:
     path = existing_store(db_path(args.db))
     if args.idle <= 0:
         raise UserError("--idle must be a positive number of minutes")
-    from imrgold.store.dashboard import gather_dashboard
+    from imrgold.store.dashboard import stats_and_dashboard
     from imrgold.store.storage import paused_gc
 
-    # What is read makes no reference cycle: the collector would only rescan the gold shards
-    # the dashboard reads (stats' own pass pauses it already).
+    # What is read makes no reference cycle: the collector would only rescan it.
     with paused_gc(freeze=True), Store.open(path, read_only=True) as store:
-        stats = gather_stats(store, period=args.period, idle_minutes=args.idle)
+        figures = None
+        if args.json:
+            # The figures the app's dashboard draws (its key in the queue), in stats' own pass.
+            stats, figures = stats_and_dashboard(store, period=args.period, idle_minutes=args.idle)
+        else:
+            stats = gather_stats(store, period=args.period, idle_minutes=args.idle)
         pace = _progress(store.summaries(), args.idle)
-        # The figures the app's dashboard draws (its key in the queue), from the same function.
-        figures = gather_dashboard(store, period=args.period, stats=stats) if args.json else None
     if figures is not None:
         out = {**stats.to_dict(), "progress": pace.to_dict(), "dashboard": figures.to_dict()}
         print(json.dumps(out, indent=1))

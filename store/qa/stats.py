@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from imrgold.core.agreement import FIELD_KEYS, kind_of, pair_fields, same_value
-from imrgold.core.models import flat_values
+from imrgold.core.agreement import FIELD_KEYS, Flat, kind_of, pair_fields, same_value
+from imrgold.core.models import LetterSummary, flat_values
 from imrgold.store.qa.merge import imported_versions
 from imrgold.store.storage import paused_gc
 
@@ -73,15 +75,28 @@ class Stats:
         }
 
 
-def gather_stats(store, *, period: str = "week", idle_minutes: int = IDLE_MINUTES) -> Stats:
+Observer = Callable[[Any, LetterSummary, Flat | None, Mapping[str, Flat]], None]
+"""Told of each letter as the pass reads it: ``(store, summary, gold, versions)``, its settled
+gold record and its versions by annotator as flat maps (`Store.gold_flats`)."""
+
+
+def gather_stats(
+    store,
+    *,
+    period: str = "week",
+    idle_minutes: int = IDLE_MINUTES,
+    observe: Observer | None = None,
+) -> Stats:
+    """Counts every letter, one at a time; ``observe`` is told of each as it is read (what
+    else a caller counts costs no second pass)."""
     # Every letter's history and proposal pass through: with the collector running, rescanning
     # what is already held cost as much as the reading (they make no reference cycles).
     with paused_gc(freeze=True):
-        return _gather_stats(store, period, idle_minutes)
+        return _gather_stats(store, period, idle_minutes, observe)
 
 
-def _gather_stats(store, period: str, idle_minutes: int) -> Stats:
-    tally = _Tally(imported_versions(store), period)
+def _gather_stats(store, period: str, idle_minutes: int, observe: Observer | None) -> Stats:
+    tally = _Tally(imported_versions(store), period, observe)
     for summary in store.summaries():
         tally.letter(store, summary)
     return tally.stats(idle_minutes)
@@ -90,8 +105,10 @@ def _gather_stats(store, period: str, idle_minutes: int) -> Stats:
 class _Tally:
     """What `gather_stats` counts, one letter at a time."""
 
-    def __init__(self, imported: set[tuple[str, str]], period: str) -> None:
-        self.imported, self.period = imported, period
+    def __init__(
+        self, imported: set[tuple[str, str]], period: str, observe: Observer | None = None
+    ) -> None:
+        self.imported, self.period, self.observe = imported, period, observe
         self.by_status: Counter[str] = Counter()
         self.by_status_annotator: dict[str, Counter[str]] = defaultdict(Counter)
         self.by_annotator: dict[str, Counter[str]] = defaultdict(Counter)
@@ -104,6 +121,8 @@ class _Tally:
         self.by_status[summary.status] += 1
         self.by_status_annotator[summary.status][summary.annotator or "-"] += 1
         gold, versions, final_by = store.gold_flats(lid)
+        if self.observe is not None:
+            self.observe(store, summary, gold, versions)
         for annotator in versions:
             self.by_annotator[annotator]["gold"] += 1
         if final_by:
