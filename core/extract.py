@@ -1138,18 +1138,23 @@ def _extract(text: str, letter_id: str, calibration: Calibration | None) -> Prop
     )
 
 
-def extract(text: str, letter_id: str, *, calibrated: bool = True) -> Proposal:
+def extract(
+    text: str, letter_id: str, *, calibrated: bool = True, log_failure: bool = True
+) -> Proposal:
     """The machine's proposal for one letter; never raises on any ``str``.
 
     Confidences are calibrated on real letters with gold (`core.calibration`); with
-    ``calibrated=False`` they are the rules' own strengths (what the calibration is fitted on)."""
+    ``calibrated=False`` they are the rules' own strengths (what the calibration is fitted on).
+    A failure is logged unless ``log_failure`` is False: for a caller that tells the person
+    itself (`Proposal.failure_note`), so the problem is said once."""
     calibration = default_calibration() if calibrated else None
     try:
         return _extract(text, letter_id, calibration)
     except Exception as err:  # a rule tripping on a strange letter must not stop a batch
         # ...but it is never silent: the letter and the rule that tripped are named.
         failure = f"{failed_rule(err)}: {type(err).__name__}: {err}"
-        log.error("extraction failed on letter %s in %s", letter_id[:16], failure)
+        if log_failure:
+            log.error("extraction failed on letter %s in %s", letter_id[:16], failure)
         return Proposal(
             letter_id=letter_id,
             fields={

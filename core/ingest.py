@@ -328,7 +328,8 @@ def _exit_with_parent() -> None:
 def _default_extract(text: str, letter_id: str) -> Proposal:
     from imrgold.core.extract import extract
 
-    return extract(text, letter_id)
+    # The run says it on the letter's line (`Proposal.failure_note`): not logged as well.
+    return extract(text, letter_id, log_failure=False)
 
 
 def process(path: str) -> Work:

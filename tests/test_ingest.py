@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import signal
@@ -133,9 +134,12 @@ def test_fixture_letters_are_added_with_proposals(capsys, db):
     assert all(has_proposal for _, has_proposal in contents.values())
 
 
-def test_a_letter_the_extractor_fails_on_is_added_flagged_with_the_rule(capsys, db, monkeypatch):
-    """The machine proposing nothing is never silent: the run says so on the letter's line and
-    the queue shows it flagged, with the rule that failed (issue 15: failures are loud)."""
+def test_a_letter_the_extractor_fails_on_is_added_flagged_with_the_rule(
+    capsys, caplog, db, monkeypatch
+):
+    """The machine proposing nothing is never silent: the run says so on the letter's line,
+    once (the extractor's own log line would say it twice), and the queue shows it flagged,
+    with the rule that failed (issue 15: failures are loud)."""
     import imrgold.core.extract as extract_module
     from imrgold.store import Store
 
@@ -144,7 +148,9 @@ def test_a_letter_the_extractor_fails_on_is_added_flagged_with_the_rule(capsys, 
 
     monkeypatch.setattr(extract_module, "_reviewer", tripping)
     letter = LETTERS[0]
-    code, summary, lines = ingest(capsys, db, letter)
+    with caplog.at_level(logging.DEBUG):
+        code, summary, lines = ingest(capsys, db, letter)
+    assert not [r for r in caplog.records if "extraction failed" in r.getMessage()]
     assert code == 0 and summary == "1 file: 1 added, 0 duplicate, 0 skipped"
     assert lines == [
         f"{letter}: added, but the machine proposed nothing (extraction failed in _extract: "
@@ -470,3 +476,21 @@ def test_bad_options_are_one_line_errors(capsys, db, option, message):
     assert code == 2
     assert err.startswith(f"imrgold ingest: error: {message}") and err.count("\n") == 1
     assert not db.exists()
+
+
+def test_outside_ingest_a_failed_extraction_is_logged_naming_letter_and_rule(caplog, monkeypatch):
+    """Callers that do not tell the person themselves (agreement's cache, the interface) rely
+    on the extractor's own log line."""
+    import imrgold.core.extract as extract_module
+
+    def tripping(*args, **kwargs):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(extract_module, "_reviewer", tripping)
+    with caplog.at_level(logging.ERROR, logger="imrgold.core.extract"):
+        proposal = extract_module.extract("Dear Sir,", "ab" * 32)
+    assert proposal.failure == "_extract: IndexError: list index out of range"
+    assert caplog.messages == [
+        "extraction failed on letter abababababababab in _extract: IndexError: list index out of "
+        "range"
+    ]
