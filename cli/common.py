@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+import os
 from pathlib import Path
 
 from imrgold.core import environment
+from imrgold.core.parallel import PARALLEL_FROM
 
 
 class UserError(Exception):
@@ -66,3 +69,26 @@ def bundled_letters_dir() -> Path | None:
             return folder
     checkout = fixtures_dir()
     return checkout / "letters" if checkout is not None else None
+
+
+def add_jobs_argument(parser: argparse.ArgumentParser, work: str) -> None:
+    """``-j/--jobs N``: how many processes do ``work`` (resolved by `jobs_for`)."""
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"{work} in N processes (0: one per CPU; default: one per CPU from {PARALLEL_FROM} "
+        "letters, else 1)",
+    )
+
+
+def jobs_for(asked: int | None, letters: int) -> int:
+    """The processes ``--jobs`` asks for (None: one a CPU for `PARALLEL_FROM` letters or more,
+    where starting workers pays off, else one)."""
+    if asked is not None and asked < 0:
+        raise UserError("--jobs must be 0 or more")
+    if asked is None:
+        asked = 0 if letters >= PARALLEL_FROM else 1
+    return asked or os.cpu_count() or 1

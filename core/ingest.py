@@ -9,10 +9,9 @@ and a letter reaches the sink only together with its proposal.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import os
 import re
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Literal, Protocol
 
 from imrgold.core.machine_cache import fingerprint
 from imrgold.core.models import Letter, Proposal
+from imrgold.core.parallel import ordered_map
 from imrgold.core.reading import DEFAULT_MAX_BYTES, SUFFIXES, LetterError, read_letter
 
 Status = Literal["added", "restored", "duplicate", "skipped"]
@@ -303,28 +303,6 @@ def _configure(config: _Config) -> None:
     _config = config
 
 
-def _start_worker(config: _Config) -> None:
-    _configure(config)
-    _exit_with_parent()
-
-
-def _exit_with_parent() -> None:
-    """A worker whose ingest was killed would wait for work forever; end it with its parent."""
-    import multiprocessing
-    import threading
-    from multiprocessing.connection import wait
-
-    parent = multiprocessing.parent_process()
-    if parent is None or parent.sentinel is None:
-        return
-
-    def watch() -> None:
-        wait([parent.sentinel])
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
 def _default_extract(text: str, letter_id: str) -> Proposal:
     from imrgold.core.extract import extract
 
@@ -353,50 +331,17 @@ def process(path: str) -> Work:
 
 def _results(files: Sequence[Path], config: _Config, jobs: int) -> Iterator[Work]:
     paths = [str(p) for p in files]
-    if jobs <= 1 or len(paths) < 2:
-        _configure(config)
-        yield from map(process, paths)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # Not fork: a forked worker would inherit the store's lock and journal descriptors, and
-    # keep the store locked if the ingest were killed.  The fork server starts clean.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["imrgold.core.ingest", "imrgold.core.extract"])
     # Chunks amortise the pickling round trip; small enough that progress still moves.
-    chunksize = max(1, min(32, len(paths) // (jobs * 8) or 1))
-    chunks = [paths[i : i + chunksize] for i in range(0, len(paths), chunksize)]
-    with ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_start_worker, initargs=(config,)
-    ) as pool:
-        try:
-            yield from _in_order(pool, chunks, window=jobs * 3)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-
-
-def _in_order(pool, chunks: list[list[str]], *, window: int) -> Iterator[Work]:
-    """Results chunk by chunk, in order, with at most ``window`` chunks in flight.
-
-    ``pool.map`` would queue every file at once, and when the workers outrun the store the
-    finished letters and proposals pile up in memory, where the garbage collector keeps
-    walking them: a 10,000-letter run slowed down instead of speeding up.
-    """
-    pending: deque = deque()
-    upcoming = iter(chunks)
-    for chunk in itertools.islice(upcoming, window):
-        pending.append(pool.submit(_process_chunk, chunk))
-    while pending:
-        done = pending.popleft().result()
-        for chunk in itertools.islice(upcoming, 1):
-            pending.append(pool.submit(_process_chunk, chunk))
-        yield from done
-
-
-def _process_chunk(paths: list[str]) -> list[Work]:
-    return [process(p) for p in paths]
+    chunk = max(1, min(32, len(paths) // (jobs * 8) or 1))
+    yield from ordered_map(
+        process,
+        paths,
+        jobs=jobs if len(paths) >= 2 else 1,
+        chunk=chunk,
+        initializer=_configure,
+        initargs=(config,),
+        preload=["imrgold.core.ingest", "imrgold.core.extract"],
+    )
 
 
 # ---------------------------------------------------------------------------------------------

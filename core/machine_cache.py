@@ -18,7 +18,7 @@ import functools
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -37,6 +37,7 @@ from imrgold.core.files import (
     user_cache_dir,
     user_supplement_path,
 )
+from imrgold.core.parallel import ordered_map
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,11 @@ def _extract_values(text: str, letter_id: str) -> Values:
     return {path: f.value for path, f in extract(text, letter_id).fields.items()}
 
 
+def _extracted_entry(entry: tuple[str, str, str]) -> tuple[str, Values]:
+    digest, text, letter_id = entry
+    return digest, _extract_values(text, letter_id)
+
+
 class ProposalCache:
     """Proposed values by letter text, read from the cache file when the extractor is the one
     that wrote it, extracted (and kept for `save`) otherwise.  Use it in a ``with`` block (its
@@ -95,15 +101,10 @@ class ProposalCache:
     each entry read when its letter is asked for; the entries added are appended to a private
     temporary file beside it, merged with the old ones by `save`."""
 
-    def __init__(
-        self,
-        folder: Path | None = None,
-        extract: Callable[[str, str], Values] | None = None,
-    ) -> None:
+    def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder or user_cache_dir()
         self.fingerprint = fingerprint()
         self.path = self.folder / f"proposals-{self.fingerprint}.jsonl"
-        self._extract = extract or _extract_values
         self._old: int | None = None  # the file as read
         self._added: tuple[int, Path] | None = None  # the entries added since, and its name
         self._added_size = 0
@@ -182,18 +183,37 @@ class ProposalCache:
             return None
         return values
 
-    def values(self, text: str, letter_id: str) -> Values:
-        """The machine's proposed values for this letter text."""
+    def _ensure_read(self) -> None:
         if not self._read_yet:
             self._read_yet = True
             self._read()
+
+    def has(self, text: str) -> bool:
+        """Whether this letter text's values are kept (no extracting needed)."""
+        self._ensure_read()
+        return text_digest(text) in self._where
+
+    def prefetch(self, letters: Iterable[tuple[str, str]], *, jobs: int) -> None:
+        """Extract ``letters`` (text, letter id) in ``jobs`` processes and keep their values:
+        the letters a run will ask for that the cache lacks (`has`), read as they are sent."""
+        self._ensure_read()
+        entries = ((text_digest(text), text, lid) for text, lid in letters)
+        for digest, values in ordered_map(
+            _extracted_entry, entries, jobs=jobs, chunk=8, preload=["imrgold.core.extract"]
+        ):
+            self.misses += 1
+            self._keep(digest, values)
+
+    def values(self, text: str, letter_id: str) -> Values:
+        """The machine's proposed values for this letter text."""
+        self._ensure_read()
         digest = text_digest(text)
         found = self._cached(digest)
         if found is not None:
             self.hits += 1
             return found
         self.misses += 1
-        values = self._extract(text, letter_id)
+        values = _extract_values(text, letter_id)
         self._keep(digest, values)
         return values
 

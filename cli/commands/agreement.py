@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from imrgold.cli.common import db_path, existing_store
+from imrgold.cli.common import db_path, existing_store, jobs_for
 
 if TYPE_CHECKING:
     from imrgold.core.agreement import Comparison, Flat
@@ -42,6 +42,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _letters(store: Store) -> Iterator[tuple[str, Mapping[str, Flat], Flat | None]]:
+    """Each letter with gold versions, in queue order: its id, its versions' flat maps by
+    annotator and its settled gold record's (None while it waits for adjudication)."""
+    for summary in store.summaries():
+        lid = summary.letter_id
+        gold, flats, final_by = store.gold_flats(lid)
+        if gold is None or not flats:  # with versions there is always a gold record
+            continue
+        settled = not (summary.status == "adjudication" and not final_by)
+        yield lid, flats, gold if settled else None
+
+
 def gather(
     store: Store, machine: str, proposals: ProposalCache | None = None
 ) -> Iterator[tuple[Mapping[str, Flat], Flat | None, Flat | None]]:
@@ -53,12 +65,8 @@ def gather(
 
     if machine == "current" and proposals is None:
         raise ValueError("the current machine's values come from a ProposalCache")
-    for summary in store.summaries():
-        lid = summary.letter_id
-        gold, flats, final_by = store.gold_flats(lid)
-        if gold is None or not flats:  # with versions there is always a gold record
-            continue
-        if summary.status == "adjudication" and not final_by:
+    for lid, flats, gold in _letters(store):
+        if gold is None:
             yield flats, None, None  # no settled gold to score the machine against yet
             continue
         theirs = None
@@ -68,6 +76,20 @@ def gather(
         elif machine == "current" and proposals is not None:
             theirs = flat_values(_current_values(store, lid, proposals))
         yield flats, gold, theirs
+
+
+def _prefetch(store: Store, proposals: ProposalCache) -> int:
+    """Extracts, in one process a CPU when there are many, the letters the run will score
+    whose proposal another extractor made and that the cache lacks; returns how many."""
+    stale = [
+        lid
+        for lid, _, gold in _letters(store)
+        if gold is not None and store.proposal_extractor(lid) != proposals.fingerprint
+    ]
+    missing = [lid for lid in stale if not proposals.has(store.get_letter(lid).text)]
+    jobs = jobs_for(None, len(missing))
+    proposals.prefetch(((store.get_letter(lid).text, lid) for lid in missing), jobs=jobs)
+    return len(missing)
 
 
 def _current_values(store: Store, letter_id: str, proposals: ProposalCache) -> dict[str, Any]:
@@ -91,6 +113,8 @@ def report_of(store: Store, machine: str) -> list[Comparison]:
     builder = AgreementBuilder(raters)
     # Extracted once a letter text and extractor, not on every run.
     with ProposalCache() if machine == "current" else contextlib.nullcontext() as proposals:
+        if proposals is not None:
+            _prefetch(store, proposals)
         for versions, gold, theirs in gather(store, machine, proposals):
             builder.add_letter(versions)
             if gold is not None and theirs is not None:

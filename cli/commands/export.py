@@ -11,7 +11,14 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from imrgold.cli.common import UserError, check_statuses, db_path, existing_store
+from imrgold.cli.common import (
+    UserError,
+    add_jobs_argument,
+    check_statuses,
+    db_path,
+    existing_store,
+    jobs_for,
+)
 
 if TYPE_CHECKING:
     from imrgold.core.deidentify import Deidentifier
@@ -67,6 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write an empty data set (exit 0) when nothing matches the filters",
     )
+    add_jobs_argument(parser, "cut tokens and de-identify")
     parser.add_argument(
         "--deidentify",
         action="store_true",
@@ -81,6 +89,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_statuses(args.status)
+    jobs_for(args.jobs, 0)  # refused before anything is read
     if args.format in BINARY_FORMATS and args.out == "-":
         raise UserError(f"--format {args.format} writes a binary file: give --out FILE")
     _check_extra(args.format)
@@ -155,41 +164,43 @@ def _render(
     store: Store, entries: Iterable[ExportEntry], args: argparse.Namespace
 ) -> tuple[Iterator[str] | Iterator[bytes], Deidentifier | None]:
     """The export's lines (a binary format's chunks), produced as they are written, and the
-    de-identifier (its summary is complete once the lines are)."""
+    de-identifier (its summary is complete once the lines are).  Tokens and de-identification
+    run in `core.render`, in worker processes for a large store (`_jobs`)."""
     from imrgold.core import export
-    from imrgold.core.tokens import spans_line, with_tokens
+    from imrgold.core.render import Letter, record_of, rendered, spans_object_of, spans_of
+    from imrgold.core.tokens import with_tokens
 
-    deid = None
+    deid = key = None
     if args.deidentify:
         from imrgold.core.deidentify import Deidentifier
         from imrgold.store.qa.deidentify import deidentify_key
 
-        deid = Deidentifier(deidentify_key(store))
+        key = deidentify_key(store)
+        deid = Deidentifier(key)
 
-    def spans() -> Iterator[dict[str, Any]]:
+    def spans() -> Iterator[Letter]:
         for entry in entries:
             letter = store.get_letter(entry.letter_id)
             text = letter.text if letter is not None else ""
-            obj = export.spans_object(entry.record, text, entry.proposal, {"status": entry.status})
-            if deid is not None:
-                obj = deid.spans_object(obj, entry.record)
-            yield obj
+            yield entry.record, text, entry.proposal, {"status": entry.status}
 
     # Tokens last: they are cut where the spans of the text as written out are.
     if args.format == "spans":
-        return (spans_line(obj) for obj in spans()), deid
+        return rendered(spans_of, spans(), key=key, jobs=_jobs(store, args), into=deid), deid
     if args.format == "docbin":
         from imrgold.core.docbin import docbin_bytes
 
         def docbin() -> Iterator[bytes]:
-            # One piece: a DocBin is serialized whole.
-            yield docbin_bytes(with_tokens(obj) for obj in spans())
+            # Here: spaCy's objects are built in this process, and it is serialized whole.
+            objs = rendered(spans_object_of, spans(), key=key, jobs=1, into=deid)
+            yield docbin_bytes(with_tokens(obj) for obj in objs)
 
         return docbin(), deid
     records: Iterable[GoldRecord] = (e.record for e in entries)
     if deid is not None:
         # With each letter's text: the names its header labels leave the record too.
-        records = (deid.record(r, _text_of(store, r.letter_id)) for r in records)
+        texts = ((r, _text_of(store, r.letter_id)) for r in records)
+        records = rendered(record_of, texts, key=key, jobs=_jobs(store, args), into=deid)
     if args.format == "parquet":
         from imrgold.core.columnar import parquet_chunks
 
@@ -197,6 +208,10 @@ def _render(
     if args.format == "jsonl":
         return export.jsonl_lines(records), deid
     return export.csv_lines(records), deid
+
+
+def _jobs(store: Store, args: argparse.Namespace) -> int:
+    return jobs_for(args.jobs, len(store))
 
 
 def _check_extra(fmt: str) -> None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from imrgold.cli.common import UserError, db_path
+from imrgold.cli.common import UserError, add_jobs_argument, db_path, jobs_for
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -30,7 +29,6 @@ EXAMPLES = """examples:
 """
 
 EXIT_SKIPPED = 1
-PARALLEL_FROM = 200
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,15 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "error."
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files, folders or quoted globs")
-    parser.add_argument(
-        "-j",
-        "--jobs",
-        type=int,
-        default=None,
-        metavar="N",
-        help=f"extract in N processes (0: one per CPU; default: one per CPU from {PARALLEL_FROM} "
-        "files, else 1)",
-    )
+    add_jobs_argument(parser, "extract")
     parser.add_argument(
         "--max-size",
         type=float,
@@ -67,8 +57,6 @@ def run(args: argparse.Namespace) -> int:
     from imrgold.core.reading import DEFAULT_MAX_BYTES
     from imrgold.store import StoreError
 
-    if args.jobs is not None and args.jobs < 0:
-        raise UserError("--jobs must be 0 or more")
     if args.max_size is not None and not 0 < args.max_size <= MAX_SIZE_MB:
         raise UserError(f"--max-size must be a number of megabytes from 0 to {MAX_SIZE_MB}")
     max_bytes = int(args.max_size * 1024 * 1024) if args.max_size else DEFAULT_MAX_BYTES
@@ -76,11 +64,7 @@ def run(args: argparse.Namespace) -> int:
     inputs = collect(args.paths)
     if not inputs.files and not inputs.skipped:
         raise UserError(f"no .txt, .md or .pdf files in {' '.join(args.paths)}")
-    jobs = args.jobs
-    if jobs is None:
-        # Starting workers costs about a second each; only worth it for a large batch.
-        jobs = 0 if len(inputs.files) >= PARALLEL_FROM else 1
-    jobs = jobs or os.cpu_count() or 1
+    jobs = jobs_for(args.jobs, len(inputs.files))
     summary = Summary(ignored=inputs.ignored)
     try:
         with _Reporter(len(inputs.files), quiet=args.quiet) as report:

@@ -1,0 +1,128 @@
+"""`core.parallel.ordered_map`: the same results as ``map``, in order, from worker processes; the
+items drawn only as chunks go out; a worker's exception reaches the caller.  And the commands
+that use it give the same output with workers as without: `export` (spans, de-identified) and
+`agreement` (the letters another extractor made, extracted in workers)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from imrgold.cli import common
+from imrgold.cli.main import main
+from imrgold.core import machine_cache, parallel
+from imrgold.core.parallel import ordered_map
+from imrgold.store import Store
+from tests.store_helpers import corrected, fixture_letters, isolate, proposal_for
+
+
+def square(n: int) -> int:
+    return n * n
+
+
+def pid_of(_: int) -> int:
+    return os.getpid()
+
+
+def fail_on_seven(n: int) -> int:
+    if n == 7:
+        raise ValueError("seven")
+    return n
+
+
+def test_workers_give_what_map_gives_in_order():
+    items = list(range(100))
+    assert list(ordered_map(square, items, jobs=2, chunk=3)) == list(map(square, items))
+    assert list(ordered_map(square, items, jobs=1)) == list(map(square, items))
+    assert list(ordered_map(square, [], jobs=2)) == []
+
+
+def test_the_work_happens_in_other_processes():
+    pids = set(ordered_map(pid_of, range(40), jobs=2, chunk=2))
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2
+
+
+def test_items_are_drawn_as_chunks_go_out_not_all_at_once():
+    drawn: list[int] = []
+
+    def items():
+        for n in range(1000):
+            drawn.append(n)
+            yield n
+
+    results = ordered_map(square, items(), jobs=2, chunk=4)
+    assert next(results) == 0
+    window = 2 * parallel.WINDOW_PER_JOB
+    assert len(drawn) <= (window + 1) * 4  # the chunks in flight, and the one just sent
+    assert list(results) == [n * n for n in range(1, 1000)]
+
+
+def test_a_workers_exception_reaches_the_caller():
+    with pytest.raises(ValueError, match="seven"):
+        list(ordered_map(fail_on_seven, range(20), jobs=2, chunk=2))
+
+
+# ---------------------------------------------------------------------------------------------
+# The commands, with workers and without.
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory) -> Path:
+    """Six letters, gold by alice, four also by bob with one value changed; their proposals
+    carry no extractor's stamp (as a store from before stamping)."""
+    path = tmp_path_factory.mktemp("parallel") / "s.json"
+    with Store.open(path, annotator="alice") as store:
+        for index, letter in enumerate(fixture_letters()[:6]):
+            proposal = proposal_for(letter)
+            store.add_letter(letter, proposal)
+            store.mark_gold(proposal)
+            if index > 1:
+                store.put_gold(corrected(proposal, "patient.age", 70 + index).to_record(), "bob")
+    return path
+
+
+def _run(capsys, *argv: str) -> tuple[str, str]:
+    assert main(list(argv)) == 0
+    out, err = capsys.readouterr()
+    return out, err
+
+
+@pytest.mark.parametrize(
+    "fmt", [["spans"], ["spans", "--deidentify"], ["jsonl", "--deidentify"]], ids=" ".join
+)
+def test_export_with_workers_writes_what_one_process_writes(
+    store_path, tmp_path, capsys, monkeypatch, fmt
+):
+    isolate(monkeypatch, tmp_path)
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out-{jobs}"
+        *_, err = _run(
+            capsys, "export", "--db", str(store_path), "--format", fmt[0], *fmt[1:],
+            "--jobs", jobs, "--out", str(out),
+        )  # fmt: skip
+        outputs.append((out.read_bytes(), err.replace(str(out), "OUT")))
+    assert outputs[0] == outputs[1]
+    assert outputs[0][0].count(b"\n") == 6
+    if "--deidentify" in fmt:  # the workers' counts reached the summary
+        assert "deidentified 6 letter(s)" in outputs[1][1]
+
+
+def test_agreement_extracts_another_extractors_letters_in_workers(
+    store_path, tmp_path, capsys, monkeypatch
+):
+    isolate(monkeypatch, tmp_path, "IMRGOLD_DATA_DIR", "IMRGOLD_DRUG_DICTIONARY")
+    argv = ["agreement", "--db", str(store_path), "--json"]
+    monkeypatch.setenv("IMRGOLD_CACHE_DIR", str(tmp_path / "one"))
+    serial = json.loads(_run(capsys, *argv)[0])
+    monkeypatch.setenv("IMRGOLD_CACHE_DIR", str(tmp_path / "workers"))
+    monkeypatch.setattr(common, "PARALLEL_FROM", 2)
+    calls: list[str] = []
+    monkeypatch.setattr(machine_cache, "_extract_values", lambda *a: calls.append(a[1]) or {})
+    assert json.loads(_run(capsys, *argv)[0]) == serial
+    assert calls == []  # nothing extracted in this process: the workers did it
+    [kept] = (tmp_path / "workers").glob("proposals-*.jsonl")
+    assert len(kept.read_bytes().splitlines()) == 1 + 6  # header and every letter
