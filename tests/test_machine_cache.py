@@ -208,3 +208,19 @@ def test_a_store_indexed_by_an_older_version_is_indexed_again_and_the_old_index_
     extracted.clear()
     _agreement(db, capsys)
     assert extracted == []
+
+
+def test_a_letter_another_extractor_made_after_the_stamped_ones_is_extracted_when_reached(
+    extracted, tmp_path, capsys, monkeypatch
+):
+    db = _ingested(tmp_path, "s", capsys)
+    straggler = fixture_letters()[N_LETTERS]  # stored by hand: no extractor's stamp
+    with Store.open(db, annotator="alice") as store:
+        proposal = proposal_for(straggler)
+        store.add_letter(straggler, proposal)
+        store.mark_gold(corrected(proposal, "patient.age", 59))
+    extracted.clear()
+    mixed = _agreement(db, capsys)
+    assert extracted == [straggler.letter_id]
+    monkeypatch.setattr(machine_cache, "_code_digest", lambda: "another extractor")
+    assert _agreement(db, capsys) == mixed

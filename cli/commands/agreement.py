@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -80,11 +81,20 @@ def gather(
 
 def _prefetch(store: Store, proposals: ProposalCache) -> int:
     """Extracts, in one process a CPU when there are many, the letters the run will score
-    whose proposal another extractor made and that the cache lacks; returns how many."""
+    whose proposal another extractor made and that the cache lacks; returns how many.
+
+    A store is ingested by one version at a time: when its first scored letter's proposal is
+    the current extractor's, the others are taken to be too, and no pass looks for stale ones
+    (it would cost as much as the run).  One that is not is extracted when `gather` reaches it:
+    this only decides what is extracted ahead, in parallel."""
+    scored = ((lid, gold) for lid, _, gold in _letters(store) if gold is not None)
+    first = next(scored, None)
+    if first is None or store.proposal_extractor(first[0]) == proposals.fingerprint:
+        return 0
     stale = [
         lid
-        for lid, _, gold in _letters(store)
-        if gold is not None and store.proposal_extractor(lid) != proposals.fingerprint
+        for lid, _ in itertools.chain([first], scored)
+        if store.proposal_extractor(lid) != proposals.fingerprint
     ]
     missing = [lid for lid in stale if not proposals.has(store.get_letter(lid).text)]
     jobs = jobs_for(None, len(missing))
