@@ -300,9 +300,43 @@ def _others() -> frozenset[int]:
     return frozenset(i for i, d in enumerate(_table().descriptions) if _OTHER.search(d))
 
 
+@cache
+def _code_set() -> frozenset[str]:
+    """Every billable code, alone: what validating a record needs.  The table with its
+    descriptions and index is 80 MB in memory; a command that only validates records (an export
+    and each of its workers, doctor) reads this list instead, kept beside the table's cache
+    (0600) and rebuilt from the table with a warning when it does not read as one."""
+    if _table.cache_info().currsize:  # the table is here already: nothing more to hold
+        return frozenset(_table().codes)
+    from importlib.metadata import version
+
+    cached = user_cache_dir() / f"icd10cm-codes-{version('simple-icd-10-cm')}.json"
+    try:
+        data = orjson.loads(cached.read_bytes())
+        if (
+            isinstance(data, dict)
+            and data.get("format") == CACHE_FORMAT
+            and isinstance(codes := data.get("codes"), list)
+            and codes
+            and all(isinstance(c, str) for c in codes)
+        ):
+            return frozenset(codes)
+        log.warning("ICD-10-CM code list %s is not this version's; rebuilding", cached)
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as err:
+        log.warning("ICD-10-CM code list %s unreadable (%s); rebuilding", cached, err)
+    codes = list(_table().codes)
+    try:
+        atomic_write(cached, orjson.dumps({"format": CACHE_FORMAT, "codes": codes}), durable=False)
+    except OSError as err:
+        log.warning("ICD-10-CM code list not written to %s (%s); only speed is lost", cached, err)
+    return frozenset(codes)
+
+
 def is_code(code: str) -> bool:
     """A billable ICD-10-CM code of the code set, written with its dot."""
-    return code in _codes()
+    return code in _code_set()
 
 
 def description(code: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -194,3 +195,31 @@ def test_a_side_the_diagnosis_leaves_open_comes_from_the_letter_when_it_gives_on
     assert icd10.link("pain in unspecified knee", context="right knee pain")[0] == "M25.569"
     # A side written in the diagnosis wins over the letter's.
     assert icd10.link("left shoulder impingement", context=letter)[0] == "M75.42"
+
+
+@pytest.mark.parametrize("damage", ["[1, 2", '{"format": 1, "codes": ["M54.2"]}', '{"codes": 3}'])
+def test_the_code_list_validation_reads_is_the_tables_and_rebuilt_loudly(
+    tmp_path, monkeypatch, caplog, damage
+):
+    """Validating a record reads a list of the codes alone (not the 80 MB table): the same
+    codes as the table's, and a damaged list is rebuilt from the table with a warning."""
+    from importlib.metadata import version
+
+    everything = set(icd10._codes())
+    monkeypatch.setenv("IMRGOLD_CACHE_DIR", str(tmp_path))
+    cached = tmp_path / f"icd10cm-codes-{version('simple-icd-10-cm')}.json"
+    cached.write_text(damage)
+    icd10._code_set.cache_clear()
+    monkeypatch.setattr(icd10._table, "cache_info", lambda: functools._CacheInfo(0, 0, 1, 0))
+    try:
+        with caplog.at_level("WARNING"):
+            assert icd10._code_set() == everything
+        assert "code list" in caplog.text and "rebuilding" in caplog.text
+        assert (cached.stat().st_mode & 0o777) == 0o600
+        icd10._code_set.cache_clear()
+        caplog.clear()
+        assert icd10._code_set() == everything  # read back from the list, nothing said
+        assert not caplog.text
+        assert icd10.is_code("M54.2") and not icd10.is_code("M54") and not icd10.is_code("x")
+    finally:
+        icd10._code_set.cache_clear()
