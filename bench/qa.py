@@ -177,6 +177,13 @@ def scale(sizes: list[int], stores: Path | None = None) -> None:
         "export jsonl --deidentify": ["export", "--format", "jsonl", "--deidentify"],
         "export spans --deidentify": ["export", "--format", "spans", "--deidentify"],
     }
+    # The optional formats, where their extras are installed.
+    import importlib.util
+
+    if importlib.util.find_spec("pyarrow"):
+        commands["export parquet"] = ["export", "--format", "parquet"]
+    if importlib.util.find_spec("spacy"):
+        commands["export docbin (a folder)"] = ["export", "--format", "docbin"]
     found: dict[str, dict[int, tuple[float, float, int, float]]] = {n: {} for n in commands}
     with tempfile.TemporaryDirectory() as tmp:
         env = {"IMRGOLD_CACHE_DIR": _fresh_cache(Path(tmp) / "cache")}
@@ -194,6 +201,8 @@ def scale(sizes: list[int], stores: Path | None = None) -> None:
                 print(f"indexed the store of {n} letters in {time.perf_counter() - start:.1f} s")
             for name, argv in commands.items():
                 out = ["--out", str(Path(tmp) / f"out-{n}")] if argv[0] == "export" else []
+                if "docbin" in argv:  # in parts, to a new folder
+                    out = ["--out", f"{Path(tmp) / f'docbin-{n}'}/"]
                 other = {**env, **upgraded} if name.startswith("agreement, ") else env
                 found[name][n] = run_command([*argv, "--db", str(db), *out], other)
                 print(f"  {name} @{n}: {found[name][n][0]:.2f} s", file=sys.stderr)

@@ -4,6 +4,7 @@ DocBin or Parquet."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import sys
@@ -50,7 +51,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "row a record with a fixed Arrow schema",
     )
     parser.add_argument(
-        "--out", metavar="FILE", default="-", help="file to write (default: standard output)"
+        "--out",
+        metavar="FILE",
+        default="-",
+        help="file to write (default: standard output); for docbin, a folder (FOLDER/, new or "
+        "empty) takes it in parts: one file holds a few hundred letters at most",
     )
     parser.add_argument(
         "--status",
@@ -87,12 +92,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def _check_arguments(args: argparse.Namespace) -> None:
+    """What can be refused before the store is read."""
     check_statuses(args.status)
-    jobs_for(args.jobs, 0)  # refused before anything is read
+    jobs_for(args.jobs, 0)
     if args.format in BINARY_FORMATS and args.out == "-":
         raise UserError(f"--format {args.format} writes a binary file: give --out FILE")
     _check_extra(args.format)
+    if _in_parts(args):
+        _check_parts_folder(Path(args.out).expanduser())
+
+
+def _in_parts(args: argparse.Namespace) -> bool:
+    return args.format == "docbin" and _folder_target(args.out)
+
+
+def run(args: argparse.Namespace) -> int:
+    _check_arguments(args)
     path = existing_store(db_path(args.db), "; run `imrgold ingest` first")
 
     from imrgold.cli.identity import current
@@ -102,8 +118,10 @@ def run(args: argparse.Namespace) -> int:
 
     # The deidentification key is created on first use and kept in the store.  Records read
     # make no reference cycle: the collector would only rescan the gold shards, again and again.
+    # spaCy's Docs do: a DocBin in parts would keep every part's without it.
+    collector = contextlib.nullcontext() if args.format == "docbin" else paused_gc(freeze=True)
     with (
-        paused_gc(freeze=True),
+        collector,
         Store.open(path, read_only=not args.deidentify, annotator=current()) as store,
     ):
         missing: list[str] | None = [] if args.allow_missing else None
@@ -125,27 +143,34 @@ def run(args: argparse.Namespace) -> int:
             )
         counted = _Counted(itertools.chain([first] if first else [], entries))
         chunks, deid = _render(store, counted, args)
-        _write(args.out, chunks, binary=args.format in BINARY_FORMATS)
+        if _in_parts(args):
+            _write_parts(Path(args.out).expanduser(), chunks)
+        else:
+            _write(args.out, chunks, binary=args.format in BINARY_FORMATS)
         if args.format == "jsonl" and args.out != "-":
             _write_features(Path(args.out).expanduser())
-        report = deid.summary() if deid is not None else []
-        if missing:
-            report.insert(
-                0,
-                f"left out {len(missing)} letter(s) whose gold record is lost: "
-                + "; ".join(missing),
-            )
-        if not args.status and not args.annotator and (waiting := awaiting_adjudication(store)):
-            report.insert(
-                0,
-                f"left out {waiting} letter(s) awaiting adjudication "
-                "(`imrgold review --adjudicate`, or --status adjudication)",
-            )
+        waiting = 0 if args.status or args.annotator else awaiting_adjudication(store)
+        report = _left_out(waiting, missing or []) + (deid.summary() if deid is not None else [])
     where = "standard output" if args.out == "-" else args.out
     print(f"exported {counted.n} letter(s) as {args.format} to {where}", file=sys.stderr)
     for line in report:
         print(line, file=sys.stderr)
     return 0
+
+
+def _left_out(waiting: int, missing: list[str]) -> list[str]:
+    """What the data set lacks, said after it is written."""
+    said = []
+    if waiting:
+        said.append(
+            f"left out {waiting} letter(s) awaiting adjudication "
+            "(`imrgold review --adjudicate`, or --status adjudication)"
+        )
+    if missing:
+        said.append(
+            f"left out {len(missing)} letter(s) whose gold record is lost: " + "; ".join(missing)
+        )
+    return said
 
 
 class _Counted:
@@ -188,14 +213,25 @@ def _render(
     if args.format == "spans":
         return rendered(spans_of, spans(), key=key, jobs=_jobs(store, args), into=deid), deid
     if args.format == "docbin":
-        from imrgold.core.docbin import docbin_bytes
+        from imrgold.core.docbin import PART, docbin_parts
 
-        def docbin() -> Iterator[bytes]:
-            # Here: spaCy's objects are built in this process, and it is serialized whole.
-            objs = rendered(spans_object_of, spans(), key=key, jobs=1, into=deid)
-            yield docbin_bytes(with_tokens(obj) for obj in objs)
+        # Here: spaCy's objects are built in this process, and a DocBin is serialized whole.
+        objs = rendered(spans_object_of, spans(), key=key, jobs=1, into=deid)
+        docs = (with_tokens(obj) for obj in objs)
+        if _folder_target(args.out):
+            return docbin_parts(docs), deid
 
-        return docbin(), deid
+        def at_most_one_part() -> Iterator[dict[str, Any]]:
+            for count, doc in enumerate(docs, 1):
+                if count > PART:
+                    raise UserError(
+                        f"a DocBin is built whole in memory: more than {PART} letters; give "
+                        f"--out FOLDER/ to write it in parts of {PART} (spaCy reads the folder "
+                        "as one corpus)"
+                    )
+                yield doc
+
+        return docbin_parts(at_most_one_part()), deid
     records: Iterable[GoldRecord] = (e.record for e in entries)
     if deid is not None:
         # With each letter's text: the names its header labels leave the record too.
@@ -212,6 +248,46 @@ def _render(
 
 def _jobs(store: Store, args: argparse.Namespace) -> int:
     return jobs_for(args.jobs, len(store))
+
+
+def _folder_target(out: str) -> bool:
+    """``--out`` names a folder (one that is, or a name ending in a slash): a DocBin in parts."""
+    return out.endswith("/") or Path(out).expanduser().is_dir()
+
+
+def _check_parts_folder(folder: Path) -> None:
+    """A DocBin's parts go to a new or empty folder: old parts would read as the same corpus."""
+    try:
+        if folder.is_dir() and any(folder.iterdir()):
+            raise UserError(f"folder {folder} is not empty: give a new or empty folder")
+    except OSError as err:
+        raise UserError(f"cannot read folder {folder}: {err.strerror or err}") from None
+    if not folder.parent.is_dir():
+        raise UserError(f"folder {folder.parent} does not exist")
+
+
+def _write_parts(folder: Path, parts: Iterable[Any]) -> None:
+    """Each part (bytes) to ``folder/part-NNNNN.spacy`` (0600, the folder 0700 when made
+    here); if one fails, the parts written before it go too: never half a data set."""
+    from imrgold.core.files import atomic_write, private_dir
+
+    made = not folder.exists()
+    written: list[Path] = []
+    try:
+        private_dir(folder)
+        for index, part in enumerate(parts):
+            path = folder / f"part-{index:05d}.spacy"
+            atomic_write(path, [part])
+            written.append(path)
+    except BaseException as err:
+        for path in written:
+            path.unlink(missing_ok=True)
+        if made:
+            with contextlib.suppress(OSError):  # not empty: something else wrote there
+                folder.rmdir()
+        if isinstance(err, OSError):
+            raise UserError(f"cannot write {folder}: {err.strerror or err}") from None
+        raise
 
 
 def _check_extra(fmt: str) -> None:
