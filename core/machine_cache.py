@@ -188,14 +188,23 @@ class ProposalCache:
             self._read_yet = True
             self._read()
 
-    def has(self, text: str) -> bool:
-        """Whether this letter text's values are kept (no extracting needed)."""
+    def holds(self, digest: str) -> bool:
+        """Whether the values of the letter text of this digest (`text_digest`) are kept."""
         self._ensure_read()
-        return text_digest(text) in self._where
+        return digest in self._where
+
+    def kept(self, digest: str) -> Values | None:
+        """The kept values of the letter text of this digest, None when there are none (a
+        damaged entry is dropped with a warning)."""
+        self._ensure_read()
+        found = self._cached(digest)
+        if found is not None:
+            self.hits += 1
+        return found
 
     def prefetch(self, letters: Iterable[tuple[str, str]], *, jobs: int) -> None:
         """Extract ``letters`` (text, letter id) in ``jobs`` processes and keep their values:
-        the letters a run will ask for that the cache lacks (`has`), read as they are sent."""
+        the letters a run will ask for that the cache lacks (`holds`), read as they are sent."""
         self._ensure_read()
         entries = ((text_digest(text), text, lid) for text, lid in letters)
         for digest, values in ordered_map(
@@ -206,11 +215,9 @@ class ProposalCache:
 
     def values(self, text: str, letter_id: str) -> Values:
         """The machine's proposed values for this letter text."""
-        self._ensure_read()
         digest = text_digest(text)
-        found = self._cached(digest)
+        found = self.kept(digest)
         if found is not None:
-            self.hits += 1
             return found
         self.misses += 1
         values = _extract_values(text, letter_id)

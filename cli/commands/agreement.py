@@ -56,16 +56,16 @@ def _letters(store: Store) -> Iterator[tuple[str, Mapping[str, Flat], Flat | Non
 
 
 def gather(
-    store: Store, machine: str, proposals: ProposalCache | None = None
+    store: Store, machine: str, current: CurrentMachine | None = None
 ) -> Iterator[tuple[Mapping[str, Flat], Flat | None, Flat | None]]:
     """Each letter with gold versions, in queue order, one at a time: ``(versions, gold,
     machine)``, its versions' flat maps by annotator, and its settled gold record's and the
     machine's flat maps (None when there is none to score). The current machine's values come
-    from ``proposals`` (a `core.machine_cache.ProposalCache`)."""
+    from ``current``."""
     from imrgold.core.models import flat_values
 
-    if machine == "current" and proposals is None:
-        raise ValueError("the current machine's values come from a ProposalCache")
+    if machine == "current" and current is None:
+        raise ValueError("the current machine's values come from a CurrentMachine")
     for lid, flats, gold in _letters(store):
         if gold is None:
             yield flats, None, None  # no settled gold to score the machine against yet
@@ -74,42 +74,54 @@ def gather(
         if machine == "stored":
             values = store.proposal_values(lid)
             theirs = None if values is None else flat_values(values)
-        elif machine == "current" and proposals is not None:
-            theirs = flat_values(_current_values(store, lid, proposals))
+        elif machine == "current" and current is not None:
+            theirs = flat_values(current.values(lid))
         yield flats, gold, theirs
 
 
-def _prefetch(store: Store, proposals: ProposalCache) -> int:
-    """Extracts, in one process a CPU when there are many, the letters the run will score
-    whose proposal another extractor made and that the cache lacks; returns how many.
+class CurrentMachine:
+    """What the extractor as it is now proposes, letter by letter: a letter's stored proposal
+    when the same extractor made it (stamped at ingest), else the proposal cache's, extracted
+    ahead in parallel (`prefetch`) or, on a miss, when asked."""
 
-    A store is ingested by one version at a time: when its first scored letter's proposal is
-    the current extractor's, the others are taken to be too, and no pass looks for stale ones
-    (it would cost as much as the run).  One that is not is extracted when `gather` reaches it:
-    this only decides what is extracted ahead, in parallel."""
-    scored = ((lid, gold) for lid, _, gold in _letters(store) if gold is not None)
-    first = next(scored, None)
-    if first is None or store.proposal_extractor(first[0]) == proposals.fingerprint:
-        return 0
-    stale = [
-        lid
-        for lid, _ in itertools.chain([first], scored)
-        if store.proposal_extractor(lid) != proposals.fingerprint
-    ]
-    missing = [lid for lid in stale if not proposals.has(store.get_letter(lid).text)]
-    jobs = jobs_for(None, len(missing))
-    proposals.prefetch(((store.get_letter(lid).text, lid) for lid in missing), jobs=jobs)
-    return len(missing)
+    def __init__(self, store: Store, proposals: ProposalCache) -> None:
+        self.store, self.proposals = store, proposals
+        # Text digests of the letters `prefetch` read: their texts need no second reading.
+        self.digests: dict[str, str] = {}
 
+    def prefetch(self) -> int:
+        """Extracts, in one process a CPU when there are many, the letters the run will score
+        whose proposal another extractor made and that the cache lacks; returns how many.
 
-def _current_values(store: Store, letter_id: str, proposals: ProposalCache) -> dict[str, Any]:
-    """What the extractor as it is now proposes for the letter: its stored proposal when the
-    same extractor made it (stamped at ingest), else the cache's (extracting on a miss)."""
-    if store.proposal_extractor(letter_id) == proposals.fingerprint:
-        values = store.proposal_values(letter_id)
-        if values is not None:
-            return values
-    return proposals.values(store.get_letter(letter_id).text, letter_id)
+        A store is ingested by one version at a time: when its first scored letter's proposal
+        is the current extractor's, the others are taken to be too, and no pass looks for stale
+        ones (it would cost as much as the run).  One that is not is extracted when `values`
+        is asked for it: this only decides what is extracted ahead, in parallel."""
+        from imrgold.core.machine_cache import text_digest
+
+        store, proposals = self.store, self.proposals
+        scored = ((lid, gold) for lid, _, gold in _letters(store) if gold is not None)
+        first = next(scored, None)
+        if first is None or store.proposal_extractor(first[0]) == proposals.fingerprint:
+            return 0
+        for lid, _ in itertools.chain([first], scored):
+            if store.proposal_extractor(lid) != proposals.fingerprint:
+                self.digests[lid] = text_digest(store.get_letter(lid).text)
+        missing = [lid for lid, digest in self.digests.items() if not proposals.holds(digest)]
+        jobs = jobs_for(None, len(missing))
+        proposals.prefetch(((store.get_letter(lid).text, lid) for lid in missing), jobs=jobs)
+        return len(missing)
+
+    def values(self, letter_id: str) -> dict[str, Any]:
+        store, proposals = self.store, self.proposals
+        if store.proposal_extractor(letter_id) == proposals.fingerprint:
+            values = store.proposal_values(letter_id)
+            if values is not None:
+                return values
+        digest = self.digests.get(letter_id)
+        if digest is not None and (kept := proposals.kept(digest)) is not None:
+            return kept
+        return proposals.values(store.get_letter(letter_id).text, letter_id)
 
 
 def report_of(store: Store, machine: str) -> list[Comparison]:
@@ -123,9 +135,10 @@ def report_of(store: Store, machine: str) -> list[Comparison]:
     builder = AgreementBuilder(raters)
     # Extracted once a letter text and extractor, not on every run.
     with ProposalCache() if machine == "current" else contextlib.nullcontext() as proposals:
-        if proposals is not None:
-            _prefetch(store, proposals)
-        for versions, gold, theirs in gather(store, machine, proposals):
+        current = None if proposals is None else CurrentMachine(store, proposals)
+        if current is not None:
+            current.prefetch()
+        for versions, gold, theirs in gather(store, machine, current):
             builder.add_letter(versions)
             if gold is not None and theirs is not None:
                 builder.add_machine(gold, theirs)
