@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from imrgold.core import environment
-from imrgold.core.parallel import PARALLEL_FROM
+from imrgold.core.parallel import PARALLEL_FROM, default_jobs
 
 
 class UserError(Exception):
@@ -90,5 +90,5 @@ def jobs_for(asked: int | None, letters: int) -> int:
     if asked is not None and asked < 0:
         raise UserError("--jobs must be 0 or more")
     if asked is None:
-        asked = 0 if letters >= PARALLEL_FROM else 1
+        return default_jobs(letters)
     return asked or os.cpu_count() or 1

@@ -29,6 +29,13 @@ R = TypeVar("R")
 PARALLEL_FROM = 200
 """Starting a worker costs about a second: below this many letters one process is quicker."""
 
+
+def default_jobs(items: int) -> int:
+    """Processes for ``items`` letters when the user says nothing: one a CPU from
+    `PARALLEL_FROM`, else one."""
+    return (os.cpu_count() or 1) if items >= PARALLEL_FROM else 1
+
+
 WINDOW_PER_JOB = 3
 """Chunks in flight per worker: enough that none waits for the next, few enough to stay flat."""
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from imrgold.cli import common
 from imrgold.cli.main import main
 from imrgold.core import machine_cache, parallel
 from imrgold.core.parallel import ordered_map
@@ -119,7 +118,7 @@ def test_agreement_extracts_another_extractors_letters_in_workers(
     monkeypatch.setenv("IMRGOLD_CACHE_DIR", str(tmp_path / "one"))
     serial = json.loads(_run(capsys, *argv)[0])
     monkeypatch.setenv("IMRGOLD_CACHE_DIR", str(tmp_path / "workers"))
-    monkeypatch.setattr(common, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 2)
     calls: list[str] = []
     monkeypatch.setattr(machine_cache, "_extract_values", lambda *a: calls.append(a[1]) or {})
     assert json.loads(_run(capsys, *argv)[0]) == serial
