@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import pkgutil
 import re
 import sys
@@ -105,6 +106,7 @@ def _everywhere(parser: argparse.ArgumentParser, examples: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _say_warnings_printably()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -158,6 +160,24 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 def printable(text: str) -> str:
     """``text`` with every control character written as an escape (``\\n``, ``\\x1b``)."""
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+class _PrintableWarnings(logging.Handler):
+    """imrgold's warnings on standard error as Python prints them without a handler (the
+    message alone), control characters escaped: a path from a letter or a store may hold any.
+    Standard error is looked up for each line, as Python's own last-resort handler does."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(printable(self.format(record)) + "\n")
+        except Exception:  # logging's contract: a handler reports its own failure
+            self.handleError(record)
+
+
+def _say_warnings_printably() -> None:
+    logger = logging.getLogger("imrgold")
+    if not any(isinstance(h, _PrintableWarnings) for h in logger.handlers):
+        logger.addHandler(_PrintableWarnings(logging.WARNING))
 
 
 def _error(command: str, message: str) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import os
 import shutil
 import threading
@@ -85,7 +86,12 @@ CHECKPOINT_RECORDS = 128
 # command over every letter reads each once, so more only raises its peak (by 90 MB at 1,024).
 CACHE_RECORDS = 128
 
+# Indexing a store this large takes a second or more: the person waiting is told why.
+SAY_INDEXING_FROM = 2000
+
 _ENTRY_KEYS = frozenset({"machine", "extractor", "history", "gold"})
+
+log = logging.getLogger(__name__)
 
 Upgrade = Callable[[Any, int], None]
 """Migrates a store from the parsed catalog of an older schema (given its version)."""
@@ -599,6 +605,13 @@ class Engine:
         before this version of it, whose folder goes: the index is the engine's own cache)."""
         for stale in self.layout.stale_indexes():
             shutil.rmtree(stale)
+        if len(self._rows) >= SAY_INDEXING_FROM:
+            # Seconds at 10,000 letters, before a command or the app starts: say why.
+            log.warning(
+                "imrgold: indexing the %d letter(s) of %s, once (written by an earlier version)",
+                len(self._rows),
+                self.path,
+            )
         indexed: dict[str, bytes | None] = {}
         with paused_gc():
             for lid in self._rows:

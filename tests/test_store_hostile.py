@@ -423,3 +423,28 @@ def test_a_full_disk_midway_through_ingest_prints_what_was_added_first(
     monkeypatch.setattr(Store, "add_letter", real)
     with Store.open(db, read_only=True) as store:
         assert set(store.letter_ids()) == set(calls[:3])
+
+
+def test_a_store_path_with_control_characters_is_escaped_in_a_warning_too(
+    tmp_path, capsys, monkeypatch
+):
+    """Warnings go through the same escaping as errors: here the notice that a store from an
+    earlier version is indexed (said from `SAY_INDEXING_FROM` letters; one here)."""
+    from imrgold.store import engine
+    from imrgold.store.layout import Layout
+
+    db = tmp_path / "odd\x1b[2Jname" / "s.json"
+    letter = fixture_letters()[0]
+    with Store.open(db, annotator="alice") as store:
+        store.add_letter(letter, proposal_for(letter))
+    shutil.rmtree(Layout(db).index)  # as a store from before this index version
+    monkeypatch.setattr(engine, "SAY_INDEXING_FROM", 1)
+    capsys.readouterr()
+    assert main(["ingest", "--db", str(db), str(letter.source_path)]) == 0
+    err = capsys.readouterr().err
+    [notice] = [line for line in err.splitlines() if "indexing" in line]
+    assert notice.startswith("imrgold: indexing the 1 letter(s) of ")
+    assert "\x1b" not in err and "\\x1b[2J" in notice
+    assert Layout(db).index.is_dir()
+    assert main(["ingest", "--db", str(db), str(letter.source_path)]) == 0
+    assert "indexing" not in capsys.readouterr().err  # once
