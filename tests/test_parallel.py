@@ -125,3 +125,30 @@ def test_agreement_extracts_another_extractors_letters_in_workers(
     assert calls == []  # nothing extracted in this process: the workers did it
     [kept] = (tmp_path / "workers").glob("proposals-*.jsonl")
     assert len(kept.read_bytes().splitlines()) == 1 + 6  # header and every letter
+
+
+def test_an_interrupted_export_with_workers_leaves_nothing_half_written(
+    store_path, tmp_path, monkeypatch, capsys
+):
+    """Ctrl+C while workers render: one line, exit 130, no data set and no temporary file, and
+    the workers are shut down."""
+    import multiprocessing
+
+    from imrgold.store.store import Store as StoreClass
+
+    real, seen = StoreClass.get_letter, []
+
+    def interrupted(self, letter_id):
+        seen.append(letter_id)
+        if len(seen) == 4:
+            raise KeyboardInterrupt
+        return real(self, letter_id)
+
+    monkeypatch.setattr(StoreClass, "get_letter", interrupted)
+    out = tmp_path / "out" / "spans.jsonl"
+    out.parent.mkdir()
+    argv = ["export", "--db", str(store_path), "--format", "spans", "--deidentify"]
+    assert main([*argv, "--jobs", "2", "--out", str(out)]) == 130
+    assert capsys.readouterr().err.strip() == "imrgold export: interrupted"
+    assert list(out.parent.iterdir()) == []
+    assert not [p for p in multiprocessing.active_children() if p.is_alive()]
