@@ -202,13 +202,13 @@ class ProposalCache:
             self.hits += 1
         return found
 
-    def prefetch(self, letters: Iterable[tuple[str, str]], *, jobs: int) -> None:
-        """Extract ``letters`` (text, letter id) in ``jobs`` processes and keep their values:
-        the letters a run will ask for that the cache lacks (`holds`), read as they are sent."""
+    def prefetch(self, letters: Iterable[tuple[str, str, str]], *, jobs: int) -> None:
+        """Extract ``letters`` (text digest as `text_digest` gives it, text, letter id) in
+        ``jobs`` processes and keep their values: the letters a run will ask for that the cache
+        lacks (`holds`: the caller has their digests already), read as they are sent."""
         self._ensure_read()
-        entries = ((text_digest(text), text, lid) for text, lid in letters)
         for digest, values in ordered_map(
-            _extracted_entry, entries, jobs=jobs, chunk=8, preload=["imrgold.core.extract"]
+            _extracted_entry, letters, jobs=jobs, chunk=8, preload=["imrgold.core.extract"]
         ):
             self.misses += 1
             self._keep(digest, values)

@@ -109,7 +109,8 @@ class CurrentMachine:
                 self.digests[lid] = text_digest(store.get_letter(lid).text)
         missing = [lid for lid, digest in self.digests.items() if not proposals.holds(digest)]
         jobs = jobs_for(None, len(missing))
-        proposals.prefetch(((store.get_letter(lid).text, lid) for lid in missing), jobs=jobs)
+        texts = ((self.digests[lid], store.get_letter(lid).text, lid) for lid in missing)
+        proposals.prefetch(texts, jobs=jobs)
         return len(missing)
 
     def values(self, letter_id: str) -> dict[str, Any]:
