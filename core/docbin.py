@@ -35,19 +35,22 @@ def docbin_parts(objects: Iterable[Mapping[str, Any]], size: int | None = None) 
     from spacy.tokens import DocBin
     from spacy.vocab import Vocab
 
+    def new_part() -> Any:
+        return DocBin(attrs=list(ATTRS), store_user_data=True)
+
     part: Any = None
     vocab: Any = None
     held = 0
     for obj in objects:
         if part is None:
-            part, vocab, held = DocBin(attrs=list(ATTRS), store_user_data=True), Vocab(), 0
+            part, vocab, held = new_part(), Vocab(), 0
         part.add(_doc(obj, vocab))
         held += 1
         if held == size:
             yield bytes(part.to_bytes())
             part = None
     if part is not None or not held:
-        yield bytes((part or DocBin(attrs=list(ATTRS), store_user_data=True)).to_bytes())
+        yield bytes((part or new_part()).to_bytes())
 
 
 def _doc(obj: Mapping[str, Any], vocab: Any) -> Any:
