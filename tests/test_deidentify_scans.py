@@ -13,6 +13,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from imrgold.core import deidentify
+from imrgold.core.deidentify import Deidentifier
+from imrgold.core.models import GoldRecord
 from imrgold.core.reading import read_letter
 from tests.test_deidentify_corpus import CASES
 from tests.test_streaming import TRICKY, _deidentified
@@ -92,3 +94,47 @@ def test_deidentified_text_is_the_same_with_whole_scans(monkeypatch) -> None:
     monkeypatch.setattr(deidentify, "_NEEDS", {})
     deidentify._labelled.cache_clear()
     assert _deidentified(texts) == fast
+
+
+def _one_at_a_time(values: list[str | None], names: frozenset[str]) -> tuple[list, dict]:
+    """Each string alone, with the names any of them labels."""
+    deid = Deidentifier("gate-key")
+    names = names.union(*(deidentify.names_in(v) for v in values if v is not None))
+    done = [None if v is None else deid.free_text(v, "letter", 2017, names)[0] for v in values]
+    return done, dict(deid.counts)
+
+
+def _in_one_pass(values: list[str | None], names: frozenset[str]) -> tuple[list, dict]:
+    deid = Deidentifier("gate-key")
+    return deid.strings(values, "letter", 2017, names), dict(deid.counts)
+
+
+NAMES = frozenset({"Gonzalvez", "Maria", "Pryce", "Word"})
+PIECES = st.lists(st.sampled_from(FRAGMENTS), max_size=12).map("".join)
+
+
+@given(st.lists(st.one_of(st.none(), PIECES), max_size=8))
+@example(["Employee:", "Maria Gonzalvez"])  # a label at one string's end, its value in the next
+@example(["CM16", "0237844", "March", "4, 2016", "93", "years old", "Dr.", "Pryce"])
+@example(["Rancho Cordova,", "CA 95670", "DOB:", "02/11/1923", "www.example.com", "/x"])
+@example(["a\x00b 3/4/2016", "Mr. Word"])  # a string holding the separator's mark
+def test_a_records_strings_in_one_pass_are_each_as_alone(values) -> None:
+    assert _in_one_pass(values, NAMES) == _one_at_a_time(values, NAMES)
+
+
+@pytest.mark.parametrize("path", sorted((FIXTURES / "gold").glob("*.json")), ids=lambda p: p.stem)
+def test_real_records_strings_in_one_pass_are_each_as_alone(path) -> None:
+    record = GoldRecord.model_validate_json(path.read_text(encoding="utf-8"))
+    values: list[str | None] = [d.text for d in record.diagnoses]
+    for item in record.items:
+        values += [item.request, item.rationale]
+    letter = FIXTURES / "letters" / f"{path.stem}.txt"
+    names = deidentify.names_in(letter.read_text(encoding="utf-8")) if letter.exists() else NAMES
+    assert _in_one_pass(values, names) == _one_at_a_time(values, names)
+
+
+def test_seeded_records_strings_in_one_pass_are_each_as_alone() -> None:
+    for _, text, _, _ in CASES:
+        names = deidentify.names_in(text)
+        paragraphs = text.split("\n\n")
+        assert _in_one_pass(paragraphs, names) == _one_at_a_time(paragraphs, names)
