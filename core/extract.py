@@ -835,6 +835,35 @@ def _diagnoses(text: str, lo: int, hi: int) -> tuple[list[tuple[str, int, int]],
     return found, ABSENT.unparsed_diagnoses if spoken else ABSENT.unmentioned
 
 
+# Whose diagnoses a rationale's statement gives: the patient's, named at a sentence's or a
+# clause's start ("His diagnoses include ...", "She has a diagnosis of ...", "The patient is
+# diagnosed with ...", "In this case, the injured worker's working diagnoses are ...").  Not a
+# guideline's ("supporting a diagnosis of radiculopathy", "red-flag diagnoses are being
+# evaluated") nor a number's ("the number of visits for the patient's diagnosis is 10").
+_PATIENT_DX_SUBJECT = re.compile(
+    r"(?:[.:;,]|\n)\s*(?:"
+    r"(?:his|her|(?:the\s+)?(?:patient|claimant|injured\s+worker|applicant|employee)'s)"
+    r"|(?:he|she|(?:the\s+)?(?:patient|claimant|injured\s+worker|applicant|employee))\s+"
+    r"(?:has|had|is|was)(?:\s+(?:also|been))*(?:\s+given)?)"
+    r"(?:\s+(?:a|the|working|current|primary|final))*\s+\Z",
+    re.I,
+)
+_SUBJECT_REACH = 100
+"""How far before a statement its subject is looked for (characters)."""
+
+
+def _rationale_diagnoses(text: str, lo: int, hi: int) -> list[tuple[str, int, int]]:
+    """Diagnoses the decision rationales state of the patient (`_PATIENT_DX_SUBJECT`), each
+    once: what a letter whose summary states none gives (the rationale retells the case)."""
+    found: list[tuple[str, int, int]] = []
+    for m in _finditer_at_cues(_DX_PROSE, text, lo, hi, text[lo:hi].lower(), _DX_CUE):
+        before = text[max(lo, m.start() - _SUBJECT_REACH) : m.start()]
+        group = "list" if m.group("list") is not None else "list2"
+        if len(m.group(group)) <= 600 and _PATIENT_DX_SUBJECT.search(before):
+            found += _split_list(m.group(group), m.start(group))
+    return _first_of_each(found)
+
+
 def _first_of_each(found: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
     """Each value once, where it first appears."""
     seen: set[str] = set()
@@ -1104,6 +1133,8 @@ def _extract(text: str, letter_id: str, calibration: Calibration | None) -> Prop
     _reviewer(clean, *sections.reviewer, fields)
     _patient(clean, sections.summary, fields)
     dx, dx_conf = _diagnoses(clean, *sections.summary)
+    if not dx and (told := _rationale_diagnoses(clean, *issues)):
+        dx, dx_conf = told, FALLBACK.rationale_diagnoses
     dx_spans = [(s, e) for _, s, e in dx]
     fields.put("diagnoses", [v for v, _, _ in dx], dx_conf, dx_spans)
     links = [icd10.link(v, context=clean) for v, _, _ in dx]

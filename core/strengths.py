@@ -93,6 +93,8 @@ class Fallback:
     """One or two pronouns, all of one sex."""
     prose_diagnoses: float = 0.6
     """Diagnoses from prose: more than three, or from several statements."""
+    rationale_diagnoses: float = 0.6
+    """Diagnoses a decision rationale states of the patient, the summary stating none."""
     injected_drug: float = 0.6
     """A drug named in a procedure or service ("Toradol injection"): a medication."""
     medication_words: float = 0.6

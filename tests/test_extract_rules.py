@@ -222,6 +222,60 @@ def test_diagnoses(text: str, diagnoses: list[str]) -> None:
     assert [d.text for d in _record(SUMMARY + text + "\n").diagnoses] == diagnoses
 
 
+# Sentences of real rationales (unlabeled published letters whose summaries state no
+# diagnosis), and what a rationale says that is not the patient's diagnosis.
+@pytest.mark.parametrize(
+    ("rationale", "diagnoses"),
+    [
+        (
+            "The claimant is a 34 year old male who sustained an industrial injury on 10-17-2016."
+            " His diagnoses include strain of unspecified muscle, fascia and tendon at upper arm"
+            " level, right arm, and strain of muscle, fascia and tendon at neck level.",
+            [
+                "strain of unspecified muscle, fascia and tendon at upper arm level, right arm",
+                "strain of muscle, fascia and tendon at neck level",
+            ],
+        ),
+        (
+            "The claimant is a 37 year old female. She has a diagnosis of neck sprain.",
+            ["neck sprain"],
+        ),
+        (
+            "The patient is\ndiagnosed with a contusion and initial x-rays reveal signs of"
+            " degeneration at the L5/S1 disc.",
+            ["a contusion"],
+        ),
+        (
+            "In this case, the injured worker's working diagnoses are left shoulder labral tear;"
+            " left thumb non-displaced fracture.",
+            ["left shoulder labral tear", "left thumb non-displaced fracture"],
+        ),
+        (
+            "On November 3, 2016, the applicant was given diagnoses of neck and shoulder strain.",
+            ["neck and shoulder strain"],
+        ),
+        # A guideline's words, or the patient named inside a clause: no diagnosis of the patient.
+        (
+            "There are physical examination findings supporting a diagnosis of radiculopathy."
+            " Imaging studies should be reserved for cases in which red-flag diagnoses are being"
+            " evaluated. Electrodiagnostic studies help with the diagnosis of focal nerve"
+            " entrapment.",
+            [],
+        ),
+        ("The recommended number of sessions for the patient's diagnosis is 10 visits.", []),
+        ("When the diagnosis is clinically obvious, NCV testing is not helpful.", []),
+    ],
+)
+def test_diagnoses_from_a_rationale_when_the_summary_states_none(rationale, diagnoses) -> None:
+    block = BLOCK.replace("The request is not medically necessary.", rationale)
+    letter = SUMMARY + "He was seen for pain.\n" + ISSUES + "MRI of the neck: Upheld\n" + block
+    record = _record(letter)
+    assert [d.text for d in record.diagnoses] == diagnoses
+    # The summary's own statement is the record's: the rationale's retelling adds nothing.
+    stated = SUMMARY + "Diagnoses include insomnia.\n" + letter[len(SUMMARY) :]
+    assert [d.text for d in _record(stated).diagnoses] == ["insomnia"]
+
+
 @pytest.mark.parametrize(
     ("text", "specialties", "subspecialties", "licensure"),
     [
