@@ -471,9 +471,13 @@ _SOURCE_CUE = re.compile(
 
 
 # A web address or "Other Medical Treatment Guidelines" after an ODG chapter, with no ';' or
-# ', and' between them, is a further source.
+# ', and' between them, is a further source; but "Other Medical Treatment Guidelines ACOEM Hip
+# and Groin Disorders" is the label of a source of a family the rules know, ACOEM.
 _OTHER_SOURCE = re.compile(
-    r"\bhttps?://|\bwww\.|\bOther\s+Medical\s+Treatment\s+Guidelines?\b", re.I
+    r"\bhttps?://|\bwww\.|\bOther\s+Medical\s+Treatment\s+Guidelines?\b"
+    r"(?![\s:,]*(?:the\s+)?(?:ACOEM|ODG|MTUS|Official\s+Disability|American\s+College\s+of\s+"
+    r"Occupational))",
+    re.I,
 )
 
 

@@ -489,6 +489,18 @@ def test_unknown_product_is_a_medication_when_the_rationale_says_so() -> None:
             " https://www.example.gov/manuals/ch15.pdf.",
             ["ODG", "other"],
         ),
+        # The label introduces a source of a known family (CM16-0248655, published).
+        (
+            "Decision based on Non-MTUS Citation Official Disability Guidelines (ODG) Hips and"
+            " Pelvis (Acute and Chronic), MRI (magnetic resonance imaging) and Other Medical"
+            " Treatment Guidelines ACOEM Hip and Groin Disorders, Diagnostic Testing, MRI.",
+            ["ODG", "ACOEM"],
+        ),
+        (
+            "Decision based on Non-MTUS Citation ODG Low Back and Other Medical Treatment"
+            " Guidelines www.mdguidelines.com.",
+            ["ODG", "other"],
+        ),
     ],
 )
 def test_guidelines(paragraph: str, expected: list[str]) -> None:
