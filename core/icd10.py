@@ -72,6 +72,9 @@ _STOP = frozenset(
         "region",
         "site",
         "part",
+        # "not elsewhere classified": the code set's boilerplate, not a condition.
+        "elsewhere",
+        "classified",
     ]
 )
 _SIDES = {
@@ -95,7 +98,7 @@ class Candidate:
     score: float
 
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 """Bump when `_Table`'s cached shape changes: an older cache is rebuilt, not misread."""
 
 
@@ -576,7 +579,8 @@ def _fit(table: _Table, number: int, hit: float, asked: _Asked) -> float:
     a little, the other side more."""
     code = table.codes[number]
     fit = (hit - 0.15 * (table.totals[number] - hit)) / asked.weight
-    if len(code) == 8 and code[-1] != asked.encounter and code[0] in "ST":
+    # Injuries (S, T) and the fractures of chapter M (stress, fragility) carry the encounter.
+    if len(code) == 8 and code[-1] != asked.encounter and code[0] in "STM":
         fit -= 0.5
     if hit < asked.weight - 1e-9:
         fit = min(fit, 0.85)  # a word of the diagnosis the code does not explain

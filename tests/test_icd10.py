@@ -172,6 +172,14 @@ def test_a_store_of_plain_diagnoses_exports_them_as_objects(tmp_path, monkeypatc
         # a sprain is of ligaments: of a muscle or tendon it is coded as the strain
         ("sprain of the muscle, fascia, and tendon of the left hip", "S76.012A"),
         ("sprain of ligaments of lumbar spine", "S33.5XXA"),
+        # "not elsewhere classified" is boilerplate: "stress" is Z73.3, not a stress fracture
+        ("stress", "Z73.3"),
+        # a chapter M fracture takes the encounter as written, initial by default
+        ("stress fracture", "M84.30XA"),
+        ("stress fracture, subsequent", "M84.30XD"),
+        # the Index's "Radiculitis - see Radiculopathy": the condition, not the limb's arteries
+        ("lower extremity radiculitis", "M54.10"),
+        ("cervical radiculitis", "M54.12"),
     ],
 )
 def test_linking_rules(text, code):
