@@ -99,7 +99,8 @@ class Candidate:
 
 
 CACHE_FORMAT = 4
-"""Bump when `_Table`'s cached shape changes: an older cache is rebuilt, not misread."""
+"""Bump when `_Table`'s cached shape or what it is built from (`_STOP`, `_stem`) changes: an
+older cache is rebuilt, not misread."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -10,7 +10,7 @@ with the letter (`Rendered.counts`) and is added to the exporting process's summ
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from imrgold.core.deidentify import Deidentifier
@@ -76,17 +76,22 @@ def rendered(
     key: bytes | str | None,
     jobs: int,
     into: Deidentifier | None,
+    initializer: Any = start,
+    initargs: tuple[Any, ...] | None = None,
+    preload: Sequence[str] = ("imrgold.core.render",),
 ) -> Iterator[Any]:
-    """``fn`` (`spans_of`, `spans_object_of` or `record_of`) over ``items`` in ``jobs``
-    processes, in order; what each de-identified is added to ``into``'s counts."""
+    """``fn`` (`spans_of`, `spans_object_of`, `record_of`, or a function of the same kind
+    that reads its letter itself, set up by ``initializer(*initargs)``, which calls `start`)
+    over ``items`` in ``jobs`` processes, in order; what each de-identified is added to
+    ``into``'s counts."""
     for value, counts in ordered_map(
         fn,
         items,
         jobs=jobs,
         chunk=8,
-        initializer=start,
-        initargs=(key,),
-        preload=["imrgold.core.render"],
+        initializer=initializer,
+        initargs=(key,) if initargs is None else initargs,
+        preload=list(preload),
     ):
         if into is not None:
             into.counts.update(counts)

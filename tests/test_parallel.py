@@ -90,7 +90,14 @@ def _run(capsys, *argv: str) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize(
-    "fmt", [["spans"], ["spans", "--deidentify"], ["jsonl", "--deidentify"]], ids=" ".join
+    "fmt",
+    [
+        ["spans"],
+        ["spans", "--deidentify"],
+        ["jsonl", "--deidentify"],
+        ["spans", "--annotator", "bob"],
+    ],
+    ids=" ".join,
 )
 def test_export_with_workers_writes_what_one_process_writes(
     store_path, tmp_path, capsys, monkeypatch, fmt
@@ -105,7 +112,7 @@ def test_export_with_workers_writes_what_one_process_writes(
         )  # fmt: skip
         outputs.append((out.read_bytes(), err.replace(str(out), "OUT")))
     assert outputs[0] == outputs[1]
-    assert outputs[0][0].count(b"\n") == 6
+    assert outputs[0][0].count(b"\n") == (4 if "bob" in fmt else 6)
     if "--deidentify" in fmt:  # the workers' counts reached the summary
         assert "deidentified 6 letter(s)" in outputs[1][1]
 
@@ -136,15 +143,16 @@ def test_an_interrupted_export_with_workers_leaves_nothing_half_written(
 
     from imrgold.store.store import Store as StoreClass
 
-    real, seen = StoreClass.get_letter, []
+    real = StoreClass.gold_entries
 
-    def interrupted(self, letter_id):
-        seen.append(letter_id)
-        if len(seen) == 4:
-            raise KeyboardInterrupt
-        return real(self, letter_id)
+    def interrupted(self, *args, **kwargs):
+        # The exporting process reads the records; the workers read the rest and render.
+        for n, entry in enumerate(real(self, *args, **kwargs)):
+            if n == 3:
+                raise KeyboardInterrupt
+            yield entry
 
-    monkeypatch.setattr(StoreClass, "get_letter", interrupted)
+    monkeypatch.setattr(StoreClass, "gold_entries", interrupted)
     out = tmp_path / "out" / "spans.jsonl"
     out.parent.mkdir()
     argv = ["export", "--db", str(store_path), "--format", "spans", "--deidentify"]
@@ -152,3 +160,28 @@ def test_an_interrupted_export_with_workers_leaves_nothing_half_written(
     assert capsys.readouterr().err.strip() == "imrgold export: interrupted"
     assert list(out.parent.iterdir()) == []
     assert not [p for p in multiprocessing.active_children() if p.is_alive()]
+
+
+def test_a_letter_text_lost_stops_the_spans_export_alike_with_workers(
+    store_path, tmp_path, capsys, monkeypatch
+):
+    """The workers read the letters' texts: a lost one is the same one line and exit as when
+    the exporting process reads it, and no data set is written."""
+    import shutil
+
+    isolate(monkeypatch, tmp_path)
+    copy = tmp_path / "copy"
+    shutil.copytree(store_path.parent, copy)
+    db = copy / store_path.name
+    with Store.open(db, read_only=True) as store:
+        lost = store.layout.text(store.letter_ids()[3])
+    lost.unlink()
+    said = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"spans-{jobs}.jsonl"
+        argv = ["export", "--db", str(db), "--format", "spans", "--jobs", jobs, "--out", str(out)]
+        code = main(argv)
+        said.append((code, capsys.readouterr().err))
+        assert not out.exists()
+    assert said[0] == said[1]
+    assert said[0][0] != 0 and str(lost) in said[0][1] and len(said[0][1].splitlines()) == 1

@@ -125,11 +125,13 @@ def run(args: argparse.Namespace) -> int:
         Store.open(path, read_only=not args.deidentify, annotator=current()) as store,
     ):
         missing: list[str] | None = [] if args.allow_missing else None
+        jobs = _jobs(store, args)
         entries = export_records(
             store,
             statuses=args.status,
             annotator=args.annotator,
-            with_proposals=args.format in ("spans", "docbin"),
+            # With workers the spans format's proposals are read there (`_render`).
+            with_proposals=args.format == "docbin" or (args.format == "spans" and jobs == 1),
             missing=missing,
         )
         # Streamed: one record read, rendered and written at a time (memory stays flat at any
@@ -142,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
                 exit_code=1,
             )
         counted = _Counted(itertools.chain([first] if first else [], entries))
-        chunks, deid = _render(store, counted, args)
+        chunks, deid = _render(store, counted, args, path=path, jobs=jobs)
         if _in_parts(args):
             _write_parts(Path(args.out).expanduser(), chunks)
         else:
@@ -186,11 +188,17 @@ class _Counted:
 
 
 def _render(
-    store: Store, entries: Iterable[ExportEntry], args: argparse.Namespace
+    store: Store,
+    entries: Iterable[ExportEntry],
+    args: argparse.Namespace,
+    *,
+    path: Path,
+    jobs: int,
 ) -> tuple[Iterator[str] | Iterator[bytes], Deidentifier | None]:
     """The export's lines (a binary format's chunks), produced as they are written, and the
     de-identifier (its summary is complete once the lines are).  Tokens and de-identification
-    run in `core.render`, in worker processes for a large store (`_jobs`)."""
+    run in `core.render`, in ``jobs`` worker processes for a large store (`_jobs`); with
+    workers, the spans format's letters are read there too (`store.qa.rendering`)."""
     from imrgold.core import export
     from imrgold.core.render import Letter, record_of, rendered, spans_object_of, spans_of
     from imrgold.core.tokens import with_tokens
@@ -210,8 +218,23 @@ def _render(
             yield entry.record, text, entry.proposal, {"status": entry.status}
 
     # Tokens last: they are cut where the spans of the text as written out are.
+    if args.format == "spans" and jobs > 1:
+        from imrgold.store.qa import rendering
+
+        stored = ((entry.record, entry.status) for entry in entries)
+        lines = rendered(
+            rendering.spans_of_stored,
+            stored,
+            key=key,
+            jobs=jobs,
+            into=deid,
+            initializer=rendering.start,
+            initargs=(str(path.absolute()), key, args.annotator),
+            preload=["imrgold.core.render", "imrgold.store.qa.rendering"],
+        )
+        return lines, deid
     if args.format == "spans":
-        return rendered(spans_of, spans(), key=key, jobs=_jobs(store, args), into=deid), deid
+        return rendered(spans_of, spans(), key=key, jobs=1, into=deid), deid
     if args.format == "docbin":
         from imrgold.core.docbin import PART, docbin_parts
 
@@ -236,7 +259,7 @@ def _render(
     if deid is not None:
         # With each letter's text: the names its header labels leave the record too.
         texts = ((r, _text_of(store, r.letter_id)) for r in records)
-        records = rendered(record_of, texts, key=key, jobs=_jobs(store, args), into=deid)
+        records = rendered(record_of, texts, key=key, jobs=jobs, into=deid)
     if args.format == "parquet":
         from imrgold.core.columnar import parquet_chunks
 

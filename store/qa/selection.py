@@ -41,12 +41,18 @@ def export_records(
 
     for status, record in store.gold_entries(keep, annotator, missing):
         lid = record.letter_id
-        proposal = None
-        if with_proposals:  # spans only: reading each letter's record file is the slow part
-            who = annotator or store.final_annotator(lid) or store.summary(lid).annotator
-            proposal = store.get_draft(lid, annotator=who) if who else None
-            proposal = proposal or store.get_proposal(lid)
+        # Spans only: reading each letter's record file is the slow part.
+        proposal = proposal_for(store, lid, annotator) if with_proposals else None
         yield ExportEntry(lid, record, status, proposal)
+
+
+def proposal_for(store, letter_id: str, annotator: str | None = None) -> Proposal | None:
+    """The proposal a letter's exported spans are labelled from: the working copy of the
+    annotator whose record is exported (``annotator``, else the final record's, else the last
+    to work on it), else the machine's."""
+    who = annotator or store.final_annotator(letter_id) or store.summary(letter_id).annotator
+    proposal = store.get_draft(letter_id, annotator=who) if who else None
+    return proposal or store.get_proposal(letter_id)
 
 
 def awaiting_adjudication(store) -> int:

@@ -1,0 +1,45 @@
+"""The spans export's letters rendered where they are read: in the worker processes.
+
+With workers, the exporting process only chooses the records (the gold shards) and writes; each
+worker opens the store read-only once and reads what a letter's spans need besides its record,
+its text and the proposal its spans are labelled from (`selection.proposal_for`), then renders it
+(`core.render.spans_of`).  Reading those in the exporting process made it the bottleneck: two
+files and a proposal's validation a letter, about 0.6 ms, while the workers waited.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from imrgold.core import render
+from imrgold.store.qa.selection import proposal_for
+
+if TYPE_CHECKING:
+    from imrgold.core.models import GoldRecord
+    from imrgold.store import Store
+
+_store: Store | None = None
+_annotator: str | None = None
+
+Stored = tuple["GoldRecord", str]
+"""What the exporting process sends a worker for a letter: its record and status."""
+
+
+def start(db: str, key: bytes | str | None, annotator: str | None) -> None:
+    """Set up a worker: the renderer under the export's key, and the store, read-only."""
+    global _store, _annotator
+    from imrgold.store import Store
+
+    render.start(key)
+    _store = Store.open(db, read_only=True)
+    _annotator = annotator
+
+
+def spans_of_stored(item: Stored) -> render.Rendered:
+    """A letter's spans line (`core.render.spans_of`), its text and proposal read here."""
+    record, status = item
+    assert _store is not None, "a worker reads its letters from the store `start` opened"
+    lid = record.letter_id
+    letter = _store.get_letter(lid)
+    proposal = proposal_for(_store, lid, _annotator)
+    return render.spans_of((record, letter.text, proposal, {"status": status}))
