@@ -222,17 +222,8 @@ def _render(
         from imrgold.store.qa import rendering
 
         stored = ((entry.record, entry.status) for entry in entries)
-        lines = rendered(
-            rendering.spans_of_stored,
-            stored,
-            key=key,
-            jobs=jobs,
-            into=deid,
-            initializer=rendering.start,
-            initargs=(str(path.absolute()), key, args.annotator),
-            preload=["imrgold.core.render", "imrgold.store.qa.rendering"],
-        )
-        return lines, deid
+        reading = _reading_workers(path, key, args)
+        return rendered(rendering.spans_of_stored, stored, **reading, jobs=jobs, into=deid), deid
     if args.format == "spans":
         return rendered(spans_of, spans(), key=key, jobs=1, into=deid), deid
     if args.format == "docbin":
@@ -256,10 +247,18 @@ def _render(
 
         return docbin_parts(at_most_one_part()), deid
     records: Iterable[GoldRecord] = (e.record for e in entries)
-    if deid is not None:
-        # With each letter's text: the names its header labels leave the record too.
-        texts = ((r, _text_of(store, r.letter_id)) for r in records)
-        records = rendered(record_of, texts, key=key, jobs=jobs, into=deid)
+    if deid is not None and jobs > 1:
+        from imrgold.store.qa import rendering
+
+        # With each letter's text, read by the worker: the names its header labels leave the
+        # record too.
+        reading = _reading_workers(path, key, args)
+        records = rendered(rendering.record_of_stored, records, **reading, jobs=jobs, into=deid)
+    elif deid is not None:
+        from imrgold.store.qa.rendering import letter_text
+
+        texts = ((r, letter_text(store, r.letter_id)) for r in records)
+        records = rendered(record_of, texts, key=key, jobs=1, into=deid)
     if args.format == "parquet":
         from imrgold.core.columnar import parquet_chunks
 
@@ -267,6 +266,19 @@ def _render(
     if args.format == "jsonl":
         return export.jsonl_lines(records), deid
     return export.csv_lines(records), deid
+
+
+def _reading_workers(path: Path, key: bytes | str | None, args: argparse.Namespace) -> Any:
+    """`core.render.rendered`'s arguments for workers that read their letters from the store
+    (`store.qa.rendering`)."""
+    from imrgold.store.qa import rendering
+
+    return {
+        "key": key,
+        "initializer": rendering.start,
+        "initargs": (str(path.absolute()), key, args.annotator),
+        "preload": ["imrgold.core.render", "imrgold.store.qa.rendering"],
+    }
 
 
 def _jobs(store: Store, args: argparse.Namespace) -> int:
@@ -332,15 +344,6 @@ def _write_features(target: Path) -> None:
 
     features = json.dumps(datasets_features(), indent=2) + "\n"
     _write(str(target.with_suffix(".features.json")), [features.encode("utf-8")], binary=True)
-
-
-def _text_of(store: Store, letter_id: str) -> str | None:
-    from imrgold.store import StoreError
-
-    try:
-        return store.get_letter(letter_id).text
-    except StoreError:
-        return None  # a lost letter text: the record's own patterns still apply
 
 
 def _filters(args: argparse.Namespace) -> str:

@@ -1,10 +1,12 @@
-"""The spans export's letters rendered where they are read: in the worker processes.
+"""An export's letters rendered where they are read: in the worker processes.
 
 With workers, the exporting process only chooses the records (the gold shards) and writes; each
-worker opens the store read-only once and reads what a letter's spans need besides its record,
-its text and the proposal its spans are labelled from (`selection.proposal_for`), then renders it
-(`core.render.spans_of`).  Reading those in the exporting process made it the bottleneck: two
-files and a proposal's validation a letter, about 0.6 ms, while the workers waited.
+worker opens the store read-only once and reads what a letter needs besides its record: for the
+spans format its text and the proposal its spans are labelled from (`selection.proposal_for`),
+then renders it (`core.render.spans_of`); for a de-identified record, its text, for the names
+its header labels (`core.render.record_of`).  Reading those in the exporting process made it
+the bottleneck: two files and a proposal's validation a letter, about 0.6 ms, while the
+workers waited.
 """
 
 from __future__ import annotations
@@ -33,6 +35,23 @@ def start(db: str, key: bytes | str | None, annotator: str | None) -> None:
     render.start(key)
     _store = Store.open(db, read_only=True)
     _annotator = annotator
+
+
+def letter_text(store: Store, letter_id: str) -> str | None:
+    """A letter's text for de-identifying its record: None when the store has lost it (the
+    record's own patterns still apply)."""
+    from imrgold.store import StoreError
+
+    try:
+        return store.get_letter(letter_id).text
+    except StoreError:
+        return None
+
+
+def record_of_stored(record: GoldRecord) -> render.Rendered:
+    """A record de-identified (`core.render.record_of`), its letter's text read here."""
+    assert _store is not None, "a worker reads its letters from the store `start` opened"
+    return render.record_of((record, letter_text(_store, record.letter_id)))
 
 
 def spans_of_stored(item: Stored) -> render.Rendered:
