@@ -132,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
             annotator=args.annotator,
             # With workers the spans format's proposals are read there (`_render`).
             with_proposals=args.format == "docbin" or (args.format == "spans" and jobs == 1),
+            whose=args.format == "spans",
             missing=missing,
         )
         # Streamed: one record read, rendered and written at a time (memory stays flat at any
@@ -221,8 +222,8 @@ def _render(
     if args.format == "spans" and jobs > 1:
         from imrgold.store.qa import rendering
 
-        stored = ((entry.record, entry.status) for entry in entries)
-        reading = _reading_workers(path, key, args)
+        stored = ((entry.record, entry.status, entry.annotator) for entry in entries)
+        reading = _reading_workers(path, key)
         return rendered(rendering.spans_of_stored, stored, **reading, jobs=jobs, into=deid), deid
     if args.format == "spans":
         return rendered(spans_of, spans(), key=key, jobs=1, into=deid), deid
@@ -252,7 +253,7 @@ def _render(
 
         # With each letter's text, read by the worker: the names its header labels leave the
         # record too.
-        reading = _reading_workers(path, key, args)
+        reading = _reading_workers(path, key)
         records = rendered(rendering.record_of_stored, records, **reading, jobs=jobs, into=deid)
     elif deid is not None:
         from imrgold.store.qa.rendering import letter_text
@@ -268,7 +269,7 @@ def _render(
     return export.csv_lines(records), deid
 
 
-def _reading_workers(path: Path, key: bytes | str | None, args: argparse.Namespace) -> Any:
+def _reading_workers(path: Path, key: bytes | str | None) -> Any:
     """`core.render.rendered`'s arguments for workers that read their letters from the store
     (`store.qa.rendering`)."""
     from imrgold.store.qa import rendering
@@ -276,7 +277,7 @@ def _reading_workers(path: Path, key: bytes | str | None, args: argparse.Namespa
     return {
         "key": key,
         "initializer": rendering.start,
-        "initargs": (str(path.absolute()), key, args.annotator),
+        "initargs": (str(path.absolute()), key),
         "preload": ["imrgold.core.render", "imrgold.store.qa.rendering"],
     }
 

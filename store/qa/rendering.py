@@ -21,20 +21,19 @@ if TYPE_CHECKING:
     from imrgold.store import Store
 
 _store: Store | None = None
-_annotator: str | None = None
 
-Stored = tuple["GoldRecord", str]
-"""What the exporting process sends a worker for a letter: its record and status."""
+Stored = tuple["GoldRecord", str, str | None]
+"""What the exporting process sends a worker for a letter: its record, status and whose record
+it is (`selection.exported_annotator`: the gold shards stay in the exporting process)."""
 
 
-def start(db: str, key: bytes | str | None, annotator: str | None) -> None:
+def start(db: str, key: bytes | str | None) -> None:
     """Set up a worker: the renderer under the export's key, and the store, read-only."""
-    global _store, _annotator
+    global _store
     from imrgold.store import Store
 
     render.start(key)
     _store = Store.open(db, read_only=True)
-    _annotator = annotator
 
 
 def letter_text(store: Store, letter_id: str) -> str | None:
@@ -56,9 +55,9 @@ def record_of_stored(record: GoldRecord) -> render.Rendered:
 
 def spans_of_stored(item: Stored) -> render.Rendered:
     """A letter's spans line (`core.render.spans_of`), its text and proposal read here."""
-    record, status = item
+    record, status, who = item
     assert _store is not None, "a worker reads its letters from the store `start` opened"
     lid = record.letter_id
     letter = _store.get_letter(lid)
-    proposal = proposal_for(_store, lid, _annotator)
+    proposal = proposal_for(_store, lid, who)
     return render.spans_of((record, letter.text, proposal, {"status": status}))

@@ -14,6 +14,8 @@ class ExportEntry:
     record: GoldRecord
     status: str
     proposal: Proposal | None = None
+    annotator: str | None = None
+    """Whose record it is (`exported_annotator`)."""
 
 
 def export_records(
@@ -22,6 +24,7 @@ def export_records(
     statuses: Iterable[str] | None = None,
     annotator: str | None = None,
     with_proposals: bool = False,
+    whose: bool = False,
     missing: list[str] | None = None,
 ) -> Iterator[ExportEntry]:
     """The records an export writes, in the store's queue order, one at a time.
@@ -31,6 +34,8 @@ def export_records(
     unless ``statuses`` asks for them: their record is not settled yet. With ``annotator``, that
     annotator's own version of every letter they did, whatever its status.  A gold record the
     store has lost raises `StoreDamaged`, or with a ``missing`` list is named there.
+    ``with_proposals`` reads each letter's proposal its spans are labelled from, ``whose`` only
+    says whose record it is (`exported_annotator`), for a worker to read it.
     """
     wanted = set(statuses or ())
 
@@ -41,16 +46,21 @@ def export_records(
 
     for status, record in store.gold_entries(keep, annotator, missing):
         lid = record.letter_id
+        who = exported_annotator(store, lid, annotator) if with_proposals or whose else None
         # Spans only: reading each letter's record file is the slow part.
-        proposal = proposal_for(store, lid, annotator) if with_proposals else None
-        yield ExportEntry(lid, record, status, proposal)
+        proposal = proposal_for(store, lid, who) if with_proposals else None
+        yield ExportEntry(lid, record, status, proposal, who)
 
 
-def proposal_for(store, letter_id: str, annotator: str | None = None) -> Proposal | None:
+def exported_annotator(store, letter_id: str, annotator: str | None = None) -> str | None:
+    """Whose record of a letter is exported: ``annotator``, else the final record's, else the
+    last to work on it."""
+    return annotator or store.final_annotator(letter_id) or store.summary(letter_id).annotator
+
+
+def proposal_for(store, letter_id: str, who: str | None) -> Proposal | None:
     """The proposal a letter's exported spans are labelled from: the working copy of the
-    annotator whose record is exported (``annotator``, else the final record's, else the last
-    to work on it), else the machine's."""
-    who = annotator or store.final_annotator(letter_id) or store.summary(letter_id).annotator
+    annotator whose record is exported (`exported_annotator`), else the machine's."""
     proposal = store.get_draft(letter_id, annotator=who) if who else None
     return proposal or store.get_proposal(letter_id)
 
