@@ -840,8 +840,10 @@ def _diagnoses(text: str, lo: int, hi: int) -> tuple[list[tuple[str, int, int]],
 # diagnosed with ...", "In this case, the injured worker's working diagnoses are ...").  Not a
 # guideline's ("supporting a diagnosis of radiculopathy", "red-flag diagnoses are being
 # evaluated") nor a number's ("the number of visits for the patient's diagnosis is 10").
+# A sentence starts after a stop or at a paragraph; a single line break is only where a PDF
+# wrapped the line ("the number of sessions for the\npatient's diagnosis is 10 visits").
 _PATIENT_DX_SUBJECT = re.compile(
-    r"(?:[.:;,]|\n)\s*(?:"
+    r"(?:[.:;,]|\n[ \t]*\n)\s*(?:"
     r"(?:his|her|(?:the\s+)?(?:patient|claimant|injured\s+worker|applicant|employee)'s)"
     r"|(?:he|she|(?:the\s+)?(?:patient|claimant|injured\s+worker|applicant|employee))\s+"
     r"(?:has|had|is|was)(?:\s+(?:also|been))*(?:\s+given)?)"

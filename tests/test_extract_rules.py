@@ -263,6 +263,12 @@ def test_diagnoses(text: str, diagnoses: list[str]) -> None:
             [],
         ),
         ("The recommended number of sessions for the patient's diagnosis is 10 visits.", []),
+        # A PDF's line wrapped before the subject (CM16-0245295): no sentence starts there.
+        (
+            "According to the MTUS, the recommended number of sessions for the\npatient's"
+            " diagnosis is 10 visits over 8 weeks.",
+            [],
+        ),
         ("When the diagnosis is clinically obvious, NCV testing is not helpful.", []),
     ],
 )
