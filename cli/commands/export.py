@@ -130,9 +130,9 @@ def run(args: argparse.Namespace) -> int:
             store,
             statuses=args.status,
             annotator=args.annotator,
-            # With workers the spans format's proposals are read there (`_render`).
-            with_proposals=args.format == "docbin" or (args.format == "spans" and jobs == 1),
-            whose=args.format == "spans",
+            # Whose record it is: the spans are labelled from that annotator's proposal, read
+            # with the letter's text where it is rendered (`_render`).
+            whose=args.format in ("spans", "docbin"),
             missing=missing,
         )
         # Streamed: one record read, rendered and written at a time (memory stays flat at any
@@ -201,8 +201,9 @@ def _render(
     run in `core.render`, in ``jobs`` worker processes for a large store (`_jobs`); with
     workers, the spans format's letters are read there too (`store.qa.rendering`)."""
     from imrgold.core import export
-    from imrgold.core.render import Letter, record_of, rendered, spans_object_of, spans_of
+    from imrgold.core.render import record_of, rendered, spans_object_of, spans_of
     from imrgold.core.tokens import with_tokens
+    from imrgold.store.qa import rendering
 
     deid = key = None
     if args.deidentify:
@@ -212,26 +213,22 @@ def _render(
         key = deidentify_key(store)
         deid = Deidentifier(key)
 
-    def spans() -> Iterator[Letter]:
-        for entry in entries:
-            letter = store.get_letter(entry.letter_id)
-            text = letter.text if letter is not None else ""
-            yield entry.record, text, entry.proposal, {"status": entry.status}
+    # A spans letter: its record, status and whose record it is (`rendering.letter_of` reads
+    # the rest, here or in a worker).
+    stored = ((entry.record, entry.status, entry.annotator) for entry in entries)
+    letters = (rendering.letter_of(store, item) for item in stored)
 
     # Tokens last: they are cut where the spans of the text as written out are.
     if args.format == "spans" and jobs > 1:
-        from imrgold.store.qa import rendering
-
-        stored = ((entry.record, entry.status, entry.annotator) for entry in entries)
         reading = _reading_workers(path, key)
         return rendered(rendering.spans_of_stored, stored, **reading, jobs=jobs, into=deid), deid
     if args.format == "spans":
-        return rendered(spans_of, spans(), key=key, jobs=1, into=deid), deid
+        return rendered(spans_of, letters, key=key, jobs=1, into=deid), deid
     if args.format == "docbin":
         from imrgold.core.docbin import PART, docbin_parts
 
         # Here: spaCy's objects are built in this process, and a DocBin is serialized whole.
-        objs = rendered(spans_object_of, spans(), key=key, jobs=1, into=deid)
+        objs = rendered(spans_object_of, letters, key=key, jobs=1, into=deid)
         docs = (with_tokens(obj) for obj in objs)
         if _folder_target(args.out):
             return docbin_parts(docs), deid
@@ -249,16 +246,12 @@ def _render(
         return docbin_parts(at_most_one_part()), deid
     records: Iterable[GoldRecord] = (e.record for e in entries)
     if deid is not None and jobs > 1:
-        from imrgold.store.qa import rendering
-
         # With each letter's text, read by the worker: the names its header labels leave the
         # record too.
         reading = _reading_workers(path, key)
         records = rendered(rendering.record_of_stored, records, **reading, jobs=jobs, into=deid)
     elif deid is not None:
-        from imrgold.store.qa.rendering import letter_text
-
-        texts = ((r, letter_text(store, r.letter_id)) for r in records)
+        texts = ((r, rendering.letter_text(store, r.letter_id)) for r in records)
         records = rendered(record_of, texts, key=key, jobs=1, into=deid)
     if args.format == "parquet":
         from imrgold.core.columnar import parquet_chunks

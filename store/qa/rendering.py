@@ -53,11 +53,16 @@ def record_of_stored(record: GoldRecord) -> render.Rendered:
     return render.record_of((record, letter_text(_store, record.letter_id)))
 
 
+def letter_of(store: Store, item: Stored) -> render.Letter:
+    """What a letter's spans are made of (`core.render.Letter`): its record, its text, the
+    proposal they are labelled from (`selection.proposal_for`) and its meta."""
+    record, status, who = item
+    lid = record.letter_id
+    text = store.get_letter(lid).text
+    return record, text, proposal_for(store, lid, who), {"status": status}
+
+
 def spans_of_stored(item: Stored) -> render.Rendered:
     """A letter's spans line (`core.render.spans_of`), its text and proposal read here."""
-    record, status, who = item
     assert _store is not None, "a worker reads its letters from the store `start` opened"
-    lid = record.letter_id
-    letter = _store.get_letter(lid)
-    proposal = proposal_for(_store, lid, who)
-    return render.spans_of((record, letter.text, proposal, {"status": status}))
+    return render.spans_of(letter_of(_store, item))
