@@ -321,7 +321,9 @@ _WORD3 = re.compile(r"[A-Za-z]{3,}")
 _LIST_FILLER = re.compile(r"\b(?:and|or|the|state|states|of)\b", re.I)
 _SPACES = re.compile(r"\s+")
 _LETTERS = re.compile(r"[A-Za-z]+")
-_DX_NUMBER_LEAD = re.compile(r"^\s*(?:and\s+|\(?\d{1,2}[.)]\s*|-\s*)*")
+# The list's glue before a diagnosis: "and", a number, a dash, and the sentence's article ("She
+# was diagnosed with a right shoulder sprain" states "right shoulder sprain").
+_DX_NUMBER_LEAD = re.compile(r"^\s*(?:and\s+|\(?\d{1,2}[.)]\s*|-\s*)*(?:(?i:an?)\s+)?")
 _PARAPHRASED = re.compile(r"\(paraphrased\)\s*", re.I)
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _PIECES_SEMI = re.compile(r"[^;]+")
@@ -639,24 +641,7 @@ def _split_list(text: str, base: int) -> list[tuple[str, int, int]]:
     """Split on ';' when the letter uses it, else ',' (qualifiers rejoin), and the final 'and'."""
     if _DX_INLINE_NUMBER.match(text.lstrip()):
         return _split_numbered(text, base)
-    piece_re = _PIECES_SEMI if ";" in text else _PIECES_COMMA
-    pieces = [[m.start(), m.end()] for m in piece_re.finditer(text)]
-    if ";" not in text:
-        merged: list[list[int]] = []
-        for piece in pieces:
-            if merged and _is_qualifier(text[piece[0] : piece[1]]):
-                merged[-1][1] = piece[1]
-            else:
-                merged.append(piece)
-        pieces = _icd_names_whole(text, merged)
-    bounds: list[tuple[int, int]] = []
-    for i, (s, e) in enumerate(pieces):
-        chunk = text[s:e]
-        cuts = list(re.finditer(r"\s+and\s+", chunk))
-        if i == len(pieces) - 1 and cuts and not re.match(r"\s*and\s", chunk):
-            bounds += [(s + a, s + b) for a, b in _and_split(chunk, cuts)]
-        else:
-            bounds.append((s, e))
+    bounds = _semicolon_bounds(text) if ";" in text else _group_bounds(text, 0, len(text))
     out: list[tuple[str, int, int]] = []
     for bs, be in bounds:
         value = _clean_dx(text[bs:be])
@@ -667,6 +652,78 @@ def _split_list(text: str, base: int) -> list[tuple[str, int, int]]:
         if value:
             out.append((value, *_trim_span(text, bs, be, base)))
     return out
+
+
+def _comma_pieces(text: str, start: int, end: int) -> list[list[int]]:
+    """The ',' pieces of text[start:end], a piece that only qualifies ("left", "lumbar region")
+    joined to the one before."""
+    merged: list[list[int]] = []
+    for m in _PIECES_COMMA.finditer(text, start, end):
+        if merged and _is_qualifier(m.group()):
+            merged[-1][1] = m.end()
+        else:
+            merged.append([m.start(), m.end()])
+    return merged
+
+
+def _group_bounds(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """One group of a list (no ';' inside): split on ',' (qualifiers and ICD-10-CM names with
+    commas rejoin) and the group's final 'and'."""
+    pieces = _icd_names_whole(text, _comma_pieces(text, start, end))
+    bounds: list[tuple[int, int]] = []
+    for i, (s, e) in enumerate(pieces):
+        bounds += _split_at_and(text, s, e) if i == len(pieces) - 1 else [(s, e)]
+    return bounds
+
+
+def _split_at_and(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The last piece of a list, split at its 'and' (see `_and_split`), unless it starts with
+    one ("and knee arthropathy" is one diagnosis)."""
+    chunk = text[start:end]
+    cuts = list(re.finditer(r"\s+and\s+", chunk))
+    if not cuts or re.match(r"\s*and\s", chunk):
+        return [(start, end)]
+    return [(start + a, start + b) for a, b in _and_split(chunk, cuts)]
+
+
+# Head words of the conditions letters list.  In a ';' list a ',' usually sits inside one
+# ICD-10-CM name ("strain of muscle, fascia, and tendon at neck level", "major depressive
+# disorder, single episode, moderate"); it parts two diagnoses only when each side names a
+# condition of its own ("mild cervical strain, bilateral hand paresthesia ...; low back strain").
+_CONDITION_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "strain strains sprain sprains tear tears syndrome pain pains fracture fractures contusion"
+        " contusions paresthesia paresthesias radiculopathy radiculitis sciatica neuritis"
+        " neuropathy tendinitis tendonitis tendinosis tenosynovitis synovitis bursitis"
+        " epicondylitis fasciitis capsulitis arthritis osteoarthritis arthropathy spondylosis"
+        " stenosis disorder disorders disease injury injuries displacement degeneration"
+        " herniation protrusion protrusions bulge bulges impingement dislocation subluxation"
+        " laceration abrasion derangement spasm spasms myalgia myospasm cervicalgia lumbago"
+        " headache headaches migraine concussion insomnia depression anxiety effusion instability"
+        " hypertension diabetes obesity dysfunction lesion deformity",
+    )
+)
+
+
+def _names_condition(piece: str) -> bool:
+    return any(w in _CONDITION_WORDS for w in _LETTERS.findall(piece.lower()))
+
+
+def _semicolon_bounds(text: str) -> list[tuple[int, int]]:
+    """A list parted by ';': a group is one diagnosis, unless its ',' pieces each name a
+    condition, when it is a list of its own ("left shoulder labral tear, possible rotator cuff
+    tear and impingement syndrome; left thumb non-displaced fracture" is four).  The list's
+    final 'and' splits the last group."""
+    groups = [m.span() for m in _PIECES_SEMI.finditer(text)]
+    bounds: list[tuple[int, int]] = []
+    for i, (gs, ge) in enumerate(groups):
+        pieces = _comma_pieces(text, gs, ge)
+        if len(pieces) > 1 and all(_names_condition(text[s:e]) for s, e in pieces):
+            bounds += _group_bounds(text, gs, ge)
+            continue
+        bounds += _split_at_and(text, gs, ge) if i == len(groups) - 1 else [(gs, ge)]
+    return bounds
 
 
 _MERGE_LEAD = 5.0
@@ -740,7 +797,7 @@ def _dx_score(text: str) -> float:
     return found[0].score if found else 0.0
 
 
-_DX_LEAD = re.compile(r"(?:\s|-|and\s|\(?\d{1,2}[.)]|\(paraphrased\))*", re.I)
+_DX_LEAD = re.compile(r"(?:\s|-|and\s|\(?\d{1,2}[.)]|\(paraphrased\))*(?:an?\s+)?", re.I)
 
 
 def _trim_span(text: str, start: int, end: int, base: int) -> tuple[int, int]:

@@ -98,7 +98,7 @@ class Candidate:
     score: float
 
 
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 """Bump when `_Table`'s cached shape or what it is built from (`_STOP`, `_stem`) changes: an
 older cache is rebuilt, not misread."""
 
@@ -143,7 +143,7 @@ def _build(codes: dict[str, str]) -> _Table:
     stem_of: dict[str, str] = {}
     for number, desc in enumerate(descriptions):
         words = set()
-        for word in _WORD.findall(desc.lower()):
+        for word in _WORD.findall(_fold_prefixes(desc.lower())):
             stem = stem_of.get(word)
             if stem is None:
                 stem = stem_of[word] = "" if word in _STOP else _stem(word)
@@ -370,6 +370,7 @@ def _normalize(text: str) -> str:
         if pattern.search(text) and region not in text.lower():
             text = f"{region} {pattern.sub(' ', text)}"
     lowered = _abbreviation_pattern().sub(lambda m: abbreviations[m.group()], text.lower())
+    lowered = _fold_prefixes(lowered)
     # A sprain is of ligaments; of a muscle or tendon the code set calls it a strain ("sprain
     # of the muscle, fascia, and tendon of the left hip" is S76.012-).
     if _MUSCLE.search(lowered) and "ligament" not in lowered:
@@ -378,6 +379,16 @@ def _normalize(text: str) -> str:
 
 
 _MUSCLE = re.compile(r"\b(?:muscles?|tendons?|fascia)\b")
+_NON = re.compile(r"\bnon[\s-]+(?=[a-z])")
+
+
+def _fold_prefixes(lowered: str) -> str:
+    """ "non-displaced", "non displaced" and "nondisplaced" are one word, in a diagnosis as in
+    the code set (which writes "Nondisplaced fracture" but "Non-follicular lymphoma"): as two words,
+    "displaced" would pick the opposite codes."""
+    return _NON.sub("non", lowered)
+
+
 _SPRAIN = re.compile(r"\bsprain\b")
 
 

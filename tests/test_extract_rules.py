@@ -185,7 +185,59 @@ def test_date_of_injury_from_the_summary(sentence: str, iso: str) -> None:
         (
             "The patient is diagnosed with a contusion and initial x-rays reveal signs of"
             " degeneration.",
-            ["a contusion"],
+            ["contusion"],
+        ),
+        # The sentence's article is not the diagnosis's (CM16-0248655, published).
+        (
+            "She was diagnosed with a right shoulder sprain and right hip sprain. X-rays were"
+            " unremarkable.",
+            ["right shoulder sprain", "right hip sprain"],
+        ),
+        ("The applicant was given a diagnosis of an old ankle sprain.", ["old ankle sprain"]),
+        # A ';' list: a group whose ',' pieces each name a condition is a list of its own
+        # (CM17-0010728, CM17-0004039, published) ...
+        (
+            "Diagnoses are left shoulder labral tear, possible rotator cuff tear and impingement"
+            " syndrome; left thumb non-displaced fracture. Past history included a fracture.",
+            [
+                "left shoulder labral tear",
+                "possible rotator cuff tear",
+                "impingement syndrome",
+                "left thumb non-displaced fracture",
+            ],
+        ),
+        (
+            "The injured worker has diagnosis that include mild cervical strain, bilateral hand"
+            " paresthesia most likely related to the neck; low back strain; left lumbar"
+            " radiculopathy. The treatment to date includes meloxicam.",
+            [
+                "mild cervical strain",
+                "bilateral hand paresthesia most likely related to the neck",
+                "low back strain",
+                "left lumbar radiculopathy",
+            ],
+        ),
+        # ... else its commas are inside one ICD-10-CM name (hold_d5, CM17-0003284).
+        (
+            "Diagnoses include post-traumatic stress disorder; major depressive disorder, single"
+            " episode, moderate; and insomnia due to medical condition.",
+            [
+                "post-traumatic stress disorder",
+                "major depressive disorder, single episode, moderate",
+                "insomnia due to medical condition",
+            ],
+        ),
+        (
+            "Diagnoses include sprain of the ligaments of the cervical spine; strain of muscle,"
+            " fascia, and tendon at neck level; carpal tunnel syndrome, left upper limb; other"
+            " synovitis and tenosynovitis, left hand; and pain in right arm.",
+            [
+                "sprain of the ligaments of the cervical spine",
+                "strain of muscle, fascia, and tendon at neck level",
+                "carpal tunnel syndrome, left upper limb",
+                "other synovitis and tenosynovitis, left hand",
+                "pain in right arm",
+            ],
         ),
         # "a diagnosis of" is a past condition where the current diagnoses are stated.
         (
@@ -243,7 +295,7 @@ def test_diagnoses(text: str, diagnoses: list[str]) -> None:
         (
             "The patient is\ndiagnosed with a contusion and initial x-rays reveal signs of"
             " degeneration at the L5/S1 disc.",
-            ["a contusion"],
+            ["contusion"],
         ),
         (
             "In this case, the injured worker's working diagnoses are left shoulder labral tear;"

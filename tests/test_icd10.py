@@ -186,6 +186,23 @@ def test_linking_rules(text, code):
     assert icd10.link(text)[0] == code
 
 
+@pytest.mark.parametrize(
+    "written",
+    ["left thumb non-displaced fracture", "left thumb non displaced fracture",
+     "left thumb nondisplaced fracture"],
+)  # fmt: skip
+def test_non_displaced_is_the_code_sets_nondisplaced_not_displaced(written):
+    # CM17-0010728 (published): split in two, "displaced" ranked the displaced fractures first
+    found = icd10.suggest(written, 3)
+    assert [c.code for c in found] == [
+        c.code for c in icd10.suggest("nondisplaced fracture of left thumb", 3)
+    ]
+    assert found[0].description.startswith("Nondisplaced fracture")
+    assert all(not c.description.startswith("Displaced") for c in found)
+    # the code set's own hyphenated words still read as written
+    assert icd10.suggest("non-follicular lymphoma", 1)[0].code == "C83.80"
+
+
 def test_what_a_diagnosis_rules_out_is_not_its_code():
     found = icd10.suggest("displacement of lumbar intervertebral disc without myelopathy", 3)
     assert found[0].code == "M51.26"
