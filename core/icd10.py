@@ -98,7 +98,7 @@ class Candidate:
     score: float
 
 
-CACHE_FORMAT = 5
+CACHE_FORMAT = 7
 """Bump when `_Table`'s cached shape or what it is built from (`_STOP`, `_stem`) changes: an
 older cache is rebuilt, not misread."""
 
@@ -143,7 +143,7 @@ def _build(codes: dict[str, str]) -> _Table:
     stem_of: dict[str, str] = {}
     for number, desc in enumerate(descriptions):
         words = set()
-        for word in _WORD.findall(_fold_prefixes(desc.lower())):
+        for word in _WORD.findall(_fold_prefixes(_stated(desc.lower()))):
             stem = stem_of.get(word)
             if stem is None:
                 stem = stem_of[word] = "" if word in _STOP else _stem(word)
@@ -162,6 +162,13 @@ def _build(codes: dict[str, str]) -> _Table:
     return _Table(
         names, descriptions, dict(postings), totals, sides, groups, sided, weight, _numbers(names)
     )
+
+
+def _stated(lowered: str) -> str:
+    """What a description says its code is: a closing "without mention of X" is the default
+    variant's mark, not X ("Other intervertebral disc degeneration, lumbar region without mention
+    of lumbar back pain or lower extremity pain" is plain lumbar disc degeneration, M51.369)."""
+    return lowered.partition("without mention of")[0]
 
 
 def _numbers(codes: list[str]) -> dict[str, int]:
@@ -416,11 +423,14 @@ def normalize_words(text: str) -> list[str]:
 
 def _stem(word: str) -> str:
     """A plural's singular, crudely but alike for query and descriptions ("headaches",
-    "injuries", "limbs")."""
+    "injuries", "limbs"); "-ative" and "-ation" alike, as letters write the adjective where the
+    code set has the noun ("degenerative lumbar disc", "disc degeneration")."""
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
+        word = word[:-1]
+    if len(word) > 7 and word.endswith(("ation", "ative")):
+        return word[:-3]
     return word
 
 

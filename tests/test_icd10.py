@@ -180,6 +180,14 @@ def test_a_store_of_plain_diagnoses_exports_them_as_objects(tmp_path, monkeypatc
         # the Index's "Radiculitis - see Radiculopathy": the condition, not the limb's arteries
         ("lower extremity radiculitis", "M54.10"),
         ("cervical radiculitis", "M54.12"),
+        # a closing "without mention of X" marks the default variant; it does not ask for X
+        ("lumbar degeneration of intervertebral disc", "M51.369"),
+        ("lumbar disc degeneration with lower extremity pain", "M51.361"),
+        # letters write the adjective where the code set has the noun
+        ("degenerative lumbar intervertebral disc", "M51.369"),
+        # the Index's "Disease, joint, degenerative - see Osteoarthritis"
+        ("degenerative joint disease of the left shoulder", "M19.012"),
+        ("right knee degenerative joint disease", "M17.9"),
     ],
 )
 def test_linking_rules(text, code):
