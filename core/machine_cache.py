@@ -5,7 +5,8 @@ extracting letters whose text and extractor had not changed.
 Each letter's proposed values (what ``Proposal.fields`` holds as ``value``s: JSON-shaped, dates
 as ISO strings) are kept under the sha256 of its text, in one JSON Lines file in the user's
 cache folder (0600, folder 0700; never a pickle), named after the extractor's fingerprint: a
-hash of the extraction code and data (every ``core`` module and ``core/data`` file), the
+hash of the extraction code and data (the ``core`` modules `core.extract` imports, directly or
+through each other, and every ``core/data`` file), the
 versions of the drug dictionary and ICD-10-CM packages, and the user's own drug names (learned
 and supplement), which change what is proposed.  A changed extractor reads another file, and the
 old one is removed when the new one is written.  A file that does not read as one is ignored
@@ -14,6 +15,7 @@ with a warning and rewritten; the cache can only cost speed, never a wrong propo
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import logging
@@ -47,11 +49,44 @@ _PACKAGES = ("drug-named-entity-recognition", "simple-icd-10-cm")
 Values = dict[str, Any]
 
 
+def _core_imports(path: Path) -> set[str]:
+    """The ``core`` modules one module imports, anywhere in it (a function's lazy import too)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
+        if isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:  # "from . import x", "from .x import y"
+                names.update([module] if module else (a.name for a in node.names))
+            elif module == "imrgold.core":
+                names.update(a.name for a in node.names)
+            elif module.startswith("imrgold.core."):
+                names.add(module.split(".")[2])
+        elif isinstance(node, ast.Import):
+            names.update(
+                a.name.split(".")[2] for a in node.names if a.name.startswith("imrgold.core.")
+            )
+    return {n for n in names if (_CORE / f"{n}.py").is_file()}
+
+
+def extraction_modules() -> list[Path]:
+    """The ``core`` modules extraction runs: `core.extract` and what it imports, transitively.
+    A change to another module (export, agreement, de-identification) proposes nothing new, so
+    it keeps the proposals already extracted."""
+    seen: set[str] = set()
+    todo = ["extract"]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(_core_imports(_CORE / f"{name}.py") - seen)
+    return sorted(_CORE / f"{name}.py" for name in seen)
+
+
 @functools.cache
 def _code_digest() -> str:
     """The extraction code and data, read once a process."""
     digest = hashlib.sha256()
-    for path in sorted([*_CORE.glob("*.py"), *(_CORE / "data").glob("*")]):
+    for path in sorted([*extraction_modules(), *(_CORE / "data").glob("*")]):
         digest.update(f"{path.relative_to(_CORE)}\0".encode())
         digest.update(path.read_bytes())
     for package in _PACKAGES:

@@ -224,3 +224,51 @@ def test_a_letter_another_extractor_made_after_the_stamped_ones_is_extracted_whe
     assert extracted == [straggler.letter_id]
     monkeypatch.setattr(machine_cache, "_code_digest", lambda: "another extractor")
     assert _agreement(db, capsys) == mixed
+
+
+def test_the_fingerprint_reads_every_core_module_extraction_loads():
+    # In a fresh interpreter, extracting a real letter loads only modules the fingerprint reads:
+    # a module it skipped could change what is proposed and keep stale proposals.
+    import subprocess
+    import sys
+
+    letter = next(iter(LETTERS.glob("*.txt")))
+    code = (
+        "import sys, pathlib; from imrgold.core.extract import extract; "
+        f"extract(pathlib.Path({str(letter)!r}).read_text(), 'x'); "
+        "print('\\n'.join(m for m in sys.modules if m.startswith('imrgold.')))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    read = {p.stem for p in machine_cache.extraction_modules()}
+    core = {m.split(".")[2] for m in loaded if m.startswith("imrgold.core.")}
+    assert core - {"data"} <= read
+    assert {"extract", "extract_items", "icd10", "lexicon"} <= read
+    # ... and not the modules that only use proposals: changing them keeps the cache
+    assert not {"deidentify", "agreement", "export", "machine_cache", "render"} & read
+    assert not any(m.startswith(("imrgold.store", "imrgold.tui")) for m in loaded)
+
+
+def test_a_change_to_extraction_code_changes_the_fingerprint_and_another_does_not(
+    tmp_path, monkeypatch
+):
+    core = tmp_path / "core"
+    (core / "data").mkdir(parents=True)
+    (core / "extract.py").write_text("from imrgold.core.text import fold\n")
+    (core / "text.py").write_text("def fold(s):\n    return s\n")
+    (core / "export.py").write_text("from imrgold.core.extract import extract\n")
+    monkeypatch.setattr(machine_cache, "_CORE", core)
+
+    def digest() -> str:
+        machine_cache._code_digest.cache_clear()
+        return machine_cache._code_digest()
+
+    try:
+        first = digest()
+        (core / "export.py").write_text("from imrgold.core.extract import extract  # changed\n")
+        assert digest() == first
+        (core / "text.py").write_text("def fold(s):\n    return s.strip()\n")
+        assert digest() != first
+    finally:  # the next test reads the real core
+        machine_cache._code_digest.cache_clear()
