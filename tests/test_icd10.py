@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import functools
+import heapq
 import json
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from imrgold.cli.main import main
 from imrgold.core import icd10
@@ -256,3 +260,49 @@ def test_the_code_list_validation_reads_is_the_tables_and_rebuilt_loudly(
         assert icd10.is_code("M54.2") and not icd10.is_code("M54") and not icd10.is_code("x")
     finally:
         icd10._code_set.cache_clear()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+WORDS = re.findall(
+    r"\S+",
+    "right left bilateral lumbar cervical thoracic shoulder knee wrist hip other unspecified"
+    " strain sprain pain fracture tear contusion radiculopathy disc displacement degeneration"
+    " without with myelopathy subsequent sequela initial nondisplaced muscle tendon ligament"
+    " syndrome impingement rotator cuff carpal tunnel depressive disorder insomnia headache",
+)
+
+
+def _fitting_checked(monkeypatch) -> list[int]:
+    """`_best_fits` replaced by itself checked against fitting every candidate."""
+    fast, checked = icd10._best_fits, []
+
+    def both(table, scores, asked, k):
+        quick = fast(table, scores, asked, k)
+        every = [(icd10._fit(table, n, hit, asked), table.codes[n]) for n, hit in scores.items()]
+        assert quick == heapq.nsmallest(k, every, key=lambda t: (-t[0], len(t[1]), t[1]))
+        checked.append(len(scores))
+        return quick
+
+    monkeypatch.setattr(icd10, "_best_fits", both)
+    return checked
+
+
+def test_fitting_the_best_first_equals_fitting_every_candidate(monkeypatch):
+    checked = _fitting_checked(monkeypatch)
+    texts = {
+        d["text"]
+        for path in ROOT.glob("fixtures/**/gold/*.json")
+        for d in json.loads(path.read_text())["diagnoses"]
+    }
+    for text in sorted(texts):
+        icd10.suggest(text, 10)
+    assert len(texts) > 100 and len(checked) == len(texts)
+    assert sum(checked) > 50 * len(texts)  # candidates enough to prune
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=7), st.integers(1, 12))
+def test_fitting_the_best_first_equals_fitting_every_candidate_for_any_words(words, limit):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _fitting_checked(monkeypatch)
+        icd10.suggest(" ".join(words), limit)
