@@ -192,6 +192,13 @@ def test_a_store_of_plain_diagnoses_exports_them_as_objects(tmp_path, monkeypatc
         # the Index's "Disease, joint, degenerative - see Osteoarthritis"
         ("degenerative joint disease of the left shoulder", "M19.012"),
         ("right knee degenerative joint disease", "M17.9"),
+        # a contusion or sprain with no site is the Index's T14.8, not the first site's code
+        # (CM17-0008519, published: "diagnosed with a contusion" was a hand's)
+        ("contusion", "T14.8XXA"),
+        ("sprain", "T14.8XXA"),
+        ("contusion of the left knee", "S80.02XA"),
+        ("sprain of the left wrist", "S63.502A"),
+        ("head contusion", "S00.93XA"),
     ],
 )
 def test_linking_rules(text, code):
