@@ -638,7 +638,8 @@ def _split_numbered(text: str, base: int) -> list[tuple[str, int, int]]:
 
 
 def _split_list(text: str, base: int) -> list[tuple[str, int, int]]:
-    """Split on ';' when the letter uses it, else ',' (qualifiers rejoin), and the final 'and'."""
+    """Split on ';' when the letter uses it (`_semicolon_bounds`), else on ',' (qualifiers and
+    ICD-10-CM names rejoin), and at the final 'and'."""
     if _DX_INLINE_NUMBER.match(text.lstrip()):
         return _split_numbered(text, base)
     bounds = _semicolon_bounds(text) if ";" in text else _group_bounds(text, 0, len(text))

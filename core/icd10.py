@@ -548,7 +548,7 @@ def _best_fits(
     """The ``k`` best (fit, code) of the candidates, best first (ties: the shorter code, then
     the code).  A candidate's fit is at most its words' share (`_fit` only takes away from it),
     so candidates are fitted best share first and the rest skipped once no share reaches the
-    ``k``-th fit: about 30 `_fit` calls a diagnosis instead of ~800 (`tests/test_icd10.py`
+    ``k``-th fit: about a dozen `_fit` calls a diagnosis instead of ~800 (`tests/test_icd10.py`
     holds it equal to fitting all)."""
     totals = table.totals
     # The same arithmetic as `_fit`'s first line, so a bound is never below its fit by rounding.
