@@ -655,12 +655,17 @@ def _split_list(text: str, base: int) -> list[tuple[str, int, int]]:
     return out
 
 
+# The 7th character's wording of an injury code ("initial encounter for closed fracture",
+# "subsequent encounter for fracture with routine healing", "sequela"): never a diagnosis alone.
+_ENCOUNTER_PIECE = re.compile(r"\s*(?:(?:initial|subsequent)\s+encounter|sequela)\b", re.I)
+
+
 def _comma_pieces(text: str, start: int, end: int) -> list[list[int]]:
-    """The ',' pieces of text[start:end], a piece that only qualifies ("left", "lumbar region")
-    joined to the one before."""
+    """The ',' pieces of text[start:end], a piece that only qualifies ("left", "lumbar region",
+    "initial encounter for closed fracture") joined to the one before."""
     merged: list[list[int]] = []
     for m in _PIECES_COMMA.finditer(text, start, end):
-        if merged and _is_qualifier(m.group()):
+        if merged and (_is_qualifier(m.group()) or _ENCOUNTER_PIECE.match(m.group())):
             merged[-1][1] = m.end()
         else:
             merged.append([m.start(), m.end()])

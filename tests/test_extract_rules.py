@@ -217,6 +217,19 @@ def test_date_of_injury_from_the_summary(sentence: str, iso: str) -> None:
                 "left lumbar radiculopathy",
             ],
         ),
+        # The 7th character's wording stays with its injury, in a ';' list as in a ',' list.
+        (
+            "Diagnoses include nondisplaced fracture of left radial head, initial encounter for"
+            " closed fracture; lumbar strain. He was seen.",
+            [
+                "nondisplaced fracture of left radial head, initial encounter for closed fracture",
+                "lumbar strain",
+            ],
+        ),
+        (
+            "Diagnoses include left wrist sprain, subsequent encounter, and insomnia.",
+            ["left wrist sprain, subsequent encounter", "insomnia"],
+        ),
         # ... else its commas are inside one ICD-10-CM name (hold_d5, CM17-0003284).
         (
             "Diagnoses include post-traumatic stress disorder; major depressive disorder, single"
