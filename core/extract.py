@@ -662,10 +662,14 @@ _ENCOUNTER_PIECE = re.compile(r"\s*(?:(?:initial|subsequent)\s+encounter|sequela
 
 def _comma_pieces(text: str, start: int, end: int) -> list[list[int]]:
     """The ',' pieces of text[start:end], a piece that only qualifies ("left", "lumbar region",
-    "initial encounter for closed fracture") joined to the one before."""
+    "initial encounter for closed fracture", what the code set writes after a comma) joined to
+    the one before."""
     merged: list[list[int]] = []
     for m in _PIECES_COMMA.finditer(text, start, end):
-        if merged and (_is_qualifier(m.group()) or _ENCOUNTER_PIECE.match(m.group())):
+        piece = m.group()
+        if merged and (
+            _is_qualifier(piece) or _ENCOUNTER_PIECE.match(piece) or icd10.is_name_tail(piece)
+        ):
             merged[-1][1] = m.end()
         else:
             merged.append([m.start(), m.end()])
@@ -684,12 +688,18 @@ def _group_bounds(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 def _split_at_and(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """The last piece of a list, split at its 'and' (see `_and_split`), unless it starts with
-    one ("and knee arthropathy" is one diagnosis)."""
+    one ("and knee arthropathy" is one diagnosis) or reads as one ICD-10-CM name clearly better
+    than its parts, as `_icd_names_whole` joins comma pieces ("other synovitis and
+    tenosynovitis, unspecified hand")."""
     chunk = text[start:end]
     cuts = list(re.finditer(r"\s+and\s+", chunk))
     if not cuts or re.match(r"\s*and\s", chunk):
         return [(start, end)]
-    return [(start + a, start + b) for a, b in _and_split(chunk, cuts)]
+    parts = _and_split(chunk, cuts)
+    best = max(_dx_score(chunk[a:b]) for a, b in parts)
+    if len(parts) > 1 and _dx_score(chunk) >= max(best + _MERGE_LEAD, _MERGE_FLOOR):
+        return [(start, end)]
+    return [(start + a, start + b) for a, b in parts]
 
 
 # Head words of the conditions letters list.  In a ';' list a ',' usually sits inside one

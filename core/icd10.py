@@ -354,6 +354,23 @@ def description(code: str) -> str | None:
     return _codes().get(code)
 
 
+def is_name_tail(piece: str) -> bool:
+    """Whether the code set writes ``piece`` after a comma inside a name ("thoracolumbar
+    region", "right middle finger", "anterior horn of medial meniscus"): in a list of diagnoses
+    such a piece ends the name before it, it is no diagnosis of its own."""
+    return " ".join(piece.split()).lower().rstrip(".") in _name_tails()
+
+
+@cache
+def _name_tails() -> frozenset[str]:
+    tails = set()
+    for desc in _table().descriptions:
+        for part in desc.lower().split(",")[1:]:
+            tails.add(" ".join(part.split()))
+    tails.discard("")
+    return frozenset(tails)
+
+
 @cache
 def _supplement() -> tuple[dict[str, str], list[tuple[str, str]]]:
     """(abbreviation -> expansion, [(phrase, code)]) from the curated supplement."""

@@ -757,3 +757,37 @@ def test_the_decision_scan_agrees_on_every_real_letter():
         assert fast == _decision_spans(_DECISION_READABLE.finditer(text))
         found += len(fast)
     assert found > 100
+
+
+# Letters copy ICD-10-CM names into their lists ("strain of unspecified muscle, fascia and tendon
+# at upper arm level, right arm"): a list of the names workers' compensation letters use comes
+# back as those names, commas inside them or not.
+@functools.cache
+def _icd_names() -> list[str]:
+    from imrgold.core import icd10
+
+    table = icd10._table()
+    categories = set(re.findall(r"\w+", "S13 S16 S33 S39 S43 S46 S52 S62 S63 S82 S83 S93 M25 M47"
+                                          " M50 M51 M54 M65 M75 M77 M79 G56"))  # fmt: skip
+    names = (" ".join(d.split()) for c, d in zip(table.codes, table.descriptions, strict=True)
+             if c[:3] in categories and " and " not in d and ";" not in d)  # fmt: skip
+    return [name[0].lower() + name[1:] for name in names]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), st.sampled_from([", ", "; "]))
+def test_a_list_of_icd_names_splits_into_those_names(data, separator):
+    names = data.draw(st.lists(st.sampled_from(_icd_names()), min_size=2, max_size=4))
+    conjunction = ", and " if separator == ", " else "; "
+    text = separator.join(names[:-1]) + conjunction + names[-1]
+    got = [d.text for d in _record(SUMMARY + f"Diagnoses include {text}. He was seen.\n").diagnoses]
+    assert got == list(dict.fromkeys(names))  # a name listed twice is one diagnosis
+
+
+def test_an_icd_name_with_and_stays_whole_at_the_end_of_a_list():
+    text = "Diagnoses include carpal tunnel syndrome, left upper limb; other synovitis and"
+    text += " tenosynovitis, unspecified hand. He was seen.\n"
+    assert [d.text for d in _record(SUMMARY + text).diagnoses] == [
+        "carpal tunnel syndrome, left upper limb",
+        "other synovitis and tenosynovitis, unspecified hand",
+    ]
