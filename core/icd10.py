@@ -27,9 +27,9 @@ import json
 import logging
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import orjson
@@ -98,7 +98,7 @@ class Candidate:
     score: float
 
 
-CACHE_FORMAT = 7
+CACHE_FORMAT = 8
 """Bump when `_Table`'s cached shape or what it is built from (`_STOP`, `_stem`) changes: an
 older cache is rebuilt, not misread."""
 
@@ -453,8 +453,36 @@ def _stem(word: str) -> str:
 
 def _side_and_encounter(words: list[str]) -> tuple[str | None, str]:
     side = next((_SIDES[w] for w in words if w in _SIDES), None)
-    encounter = next((_ENCOUNTER[w] for w in words if w in _ENCOUNTER), "A")
-    return side, encounter
+    return side, _encounter(words)
+
+
+def _encounter(words: list[str]) -> str:
+    """The 7th character an injury's wording asks for: the code set's own encounter wording
+    where the text has it ("subsequent encounter for fracture with nonunion" is K, "initial
+    encounter for open fracture" B), else initial (A), subsequent (D) or sequela (S) by word."""
+    text = f" {' '.join(words)} "
+    for phrase, character in _encounter_phrases():
+        if phrase in text:
+            return character
+    return next((_ENCOUNTER[w] for w in words if w in _ENCOUNTER), "A")
+
+
+_ENCOUNTER_TAIL = re.compile(r"\b(?:(?:initial|subsequent) encounter\b.*|sequela)$")
+
+
+@cache
+def _encounter_phrases() -> tuple[tuple[str, str], ...]:
+    """(" wording ", 7th character) of the code set's injury encounters, longest first: each
+    wording's most frequent character (open fractures of type I/II and NOS share B)."""
+    found: dict[str, Counter[str]] = defaultdict(Counter)
+    table = _table()
+    for code, desc in zip(table.codes, table.descriptions, strict=True):
+        if len(code) == 8 and code[0] in "STM":
+            tail = _ENCOUNTER_TAIL.search(desc.lower())
+            if tail:
+                found[f" {' '.join(_words(tail.group()))} "][code[-1]] += 1
+    pairs = ((phrase, counts.most_common(1)[0][0]) for phrase, counts in found.items())
+    return tuple(sorted(pairs, key=lambda pc: -len(pc[0])))
 
 
 def _with_encounter(code: str, encounter: str) -> str:
@@ -469,12 +497,16 @@ def _sideless(desc: str) -> str:
     """A description's content words but its side: "Pain in right arm" ~ "Pain in arm,
     unspecified", "bilateral upper limbs" ~ "right upper limb".  "Other" stays: "Other internal
     derangements of right knee" is not the right side of "Unspecified internal derangement of
-    unspecified knee"."""
+    unspecified knee"; nor "with" and "without": a fracture "with intraarticular extension" is
+    not a side of one "without"."""
     return " ".join(
         _stem(w)
         for w in _words(desc.lower())
-        if (w not in _STOP or w == "other") and w not in _SIDE_WORDS
+        if (w not in _STOP or w in _KEPT_SIDELESS) and w not in _SIDE_WORDS
     )
+
+
+_KEPT_SIDELESS = frozenset({"other", "with", "without"})
 
 
 def _sided(code: str, side: str | None) -> str:
@@ -550,6 +582,7 @@ def _ranked(text: str, limit: int) -> list[Candidate]:
         encounter=encounter,
         side_cost=_side_costs(side),
         contradicts=contradicts,
+        query=frozenset(query),
         other="other" in words,
         others=_others(),
     )
@@ -633,6 +666,7 @@ class _Asked:
     encounter: str
     side_cost: dict[str, float]
     contradicts: set[int]  # codes holding a word the diagnosis rules out
+    query: frozenset[str]  # the diagnosis's words, as looked for
     other: bool  # the diagnosis says "other"
     others: frozenset[int]  # the "other ..." codes
 
@@ -649,11 +683,19 @@ def _fit(table: _Table, number: int, hit: float, asked: _Asked) -> float:
         fit -= 0.5
     if hit < asked.weight - 1e-9:
         fit = min(fit, 0.85)  # a word of the diagnosis the code does not explain
-    if number in asked.others and not asked.other:
+    # "Other" either way: the code and the diagnosis say it, or neither does.
+    if (number in asked.others) != asked.other:
         fit -= _OTHER_COST
-    if number in asked.contradicts:
+    if number in asked.contradicts or not _rules_out(number).isdisjoint(asked.query):
         fit -= 0.3
     return fit - asked.side_cost[table.sides[number]]
+
+
+@lru_cache(maxsize=4096)
+def _rules_out(number: int) -> frozenset[str]:
+    """What a code's description rules out ("without intraarticular extension", "without
+    damage to nail"): a diagnosis that names it is not that code."""
+    return frozenset(_negated(_words(_stated(_table().descriptions[number].lower()))))
 
 
 def _negated(words: list[str]) -> set[str]:
