@@ -931,11 +931,9 @@ def _rationale_diagnoses(text: str, lo: int, hi: int) -> list[tuple[str, int, in
     """Diagnoses the decision rationales state of the patient (`_PATIENT_DX_SUBJECT`), each
     once: what a letter whose summary states none gives (the rationale retells the case)."""
     found: list[tuple[str, int, int]] = []
-    for m in _finditer_at_cues(_DX_PROSE, text, lo, hi, text[lo:hi].lower(), _DX_CUE):
-        before = text[max(lo, m.start() - _SUBJECT_REACH) : m.start()]
-        group = "list" if m.group("list") is not None else "list2"
-        if len(m.group(group)) <= 600 and _PATIENT_DX_SUBJECT.search(before):
-            found += _split_list(m.group(group), m.start(group))
+    for m in _dx_statements(text, lo, hi, text[lo:hi].lower()):
+        if _PATIENT_DX_SUBJECT.search(text[max(lo, m.start() - _SUBJECT_REACH) : m.start()]):
+            found += _statement_list(m)
     return _first_of_each(found)
 
 
@@ -955,23 +953,33 @@ def _prose_diagnoses(
 ) -> tuple[list[tuple[str, int, int]], int]:
     """Diagnoses stated in sentences ("Diagnoses include A, B and C"), each once, and how
     many statements gave them."""
-    matches = [
-        m
-        for m in _finditer_at_cues(_DX_PROSE, text, lo, hi, lowered, _DX_CUE)
-        if len(m.group("list") or m.group("list2")) <= 600
-    ]
+    matches = _dx_statements(text, lo, hi, lowered)
     # "a diagnosis of X" also names past conditions ("a history of a diagnosis of autism"):
     # it counts only where the summary has no statement of the current diagnoses.
     strong = [m for m in matches if not _DX_OF.match(m.group())]
     found: list[tuple[str, int, int]] = []
-    statements = 0
     for m in strong or matches:
-        group = "list" if m.group("list") is not None else "list2"
-        statements += 1
-        for value, s, e in _split_list(m.group(group), m.start(group)):
-            if value not in {v for v, _, _ in found}:
-                found.append((value, s, e))
-    return found, statements
+        found += _statement_list(m)
+    return _first_of_each(found), len(strong or matches)
+
+
+_DX_LIST_MAX = 600
+"""A statement's list longer than this (characters) ran on past its sentence."""
+
+
+def _dx_statements(text: str, lo: int, hi: int, lowered: str) -> list[re.Match[str]]:
+    """The diagnosis statements (`_DX_PROSE`) in text[lo:hi] (``lowered`` is it lowercased)."""
+    return [
+        m
+        for m in _finditer_at_cues(_DX_PROSE, text, lo, hi, lowered, _DX_CUE)
+        if len(m.group("list") or m.group("list2")) <= _DX_LIST_MAX
+    ]
+
+
+def _statement_list(m: re.Match[str]) -> list[tuple[str, int, int]]:
+    """The diagnoses one statement lists, with their spans."""
+    group = "list" if m.group("list") is not None else "list2"
+    return _split_list(m.group(group), m.start(group))
 
 
 # ---------------------------------------------------------------------------------------------

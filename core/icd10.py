@@ -600,11 +600,8 @@ def _best_fits(
     so candidates are fitted best share first and the rest skipped once no share reaches the
     ``k``-th fit: about a dozen `_fit` calls a diagnosis instead of ~800 (`tests/test_icd10.py`
     holds it equal to fitting all)."""
-    totals = table.totals
-    # The same arithmetic as `_fit`'s first line, so a bound is never below its fit by rounding.
     bounds = sorted(
-        (((hit - 0.15 * (totals[n] - hit)) / asked.weight, n, hit) for n, hit in scores.items()),
-        reverse=True,
+        ((_share(table, n, hit, asked), n, hit) for n, hit in scores.items()), reverse=True
     )
     fitted: list[tuple[float, str]] = []
     best: list[float] = []  # the k best fits so far, a min-heap
@@ -671,13 +668,18 @@ class _Asked:
     others: frozenset[int]  # the "other ..." codes
 
 
+def _share(table: _Table, number: int, hit: float, asked: _Asked) -> float:
+    """What the query says that the code explains, less what the code adds unasked."""
+    return (hit - 0.15 * (table.totals[number] - hit)) / asked.weight
+
+
 def _fit(table: _Table, number: int, hit: float, asked: _Asked) -> float:
     """What the query says that the code explains, less what the code adds unasked; injuries
     prefer the encounter as written (initial by default); a side the letter did not write costs
     a little, the other side more."""
     code = table.codes[number]
-    # `_best_fits` bounds a fit by this first line: every later term only takes away.
-    fit = (hit - 0.15 * (table.totals[number] - hit)) / asked.weight
+    # `_best_fits` bounds a fit by its share: every later term only takes away.
+    fit = _share(table, number, hit, asked)
     # Injuries (S, T) and the fractures of chapter M (stress, fragility) carry the encounter.
     if len(code) == 8 and code[-1] != asked.encounter and code[0] in "STM":
         fit -= 0.5
