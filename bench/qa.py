@@ -56,7 +56,8 @@ from imrgold.core.models import Proposal, ProposedField  # noqa: E402
 from imrgold.core.reading import read_letter  # noqa: E402
 from imrgold.store.layout import Layout  # noqa: E402
 from imrgold.store.qa.merge import merge  # noqa: E402
-from imrgold.store.qa.selection import export_records  # noqa: E402
+from imrgold.store.qa.rendering import letter_of  # noqa: E402
+from imrgold.store.qa.selection import export_records, proposal_for  # noqa: E402
 from imrgold.store.qa.stats import gather_stats  # noqa: E402
 from imrgold.store.store import Store  # noqa: E402
 
@@ -253,12 +254,17 @@ def main() -> None:
                 list(export.jsonl_lines(e.record for e in export_records(store)))
 
             def naive() -> None:
-                entries = export_records(store, with_proposals=True)
-                list(export.jsonl_lines(e.record for e in entries))
+                # Each letter's proposal read as well, as a spans export reads it.
+                records = []
+                for e in export_records(store, whose=True):
+                    proposal_for(store, e.letter_id, e.annotator)
+                    records.append(e.record)
+                list(export.jsonl_lines(records))
 
             def spans() -> None:
-                for e in export_records(store, with_proposals=True):
-                    export.spans_line(e.record, store.get_letter(e.letter_id).text, e.proposal)
+                for e in export_records(store, whose=True):
+                    record, text, proposal, _ = letter_of(store, (e.record, e.status, e.annotator))
+                    export.spans_line(record, text, proposal)
 
             def deidentified() -> None:
                 deid = Deidentifier("bench")

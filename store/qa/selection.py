@@ -13,7 +13,6 @@ class ExportEntry:
     letter_id: str
     record: GoldRecord
     status: str
-    proposal: Proposal | None = None
     annotator: str | None = None
     """Whose record it is (`exported_annotator`)."""
 
@@ -23,7 +22,6 @@ def export_records(
     *,
     statuses: Iterable[str] | None = None,
     annotator: str | None = None,
-    with_proposals: bool = False,
     whose: bool = False,
     missing: list[str] | None = None,
 ) -> Iterator[ExportEntry]:
@@ -34,8 +32,8 @@ def export_records(
     unless ``statuses`` asks for them: their record is not settled yet. With ``annotator``, that
     annotator's own version of every letter they did, whatever its status.  A gold record the
     store has lost raises `StoreDamaged`, or with a ``missing`` list is named there.
-    ``with_proposals`` reads each letter's proposal its spans are labelled from, ``whose`` only
-    says whose record it is (`exported_annotator`), for a worker to read it.
+    ``whose`` says whose record it is (`exported_annotator`): the spans formats read the
+    proposal they are labelled from with it (`proposal_for`).
     """
     wanted = set(statuses or ())
 
@@ -46,10 +44,8 @@ def export_records(
 
     for status, record in store.gold_entries(keep, annotator, missing):
         lid = record.letter_id
-        who = exported_annotator(store, lid, annotator) if with_proposals or whose else None
-        # Spans only: reading each letter's record file is the slow part.
-        proposal = proposal_for(store, lid, who) if with_proposals else None
-        yield ExportEntry(lid, record, status, proposal, who)
+        who = exported_annotator(store, lid, annotator) if whose else None
+        yield ExportEntry(lid, record, status, who)
 
 
 def exported_annotator(store, letter_id: str, annotator: str | None = None) -> str | None:
